@@ -1,0 +1,451 @@
+//! The command line: clap definitions, and the dispatch from a verb to a read or a command.
+//! Every write verb becomes a [`Command`] and goes through the same store path as the cockpit.
+
+mod output;
+mod read;
+mod write;
+
+use crate::state::{Command, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, TestStatus};
+use crate::store::{ExecError, StoreError};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub use output::Out;
+
+const AFTER_HELP: &str = "\
+The store is --store DIR, else $HOTFIX_STORE, else the user's data directory.
+The actor is $HOTFIX_USER, else the OS login name.
+Exit codes: 0 done; 1 error (I/O, damaged store); 2 usage; 3 refused by a rule (nothing recorded).
+
+Example:
+  hotfix demo --store /tmp/hf && hotfix --store /tmp/hf release gate HF-1";
+
+#[derive(Parser, Debug)]
+#[command(name = "hotfix", version, about = "Run the hotfix-release process from the terminal", after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Store directory (default: $HOTFIX_STORE, else the user's data directory)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Enable mouse support in the cockpit
+    #[arg(long, global = true)]
+    pub mouse: bool,
+    #[command(subcommand)]
+    pub verb: Option<Verb>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Verb {
+    /// Create a store and make the current user its admin
+    #[command(after_help = "Example:\n  hotfix --store ~/hotfix init")]
+    Init,
+    /// Grant, revoke and list roles
+    #[command(subcommand)]
+    User(UserVerb),
+    /// Show or replace the approval policy
+    #[command(subcommand)]
+    Policy(PolicyVerb),
+    /// Report, qualify and resolve incidents
+    #[command(subcommand)]
+    Incident(IncidentVerb),
+    /// Create, edit, gate and deploy releases
+    #[command(subcommand)]
+    Release(ReleaseVerb),
+    /// Approve a release for a role you hold
+    #[command(after_help = "Example:\n  hotfix approve HF-1 --role dev-lead --comment \"diff reviewed\"")]
+    Approve {
+        id: ReleaseId,
+        /// The role to fill (default: the one needed role you hold)
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long, default_value = "")]
+        comment: String,
+    },
+    /// Reject a release for a role you hold; it blocks until the release is edited
+    #[command(after_help = "Example:\n  hotfix reject HF-1 --role sre-avp --reason \"rollback plan untested\"")]
+    Reject {
+        id: ReleaseId,
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add, set, waive and list a release's tests
+    #[command(subcommand)]
+    Test(TestVerb),
+    /// What waits on you: approvals you can give, tests you own
+    #[command(after_help = "Example:\n  HOTFIX_USER=dana hotfix waiting")]
+    Waiting,
+    /// The audit trail, optionally for one release or incident
+    #[command(after_help = "Example:\n  hotfix log --release HF-1")]
+    Log {
+        #[arg(long)]
+        release: Option<ReleaseId>,
+        #[arg(long)]
+        incident: Option<IncidentId>,
+    },
+    /// Verify the whole event log's hash chain
+    #[command(after_help = "Example:\n  hotfix verify")]
+    Verify,
+    /// Write a realistic demo store to explore (never overwrites)
+    #[command(after_help = "Example:\n  hotfix demo --store /tmp/hotfix-demo")]
+    Demo,
+    /// Print shell completions
+    #[command(after_help = "Example:\n  hotfix completions bash > ~/.local/share/bash-completion/completions/hotfix")]
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserVerb {
+    /// Grant a role (admin only)
+    #[command(after_help = "Example:\n  hotfix user grant dana dev-lead")]
+    Grant { user: String, role: String },
+    /// Revoke a role (admin only)
+    #[command(after_help = "Example:\n  hotfix user revoke dana dev-lead")]
+    Revoke { user: String, role: String },
+    /// List users and their roles
+    #[command(after_help = "Example:\n  hotfix user list --json")]
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyVerb {
+    /// Show the policy in force
+    #[command(after_help = "Example:\n  hotfix policy show --json > policy.json")]
+    Show,
+    /// Replace the policy with a JSON file (admin only; validated)
+    #[command(after_help = "Example:\n  hotfix policy set policy.json")]
+    Set { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IncidentVerb {
+    /// Report an incident
+    #[command(after_help = "Example:\n  hotfix incident new --title \"Checkout 500s\" --severity P1 --service checkout --impact \"30% of orders fail\"")]
+    New {
+        #[arg(long)]
+        title: String,
+        #[arg(long, value_name = "P1|P2|P3|P4")]
+        severity: Severity,
+        #[arg(long = "service", value_name = "S")]
+        services: Vec<String>,
+        #[arg(long, default_value = "")]
+        impact: String,
+    },
+    /// Unresolved incidents, most severe then oldest first
+    #[command(after_help = "Example:\n  hotfix incident list --all")]
+    List {
+        /// Include resolved incidents
+        #[arg(long)]
+        all: bool,
+    },
+    /// One incident's full record
+    #[command(after_help = "Example:\n  hotfix incident show INC-1")]
+    Show { id: IncidentId },
+    /// Change an incident's severity, with a reason
+    #[command(after_help = "Example:\n  hotfix incident severity INC-3 P2 --reason \"now affects all EU users\"")]
+    Severity {
+        id: IncidentId,
+        #[arg(value_name = "P1|P2|P3|P4")]
+        severity: Severity,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Qualify an incident (the policy's qualifying role, by default sre-avp)
+    #[command(after_help = "Example:\n  hotfix incident qualify INC-1 --decision hotfix --risk low --impact \"all card payments\" --rationale \"one-line fix, revenue loss\"")]
+    Qualify {
+        id: IncidentId,
+        #[arg(long, value_name = "hotfix|regular-release|no-action")]
+        decision: Decision,
+        #[arg(long, value_name = "low|medium|high")]
+        risk: Risk,
+        #[arg(long)]
+        impact: String,
+        #[arg(long)]
+        rationale: String,
+    },
+    /// Resolve an incident by hand
+    #[command(after_help = "Example:\n  hotfix incident resolve INC-4 --note \"fixed in 4.13.0\"")]
+    Resolve {
+        id: IncidentId,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct NewRelease {
+    /// Plan a regular release instead of a hotfix
+    #[arg(long, conflicts_with_all = ["incidents", "changes", "risks", "rollback"])]
+    regular: bool,
+    /// An incident qualified `hotfix` that this fixes (repeatable)
+    #[arg(long = "incident", value_name = "ID", required_unless_present = "regular")]
+    incidents: Vec<IncidentId>,
+    /// Semantic version, e.g. 4.12.1
+    #[arg(long)]
+    version: String,
+    #[arg(long)]
+    summary: String,
+    #[arg(long, required_unless_present = "regular")]
+    changes: Option<String>,
+    #[arg(long, required_unless_present = "regular")]
+    risks: Option<String>,
+    /// The rollback plan
+    #[arg(long, required_unless_present = "regular")]
+    rollback: Option<String>,
+    /// When a regular release is planned (RFC 3339)
+    #[arg(long, requires = "regular", value_name = "RFC3339")]
+    planned: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Args, Debug)]
+pub struct EditRelease {
+    id: ReleaseId,
+    #[arg(long)]
+    version: Option<String>,
+    #[arg(long)]
+    summary: Option<String>,
+    #[arg(long)]
+    changes: Option<String>,
+    #[arg(long)]
+    risks: Option<String>,
+    #[arg(long)]
+    rollback: Option<String>,
+    /// Link another qualified incident (repeatable)
+    #[arg(long = "add-incident", value_name = "ID")]
+    add_incidents: Vec<IncidentId>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReleaseVerb {
+    /// Create a hotfix for qualified incidents, or plan a regular release with --regular
+    #[command(after_help = "Examples:\n  hotfix release new --incident INC-1 --version 4.12.1 --summary \"Fix card token\" \\\n    --changes \"null check in adapter\" --risks \"payments path\" --rollback \"redeploy 4.12.0\"\n  hotfix release new --regular --version 4.13.0 --summary \"November release\" --planned 2026-12-01T09:00:00Z")]
+    New(NewRelease),
+    /// Edit a release's scope; approvals given so far become stale
+    #[command(after_help = "Example:\n  hotfix release edit HF-1 --rollback \"feature flag off, then redeploy 4.12.0\"")]
+    Edit(EditRelease),
+    /// The release queue: hotfixes first, then regular releases
+    #[command(after_help = "Example:\n  hotfix release list --all")]
+    List {
+        /// Include closed, cancelled and rolled-back releases
+        #[arg(long)]
+        all: bool,
+    },
+    /// One release's full record: scope, approvals, tests, gate
+    #[command(after_help = "Example:\n  hotfix release show HF-1 --json")]
+    Show { id: ReleaseId },
+    /// What blocks the deploy (exit 0 open, 3 blocked)
+    #[command(after_help = "Example:\n  hotfix release gate HF-1 && echo ready")]
+    Gate { id: ReleaseId },
+    /// Start deploying (the gate must be open)
+    #[command(after_help = "Example:\n  hotfix release deploy HF-1")]
+    Deploy { id: ReleaseId },
+    /// Mark a deploying release deployed
+    #[command(after_help = "Example:\n  hotfix release deployed HF-1")]
+    Deployed { id: ReleaseId },
+    /// Mark a deployed release verified in production
+    #[command(after_help = "Example:\n  hotfix release verify HF-1")]
+    Verify { id: ReleaseId },
+    /// Close a verified release; resolves its incidents
+    #[command(after_help = "Example:\n  hotfix release close HF-1")]
+    Close { id: ReleaseId },
+    /// Roll back a deploying, deployed or verified release
+    #[command(after_help = "Example:\n  hotfix release rollback HF-1 --reason \"error rate doubled\"")]
+    Rollback {
+        id: ReleaseId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Cancel a release that has not started deploying
+    #[command(after_help = "Example:\n  hotfix release cancel HF-2 --reason \"superseded by HF-3\"")]
+    Cancel {
+        id: ReleaseId,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TestVerb {
+    /// Add a test to a release's list
+    #[command(after_help = "Example:\n  hotfix test add HF-1 --name \"payments::card_e2e\" --priority critical --automated --owner quinn")]
+    Add {
+        id: ReleaseId,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "critical|high|medium|low")]
+        priority: Priority,
+        #[arg(long)]
+        automated: bool,
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Set a test's status
+    #[command(after_help = "Example:\n  hotfix test set HF-1 payments::card_e2e --status passed --note \"run 8812\"")]
+    Set {
+        id: ReleaseId,
+        name: String,
+        #[arg(long, value_name = "pending|running|passed|failed|skipped")]
+        status: TestStatus,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Waive a high, medium or low test (waiver roles only)
+    #[command(after_help = "Example:\n  hotfix test waive HF-1 ui::receipt --reason \"cosmetic, covered by manual check\"")]
+    Waive {
+        id: ReleaseId,
+        name: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// A release's tests, critical first, failing first
+    #[command(after_help = "Example:\n  hotfix test list HF-1 --json")]
+    List { id: ReleaseId },
+}
+
+/// How a CLI run failed, and so its exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// Refused by a rule: exit 3, nothing recorded.
+    Refused(String),
+    /// Anything else: exit 1.
+    Failed(String),
+}
+
+impl CliError {
+    pub fn code(&self) -> u8 {
+        match self {
+            CliError::Refused(_) => 3,
+            CliError::Failed(_) => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Refused(m) => write!(f, "refused: {m}"),
+            CliError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
+impl From<ExecError> for CliError {
+    fn from(e: ExecError) -> Self {
+        match e {
+            ExecError::Refused(r) => CliError::Refused(r.message),
+            ExecError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Runs one verb to completion. `verb` is never `None` here: the cockpit handles that case.
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let out = Out::new(cli.json);
+    let Some(verb) = cli.verb else {
+        return Err(CliError::Failed("no verb given: see `hotfix --help`".into()));
+    };
+    let store_flag = cli.store;
+    let dir = || crate::paths::store_dir(store_flag.as_deref());
+    match verb {
+        Verb::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "hotfix", &mut std::io::stdout());
+            Ok(())
+        }
+        Verb::Demo => {
+            let demo_dir = match store_flag.as_deref() {
+                Some(d) => d.to_path_buf(),
+                None => crate::paths::fresh_demo_dir()?,
+            };
+            read::demo(&out, &demo_dir)
+        }
+        Verb::Init => write::init(&out, &dir()?),
+        Verb::User(UserVerb::List) => read::users(&out, &dir()?),
+        Verb::Policy(PolicyVerb::Show) => read::policy(&out, &dir()?),
+        Verb::Incident(IncidentVerb::List { all }) => read::incidents(&out, &dir()?, all),
+        Verb::Incident(IncidentVerb::Show { id }) => read::incident(&out, &dir()?, id),
+        Verb::Release(ReleaseVerb::List { all }) => read::releases(&out, &dir()?, all),
+        Verb::Release(ReleaseVerb::Show { id }) => read::release(&out, &dir()?, id),
+        Verb::Release(ReleaseVerb::Gate { id }) => read::gate(&out, &dir()?, id),
+        Verb::Test(TestVerb::List { id }) => read::tests(&out, &dir()?, id),
+        Verb::Waiting => read::waiting(&out, &dir()?),
+        Verb::Log { release, incident } => read::log(&out, &dir()?, release, incident),
+        Verb::Verify => read::verify(&out, &dir()?),
+        other => {
+            let command = to_command(other)?;
+            write::execute(&out, &dir()?, command)
+        }
+    }
+}
+
+/// Maps a write verb to the command it asks for.
+fn to_command(verb: Verb) -> Result<Command, CliError> {
+    use crate::state::{ScopeEdit, ScopeInput};
+    Ok(match verb {
+        Verb::User(UserVerb::Grant { user, role }) => Command::GrantRole { user, role },
+        Verb::User(UserVerb::Revoke { user, role }) => Command::RevokeRole { user, role },
+        Verb::Policy(PolicyVerb::Set { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+            let policy = crate::state::Policy::from_json(&text).map_err(|r| CliError::Refused(r.message))?;
+            Command::SetPolicy { policy }
+        }
+        Verb::Incident(IncidentVerb::New { title, severity, services, impact }) => {
+            Command::ReportIncident { title, severity, services, impact }
+        }
+        Verb::Incident(IncidentVerb::Severity { id, severity, reason }) => {
+            Command::ChangeSeverity { id, severity, reason }
+        }
+        Verb::Incident(IncidentVerb::Qualify { id, decision, risk, impact, rationale }) => {
+            Command::QualifyIncident { id, decision, risk, impact, rationale }
+        }
+        Verb::Incident(IncidentVerb::Resolve { id, note }) => Command::ResolveIncident { id, note },
+        Verb::Release(ReleaseVerb::New(n)) if n.regular => {
+            Command::PlanRegularRelease { version: n.version, summary: n.summary, planned_at: n.planned }
+        }
+        Verb::Release(ReleaseVerb::New(n)) => Command::CreateHotfix {
+            incidents: n.incidents,
+            scope: ScopeInput {
+                version: n.version,
+                summary: n.summary,
+                changes: n.changes.unwrap_or_default(),
+                risks: n.risks.unwrap_or_default(),
+                rollback: n.rollback.unwrap_or_default(),
+            },
+        },
+        Verb::Release(ReleaseVerb::Edit(e)) => Command::EditRelease {
+            id: e.id,
+            edit: ScopeEdit {
+                version: e.version,
+                summary: e.summary,
+                changes: e.changes,
+                risks: e.risks,
+                rollback: e.rollback,
+                add_incidents: e.add_incidents,
+            },
+        },
+        Verb::Release(ReleaseVerb::Deploy { id }) => Command::StartDeploy { id },
+        Verb::Release(ReleaseVerb::Deployed { id }) => Command::MarkDeployed { id },
+        Verb::Release(ReleaseVerb::Verify { id }) => Command::VerifyRelease { id },
+        Verb::Release(ReleaseVerb::Close { id }) => Command::CloseRelease { id },
+        Verb::Release(ReleaseVerb::Rollback { id, reason }) => Command::RollBack { id, reason },
+        Verb::Release(ReleaseVerb::Cancel { id, reason }) => Command::CancelRelease { id, reason },
+        Verb::Approve { id, role, comment } => Command::Approve { id, role, comment },
+        Verb::Reject { id, role, reason } => Command::Reject { id, role, reason },
+        Verb::Test(TestVerb::Add { id, name, priority, automated, owner }) => {
+            Command::AddTest { id, name, priority, automated, owner }
+        }
+        Verb::Test(TestVerb::Set { id, name, status, note }) => Command::SetTestStatus { id, name, status, note },
+        Verb::Test(TestVerb::Waive { id, name, reason }) => Command::WaiveTest { id, name, reason },
+        other => return Err(CliError::Failed(format!("{other:?} is not a write verb"))),
+    })
+}

@@ -1,0 +1,409 @@
+//! Read verbs: lists, records, the gate, the log, verification, and the demo store.
+
+use super::write::{open, Entry};
+use super::{CliError, Out};
+use crate::present::{self, stamp};
+use crate::sanitize::{block, line};
+use crate::state::{IncidentId, Model, Release, ReleaseId, RoleCheck};
+use crate::store::{Integrity, Store};
+use serde_json::{json, Value};
+use std::path::Path;
+
+fn refused(r: crate::state::Rejection) -> CliError {
+    CliError::Refused(r.message)
+}
+
+pub fn users(out: &Out, dir: &Path) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let users = &store.model.users;
+    if out.json {
+        let list: Vec<Value> = users.iter().map(|(u, r)| json!({"user": u, "roles": r})).collect();
+        return out.json(&list);
+    }
+    let rows: Vec<Vec<String>> = users
+        .iter()
+        .map(|(u, r)| vec![u.clone(), r.iter().cloned().collect::<Vec<_>>().join(", ")])
+        .collect();
+    out.table(&["USER", "ROLES"], &rows, |_, c| c.to_string());
+    Ok(())
+}
+
+pub fn policy(out: &Out, dir: &Path) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let p = &store.model.policy;
+    if out.json {
+        return out.json(p);
+    }
+    out.line(&format!("roles:             {}", p.roles.join(", ")));
+    for (severity, roles) in &p.approvals {
+        out.line(&format!("approvers for {severity}:  {}", roles.join(", ")));
+    }
+    let sevs: Vec<String> = p.hotfix_severities.iter().map(ToString::to_string).collect();
+    out.line(&format!("hotfix severities: {}", sevs.join(", ")));
+    out.line(&format!("qualifier role:    {}", p.qualifier_role));
+    out.line(&format!("waiver roles:      {}", p.waiver_roles.join(", ")));
+    for (severity, hours) in &p.target_hours {
+        out.line(&format!("target for {severity}:     {hours} h from report to deployed"));
+    }
+    Ok(())
+}
+
+pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let list = store.model.incident_queue(all);
+    if out.json {
+        return out.json(&list);
+    }
+    if list.is_empty() {
+        out.line("No unresolved incidents. (`--all` includes resolved ones.)");
+        return Ok(());
+    }
+    let now = super::write::now();
+    let m = &store.model;
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|i| {
+            let timer = match i.deadline(m) {
+                Some(d) if i.status != crate::state::IncidentStatus::Resolved => present::time_left(d, now),
+                _ => String::new(),
+            };
+            vec![
+                i.id.to_string(),
+                i.severity.to_string(),
+                i.status.to_string(),
+                present::span(now - i.reported_at),
+                timer,
+                line(&i.title).into_owned(),
+            ]
+        })
+        .collect();
+    out.table(&["ID", "SEV", "STATUS", "AGE", "TARGET", "TITLE"], &rows, |col, cell| match col {
+        1 => cell.parse().map_or_else(|_| cell.to_string(), |s| out.severity(s)),
+        4 if cell.starts_with("breached") => out.bad(cell),
+        _ => cell.to_string(),
+    });
+    Ok(())
+}
+
+pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let m = &store.model;
+    let i = m.incident(id).map_err(refused)?;
+    let releases: Vec<&Release> = m.releases.values().filter(|r| r.scope.incidents.contains(&id)).collect();
+    if out.json {
+        let mut v = serde_json::to_value(i).map_err(|e| CliError::Failed(e.to_string()))?;
+        v["deadline"] = json!(i.deadline(m));
+        v["releases"] = json!(releases.iter().map(|r| r.id).collect::<Vec<_>>());
+        return out.json(&v);
+    }
+    out.line(&format!("{} {}  {}", out.bold(&id.to_string()), out.severity(i.severity), line(&i.title)));
+    out.line(&format!("status:    {}", i.status));
+    out.line(&format!("reported:  {} by {}", stamp(i.reported_at), i.reported_by));
+    if let Some(d) = i.deadline(m).filter(|_| i.status != crate::state::IncidentStatus::Resolved) {
+        out.line(&format!("target:    {} ({})", stamp(d), present::time_left(d, super::write::now())));
+    }
+    if !i.services.is_empty() {
+        out.line(&format!("services:  {}", i.services.join(", ")));
+    }
+    if !i.impact.is_empty() {
+        out.line(&format!("impact:    {}", block(&i.impact)));
+    }
+    for c in &i.severity_changes {
+        out.line(&format!("severity:  {} -> {} by {} at {}: {}", c.from, c.to, c.by, stamp(c.at), line(&c.reason)));
+    }
+    if let Some(q) = &i.qualification {
+        out.line(&format!("qualified: {} (risk {}) by {} at {}", q.decision, q.risk, q.by, stamp(q.at)));
+        out.line(&format!("  impact assessment: {}", block(&q.impact)));
+        out.line(&format!("  rationale:         {}", block(&q.rationale)));
+    }
+    for r in releases {
+        out.line(&format!("release:   {} {} ({})", r.id, line(&r.scope.version), m.release_status(r)));
+    }
+    if let Some(res) = &i.resolution {
+        out.line(&format!("resolved:  by {} at {} {}", res.by, stamp(res.at), line(&res.note)));
+    }
+    Ok(())
+}
+
+fn release_row(m: &Model, r: &Release) -> Value {
+    json!({
+        "id": r.id,
+        "kind": if r.id.is_hotfix() { "hotfix" } else { "regular" },
+        "status": m.release_status(r),
+        "severity": m.release_severity(r),
+        "version": r.scope.version,
+        "summary": r.scope.summary,
+        "incidents": r.scope.incidents,
+        "author": r.author,
+        "created_at": r.created_at,
+        "planned_at": r.planned_at,
+        "held_back_by": m.held_back_by(r),
+    })
+}
+
+pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let m = &store.model;
+    let list = m.release_queue(all);
+    if out.json {
+        return out.json(&list.iter().map(|r| release_row(m, r)).collect::<Vec<_>>());
+    }
+    if list.is_empty() {
+        out.line("No releases in the queue. (`--all` includes finished ones.)");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|r| {
+            let note = match m.held_back_by(r) {
+                Some(hf) => format!("held back by {hf}"),
+                None => r.planned_at.map(|p| format!("planned {}", stamp(p))).unwrap_or_default(),
+            };
+            vec![
+                r.id.to_string(),
+                m.release_severity(r).map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                m.release_status(r).to_string(),
+                line(&r.scope.version).into_owned(),
+                line(&r.scope.summary).into_owned(),
+                note,
+            ]
+        })
+        .collect();
+    out.table(&["ID", "SEV", "STATUS", "VERSION", "SUMMARY", "NOTE"], &rows, |col, cell| match col {
+        1 => cell.parse().map_or_else(|_| cell.to_string(), |s| out.severity(s)),
+        _ => cell.to_string(),
+    });
+    Ok(())
+}
+
+fn approvals_json(r: &Release) -> Vec<Value> {
+    // The latest approval per role, oldest first.
+    let mut seen = Vec::new();
+    let mut list = Vec::new();
+    for a in r.approvals.iter().rev() {
+        if !seen.contains(&&a.role) {
+            seen.push(&a.role);
+            list.push(json!({
+                "role": a.role, "approver": a.approver, "at": a.at, "comment": a.comment,
+                "stale": !r.is_current(a), "revision": a.revision, "fingerprint": a.fingerprint,
+            }));
+        }
+    }
+    list.reverse();
+    list
+}
+
+pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let m = &store.model;
+    let r = m.release(id).map_err(refused)?;
+    let gate = m.gate(id).map_err(refused)?;
+    if out.json {
+        let mut v = release_row(m, r);
+        v["changes"] = json!(r.scope.changes);
+        v["risks"] = json!(r.scope.risks);
+        v["rollback"] = json!(r.scope.rollback);
+        v["revision"] = json!(r.revision);
+        v["fingerprint"] = json!(r.scope.fingerprint());
+        v["required_roles"] = json!(m.required_roles(r));
+        v["approvals"] = json!(approvals_json(r));
+        v["rejections"] = json!(r.rejections.iter().map(|x| json!({
+            "role": x.role, "by": x.by, "at": x.at, "reason": x.reason, "standing": x.revision == r.revision
+        })).collect::<Vec<_>>());
+        v["checklist"] = json!(m.checklist(r));
+        v["tests"] = json!(r.tests_by_priority());
+        v["gate"] = json!(gate);
+        v["milestones"] = json!(r.milestones);
+        return out.json(&v);
+    }
+    let sev = m.release_severity(r).map(|s| out.severity(s)).unwrap_or_default();
+    out.line(&format!("{} {sev}  {}  {}", out.bold(&id.to_string()), line(&r.scope.version), m.release_status(r)));
+    out.line(&format!("summary:   {}", line(&r.scope.summary)));
+    if id.is_hotfix() {
+        let incidents: Vec<String> = r.scope.incidents.iter().map(ToString::to_string).collect();
+        out.line(&format!("fixes:     {}", incidents.join(", ")));
+        out.line(&format!("changes:   {}", block(&r.scope.changes)));
+        out.line(&format!("risks:     {}", block(&r.scope.risks)));
+        out.line(&format!("rollback:  {}", block(&r.scope.rollback)));
+    }
+    if let Some(p) = r.planned_at {
+        out.line(&format!("planned:   {}", stamp(p)));
+    }
+    out.line(&format!("author:    {} at {}; scope revision {} ({})", r.author, stamp(r.created_at), r.revision, r.scope.fingerprint()));
+    let checks = m.checklist(r);
+    if !checks.is_empty() {
+        out.line(&out.bold("approvals:"));
+        for c in checks {
+            out.line(&format!("  {}", checklist_line(out, &c)));
+        }
+    }
+    if !r.tests.is_empty() {
+        out.line(&out.bold("tests:"));
+        print_tests(out, r);
+    }
+    print_gate(out, &gate);
+    Ok(())
+}
+
+fn checklist_line(out: &Out, c: &RoleCheck) -> String {
+    match c {
+        RoleCheck::Approved { role, approval: a } => {
+            let comment = if a.comment.is_empty() { String::new() } else { format!(": {}", line(&a.comment)) };
+            format!("{} {role:<11} {} at {}{comment}", out.good("[x]"), a.approver, stamp(a.at))
+        }
+        RoleCheck::Stale { role, approval: a, current_revision } => format!(
+            "{} {role:<11} {} at {} is STALE: it approved revision {}, the scope is now revision {current_revision}",
+            out.bad("[~]"),
+            a.approver,
+            stamp(a.at),
+            a.revision
+        ),
+        RoleCheck::Rejected { role, rejection: x } => {
+            format!("{} {role:<11} REJECTED by {} at {}: {}", out.bad("[!]"), x.by, stamp(x.at), line(&x.reason))
+        }
+        RoleCheck::Waiting { role } => format!("[ ] {role:<11} waiting"),
+    }
+}
+
+fn print_tests(out: &Out, r: &Release) {
+    let rows: Vec<Vec<String>> = r
+        .tests_by_priority()
+        .iter()
+        .map(|t| {
+            let waiver = t.waiver.as_ref().map(|w| format!("waived by {}: {}", w.by, line(&w.reason))).unwrap_or_default();
+            let note = [line(&t.note).into_owned(), waiver].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+            vec![
+                t.priority.to_string(),
+                t.status.to_string(),
+                line(&t.name).into_owned(),
+                if t.automated { "auto".into() } else { "manual".into() },
+                t.owner.clone().unwrap_or_else(|| "-".into()),
+                note.join("; "),
+            ]
+        })
+        .collect();
+    out.table(&["PRIORITY", "STATUS", "TEST", "KIND", "OWNER", "NOTE"], &rows, |col, cell| match (col, cell) {
+        (1, "passed") => out.good(cell),
+        (1, "failed") => out.bad(cell),
+        _ => cell.to_string(),
+    });
+}
+
+fn print_gate(out: &Out, gate: &crate::state::Gate) {
+    if gate.ready {
+        out.line(&format!("gate:      {}", out.good("READY")));
+    } else {
+        out.line(&format!("gate:      {}", out.bad("BLOCKED")));
+        for b in &gate.blockers {
+            out.line(&format!("  - {b}"));
+        }
+    }
+    for d in &gate.deferred {
+        out.line(&format!("  deferred: {d}"));
+    }
+}
+
+pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let gate = store.model.gate(id).map_err(refused)?;
+    if out.json {
+        out.json(&gate)?;
+    } else {
+        print_gate(out, &gate);
+    }
+    if gate.ready { Ok(()) } else { Err(CliError::Refused(format!("{id} is blocked: {}", gate.blockers.join("; ")))) }
+}
+
+pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let r = store.model.release(id).map_err(refused)?;
+    if out.json {
+        return out.json(&r.tests_by_priority());
+    }
+    if r.tests.is_empty() {
+        out.line(&format!("{id} has no tests yet: add one with `hotfix test add {id} --name N --priority critical`"));
+        return Ok(());
+    }
+    print_tests(out, r);
+    Ok(())
+}
+
+pub fn waiting(out: &Out, dir: &Path) -> Result<(), CliError> {
+    let actor = crate::paths::actor()?;
+    let store = open(dir)?;
+    let w = store.model.waiting_on(&actor);
+    if out.json {
+        return out.json(&json!({
+            "user": actor,
+            "approvals": w.approvals.iter().map(|(id, role)| json!({"release": id, "role": role})).collect::<Vec<_>>(),
+            "tests": w.tests.iter().map(|(id, t)| json!({"release": id, "name": t.name, "priority": t.priority, "status": t.status})).collect::<Vec<_>>(),
+        }));
+    }
+    if w.approvals.is_empty() && w.tests.is_empty() {
+        out.line(&format!("Nothing waits on {actor}."));
+        return Ok(());
+    }
+    for (id, role) in &w.approvals {
+        out.line(&format!("approve {id} as {role}:  hotfix approve {id} --role {role}"));
+    }
+    for (id, t) in &w.tests {
+        out.line(&format!("test {id} {} ({}, {})", line(&t.name), t.priority, t.status));
+    }
+    Ok(())
+}
+
+pub fn log(out: &Out, dir: &Path, release: Option<ReleaseId>, incident: Option<IncidentId>) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let events = store.events()?;
+    let wanted = |r: &&crate::state::Recorded| {
+        release.is_none_or(|id| r.event.release() == Some(id))
+            && incident.is_none_or(|id| {
+                r.event.incidents().contains(&id)
+                    || r.event.release().and_then(|rid| store.model.releases.get(&rid)).is_some_and(|rel| rel.scope.incidents.contains(&id))
+            })
+    };
+    let selected: Vec<&crate::state::Recorded> = events.iter().filter(wanted).collect();
+    if out.json {
+        return out.json(&selected.iter().map(|r| Entry::from(*r)).collect::<Vec<_>>());
+    }
+    for r in selected {
+        out.line(&format!("{:>5}  {}  {:<10} {}", r.seq, out.dim(&stamp(r.at)), r.actor, present::describe(r)));
+    }
+    Ok(())
+}
+
+pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
+    let store = Store::open(dir)?;
+    let (count, head, integrity) = store.verify()?;
+    match integrity {
+        Integrity::Verified => {
+            if out.json {
+                return out.json(&json!({"ok": true, "events": count, "head": head}));
+            }
+            out.line(&format!("{}: {count} events, hash chain intact; head {head}", out.good("verified")));
+            Ok(())
+        }
+        Integrity::Broken { line: n, reason } => {
+            if out.json {
+                out.json(&json!({"ok": false, "events": count, "line": n, "reason": reason}))?;
+            }
+            Err(CliError::Failed(format!(
+                "verification failed at line {n} of {}: {reason}; lines 1-{count} are intact",
+                dir.join(crate::store::LOG_FILE).display()
+            )))
+        }
+    }
+}
+
+pub fn demo(out: &Out, dir: &Path) -> Result<(), CliError> {
+    let actor = crate::paths::actor()?;
+    let summary = crate::demo::write(dir, &actor, super::write::now())?;
+    if out.json {
+        return out.json(&json!({"store": dir, "events": summary}));
+    }
+    out.line(&format!("Wrote a demo store with {summary} events to {}", dir.display()));
+    out.line(&format!("You are {actor}: admin, sre-avp and prod-owner there. Explore it with:"));
+    out.line(&format!("  hotfix --store {} release show HF-1", dir.display()));
+    out.line(&format!("  hotfix --store {}            (the cockpit)", dir.display()));
+    Ok(())
+}

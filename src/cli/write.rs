@@ -1,0 +1,78 @@
+//! Write verbs: decide, append durably, then say what was recorded.
+
+use super::{CliError, Out};
+use crate::present;
+use crate::state::{Command, Event, Recorded};
+use crate::store::{Integrity, Store};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::path::Path;
+
+/// A recorded event as the CLI prints it in JSON: the log's fields plus a human summary.
+#[derive(Serialize)]
+pub struct Entry<'a> {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: &'a str,
+    #[serde(flatten)]
+    pub event: &'a Event,
+    pub summary: String,
+}
+
+impl<'a> From<&'a Recorded> for Entry<'a> {
+    fn from(r: &'a Recorded) -> Self {
+        Entry { seq: r.seq, at: r.at, actor: &r.actor, event: &r.event, summary: present::describe(r) }
+    }
+}
+
+/// The time commands are recorded at: now, to the millisecond.
+pub fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+}
+
+/// Opens an existing store and tells the user (on stderr) anything it found on the way.
+pub fn open(dir: &Path) -> Result<Store, CliError> {
+    let mut store = Store::open(dir)?;
+    warn(&mut store);
+    Ok(store)
+}
+
+pub fn warn(store: &mut Store) {
+    for notice in store.notices.drain(..) {
+        eprintln!("hotfix: warning: {notice}");
+    }
+    if let Integrity::Broken { line, reason } = &store.integrity {
+        eprintln!(
+            "hotfix: warning: line {line} of the event log fails verification ({reason}); the store is read-only until it is repaired (see `hotfix verify`)"
+        );
+    }
+}
+
+pub fn init(out: &Out, dir: &Path) -> Result<(), CliError> {
+    let actor = crate::paths::actor()?;
+    let mut store = Store::create(dir)?;
+    warn(&mut store);
+    let recorded = store.execute(&actor, now(), Command::Init)?;
+    if out.json {
+        let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();
+        return out.json(&entries);
+    }
+    out.line(&format!("Initialised a hotfix store at {}; {actor} is its admin.", dir.display()));
+    out.line("Next: grant roles, e.g. `hotfix user grant dana dev-lead`, then report an incident.");
+    Ok(())
+}
+
+pub fn execute(out: &Out, dir: &Path, command: Command) -> Result<(), CliError> {
+    let actor = crate::paths::actor()?;
+    let mut store = open(dir)?;
+    let recorded = store.execute(&actor, now(), command)?;
+    if out.json {
+        let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();
+        return out.json(&entries);
+    }
+    for r in &recorded {
+        out.line(&format!("{} {}", out.good("recorded"), present::describe(r)));
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! hotfix: run an organisation's hotfix-release process from the terminal.
+//!
+//! The process lives in [`state`] (pure), the event log in [`store`]; the CLI ([`cli`]) is a
+//! thin shell around both.
+
+pub mod cli;
+pub mod demo;
+pub mod paths;
+pub mod present;
+pub mod sanitize;
+pub mod state;
+pub mod store;

@@ -1,0 +1,17 @@
+use clap::Parser;
+use hotfix::cli::{self, Cli};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    if let Err(e) = color_eyre::install() {
+        eprintln!("hotfix: {e}");
+    }
+    let cli = Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hotfix: {e}");
+            ExitCode::from(e.code())
+        }
+    }
+}

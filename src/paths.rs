@@ -1,0 +1,51 @@
+//! Where things live: the store directory, the actor's name, the config and state directories.
+
+use crate::cli::CliError;
+use std::path::{Path, PathBuf};
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "hotfix")
+}
+
+/// `--store DIR`, else `$HOTFIX_STORE`, else the user's data directory.
+pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, CliError> {
+    if let Some(dir) = flag {
+        return Ok(dir.to_path_buf());
+    }
+    if let Some(dir) = std::env::var_os("HOTFIX_STORE").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    project_dirs().map(|d| d.data_dir().to_path_buf()).ok_or_else(|| {
+        CliError::Failed("cannot find a home directory for the default store: pass --store DIR or set HOTFIX_STORE".into())
+    })
+}
+
+/// `$HOTFIX_USER`, else the OS login name.
+pub fn actor() -> Result<String, CliError> {
+    if let Ok(user) = std::env::var("HOTFIX_USER") {
+        if !user.trim().is_empty() {
+            return Ok(user.trim().to_string());
+        }
+    }
+    whoami::username()
+        .map_err(|e| CliError::Failed(format!("cannot tell who you are ({e}): set HOTFIX_USER to your user name")))
+}
+
+/// A new, empty, kept temporary directory for a demo store.
+pub fn fresh_demo_dir() -> Result<PathBuf, CliError> {
+    tempfile::Builder::new()
+        .prefix("hotfix-demo-")
+        .tempdir()
+        .map(tempfile::TempDir::keep)
+        .map_err(|e| CliError::Failed(format!("cannot create a temporary directory for the demo: {e}")))
+}
+
+/// Where the cockpit's user config (key overrides) lives.
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}
+
+/// Where the cockpit writes its log file.
+pub fn state_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
+}

@@ -1,0 +1,89 @@
+//! Words for people: one-line descriptions of events and small formatting helpers shared by the
+//! CLI and the cockpit, so both faces say the same thing.
+
+use crate::sanitize;
+use crate::state::{Event, Recorded};
+use chrono::{DateTime, Duration, Utc};
+
+/// One line saying what an event recorded, with stored text escaped.
+pub fn describe(r: &Recorded) -> String {
+    let s = |t: &str| sanitize::line(t).into_owned();
+    match &r.event {
+        Event::StoreInitialized { .. } => "store initialised with the default policy".into(),
+        Event::RoleGranted { user, role } => format!("{user} granted {role}"),
+        Event::RoleRevoked { user, role } => format!("{user} no longer holds {role}"),
+        Event::PolicyReplaced { .. } => "policy replaced".into(),
+        Event::IncidentReported { id, title, severity, .. } => format!("{id} reported ({severity}): {}", s(title)),
+        Event::IncidentSeverityChanged { id, from, to, reason } => {
+            format!("{id} severity {from} -> {to}: {}", s(reason))
+        }
+        Event::IncidentQualified { id, decision, risk, .. } => {
+            format!("{id} qualified: {decision} (risk {risk})")
+        }
+        Event::IncidentResolved { id, note, .. } if note.is_empty() => format!("{id} resolved"),
+        Event::IncidentResolved { id, note, .. } => format!("{id} resolved: {}", s(note)),
+        Event::HotfixCreated { id, incidents, version, .. } => {
+            let list: Vec<String> = incidents.iter().map(ToString::to_string).collect();
+            format!("{id} created: version {} fixing {}", s(version), list.join(", "))
+        }
+        Event::RegularReleasePlanned { id, version, planned_at, .. } => match planned_at {
+            Some(at) => format!("{id} planned: version {} at {}", s(version), stamp(*at)),
+            None => format!("{id} planned: version {}", s(version)),
+        },
+        Event::ReleaseEdited { id, revision, .. } => {
+            format!("{id} edited: scope revision {revision}; earlier approvals are now stale")
+        }
+        Event::ApprovalGiven { id, role, .. } => format!("{id} approved by {} as {role}", r.actor),
+        Event::ApprovalRejected { id, role, reason, .. } => {
+            format!("{id} rejected by {} as {role}: {}", r.actor, s(reason))
+        }
+        Event::DeployStarted { id, .. } => format!("{id} deploying"),
+        Event::ReleaseDeployed { id } => format!("{id} deployed"),
+        Event::ReleaseVerified { id } => format!("{id} verified in production"),
+        Event::ReleaseClosed { id } => format!("{id} closed"),
+        Event::ReleaseRolledBack { id, reason } => format!("{id} rolled back: {}", s(reason)),
+        Event::ReleaseCancelled { id, reason } => format!("{id} cancelled: {}", s(reason)),
+        Event::TestAdded { id, name, priority, .. } => format!("{id} test added: {} ({priority})", s(name)),
+        Event::TestStatusSet { id, name, status, .. } => format!("{id} test {}: {status}", s(name)),
+        Event::TestWaived { id, name, reason } => format!("{id} test {} waived: {}", s(name), s(reason)),
+    }
+}
+
+/// `2026-11-27 14:03 UTC`.
+pub fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// A compact duration such as `3h12m`, `45m`, `2d4h`; negative durations are shown as their size.
+pub fn span(d: Duration) -> String {
+    let mins = d.num_minutes().abs();
+    let (days, hours, m) = (mins / 1440, (mins % 1440) / 60, mins % 60);
+    if days > 0 {
+        format!("{days}d{hours}h")
+    } else if hours > 0 {
+        format!("{hours}h{m:02}m")
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// Time left to a deadline, or how long ago it was breached.
+pub fn time_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let d = deadline - now;
+    if d < Duration::zero() { format!("breached {} ago", span(d)) } else { format!("{} left", span(d)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(span(Duration::minutes(45)), "45m");
+        assert_eq!(span(Duration::minutes(192)), "3h12m");
+        assert_eq!(span(Duration::hours(52)), "2d4h");
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
+        assert_eq!(time_left(now + Duration::minutes(30), now), "30m left");
+        assert_eq!(time_left(now - Duration::minutes(90), now), "breached 1h30m ago");
+    }
+}

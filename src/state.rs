@@ -1,0 +1,363 @@
+//! The hotfix process as a pure state machine: `decide` turns a command into events or a
+//! rejection, `evolve` folds an event into the model. No I/O, no clock, no terminal: time and the
+//! actor come in as arguments, so every rule is testable as given events / when command / then.
+
+pub mod gate;
+pub mod incident;
+pub mod kinds;
+pub mod policy;
+pub mod release;
+pub mod test_plan;
+pub mod text;
+pub mod users;
+pub mod waiting;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+pub use gate::Gate;
+pub use incident::{Incident, Qualification};
+pub use kinds::{
+    Decision, IncidentId, IncidentStatus, Priority, ReleaseId, Risk, Severity, TestStatus,
+};
+pub use policy::Policy;
+pub use release::{Approval, Phase, Release, ReleaseStatus, RoleCheck, Scope};
+pub use test_plan::TestCase;
+
+/// Everything the log says, folded. Ids are never reused, so the next id is one past the last key.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Model {
+    /// Sequence number of the last event folded in (0 for an empty log).
+    pub seq: u64,
+    pub initialized: bool,
+    pub policy: Policy,
+    /// User -> the roles they hold.
+    pub users: BTreeMap<String, BTreeSet<String>>,
+    pub incidents: BTreeMap<IncidentId, Incident>,
+    pub releases: BTreeMap<ReleaseId, Release>,
+}
+
+/// A refused command: nothing is recorded, and the message says what to do instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn new(message: impl Into<String>) -> Self {
+        Rejection { message: message.into() }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// Shorthand for returning a rejection with a formatted message.
+macro_rules! reject {
+    ($($arg:tt)*) => { return Err($crate::state::Rejection::new(format!($($arg)*))) };
+}
+pub(crate) use reject;
+
+/// What a person (through the CLI or the cockpit) asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Init,
+    GrantRole { user: String, role: String },
+    RevokeRole { user: String, role: String },
+    SetPolicy { policy: Policy },
+    ReportIncident { title: String, severity: Severity, services: Vec<String>, impact: String },
+    ChangeSeverity { id: IncidentId, severity: Severity, reason: String },
+    QualifyIncident { id: IncidentId, decision: Decision, risk: Risk, impact: String, rationale: String },
+    ResolveIncident { id: IncidentId, note: String },
+    CreateHotfix { incidents: Vec<IncidentId>, scope: ScopeInput },
+    PlanRegularRelease { version: String, summary: String, planned_at: Option<DateTime<Utc>> },
+    EditRelease { id: ReleaseId, edit: ScopeEdit },
+    /// `role: None` fills the one needed role the actor holds, and asks when there are several.
+    Approve { id: ReleaseId, role: Option<String>, comment: String },
+    Reject { id: ReleaseId, role: Option<String>, reason: String },
+    StartDeploy { id: ReleaseId },
+    MarkDeployed { id: ReleaseId },
+    VerifyRelease { id: ReleaseId },
+    CloseRelease { id: ReleaseId },
+    RollBack { id: ReleaseId, reason: String },
+    CancelRelease { id: ReleaseId, reason: String },
+    AddTest { id: ReleaseId, name: String, priority: Priority, automated: bool, owner: Option<String> },
+    SetTestStatus { id: ReleaseId, name: String, status: TestStatus, note: Option<String> },
+    WaiveTest { id: ReleaseId, name: String, reason: String },
+}
+
+/// The scope fields of a new hotfix.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScopeInput {
+    pub version: String,
+    pub summary: String,
+    pub changes: String,
+    pub risks: String,
+    pub rollback: String,
+}
+
+/// A change to a release's scope; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScopeEdit {
+    pub version: Option<String>,
+    pub summary: Option<String>,
+    pub changes: Option<String>,
+    pub risks: Option<String>,
+    pub rollback: Option<String>,
+    pub add_incidents: Vec<IncidentId>,
+}
+
+/// What happened. The `type` tag names it in the log; the payload is flattened beside the envelope.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    StoreInitialized { policy: Policy },
+    RoleGranted { user: String, role: String },
+    RoleRevoked { user: String, role: String },
+    PolicyReplaced { policy: Policy },
+    IncidentReported { id: IncidentId, title: String, severity: Severity, services: Vec<String>, impact: String },
+    IncidentSeverityChanged { id: IncidentId, from: Severity, to: Severity, reason: String },
+    IncidentQualified { id: IncidentId, decision: Decision, risk: Risk, impact: String, rationale: String },
+    IncidentResolved {
+        id: IncidentId,
+        note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        release: Option<ReleaseId>,
+    },
+    HotfixCreated { id: ReleaseId, incidents: Vec<IncidentId>, version: String, summary: String, changes: String, risks: String, rollback: String },
+    RegularReleasePlanned { id: ReleaseId, version: String, summary: String, planned_at: Option<DateTime<Utc>> },
+    /// A scope edit: the full new scope, its revision and fingerprint, so the log alone shows what changed.
+    ReleaseEdited { id: ReleaseId, scope: Scope, revision: u32, fingerprint: String },
+    ApprovalGiven { id: ReleaseId, role: String, comment: String, revision: u32, fingerprint: String },
+    ApprovalRejected { id: ReleaseId, role: String, reason: String, revision: u32, fingerprint: String },
+    /// Records the severity and roles the release was judged against, which are frozen from here on.
+    DeployStarted { id: ReleaseId, severity: Option<Severity>, required_roles: Vec<String> },
+    ReleaseDeployed { id: ReleaseId },
+    ReleaseVerified { id: ReleaseId },
+    ReleaseClosed { id: ReleaseId },
+    ReleaseRolledBack { id: ReleaseId, reason: String },
+    ReleaseCancelled { id: ReleaseId, reason: String },
+    TestAdded { id: ReleaseId, name: String, priority: Priority, automated: bool, owner: Option<String> },
+    TestStatusSet { id: ReleaseId, name: String, status: TestStatus, note: Option<String> },
+    TestWaived { id: ReleaseId, name: String, reason: String },
+}
+
+impl Event {
+    /// The `type` word this event has in the log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::StoreInitialized { .. } => "store_initialized",
+            Event::RoleGranted { .. } => "role_granted",
+            Event::RoleRevoked { .. } => "role_revoked",
+            Event::PolicyReplaced { .. } => "policy_replaced",
+            Event::IncidentReported { .. } => "incident_reported",
+            Event::IncidentSeverityChanged { .. } => "incident_severity_changed",
+            Event::IncidentQualified { .. } => "incident_qualified",
+            Event::IncidentResolved { .. } => "incident_resolved",
+            Event::HotfixCreated { .. } => "hotfix_created",
+            Event::RegularReleasePlanned { .. } => "regular_release_planned",
+            Event::ReleaseEdited { .. } => "release_edited",
+            Event::ApprovalGiven { .. } => "approval_given",
+            Event::ApprovalRejected { .. } => "approval_rejected",
+            Event::DeployStarted { .. } => "deploy_started",
+            Event::ReleaseDeployed { .. } => "release_deployed",
+            Event::ReleaseVerified { .. } => "release_verified",
+            Event::ReleaseClosed { .. } => "release_closed",
+            Event::ReleaseRolledBack { .. } => "release_rolled_back",
+            Event::ReleaseCancelled { .. } => "release_cancelled",
+            Event::TestAdded { .. } => "test_added",
+            Event::TestStatusSet { .. } => "test_status_set",
+            Event::TestWaived { .. } => "test_waived",
+        }
+    }
+
+    /// The release this event is about, if any.
+    pub fn release(&self) -> Option<ReleaseId> {
+        match self {
+            Event::HotfixCreated { id, .. }
+            | Event::RegularReleasePlanned { id, .. }
+            | Event::ReleaseEdited { id, .. }
+            | Event::ApprovalGiven { id, .. }
+            | Event::ApprovalRejected { id, .. }
+            | Event::DeployStarted { id, .. }
+            | Event::ReleaseDeployed { id }
+            | Event::ReleaseVerified { id }
+            | Event::ReleaseClosed { id }
+            | Event::ReleaseRolledBack { id, .. }
+            | Event::ReleaseCancelled { id, .. }
+            | Event::TestAdded { id, .. }
+            | Event::TestStatusSet { id, .. }
+            | Event::TestWaived { id, .. } => Some(*id),
+            Event::IncidentResolved { release, .. } => *release,
+            _ => None,
+        }
+    }
+
+    /// The incidents this event is about.
+    pub fn incidents(&self) -> Vec<IncidentId> {
+        match self {
+            Event::IncidentReported { id, .. }
+            | Event::IncidentSeverityChanged { id, .. }
+            | Event::IncidentQualified { id, .. }
+            | Event::IncidentResolved { id, .. } => vec![*id],
+            Event::HotfixCreated { incidents, .. } => incidents.clone(),
+            Event::ReleaseEdited { scope, .. } => scope.incidents.clone(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An event as the log holds it: who, when, and its place in the sequence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub event: Event,
+}
+
+/// Decides what `actor` asking for `command` at `now` records, judged against `model`.
+pub fn decide(
+    model: &Model,
+    actor: &str,
+    now: DateTime<Utc>,
+    command: Command,
+) -> Result<Vec<Event>, Rejection> {
+    if !model.initialized && command != Command::Init {
+        reject!("this store has not been initialised: run `hotfix init` first");
+    }
+    let ctx = Ctx { model, actor, now };
+    match command {
+        Command::Init => users::decide_init(&ctx),
+        Command::GrantRole { user, role } => users::decide_grant(&ctx, &user, &role),
+        Command::RevokeRole { user, role } => users::decide_revoke(&ctx, &user, &role),
+        Command::SetPolicy { policy } => users::decide_policy(&ctx, policy),
+        Command::ReportIncident { title, severity, services, impact } => {
+            incident::decide_report(&ctx, &title, severity, &services, &impact)
+        }
+        Command::ChangeSeverity { id, severity, reason } => {
+            incident::decide_severity(&ctx, id, severity, &reason)
+        }
+        Command::QualifyIncident { id, decision, risk, impact, rationale } => {
+            incident::decide_qualify(&ctx, id, decision, risk, &impact, &rationale)
+        }
+        Command::ResolveIncident { id, note } => incident::decide_resolve(&ctx, id, &note),
+        Command::CreateHotfix { incidents, scope } => release::decide_create_hotfix(&ctx, &incidents, &scope),
+        Command::PlanRegularRelease { version, summary, planned_at } => {
+            release::decide_plan_regular(&ctx, &version, &summary, planned_at)
+        }
+        Command::EditRelease { id, edit } => release::decide_edit(&ctx, id, &edit),
+        Command::Approve { id, role, comment } => release::decide_approve(&ctx, id, role, &comment),
+        Command::Reject { id, role, reason } => release::decide_reject(&ctx, id, role, &reason),
+        Command::StartDeploy { id } => release::decide_deploy(&ctx, id),
+        Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed),
+        Command::VerifyRelease { id } => release::decide_advance(&ctx, id, Phase::Verified),
+        Command::CloseRelease { id } => release::decide_advance(&ctx, id, Phase::Closed),
+        Command::RollBack { id, reason } => release::decide_end(&ctx, id, Phase::RolledBack, &reason),
+        Command::CancelRelease { id, reason } => release::decide_end(&ctx, id, Phase::Cancelled, &reason),
+        Command::AddTest { id, name, priority, automated, owner } => {
+            test_plan::decide_add(&ctx, id, &name, priority, automated, owner.as_deref())
+        }
+        Command::SetTestStatus { id, name, status, note } => {
+            test_plan::decide_set(&ctx, id, &name, status, note.as_deref())
+        }
+        Command::WaiveTest { id, name, reason } => test_plan::decide_waive(&ctx, id, &name, &reason),
+    }
+}
+
+/// Folds one recorded event into the model. Events were decided against the model they follow,
+/// so evolve trusts them and never fails; anything it cannot place is ignored.
+pub fn evolve(mut model: Model, recorded: &Recorded) -> Model {
+    apply(&mut model, recorded);
+    model
+}
+
+/// In-place form of [`evolve`], for folding long logs without moving the model each time.
+pub fn apply(model: &mut Model, r: &Recorded) {
+    model.seq = r.seq;
+    match &r.event {
+        Event::StoreInitialized { .. }
+        | Event::RoleGranted { .. }
+        | Event::RoleRevoked { .. }
+        | Event::PolicyReplaced { .. } => users::apply(model, r),
+        Event::IncidentReported { .. }
+        | Event::IncidentSeverityChanged { .. }
+        | Event::IncidentQualified { .. }
+        | Event::IncidentResolved { .. } => incident::apply(model, r),
+        Event::TestAdded { .. } | Event::TestStatusSet { .. } | Event::TestWaived { .. } => {
+            test_plan::apply(model, r);
+        }
+        _ => release::apply(model, r),
+    }
+}
+
+/// The arguments every decision reads.
+pub(crate) struct Ctx<'a> {
+    pub model: &'a Model,
+    pub actor: &'a str,
+    #[allow(dead_code)] // kept for rules that depend on time (none yet decide by the clock)
+    pub now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    /// Whether the actor holds `role` now.
+    pub fn holds(&self, role: &str) -> bool {
+        self.model.holds(self.actor, role)
+    }
+}
+
+impl Model {
+    /// Folds a sequence of recorded events from an empty model.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> Model {
+        let mut model = Model::default();
+        for r in events {
+            apply(&mut model, r);
+        }
+        model
+    }
+
+    pub fn holds(&self, user: &str, role: &str) -> bool {
+        self.users.get(user).is_some_and(|roles| roles.contains(role))
+    }
+
+    /// The roles `user` holds, in name order.
+    pub fn roles_of(&self, user: &str) -> Vec<String> {
+        self.users.get(user).map(|r| r.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn incident(&self, id: IncidentId) -> Result<&Incident, Rejection> {
+        self.incidents
+            .get(&id)
+            .ok_or_else(|| Rejection::new(format!("there is no incident {id}: see `hotfix incident list --all`")))
+    }
+
+    pub fn release(&self, id: ReleaseId) -> Result<&Release, Rejection> {
+        self.releases
+            .get(&id)
+            .ok_or_else(|| Rejection::new(format!("there is no release {id}: see `hotfix release list --all`")))
+    }
+
+    pub fn next_incident_id(&self) -> IncidentId {
+        IncidentId(self.incidents.keys().next_back().map_or(1, |id| id.0 + 1))
+    }
+
+    pub fn next_release_id(&self, hotfix: bool) -> ReleaseId {
+        let last = self
+            .releases
+            .keys()
+            .filter(|id| id.is_hotfix() == hotfix)
+            .map(|id| match id {
+                ReleaseId::Hotfix(n) | ReleaseId::Regular(n) => *n,
+            })
+            .max()
+            .unwrap_or(0);
+        if hotfix { ReleaseId::Hotfix(last + 1) } else { ReleaseId::Regular(last + 1) }
+    }
+}

@@ -1,0 +1,71 @@
+//! The release gate: exactly what stands between a release and its deploy, in plain words.
+
+use super::kinds::{Priority, ReleaseId, TestStatus};
+use super::release::{Phase, RoleCheck};
+use super::{Model, Rejection};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Gate {
+    pub id: ReleaseId,
+    pub ready: bool,
+    /// Every reason the deploy is refused; empty when ready.
+    pub blockers: Vec<String>,
+    /// Medium and low tests not passed: never blocking, but reported.
+    pub deferred: Vec<String>,
+}
+
+impl Model {
+    /// Judges whether `id` may start deploying now, and lists every blocker.
+    pub fn gate(&self, id: ReleaseId) -> Result<Gate, Rejection> {
+        let release = self.release(id)?;
+        let mut blockers = Vec::new();
+        let mut deferred = Vec::new();
+        let show = |s: &str| crate::sanitize::line(s).into_owned();
+
+        if release.phase != Phase::Pending {
+            blockers.push(format!("{id} is {}: deploying has already started or ended", self.release_status(release)));
+        }
+        if id.is_hotfix() {
+            match self.release_severity(release) {
+                Some(sev) if self.policy.approvers_for(sev).is_none() && release.frozen.is_none() => blockers
+                    .push(format!("{id} is now {sev}, which the policy does not allow a hotfix for: re-qualify or cancel it")),
+                _ => {}
+            }
+            for check in self.checklist(release) {
+                match check {
+                    RoleCheck::Approved { .. } => {}
+                    RoleCheck::Waiting { role } => blockers.push(format!("waiting for approval from {role}")),
+                    RoleCheck::Stale { role, approval, current_revision } => blockers.push(format!(
+                        "the {role} approval by {} is stale: it approved revision {} and the scope is now at revision {current_revision}",
+                        approval.approver, approval.revision
+                    )),
+                    RoleCheck::Rejected { role, rejection } => blockers.push(format!(
+                        "rejected by {} ({role}): \"{}\"; edit the release to address it",
+                        rejection.by,
+                        show(&rejection.reason)
+                    )),
+                }
+            }
+            if !release.tests.iter().any(|t| t.priority == Priority::Critical) {
+                blockers.push("no critical test: add at least one critical test".into());
+            }
+        } else if let Some(hf) = self.held_back_by(release) {
+            let hotfix = self.release(hf)?;
+            blockers.push(format!(
+                "hotfix {hf} is in flight ({}): hotfixes take precedence over regular releases",
+                self.release_status(hotfix)
+            ));
+        }
+        for test in release.tests_by_priority() {
+            let waived = if test.waiver.is_some() { ", waived" } else { "" };
+            if test.blocks() {
+                let what = if test.priority == Priority::Critical { "must pass" } else { "must pass or be waived" };
+                blockers.push(format!("{} test \"{}\" is {}: it {what}", test.priority, show(&test.name), test.status));
+            } else if test.status != TestStatus::Passed && test.priority >= Priority::Medium {
+                deferred.push(format!("{} test \"{}\" is {}{waived}", test.priority, show(&test.name), test.status));
+            }
+        }
+        Ok(Gate { id, ready: blockers.is_empty(), blockers, deferred })
+    }
+}

@@ -1,0 +1,233 @@
+//! Incidents and their qualification: what is on fire, how bad, and whether it earns a hotfix.
+
+use super::kinds::{Decision, IncidentId, IncidentStatus, Risk, Severity};
+use super::text::{self, MAX_LINE, MAX_TEXT};
+use super::{reject, Ctx, Event, Model, Recorded, Rejection, ReleaseId};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub severity: Severity,
+    pub services: Vec<String>,
+    pub impact: String,
+    pub status: IncidentStatus,
+    pub reported_at: DateTime<Utc>,
+    pub reported_by: String,
+    pub qualification: Option<Qualification>,
+    pub severity_changes: Vec<SeverityChange>,
+    pub resolution: Option<Resolution>,
+}
+
+/// The qualifier's recorded decision.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Qualification {
+    pub decision: Decision,
+    pub risk: Risk,
+    pub impact: String,
+    pub rationale: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeverityChange {
+    pub from: Severity,
+    pub to: Severity,
+    pub reason: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Resolution {
+    pub note: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// The hotfix whose closing resolved it, if any.
+    pub release: Option<ReleaseId>,
+}
+
+impl Incident {
+    /// When the policy's target from report to hotfix deployed runs out, for severities that have one.
+    pub fn deadline(&self, model: &Model) -> Option<DateTime<Utc>> {
+        let hours = model.policy.target_hours.get(&self.severity)?;
+        Some(self.reported_at + Duration::hours(i64::from(*hours)))
+    }
+}
+
+impl Model {
+    /// Unfinished hotfixes (not closed, cancelled or rolled back) that link `id`.
+    pub fn unfinished_hotfixes_for(&self, id: IncidentId) -> impl Iterator<Item = ReleaseId> + '_ {
+        self.releases
+            .values()
+            .filter(move |r| r.id.is_hotfix() && !r.phase.is_finished() && r.scope.incidents.contains(&id))
+            .map(|r| r.id)
+    }
+
+    /// Unresolved incidents, most severe then oldest first; `all` adds resolved ones after them.
+    pub fn incident_queue(&self, all: bool) -> Vec<&Incident> {
+        let mut list: Vec<&Incident> = self
+            .incidents
+            .values()
+            .filter(|i| all || i.status != IncidentStatus::Resolved)
+            .collect();
+        list.sort_by_key(|i| (i.status == IncidentStatus::Resolved, i.severity, i.reported_at, i.id));
+        list
+    }
+}
+
+fn services(list: &[String]) -> Result<Vec<String>, Rejection> {
+    let mut out: Vec<String> = Vec::new();
+    for s in list {
+        let s = text::check_name("service", s)?;
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    if out.len() > 50 {
+        reject!("an incident may name at most 50 services");
+    }
+    Ok(out)
+}
+
+pub(crate) fn decide_report(
+    _ctx: &Ctx,
+    title: &str,
+    severity: Severity,
+    service_list: &[String],
+    impact: &str,
+) -> Result<Vec<Event>, Rejection> {
+    Ok(vec![Event::IncidentReported {
+        id: _ctx.model.next_incident_id(),
+        title: text::required("title", title, MAX_LINE)?,
+        severity,
+        services: services(service_list)?,
+        impact: text::optional("impact", impact, MAX_TEXT)?,
+    }])
+}
+
+fn unresolved<'m>(model: &'m Model, id: IncidentId) -> Result<&'m super::Incident, Rejection> {
+    let incident = model.incident(id)?;
+    if incident.status == IncidentStatus::Resolved {
+        reject!("{id} is resolved: nothing can change on it");
+    }
+    Ok(incident)
+}
+
+pub(crate) fn decide_severity(
+    ctx: &Ctx,
+    id: IncidentId,
+    severity: Severity,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let incident = unresolved(ctx.model, id)?;
+    if incident.severity == severity {
+        reject!("{id} is already {severity}: nothing to change");
+    }
+    Ok(vec![Event::IncidentSeverityChanged {
+        id,
+        from: incident.severity,
+        to: severity,
+        reason: text::required("reason", reason, MAX_TEXT)?,
+    }])
+}
+
+pub(crate) fn decide_qualify(
+    ctx: &Ctx,
+    id: IncidentId,
+    decision: Decision,
+    risk: Risk,
+    impact: &str,
+    rationale: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let policy = &ctx.model.policy;
+    if !ctx.holds(&policy.qualifier_role) {
+        reject!("only the {} role may qualify incidents; {} does not hold it", policy.qualifier_role, ctx.actor);
+    }
+    let incident = unresolved(ctx.model, id)?;
+    if decision == Decision::Hotfix && !policy.hotfix_severities.contains(&incident.severity) {
+        let allowed: Vec<String> = policy.hotfix_severities.iter().map(ToString::to_string).collect();
+        reject!(
+            "{id} is {}: only {} incidents may be qualified for a hotfix; raise its severity with a reason first, or choose regular-release",
+            incident.severity,
+            allowed.join("/")
+        );
+    }
+    if let Some(hf) = ctx.model.unfinished_hotfixes_for(id).next() {
+        reject!("{id} is already being fixed by {hf}: cancel or finish {hf} before qualifying it again");
+    }
+    Ok(vec![Event::IncidentQualified {
+        id,
+        decision,
+        risk,
+        impact: text::required("impact", impact, MAX_TEXT)?,
+        rationale: text::required("rationale", rationale, MAX_TEXT)?,
+    }])
+}
+
+pub(crate) fn decide_resolve(ctx: &Ctx, id: IncidentId, note: &str) -> Result<Vec<Event>, Rejection> {
+    unresolved(ctx.model, id)?;
+    if let Some(hf) = ctx.model.unfinished_hotfixes_for(id).next() {
+        reject!("{id} is being fixed by {hf}: closing {hf} resolves it; cancel {hf} to resolve it by hand");
+    }
+    Ok(vec![Event::IncidentResolved { id, note: text::optional("note", note, MAX_TEXT)?, release: None }])
+}
+
+pub(crate) fn apply(model: &mut Model, r: &Recorded) {
+    match &r.event {
+        Event::IncidentReported { id, title, severity, services, impact } => {
+            model.incidents.insert(
+                *id,
+                Incident {
+                    id: *id,
+                    title: title.clone(),
+                    severity: *severity,
+                    services: services.clone(),
+                    impact: impact.clone(),
+                    status: IncidentStatus::Open,
+                    reported_at: r.at,
+                    reported_by: r.actor.clone(),
+                    qualification: None,
+                    severity_changes: Vec::new(),
+                    resolution: None,
+                },
+            );
+        }
+        Event::IncidentSeverityChanged { id, from, to, reason } => {
+            if let Some(i) = model.incidents.get_mut(id) {
+                i.severity = *to;
+                i.severity_changes.push(SeverityChange {
+                    from: *from,
+                    to: *to,
+                    reason: reason.clone(),
+                    by: r.actor.clone(),
+                    at: r.at,
+                });
+            }
+        }
+        Event::IncidentQualified { id, decision, risk, impact, rationale } => {
+            if let Some(i) = model.incidents.get_mut(id) {
+                i.status = IncidentStatus::Qualified;
+                i.qualification = Some(Qualification {
+                    decision: *decision,
+                    risk: *risk,
+                    impact: impact.clone(),
+                    rationale: rationale.clone(),
+                    by: r.actor.clone(),
+                    at: r.at,
+                });
+            }
+        }
+        Event::IncidentResolved { id, note, release } => {
+            if let Some(i) = model.incidents.get_mut(id) {
+                i.status = IncidentStatus::Resolved;
+                i.resolution =
+                    Some(Resolution { note: note.clone(), by: r.actor.clone(), at: r.at, release: *release });
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,127 @@
+//! The organisation's rules: who approves a hotfix of each severity, which severities qualify, who
+//! qualifies and waives, and the target time from report to deployed.
+
+use super::kinds::Severity;
+use super::Rejection;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The default policy, shipped in `assets/` and recorded into a new store's first event, so a store
+/// keeps the rules it was created with even when a later version changes the defaults.
+pub const DEFAULT_POLICY_JSON: &str = include_str!("../../assets/policy.default.json");
+
+/// The role that may grant roles and replace the policy; it cannot be removed from a policy.
+pub const ADMIN_ROLE: &str = "admin";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Every role that exists; grants must name one of these.
+    pub roles: Vec<String>,
+    /// The roles that must approve a hotfix, by the hotfix's severity.
+    pub approvals: BTreeMap<Severity, Vec<String>>,
+    /// The severities that may be qualified for a hotfix.
+    pub hotfix_severities: Vec<Severity>,
+    /// The role that qualifies incidents.
+    pub qualifier_role: String,
+    /// The roles that may waive a non-critical test.
+    pub waiver_roles: Vec<String>,
+    /// Target hours from incident report to hotfix deployed, by severity.
+    pub target_hours: BTreeMap<Severity, u32>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        // The asset is compiled in and covered by a test, so parsing it cannot fail at run time.
+        #[allow(clippy::expect_used)]
+        serde_json::from_str(DEFAULT_POLICY_JSON).expect("assets/policy.default.json is valid")
+    }
+}
+
+impl Policy {
+    /// Parses and validates a policy file's text.
+    pub fn from_json(text: &str) -> Result<Policy, Rejection> {
+        let policy: Policy = serde_json::from_str(text)
+            .map_err(|e| Rejection::new(format!("the policy file is not valid: {e}")))?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks that every role named exists and every hotfix severity has approvers.
+    pub fn validate(&self) -> Result<(), Rejection> {
+        let known = |role: &String| self.roles.contains(role);
+        let fail = |msg: String| Err(Rejection::new(format!("the policy is not valid: {msg}")));
+        for role in &self.roles {
+            if let Err(e) = super::text::check_name("role", role) {
+                return fail(e.message);
+            }
+        }
+        if !self.roles.iter().any(|r| r == ADMIN_ROLE) {
+            return fail(format!("`roles` must include \"{ADMIN_ROLE}\""));
+        }
+        if !known(&self.qualifier_role) {
+            return fail(format!("qualifier_role \"{}\" is not in `roles`", self.qualifier_role));
+        }
+        for role in &self.waiver_roles {
+            if !known(role) {
+                return fail(format!("waiver role \"{role}\" is not in `roles`"));
+            }
+        }
+        for (severity, roles) in &self.approvals {
+            for role in roles {
+                if !known(role) {
+                    return fail(format!("approver role \"{role}\" for {severity} is not in `roles`"));
+                }
+            }
+        }
+        if self.hotfix_severities.is_empty() {
+            return fail("`hotfix_severities` is empty: no incident could ever be hotfixed".into());
+        }
+        for severity in &self.hotfix_severities {
+            if self.approvals.get(severity).is_none_or(Vec::is_empty) {
+                return fail(format!("{severity} may be hotfixed but `approvals` names no role for it"));
+            }
+        }
+        if let Some((severity, _)) = self.target_hours.iter().find(|(_, h)| **h == 0) {
+            return fail(format!("target_hours for {severity} must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The roles a hotfix of this severity needs, or `None` when the severity may not be hotfixed.
+    pub fn approvers_for(&self, severity: Severity) -> Option<&[String]> {
+        if self.hotfix_severities.contains(&severity) {
+            self.approvals.get(&severity).map(Vec::as_slice)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_is_the_documented_one() {
+        let p = Policy::default();
+        assert!(p.validate().is_ok());
+        assert_eq!(p.approvers_for(Severity::P1).map(<[String]>::len), Some(3));
+        assert_eq!(p.approvers_for(Severity::P2).map(<[String]>::len), Some(2));
+        assert_eq!(p.approvers_for(Severity::P3), None);
+        assert_eq!(p.target_hours.get(&Severity::P1), Some(&4));
+    }
+
+    #[test]
+    fn invalid_policies_say_what_is_wrong() {
+        let mut p = Policy::default();
+        p.approvals.insert(Severity::P1, vec!["cto".into()]);
+        let err = p.validate().unwrap_err().message;
+        assert!(err.contains("\"cto\""), "{err}");
+        let err = Policy::from_json("{\"roles\": []}").unwrap_err().message;
+        assert!(err.contains("not valid"), "{err}");
+        let mut p = Policy::default();
+        p.hotfix_severities.push(Severity::P3);
+        assert!(p.validate().unwrap_err().message.contains("P3"));
+    }
+}

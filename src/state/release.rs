@@ -1,0 +1,672 @@
+//! Releases: hotfixes (`HF-n`) that fix qualified incidents, and regular releases (`REL-n`) that
+//! give way to them. Covers scope and edits, approvals and rejections, and the lifecycle from
+//! awaiting approval to closed.
+
+use super::kinds::{Decision, IncidentId, IncidentStatus, ReleaseId, Severity};
+use super::text::{self, MAX_DOC, MAX_LINE, MAX_TEXT};
+use super::{reject, Ctx, Event, Model, Recorded, Rejection, ScopeEdit, ScopeInput};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+
+/// What a release changes. Approvals are given to one revision of it; editing it makes them stale.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scope {
+    pub version: String,
+    pub summary: String,
+    pub changes: String,
+    pub risks: String,
+    pub rollback: String,
+    pub incidents: Vec<IncidentId>,
+}
+
+impl Scope {
+    /// A short SHA-256 fingerprint of the scope, recorded with each approval as evidence of what was approved.
+    pub fn fingerprint(&self) -> String {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        let digest = Sha256::digest(&bytes);
+        digest.iter().take(8).fold(String::new(), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
+}
+
+/// Where a release is in its lifecycle. Before deploying, the status people see
+/// ([`ReleaseStatus`]) is derived from approvals, so it can never disagree with them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Pending,
+    Deploying,
+    Deployed,
+    Verified,
+    Closed,
+    RolledBack,
+    Cancelled,
+}
+
+impl Phase {
+    /// Closed, rolled back and cancelled are final.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Phase::Closed | Phase::RolledBack | Phase::Cancelled)
+    }
+
+    /// A hotfix is in flight from creation until verified, closed, cancelled or rolled back.
+    pub fn is_in_flight(self) -> bool {
+        matches!(self, Phase::Pending | Phase::Deploying | Phase::Deployed)
+    }
+}
+
+/// The status shown to people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseStatus {
+    AwaitingApproval,
+    Approved,
+    Rejected,
+    Planned,
+    Deploying,
+    Deployed,
+    Verified,
+    Closed,
+    RolledBack,
+    Cancelled,
+}
+
+impl ReleaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReleaseStatus::AwaitingApproval => "awaiting-approval",
+            ReleaseStatus::Approved => "approved",
+            ReleaseStatus::Rejected => "rejected",
+            ReleaseStatus::Planned => "planned",
+            ReleaseStatus::Deploying => "deploying",
+            ReleaseStatus::Deployed => "deployed",
+            ReleaseStatus::Verified => "verified",
+            ReleaseStatus::Closed => "closed",
+            ReleaseStatus::RolledBack => "rolled-back",
+            ReleaseStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl std::fmt::Display for ReleaseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Approval {
+    pub role: String,
+    pub approver: String,
+    pub at: DateTime<Utc>,
+    pub comment: String,
+    pub revision: u32,
+    pub fingerprint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReleaseRejection {
+    pub role: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    pub revision: u32,
+    pub fingerprint: String,
+}
+
+/// A step of the lifecycle, for the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Milestone {
+    pub phase: Phase,
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Release {
+    pub id: ReleaseId,
+    pub scope: Scope,
+    pub planned_at: Option<DateTime<Utc>>,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    /// Bumped by each scope edit; approvals of an older revision are stale.
+    pub revision: u32,
+    pub phase: Phase,
+    /// Every approval ever given, oldest first; the latest per role is the one that counts.
+    pub approvals: Vec<Approval>,
+    pub rejections: Vec<ReleaseRejection>,
+    pub tests: Vec<super::TestCase>,
+    /// Severity and needed roles as judged when deploying started; fixed from then on.
+    pub frozen: Option<(Option<Severity>, Vec<String>)>,
+    pub milestones: Vec<Milestone>,
+}
+
+impl Release {
+    /// The latest approval given for `role`.
+    pub fn approval_for(&self, role: &str) -> Option<&Approval> {
+        self.approvals.iter().rev().find(|a| a.role == role)
+    }
+
+    pub fn is_current(&self, approval: &Approval) -> bool {
+        approval.revision == self.revision
+    }
+
+    /// The rejections given against the current revision; any of them blocks.
+    pub fn standing_rejections(&self) -> impl Iterator<Item = &ReleaseRejection> {
+        self.rejections.iter().filter(|r| r.revision == self.revision)
+    }
+
+    pub fn milestone(&self, phase: Phase) -> Option<&Milestone> {
+        self.milestones.iter().rev().find(|m| m.phase == phase)
+    }
+}
+
+/// One row of the approval checklist.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum RoleCheck {
+    Approved { role: String, approval: Approval },
+    /// Approved, but for an older revision of the scope.
+    Stale { role: String, approval: Approval, current_revision: u32 },
+    Rejected { role: String, rejection: ReleaseRejection },
+    Waiting { role: String },
+}
+
+impl RoleCheck {
+    pub fn role(&self) -> &str {
+        match self {
+            RoleCheck::Approved { role, .. }
+            | RoleCheck::Stale { role, .. }
+            | RoleCheck::Rejected { role, .. }
+            | RoleCheck::Waiting { role } => role,
+        }
+    }
+}
+
+impl Model {
+    /// The most severe severity among a hotfix's incidents (`None` for a regular release).
+    pub fn release_severity(&self, release: &Release) -> Option<Severity> {
+        if let Some((severity, _)) = &release.frozen {
+            return *severity;
+        }
+        release.scope.incidents.iter().filter_map(|id| self.incidents.get(id)).map(|i| i.severity).min()
+    }
+
+    /// The roles that must approve, from the current severity and policy until deploying starts.
+    pub fn required_roles(&self, release: &Release) -> Vec<String> {
+        if let Some((_, roles)) = &release.frozen {
+            return roles.clone();
+        }
+        if !release.id.is_hotfix() {
+            return Vec::new();
+        }
+        self.release_severity(release)
+            .and_then(|s| self.policy.approvers_for(s))
+            .map(<[String]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// One row per needed role: approved, stale, rejected or waiting.
+    pub fn checklist(&self, release: &Release) -> Vec<RoleCheck> {
+        self.required_roles(release)
+            .into_iter()
+            .map(|role| {
+                if let Some(rej) = release.standing_rejections().find(|r| r.role == role) {
+                    return RoleCheck::Rejected { role, rejection: rej.clone() };
+                }
+                match release.approval_for(&role) {
+                    Some(a) if release.is_current(a) => RoleCheck::Approved { role, approval: a.clone() },
+                    Some(a) => RoleCheck::Stale { role, approval: a.clone(), current_revision: release.revision },
+                    None => RoleCheck::Waiting { role },
+                }
+            })
+            .collect()
+    }
+
+    pub fn release_status(&self, release: &Release) -> ReleaseStatus {
+        match release.phase {
+            Phase::Pending if !release.id.is_hotfix() => ReleaseStatus::Planned,
+            Phase::Pending if release.standing_rejections().next().is_some() => ReleaseStatus::Rejected,
+            Phase::Pending => {
+                let checks = self.checklist(release);
+                if !checks.is_empty() && checks.iter().all(|c| matches!(c, RoleCheck::Approved { .. })) {
+                    ReleaseStatus::Approved
+                } else {
+                    ReleaseStatus::AwaitingApproval
+                }
+            }
+            Phase::Deploying => ReleaseStatus::Deploying,
+            Phase::Deployed => ReleaseStatus::Deployed,
+            Phase::Verified => ReleaseStatus::Verified,
+            Phase::Closed => ReleaseStatus::Closed,
+            Phase::RolledBack => ReleaseStatus::RolledBack,
+            Phase::Cancelled => ReleaseStatus::Cancelled,
+        }
+    }
+
+    /// Hotfixes in flight, most urgent first: they hold back every regular release.
+    pub fn hotfixes_in_flight(&self) -> Vec<&Release> {
+        let mut list: Vec<&Release> =
+            self.releases.values().filter(|r| r.id.is_hotfix() && r.phase.is_in_flight()).collect();
+        list.sort_by_key(|r| (self.release_severity(r), r.created_at, r.id));
+        list
+    }
+
+    /// The release queue: unfinished hotfixes by severity then age, then unfinished regular
+    /// releases by plan; `all` appends the finished ones, newest first.
+    pub fn release_queue(&self, all: bool) -> Vec<&Release> {
+        let mut open: Vec<&Release> = self.releases.values().filter(|r| !r.phase.is_finished()).collect();
+        open.sort_by_key(|r| {
+            let hotfix_key = if r.id.is_hotfix() { self.release_severity(r) } else { None };
+            (!r.id.is_hotfix(), hotfix_key, r.planned_at.unwrap_or(DateTime::<Utc>::MAX_UTC), r.created_at, r.id)
+        });
+        if all {
+            let mut done: Vec<&Release> = self.releases.values().filter(|r| r.phase.is_finished()).collect();
+            done.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+            open.extend(done);
+        }
+        open
+    }
+
+    /// The hotfix that holds back this regular release, if any.
+    pub fn held_back_by(&self, release: &Release) -> Option<ReleaseId> {
+        if release.id.is_hotfix() || release.phase != Phase::Pending {
+            return None;
+        }
+        self.hotfixes_in_flight().first().map(|r| r.id)
+    }
+}
+
+fn pending<'m>(model: &'m Model, id: ReleaseId, verb: &str) -> Result<&'m Release, Rejection> {
+    let release = model.release(id)?;
+    if release.phase != Phase::Pending {
+        reject!("{id} is {}: it can no longer {verb}", model.release_status(release));
+    }
+    Ok(release)
+}
+
+/// Checks an incident may be fixed by a hotfix: qualified `hotfix`, unresolved, severity allowed.
+fn hotfixable(model: &Model, id: IncidentId) -> Result<(), Rejection> {
+    let incident = model.incident(id)?;
+    if incident.status == IncidentStatus::Resolved {
+        reject!("{id} is resolved: a hotfix cannot fix it");
+    }
+    match &incident.qualification {
+        Some(q) if q.decision == Decision::Hotfix => {}
+        Some(q) => reject!("{id} was qualified {}, not hotfix: an SRE AVP must qualify it for a hotfix first", q.decision),
+        None => reject!("{id} is not qualified yet: an SRE AVP must qualify it for a hotfix first"),
+    }
+    if !model.policy.hotfix_severities.contains(&incident.severity) {
+        reject!("{id} is now {}, which the policy does not allow a hotfix for", incident.severity);
+    }
+    Ok(())
+}
+
+fn check_scope(input: &ScopeInput, incidents: Vec<IncidentId>) -> Result<Scope, Rejection> {
+    Ok(Scope {
+        version: text::check_version(&input.version)?,
+        summary: text::required("summary", &input.summary, MAX_LINE)?,
+        changes: text::required("changes", &input.changes, MAX_DOC)?,
+        risks: text::required("risks", &input.risks, MAX_DOC)?,
+        rollback: text::required("rollback plan", &input.rollback, MAX_DOC)?,
+        incidents,
+    })
+}
+
+pub(crate) fn decide_create_hotfix(
+    ctx: &Ctx,
+    incidents: &[IncidentId],
+    input: &ScopeInput,
+) -> Result<Vec<Event>, Rejection> {
+    if incidents.is_empty() {
+        reject!("a hotfix must fix at least one incident: name it with --incident INC-<n>");
+    }
+    let mut linked = Vec::new();
+    for id in incidents {
+        hotfixable(ctx.model, *id)?;
+        if !linked.contains(id) {
+            linked.push(*id);
+        }
+    }
+    let scope = check_scope(input, linked)?;
+    let Scope { version, summary, changes, risks, rollback, incidents } = scope;
+    Ok(vec![Event::HotfixCreated {
+        id: ctx.model.next_release_id(true),
+        incidents,
+        version,
+        summary,
+        changes,
+        risks,
+        rollback,
+    }])
+}
+
+pub(crate) fn decide_plan_regular(
+    ctx: &Ctx,
+    version: &str,
+    summary: &str,
+    planned_at: Option<DateTime<Utc>>,
+) -> Result<Vec<Event>, Rejection> {
+    Ok(vec![Event::RegularReleasePlanned {
+        id: ctx.model.next_release_id(false),
+        version: text::check_version(version)?,
+        summary: text::required("summary", summary, MAX_LINE)?,
+        planned_at,
+    }])
+}
+
+pub(crate) fn decide_edit(ctx: &Ctx, id: ReleaseId, edit: &ScopeEdit) -> Result<Vec<Event>, Rejection> {
+    let release = pending(ctx.model, id, "be edited")?;
+    let old = &release.scope;
+    let pick = |new: &Option<String>, old: &String| new.clone().unwrap_or_else(|| old.clone());
+    let mut incidents = old.incidents.clone();
+    if !id.is_hotfix()
+        && (edit.changes.is_some() || edit.risks.is_some() || edit.rollback.is_some() || !edit.add_incidents.is_empty())
+    {
+        reject!("{id} is a regular release: only its version and summary can be edited");
+    }
+    for add in &edit.add_incidents {
+        if incidents.contains(add) {
+            reject!("{add} is already part of {id}");
+        }
+        hotfixable(ctx.model, *add)?;
+        incidents.push(*add);
+    }
+    let input = ScopeInput {
+        version: pick(&edit.version, &old.version),
+        summary: pick(&edit.summary, &old.summary),
+        changes: pick(&edit.changes, &old.changes),
+        risks: pick(&edit.risks, &old.risks),
+        rollback: pick(&edit.rollback, &old.rollback),
+    };
+    let scope = if id.is_hotfix() {
+        check_scope(&input, incidents)?
+    } else {
+        Scope {
+            version: text::check_version(&input.version)?,
+            summary: text::required("summary", &input.summary, MAX_LINE)?,
+            ..Scope::default()
+        }
+    };
+    if &scope == old {
+        reject!("the edit changes nothing in {id}: give a new value");
+    }
+    let fingerprint = scope.fingerprint();
+    Ok(vec![Event::ReleaseEdited { id, scope, revision: release.revision + 1, fingerprint }])
+}
+
+/// Picks the role an approval or rejection fills: the one named, or the single needed role the actor holds.
+fn choose_role(ctx: &Ctx, release: &Release, role: Option<String>, verb: &str) -> Result<String, Rejection> {
+    let id = release.id;
+    let needed = ctx.model.required_roles(release);
+    if needed.is_empty() {
+        if id.is_hotfix() {
+            reject!("{id} has no roles to {verb}: its severity may not be hotfixed under the policy");
+        }
+        reject!("{id} is a regular release: it needs no approvals");
+    }
+    match role {
+        Some(role) => {
+            if !needed.contains(&role) {
+                reject!("{id} does not need {role}: it needs {}", needed.join(", "));
+            }
+            if !ctx.holds(&role) {
+                reject!("{} does not hold the {role} role: an admin can grant it", ctx.actor);
+            }
+            Ok(role)
+        }
+        None => {
+            let held: Vec<&String> = needed.iter().filter(|r| ctx.holds(r)).collect();
+            // Prefer the role the actor already fills, then roles nobody else has filled.
+            let mine = held.iter().find(|r| release.approval_for(r).is_some_and(|a| a.approver == ctx.actor));
+            let open: Vec<&&String> = held
+                .iter()
+                .filter(|r| release.approval_for(r).is_none_or(|a| !release.is_current(a)))
+                .collect();
+            if let Some(role) = mine {
+                return Ok((*role).clone());
+            }
+            match (held.len(), open.len()) {
+                (0, _) => reject!(
+                    "{} holds none of the roles {id} needs ({}): an admin can grant one",
+                    ctx.actor,
+                    needed.join(", ")
+                ),
+                (1, _) => Ok(held[0].clone()),
+                (_, 1) => Ok((*open[0]).clone()),
+                _ => {
+                    let names: Vec<&str> = held.iter().map(|s| s.as_str()).collect();
+                    reject!("{} holds several roles {id} needs ({}): choose one with --role", ctx.actor, names.join(", "))
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn decide_approve(
+    ctx: &Ctx,
+    id: ReleaseId,
+    role: Option<String>,
+    comment: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let release = pending(ctx.model, id, "be approved")?;
+    if let Some(rej) = release.standing_rejections().next() {
+        reject!(
+            "{id} was rejected by {} ({}): \"{}\"; edit the release to address it before approving",
+            rej.by,
+            rej.role,
+            crate::sanitize::line(&rej.reason)
+        );
+    }
+    let role = choose_role(ctx, release, role, "approve")?;
+    if release.author == ctx.actor {
+        reject!("{} wrote {id} and cannot approve it: another {role} must", ctx.actor);
+    }
+    let needed = ctx.model.required_roles(release);
+    if let Some(other) = needed
+        .iter()
+        .filter(|r| **r != role)
+        .find(|r| release.approval_for(r).is_some_and(|a| a.approver == ctx.actor))
+    {
+        reject!("{} already fills {other} on {id}: one person fills at most one role", ctx.actor);
+    }
+    if let Some(a) = release.approval_for(&role).filter(|a| release.is_current(a)) {
+        if a.approver == ctx.actor {
+            reject!("{} already approved {id} as {role}: nothing to do", ctx.actor);
+        }
+        reject!("{role} on {id} is already filled by {} ({})", a.approver, a.at.format("%Y-%m-%d %H:%M UTC"));
+    }
+    Ok(vec![Event::ApprovalGiven {
+        id,
+        role,
+        comment: text::optional("comment", comment, MAX_TEXT)?,
+        revision: release.revision,
+        fingerprint: release.scope.fingerprint(),
+    }])
+}
+
+pub(crate) fn decide_reject(
+    ctx: &Ctx,
+    id: ReleaseId,
+    role: Option<String>,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let release = pending(ctx.model, id, "be rejected")?;
+    let role = choose_role(ctx, release, role, "reject")?;
+    Ok(vec![Event::ApprovalRejected {
+        id,
+        role,
+        reason: text::required("reason", reason, MAX_TEXT)?,
+        revision: release.revision,
+        fingerprint: release.scope.fingerprint(),
+    }])
+}
+
+pub(crate) fn decide_deploy(ctx: &Ctx, id: ReleaseId) -> Result<Vec<Event>, Rejection> {
+    let release = pending(ctx.model, id, "start deploying")?;
+    let gate = ctx.model.gate(id)?;
+    if !gate.ready {
+        reject!("{id} cannot deploy: {}", gate.blockers.join("; "));
+    }
+    Ok(vec![Event::DeployStarted {
+        id,
+        severity: ctx.model.release_severity(release),
+        required_roles: ctx.model.required_roles(release),
+    }])
+}
+
+/// Moves a release one step along deploying -> deployed -> verified -> closed.
+pub(crate) fn decide_advance(ctx: &Ctx, id: ReleaseId, to: Phase) -> Result<Vec<Event>, Rejection> {
+    let release = ctx.model.release(id)?;
+    let (from, event, hint) = match to {
+        Phase::Deployed => (Phase::Deploying, Event::ReleaseDeployed { id }, "start with `hotfix release deploy`"),
+        Phase::Verified => (Phase::Deployed, Event::ReleaseVerified { id }, "mark it deployed first"),
+        _ => (Phase::Verified, Event::ReleaseClosed { id }, "verify it first"),
+    };
+    if release.phase != from {
+        reject!("{id} is {}, not {}: {hint}", ctx.model.release_status(release), status_word(from));
+    }
+    let mut events = vec![event];
+    if to == Phase::Closed {
+        for incident in &release.scope.incidents {
+            let open = ctx.model.incidents.get(incident).is_some_and(|i| i.status != IncidentStatus::Resolved);
+            let others = ctx.model.unfinished_hotfixes_for(*incident).any(|hf| hf != id);
+            if open && !others {
+                events.push(Event::IncidentResolved {
+                    id: *incident,
+                    note: format!("fixed by {id} ({})", release.scope.version),
+                    release: Some(id),
+                });
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn status_word(phase: Phase) -> &'static str {
+    match phase {
+        Phase::Deploying => "deploying",
+        Phase::Deployed => "deployed",
+        Phase::Verified => "verified",
+        _ => "pending",
+    }
+}
+
+/// Rolls back a deploying/deployed/verified release, or cancels one that has not started deploying.
+pub(crate) fn decide_end(ctx: &Ctx, id: ReleaseId, to: Phase, reason: &str) -> Result<Vec<Event>, Rejection> {
+    let release = ctx.model.release(id)?;
+    let status = ctx.model.release_status(release);
+    let reason = text::required("reason", reason, MAX_TEXT)?;
+    if to == Phase::RolledBack {
+        if !matches!(release.phase, Phase::Deploying | Phase::Deployed | Phase::Verified) {
+            reject!("{id} is {status}: only a deploying, deployed or verified release can be rolled back");
+        }
+        Ok(vec![Event::ReleaseRolledBack { id, reason }])
+    } else {
+        if release.phase != Phase::Pending {
+            reject!("{id} is {status}: only a release that has not started deploying can be cancelled; roll it back instead");
+        }
+        Ok(vec![Event::ReleaseCancelled { id, reason }])
+    }
+}
+
+fn milestone(release: &mut Release, phase: Phase, r: &Recorded, reason: Option<&String>) {
+    release.phase = phase;
+    release.milestones.push(Milestone { phase, at: r.at, by: r.actor.clone(), reason: reason.cloned() });
+}
+
+pub(crate) fn apply(model: &mut Model, r: &Recorded) {
+    match &r.event {
+        Event::HotfixCreated { id, incidents, version, summary, changes, risks, rollback } => {
+            let scope = Scope {
+                version: version.clone(),
+                summary: summary.clone(),
+                changes: changes.clone(),
+                risks: risks.clone(),
+                rollback: rollback.clone(),
+                incidents: incidents.clone(),
+            };
+            model.releases.insert(*id, new_release(*id, scope, None, r));
+        }
+        Event::RegularReleasePlanned { id, version, summary, planned_at } => {
+            let scope = Scope { version: version.clone(), summary: summary.clone(), ..Scope::default() };
+            model.releases.insert(*id, new_release(*id, scope, *planned_at, r));
+        }
+        Event::ReleaseEdited { id, scope, revision, .. } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                rel.scope = scope.clone();
+                rel.revision = *revision;
+            }
+        }
+        Event::ApprovalGiven { id, role, comment, revision, fingerprint } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                rel.approvals.push(Approval {
+                    role: role.clone(),
+                    approver: r.actor.clone(),
+                    at: r.at,
+                    comment: comment.clone(),
+                    revision: *revision,
+                    fingerprint: fingerprint.clone(),
+                });
+            }
+        }
+        Event::ApprovalRejected { id, role, reason, revision, fingerprint } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                rel.rejections.push(ReleaseRejection {
+                    role: role.clone(),
+                    by: r.actor.clone(),
+                    at: r.at,
+                    reason: reason.clone(),
+                    revision: *revision,
+                    fingerprint: fingerprint.clone(),
+                });
+            }
+        }
+        Event::DeployStarted { id, severity, required_roles } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                rel.frozen = Some((*severity, required_roles.clone()));
+                milestone(rel, Phase::Deploying, r, None);
+            }
+        }
+        Event::ReleaseDeployed { id } | Event::ReleaseVerified { id } | Event::ReleaseClosed { id } => {
+            let phase = match &r.event {
+                Event::ReleaseDeployed { .. } => Phase::Deployed,
+                Event::ReleaseVerified { .. } => Phase::Verified,
+                _ => Phase::Closed,
+            };
+            if let Some(rel) = model.releases.get_mut(id) {
+                milestone(rel, phase, r, None);
+            }
+        }
+        Event::ReleaseRolledBack { id, reason } | Event::ReleaseCancelled { id, reason } => {
+            let phase =
+                if matches!(r.event, Event::ReleaseRolledBack { .. }) { Phase::RolledBack } else { Phase::Cancelled };
+            if let Some(rel) = model.releases.get_mut(id) {
+                milestone(rel, phase, r, Some(reason));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn new_release(id: ReleaseId, scope: Scope, planned_at: Option<DateTime<Utc>>, r: &Recorded) -> Release {
+    Release {
+        id,
+        scope,
+        planned_at,
+        author: r.actor.clone(),
+        created_at: r.at,
+        revision: 1,
+        phase: Phase::Pending,
+        approvals: Vec::new(),
+        rejections: Vec::new(),
+        tests: Vec::new(),
+        frozen: None,
+        milestones: vec![Milestone { phase: Phase::Pending, at: r.at, by: r.actor.clone(), reason: None }],
+    }
+}

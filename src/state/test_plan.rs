@@ -1,0 +1,169 @@
+//! The test list of a release: critical tests first, each with an owner, a status and evidence.
+//! Critical tests gate the deploy and can never be waived; high tests must pass or be waived.
+
+use super::kinds::{Priority, ReleaseId, TestStatus};
+use super::text::{self, MAX_LINE, MAX_TEXT};
+use super::{reject, Ctx, Event, Model, Recorded, Rejection, Release};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TestCase {
+    pub name: String,
+    pub priority: Priority,
+    pub automated: bool,
+    pub owner: Option<String>,
+    pub status: TestStatus,
+    pub note: String,
+    pub waiver: Option<Waiver>,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Waiver {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl TestCase {
+    /// Whether this test stands in the way of the gate: critical unless passed, high unless passed or waived.
+    pub fn blocks(&self) -> bool {
+        match self.priority {
+            Priority::Critical => self.status != TestStatus::Passed,
+            Priority::High => self.status != TestStatus::Passed && self.waiver.is_none(),
+            Priority::Medium | Priority::Low => false,
+        }
+    }
+
+    /// Order within a priority: failing first, then what is still to do, passed last.
+    fn urgency(&self) -> u8 {
+        match self.status {
+            TestStatus::Failed => 0,
+            TestStatus::Running => 1,
+            TestStatus::Pending => 2,
+            TestStatus::Skipped => 3,
+            TestStatus::Passed => 4,
+        }
+    }
+}
+
+impl Release {
+    /// The test list as people work it: critical first, failing first within a priority.
+    pub fn tests_by_priority(&self) -> Vec<&TestCase> {
+        let mut list: Vec<&TestCase> = self.tests.iter().collect();
+        list.sort_by(|a, b| (a.priority, a.urgency(), &a.name).cmp(&(b.priority, b.urgency(), &b.name)));
+        list
+    }
+
+    pub fn test(&self, name: &str) -> Result<&TestCase, Rejection> {
+        self.tests.iter().find(|t| t.name == name).ok_or_else(|| {
+            Rejection::new(format!(
+                "{} has no test named \"{}\": see `hotfix test list {}`",
+                self.id,
+                crate::sanitize::line(name),
+                self.id
+            ))
+        })
+    }
+}
+
+fn open_release(model: &Model, id: ReleaseId) -> Result<&Release, Rejection> {
+    let release = model.release(id)?;
+    if release.phase.is_finished() {
+        reject!("{id} is {}: its tests can no longer change", model.release_status(release));
+    }
+    Ok(release)
+}
+
+pub(crate) fn decide_add(
+    ctx: &Ctx,
+    id: ReleaseId,
+    name: &str,
+    priority: Priority,
+    automated: bool,
+    owner: Option<&str>,
+) -> Result<Vec<Event>, Rejection> {
+    let release = open_release(ctx.model, id)?;
+    let name = text::required("test name", name, MAX_LINE)?;
+    if release.tests.iter().any(|t| t.name == name) {
+        reject!("{id} already has a test named \"{}\"", crate::sanitize::line(&name));
+    }
+    if release.tests.len() >= 10_000 {
+        reject!("{id} already has 10000 tests, the most one release may list");
+    }
+    let owner = owner.map(|o| text::check_name("owner", o)).transpose()?;
+    Ok(vec![Event::TestAdded { id, name, priority, automated, owner }])
+}
+
+pub(crate) fn decide_set(
+    ctx: &Ctx,
+    id: ReleaseId,
+    name: &str,
+    status: TestStatus,
+    note: Option<&str>,
+) -> Result<Vec<Event>, Rejection> {
+    let release = open_release(ctx.model, id)?;
+    let test = release.test(name)?;
+    let note = note.map(|n| text::optional("note", n, MAX_TEXT)).transpose()?;
+    if test.status == status && note.as_ref().is_none_or(|n| *n == test.note) {
+        reject!("\"{}\" is already {status}: nothing to change", crate::sanitize::line(name));
+    }
+    Ok(vec![Event::TestStatusSet { id, name: test.name.clone(), status, note }])
+}
+
+pub(crate) fn decide_waive(ctx: &Ctx, id: ReleaseId, name: &str, reason: &str) -> Result<Vec<Event>, Rejection> {
+    let release = open_release(ctx.model, id)?;
+    let test = release.test(name)?;
+    let shown = crate::sanitize::line(name);
+    if test.priority == Priority::Critical {
+        reject!("\"{shown}\" is critical: critical tests can never be waived, they must pass");
+    }
+    let roles = &ctx.model.policy.waiver_roles;
+    if !roles.iter().any(|r| ctx.holds(r)) {
+        reject!("only {} may waive tests; {} holds none of these roles", roles.join(" or "), ctx.actor);
+    }
+    if test.status == TestStatus::Passed {
+        reject!("\"{shown}\" already passed: there is nothing to waive");
+    }
+    if let Some(w) = &test.waiver {
+        reject!("\"{shown}\" was already waived by {}", w.by);
+    }
+    Ok(vec![Event::TestWaived { id, name: test.name.clone(), reason: text::required("reason", reason, MAX_TEXT)? }])
+}
+
+pub(crate) fn apply(model: &mut Model, r: &Recorded) {
+    let Some(release) = r.event.release().and_then(|id| model.releases.get_mut(&id)) else {
+        return;
+    };
+    match &r.event {
+        Event::TestAdded { name, priority, automated, owner, .. } => release.tests.push(TestCase {
+            name: name.clone(),
+            priority: *priority,
+            automated: *automated,
+            owner: owner.clone(),
+            status: TestStatus::Pending,
+            note: String::new(),
+            waiver: None,
+            updated_at: r.at,
+            updated_by: r.actor.clone(),
+        }),
+        Event::TestStatusSet { name, status, note, .. } => {
+            if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
+                t.status = *status;
+                if let Some(note) = note {
+                    t.note.clone_from(note);
+                }
+                t.updated_at = r.at;
+                t.updated_by.clone_from(&r.actor);
+            }
+        }
+        Event::TestWaived { name, reason, .. } => {
+            if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
+                t.waiver = Some(Waiver { by: r.actor.clone(), at: r.at, reason: reason.clone() });
+            }
+        }
+        _ => {}
+    }
+}

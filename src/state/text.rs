@@ -1,0 +1,88 @@
+//! Limits and checks on the text people type, so a 10 MB title or an empty reason never reaches the log.
+
+use super::Rejection;
+
+/// A one-line label: titles, summaries, versions, test names.
+pub const MAX_LINE: usize = 200;
+/// Free text: impact, rationale, reasons, comments, notes.
+pub const MAX_TEXT: usize = 4_000;
+/// Release documents: changes, risks, rollback plan.
+pub const MAX_DOC: usize = 20_000;
+/// User names, role names, services, owners.
+pub const MAX_NAME: usize = 64;
+
+/// Trims `value` and checks it is present and within `max` characters.
+pub fn required(field: &str, value: &str, max: usize) -> Result<String, Rejection> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Rejection::new(format!("{field} is empty: give a {field}")));
+    }
+    within(field, v, max)
+}
+
+/// Trims `value` and checks it is within `max` characters; empty is allowed.
+pub fn optional(field: &str, value: &str, max: usize) -> Result<String, Rejection> {
+    within(field, value.trim(), max)
+}
+
+fn within(field: &str, v: &str, max: usize) -> Result<String, Rejection> {
+    let n = v.chars().count();
+    if n > max {
+        return Err(Rejection::new(format!(
+            "{field} is {n} characters long: the limit is {max}; shorten it"
+        )));
+    }
+    if max <= MAX_LINE && v.contains(['\n', '\r']) {
+        return Err(Rejection::new(format!("{field} must be a single line")));
+    }
+    Ok(v.to_string())
+}
+
+/// A user, role, service or owner name: letters, digits and `._@+-`, at most [`MAX_NAME`].
+pub fn check_name(field: &str, value: &str) -> Result<String, Rejection> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Rejection::new(format!("{field} is empty: give a {field} name")));
+    }
+    if v.chars().count() > MAX_NAME {
+        return Err(Rejection::new(format!("{field} \"{v}\" is longer than {MAX_NAME} characters")));
+    }
+    if let Some(bad) = v.chars().find(|c| !(c.is_alphanumeric() || "._@+-".contains(*c))) {
+        return Err(Rejection::new(format!(
+            "{field} \"{}\" contains {:?}: use letters, digits and . _ @ + - only",
+            crate::sanitize::line(v),
+            bad
+        )));
+    }
+    Ok(v.to_string())
+}
+
+/// Checks a semantic version such as `2.4.1` or `2.4.1-hotfix.1`.
+pub fn check_version(value: &str) -> Result<String, Rejection> {
+    let v = value.trim().trim_start_matches('v');
+    semver::Version::parse(v).map(|_| v.to_string()).map_err(|e| {
+        Rejection::new(format!(
+            "version \"{}\" is not a semantic version ({e}): use MAJOR.MINOR.PATCH, e.g. 2.4.1",
+            crate::sanitize::line(value)
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_shapes() {
+        assert_eq!(required("title", "  DB down ", MAX_LINE).unwrap(), "DB down");
+        assert!(required("title", "   ", MAX_LINE).unwrap_err().message.contains("title is empty"));
+        let long = "x".repeat(MAX_LINE + 1);
+        assert!(required("title", &long, MAX_LINE).unwrap_err().message.contains("limit is 200"));
+        assert!(required("title", "a\nb", MAX_LINE).is_err());
+        assert!(required("rationale", "a\nb", MAX_TEXT).is_ok());
+        assert!(check_name("user", "alice.smith@corp").is_ok());
+        assert!(check_name("user", "al ice").is_err());
+        assert_eq!(check_version("v2.4.1").unwrap(), "2.4.1");
+        assert!(check_version("2.4").unwrap_err().message.contains("MAJOR.MINOR.PATCH"));
+    }
+}

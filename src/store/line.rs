@@ -1,0 +1,173 @@
+//! Encoding and checking one line of the log.
+
+use super::StoreError;
+use crate::state::{Event, Recorded};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The format version written in every line's `v`.
+pub const FORMAT_VERSION: u32 = 1;
+/// The `prev` of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+const HASH_KEY: &str = ",\"hash\":\"";
+/// `,"hash":"` + 64 hex digits + `"}`.
+const SUFFIX_LEN: usize = HASH_KEY.len() + 64 + 2;
+
+#[derive(Serialize)]
+struct Body<'a> {
+    v: u32,
+    seq: u64,
+    at: &'a DateTime<Utc>,
+    actor: &'a str,
+    #[serde(flatten)]
+    event: &'a Event,
+    prev: &'a str,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    v: u32,
+    seq: u64,
+    at: DateTime<Utc>,
+    actor: String,
+    #[serde(flatten)]
+    event: Event,
+    prev: String,
+    hash: String,
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u32,
+}
+
+/// A parsed line and the chain fields that come with it.
+pub struct Parsed {
+    pub recorded: Recorded,
+    pub prev: String,
+    pub hash: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    s
+}
+
+/// The line for `r` chained after `prev`, newline included, and its hash.
+pub fn encode(r: &Recorded, prev: &str) -> (String, String) {
+    let body = Body { v: FORMAT_VERSION, seq: r.seq, at: &r.at, actor: &r.actor, event: &r.event, prev };
+    // Serialising plain data to a string cannot fail.
+    let mut text = serde_json::to_string(&body).unwrap_or_default();
+    text.pop(); // the closing brace: the hash covers everything before `,"hash":`
+    let hash = hex(&Sha256::digest(text.as_bytes()));
+    text.push_str(HASH_KEY);
+    text.push_str(&hash);
+    text.push_str("\"}\n");
+    (text, hash)
+}
+
+/// Parses line `number` (with its newline). Fails only when the line cannot be read at all.
+pub fn parse(raw: &[u8], number: u64) -> Result<Parsed, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt { line: number, reason };
+    let text = std::str::from_utf8(raw).map_err(|e| corrupt(format!("it is not valid UTF-8 ({e})")))?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(corrupt("the line is empty".into()));
+    }
+    match serde_json::from_str::<Stored>(text) {
+        Ok(s) if s.v == FORMAT_VERSION => Ok(Parsed {
+            recorded: Recorded { seq: s.seq, at: s.at, actor: s.actor, event: s.event },
+            prev: s.prev,
+            hash: s.hash,
+        }),
+        Ok(s) => Err(unknown_version(number, s.v)),
+        Err(e) => match serde_json::from_str::<VersionOnly>(text) {
+            Ok(v) if v.v != FORMAT_VERSION => Err(unknown_version(number, v.v)),
+            _ => Err(corrupt(format!("it is not a valid event ({e})"))),
+        },
+    }
+}
+
+fn unknown_version(line: u64, v: u32) -> StoreError {
+    StoreError::Corrupt {
+        line,
+        reason: format!(
+            "it has format version {v}, and this hotfix reads version {FORMAT_VERSION}: use the hotfix release that wrote it"
+        ),
+    }
+}
+
+/// Checks that the line is the `seq`-th event, chains to `prev`, and hashes to its own `hash`.
+pub fn check_chain(p: &Parsed, raw: &[u8], seq: u64, prev: &str) -> Result<(), String> {
+    if p.recorded.seq != seq {
+        return Err(format!("its seq is {}, expected {seq} (an event was inserted, deleted or moved)", p.recorded.seq));
+    }
+    if p.prev != prev {
+        return Err("its prev does not match the hash of the line before (a line was changed, deleted or moved)".into());
+    }
+    let text = raw.strip_suffix(b"\n").unwrap_or(raw);
+    let body_len = text.len().checked_sub(SUFFIX_LEN).ok_or("it is too short to carry a hash")?;
+    if !text[body_len..].starts_with(HASH_KEY.as_bytes()) || !text.ends_with(b"\"}") {
+        return Err("its hash is not the last field, as hotfix writes it (the line was rewritten)".into());
+    }
+    let computed = hex(&Sha256::digest(&text[..body_len]));
+    if computed != p.hash || text[body_len + HASH_KEY.len()..body_len + HASH_KEY.len() + 64] != *computed.as_bytes() {
+        return Err("its content does not match its hash (the line was edited)".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Severity;
+
+    fn sample() -> Recorded {
+        Recorded {
+            seq: 1,
+            at: DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            actor: "alice".into(),
+            event: Event::IncidentReported {
+                id: crate::state::IncidentId(1),
+                title: "DB down".into(),
+                severity: Severity::P1,
+                services: vec!["db".into()],
+                impact: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_line_round_trips_and_verifies() {
+        let (text, hash) = encode(&sample(), GENESIS);
+        assert!(text.starts_with("{\"v\":1,\"seq\":1,\"at\":\"2023-11-14T22:13:20Z\",\"actor\":\"alice\",\"type\":\"incident_reported\""));
+        let p = parse(text.as_bytes(), 1).expect("parses");
+        assert_eq!(p.recorded, sample());
+        assert_eq!(p.hash, hash);
+        assert_eq!(check_chain(&p, text.as_bytes(), 1, GENESIS), Ok(()));
+    }
+
+    #[test]
+    fn an_edit_is_caught() {
+        let (text, _) = encode(&sample(), GENESIS);
+        let edited = text.replace("DB down", "DB fine");
+        let p = parse(edited.as_bytes(), 1).expect("still parses");
+        assert!(check_chain(&p, edited.as_bytes(), 1, GENESIS).unwrap_err().contains("edited"));
+    }
+
+    #[test]
+    fn unknown_versions_and_garbage_are_named() {
+        let (text, _) = encode(&sample(), GENESIS);
+        let v9 = text.replace("{\"v\":1,", "{\"v\":9,");
+        assert!(parse(v9.as_bytes(), 4).unwrap_err().to_string().contains("line 4: it has format version 9"));
+        assert!(parse(b"{not json\n", 2).unwrap_err().to_string().contains("line 2"));
+        assert!(parse(b"\xff\xfe\n", 3).unwrap_err().to_string().contains("UTF-8"));
+    }
+}

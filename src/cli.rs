@@ -5,7 +5,9 @@ mod output;
 mod read;
 mod write;
 
-use crate::state::{Command, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, TestStatus};
+use crate::state::{
+    Command, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, TestStatus,
+};
 use crate::store::{ExecError, StoreError};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -54,7 +56,9 @@ pub enum Verb {
     #[command(subcommand)]
     Release(ReleaseVerb),
     /// Approve a release for a role you hold
-    #[command(after_help = "Example:\n  hotfix approve HF-1 --role dev-lead --comment \"diff reviewed\"")]
+    #[command(
+        after_help = "Example:\n  hotfix approve HF-1 --role dev-lead --comment \"diff reviewed\""
+    )]
     Approve {
         id: ReleaseId,
         /// The role to fill (default: the one needed role you hold)
@@ -64,7 +68,9 @@ pub enum Verb {
         comment: String,
     },
     /// Reject a release for a role you hold; it blocks until the release is edited
-    #[command(after_help = "Example:\n  hotfix reject HF-1 --role sre-avp --reason \"rollback plan untested\"")]
+    #[command(
+        after_help = "Example:\n  hotfix reject HF-1 --role sre-avp --reason \"rollback plan untested\""
+    )]
     Reject {
         id: ReleaseId,
         #[arg(long)]
@@ -93,7 +99,9 @@ pub enum Verb {
     #[command(after_help = "Example:\n  hotfix demo --store /tmp/hotfix-demo")]
     Demo,
     /// Print shell completions
-    #[command(after_help = "Example:\n  hotfix completions bash > ~/.local/share/bash-completion/completions/hotfix")]
+    #[command(
+        after_help = "Example:\n  hotfix completions bash > ~/.local/share/bash-completion/completions/hotfix"
+    )]
     Completions { shell: clap_complete::Shell },
 }
 
@@ -123,7 +131,9 @@ pub enum PolicyVerb {
 #[derive(Subcommand, Debug)]
 pub enum IncidentVerb {
     /// Report an incident
-    #[command(after_help = "Example:\n  hotfix incident new --title \"Checkout 500s\" --severity P1 --service checkout --impact \"30% of orders fail\"")]
+    #[command(
+        after_help = "Example:\n  hotfix incident new --title \"Checkout 500s\" --severity P1 --service checkout --impact \"30% of orders fail\""
+    )]
     New {
         #[arg(long)]
         title: String,
@@ -145,7 +155,9 @@ pub enum IncidentVerb {
     #[command(after_help = "Example:\n  hotfix incident show INC-1")]
     Show { id: IncidentId },
     /// Change an incident's severity, with a reason
-    #[command(after_help = "Example:\n  hotfix incident severity INC-3 P2 --reason \"now affects all EU users\"")]
+    #[command(
+        after_help = "Example:\n  hotfix incident severity INC-3 P2 --reason \"now affects all EU users\""
+    )]
     Severity {
         id: IncidentId,
         #[arg(value_name = "P1|P2|P3|P4")]
@@ -154,7 +166,9 @@ pub enum IncidentVerb {
         reason: String,
     },
     /// Qualify an incident (the policy's qualifying role, by default sre-avp)
-    #[command(after_help = "Example:\n  hotfix incident qualify INC-1 --decision hotfix --risk low --impact \"all card payments\" --rationale \"one-line fix, revenue loss\"")]
+    #[command(
+        after_help = "Example:\n  hotfix incident qualify INC-1 --decision hotfix --risk low --impact \"all card payments\" --rationale \"one-line fix, revenue loss\""
+    )]
     Qualify {
         id: IncidentId,
         #[arg(long, value_name = "hotfix|regular-release|no-action")]
@@ -181,7 +195,11 @@ pub struct NewRelease {
     #[arg(long, conflicts_with_all = ["incidents", "changes", "risks", "rollback"])]
     regular: bool,
     /// An incident qualified `hotfix` that this fixes (repeatable)
-    #[arg(long = "incident", value_name = "ID", required_unless_present = "regular")]
+    #[arg(
+        long = "incident",
+        value_name = "ID",
+        required_unless_present = "regular"
+    )]
     incidents: Vec<IncidentId>,
     /// Semantic version, e.g. 4.12.1
     #[arg(long)]
@@ -221,10 +239,14 @@ pub struct EditRelease {
 #[derive(Subcommand, Debug)]
 pub enum ReleaseVerb {
     /// Create a hotfix for qualified incidents, or plan a regular release with --regular
-    #[command(after_help = "Examples:\n  hotfix release new --incident INC-1 --version 4.12.1 --summary \"Fix card token\" \\\n    --changes \"null check in adapter\" --risks \"payments path\" --rollback \"redeploy 4.12.0\"\n  hotfix release new --regular --version 4.13.0 --summary \"November release\" --planned 2026-12-01T09:00:00Z")]
+    #[command(
+        after_help = "Examples:\n  hotfix release new --incident INC-1 --version 4.12.1 --summary \"Fix card token\" \\\n    --changes \"null check in adapter\" --risks \"payments path\" --rollback \"redeploy 4.12.0\"\n  hotfix release new --regular --version 4.13.0 --summary \"November release\" --planned 2026-12-01T09:00:00Z"
+    )]
     New(NewRelease),
     /// Edit a release's scope; approvals given so far become stale
-    #[command(after_help = "Example:\n  hotfix release edit HF-1 --rollback \"feature flag off, then redeploy 4.12.0\"")]
+    #[command(
+        after_help = "Example:\n  hotfix release edit HF-1 --rollback \"feature flag off, then redeploy 4.12.0\""
+    )]
     Edit(EditRelease),
     /// The release queue: hotfixes first, then regular releases
     #[command(after_help = "Example:\n  hotfix release list --all")]
@@ -252,14 +274,18 @@ pub enum ReleaseVerb {
     #[command(after_help = "Example:\n  hotfix release close HF-1")]
     Close { id: ReleaseId },
     /// Roll back a deploying, deployed or verified release
-    #[command(after_help = "Example:\n  hotfix release rollback HF-1 --reason \"error rate doubled\"")]
+    #[command(
+        after_help = "Example:\n  hotfix release rollback HF-1 --reason \"error rate doubled\""
+    )]
     Rollback {
         id: ReleaseId,
         #[arg(long)]
         reason: String,
     },
     /// Cancel a release that has not started deploying
-    #[command(after_help = "Example:\n  hotfix release cancel HF-2 --reason \"superseded by HF-3\"")]
+    #[command(
+        after_help = "Example:\n  hotfix release cancel HF-2 --reason \"superseded by HF-3\""
+    )]
     Cancel {
         id: ReleaseId,
         #[arg(long)]
@@ -270,7 +296,9 @@ pub enum ReleaseVerb {
 #[derive(Subcommand, Debug)]
 pub enum TestVerb {
     /// Add a test to a release's list
-    #[command(after_help = "Example:\n  hotfix test add HF-1 --name \"payments::card_e2e\" --priority critical --automated --owner quinn")]
+    #[command(
+        after_help = "Example:\n  hotfix test add HF-1 --name \"payments::card_e2e\" --priority critical --automated --owner quinn"
+    )]
     Add {
         id: ReleaseId,
         #[arg(long)]
@@ -283,7 +311,9 @@ pub enum TestVerb {
         owner: Option<String>,
     },
     /// Set a test's status
-    #[command(after_help = "Example:\n  hotfix test set HF-1 payments::card_e2e --status passed --note \"run 8812\"")]
+    #[command(
+        after_help = "Example:\n  hotfix test set HF-1 payments::card_e2e --status passed --note \"run 8812\""
+    )]
     Set {
         id: ReleaseId,
         name: String,
@@ -293,7 +323,9 @@ pub enum TestVerb {
         note: Option<String>,
     },
     /// Waive a high, medium or low test (waiver roles only)
-    #[command(after_help = "Example:\n  hotfix test waive HF-1 ui::receipt --reason \"cosmetic, covered by manual check\"")]
+    #[command(
+        after_help = "Example:\n  hotfix test waive HF-1 ui::receipt --reason \"cosmetic, covered by manual check\""
+    )]
     Waive {
         id: ReleaseId,
         name: String,
@@ -351,7 +383,9 @@ impl From<ExecError> for CliError {
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let out = Out::new(cli.json);
     let Some(verb) = cli.verb else {
-        return Err(CliError::Failed("no verb given: see `hotfix --help`".into()));
+        return Err(CliError::Failed(
+            "no verb given: see `hotfix --help`".into(),
+        ));
     };
     let store_flag = cli.store;
     let dir = || crate::paths::store_dir(store_flag.as_deref());
@@ -396,22 +430,49 @@ fn to_command(verb: Verb) -> Result<Command, CliError> {
         Verb::Policy(PolicyVerb::Set { file }) => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
-            let policy = crate::state::Policy::from_json(&text).map_err(|r| CliError::Refused(r.message))?;
+            let policy =
+                crate::state::Policy::from_json(&text).map_err(|r| CliError::Refused(r.message))?;
             Command::SetPolicy { policy }
         }
-        Verb::Incident(IncidentVerb::New { title, severity, services, impact }) => {
-            Command::ReportIncident { title, severity, services, impact }
-        }
-        Verb::Incident(IncidentVerb::Severity { id, severity, reason }) => {
-            Command::ChangeSeverity { id, severity, reason }
-        }
-        Verb::Incident(IncidentVerb::Qualify { id, decision, risk, impact, rationale }) => {
-            Command::QualifyIncident { id, decision, risk, impact, rationale }
-        }
+        Verb::Incident(IncidentVerb::New {
+            title,
+            severity,
+            services,
+            impact,
+        }) => Command::ReportIncident {
+            title,
+            severity,
+            services,
+            impact,
+        },
+        Verb::Incident(IncidentVerb::Severity {
+            id,
+            severity,
+            reason,
+        }) => Command::ChangeSeverity {
+            id,
+            severity,
+            reason,
+        },
+        Verb::Incident(IncidentVerb::Qualify {
+            id,
+            decision,
+            risk,
+            impact,
+            rationale,
+        }) => Command::QualifyIncident {
+            id,
+            decision,
+            risk,
+            impact,
+            rationale,
+        },
         Verb::Incident(IncidentVerb::Resolve { id, note }) => Command::ResolveIncident { id, note },
-        Verb::Release(ReleaseVerb::New(n)) if n.regular => {
-            Command::PlanRegularRelease { version: n.version, summary: n.summary, planned_at: n.planned }
-        }
+        Verb::Release(ReleaseVerb::New(n)) if n.regular => Command::PlanRegularRelease {
+            version: n.version,
+            summary: n.summary,
+            planned_at: n.planned,
+        },
         Verb::Release(ReleaseVerb::New(n)) => Command::CreateHotfix {
             incidents: n.incidents,
             scope: ScopeInput {
@@ -441,10 +502,30 @@ fn to_command(verb: Verb) -> Result<Command, CliError> {
         Verb::Release(ReleaseVerb::Cancel { id, reason }) => Command::CancelRelease { id, reason },
         Verb::Approve { id, role, comment } => Command::Approve { id, role, comment },
         Verb::Reject { id, role, reason } => Command::Reject { id, role, reason },
-        Verb::Test(TestVerb::Add { id, name, priority, automated, owner }) => {
-            Command::AddTest { id, name, priority, automated, owner }
-        }
-        Verb::Test(TestVerb::Set { id, name, status, note }) => Command::SetTestStatus { id, name, status, note },
+        Verb::Test(TestVerb::Add {
+            id,
+            name,
+            priority,
+            automated,
+            owner,
+        }) => Command::AddTest {
+            id,
+            name,
+            priority,
+            automated,
+            owner,
+        },
+        Verb::Test(TestVerb::Set {
+            id,
+            name,
+            status,
+            note,
+        }) => Command::SetTestStatus {
+            id,
+            name,
+            status,
+            note,
+        },
         Verb::Test(TestVerb::Waive { id, name, reason }) => Command::WaiveTest { id, name, reason },
         other => return Err(CliError::Failed(format!("{other:?} is not a write verb"))),
     })

@@ -3,8 +3,11 @@
 //! one, and a regular release held back.
 
 use crate::cli::CliError;
-use crate::state::{Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput, Severity, TestStatus};
-use crate::store::{ExecError, Store, LOG_FILE};
+use crate::state::{
+    Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput, Severity,
+    TestStatus,
+};
+use crate::store::{ExecError, LOG_FILE, Store};
 use chrono::{DateTime, Duration, Utc};
 use std::path::Path;
 
@@ -17,18 +20,48 @@ impl Script {
     /// Runs `command` as `actor`, `minutes_ago` before now.
     fn run(&mut self, actor: &str, minutes_ago: i64, command: Command) -> Result<(), CliError> {
         let at = self.now - Duration::minutes(minutes_ago);
-        self.store.execute(actor, at, command).map(|_| ()).map_err(|e| match e {
-            ExecError::Refused(r) => CliError::Failed(format!("the demo script was refused: {r}")),
-            ExecError::Store(s) => s.into(),
-        })
+        self.store
+            .execute(actor, at, command)
+            .map(|_| ())
+            .map_err(|e| match e {
+                ExecError::Refused(r) => {
+                    CliError::Failed(format!("the demo script was refused: {r}"))
+                }
+                ExecError::Store(s) => s.into(),
+            })
     }
 
-    fn incident(&mut self, by: &str, ago: i64, title: &str, severity: Severity, services: &[&str], impact: &str) -> Result<(), CliError> {
+    fn incident(
+        &mut self,
+        by: &str,
+        ago: i64,
+        title: &str,
+        severity: Severity,
+        services: &[&str],
+        impact: &str,
+    ) -> Result<(), CliError> {
         let services = services.iter().map(ToString::to_string).collect();
-        self.run(by, ago, Command::ReportIncident { title: title.into(), severity, services, impact: impact.into() })
+        self.run(
+            by,
+            ago,
+            Command::ReportIncident {
+                title: title.into(),
+                severity,
+                services,
+                impact: impact.into(),
+            },
+        )
     }
 
-    fn qualify(&mut self, ago: i64, id: u64, decision: Decision, risk: Risk, impact: &str, rationale: &str) -> Result<(), CliError> {
+    fn qualify(
+        &mut self,
+        ago: i64,
+        id: u64,
+        decision: Decision,
+        risk: Risk,
+        impact: &str,
+        rationale: &str,
+    ) -> Result<(), CliError> {
         let command = Command::QualifyIncident {
             id: IncidentId(id),
             decision,
@@ -39,7 +72,15 @@ impl Script {
         self.run("avery", ago, command)
     }
 
-    fn test(&mut self, ago: i64, hf: u64, name: &str, priority: Priority, automated: bool, owner: &str) -> Result<(), CliError> {
+    fn test(
+        &mut self,
+        ago: i64,
+        hf: u64,
+        name: &str,
+        priority: Priority,
+        automated: bool,
+        owner: &str,
+    ) -> Result<(), CliError> {
         let command = Command::AddTest {
             id: ReleaseId::Hotfix(hf),
             name: name.into(),
@@ -50,18 +91,53 @@ impl Script {
         self.run("sam", ago, command)
     }
 
-    fn set(&mut self, by: &str, ago: i64, hf: u64, name: &str, status: TestStatus, note: &str) -> Result<(), CliError> {
+    fn set(
+        &mut self,
+        by: &str,
+        ago: i64,
+        hf: u64,
+        name: &str,
+        status: TestStatus,
+        note: &str,
+    ) -> Result<(), CliError> {
         let note = (!note.is_empty()).then(|| note.to_string());
-        self.run(by, ago, Command::SetTestStatus { id: ReleaseId::Hotfix(hf), name: name.into(), status, note })
+        self.run(
+            by,
+            ago,
+            Command::SetTestStatus {
+                id: ReleaseId::Hotfix(hf),
+                name: name.into(),
+                status,
+                note,
+            },
+        )
     }
 
-    fn approve(&mut self, by: &str, ago: i64, hf: u64, role: &str, comment: &str) -> Result<(), CliError> {
-        let command = Command::Approve { id: ReleaseId::Hotfix(hf), role: Some(role.into()), comment: comment.into() };
+    fn approve(
+        &mut self,
+        by: &str,
+        ago: i64,
+        hf: u64,
+        role: &str,
+        comment: &str,
+    ) -> Result<(), CliError> {
+        let command = Command::Approve {
+            id: ReleaseId::Hotfix(hf),
+            role: Some(role.into()),
+            comment: comment.into(),
+        };
         self.run(by, ago, command)
     }
 }
 
-fn hotfix(incident: u64, version: &str, summary: &str, changes: &str, risks: &str, rollback: &str) -> Command {
+fn hotfix(
+    incident: u64,
+    version: &str,
+    summary: &str,
+    changes: &str,
+    risks: &str,
+    rollback: &str,
+) -> Command {
     Command::CreateHotfix {
         incidents: vec![IncidentId(incident)],
         scope: ScopeInput {
@@ -98,63 +174,298 @@ pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, CliError>
         (you, "prod-owner"),
     ] {
         if !s.store.model.holds(user, role) {
-            s.run("morgan", 7 * day - 5, Command::GrantRole { user: user.into(), role: role.into() })?;
+            s.run(
+                "morgan",
+                7 * day - 5,
+                Command::GrantRole {
+                    user: user.into(),
+                    role: role.into(),
+                },
+            )?;
         }
     }
 
     // HF-1: an older hotfix, taken all the way to closed.
     let t = 6 * day;
-    s.incident("quinn", t, "Password reset e-mails delayed by 40 minutes", Severity::P2, &["auth", "mailer"], "Users locked out cannot reset passwords; support queue x3")?;
-    s.qualify(t - 30, 1, Decision::Hotfix, Risk::Low, "All password resets; about 2,000 users a day", "Queue consumer misconfigured in 4.11.1; a config-only fix")?;
-    s.run("sam", t - 60, hotfix(1, "4.11.2", "Restore mailer queue concurrency", "mailer: concurrency 1 -> 16 (config)", "Higher SMTP rate; provider limit is 50/s", "Redeploy 4.11.1 config"))?;
-    s.test(t - 70, 1, "mailer::reset_mail_under_60s", Priority::Critical, true, "quinn")?;
-    s.set("quinn", t - 100, 1, "mailer::reset_mail_under_60s", TestStatus::Passed, "p95 14 s on staging")?;
+    s.incident(
+        "quinn",
+        t,
+        "Password reset e-mails delayed by 40 minutes",
+        Severity::P2,
+        &["auth", "mailer"],
+        "Users locked out cannot reset passwords; support queue x3",
+    )?;
+    s.qualify(
+        t - 30,
+        1,
+        Decision::Hotfix,
+        Risk::Low,
+        "All password resets; about 2,000 users a day",
+        "Queue consumer misconfigured in 4.11.1; a config-only fix",
+    )?;
+    s.run(
+        "sam",
+        t - 60,
+        hotfix(
+            1,
+            "4.11.2",
+            "Restore mailer queue concurrency",
+            "mailer: concurrency 1 -> 16 (config)",
+            "Higher SMTP rate; provider limit is 50/s",
+            "Redeploy 4.11.1 config",
+        ),
+    )?;
+    s.test(
+        t - 70,
+        1,
+        "mailer::reset_mail_under_60s",
+        Priority::Critical,
+        true,
+        "quinn",
+    )?;
+    s.set(
+        "quinn",
+        t - 100,
+        1,
+        "mailer::reset_mail_under_60s",
+        TestStatus::Passed,
+        "p95 14 s on staging",
+    )?;
     s.approve("avery", t - 110, 1, "sre-avp", "Low risk, config only")?;
     s.approve("dana", t - 115, 1, "dev-lead", "")?;
     for (ago, command) in [
-        (t - 120, Command::StartDeploy { id: ReleaseId::Hotfix(1) }),
-        (t - 135, Command::MarkDeployed { id: ReleaseId::Hotfix(1) }),
-        (t - 200, Command::VerifyRelease { id: ReleaseId::Hotfix(1) }),
-        (t - 300, Command::CloseRelease { id: ReleaseId::Hotfix(1) }),
+        (
+            t - 120,
+            Command::StartDeploy {
+                id: ReleaseId::Hotfix(1),
+            },
+        ),
+        (
+            t - 135,
+            Command::MarkDeployed {
+                id: ReleaseId::Hotfix(1),
+            },
+        ),
+        (
+            t - 200,
+            Command::VerifyRelease {
+                id: ReleaseId::Hotfix(1),
+            },
+        ),
+        (
+            t - 300,
+            Command::CloseRelease {
+                id: ReleaseId::Hotfix(1),
+            },
+        ),
     ] {
         s.run("sam", ago, command)?;
     }
 
     // Open incidents of every severity, one of them past its target.
-    s.incident("quinn", 3 * day, "Dark-mode contrast too low on the settings page", Severity::P4, &["web"], "Accessibility complaint; no outage")?;
-    s.incident("priya", 2 * day, "Invoice e-mail footer shows last year's address", Severity::P3, &["billing"], "Legal asked for a fix this month")?;
-    s.qualify(2 * day - 60, 3, Decision::RegularRelease, Risk::Low, "Cosmetic, every invoice", "Not urgent: ship with 4.13.0")?;
-    s.incident("quinn", 30 * 60, "Mobile push notifications delivered twice", Severity::P2, &["notifications"], "Duplicate pushes for about 8% of Android users")?;
+    s.incident(
+        "quinn",
+        3 * day,
+        "Dark-mode contrast too low on the settings page",
+        Severity::P4,
+        &["web"],
+        "Accessibility complaint; no outage",
+    )?;
+    s.incident(
+        "priya",
+        2 * day,
+        "Invoice e-mail footer shows last year's address",
+        Severity::P3,
+        &["billing"],
+        "Legal asked for a fix this month",
+    )?;
+    s.qualify(
+        2 * day - 60,
+        3,
+        Decision::RegularRelease,
+        Risk::Low,
+        "Cosmetic, every invoice",
+        "Not urgent: ship with 4.13.0",
+    )?;
+    s.incident(
+        "quinn",
+        30 * 60,
+        "Mobile push notifications delivered twice",
+        Severity::P2,
+        &["notifications"],
+        "Duplicate pushes for about 8% of Android users",
+    )?;
 
     // HF-2: deployed yesterday's P2, not verified yet, so still in flight.
-    s.incident("quinn", 20 * 60, "Search p99 latency above 2 s in eu-west", Severity::P2, &["search"], "Search timeouts for EU customers")?;
-    s.qualify(19 * 60, 5, Decision::Hotfix, Risk::Medium, "EU search, about 30% of traffic", "Index settings regression in 3.8.4")?;
-    s.run("dana", 18 * 60, hotfix(5, "3.8.5", "Revert the eu-west index refresh interval", "search: refresh_interval 1s -> 30s in eu-west", "Fresher results arrive 30 s later", "Re-apply 3.8.4 settings"))?;
-    for (name, priority) in [("search::p99_under_budget", Priority::Critical), ("search::eu_west_failover", Priority::High), ("search::facet_counts", Priority::Medium)] {
+    s.incident(
+        "quinn",
+        20 * 60,
+        "Search p99 latency above 2 s in eu-west",
+        Severity::P2,
+        &["search"],
+        "Search timeouts for EU customers",
+    )?;
+    s.qualify(
+        19 * 60,
+        5,
+        Decision::Hotfix,
+        Risk::Medium,
+        "EU search, about 30% of traffic",
+        "Index settings regression in 3.8.4",
+    )?;
+    s.run(
+        "dana",
+        18 * 60,
+        hotfix(
+            5,
+            "3.8.5",
+            "Revert the eu-west index refresh interval",
+            "search: refresh_interval 1s -> 30s in eu-west",
+            "Fresher results arrive 30 s later",
+            "Re-apply 3.8.4 settings",
+        ),
+    )?;
+    for (name, priority) in [
+        ("search::p99_under_budget", Priority::Critical),
+        ("search::eu_west_failover", Priority::High),
+        ("search::facet_counts", Priority::Medium),
+    ] {
         s.test(18 * 60 - 5, 2, name, priority, true, "quinn")?;
     }
-    s.set("quinn", 6 * 60, 2, "search::p99_under_budget", TestStatus::Passed, "p99 740 ms")?;
-    s.set("quinn", 6 * 60, 2, "search::eu_west_failover", TestStatus::Passed, "")?;
+    s.set(
+        "quinn",
+        6 * 60,
+        2,
+        "search::p99_under_budget",
+        TestStatus::Passed,
+        "p99 740 ms",
+    )?;
+    s.set(
+        "quinn",
+        6 * 60,
+        2,
+        "search::eu_west_failover",
+        TestStatus::Passed,
+        "",
+    )?;
     s.approve("avery", 5 * 60, 2, "sre-avp", "Medium risk accepted")?;
     s.approve("sam", 5 * 60 - 10, 2, "dev-lead", "Reviewed the diff")?;
-    s.run("dana", 4 * 60, Command::StartDeploy { id: ReleaseId::Hotfix(2) })?;
-    s.run("dana", 3 * 60 + 40, Command::MarkDeployed { id: ReleaseId::Hotfix(2) })?;
+    s.run(
+        "dana",
+        4 * 60,
+        Command::StartDeploy {
+            id: ReleaseId::Hotfix(2),
+        },
+    )?;
+    s.run(
+        "dana",
+        3 * 60 + 40,
+        Command::MarkDeployed {
+            id: ReleaseId::Hotfix(2),
+        },
+    )?;
 
     // HF-3: a P1 awaiting approval, tests in every state, one approval made stale by an edit.
-    s.incident("quinn", 3 * 60 + 10, "Card payments fail with HTTP 500 at checkout", Severity::P1, &["checkout", "payments"], "About 30% of card orders fail; revenue loss ~12k EUR/hour")?;
-    s.qualify(2 * 60 + 50, 6, Decision::Hotfix, Risk::Medium, "Every card checkout in all regions", "Null card token after the 4.12.0 adapter change; small fix, cannot wait for 4.13.0")?;
-    s.run("sam", 2 * 60 + 20, hotfix(6, "4.12.1", "Handle a missing card token in the payment adapter", "payments/adapter: treat a null token as re-tokenise; add a guard test", "Touches the payments path; re-tokenising adds ~80 ms", "Redeploy 4.12.0 (blue/green switch back, 2 min)"))?;
+    s.incident(
+        "quinn",
+        3 * 60 + 10,
+        "Card payments fail with HTTP 500 at checkout",
+        Severity::P1,
+        &["checkout", "payments"],
+        "About 30% of card orders fail; revenue loss ~12k EUR/hour",
+    )?;
+    s.qualify(
+        2 * 60 + 50,
+        6,
+        Decision::Hotfix,
+        Risk::Medium,
+        "Every card checkout in all regions",
+        "Null card token after the 4.12.0 adapter change; small fix, cannot wait for 4.13.0",
+    )?;
+    s.run(
+        "sam",
+        2 * 60 + 20,
+        hotfix(
+            6,
+            "4.12.1",
+            "Handle a missing card token in the payment adapter",
+            "payments/adapter: treat a null token as re-tokenise; add a guard test",
+            "Touches the payments path; re-tokenising adds ~80 ms",
+            "Redeploy 4.12.0 (blue/green switch back, 2 min)",
+        ),
+    )?;
     s.approve("dana", 2 * 60, 3, "dev-lead", "Diff reviewed")?;
-    let edit = ScopeEdit { rollback: Some("Flag payments.retokenise off, then redeploy 4.12.0 if errors persist".into()), ..ScopeEdit::default() };
-    s.run("sam", 100, Command::EditRelease { id: ReleaseId::Hotfix(3), edit })?;
-    s.approve("avery", 95, 3, "sre-avp", "Risk accepted; rollback via flag is faster")?;
-    let tests: [(&str, Priority, bool, &str, Option<(TestStatus, &str)>); 6] = [
-        ("payments::card_checkout_e2e", Priority::Critical, true, "quinn", Some((TestStatus::Passed, "nextest run 8812: 42/42"))),
-        ("payments::token_refresh_under_load", Priority::Critical, true, "quinn", Some((TestStatus::Running, "load run started 14:05"))),
-        ("checkout::retry_is_idempotent", Priority::High, true, "sam", Some((TestStatus::Failed, "timeout on the staging runner"))),
-        ("checkout::3ds_challenge_flow", Priority::High, false, "priya", None),
-        ("ui::receipt_shows_card_brand", Priority::Medium, false, "quinn", Some((TestStatus::Skipped, "no staging card of that brand"))),
-        ("docs::status_page_copy", Priority::Low, false, "priya", None),
+    let edit = ScopeEdit {
+        rollback: Some(
+            "Flag payments.retokenise off, then redeploy 4.12.0 if errors persist".into(),
+        ),
+        ..ScopeEdit::default()
+    };
+    s.run(
+        "sam",
+        100,
+        Command::EditRelease {
+            id: ReleaseId::Hotfix(3),
+            edit,
+        },
+    )?;
+    s.approve(
+        "avery",
+        95,
+        3,
+        "sre-avp",
+        "Risk accepted; rollback via flag is faster",
+    )?;
+    type Row<'a> = (
+        &'a str,
+        Priority,
+        bool,
+        &'a str,
+        Option<(TestStatus, &'a str)>,
+    );
+    let tests: [Row; 6] = [
+        (
+            "payments::card_checkout_e2e",
+            Priority::Critical,
+            true,
+            "quinn",
+            Some((TestStatus::Passed, "nextest run 8812: 42/42")),
+        ),
+        (
+            "payments::token_refresh_under_load",
+            Priority::Critical,
+            true,
+            "quinn",
+            Some((TestStatus::Running, "load run started 14:05")),
+        ),
+        (
+            "checkout::retry_is_idempotent",
+            Priority::High,
+            true,
+            "sam",
+            Some((TestStatus::Failed, "timeout on the staging runner")),
+        ),
+        (
+            "checkout::3ds_challenge_flow",
+            Priority::High,
+            false,
+            "priya",
+            None,
+        ),
+        (
+            "ui::receipt_shows_card_brand",
+            Priority::Medium,
+            false,
+            "quinn",
+            Some((TestStatus::Skipped, "no staging card of that brand")),
+        ),
+        (
+            "docs::status_page_copy",
+            Priority::Low,
+            false,
+            "priya",
+            None,
+        ),
     ];
     for (name, priority, automated, owner, _) in &tests {
         s.test(90, 3, name, *priority, *automated, owner)?;
@@ -164,10 +475,33 @@ pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, CliError>
             s.set(owner, 40, 3, name, *status, note)?;
         }
     }
-    s.run("avery", 30, Command::WaiveTest { id: ReleaseId::Hotfix(3), name: "docs::status_page_copy".into(), reason: "Copy reviewed in the incident channel".into() })?;
+    s.run(
+        "avery",
+        30,
+        Command::WaiveTest {
+            id: ReleaseId::Hotfix(3),
+            name: "docs::status_page_copy".into(),
+            reason: "Copy reviewed in the incident channel".into(),
+        },
+    )?;
 
     // A fresh P1 nobody has qualified yet, and a regular release held back by the hotfixes.
-    s.incident("quinn", 25, "SSO logins rejected: SAML assertion clock skew", Severity::P1, &["auth"], "Enterprise customers cannot log in")?;
-    s.run("dana", day, Command::PlanRegularRelease { version: "4.13.0".into(), summary: "November feature release".into(), planned_at: Some(now + Duration::hours(18)) })?;
+    s.incident(
+        "quinn",
+        25,
+        "SSO logins rejected: SAML assertion clock skew",
+        Severity::P1,
+        &["auth"],
+        "Enterprise customers cannot log in",
+    )?;
+    s.run(
+        "dana",
+        day,
+        Command::PlanRegularRelease {
+            version: "4.13.0".into(),
+            summary: "November feature release".into(),
+            planned_at: Some(now + Duration::hours(18)),
+        },
+    )?;
     Ok(s.store.model.seq)
 }

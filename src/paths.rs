@@ -22,13 +22,16 @@ pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, CliError> {
 
 /// `$HOTFIX_USER`, else the OS login name.
 pub fn actor() -> Result<String, CliError> {
-    if let Ok(user) = std::env::var("HOTFIX_USER") {
-        if !user.trim().is_empty() {
-            return Ok(user.trim().to_string());
-        }
+    if let Ok(user) = std::env::var("HOTFIX_USER")
+        && !user.trim().is_empty()
+    {
+        return Ok(user.trim().to_string());
     }
-    whoami::username()
-        .map_err(|e| CliError::Failed(format!("cannot tell who you are ({e}): set HOTFIX_USER to your user name")))
+    whoami::username().map_err(|e| {
+        CliError::Failed(format!(
+            "cannot tell who you are ({e}): set HOTFIX_USER to your user name"
+        ))
+    })
 }
 
 /// A new, empty, kept temporary directory for a demo store.
@@ -37,7 +40,11 @@ pub fn fresh_demo_dir() -> Result<PathBuf, CliError> {
         .prefix("hotfix-demo-")
         .tempdir()
         .map(tempfile::TempDir::keep)
-        .map_err(|e| CliError::Failed(format!("cannot create a temporary directory for the demo: {e}")))
+        .map_err(|e| {
+            CliError::Failed(format!(
+                "cannot create a temporary directory for the demo: {e}"
+            ))
+        })
 }
 
 /// Where the cockpit's user config (key overrides) lives.

@@ -2,6 +2,7 @@
 //! CLI and the cockpit, so both faces say the same thing.
 
 use crate::sanitize;
+use crate::state::incident::Target;
 use crate::state::{Event, Recorded};
 use chrono::{DateTime, Duration, Utc};
 
@@ -13,20 +14,46 @@ pub fn describe(r: &Recorded) -> String {
         Event::RoleGranted { user, role } => format!("{user} granted {role}"),
         Event::RoleRevoked { user, role } => format!("{user} no longer holds {role}"),
         Event::PolicyReplaced { .. } => "policy replaced".into(),
-        Event::IncidentReported { id, title, severity, .. } => format!("{id} reported ({severity}): {}", s(title)),
-        Event::IncidentSeverityChanged { id, from, to, reason } => {
+        Event::IncidentReported {
+            id,
+            title,
+            severity,
+            ..
+        } => format!("{id} reported ({severity}): {}", s(title)),
+        Event::IncidentSeverityChanged {
+            id,
+            from,
+            to,
+            reason,
+        } => {
             format!("{id} severity {from} -> {to}: {}", s(reason))
         }
-        Event::IncidentQualified { id, decision, risk, .. } => {
+        Event::IncidentQualified {
+            id, decision, risk, ..
+        } => {
             format!("{id} qualified: {decision} (risk {risk})")
         }
         Event::IncidentResolved { id, note, .. } if note.is_empty() => format!("{id} resolved"),
         Event::IncidentResolved { id, note, .. } => format!("{id} resolved: {}", s(note)),
-        Event::HotfixCreated { id, incidents, version, .. } => {
+        Event::HotfixCreated {
+            id,
+            incidents,
+            version,
+            ..
+        } => {
             let list: Vec<String> = incidents.iter().map(ToString::to_string).collect();
-            format!("{id} created: version {} fixing {}", s(version), list.join(", "))
+            format!(
+                "{id} created: version {} fixing {}",
+                s(version),
+                list.join(", ")
+            )
         }
-        Event::RegularReleasePlanned { id, version, planned_at, .. } => match planned_at {
+        Event::RegularReleasePlanned {
+            id,
+            version,
+            planned_at,
+            ..
+        } => match planned_at {
             Some(at) => format!("{id} planned: version {} at {}", s(version), stamp(*at)),
             None => format!("{id} planned: version {}", s(version)),
         },
@@ -34,7 +61,9 @@ pub fn describe(r: &Recorded) -> String {
             format!("{id} edited: scope revision {revision}; earlier approvals are now stale")
         }
         Event::ApprovalGiven { id, role, .. } => format!("{id} approved by {} as {role}", r.actor),
-        Event::ApprovalRejected { id, role, reason, .. } => {
+        Event::ApprovalRejected {
+            id, role, reason, ..
+        } => {
             format!("{id} rejected by {} as {role}: {}", r.actor, s(reason))
         }
         Event::DeployStarted { id, .. } => format!("{id} deploying"),
@@ -43,9 +72,15 @@ pub fn describe(r: &Recorded) -> String {
         Event::ReleaseClosed { id } => format!("{id} closed"),
         Event::ReleaseRolledBack { id, reason } => format!("{id} rolled back: {}", s(reason)),
         Event::ReleaseCancelled { id, reason } => format!("{id} cancelled: {}", s(reason)),
-        Event::TestAdded { id, name, priority, .. } => format!("{id} test added: {} ({priority})", s(name)),
-        Event::TestStatusSet { id, name, status, .. } => format!("{id} test {}: {status}", s(name)),
-        Event::TestWaived { id, name, reason } => format!("{id} test {} waived: {}", s(name), s(reason)),
+        Event::TestAdded {
+            id, name, priority, ..
+        } => format!("{id} test added: {} ({priority})", s(name)),
+        Event::TestStatusSet {
+            id, name, status, ..
+        } => format!("{id} test {}: {status}", s(name)),
+        Event::TestWaived { id, name, reason } => {
+            format!("{id} test {} waived: {}", s(name), s(reason))
+        }
     }
 }
 
@@ -70,7 +105,23 @@ pub fn span(d: Duration) -> String {
 /// Time left to a deadline, or how long ago it was breached.
 pub fn time_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let d = deadline - now;
-    if d < Duration::zero() { format!("breached {} ago", span(d)) } else { format!("{} left", span(d)) }
+    if d < Duration::zero() {
+        format!("breached {} ago", span(d))
+    } else {
+        format!("{} left", span(d))
+    }
+}
+
+/// The target column: time left, how long ago it was breached, or whether a deploy met it.
+pub fn target(t: Target, now: DateTime<Utc>) -> String {
+    match t {
+        Target::None => String::new(),
+        Target::Running(deadline) => time_left(deadline, now),
+        Target::Deployed { at, deadline } if at <= deadline => {
+            format!("met ({} early)", span(deadline - at))
+        }
+        Target::Deployed { at, deadline } => format!("missed by {}", span(at - deadline)),
+    }
 }
 
 #[cfg(test)]
@@ -84,6 +135,9 @@ mod tests {
         assert_eq!(span(Duration::hours(52)), "2d4h");
         let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default();
         assert_eq!(time_left(now + Duration::minutes(30), now), "30m left");
-        assert_eq!(time_left(now - Duration::minutes(90), now), "breached 1h30m ago");
+        assert_eq!(
+            time_left(now - Duration::minutes(90), now),
+            "breached 1h30m ago"
+        );
     }
 }

@@ -47,7 +47,9 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(message: impl Into<String>) -> Self {
-        Rejection { message: message.into() }
+        Rejection {
+            message: message.into(),
+        }
     }
 }
 
@@ -69,28 +71,101 @@ pub(crate) use reject;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     Init,
-    GrantRole { user: String, role: String },
-    RevokeRole { user: String, role: String },
-    SetPolicy { policy: Policy },
-    ReportIncident { title: String, severity: Severity, services: Vec<String>, impact: String },
-    ChangeSeverity { id: IncidentId, severity: Severity, reason: String },
-    QualifyIncident { id: IncidentId, decision: Decision, risk: Risk, impact: String, rationale: String },
-    ResolveIncident { id: IncidentId, note: String },
-    CreateHotfix { incidents: Vec<IncidentId>, scope: ScopeInput },
-    PlanRegularRelease { version: String, summary: String, planned_at: Option<DateTime<Utc>> },
-    EditRelease { id: ReleaseId, edit: ScopeEdit },
+    GrantRole {
+        user: String,
+        role: String,
+    },
+    RevokeRole {
+        user: String,
+        role: String,
+    },
+    SetPolicy {
+        policy: Policy,
+    },
+    ReportIncident {
+        title: String,
+        severity: Severity,
+        services: Vec<String>,
+        impact: String,
+    },
+    ChangeSeverity {
+        id: IncidentId,
+        severity: Severity,
+        reason: String,
+    },
+    QualifyIncident {
+        id: IncidentId,
+        decision: Decision,
+        risk: Risk,
+        impact: String,
+        rationale: String,
+    },
+    ResolveIncident {
+        id: IncidentId,
+        note: String,
+    },
+    CreateHotfix {
+        incidents: Vec<IncidentId>,
+        scope: ScopeInput,
+    },
+    PlanRegularRelease {
+        version: String,
+        summary: String,
+        planned_at: Option<DateTime<Utc>>,
+    },
+    EditRelease {
+        id: ReleaseId,
+        edit: ScopeEdit,
+    },
     /// `role: None` fills the one needed role the actor holds, and asks when there are several.
-    Approve { id: ReleaseId, role: Option<String>, comment: String },
-    Reject { id: ReleaseId, role: Option<String>, reason: String },
-    StartDeploy { id: ReleaseId },
-    MarkDeployed { id: ReleaseId },
-    VerifyRelease { id: ReleaseId },
-    CloseRelease { id: ReleaseId },
-    RollBack { id: ReleaseId, reason: String },
-    CancelRelease { id: ReleaseId, reason: String },
-    AddTest { id: ReleaseId, name: String, priority: Priority, automated: bool, owner: Option<String> },
-    SetTestStatus { id: ReleaseId, name: String, status: TestStatus, note: Option<String> },
-    WaiveTest { id: ReleaseId, name: String, reason: String },
+    Approve {
+        id: ReleaseId,
+        role: Option<String>,
+        comment: String,
+    },
+    Reject {
+        id: ReleaseId,
+        role: Option<String>,
+        reason: String,
+    },
+    StartDeploy {
+        id: ReleaseId,
+    },
+    MarkDeployed {
+        id: ReleaseId,
+    },
+    VerifyRelease {
+        id: ReleaseId,
+    },
+    CloseRelease {
+        id: ReleaseId,
+    },
+    RollBack {
+        id: ReleaseId,
+        reason: String,
+    },
+    CancelRelease {
+        id: ReleaseId,
+        reason: String,
+    },
+    AddTest {
+        id: ReleaseId,
+        name: String,
+        priority: Priority,
+        automated: bool,
+        owner: Option<String>,
+    },
+    SetTestStatus {
+        id: ReleaseId,
+        name: String,
+        status: TestStatus,
+        note: Option<String>,
+    },
+    WaiveTest {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
 }
 
 /// The scope fields of a new hotfix.
@@ -118,35 +193,123 @@ pub struct ScopeEdit {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    StoreInitialized { policy: Policy },
-    RoleGranted { user: String, role: String },
-    RoleRevoked { user: String, role: String },
-    PolicyReplaced { policy: Policy },
-    IncidentReported { id: IncidentId, title: String, severity: Severity, services: Vec<String>, impact: String },
-    IncidentSeverityChanged { id: IncidentId, from: Severity, to: Severity, reason: String },
-    IncidentQualified { id: IncidentId, decision: Decision, risk: Risk, impact: String, rationale: String },
+    StoreInitialized {
+        policy: Policy,
+    },
+    RoleGranted {
+        user: String,
+        role: String,
+    },
+    RoleRevoked {
+        user: String,
+        role: String,
+    },
+    PolicyReplaced {
+        policy: Policy,
+    },
+    IncidentReported {
+        id: IncidentId,
+        title: String,
+        severity: Severity,
+        services: Vec<String>,
+        impact: String,
+    },
+    IncidentSeverityChanged {
+        id: IncidentId,
+        from: Severity,
+        to: Severity,
+        reason: String,
+    },
+    IncidentQualified {
+        id: IncidentId,
+        decision: Decision,
+        risk: Risk,
+        impact: String,
+        rationale: String,
+    },
     IncidentResolved {
         id: IncidentId,
         note: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         release: Option<ReleaseId>,
     },
-    HotfixCreated { id: ReleaseId, incidents: Vec<IncidentId>, version: String, summary: String, changes: String, risks: String, rollback: String },
-    RegularReleasePlanned { id: ReleaseId, version: String, summary: String, planned_at: Option<DateTime<Utc>> },
+    HotfixCreated {
+        id: ReleaseId,
+        incidents: Vec<IncidentId>,
+        version: String,
+        summary: String,
+        changes: String,
+        risks: String,
+        rollback: String,
+    },
+    RegularReleasePlanned {
+        id: ReleaseId,
+        version: String,
+        summary: String,
+        planned_at: Option<DateTime<Utc>>,
+    },
     /// A scope edit: the full new scope, its revision and fingerprint, so the log alone shows what changed.
-    ReleaseEdited { id: ReleaseId, scope: Scope, revision: u32, fingerprint: String },
-    ApprovalGiven { id: ReleaseId, role: String, comment: String, revision: u32, fingerprint: String },
-    ApprovalRejected { id: ReleaseId, role: String, reason: String, revision: u32, fingerprint: String },
+    ReleaseEdited {
+        id: ReleaseId,
+        scope: Scope,
+        revision: u32,
+        fingerprint: String,
+    },
+    ApprovalGiven {
+        id: ReleaseId,
+        role: String,
+        comment: String,
+        revision: u32,
+        fingerprint: String,
+    },
+    ApprovalRejected {
+        id: ReleaseId,
+        role: String,
+        reason: String,
+        revision: u32,
+        fingerprint: String,
+    },
     /// Records the severity and roles the release was judged against, which are frozen from here on.
-    DeployStarted { id: ReleaseId, severity: Option<Severity>, required_roles: Vec<String> },
-    ReleaseDeployed { id: ReleaseId },
-    ReleaseVerified { id: ReleaseId },
-    ReleaseClosed { id: ReleaseId },
-    ReleaseRolledBack { id: ReleaseId, reason: String },
-    ReleaseCancelled { id: ReleaseId, reason: String },
-    TestAdded { id: ReleaseId, name: String, priority: Priority, automated: bool, owner: Option<String> },
-    TestStatusSet { id: ReleaseId, name: String, status: TestStatus, note: Option<String> },
-    TestWaived { id: ReleaseId, name: String, reason: String },
+    DeployStarted {
+        id: ReleaseId,
+        severity: Option<Severity>,
+        required_roles: Vec<String>,
+    },
+    ReleaseDeployed {
+        id: ReleaseId,
+    },
+    ReleaseVerified {
+        id: ReleaseId,
+    },
+    ReleaseClosed {
+        id: ReleaseId,
+    },
+    ReleaseRolledBack {
+        id: ReleaseId,
+        reason: String,
+    },
+    ReleaseCancelled {
+        id: ReleaseId,
+        reason: String,
+    },
+    TestAdded {
+        id: ReleaseId,
+        name: String,
+        priority: Priority,
+        automated: bool,
+        owner: Option<String>,
+    },
+    TestStatusSet {
+        id: ReleaseId,
+        name: String,
+        status: TestStatus,
+        note: Option<String>,
+    },
+    TestWaived {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -239,20 +402,33 @@ pub fn decide(
         Command::GrantRole { user, role } => users::decide_grant(&ctx, &user, &role),
         Command::RevokeRole { user, role } => users::decide_revoke(&ctx, &user, &role),
         Command::SetPolicy { policy } => users::decide_policy(&ctx, policy),
-        Command::ReportIncident { title, severity, services, impact } => {
-            incident::decide_report(&ctx, &title, severity, &services, &impact)
-        }
-        Command::ChangeSeverity { id, severity, reason } => {
-            incident::decide_severity(&ctx, id, severity, &reason)
-        }
-        Command::QualifyIncident { id, decision, risk, impact, rationale } => {
-            incident::decide_qualify(&ctx, id, decision, risk, &impact, &rationale)
-        }
+        Command::ReportIncident {
+            title,
+            severity,
+            services,
+            impact,
+        } => incident::decide_report(&ctx, &title, severity, &services, &impact),
+        Command::ChangeSeverity {
+            id,
+            severity,
+            reason,
+        } => incident::decide_severity(&ctx, id, severity, &reason),
+        Command::QualifyIncident {
+            id,
+            decision,
+            risk,
+            impact,
+            rationale,
+        } => incident::decide_qualify(&ctx, id, decision, risk, &impact, &rationale),
         Command::ResolveIncident { id, note } => incident::decide_resolve(&ctx, id, &note),
-        Command::CreateHotfix { incidents, scope } => release::decide_create_hotfix(&ctx, &incidents, &scope),
-        Command::PlanRegularRelease { version, summary, planned_at } => {
-            release::decide_plan_regular(&ctx, &version, &summary, planned_at)
+        Command::CreateHotfix { incidents, scope } => {
+            release::decide_create_hotfix(&ctx, &incidents, &scope)
         }
+        Command::PlanRegularRelease {
+            version,
+            summary,
+            planned_at,
+        } => release::decide_plan_regular(&ctx, &version, &summary, planned_at),
         Command::EditRelease { id, edit } => release::decide_edit(&ctx, id, &edit),
         Command::Approve { id, role, comment } => release::decide_approve(&ctx, id, role, &comment),
         Command::Reject { id, role, reason } => release::decide_reject(&ctx, id, role, &reason),
@@ -260,15 +436,28 @@ pub fn decide(
         Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed),
         Command::VerifyRelease { id } => release::decide_advance(&ctx, id, Phase::Verified),
         Command::CloseRelease { id } => release::decide_advance(&ctx, id, Phase::Closed),
-        Command::RollBack { id, reason } => release::decide_end(&ctx, id, Phase::RolledBack, &reason),
-        Command::CancelRelease { id, reason } => release::decide_end(&ctx, id, Phase::Cancelled, &reason),
-        Command::AddTest { id, name, priority, automated, owner } => {
-            test_plan::decide_add(&ctx, id, &name, priority, automated, owner.as_deref())
+        Command::RollBack { id, reason } => {
+            release::decide_end(&ctx, id, Phase::RolledBack, &reason)
         }
-        Command::SetTestStatus { id, name, status, note } => {
-            test_plan::decide_set(&ctx, id, &name, status, note.as_deref())
+        Command::CancelRelease { id, reason } => {
+            release::decide_end(&ctx, id, Phase::Cancelled, &reason)
         }
-        Command::WaiveTest { id, name, reason } => test_plan::decide_waive(&ctx, id, &name, &reason),
+        Command::AddTest {
+            id,
+            name,
+            priority,
+            automated,
+            owner,
+        } => test_plan::decide_add(&ctx, id, &name, priority, automated, owner.as_deref()),
+        Command::SetTestStatus {
+            id,
+            name,
+            status,
+            note,
+        } => test_plan::decide_set(&ctx, id, &name, status, note.as_deref()),
+        Command::WaiveTest { id, name, reason } => {
+            test_plan::decide_waive(&ctx, id, &name, &reason)
+        }
     }
 }
 
@@ -324,24 +513,33 @@ impl Model {
     }
 
     pub fn holds(&self, user: &str, role: &str) -> bool {
-        self.users.get(user).is_some_and(|roles| roles.contains(role))
+        self.users
+            .get(user)
+            .is_some_and(|roles| roles.contains(role))
     }
 
     /// The roles `user` holds, in name order.
     pub fn roles_of(&self, user: &str) -> Vec<String> {
-        self.users.get(user).map(|r| r.iter().cloned().collect()).unwrap_or_default()
+        self.users
+            .get(user)
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn incident(&self, id: IncidentId) -> Result<&Incident, Rejection> {
-        self.incidents
-            .get(&id)
-            .ok_or_else(|| Rejection::new(format!("there is no incident {id}: see `hotfix incident list --all`")))
+        self.incidents.get(&id).ok_or_else(|| {
+            Rejection::new(format!(
+                "there is no incident {id}: see `hotfix incident list --all`"
+            ))
+        })
     }
 
     pub fn release(&self, id: ReleaseId) -> Result<&Release, Rejection> {
-        self.releases
-            .get(&id)
-            .ok_or_else(|| Rejection::new(format!("there is no release {id}: see `hotfix release list --all`")))
+        self.releases.get(&id).ok_or_else(|| {
+            Rejection::new(format!(
+                "there is no release {id}: see `hotfix release list --all`"
+            ))
+        })
     }
 
     pub fn next_incident_id(&self) -> IncidentId {
@@ -358,6 +556,10 @@ impl Model {
             })
             .max()
             .unwrap_or(0);
-        if hotfix { ReleaseId::Hotfix(last + 1) } else { ReleaseId::Regular(last + 1) }
+        if hotfix {
+            ReleaseId::Hotfix(last + 1)
+        } else {
+            ReleaseId::Regular(last + 1)
+        }
     }
 }

@@ -38,7 +38,10 @@ pub trait Backend {
 pub enum StoreError {
     /// There is no store at this path.
     Missing(PathBuf),
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     /// A line that cannot be read at all: every command fails.
     Corrupt { line: u64, reason: String },
     /// The lock stayed taken for the whole wait.
@@ -66,7 +69,9 @@ impl fmt::Display for StoreError {
                 path.display(),
                 LOCK_WAIT.as_secs()
             ),
-            StoreError::ReadOnly(why) => write!(f, "the store is read-only: {why}; nothing was written"),
+            StoreError::ReadOnly(why) => {
+                write!(f, "the store is read-only: {why}; nothing was written")
+            }
         }
     }
 }
@@ -109,7 +114,10 @@ impl std::error::Error for ExecError {}
 pub enum Integrity {
     Verified,
     /// The first line that breaks the chain, and how.
-    Broken { line: u64, reason: String },
+    Broken {
+        line: u64,
+        reason: String,
+    },
 }
 
 /// A store opened by one process: the folded model and where in the log it has read up to.
@@ -180,10 +188,14 @@ impl<B: Backend> Store<B> {
         for raw in bytes[..complete].split_inclusive(|b| *b == b'\n') {
             let number = self.lines + 1;
             let parsed = line::parse(raw, number)?;
-            if self.integrity == Integrity::Verified {
-                if let Err(reason) = line::check_chain(&parsed, raw, self.model.seq + 1, &self.last_hash) {
-                    self.integrity = Integrity::Broken { line: number, reason };
-                }
+            if self.integrity == Integrity::Verified
+                && let Err(reason) =
+                    line::check_chain(&parsed, raw, self.model.seq + 1, &self.last_hash)
+            {
+                self.integrity = Integrity::Broken {
+                    line: number,
+                    reason,
+                };
             }
             self.last_hash.clone_from(&parsed.hash);
             state::apply(&mut self.model, &parsed.recorded);
@@ -214,7 +226,12 @@ impl<B: Backend> Store<B> {
         let mut recorded = Vec::with_capacity(events.len());
         let mut prev = self.last_hash.clone();
         for (i, event) in events.into_iter().enumerate() {
-            let r = Recorded { seq: self.model.seq + 1 + i as u64, at: now, actor: actor.to_string(), event };
+            let r = Recorded {
+                seq: self.model.seq + 1 + i as u64,
+                at: now,
+                actor: actor.to_string(),
+                event,
+            };
             let (text, hash) = line::encode(&r, &prev);
             bytes.extend_from_slice(text.as_bytes());
             prev = hash;

@@ -12,13 +12,15 @@ pub struct Out {
 
 impl Out {
     pub fn new(json: bool) -> Self {
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let color = std::io::stdout().is_terminal()
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         Out { json, color }
     }
 
     /// Prints a value as pretty JSON.
     pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), CliError> {
-        let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Failed(format!("cannot write JSON: {e}")))?;
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|e| CliError::Failed(format!("cannot write JSON: {e}")))?;
         self.line(&text);
         Ok(())
     }
@@ -32,7 +34,11 @@ impl Out {
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     pub fn bold(&self, text: &str) -> String {
@@ -63,7 +69,12 @@ impl Out {
 
     /// Prints rows as aligned columns. Cells are plain text (already escaped); `paint` may colour
     /// a cell after its width is measured.
-    pub fn table(&self, header: &[&str], rows: &[Vec<String>], paint: impl Fn(usize, &str) -> String) {
+    pub fn table(
+        &self,
+        header: &[&str],
+        rows: &[Vec<String>],
+        paint: impl Fn(usize, &str) -> String,
+    ) {
         let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
         for row in rows {
             for (i, cell) in row.iter().enumerate() {
@@ -77,7 +88,11 @@ impl Out {
             let mut line = String::new();
             for (i, cell) in cells.into_iter().enumerate() {
                 let pad = widths[i].saturating_sub(cell.chars().count());
-                let text = if painted { paint(i, &cell) } else { self.bold(&cell) };
+                let text = if painted {
+                    paint(i, &cell)
+                } else {
+                    self.bold(&cell)
+                };
                 line.push_str(&text);
                 if i + 1 < n {
                     line.push_str(&" ".repeat(pad + 2));
@@ -85,7 +100,10 @@ impl Out {
             }
             line
         };
-        self.line(&render(header.iter().map(ToString::to_string).collect(), false));
+        self.line(&render(
+            header.iter().map(ToString::to_string).collect(),
+            false,
+        ));
         for row in rows {
             self.line(&render(row.clone(), true));
         }

@@ -1,12 +1,12 @@
 //! Read verbs: lists, records, the gate, the log, verification, and the demo store.
 
-use super::write::{open, Entry};
+use super::write::{Entry, open};
 use super::{CliError, Out};
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
 use crate::state::{IncidentId, Model, Release, ReleaseId, RoleCheck};
 use crate::store::{Integrity, Store};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 
 fn refused(r: crate::state::Rejection) -> CliError {
@@ -17,7 +17,10 @@ pub fn users(out: &Out, dir: &Path) -> Result<(), CliError> {
     let store = open(dir)?;
     let users = &store.model.users;
     if out.json {
-        let list: Vec<Value> = users.iter().map(|(u, r)| json!({"user": u, "roles": r})).collect();
+        let list: Vec<Value> = users
+            .iter()
+            .map(|(u, r)| json!({"user": u, "roles": r}))
+            .collect();
         return out.json(&list);
     }
     let rows: Vec<Vec<String>> = users
@@ -38,12 +41,18 @@ pub fn policy(out: &Out, dir: &Path) -> Result<(), CliError> {
     for (severity, roles) in &p.approvals {
         out.line(&format!("approvers for {severity}:  {}", roles.join(", ")));
     }
-    let sevs: Vec<String> = p.hotfix_severities.iter().map(ToString::to_string).collect();
+    let sevs: Vec<String> = p
+        .hotfix_severities
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     out.line(&format!("hotfix severities: {}", sevs.join(", ")));
     out.line(&format!("qualifier role:    {}", p.qualifier_role));
     out.line(&format!("waiver roles:      {}", p.waiver_roles.join(", ")));
     for (severity, hours) in &p.target_hours {
-        out.line(&format!("target for {severity}:     {hours} h from report to deployed"));
+        out.line(&format!(
+            "target for {severity}:     {hours} h from report to deployed"
+        ));
     }
     Ok(())
 }
@@ -63,10 +72,7 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|i| {
-            let timer = match i.deadline(m) {
-                Some(d) if i.status != crate::state::IncidentStatus::Resolved => present::time_left(d, now),
-                _ => String::new(),
-            };
+            let timer = present::target(i.target(m), now);
             vec![
                 i.id.to_string(),
                 i.severity.to_string(),
@@ -77,11 +83,18 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
             ]
         })
         .collect();
-    out.table(&["ID", "SEV", "STATUS", "AGE", "TARGET", "TITLE"], &rows, |col, cell| match col {
-        1 => cell.parse().map_or_else(|_| cell.to_string(), |s| out.severity(s)),
-        4 if cell.starts_with("breached") => out.bad(cell),
-        _ => cell.to_string(),
-    });
+    out.table(
+        &["ID", "SEV", "STATUS", "AGE", "TARGET", "TITLE"],
+        &rows,
+        |col, cell| match col {
+            1 => cell
+                .parse()
+                .map_or_else(|_| cell.to_string(), |s| out.severity(s)),
+            4 if cell.starts_with("breached") || cell.starts_with("missed") => out.bad(cell),
+            4 if cell.starts_with("met") => out.good(cell),
+            _ => cell.to_string(),
+        },
+    );
     Ok(())
 }
 
@@ -89,18 +102,35 @@ pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), CliError> {
     let store = open(dir)?;
     let m = &store.model;
     let i = m.incident(id).map_err(refused)?;
-    let releases: Vec<&Release> = m.releases.values().filter(|r| r.scope.incidents.contains(&id)).collect();
+    let releases: Vec<&Release> = m
+        .releases
+        .values()
+        .filter(|r| r.scope.incidents.contains(&id))
+        .collect();
     if out.json {
         let mut v = serde_json::to_value(i).map_err(|e| CliError::Failed(e.to_string()))?;
         v["deadline"] = json!(i.deadline(m));
         v["releases"] = json!(releases.iter().map(|r| r.id).collect::<Vec<_>>());
         return out.json(&v);
     }
-    out.line(&format!("{} {}  {}", out.bold(&id.to_string()), out.severity(i.severity), line(&i.title)));
+    out.line(&format!(
+        "{} {}  {}",
+        out.bold(&id.to_string()),
+        out.severity(i.severity),
+        line(&i.title)
+    ));
     out.line(&format!("status:    {}", i.status));
-    out.line(&format!("reported:  {} by {}", stamp(i.reported_at), i.reported_by));
-    if let Some(d) = i.deadline(m).filter(|_| i.status != crate::state::IncidentStatus::Resolved) {
-        out.line(&format!("target:    {} ({})", stamp(d), present::time_left(d, super::write::now())));
+    out.line(&format!(
+        "reported:  {} by {}",
+        stamp(i.reported_at),
+        i.reported_by
+    ));
+    if let Some(d) = i.deadline(m) {
+        out.line(&format!(
+            "target:    deployed by {} ({})",
+            stamp(d),
+            present::target(i.target(m), super::write::now())
+        ));
     }
     if !i.services.is_empty() {
         out.line(&format!("services:  {}", i.services.join(", ")));
@@ -109,18 +139,41 @@ pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), CliError> {
         out.line(&format!("impact:    {}", block(&i.impact)));
     }
     for c in &i.severity_changes {
-        out.line(&format!("severity:  {} -> {} by {} at {}: {}", c.from, c.to, c.by, stamp(c.at), line(&c.reason)));
+        out.line(&format!(
+            "severity:  {} -> {} by {} at {}: {}",
+            c.from,
+            c.to,
+            c.by,
+            stamp(c.at),
+            line(&c.reason)
+        ));
     }
     if let Some(q) = &i.qualification {
-        out.line(&format!("qualified: {} (risk {}) by {} at {}", q.decision, q.risk, q.by, stamp(q.at)));
+        out.line(&format!(
+            "qualified: {} (risk {}) by {} at {}",
+            q.decision,
+            q.risk,
+            q.by,
+            stamp(q.at)
+        ));
         out.line(&format!("  impact assessment: {}", block(&q.impact)));
         out.line(&format!("  rationale:         {}", block(&q.rationale)));
     }
     for r in releases {
-        out.line(&format!("release:   {} {} ({})", r.id, line(&r.scope.version), m.release_status(r)));
+        out.line(&format!(
+            "release:   {} {} ({})",
+            r.id,
+            line(&r.scope.version),
+            m.release_status(r)
+        ));
     }
     if let Some(res) = &i.resolution {
-        out.line(&format!("resolved:  by {} at {} {}", res.by, stamp(res.at), line(&res.note)));
+        out.line(&format!(
+            "resolved:  by {} at {} {}",
+            res.by,
+            stamp(res.at),
+            line(&res.note)
+        ));
     }
     Ok(())
 }
@@ -157,11 +210,16 @@ pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
         .map(|r| {
             let note = match m.held_back_by(r) {
                 Some(hf) => format!("held back by {hf}"),
-                None => r.planned_at.map(|p| format!("planned {}", stamp(p))).unwrap_or_default(),
+                None => r
+                    .planned_at
+                    .map(|p| format!("planned {}", stamp(p)))
+                    .unwrap_or_default(),
             };
             vec![
                 r.id.to_string(),
-                m.release_severity(r).map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                m.release_severity(r)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 m.release_status(r).to_string(),
                 line(&r.scope.version).into_owned(),
                 line(&r.scope.summary).into_owned(),
@@ -169,10 +227,16 @@ pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
             ]
         })
         .collect();
-    out.table(&["ID", "SEV", "STATUS", "VERSION", "SUMMARY", "NOTE"], &rows, |col, cell| match col {
-        1 => cell.parse().map_or_else(|_| cell.to_string(), |s| out.severity(s)),
-        _ => cell.to_string(),
-    });
+    out.table(
+        &["ID", "SEV", "STATUS", "VERSION", "SUMMARY", "NOTE"],
+        &rows,
+        |col, cell| match col {
+            1 => cell
+                .parse()
+                .map_or_else(|_| cell.to_string(), |s| out.severity(s)),
+            _ => cell.to_string(),
+        },
+    );
     Ok(())
 }
 
@@ -216,8 +280,16 @@ pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
         v["milestones"] = json!(r.milestones);
         return out.json(&v);
     }
-    let sev = m.release_severity(r).map(|s| out.severity(s)).unwrap_or_default();
-    out.line(&format!("{} {sev}  {}  {}", out.bold(&id.to_string()), line(&r.scope.version), m.release_status(r)));
+    let sev = m
+        .release_severity(r)
+        .map(|s| out.severity(s))
+        .unwrap_or_default();
+    out.line(&format!(
+        "{} {sev}  {}  {}",
+        out.bold(&id.to_string()),
+        line(&r.scope.version),
+        m.release_status(r)
+    ));
     out.line(&format!("summary:   {}", line(&r.scope.summary)));
     if id.is_hotfix() {
         let incidents: Vec<String> = r.scope.incidents.iter().map(ToString::to_string).collect();
@@ -229,7 +301,13 @@ pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
     if let Some(p) = r.planned_at {
         out.line(&format!("planned:   {}", stamp(p)));
     }
-    out.line(&format!("author:    {} at {}; scope revision {} ({})", r.author, stamp(r.created_at), r.revision, r.scope.fingerprint()));
+    out.line(&format!(
+        "author:    {} at {}; scope revision {} ({})",
+        r.author,
+        stamp(r.created_at),
+        r.revision,
+        r.scope.fingerprint()
+    ));
     let checks = m.checklist(r);
     if !checks.is_empty() {
         out.line(&out.bold("approvals:"));
@@ -248,10 +326,23 @@ pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
 fn checklist_line(out: &Out, c: &RoleCheck) -> String {
     match c {
         RoleCheck::Approved { role, approval: a } => {
-            let comment = if a.comment.is_empty() { String::new() } else { format!(": {}", line(&a.comment)) };
-            format!("{} {role:<11} {} at {}{comment}", out.good("[x]"), a.approver, stamp(a.at))
+            let comment = if a.comment.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", line(&a.comment))
+            };
+            format!(
+                "{} {role:<11} {} at {}{comment}",
+                out.good("[x]"),
+                a.approver,
+                stamp(a.at)
+            )
         }
-        RoleCheck::Stale { role, approval: a, current_revision } => format!(
+        RoleCheck::Stale {
+            role,
+            approval: a,
+            current_revision,
+        } => format!(
             "{} {role:<11} {} at {} is STALE: it approved revision {}, the scope is now revision {current_revision}",
             out.bad("[~]"),
             a.approver,
@@ -259,7 +350,13 @@ fn checklist_line(out: &Out, c: &RoleCheck) -> String {
             a.revision
         ),
         RoleCheck::Rejected { role, rejection: x } => {
-            format!("{} {role:<11} REJECTED by {} at {}: {}", out.bad("[!]"), x.by, stamp(x.at), line(&x.reason))
+            format!(
+                "{} {role:<11} REJECTED by {} at {}: {}",
+                out.bad("[!]"),
+                x.by,
+                stamp(x.at),
+                line(&x.reason)
+            )
         }
         RoleCheck::Waiting { role } => format!("[ ] {role:<11} waiting"),
     }
@@ -270,23 +367,38 @@ fn print_tests(out: &Out, r: &Release) {
         .tests_by_priority()
         .iter()
         .map(|t| {
-            let waiver = t.waiver.as_ref().map(|w| format!("waived by {}: {}", w.by, line(&w.reason))).unwrap_or_default();
-            let note = [line(&t.note).into_owned(), waiver].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+            let waiver = t
+                .waiver
+                .as_ref()
+                .map(|w| format!("waived by {}: {}", w.by, line(&w.reason)))
+                .unwrap_or_default();
+            let note = [line(&t.note).into_owned(), waiver]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>();
             vec![
                 t.priority.to_string(),
                 t.status.to_string(),
                 line(&t.name).into_owned(),
-                if t.automated { "auto".into() } else { "manual".into() },
+                if t.automated {
+                    "auto".into()
+                } else {
+                    "manual".into()
+                },
                 t.owner.clone().unwrap_or_else(|| "-".into()),
                 note.join("; "),
             ]
         })
         .collect();
-    out.table(&["PRIORITY", "STATUS", "TEST", "KIND", "OWNER", "NOTE"], &rows, |col, cell| match (col, cell) {
-        (1, "passed") => out.good(cell),
-        (1, "failed") => out.bad(cell),
-        _ => cell.to_string(),
-    });
+    out.table(
+        &["PRIORITY", "STATUS", "TEST", "KIND", "OWNER", "NOTE"],
+        &rows,
+        |col, cell| match (col, cell) {
+            (1, "passed") => out.good(cell),
+            (1, "failed") => out.bad(cell),
+            _ => cell.to_string(),
+        },
+    );
 }
 
 fn print_gate(out: &Out, gate: &crate::state::Gate) {
@@ -311,7 +423,16 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
     } else {
         print_gate(out, &gate);
     }
-    if gate.ready { Ok(()) } else { Err(CliError::Refused(format!("{id} is blocked: {}", gate.blockers.join("; ")))) }
+    match gate.blockers.len() {
+        0 => Ok(()),
+        1 => Err(CliError::Refused(format!(
+            "{id} is blocked: {}",
+            gate.blockers[0]
+        ))),
+        n => Err(CliError::Refused(format!(
+            "{id} is blocked by {n} things (listed above)"
+        ))),
+    }
 }
 
 pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
@@ -344,22 +465,37 @@ pub fn waiting(out: &Out, dir: &Path) -> Result<(), CliError> {
         return Ok(());
     }
     for (id, role) in &w.approvals {
-        out.line(&format!("approve {id} as {role}:  hotfix approve {id} --role {role}"));
+        out.line(&format!(
+            "approve {id} as {role}:  hotfix approve {id} --role {role}"
+        ));
     }
     for (id, t) in &w.tests {
-        out.line(&format!("test {id} {} ({}, {})", line(&t.name), t.priority, t.status));
+        out.line(&format!(
+            "test {id} {} ({}, {})",
+            line(&t.name),
+            t.priority,
+            t.status
+        ));
     }
     Ok(())
 }
 
-pub fn log(out: &Out, dir: &Path, release: Option<ReleaseId>, incident: Option<IncidentId>) -> Result<(), CliError> {
+pub fn log(
+    out: &Out,
+    dir: &Path,
+    release: Option<ReleaseId>,
+    incident: Option<IncidentId>,
+) -> Result<(), CliError> {
     let store = open(dir)?;
     let events = store.events()?;
     let wanted = |r: &&crate::state::Recorded| {
         release.is_none_or(|id| r.event.release() == Some(id))
             && incident.is_none_or(|id| {
                 r.event.incidents().contains(&id)
-                    || r.event.release().and_then(|rid| store.model.releases.get(&rid)).is_some_and(|rel| rel.scope.incidents.contains(&id))
+                    || r.event
+                        .release()
+                        .and_then(|rid| store.model.releases.get(&rid))
+                        .is_some_and(|rel| rel.scope.incidents.contains(&id))
             })
     };
     let selected: Vec<&crate::state::Recorded> = events.iter().filter(wanted).collect();
@@ -367,7 +503,13 @@ pub fn log(out: &Out, dir: &Path, release: Option<ReleaseId>, incident: Option<I
         return out.json(&selected.iter().map(|r| Entry::from(*r)).collect::<Vec<_>>());
     }
     for r in selected {
-        out.line(&format!("{:>5}  {}  {:<10} {}", r.seq, out.dim(&stamp(r.at)), r.actor, present::describe(r)));
+        out.line(&format!(
+            "{:>5}  {}  {:<10} {}",
+            r.seq,
+            out.dim(&stamp(r.at)),
+            r.actor,
+            present::describe(r)
+        ));
     }
     Ok(())
 }
@@ -380,7 +522,10 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
             if out.json {
                 return out.json(&json!({"ok": true, "events": count, "head": head}));
             }
-            out.line(&format!("{}: {count} events, hash chain intact; head {head}", out.good("verified")));
+            out.line(&format!(
+                "{}: {count} events, hash chain intact; head {head}",
+                out.good("verified")
+            ));
             Ok(())
         }
         Integrity::Broken { line: n, reason } => {
@@ -401,9 +546,20 @@ pub fn demo(out: &Out, dir: &Path) -> Result<(), CliError> {
     if out.json {
         return out.json(&json!({"store": dir, "events": summary}));
     }
-    out.line(&format!("Wrote a demo store with {summary} events to {}", dir.display()));
-    out.line(&format!("You are {actor}: admin, sre-avp and prod-owner there. Explore it with:"));
-    out.line(&format!("  hotfix --store {} release show HF-1", dir.display()));
-    out.line(&format!("  hotfix --store {}            (the cockpit)", dir.display()));
+    out.line(&format!(
+        "Wrote a demo store with {summary} events to {}",
+        dir.display()
+    ));
+    out.line(&format!(
+        "You are {actor}: admin, sre-avp and prod-owner there. Explore it with:"
+    ));
+    out.line(&format!(
+        "  hotfix --store {} release show HF-1",
+        dir.display()
+    ));
+    out.line(&format!(
+        "  hotfix --store {}            (the cockpit)",
+        dir.display()
+    ));
     Ok(())
 }

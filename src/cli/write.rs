@@ -21,7 +21,13 @@ pub struct Entry<'a> {
 
 impl<'a> From<&'a Recorded> for Entry<'a> {
     fn from(r: &'a Recorded) -> Self {
-        Entry { seq: r.seq, at: r.at, actor: &r.actor, event: &r.event, summary: present::describe(r) }
+        Entry {
+            seq: r.seq,
+            at: r.at,
+            actor: &r.actor,
+            event: &r.event,
+            summary: present::describe(r),
+        }
     }
 }
 
@@ -58,7 +64,10 @@ pub fn init(out: &Out, dir: &Path) -> Result<(), CliError> {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();
         return out.json(&entries);
     }
-    out.line(&format!("Initialised a hotfix store at {}; {actor} is its admin.", dir.display()));
+    out.line(&format!(
+        "Initialised a hotfix store at {}; {actor} is its admin.",
+        dir.display()
+    ));
     out.line("Next: grant roles, e.g. `hotfix user grant dana dev-lead`, then report an incident.");
     Ok(())
 }
@@ -72,7 +81,11 @@ pub fn execute(out: &Out, dir: &Path, command: Command) -> Result<(), CliError> 
         return out.json(&entries);
     }
     for r in &recorded {
-        out.line(&format!("{} {}", out.good("recorded"), present::describe(r)));
+        out.line(&format!(
+            "{} {}",
+            out.good("recorded"),
+            present::describe(r)
+        ));
     }
     Ok(())
 }

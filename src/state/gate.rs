@@ -24,7 +24,10 @@ impl Model {
         let show = |s: &str| crate::sanitize::line(s).into_owned();
 
         if release.phase != Phase::Pending {
-            blockers.push(format!("{id} is {}: deploying has already started or ended", self.release_status(release)));
+            blockers.push(format!(
+                "{id} is {}: deploying has already started or ended",
+                self.release_status(release)
+            ));
         }
         if id.is_hotfix() {
             match self.release_severity(release) {
@@ -47,7 +50,11 @@ impl Model {
                     )),
                 }
             }
-            if !release.tests.iter().any(|t| t.priority == Priority::Critical) {
+            if !release
+                .tests
+                .iter()
+                .any(|t| t.priority == Priority::Critical)
+            {
                 blockers.push("no critical test: add at least one critical test".into());
             }
         } else if let Some(hf) = self.held_back_by(release) {
@@ -58,14 +65,37 @@ impl Model {
             ));
         }
         for test in release.tests_by_priority() {
-            let waived = if test.waiver.is_some() { ", waived" } else { "" };
+            let waived = if test.waiver.is_some() {
+                ", waived"
+            } else {
+                ""
+            };
             if test.blocks() {
-                let what = if test.priority == Priority::Critical { "must pass" } else { "must pass or be waived" };
-                blockers.push(format!("{} test \"{}\" is {}: it {what}", test.priority, show(&test.name), test.status));
+                let what = if test.priority == Priority::Critical {
+                    "must pass"
+                } else {
+                    "must pass or be waived"
+                };
+                blockers.push(format!(
+                    "{} test \"{}\" is {}: it {what}",
+                    test.priority,
+                    show(&test.name),
+                    test.status
+                ));
             } else if test.status != TestStatus::Passed && test.priority >= Priority::Medium {
-                deferred.push(format!("{} test \"{}\" is {}{waived}", test.priority, show(&test.name), test.status));
+                deferred.push(format!(
+                    "{} test \"{}\" is {}{waived}",
+                    test.priority,
+                    show(&test.name),
+                    test.status
+                ));
             }
         }
-        Ok(Gate { id, ready: blockers.is_empty(), blockers, deferred })
+        Ok(Gate {
+            id,
+            ready: blockers.is_empty(),
+            blockers,
+            deferred,
+        })
     }
 }

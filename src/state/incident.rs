@@ -2,7 +2,7 @@
 
 use super::kinds::{Decision, IncidentId, IncidentStatus, Risk, Severity};
 use super::text::{self, MAX_LINE, MAX_TEXT};
-use super::{reject, Ctx, Event, Model, Recorded, Rejection, ReleaseId};
+use super::{Ctx, Event, Model, Recorded, Rejection, ReleaseId, reject};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -50,11 +50,43 @@ pub struct Resolution {
     pub release: Option<ReleaseId>,
 }
 
+/// The policy's target from report to hotfix deployed, as it stands for one incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// No target for this severity, or the incident was resolved without a hotfix deploy.
+    None,
+    /// Still running: the deadline.
+    Running(DateTime<Utc>),
+    /// A hotfix for it was deployed at `at`.
+    Deployed {
+        at: DateTime<Utc>,
+        deadline: DateTime<Utc>,
+    },
+}
+
 impl Incident {
     /// When the policy's target from report to hotfix deployed runs out, for severities that have one.
     pub fn deadline(&self, model: &Model) -> Option<DateTime<Utc>> {
         let hours = model.policy.target_hours.get(&self.severity)?;
         Some(self.reported_at + Duration::hours(i64::from(*hours)))
+    }
+
+    /// Where the incident stands against its target: running, met or missed by a deploy, or none.
+    pub fn target(&self, model: &Model) -> Target {
+        let Some(deadline) = self.deadline(model) else {
+            return Target::None;
+        };
+        let deployed = model
+            .releases
+            .values()
+            .filter(|r| r.id.is_hotfix() && r.scope.incidents.contains(&self.id))
+            .filter_map(|r| r.milestone(super::Phase::Deployed).map(|m| m.at))
+            .min();
+        match (deployed, self.status) {
+            (Some(at), _) => Target::Deployed { at, deadline },
+            (None, IncidentStatus::Resolved) => Target::None,
+            (None, _) => Target::Running(deadline),
+        }
     }
 }
 
@@ -63,7 +95,9 @@ impl Model {
     pub fn unfinished_hotfixes_for(&self, id: IncidentId) -> impl Iterator<Item = ReleaseId> + '_ {
         self.releases
             .values()
-            .filter(move |r| r.id.is_hotfix() && !r.phase.is_finished() && r.scope.incidents.contains(&id))
+            .filter(move |r| {
+                r.id.is_hotfix() && !r.phase.is_finished() && r.scope.incidents.contains(&id)
+            })
             .map(|r| r.id)
     }
 
@@ -74,7 +108,14 @@ impl Model {
             .values()
             .filter(|i| all || i.status != IncidentStatus::Resolved)
             .collect();
-        list.sort_by_key(|i| (i.status == IncidentStatus::Resolved, i.severity, i.reported_at, i.id));
+        list.sort_by_key(|i| {
+            (
+                i.status == IncidentStatus::Resolved,
+                i.severity,
+                i.reported_at,
+                i.id,
+            )
+        });
         list
     }
 }
@@ -94,14 +135,14 @@ fn services(list: &[String]) -> Result<Vec<String>, Rejection> {
 }
 
 pub(crate) fn decide_report(
-    _ctx: &Ctx,
+    ctx: &Ctx,
     title: &str,
     severity: Severity,
     service_list: &[String],
     impact: &str,
 ) -> Result<Vec<Event>, Rejection> {
     Ok(vec![Event::IncidentReported {
-        id: _ctx.model.next_incident_id(),
+        id: ctx.model.next_incident_id(),
         title: text::required("title", title, MAX_LINE)?,
         severity,
         services: services(service_list)?,
@@ -109,7 +150,7 @@ pub(crate) fn decide_report(
     }])
 }
 
-fn unresolved<'m>(model: &'m Model, id: IncidentId) -> Result<&'m super::Incident, Rejection> {
+fn unresolved(model: &Model, id: IncidentId) -> Result<&Incident, Rejection> {
     let incident = model.incident(id)?;
     if incident.status == IncidentStatus::Resolved {
         reject!("{id} is resolved: nothing can change on it");
@@ -145,11 +186,19 @@ pub(crate) fn decide_qualify(
 ) -> Result<Vec<Event>, Rejection> {
     let policy = &ctx.model.policy;
     if !ctx.holds(&policy.qualifier_role) {
-        reject!("only the {} role may qualify incidents; {} does not hold it", policy.qualifier_role, ctx.actor);
+        reject!(
+            "only the {} role may qualify incidents; {} does not hold it",
+            policy.qualifier_role,
+            ctx.actor
+        );
     }
     let incident = unresolved(ctx.model, id)?;
     if decision == Decision::Hotfix && !policy.hotfix_severities.contains(&incident.severity) {
-        let allowed: Vec<String> = policy.hotfix_severities.iter().map(ToString::to_string).collect();
+        let allowed: Vec<String> = policy
+            .hotfix_severities
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         reject!(
             "{id} is {}: only {} incidents may be qualified for a hotfix; raise its severity with a reason first, or choose regular-release",
             incident.severity,
@@ -157,7 +206,9 @@ pub(crate) fn decide_qualify(
         );
     }
     if let Some(hf) = ctx.model.unfinished_hotfixes_for(id).next() {
-        reject!("{id} is already being fixed by {hf}: cancel or finish {hf} before qualifying it again");
+        reject!(
+            "{id} is already being fixed by {hf}: cancel or finish {hf} before qualifying it again"
+        );
     }
     Ok(vec![Event::IncidentQualified {
         id,
@@ -168,17 +219,33 @@ pub(crate) fn decide_qualify(
     }])
 }
 
-pub(crate) fn decide_resolve(ctx: &Ctx, id: IncidentId, note: &str) -> Result<Vec<Event>, Rejection> {
+pub(crate) fn decide_resolve(
+    ctx: &Ctx,
+    id: IncidentId,
+    note: &str,
+) -> Result<Vec<Event>, Rejection> {
     unresolved(ctx.model, id)?;
     if let Some(hf) = ctx.model.unfinished_hotfixes_for(id).next() {
-        reject!("{id} is being fixed by {hf}: closing {hf} resolves it; cancel {hf} to resolve it by hand");
+        reject!(
+            "{id} is being fixed by {hf}: closing {hf} resolves it; cancel {hf} to resolve it by hand"
+        );
     }
-    Ok(vec![Event::IncidentResolved { id, note: text::optional("note", note, MAX_TEXT)?, release: None }])
+    Ok(vec![Event::IncidentResolved {
+        id,
+        note: text::optional("note", note, MAX_TEXT)?,
+        release: None,
+    }])
 }
 
 pub(crate) fn apply(model: &mut Model, r: &Recorded) {
     match &r.event {
-        Event::IncidentReported { id, title, severity, services, impact } => {
+        Event::IncidentReported {
+            id,
+            title,
+            severity,
+            services,
+            impact,
+        } => {
             model.incidents.insert(
                 *id,
                 Incident {
@@ -196,7 +263,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 },
             );
         }
-        Event::IncidentSeverityChanged { id, from, to, reason } => {
+        Event::IncidentSeverityChanged {
+            id,
+            from,
+            to,
+            reason,
+        } => {
             if let Some(i) = model.incidents.get_mut(id) {
                 i.severity = *to;
                 i.severity_changes.push(SeverityChange {
@@ -208,7 +280,13 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 });
             }
         }
-        Event::IncidentQualified { id, decision, risk, impact, rationale } => {
+        Event::IncidentQualified {
+            id,
+            decision,
+            risk,
+            impact,
+            rationale,
+        } => {
             if let Some(i) = model.incidents.get_mut(id) {
                 i.status = IncidentStatus::Qualified;
                 i.qualification = Some(Qualification {
@@ -224,8 +302,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         Event::IncidentResolved { id, note, release } => {
             if let Some(i) = model.incidents.get_mut(id) {
                 i.status = IncidentStatus::Resolved;
-                i.resolution =
-                    Some(Resolution { note: note.clone(), by: r.actor.clone(), at: r.at, release: *release });
+                i.resolution = Some(Resolution {
+                    note: note.clone(),
+                    by: r.actor.clone(),
+                    at: r.at,
+                    release: *release,
+                });
             }
         }
         _ => {}

@@ -126,7 +126,9 @@ impl FromStr for ReleaseId {
         } else {
             parse_numbered(s, "HF-", "a release")
                 .map(ReleaseId::Hotfix)
-                .map_err(|_| format!("'{s}' is not a release id: expected HF-<number> or REL-<number>"))
+                .map_err(|_| {
+                    format!("'{s}' is not a release id: expected HF-<number> or REL-<number>")
+                })
         }
     }
 }
@@ -168,7 +170,10 @@ mod tests {
     #[test]
     fn words_parse_case_insensitively_and_list_choices() {
         assert_eq!("p2".parse::<Severity>(), Ok(Severity::P2));
-        assert_eq!("regular-release".parse::<Decision>(), Ok(Decision::RegularRelease));
+        assert_eq!(
+            "regular-release".parse::<Decision>(),
+            Ok(Decision::RegularRelease)
+        );
         let err = "urgent".parse::<Priority>().unwrap_err();
         assert!(err.contains("critical, high, medium, low"), "{err}");
         assert!(Severity::P1 < Severity::P4 && Priority::Critical < Priority::Low);

@@ -1,8 +1,8 @@
 //! The organisation's rules: who approves a hotfix of each severity, which severities qualify, who
 //! qualifies and waives, and the target time from report to deployed.
 
-use super::kinds::Severity;
 use super::Rejection;
+use super::kinds::Severity;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -60,7 +60,10 @@ impl Policy {
             return fail(format!("`roles` must include \"{ADMIN_ROLE}\""));
         }
         if !known(&self.qualifier_role) {
-            return fail(format!("qualifier_role \"{}\" is not in `roles`", self.qualifier_role));
+            return fail(format!(
+                "qualifier_role \"{}\" is not in `roles`",
+                self.qualifier_role
+            ));
         }
         for role in &self.waiver_roles {
             if !known(role) {
@@ -70,7 +73,9 @@ impl Policy {
         for (severity, roles) in &self.approvals {
             for role in roles {
                 if !known(role) {
-                    return fail(format!("approver role \"{role}\" for {severity} is not in `roles`"));
+                    return fail(format!(
+                        "approver role \"{role}\" for {severity} is not in `roles`"
+                    ));
                 }
             }
         }
@@ -79,7 +84,9 @@ impl Policy {
         }
         for severity in &self.hotfix_severities {
             if self.approvals.get(severity).is_none_or(Vec::is_empty) {
-                return fail(format!("{severity} may be hotfixed but `approvals` names no role for it"));
+                return fail(format!(
+                    "{severity} may be hotfixed but `approvals` names no role for it"
+                ));
             }
         }
         if let Some((severity, _)) = self.target_hours.iter().find(|(_, h)| **h == 0) {

@@ -4,7 +4,7 @@
 
 use super::kinds::{Decision, IncidentId, IncidentStatus, ReleaseId, Severity};
 use super::text::{self, MAX_DOC, MAX_LINE, MAX_TEXT};
-use super::{reject, Ctx, Event, Model, Recorded, Rejection, ScopeEdit, ScopeInput};
+use super::{Ctx, Event, Model, Recorded, Rejection, ScopeEdit, ScopeInput, reject};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -158,7 +158,9 @@ impl Release {
 
     /// The rejections given against the current revision; any of them blocks.
     pub fn standing_rejections(&self) -> impl Iterator<Item = &ReleaseRejection> {
-        self.rejections.iter().filter(|r| r.revision == self.revision)
+        self.rejections
+            .iter()
+            .filter(|r| r.revision == self.revision)
     }
 
     pub fn milestone(&self, phase: Phase) -> Option<&Milestone> {
@@ -170,11 +172,23 @@ impl Release {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum RoleCheck {
-    Approved { role: String, approval: Approval },
+    Approved {
+        role: String,
+        approval: Approval,
+    },
     /// Approved, but for an older revision of the scope.
-    Stale { role: String, approval: Approval, current_revision: u32 },
-    Rejected { role: String, rejection: ReleaseRejection },
-    Waiting { role: String },
+    Stale {
+        role: String,
+        approval: Approval,
+        current_revision: u32,
+    },
+    Rejected {
+        role: String,
+        rejection: ReleaseRejection,
+    },
+    Waiting {
+        role: String,
+    },
 }
 
 impl RoleCheck {
@@ -194,7 +208,13 @@ impl Model {
         if let Some((severity, _)) = &release.frozen {
             return *severity;
         }
-        release.scope.incidents.iter().filter_map(|id| self.incidents.get(id)).map(|i| i.severity).min()
+        release
+            .scope
+            .incidents
+            .iter()
+            .filter_map(|id| self.incidents.get(id))
+            .map(|i| i.severity)
+            .min()
     }
 
     /// The roles that must approve, from the current severity and policy until deploying starts.
@@ -217,11 +237,21 @@ impl Model {
             .into_iter()
             .map(|role| {
                 if let Some(rej) = release.standing_rejections().find(|r| r.role == role) {
-                    return RoleCheck::Rejected { role, rejection: rej.clone() };
+                    return RoleCheck::Rejected {
+                        role,
+                        rejection: rej.clone(),
+                    };
                 }
                 match release.approval_for(&role) {
-                    Some(a) if release.is_current(a) => RoleCheck::Approved { role, approval: a.clone() },
-                    Some(a) => RoleCheck::Stale { role, approval: a.clone(), current_revision: release.revision },
+                    Some(a) if release.is_current(a) => RoleCheck::Approved {
+                        role,
+                        approval: a.clone(),
+                    },
+                    Some(a) => RoleCheck::Stale {
+                        role,
+                        approval: a.clone(),
+                        current_revision: release.revision,
+                    },
                     None => RoleCheck::Waiting { role },
                 }
             })
@@ -231,10 +261,16 @@ impl Model {
     pub fn release_status(&self, release: &Release) -> ReleaseStatus {
         match release.phase {
             Phase::Pending if !release.id.is_hotfix() => ReleaseStatus::Planned,
-            Phase::Pending if release.standing_rejections().next().is_some() => ReleaseStatus::Rejected,
+            Phase::Pending if release.standing_rejections().next().is_some() => {
+                ReleaseStatus::Rejected
+            }
             Phase::Pending => {
                 let checks = self.checklist(release);
-                if !checks.is_empty() && checks.iter().all(|c| matches!(c, RoleCheck::Approved { .. })) {
+                if !checks.is_empty()
+                    && checks
+                        .iter()
+                        .all(|c| matches!(c, RoleCheck::Approved { .. }))
+                {
                     ReleaseStatus::Approved
                 } else {
                     ReleaseStatus::AwaitingApproval
@@ -251,8 +287,11 @@ impl Model {
 
     /// Hotfixes in flight, most urgent first: they hold back every regular release.
     pub fn hotfixes_in_flight(&self) -> Vec<&Release> {
-        let mut list: Vec<&Release> =
-            self.releases.values().filter(|r| r.id.is_hotfix() && r.phase.is_in_flight()).collect();
+        let mut list: Vec<&Release> = self
+            .releases
+            .values()
+            .filter(|r| r.id.is_hotfix() && r.phase.is_in_flight())
+            .collect();
         list.sort_by_key(|r| (self.release_severity(r), r.created_at, r.id));
         list
     }
@@ -260,13 +299,31 @@ impl Model {
     /// The release queue: unfinished hotfixes by severity then age, then unfinished regular
     /// releases by plan; `all` appends the finished ones, newest first.
     pub fn release_queue(&self, all: bool) -> Vec<&Release> {
-        let mut open: Vec<&Release> = self.releases.values().filter(|r| !r.phase.is_finished()).collect();
+        let mut open: Vec<&Release> = self
+            .releases
+            .values()
+            .filter(|r| !r.phase.is_finished())
+            .collect();
         open.sort_by_key(|r| {
-            let hotfix_key = if r.id.is_hotfix() { self.release_severity(r) } else { None };
-            (!r.id.is_hotfix(), hotfix_key, r.planned_at.unwrap_or(DateTime::<Utc>::MAX_UTC), r.created_at, r.id)
+            let hotfix_key = if r.id.is_hotfix() {
+                self.release_severity(r)
+            } else {
+                None
+            };
+            (
+                !r.id.is_hotfix(),
+                hotfix_key,
+                r.planned_at.unwrap_or(DateTime::<Utc>::MAX_UTC),
+                r.created_at,
+                r.id,
+            )
         });
         if all {
-            let mut done: Vec<&Release> = self.releases.values().filter(|r| r.phase.is_finished()).collect();
+            let mut done: Vec<&Release> = self
+                .releases
+                .values()
+                .filter(|r| r.phase.is_finished())
+                .collect();
             done.sort_by_key(|r| std::cmp::Reverse(r.created_at));
             open.extend(done);
         }
@@ -285,7 +342,10 @@ impl Model {
 fn pending<'m>(model: &'m Model, id: ReleaseId, verb: &str) -> Result<&'m Release, Rejection> {
     let release = model.release(id)?;
     if release.phase != Phase::Pending {
-        reject!("{id} is {}: it can no longer {verb}", model.release_status(release));
+        reject!(
+            "{id} is {}: it can no longer {verb}",
+            model.release_status(release)
+        );
     }
     Ok(release)
 }
@@ -298,11 +358,17 @@ fn hotfixable(model: &Model, id: IncidentId) -> Result<(), Rejection> {
     }
     match &incident.qualification {
         Some(q) if q.decision == Decision::Hotfix => {}
-        Some(q) => reject!("{id} was qualified {}, not hotfix: an SRE AVP must qualify it for a hotfix first", q.decision),
+        Some(q) => reject!(
+            "{id} was qualified {}, not hotfix: an SRE AVP must qualify it for a hotfix first",
+            q.decision
+        ),
         None => reject!("{id} is not qualified yet: an SRE AVP must qualify it for a hotfix first"),
     }
     if !model.policy.hotfix_severities.contains(&incident.severity) {
-        reject!("{id} is now {}, which the policy does not allow a hotfix for", incident.severity);
+        reject!(
+            "{id} is now {}, which the policy does not allow a hotfix for",
+            incident.severity
+        );
     }
     Ok(())
 }
@@ -334,7 +400,14 @@ pub(crate) fn decide_create_hotfix(
         }
     }
     let scope = check_scope(input, linked)?;
-    let Scope { version, summary, changes, risks, rollback, incidents } = scope;
+    let Scope {
+        version,
+        summary,
+        changes,
+        risks,
+        rollback,
+        incidents,
+    } = scope;
     Ok(vec![Event::HotfixCreated {
         id: ctx.model.next_release_id(true),
         incidents,
@@ -360,13 +433,20 @@ pub(crate) fn decide_plan_regular(
     }])
 }
 
-pub(crate) fn decide_edit(ctx: &Ctx, id: ReleaseId, edit: &ScopeEdit) -> Result<Vec<Event>, Rejection> {
+pub(crate) fn decide_edit(
+    ctx: &Ctx,
+    id: ReleaseId,
+    edit: &ScopeEdit,
+) -> Result<Vec<Event>, Rejection> {
     let release = pending(ctx.model, id, "be edited")?;
     let old = &release.scope;
     let pick = |new: &Option<String>, old: &String| new.clone().unwrap_or_else(|| old.clone());
     let mut incidents = old.incidents.clone();
     if !id.is_hotfix()
-        && (edit.changes.is_some() || edit.risks.is_some() || edit.rollback.is_some() || !edit.add_incidents.is_empty())
+        && (edit.changes.is_some()
+            || edit.risks.is_some()
+            || edit.rollback.is_some()
+            || !edit.add_incidents.is_empty())
     {
         reject!("{id} is a regular release: only its version and summary can be edited");
     }
@@ -397,16 +477,28 @@ pub(crate) fn decide_edit(ctx: &Ctx, id: ReleaseId, edit: &ScopeEdit) -> Result<
         reject!("the edit changes nothing in {id}: give a new value");
     }
     let fingerprint = scope.fingerprint();
-    Ok(vec![Event::ReleaseEdited { id, scope, revision: release.revision + 1, fingerprint }])
+    Ok(vec![Event::ReleaseEdited {
+        id,
+        scope,
+        revision: release.revision + 1,
+        fingerprint,
+    }])
 }
 
 /// Picks the role an approval or rejection fills: the one named, or the single needed role the actor holds.
-fn choose_role(ctx: &Ctx, release: &Release, role: Option<String>, verb: &str) -> Result<String, Rejection> {
+fn choose_role(
+    ctx: &Ctx,
+    release: &Release,
+    role: Option<String>,
+    verb: &str,
+) -> Result<String, Rejection> {
     let id = release.id;
     let needed = ctx.model.required_roles(release);
     if needed.is_empty() {
         if id.is_hotfix() {
-            reject!("{id} has no roles to {verb}: its severity may not be hotfixed under the policy");
+            reject!(
+                "{id} has no roles to {verb}: its severity may not be hotfixed under the policy"
+            );
         }
         reject!("{id} is a regular release: it needs no approvals");
     }
@@ -416,17 +508,28 @@ fn choose_role(ctx: &Ctx, release: &Release, role: Option<String>, verb: &str) -
                 reject!("{id} does not need {role}: it needs {}", needed.join(", "));
             }
             if !ctx.holds(&role) {
-                reject!("{} does not hold the {role} role: an admin can grant it", ctx.actor);
+                reject!(
+                    "{} does not hold the {role} role: an admin can grant it",
+                    ctx.actor
+                );
             }
             Ok(role)
         }
         None => {
             let held: Vec<&String> = needed.iter().filter(|r| ctx.holds(r)).collect();
             // Prefer the role the actor already fills, then roles nobody else has filled.
-            let mine = held.iter().find(|r| release.approval_for(r).is_some_and(|a| a.approver == ctx.actor));
+            let mine = held.iter().find(|r| {
+                release
+                    .approval_for(r)
+                    .is_some_and(|a| a.approver == ctx.actor)
+            });
             let open: Vec<&&String> = held
                 .iter()
-                .filter(|r| release.approval_for(r).is_none_or(|a| !release.is_current(a)))
+                .filter(|r| {
+                    release
+                        .approval_for(r)
+                        .is_none_or(|a| !release.is_current(a))
+                })
                 .collect();
             if let Some(role) = mine {
                 return Ok((*role).clone());
@@ -441,7 +544,11 @@ fn choose_role(ctx: &Ctx, release: &Release, role: Option<String>, verb: &str) -
                 (_, 1) => Ok((*open[0]).clone()),
                 _ => {
                     let names: Vec<&str> = held.iter().map(|s| s.as_str()).collect();
-                    reject!("{} holds several roles {id} needs ({}): choose one with --role", ctx.actor, names.join(", "))
+                    reject!(
+                        "{} holds several roles {id} needs ({}): choose one with --role",
+                        ctx.actor,
+                        names.join(", ")
+                    )
                 }
             }
         }
@@ -465,21 +572,37 @@ pub(crate) fn decide_approve(
     }
     let role = choose_role(ctx, release, role, "approve")?;
     if release.author == ctx.actor {
-        reject!("{} wrote {id} and cannot approve it: another {role} must", ctx.actor);
+        reject!(
+            "{} wrote {id} and cannot approve it: another {role} must",
+            ctx.actor
+        );
     }
     let needed = ctx.model.required_roles(release);
-    if let Some(other) = needed
-        .iter()
-        .filter(|r| **r != role)
-        .find(|r| release.approval_for(r).is_some_and(|a| a.approver == ctx.actor))
-    {
-        reject!("{} already fills {other} on {id}: one person fills at most one role", ctx.actor);
+    if let Some(other) = needed.iter().filter(|r| **r != role).find(|r| {
+        release
+            .approval_for(r)
+            .is_some_and(|a| a.approver == ctx.actor)
+    }) {
+        reject!(
+            "{} already fills {other} on {id}: one person fills at most one role",
+            ctx.actor
+        );
     }
-    if let Some(a) = release.approval_for(&role).filter(|a| release.is_current(a)) {
+    if let Some(a) = release
+        .approval_for(&role)
+        .filter(|a| release.is_current(a))
+    {
         if a.approver == ctx.actor {
-            reject!("{} already approved {id} as {role}: nothing to do", ctx.actor);
+            reject!(
+                "{} already approved {id} as {role}: nothing to do",
+                ctx.actor
+            );
         }
-        reject!("{role} on {id} is already filled by {} ({})", a.approver, a.at.format("%Y-%m-%d %H:%M UTC"));
+        reject!(
+            "{role} on {id} is already filled by {} ({})",
+            a.approver,
+            a.at.format("%Y-%m-%d %H:%M UTC")
+        );
     }
     Ok(vec![Event::ApprovalGiven {
         id,
@@ -524,18 +647,41 @@ pub(crate) fn decide_deploy(ctx: &Ctx, id: ReleaseId) -> Result<Vec<Event>, Reje
 pub(crate) fn decide_advance(ctx: &Ctx, id: ReleaseId, to: Phase) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
     let (from, event, hint) = match to {
-        Phase::Deployed => (Phase::Deploying, Event::ReleaseDeployed { id }, "start with `hotfix release deploy`"),
-        Phase::Verified => (Phase::Deployed, Event::ReleaseVerified { id }, "mark it deployed first"),
-        _ => (Phase::Verified, Event::ReleaseClosed { id }, "verify it first"),
+        Phase::Deployed => (
+            Phase::Deploying,
+            Event::ReleaseDeployed { id },
+            "start with `hotfix release deploy`",
+        ),
+        Phase::Verified => (
+            Phase::Deployed,
+            Event::ReleaseVerified { id },
+            "mark it deployed first",
+        ),
+        _ => (
+            Phase::Verified,
+            Event::ReleaseClosed { id },
+            "verify it first",
+        ),
     };
     if release.phase != from {
-        reject!("{id} is {}, not {}: {hint}", ctx.model.release_status(release), status_word(from));
+        reject!(
+            "{id} is {}, not {}: {hint}",
+            ctx.model.release_status(release),
+            status_word(from)
+        );
     }
     let mut events = vec![event];
     if to == Phase::Closed {
         for incident in &release.scope.incidents {
-            let open = ctx.model.incidents.get(incident).is_some_and(|i| i.status != IncidentStatus::Resolved);
-            let others = ctx.model.unfinished_hotfixes_for(*incident).any(|hf| hf != id);
+            let open = ctx
+                .model
+                .incidents
+                .get(incident)
+                .is_some_and(|i| i.status != IncidentStatus::Resolved);
+            let others = ctx
+                .model
+                .unfinished_hotfixes_for(*incident)
+                .any(|hf| hf != id);
             if open && !others {
                 events.push(Event::IncidentResolved {
                     id: *incident,
@@ -558,18 +704,30 @@ fn status_word(phase: Phase) -> &'static str {
 }
 
 /// Rolls back a deploying/deployed/verified release, or cancels one that has not started deploying.
-pub(crate) fn decide_end(ctx: &Ctx, id: ReleaseId, to: Phase, reason: &str) -> Result<Vec<Event>, Rejection> {
+pub(crate) fn decide_end(
+    ctx: &Ctx,
+    id: ReleaseId,
+    to: Phase,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
     let status = ctx.model.release_status(release);
     let reason = text::required("reason", reason, MAX_TEXT)?;
     if to == Phase::RolledBack {
-        if !matches!(release.phase, Phase::Deploying | Phase::Deployed | Phase::Verified) {
-            reject!("{id} is {status}: only a deploying, deployed or verified release can be rolled back");
+        if !matches!(
+            release.phase,
+            Phase::Deploying | Phase::Deployed | Phase::Verified
+        ) {
+            reject!(
+                "{id} is {status}: only a deploying, deployed or verified release can be rolled back"
+            );
         }
         Ok(vec![Event::ReleaseRolledBack { id, reason }])
     } else {
         if release.phase != Phase::Pending {
-            reject!("{id} is {status}: only a release that has not started deploying can be cancelled; roll it back instead");
+            reject!(
+                "{id} is {status}: only a release that has not started deploying can be cancelled; roll it back instead"
+            );
         }
         Ok(vec![Event::ReleaseCancelled { id, reason }])
     }
@@ -577,12 +735,25 @@ pub(crate) fn decide_end(ctx: &Ctx, id: ReleaseId, to: Phase, reason: &str) -> R
 
 fn milestone(release: &mut Release, phase: Phase, r: &Recorded, reason: Option<&String>) {
     release.phase = phase;
-    release.milestones.push(Milestone { phase, at: r.at, by: r.actor.clone(), reason: reason.cloned() });
+    release.milestones.push(Milestone {
+        phase,
+        at: r.at,
+        by: r.actor.clone(),
+        reason: reason.cloned(),
+    });
 }
 
 pub(crate) fn apply(model: &mut Model, r: &Recorded) {
     match &r.event {
-        Event::HotfixCreated { id, incidents, version, summary, changes, risks, rollback } => {
+        Event::HotfixCreated {
+            id,
+            incidents,
+            version,
+            summary,
+            changes,
+            risks,
+            rollback,
+        } => {
             let scope = Scope {
                 version: version.clone(),
                 summary: summary.clone(),
@@ -593,17 +764,39 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             };
             model.releases.insert(*id, new_release(*id, scope, None, r));
         }
-        Event::RegularReleasePlanned { id, version, summary, planned_at } => {
-            let scope = Scope { version: version.clone(), summary: summary.clone(), ..Scope::default() };
-            model.releases.insert(*id, new_release(*id, scope, *planned_at, r));
+        Event::RegularReleasePlanned {
+            id,
+            version,
+            summary,
+            planned_at,
+        } => {
+            let scope = Scope {
+                version: version.clone(),
+                summary: summary.clone(),
+                ..Scope::default()
+            };
+            model
+                .releases
+                .insert(*id, new_release(*id, scope, *planned_at, r));
         }
-        Event::ReleaseEdited { id, scope, revision, .. } => {
+        Event::ReleaseEdited {
+            id,
+            scope,
+            revision,
+            ..
+        } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.scope = scope.clone();
                 rel.revision = *revision;
             }
         }
-        Event::ApprovalGiven { id, role, comment, revision, fingerprint } => {
+        Event::ApprovalGiven {
+            id,
+            role,
+            comment,
+            revision,
+            fingerprint,
+        } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.approvals.push(Approval {
                     role: role.clone(),
@@ -615,7 +808,13 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 });
             }
         }
-        Event::ApprovalRejected { id, role, reason, revision, fingerprint } => {
+        Event::ApprovalRejected {
+            id,
+            role,
+            reason,
+            revision,
+            fingerprint,
+        } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.rejections.push(ReleaseRejection {
                     role: role.clone(),
@@ -627,13 +826,19 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 });
             }
         }
-        Event::DeployStarted { id, severity, required_roles } => {
+        Event::DeployStarted {
+            id,
+            severity,
+            required_roles,
+        } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.frozen = Some((*severity, required_roles.clone()));
                 milestone(rel, Phase::Deploying, r, None);
             }
         }
-        Event::ReleaseDeployed { id } | Event::ReleaseVerified { id } | Event::ReleaseClosed { id } => {
+        Event::ReleaseDeployed { id }
+        | Event::ReleaseVerified { id }
+        | Event::ReleaseClosed { id } => {
             let phase = match &r.event {
                 Event::ReleaseDeployed { .. } => Phase::Deployed,
                 Event::ReleaseVerified { .. } => Phase::Verified,
@@ -644,8 +849,11 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             }
         }
         Event::ReleaseRolledBack { id, reason } | Event::ReleaseCancelled { id, reason } => {
-            let phase =
-                if matches!(r.event, Event::ReleaseRolledBack { .. }) { Phase::RolledBack } else { Phase::Cancelled };
+            let phase = if matches!(r.event, Event::ReleaseRolledBack { .. }) {
+                Phase::RolledBack
+            } else {
+                Phase::Cancelled
+            };
             if let Some(rel) = model.releases.get_mut(id) {
                 milestone(rel, phase, r, Some(reason));
             }
@@ -654,7 +862,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
     }
 }
 
-fn new_release(id: ReleaseId, scope: Scope, planned_at: Option<DateTime<Utc>>, r: &Recorded) -> Release {
+fn new_release(
+    id: ReleaseId,
+    scope: Scope,
+    planned_at: Option<DateTime<Utc>>,
+    r: &Recorded,
+) -> Release {
     Release {
         id,
         scope,
@@ -667,6 +880,11 @@ fn new_release(id: ReleaseId, scope: Scope, planned_at: Option<DateTime<Utc>>, r
         rejections: Vec::new(),
         tests: Vec::new(),
         frozen: None,
-        milestones: vec![Milestone { phase: Phase::Pending, at: r.at, by: r.actor.clone(), reason: None }],
+        milestones: vec![Milestone {
+            phase: Phase::Pending,
+            at: r.at,
+            by: r.actor.clone(),
+            reason: None,
+        }],
     }
 }

@@ -3,7 +3,7 @@
 
 use super::kinds::{Priority, ReleaseId, TestStatus};
 use super::text::{self, MAX_LINE, MAX_TEXT};
-use super::{reject, Ctx, Event, Model, Recorded, Rejection, Release};
+use super::{Ctx, Event, Model, Recorded, Rejection, Release, reject};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -53,7 +53,9 @@ impl Release {
     /// The test list as people work it: critical first, failing first within a priority.
     pub fn tests_by_priority(&self) -> Vec<&TestCase> {
         let mut list: Vec<&TestCase> = self.tests.iter().collect();
-        list.sort_by(|a, b| (a.priority, a.urgency(), &a.name).cmp(&(b.priority, b.urgency(), &b.name)));
+        list.sort_by(|a, b| {
+            (a.priority, a.urgency(), &a.name).cmp(&(b.priority, b.urgency(), &b.name))
+        });
         list
     }
 
@@ -72,7 +74,10 @@ impl Release {
 fn open_release(model: &Model, id: ReleaseId) -> Result<&Release, Rejection> {
     let release = model.release(id)?;
     if release.phase.is_finished() {
-        reject!("{id} is {}: its tests can no longer change", model.release_status(release));
+        reject!(
+            "{id} is {}: its tests can no longer change",
+            model.release_status(release)
+        );
     }
     Ok(release)
 }
@@ -88,13 +93,22 @@ pub(crate) fn decide_add(
     let release = open_release(ctx.model, id)?;
     let name = text::required("test name", name, MAX_LINE)?;
     if release.tests.iter().any(|t| t.name == name) {
-        reject!("{id} already has a test named \"{}\"", crate::sanitize::line(&name));
+        reject!(
+            "{id} already has a test named \"{}\"",
+            crate::sanitize::line(&name)
+        );
     }
     if release.tests.len() >= 10_000 {
         reject!("{id} already has 10000 tests, the most one release may list");
     }
     let owner = owner.map(|o| text::check_name("owner", o)).transpose()?;
-    Ok(vec![Event::TestAdded { id, name, priority, automated, owner }])
+    Ok(vec![Event::TestAdded {
+        id,
+        name,
+        priority,
+        automated,
+        owner,
+    }])
 }
 
 pub(crate) fn decide_set(
@@ -106,14 +120,29 @@ pub(crate) fn decide_set(
 ) -> Result<Vec<Event>, Rejection> {
     let release = open_release(ctx.model, id)?;
     let test = release.test(name)?;
-    let note = note.map(|n| text::optional("note", n, MAX_TEXT)).transpose()?;
+    let note = note
+        .map(|n| text::optional("note", n, MAX_TEXT))
+        .transpose()?;
     if test.status == status && note.as_ref().is_none_or(|n| *n == test.note) {
-        reject!("\"{}\" is already {status}: nothing to change", crate::sanitize::line(name));
+        reject!(
+            "\"{}\" is already {status}: nothing to change",
+            crate::sanitize::line(name)
+        );
     }
-    Ok(vec![Event::TestStatusSet { id, name: test.name.clone(), status, note }])
+    Ok(vec![Event::TestStatusSet {
+        id,
+        name: test.name.clone(),
+        status,
+        note,
+    }])
 }
 
-pub(crate) fn decide_waive(ctx: &Ctx, id: ReleaseId, name: &str, reason: &str) -> Result<Vec<Event>, Rejection> {
+pub(crate) fn decide_waive(
+    ctx: &Ctx,
+    id: ReleaseId,
+    name: &str,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
     let release = open_release(ctx.model, id)?;
     let test = release.test(name)?;
     let shown = crate::sanitize::line(name);
@@ -122,7 +151,11 @@ pub(crate) fn decide_waive(ctx: &Ctx, id: ReleaseId, name: &str, reason: &str) -
     }
     let roles = &ctx.model.policy.waiver_roles;
     if !roles.iter().any(|r| ctx.holds(r)) {
-        reject!("only {} may waive tests; {} holds none of these roles", roles.join(" or "), ctx.actor);
+        reject!(
+            "only {} may waive tests; {} holds none of these roles",
+            roles.join(" or "),
+            ctx.actor
+        );
     }
     if test.status == TestStatus::Passed {
         reject!("\"{shown}\" already passed: there is nothing to waive");
@@ -130,7 +163,11 @@ pub(crate) fn decide_waive(ctx: &Ctx, id: ReleaseId, name: &str, reason: &str) -
     if let Some(w) = &test.waiver {
         reject!("\"{shown}\" was already waived by {}", w.by);
     }
-    Ok(vec![Event::TestWaived { id, name: test.name.clone(), reason: text::required("reason", reason, MAX_TEXT)? }])
+    Ok(vec![Event::TestWaived {
+        id,
+        name: test.name.clone(),
+        reason: text::required("reason", reason, MAX_TEXT)?,
+    }])
 }
 
 pub(crate) fn apply(model: &mut Model, r: &Recorded) {
@@ -138,7 +175,13 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         return;
     };
     match &r.event {
-        Event::TestAdded { name, priority, automated, owner, .. } => release.tests.push(TestCase {
+        Event::TestAdded {
+            name,
+            priority,
+            automated,
+            owner,
+            ..
+        } => release.tests.push(TestCase {
             name: name.clone(),
             priority: *priority,
             automated: *automated,
@@ -149,7 +192,9 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             updated_at: r.at,
             updated_by: r.actor.clone(),
         }),
-        Event::TestStatusSet { name, status, note, .. } => {
+        Event::TestStatusSet {
+            name, status, note, ..
+        } => {
             if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
                 t.status = *status;
                 if let Some(note) = note {
@@ -161,7 +206,11 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         }
         Event::TestWaived { name, reason, .. } => {
             if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
-                t.waiver = Some(Waiver { by: r.actor.clone(), at: r.at, reason: reason.clone() });
+                t.waiver = Some(Waiver {
+                    by: r.actor.clone(),
+                    at: r.at,
+                    reason: reason.clone(),
+                });
             }
         }
         _ => {}

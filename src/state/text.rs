@@ -42,12 +42,19 @@ fn within(field: &str, v: &str, max: usize) -> Result<String, Rejection> {
 pub fn check_name(field: &str, value: &str) -> Result<String, Rejection> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Rejection::new(format!("{field} is empty: give a {field} name")));
+        return Err(Rejection::new(format!(
+            "{field} is empty: give a {field} name"
+        )));
     }
     if v.chars().count() > MAX_NAME {
-        return Err(Rejection::new(format!("{field} \"{v}\" is longer than {MAX_NAME} characters")));
+        return Err(Rejection::new(format!(
+            "{field} \"{v}\" is longer than {MAX_NAME} characters"
+        )));
     }
-    if let Some(bad) = v.chars().find(|c| !(c.is_alphanumeric() || "._@+-".contains(*c))) {
+    if let Some(bad) = v
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || "._@+-".contains(*c)))
+    {
         return Err(Rejection::new(format!(
             "{field} \"{}\" contains {:?}: use letters, digits and . _ @ + - only",
             crate::sanitize::line(v),
@@ -60,12 +67,14 @@ pub fn check_name(field: &str, value: &str) -> Result<String, Rejection> {
 /// Checks a semantic version such as `2.4.1` or `2.4.1-hotfix.1`.
 pub fn check_version(value: &str) -> Result<String, Rejection> {
     let v = value.trim().trim_start_matches('v');
-    semver::Version::parse(v).map(|_| v.to_string()).map_err(|e| {
-        Rejection::new(format!(
-            "version \"{}\" is not a semantic version ({e}): use MAJOR.MINOR.PATCH, e.g. 2.4.1",
-            crate::sanitize::line(value)
-        ))
-    })
+    semver::Version::parse(v)
+        .map(|_| v.to_string())
+        .map_err(|e| {
+            Rejection::new(format!(
+                "version \"{}\" is not a semantic version ({e}): use MAJOR.MINOR.PATCH, e.g. 2.4.1",
+                crate::sanitize::line(value)
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -74,15 +83,33 @@ mod tests {
 
     #[test]
     fn limits_and_shapes() {
-        assert_eq!(required("title", "  DB down ", MAX_LINE).unwrap(), "DB down");
-        assert!(required("title", "   ", MAX_LINE).unwrap_err().message.contains("title is empty"));
+        assert_eq!(
+            required("title", "  DB down ", MAX_LINE).unwrap(),
+            "DB down"
+        );
+        assert!(
+            required("title", "   ", MAX_LINE)
+                .unwrap_err()
+                .message
+                .contains("title is empty")
+        );
         let long = "x".repeat(MAX_LINE + 1);
-        assert!(required("title", &long, MAX_LINE).unwrap_err().message.contains("limit is 200"));
+        assert!(
+            required("title", &long, MAX_LINE)
+                .unwrap_err()
+                .message
+                .contains("limit is 200")
+        );
         assert!(required("title", "a\nb", MAX_LINE).is_err());
         assert!(required("rationale", "a\nb", MAX_TEXT).is_ok());
         assert!(check_name("user", "alice.smith@corp").is_ok());
         assert!(check_name("user", "al ice").is_err());
         assert_eq!(check_version("v2.4.1").unwrap(), "2.4.1");
-        assert!(check_version("2.4").unwrap_err().message.contains("MAJOR.MINOR.PATCH"));
+        assert!(
+            check_version("2.4")
+                .unwrap_err()
+                .message
+                .contains("MAJOR.MINOR.PATCH")
+        );
     }
 }

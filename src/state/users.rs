@@ -2,7 +2,7 @@
 //! replaces the policy.
 
 use super::policy::ADMIN_ROLE;
-use super::{reject, text, Ctx, Event, Model, Policy, Recorded, Rejection};
+use super::{Ctx, Event, Model, Policy, Recorded, Rejection, reject, text};
 
 pub(crate) fn decide_init(ctx: &Ctx) -> Result<Vec<Event>, Rejection> {
     if ctx.model.initialized {
@@ -10,14 +10,22 @@ pub(crate) fn decide_init(ctx: &Ctx) -> Result<Vec<Event>, Rejection> {
     }
     let actor = text::check_name("user", ctx.actor)?;
     Ok(vec![
-        Event::StoreInitialized { policy: Policy::default() },
-        Event::RoleGranted { user: actor, role: ADMIN_ROLE.into() },
+        Event::StoreInitialized {
+            policy: Policy::default(),
+        },
+        Event::RoleGranted {
+            user: actor,
+            role: ADMIN_ROLE.into(),
+        },
     ])
 }
 
 fn require_admin(ctx: &Ctx, what: &str) -> Result<(), Rejection> {
     if !ctx.holds(ADMIN_ROLE) {
-        reject!("only an admin may {what}; {} does not hold the admin role", ctx.actor);
+        reject!(
+            "only an admin may {what}; {} does not hold the admin role",
+            ctx.actor
+        );
     }
     Ok(())
 }
@@ -25,7 +33,10 @@ fn require_admin(ctx: &Ctx, what: &str) -> Result<(), Rejection> {
 fn known_role(model: &Model, role: &str) -> Result<String, Rejection> {
     let role = text::check_name("role", role)?;
     if !model.policy.roles.contains(&role) {
-        reject!("there is no role \"{role}\": the policy's roles are {}", model.policy.roles.join(", "));
+        reject!(
+            "there is no role \"{role}\": the policy's roles are {}",
+            model.policy.roles.join(", ")
+        );
     }
     Ok(role)
 }
@@ -47,12 +58,20 @@ pub(crate) fn decide_revoke(ctx: &Ctx, user: &str, role: &str) -> Result<Vec<Eve
         reject!("{user} does not hold {role}: nothing to revoke");
     }
     if role == ADMIN_ROLE {
-        let admins = ctx.model.users.values().filter(|r| r.contains(ADMIN_ROLE)).count();
+        let admins = ctx
+            .model
+            .users
+            .values()
+            .filter(|r| r.contains(ADMIN_ROLE))
+            .count();
         if admins <= 1 {
             reject!("{user} is the last admin: grant admin to someone else first");
         }
     }
-    Ok(vec![Event::RoleRevoked { user, role: role.to_string() }])
+    Ok(vec![Event::RoleRevoked {
+        user,
+        role: role.to_string(),
+    }])
 }
 
 pub(crate) fn decide_policy(ctx: &Ctx, policy: Policy) -> Result<Vec<Event>, Rejection> {
@@ -77,7 +96,11 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             model.policy = policy.clone();
         }
         Event::RoleGranted { user, role } => {
-            model.users.entry(user.clone()).or_default().insert(role.clone());
+            model
+                .users
+                .entry(user.clone())
+                .or_default()
+                .insert(role.clone());
         }
         Event::RoleRevoked { user, role } => {
             if let Some(roles) = model.users.get_mut(user) {

@@ -24,26 +24,28 @@ impl Model {
                 let checks = self.checklist(release);
                 let fills_other = |role: &str| {
                     checks.iter().any(|c| match c {
-                        RoleCheck::Approved { approval, .. } | RoleCheck::Stale { approval, .. } => {
+                        RoleCheck::Approved { approval, .. }
+                        | RoleCheck::Stale { approval, .. } => {
                             approval.approver == user && approval.role != role
                         }
                         _ => false,
                     })
                 };
                 for check in &checks {
-                    let open = match check {
-                        RoleCheck::Waiting { .. } => true,
-                        RoleCheck::Stale { .. } => true,
-                        _ => false,
-                    };
+                    let open = matches!(check, RoleCheck::Waiting { .. } | RoleCheck::Stale { .. });
                     if open && self.holds(user, check.role()) && !fills_other(check.role()) {
-                        waiting.approvals.push((release.id, check.role().to_string()));
+                        waiting
+                            .approvals
+                            .push((release.id, check.role().to_string()));
                     }
                 }
             }
             if !release.phase.is_finished() {
                 for test in release.tests_by_priority() {
-                    if test.owner.as_deref() == Some(user) && test.status != TestStatus::Passed && test.waiver.is_none() {
+                    if test.owner.as_deref() == Some(user)
+                        && test.status != TestStatus::Passed
+                        && test.waiver.is_none()
+                    {
                         waiting.tests.push((release.id, test));
                     }
                 }

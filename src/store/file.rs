@@ -24,7 +24,9 @@ impl FileLog {
         if !dir.join(LOG_FILE).is_file() {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
-        Ok(FileLog { dir: dir.to_path_buf() })
+        Ok(FileLog {
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// Creates the directory and files owner-only; leaves existing ones as they are.
@@ -33,7 +35,10 @@ impl FileLog {
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(StoreError::io(format!("cannot create the store directory {}", dir.display())))?;
+            .map_err(StoreError::io(format!(
+                "cannot create the store directory {}",
+                dir.display()
+            )))?;
         let log = dir.join(LOG_FILE);
         OpenOptions::new()
             .append(true)
@@ -41,7 +46,9 @@ impl FileLog {
             .mode(0o600)
             .open(&log)
             .map_err(StoreError::io(format!("cannot create {}", log.display())))?;
-        Ok(FileLog { dir: dir.to_path_buf() })
+        Ok(FileLog {
+            dir: dir.to_path_buf(),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -56,7 +63,10 @@ impl FileLog {
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(StoreError::io(format!("cannot sync the store directory {}", dir.display())))
+        .map_err(StoreError::io(format!(
+            "cannot sync the store directory {}",
+            dir.display()
+        )))
 }
 
 impl Backend for FileLog {
@@ -64,11 +74,25 @@ impl Backend for FileLog {
 
     fn lock(&self, wait: Duration) -> Result<FileLock, StoreError> {
         let path = self.dir.join(LOCK_FILE);
-        let file = match OpenOptions::new().read(true).write(true).create(true).mode(0o600).open(&path) {
+        let file = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+        {
             Ok(f) => f,
             // A read-only store (a read-only mount, say) can still be read: there is no writer to exclude.
-            Err(e) if matches!(e.raw_os_error(), Some(30 | 13)) => return Ok(FileLock { _file: None }),
-            Err(e) => return Err(StoreError::io(format!("cannot open the lock file {}", path.display()))(e)),
+            Err(e) if matches!(e.raw_os_error(), Some(30 | 13)) => {
+                return Ok(FileLock { _file: None });
+            }
+            Err(e) => {
+                return Err(StoreError::io(format!(
+                    "cannot open the lock file {}",
+                    path.display()
+                ))(e));
+            }
         };
         let deadline = Instant::now() + wait;
         loop {
@@ -93,25 +117,38 @@ impl Backend for FileLog {
         if len < cursor {
             return Err(StoreError::Corrupt {
                 line: 0,
-                reason: format!("the log shrank from {cursor} to {len} bytes while open: events were deleted"),
+                reason: format!(
+                    "the log shrank from {cursor} to {len} bytes while open: events were deleted"
+                ),
             });
         }
-        file.seek(SeekFrom::Start(cursor)).map_err(StoreError::io(context()))?;
+        file.seek(SeekFrom::Start(cursor))
+            .map_err(StoreError::io(context()))?;
         let mut bytes = Vec::with_capacity((len - cursor) as usize);
-        file.read_to_end(&mut bytes).map_err(StoreError::io(context()))?;
+        file.read_to_end(&mut bytes)
+            .map_err(StoreError::io(context()))?;
         Ok(bytes)
     }
 
     fn append(&self, lock: &FileLock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
         let path = self.log_path();
         if lock._file.is_none() {
-            return Err(StoreError::ReadOnly(format!("{} cannot be written", self.dir.display())));
+            return Err(StoreError::ReadOnly(format!(
+                "{} cannot be written",
+                self.dir.display()
+            )));
         }
         let context = format!("cannot write to {}", path.display());
-        let mut file = OpenOptions::new().append(true).open(&path).map_err(|e| match e.raw_os_error() {
-            Some(30 | 13) => StoreError::ReadOnly(format!("{} cannot be written ({e})", path.display())),
-            _ => StoreError::io(context.clone())(e),
-        })?;
+        let mut file =
+            OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .map_err(|e| match e.raw_os_error() {
+                    Some(30 | 13) => {
+                        StoreError::ReadOnly(format!("{} cannot be written ({e})", path.display()))
+                    }
+                    _ => StoreError::io(context.clone())(e),
+                })?;
         let written = file.write_all(bytes).and_then(|()| file.sync_data());
         if let Err(e) = written {
             // Undo a partial write so the log stays as it was; the events were never acknowledged.
@@ -131,15 +168,22 @@ impl Backend for FileLog {
             .mode(0o600)
             .open(&side)
             .map_err(StoreError::io(context.clone()))?;
-        file.write_all(tail).and_then(|()| file.sync_all()).map_err(StoreError::io(context))?;
+        file.write_all(tail)
+            .and_then(|()| file.sync_all())
+            .map_err(StoreError::io(context))?;
         sync_dir(&self.dir)?;
         let log = OpenOptions::new()
             .write(true)
             .open(self.log_path())
-            .map_err(StoreError::io(format!("cannot open {} to set aside its last line", LOG_FILE)))?;
+            .map_err(StoreError::io(format!(
+                "cannot open {} to set aside its last line",
+                LOG_FILE
+            )))?;
         log.set_len(cursor)
             .and_then(|()| log.sync_all())
-            .map_err(StoreError::io(format!("cannot cut the incomplete last line off {LOG_FILE}")))?;
+            .map_err(StoreError::io(format!(
+                "cannot cut the incomplete last line off {LOG_FILE}"
+            )))?;
         Ok(side.display().to_string())
     }
 }

@@ -44,6 +44,7 @@ struct VersionOnly {
 }
 
 /// A parsed line and the chain fields that come with it.
+#[derive(Debug)]
 pub struct Parsed {
     pub recorded: Recorded,
     pub prev: String,
@@ -62,7 +63,14 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The line for `r` chained after `prev`, newline included, and its hash.
 pub fn encode(r: &Recorded, prev: &str) -> (String, String) {
-    let body = Body { v: FORMAT_VERSION, seq: r.seq, at: &r.at, actor: &r.actor, event: &r.event, prev };
+    let body = Body {
+        v: FORMAT_VERSION,
+        seq: r.seq,
+        at: &r.at,
+        actor: &r.actor,
+        event: &r.event,
+        prev,
+    };
     // Serialising plain data to a string cannot fail.
     let mut text = serde_json::to_string(&body).unwrap_or_default();
     text.pop(); // the closing brace: the hash covers everything before `,"hash":`
@@ -75,15 +83,24 @@ pub fn encode(r: &Recorded, prev: &str) -> (String, String) {
 
 /// Parses line `number` (with its newline). Fails only when the line cannot be read at all.
 pub fn parse(raw: &[u8], number: u64) -> Result<Parsed, StoreError> {
-    let corrupt = |reason: String| StoreError::Corrupt { line: number, reason };
-    let text = std::str::from_utf8(raw).map_err(|e| corrupt(format!("it is not valid UTF-8 ({e})")))?;
+    let corrupt = |reason: String| StoreError::Corrupt {
+        line: number,
+        reason,
+    };
+    let text =
+        std::str::from_utf8(raw).map_err(|e| corrupt(format!("it is not valid UTF-8 ({e})")))?;
     let text = text.strip_suffix('\n').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(corrupt("the line is empty".into()));
     }
     match serde_json::from_str::<Stored>(text) {
         Ok(s) if s.v == FORMAT_VERSION => Ok(Parsed {
-            recorded: Recorded { seq: s.seq, at: s.at, actor: s.actor, event: s.event },
+            recorded: Recorded {
+                seq: s.seq,
+                at: s.at,
+                actor: s.actor,
+                event: s.event,
+            },
             prev: s.prev,
             hash: s.hash,
         }),
@@ -107,18 +124,28 @@ fn unknown_version(line: u64, v: u32) -> StoreError {
 /// Checks that the line is the `seq`-th event, chains to `prev`, and hashes to its own `hash`.
 pub fn check_chain(p: &Parsed, raw: &[u8], seq: u64, prev: &str) -> Result<(), String> {
     if p.recorded.seq != seq {
-        return Err(format!("its seq is {}, expected {seq} (an event was inserted, deleted or moved)", p.recorded.seq));
+        return Err(format!(
+            "its seq is {}, expected {seq} (an event was inserted, deleted or moved)",
+            p.recorded.seq
+        ));
     }
     if p.prev != prev {
         return Err("its prev does not match the hash of the line before (a line was changed, deleted or moved)".into());
     }
     let text = raw.strip_suffix(b"\n").unwrap_or(raw);
-    let body_len = text.len().checked_sub(SUFFIX_LEN).ok_or("it is too short to carry a hash")?;
+    let body_len = text
+        .len()
+        .checked_sub(SUFFIX_LEN)
+        .ok_or("it is too short to carry a hash")?;
     if !text[body_len..].starts_with(HASH_KEY.as_bytes()) || !text.ends_with(b"\"}") {
-        return Err("its hash is not the last field, as hotfix writes it (the line was rewritten)".into());
+        return Err(
+            "its hash is not the last field, as hotfix writes it (the line was rewritten)".into(),
+        );
     }
     let computed = hex(&Sha256::digest(&text[..body_len]));
-    if computed != p.hash || text[body_len + HASH_KEY.len()..body_len + HASH_KEY.len() + 64] != *computed.as_bytes() {
+    if computed != p.hash
+        || text[body_len + HASH_KEY.len()..body_len + HASH_KEY.len() + 64] != *computed.as_bytes()
+    {
         return Err("its content does not match its hash (the line was edited)".into());
     }
     Ok(())
@@ -159,15 +186,34 @@ mod tests {
         let (text, _) = encode(&sample(), GENESIS);
         let edited = text.replace("DB down", "DB fine");
         let p = parse(edited.as_bytes(), 1).expect("still parses");
-        assert!(check_chain(&p, edited.as_bytes(), 1, GENESIS).unwrap_err().contains("edited"));
+        assert!(
+            check_chain(&p, edited.as_bytes(), 1, GENESIS)
+                .unwrap_err()
+                .contains("edited")
+        );
     }
 
     #[test]
     fn unknown_versions_and_garbage_are_named() {
         let (text, _) = encode(&sample(), GENESIS);
         let v9 = text.replace("{\"v\":1,", "{\"v\":9,");
-        assert!(parse(v9.as_bytes(), 4).unwrap_err().to_string().contains("line 4: it has format version 9"));
-        assert!(parse(b"{not json\n", 2).unwrap_err().to_string().contains("line 2"));
-        assert!(parse(b"\xff\xfe\n", 3).unwrap_err().to_string().contains("UTF-8"));
+        assert!(
+            parse(v9.as_bytes(), 4)
+                .unwrap_err()
+                .to_string()
+                .contains("line 4: it has format version 9")
+        );
+        assert!(
+            parse(b"{not json\n", 2)
+                .unwrap_err()
+                .to_string()
+                .contains("line 2")
+        );
+        assert!(
+            parse(b"\xff\xfe\n", 3)
+                .unwrap_err()
+                .to_string()
+                .contains("UTF-8")
+        );
     }
 }

@@ -1,0 +1,500 @@
+//! The binary, run as people run it: the whole flow, each refusal's exit code and message, JSON shapes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{hotfix, log_of};
+use serde_json::Value;
+use std::path::Path;
+
+fn ok(store: &Path, user: &str, args: &[&str]) -> String {
+    let out = hotfix(store, user).args(args).assert().success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+fn json(store: &Path, user: &str, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(store, user, &all)).unwrap()
+}
+
+/// Runs a command that must be refused (exit 3), checks the message and that the store is untouched.
+fn refused(store: &Path, user: &str, args: &[&str], expect: &str) {
+    let before = std::fs::read(log_of(store)).unwrap();
+    let out = hotfix(store, user).args(args).assert().code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains(expect),
+        "{args:?}: expected {expect:?} in {stderr:?}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "no escape codes off a terminal");
+    assert_eq!(
+        std::fs::read(log_of(store)).unwrap(),
+        before,
+        "{args:?} changed the store"
+    );
+}
+
+#[test]
+fn the_whole_flow_from_init_to_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path();
+    assert!(ok(s, "admin", &["init"]).contains("admin is its admin"));
+    refused(s, "admin", &["init"], "already initialised");
+    for (u, r) in [
+        ("avery", "sre-avp"),
+        ("dana", "dev-lead"),
+        ("sam", "dev-lead"),
+        ("priya", "prod-owner"),
+        ("quinn", "qa"),
+    ] {
+        ok(s, "admin", &["user", "grant", u, r]);
+    }
+    refused(s, "dana", &["user", "grant", "eve", "qa"], "only an admin");
+
+    let out = ok(
+        s,
+        "quinn",
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Checkout 500s",
+            "--severity",
+            "P1",
+            "--service",
+            "checkout",
+            "--impact",
+            "30% of orders",
+        ],
+    );
+    assert!(out.contains("INC-1 reported (P1)"), "{out}");
+    ok(
+        s,
+        "quinn",
+        &["incident", "new", "--title", "Typo", "--severity", "P4"],
+    );
+    let list = json(s, "quinn", &["incident", "list"]);
+    assert_eq!(list[0]["id"], "INC-1");
+    assert_eq!(list[0]["severity"], "P1");
+    assert_eq!(list[0]["status"], "open");
+    assert_eq!(list[0]["services"][0], "checkout");
+    assert!(list[0]["reported_at"].is_string());
+
+    refused(
+        s,
+        "dana",
+        &[
+            "incident",
+            "qualify",
+            "INC-1",
+            "--decision",
+            "hotfix",
+            "--risk",
+            "low",
+            "--impact",
+            "all",
+            "--rationale",
+            "r",
+        ],
+        "only the sre-avp role",
+    );
+    refused(
+        s,
+        "avery",
+        &[
+            "incident",
+            "qualify",
+            "INC-2",
+            "--decision",
+            "hotfix",
+            "--risk",
+            "low",
+            "--impact",
+            "i",
+            "--rationale",
+            "r",
+        ],
+        "only P1/P2",
+    );
+    ok(
+        s,
+        "avery",
+        &[
+            "incident",
+            "qualify",
+            "INC-1",
+            "--decision",
+            "hotfix",
+            "--risk",
+            "medium",
+            "--impact",
+            "all card payments",
+            "--rationale",
+            "revenue loss",
+        ],
+    );
+
+    let new_hf = [
+        "release",
+        "new",
+        "--incident",
+        "INC-1",
+        "--version",
+        "4.12.1",
+        "--summary",
+        "Fix token",
+        "--changes",
+        "null check",
+        "--risks",
+        "payments path",
+        "--rollback",
+        "redeploy 4.12.0",
+    ];
+    assert!(ok(s, "sam", &new_hf).contains("HF-1 created"));
+    ok(
+        s,
+        "dana",
+        &[
+            "release",
+            "new",
+            "--regular",
+            "--version",
+            "4.13.0",
+            "--summary",
+            "November",
+            "--planned",
+            "2026-12-01T09:00:00Z",
+        ],
+    );
+    let queue = json(s, "sam", &["release", "list"]);
+    assert_eq!(queue[0]["id"], "HF-1");
+    assert_eq!(queue[1]["held_back_by"], "HF-1");
+    refused(
+        s,
+        "dana",
+        &["release", "deploy", "REL-1"],
+        "hotfix HF-1 is in flight",
+    );
+
+    let gate = hotfix(s, "sam")
+        .args(["release", "gate", "HF-1", "--json"])
+        .assert()
+        .code(3);
+    let gate: Value = serde_json::from_slice(&gate.get_output().stdout).unwrap();
+    assert_eq!(gate["ready"], false);
+    assert_eq!(gate["blockers"].as_array().unwrap().len(), 4, "{gate}");
+
+    refused(
+        s,
+        "sam",
+        &["approve", "HF-1", "--role", "dev-lead"],
+        "cannot approve",
+    );
+    refused(
+        s,
+        "quinn",
+        &["approve", "HF-1", "--role", "sre-avp"],
+        "does not hold",
+    );
+    ok(s, "avery", &["approve", "HF-1", "--comment", "risk ok"]);
+    ok(s, "dana", &["approve", "HF-1", "--role", "dev-lead"]);
+    ok(
+        s,
+        "priya",
+        &[
+            "reject",
+            "HF-1",
+            "--role",
+            "prod-owner",
+            "--reason",
+            "no status page note",
+        ],
+    );
+    refused(s, "priya", &["approve", "HF-1"], "edit the release");
+    ok(
+        s,
+        "sam",
+        &[
+            "release",
+            "edit",
+            "HF-1",
+            "--rollback",
+            "flag off, then redeploy 4.12.0",
+        ],
+    );
+    let show = json(s, "sam", &["release", "show", "HF-1"]);
+    assert_eq!(show["id"], "HF-1");
+    assert_eq!(show["status"], "awaiting-approval");
+    assert_eq!(show["version"], "4.12.1");
+    let approvals = show["approvals"].as_array().unwrap();
+    assert_eq!(approvals.len(), 2);
+    assert!(approvals.iter().all(|a| a["stale"] == true
+        && a["role"].is_string()
+        && a["approver"].is_string()
+        && a["at"].is_string()));
+    assert_eq!(approvals[0]["comment"], "risk ok");
+    for (u, r) in [
+        ("avery", "sre-avp"),
+        ("dana", "dev-lead"),
+        ("priya", "prod-owner"),
+    ] {
+        ok(s, u, &["approve", "HF-1", "--role", r]);
+    }
+
+    refused(s, "sam", &["release", "deploy", "HF-1"], "no critical test");
+    ok(
+        s,
+        "quinn",
+        &[
+            "test",
+            "add",
+            "HF-1",
+            "--name",
+            "card_e2e",
+            "--priority",
+            "critical",
+            "--automated",
+            "--owner",
+            "quinn",
+        ],
+    );
+    ok(
+        s,
+        "quinn",
+        &["test", "add", "HF-1", "--name", "3ds", "--priority", "high"],
+    );
+    ok(
+        s,
+        "quinn",
+        &[
+            "test",
+            "add",
+            "HF-1",
+            "--name",
+            "receipt",
+            "--priority",
+            "low",
+        ],
+    );
+    refused(
+        s,
+        "avery",
+        &["test", "waive", "HF-1", "card_e2e", "--reason", "x"],
+        "can never be waived",
+    );
+    refused(
+        s,
+        "quinn",
+        &["test", "waive", "HF-1", "3ds", "--reason", "x"],
+        "may waive",
+    );
+    assert!(ok(s, "quinn", &["waiting"]).contains("card_e2e"));
+    ok(
+        s,
+        "quinn",
+        &[
+            "test", "set", "HF-1", "card_e2e", "--status", "passed", "--note", "run 8812",
+        ],
+    );
+    ok(
+        s,
+        "avery",
+        &[
+            "test",
+            "waive",
+            "HF-1",
+            "3ds",
+            "--reason",
+            "manual check done",
+        ],
+    );
+    let tests = json(s, "quinn", &["test", "list", "HF-1"]);
+    assert_eq!(tests[0]["name"], "card_e2e");
+    assert_eq!(tests[0]["priority"], "critical");
+    assert_eq!(tests[0]["status"], "passed");
+    assert_eq!(tests[0]["automated"], true);
+    assert_eq!(tests[0]["owner"], "quinn");
+    assert_eq!(tests[0]["note"], "run 8812");
+    assert_eq!(tests[1]["waiver"]["by"], "avery");
+
+    let gate = json(s, "sam", &["release", "gate", "HF-1"]);
+    assert_eq!(gate["ready"], true);
+    assert_eq!(gate["blockers"].as_array().unwrap().len(), 0);
+    refused(s, "sam", &["release", "deployed", "HF-1"], "not deploying");
+    for verb in ["deploy", "deployed", "verify", "close"] {
+        ok(s, "sam", &["release", verb, "HF-1"]);
+    }
+    let inc = json(s, "sam", &["incident", "show", "INC-1"]);
+    assert_eq!(inc["status"], "resolved");
+    ok(s, "dana", &["release", "deploy", "REL-1"]);
+
+    let log = json(s, "sam", &["log", "--release", "HF-1"]);
+    let log = log.as_array().unwrap();
+    assert_eq!(log[0]["type"], "hotfix_created");
+    assert!(
+        log.iter()
+            .all(|e| e["seq"].is_u64() && e["at"].is_string() && e["actor"].is_string())
+    );
+    let tail: Vec<&str> = log
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(tail, ["incident_resolved", "release_closed"]);
+    assert!(ok(s, "sam", &["verify"]).contains("hash chain intact"));
+}
+
+#[test]
+fn usage_errors_exit_2_and_missing_stores_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nothing-here");
+    let out = hotfix(&missing, "x")
+        .args(["incident", "list"])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("hotfix init"));
+    assert!(!missing.exists(), "reads never create a store");
+    hotfix(dir.path(), "x")
+        .args(["incident", "new", "--title", "t", "--severity", "P9"])
+        .assert()
+        .code(2);
+    hotfix(dir.path(), "x")
+        .args(["release", "show", "HF-x"])
+        .assert()
+        .code(2);
+    hotfix(dir.path(), "x")
+        .args(["frobnicate"])
+        .assert()
+        .code(2);
+    hotfix(dir.path(), "x")
+        .args(["release", "new", "--version", "1.0.0", "--summary", "s"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn store_flag_works_before_or_after_the_verb_and_env_is_the_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), "admin", &["init"]);
+    let bin = env!("CARGO_BIN_EXE_hotfix");
+    let after = std::process::Command::new(bin)
+        .env("HOTFIX_USER", "admin")
+        .args(["user", "list", "--store"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(after.status.success());
+    let env = std::process::Command::new(bin)
+        .env("HOTFIX_USER", "admin")
+        .env("HOTFIX_STORE", dir.path())
+        .args(["user", "list", "--json"])
+        .output()
+        .unwrap();
+    let users: Value = serde_json::from_slice(&env.stdout).unwrap();
+    assert_eq!(users[0]["user"], "admin");
+}
+
+#[test]
+fn policy_set_validates_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path();
+    ok(s, "admin", &["init"]);
+    let mut policy = json(s, "admin", &["policy", "show"]);
+    policy["target_hours"]["P1"] = 2.into();
+    let file = s.join("p.json");
+    std::fs::write(&file, policy.to_string()).unwrap();
+    refused(
+        s,
+        "dana",
+        &["policy", "set", file.to_str().unwrap()],
+        "only an admin",
+    );
+    ok(s, "admin", &["policy", "set", file.to_str().unwrap()]);
+    assert_eq!(
+        json(s, "admin", &["policy", "show"])["target_hours"]["P1"],
+        2
+    );
+    std::fs::write(&file, r#"{"roles": ["admin"], "typo": 1}"#).unwrap();
+    refused(
+        s,
+        "admin",
+        &["policy", "set", file.to_str().unwrap()],
+        "not valid",
+    );
+}
+
+#[test]
+fn stored_escape_sequences_are_shown_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path();
+    ok(s, "admin", &["init"]);
+    ok(
+        s,
+        "admin",
+        &[
+            "incident",
+            "new",
+            "--title",
+            "evil \u{1b}[2J title",
+            "--severity",
+            "P3",
+        ],
+    );
+    let out = ok(s, "admin", &["incident", "list"]);
+    assert!(
+        out.contains("evil \\x1b[2J title") && !out.contains('\u{1b}'),
+        "{out}"
+    );
+}
+
+#[test]
+fn demo_writes_a_store_that_verifies_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("demo");
+    ok(&s, "you", &["demo"]);
+    ok(&s, "you", &["verify"]);
+    let before = std::fs::read(log_of(&s)).unwrap();
+    hotfix(&s, "you").arg("demo").assert().code(3);
+    assert_eq!(std::fs::read(log_of(&s)).unwrap(), before);
+    let releases = json(&s, "you", &["release", "list", "--all"]);
+    let statuses: Vec<&str> = releases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    for want in ["awaiting-approval", "deployed", "planned", "closed"] {
+        assert!(statuses.contains(&want), "{statuses:?}");
+    }
+    let tests = json(&s, "you", &["test", "list", "HF-3"]);
+    let states: std::collections::BTreeSet<&str> = tests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(states.len(), 5, "tests in every state: {states:?}");
+    // The demo user can approve the waiting role.
+    ok(&s, "you", &["approve", "HF-3"]);
+}
+
+#[test]
+fn every_verb_has_help_with_an_example_and_completions_print() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["incident", "new"][..],
+        &["release", "gate"],
+        &["approve"],
+        &["test", "waive"],
+        &["log"],
+        &["demo"],
+    ] {
+        let mut all = args.to_vec();
+        all.push("--help");
+        let out = ok(dir.path(), "x", &all);
+        assert!(out.contains("Example"), "{args:?}: {out}");
+    }
+    assert!(ok(dir.path(), "x", &["completions", "bash"]).contains("hotfix"));
+}

@@ -1,0 +1,206 @@
+//! Shared test helpers: a world of users built through the real decide/evolve, and a store dir.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{DateTime, Duration, Utc};
+use hotfix::state::*;
+
+/// A model built by deciding and evolving commands, with a clock that ticks a minute per command.
+pub struct World {
+    pub model: Model,
+    pub now: DateTime<Utc>,
+    /// Every event recorded, in order, as the log would hold it.
+    pub log: Vec<Recorded>,
+}
+
+pub fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+impl World {
+    /// An initialised store: `admin` is admin; avery sre-avp, dana and sam dev-lead, priya prod-owner, quinn qa.
+    pub fn new() -> World {
+        let mut w = World {
+            model: Model::default(),
+            now: t0(),
+            log: Vec::new(),
+        };
+        w.run("admin", Command::Init);
+        for (user, role) in [
+            ("avery", "sre-avp"),
+            ("dana", "dev-lead"),
+            ("sam", "dev-lead"),
+            ("priya", "prod-owner"),
+            ("quinn", "qa"),
+        ] {
+            w.run(
+                "admin",
+                Command::GrantRole {
+                    user: user.into(),
+                    role: role.into(),
+                },
+            );
+        }
+        w
+    }
+
+    /// Decides without recording.
+    pub fn when(&self, actor: &str, command: Command) -> Result<Vec<Event>, Rejection> {
+        decide(&self.model, actor, self.now, command)
+    }
+
+    /// Decides and records; panics if refused.
+    pub fn run(&mut self, actor: &str, command: Command) -> Vec<Event> {
+        let events = self
+            .when(actor, command.clone())
+            .unwrap_or_else(|r| panic!("{command:?} refused: {r}"));
+        self.record(actor, &events);
+        events
+    }
+
+    pub fn record(&mut self, actor: &str, events: &[Event]) {
+        for e in events {
+            let r = Recorded {
+                seq: self.model.seq + 1,
+                at: self.now,
+                actor: actor.into(),
+                event: e.clone(),
+            };
+            self.model = evolve(std::mem::take(&mut self.model), &r);
+            self.log.push(r);
+        }
+        self.now += Duration::minutes(1);
+    }
+
+    /// Expects a refusal and returns its message; checks nothing would be recorded.
+    pub fn refuse(&self, actor: &str, command: Command) -> String {
+        match self.when(actor, command.clone()) {
+            Ok(events) => panic!("{command:?} by {actor} was accepted: {events:?}"),
+            Err(r) => r.message,
+        }
+    }
+
+    pub fn incident(&mut self, severity: Severity) -> IncidentId {
+        let id = self.model.next_incident_id();
+        self.run(
+            "quinn",
+            Command::ReportIncident {
+                title: format!("incident {}", id.0),
+                severity,
+                services: vec!["api".into()],
+                impact: "users affected".into(),
+            },
+        );
+        id
+    }
+
+    pub fn qualify(&mut self, id: IncidentId, decision: Decision) {
+        self.run(
+            "avery",
+            Command::QualifyIncident {
+                id,
+                decision,
+                risk: Risk::Low,
+                impact: "wide".into(),
+                rationale: "needed".into(),
+            },
+        );
+    }
+
+    /// A hotfix by sam for a new, qualified incident of `severity`.
+    pub fn hotfix(&mut self, severity: Severity) -> ReleaseId {
+        let inc = self.incident(severity);
+        self.qualify(inc, Decision::Hotfix);
+        self.hotfix_for(&[inc])
+    }
+
+    pub fn hotfix_for(&mut self, incidents: &[IncidentId]) -> ReleaseId {
+        let id = self.model.next_release_id(true);
+        self.run(
+            "sam",
+            Command::CreateHotfix {
+                incidents: incidents.to_vec(),
+                scope: scope(),
+            },
+        );
+        id
+    }
+
+    pub fn approve(&mut self, actor: &str, id: ReleaseId, role: &str) {
+        self.run(
+            actor,
+            Command::Approve {
+                id,
+                role: Some(role.into()),
+                comment: String::new(),
+            },
+        );
+    }
+
+    pub fn add_test(&mut self, id: ReleaseId, name: &str, priority: Priority) {
+        self.run(
+            "quinn",
+            Command::AddTest {
+                id,
+                name: name.into(),
+                priority,
+                automated: true,
+                owner: Some("quinn".into()),
+            },
+        );
+    }
+
+    pub fn set_test(&mut self, id: ReleaseId, name: &str, status: TestStatus) {
+        self.run(
+            "quinn",
+            Command::SetTestStatus {
+                id,
+                name: name.into(),
+                status,
+                note: None,
+            },
+        );
+    }
+
+    /// A P1 hotfix with every approval and a passed critical test: its gate is open.
+    pub fn ready_p1(&mut self) -> ReleaseId {
+        let id = self.hotfix(Severity::P1);
+        self.approve("avery", id, "sre-avp");
+        self.approve("dana", id, "dev-lead");
+        self.approve("priya", id, "prod-owner");
+        self.add_test(id, "smoke", Priority::Critical);
+        self.set_test(id, "smoke", TestStatus::Passed);
+        id
+    }
+
+    pub fn release(&self, id: ReleaseId) -> &Release {
+        self.model.release(id).unwrap()
+    }
+}
+
+pub fn scope() -> ScopeInput {
+    ScopeInput {
+        version: "1.2.3".into(),
+        summary: "fix it".into(),
+        changes: "one line".into(),
+        risks: "small".into(),
+        rollback: "redeploy 1.2.2".into(),
+    }
+}
+
+/// The built binary, run with a fixed user and no inherited store.
+pub fn hotfix(store: &std::path::Path, user: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hotfix"));
+    cmd.env_remove("HOTFIX_STORE")
+        .env("HOTFIX_USER", user)
+        .env("NO_COLOR", "1")
+        .arg("--store")
+        .arg(store);
+    cmd
+}
+
+/// The log file of a store directory.
+pub fn log_of(store: &std::path::Path) -> std::path::PathBuf {
+    store.join("events.jsonl")
+}

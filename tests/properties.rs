@@ -1,0 +1,316 @@
+//! Property tests over random command sequences: replay equals incremental folding, the gate never
+//! opens without the policy's approvals and passed critical tests, and ids are never handed out twice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::World;
+use hotfix::state::*;
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+
+const ACTORS: &[&str] = &["admin", "avery", "dana", "sam", "priya", "quinn", "eve"];
+const ROLES: &[&str] = &["admin", "sre-avp", "dev-lead", "prod-owner", "qa", "bogus"];
+const TESTS: &[&str] = &["t1", "t2", "t3"];
+
+fn pick<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = T> {
+    proptest::sample::select(items)
+}
+
+fn severity() -> impl Strategy<Value = Severity> {
+    pick(Severity::ALL)
+}
+
+fn release_id() -> impl Strategy<Value = ReleaseId> {
+    prop_oneof![
+        (1u64..4).prop_map(ReleaseId::Hotfix),
+        (1u64..3).prop_map(ReleaseId::Regular)
+    ]
+}
+
+fn incident_id() -> impl Strategy<Value = IncidentId> {
+    (1u64..6).prop_map(IncidentId)
+}
+
+fn role() -> impl Strategy<Value = Option<String>> {
+    proptest::option::of(pick(ROLES).prop_map(String::from))
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        (pick(ACTORS), pick(ROLES)).prop_map(|(u, r)| Command::GrantRole {
+            user: u.into(),
+            role: r.into()
+        }),
+        (pick(ACTORS), pick(ROLES)).prop_map(|(u, r)| Command::RevokeRole {
+            user: u.into(),
+            role: r.into()
+        }),
+        severity().prop_map(|severity| Command::ReportIncident {
+            title: "t".into(),
+            severity,
+            services: vec![],
+            impact: String::new()
+        }),
+        (incident_id(), severity()).prop_map(|(id, severity)| Command::ChangeSeverity {
+            id,
+            severity,
+            reason: "r".into()
+        }),
+        (incident_id(), pick(Decision::ALL)).prop_map(|(id, decision)| Command::QualifyIncident {
+            id,
+            decision,
+            risk: Risk::Low,
+            impact: "i".into(),
+            rationale: "r".into()
+        }),
+        incident_id().prop_map(|id| Command::ResolveIncident {
+            id,
+            note: String::new()
+        }),
+        proptest::collection::vec(incident_id(), 1..3).prop_map(|incidents| {
+            Command::CreateHotfix {
+                incidents,
+                scope: common::scope(),
+            }
+        }),
+        Just(Command::PlanRegularRelease {
+            version: "9.0.0".into(),
+            summary: "s".into(),
+            planned_at: None
+        }),
+        (release_id(), "[a-c]").prop_map(|(id, r)| Command::EditRelease {
+            id,
+            edit: ScopeEdit {
+                rollback: Some(r),
+                ..ScopeEdit::default()
+            }
+        }),
+        (release_id(), role()).prop_map(|(id, role)| Command::Approve {
+            id,
+            role,
+            comment: String::new()
+        }),
+        (release_id(), role()).prop_map(|(id, role)| Command::Reject {
+            id,
+            role,
+            reason: "no".into()
+        }),
+        release_id().prop_map(|id| Command::StartDeploy { id }),
+        release_id().prop_map(|id| Command::MarkDeployed { id }),
+        release_id().prop_map(|id| Command::VerifyRelease { id }),
+        release_id().prop_map(|id| Command::CloseRelease { id }),
+        release_id().prop_map(|id| Command::RollBack {
+            id,
+            reason: "r".into()
+        }),
+        release_id().prop_map(|id| Command::CancelRelease {
+            id,
+            reason: "r".into()
+        }),
+        (release_id(), pick(TESTS), pick(Priority::ALL)).prop_map(|(id, n, priority)| {
+            Command::AddTest {
+                id,
+                name: n.into(),
+                priority,
+                automated: true,
+                owner: None,
+            }
+        }),
+        (release_id(), pick(TESTS), pick(TestStatus::ALL)).prop_map(|(id, n, status)| {
+            Command::SetTestStatus {
+                id,
+                name: n.into(),
+                status,
+                note: None,
+            }
+        }),
+        (release_id(), pick(TESTS)).prop_map(|(id, n)| Command::WaiveTest {
+            id,
+            name: n.into(),
+            reason: "r".into()
+        }),
+    ]
+}
+
+fn steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
+    proptest::collection::vec((pick(ACTORS), command()), 1..80)
+}
+
+/// Steps weighted towards what moves a release through the gate.
+fn gate_steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
+    let hf = (1u64..3).prop_map(ReleaseId::Hotfix);
+    let focused = prop_oneof![
+        4 => (hf.clone(), role()).prop_map(|(id, role)| Command::Approve { id, role, comment: String::new() }),
+        3 => (hf.clone(), pick(TESTS), pick(TestStatus::ALL)).prop_map(|(id, n, status)| Command::SetTestStatus { id, name: n.into(), status, note: None }),
+        3 => hf.clone().prop_map(|id| Command::StartDeploy { id }),
+        1 => (hf, pick(TESTS), pick(Priority::ALL)).prop_map(|(id, n, priority)| Command::AddTest { id, name: n.into(), priority, automated: true, owner: None }),
+        3 => command(),
+    ];
+    proptest::collection::vec((pick(ACTORS), focused), 1..60)
+}
+
+/// The gate's promise, checked independently of `Model::gate`: every role the policy needs for the
+/// release's severity holds a current approval by someone other than the author, no rejection
+/// stands, and at least one critical test exists and every critical test passed.
+fn deploy_is_justified(model: &Model, id: ReleaseId) -> Result<(), String> {
+    let r = model.release(id).map_err(|e| e.message)?;
+    if !id.is_hotfix() {
+        return match model.hotfixes_in_flight().first() {
+            Some(hf) => Err(format!(
+                "regular release deployed while {} in flight",
+                hf.id
+            )),
+            None => Ok(()),
+        };
+    }
+    let severity = r
+        .scope
+        .incidents
+        .iter()
+        .map(|i| model.incidents[i].severity)
+        .min()
+        .ok_or("no incidents")?;
+    let needed = model
+        .policy
+        .approvers_for(severity)
+        .ok_or("severity not hotfixable")?;
+    for role in needed {
+        let a = r
+            .approvals
+            .iter()
+            .rev()
+            .find(|a| &a.role == role)
+            .ok_or(format!("no {role} approval"))?;
+        if a.revision != r.revision || a.approver == r.author {
+            return Err(format!("{role} approval not valid: {a:?}"));
+        }
+    }
+    if r.rejections.iter().any(|x| x.revision == r.revision) {
+        return Err("a rejection stands".into());
+    }
+    let critical: Vec<&TestCase> = r
+        .tests
+        .iter()
+        .filter(|t| t.priority == Priority::Critical)
+        .collect();
+    if critical.is_empty() || critical.iter().any(|t| t.status != TestStatus::Passed) {
+        return Err("critical tests not all passed".into());
+    }
+    if r.tests.iter().any(|t| {
+        t.priority == Priority::High && t.status != TestStatus::Passed && t.waiver.is_none()
+    }) {
+        return Err("a high test neither passed nor waived".into());
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn replaying_the_log_gives_the_same_model(steps in steps()) {
+        let mut w = World::new();
+        for (actor, command) in steps {
+            if let Ok(events) = w.when(actor, command) {
+                w.record(actor, &events);
+            }
+        }
+        prop_assert_eq!(Model::replay(&w.log), w.model);
+    }
+
+    #[test]
+    fn no_sequence_opens_the_gate_without_approvals_and_passed_critical_tests(steps in steps()) {
+        let mut w = World::new();
+        for (actor, command) in steps {
+            let Ok(events) = w.when(actor, command) else { continue };
+            for e in &events {
+                match e {
+                    Event::DeployStarted { id, .. } => {
+                        if let Err(why) = deploy_is_justified(&w.model, *id) {
+                            prop_assert!(false, "{} started deploying unjustified: {}", id, why);
+                        }
+                    }
+                    Event::ApprovalGiven { role, .. } => prop_assert!(w.model.holds(actor, role), "{actor} approved as {role} without holding it"),
+                    _ => {}
+                }
+            }
+            w.record(actor, &events);
+        }
+    }
+
+    #[test]
+    fn ids_are_never_handed_out_twice(steps in steps()) {
+        let mut w = World::new();
+        let mut incidents = BTreeSet::new();
+        let mut releases = BTreeSet::new();
+        for (actor, command) in steps {
+            let Ok(events) = w.when(actor, command) else { continue };
+            for e in &events {
+                match e {
+                    Event::IncidentReported { id, .. } => prop_assert!(incidents.insert(*id), "{id} twice"),
+                    Event::HotfixCreated { id, .. } | Event::RegularReleasePlanned { id, .. } => prop_assert!(releases.insert(*id), "{id} twice"),
+                    _ => {}
+                }
+            }
+            w.record(actor, &events);
+        }
+    }
+}
+
+/// A world where the random walk starts close to the gate, so deploys really happen in the runs.
+fn near_the_gate() -> World {
+    let mut w = World::new();
+    let p1 = w.hotfix(Severity::P1);
+    w.approve("avery", p1, "sre-avp");
+    w.approve("dana", p1, "dev-lead");
+    w.add_test(p1, "t1", Priority::Critical);
+    let p2 = w.hotfix(Severity::P2);
+    w.approve("avery", p2, "sre-avp");
+    w.add_test(p2, "t1", Priority::Critical);
+    w.set_test(p2, "t1", TestStatus::Passed);
+    w
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn near_the_gate_every_deploy_is_justified(steps in gate_steps()) {
+        let mut w = near_the_gate();
+        for (actor, command) in steps {
+            let Ok(events) = w.when(actor, command) else { continue };
+            for e in &events {
+                if let Event::DeployStarted { id, .. } = e
+                    && let Err(why) = deploy_is_justified(&w.model, *id)
+                {
+                    prop_assert!(false, "{} started deploying unjustified: {}", id, why);
+                }
+            }
+            w.record(actor, &events);
+        }
+        prop_assert_eq!(Model::replay(&w.log), w.model);
+    }
+}
+
+#[test]
+fn the_random_walk_does_reach_deploys() {
+    // Guards the property above against silently testing nothing.
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let mut deploys = 0;
+    for _ in 0..400 {
+        let mut w = near_the_gate();
+        for (actor, command) in gate_steps().new_tree(&mut runner).unwrap().current() {
+            if let Ok(events) = w.when(actor, command) {
+                deploys += events
+                    .iter()
+                    .filter(|e| matches!(e, Event::DeployStarted { .. }))
+                    .count();
+                w.record(actor, &events);
+            }
+        }
+    }
+    assert!(deploys >= 20, "only {deploys} deploys in 400 walks");
+}

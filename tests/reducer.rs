@@ -1,0 +1,1061 @@
+//! Given events, when a command, then events or a rejection: every rule of the process.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::World;
+use hotfix::state::*;
+
+fn edit_rollback(text: &str) -> ScopeEdit {
+    ScopeEdit {
+        rollback: Some(text.into()),
+        ..ScopeEdit::default()
+    }
+}
+
+// ---- identity, roles, policy ----
+
+#[test]
+fn init_makes_the_actor_admin_and_refuses_a_second_time() {
+    let w = World::new();
+    assert!(w.model.holds("admin", "admin"));
+    assert!(
+        w.refuse("admin", Command::Init)
+            .contains("already initialised")
+    );
+}
+
+#[test]
+fn nothing_but_init_works_on_an_empty_store() {
+    let err = decide(
+        &Model::default(),
+        "x",
+        common::t0(),
+        Command::GrantRole {
+            user: "a".into(),
+            role: "qa".into(),
+        },
+    );
+    assert!(err.unwrap_err().message.contains("hotfix init"));
+}
+
+#[test]
+fn only_admin_grants_and_revokes_known_roles() {
+    let mut w = World::new();
+    let msg = w.refuse(
+        "dana",
+        Command::GrantRole {
+            user: "eve".into(),
+            role: "qa".into(),
+        },
+    );
+    assert!(msg.contains("only an admin"), "{msg}");
+    let msg = w.refuse(
+        "admin",
+        Command::GrantRole {
+            user: "eve".into(),
+            role: "cto".into(),
+        },
+    );
+    assert!(msg.contains("no role \"cto\""), "{msg}");
+    assert!(
+        w.refuse(
+            "admin",
+            Command::GrantRole {
+                user: "dana".into(),
+                role: "dev-lead".into()
+            }
+        )
+        .contains("already holds")
+    );
+    assert!(
+        w.refuse(
+            "admin",
+            Command::GrantRole {
+                user: "bad name".into(),
+                role: "qa".into()
+            }
+        )
+        .contains("letters, digits")
+    );
+    w.run(
+        "admin",
+        Command::RevokeRole {
+            user: "dana".into(),
+            role: "dev-lead".into(),
+        },
+    );
+    assert!(!w.model.holds("dana", "dev-lead"));
+    assert!(
+        w.refuse(
+            "admin",
+            Command::RevokeRole {
+                user: "admin".into(),
+                role: "admin".into()
+            }
+        )
+        .contains("last admin")
+    );
+}
+
+#[test]
+fn policy_is_replaced_by_admin_only_and_validated() {
+    let w = World::new();
+    let mut p = Policy::default();
+    p.target_hours.insert(Severity::P1, 2);
+    assert!(
+        w.refuse("dana", Command::SetPolicy { policy: p.clone() })
+            .contains("only an admin")
+    );
+    let mut bad = p.clone();
+    bad.qualifier_role = "nobody".into();
+    assert!(
+        w.refuse("admin", Command::SetPolicy { policy: bad })
+            .contains("qualifier_role")
+    );
+    let mut drops = p.clone();
+    drops.roles.retain(|r| r != "qa");
+    assert!(
+        w.refuse("admin", Command::SetPolicy { policy: drops })
+            .contains("drops role \"qa\"")
+    );
+    assert_eq!(
+        w.when("admin", Command::SetPolicy { policy: p.clone() })
+            .unwrap(),
+        vec![Event::PolicyReplaced { policy: p }]
+    );
+    assert!(
+        w.refuse(
+            "admin",
+            Command::SetPolicy {
+                policy: Policy::default()
+            }
+        )
+        .contains("same")
+    );
+}
+
+// ---- incidents and qualification ----
+
+#[test]
+fn reporting_hands_out_sequential_ids_and_validates_text() {
+    let mut w = World::new();
+    assert_eq!(w.incident(Severity::P1), IncidentId(1));
+    assert_eq!(w.incident(Severity::P4), IncidentId(2));
+    let empty = Command::ReportIncident {
+        title: "  ".into(),
+        severity: Severity::P2,
+        services: vec![],
+        impact: String::new(),
+    };
+    assert!(w.refuse("quinn", empty).contains("title is empty"));
+    let huge = Command::ReportIncident {
+        title: "x".repeat(10_000),
+        severity: Severity::P2,
+        services: vec![],
+        impact: String::new(),
+    };
+    assert!(w.refuse("quinn", huge).contains("limit is 200"));
+}
+
+#[test]
+fn severity_changes_need_a_reason_and_a_change() {
+    let mut w = World::new();
+    let id = w.incident(Severity::P3);
+    assert!(
+        w.refuse(
+            "quinn",
+            Command::ChangeSeverity {
+                id,
+                severity: Severity::P3,
+                reason: "x".into()
+            }
+        )
+        .contains("already P3")
+    );
+    assert!(
+        w.refuse(
+            "quinn",
+            Command::ChangeSeverity {
+                id,
+                severity: Severity::P2,
+                reason: " ".into()
+            }
+        )
+        .contains("reason is empty")
+    );
+    let events = w.run(
+        "quinn",
+        Command::ChangeSeverity {
+            id,
+            severity: Severity::P2,
+            reason: "spreading".into(),
+        },
+    );
+    assert_eq!(
+        events,
+        vec![Event::IncidentSeverityChanged {
+            id,
+            from: Severity::P3,
+            to: Severity::P2,
+            reason: "spreading".into()
+        }]
+    );
+    assert_eq!(w.model.incidents[&id].severity, Severity::P2);
+}
+
+#[test]
+fn only_the_qualifier_role_qualifies_and_hotfix_needs_p1_or_p2() {
+    let mut w = World::new();
+    let p1 = w.incident(Severity::P1);
+    let p3 = w.incident(Severity::P3);
+    let q = |id, decision| Command::QualifyIncident {
+        id,
+        decision,
+        risk: Risk::High,
+        impact: "all".into(),
+        rationale: "why".into(),
+    };
+    assert!(
+        w.refuse("dana", q(p1, Decision::Hotfix))
+            .contains("only the sre-avp role")
+    );
+    let msg = w.refuse("avery", q(p3, Decision::Hotfix));
+    assert!(msg.contains("only P1/P2 incidents"), "{msg}");
+    assert!(
+        w.refuse(
+            "avery",
+            Command::QualifyIncident {
+                id: p1,
+                decision: Decision::Hotfix,
+                risk: Risk::Low,
+                impact: "".into(),
+                rationale: "r".into()
+            }
+        )
+        .contains("impact is empty")
+    );
+    w.run("avery", q(p3, Decision::RegularRelease));
+    w.run("avery", q(p1, Decision::Hotfix));
+    let inc = &w.model.incidents[&p1];
+    assert_eq!(inc.status, IncidentStatus::Qualified);
+    let qual = inc.qualification.as_ref().unwrap();
+    assert_eq!(
+        (qual.decision, qual.risk, qual.by.as_str()),
+        (Decision::Hotfix, Risk::High, "avery")
+    );
+}
+
+#[test]
+fn an_incident_under_a_hotfix_cannot_be_resolved_or_requalified_by_hand() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    let inc = w.release(hf).scope.incidents[0];
+    assert!(
+        w.refuse(
+            "quinn",
+            Command::ResolveIncident {
+                id: inc,
+                note: String::new()
+            }
+        )
+        .contains("being fixed by HF-1")
+    );
+    let requalify = Command::QualifyIncident {
+        id: inc,
+        decision: Decision::NoAction,
+        risk: Risk::Low,
+        impact: "i".into(),
+        rationale: "r".into(),
+    };
+    assert!(w.refuse("avery", requalify).contains("already being fixed"));
+    w.run(
+        "sam",
+        Command::CancelRelease {
+            id: hf,
+            reason: "wrong fix".into(),
+        },
+    );
+    w.run(
+        "quinn",
+        Command::ResolveIncident {
+            id: inc,
+            note: "went away".into(),
+        },
+    );
+    assert!(
+        w.refuse(
+            "quinn",
+            Command::ResolveIncident {
+                id: inc,
+                note: String::new()
+            }
+        )
+        .contains("resolved")
+    );
+}
+
+// ---- releases ----
+
+#[test]
+fn a_hotfix_needs_incidents_qualified_for_a_hotfix() {
+    let mut w = World::new();
+    let open = w.incident(Severity::P1);
+    let regular = w.incident(Severity::P2);
+    w.qualify(regular, Decision::RegularRelease);
+    let create = |incidents: Vec<IncidentId>| Command::CreateHotfix {
+        incidents,
+        scope: common::scope(),
+    };
+    assert!(
+        w.refuse("sam", create(vec![]))
+            .contains("at least one incident")
+    );
+    assert!(
+        w.refuse("sam", create(vec![open]))
+            .contains("not qualified yet")
+    );
+    assert!(
+        w.refuse("sam", create(vec![regular]))
+            .contains("qualified regular-release")
+    );
+    assert!(
+        w.refuse("sam", create(vec![IncidentId(99)]))
+            .contains("no incident INC-99")
+    );
+    w.qualify(open, Decision::Hotfix);
+    let bad_version = Command::CreateHotfix {
+        incidents: vec![open],
+        scope: ScopeInput {
+            version: "soon".into(),
+            ..common::scope()
+        },
+    };
+    assert!(w.refuse("sam", bad_version).contains("semantic version"));
+    assert_eq!(w.hotfix_for(&[open]), ReleaseId::Hotfix(1));
+    let hf = w.release(ReleaseId::Hotfix(1));
+    assert_eq!(hf.author, "sam");
+    assert_eq!(w.model.release_status(hf), ReleaseStatus::AwaitingApproval);
+}
+
+#[test]
+fn severity_is_the_highest_of_the_incidents_and_selects_the_approvers() {
+    let mut w = World::new();
+    let p2 = w.incident(Severity::P2);
+    let p1 = w.incident(Severity::P1);
+    w.qualify(p2, Decision::Hotfix);
+    w.qualify(p1, Decision::Hotfix);
+    let a = w.hotfix_for(&[p2]);
+    let b = w.hotfix_for(&[p2, p1]);
+    assert_eq!(
+        w.model.required_roles(w.release(a)),
+        ["sre-avp", "dev-lead"]
+    );
+    assert_eq!(w.model.release_severity(w.release(b)), Some(Severity::P1));
+    assert_eq!(
+        w.model.required_roles(w.release(b)),
+        ["sre-avp", "dev-lead", "prod-owner"]
+    );
+}
+
+#[test]
+fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P1);
+    let approve = |role: &str| Command::Approve {
+        id: hf,
+        role: Some(role.into()),
+        comment: String::new(),
+    };
+    assert!(
+        w.refuse("quinn", approve("qa"))
+            .contains("does not need qa")
+    );
+    assert!(
+        w.refuse("quinn", approve("sre-avp"))
+            .contains("does not hold the sre-avp role")
+    );
+    assert!(
+        w.refuse("sam", approve("dev-lead"))
+            .contains("wrote HF-1 and cannot approve")
+    );
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "dana".into(),
+            role: "sre-avp".into(),
+        },
+    );
+    w.approve("dana", hf, "dev-lead");
+    assert!(
+        w.refuse("dana", approve("sre-avp"))
+            .contains("one person fills at most one role")
+    );
+    assert!(
+        w.refuse("dana", approve("dev-lead"))
+            .contains("already approved")
+    );
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "avery".into(),
+            role: "dev-lead".into(),
+        },
+    );
+    assert!(
+        w.refuse("avery", approve("dev-lead"))
+            .contains("already filled by dana")
+    );
+    let given = w
+        .when(
+            "avery",
+            Command::Approve {
+                id: hf,
+                role: None,
+                comment: "ok".into(),
+            },
+        )
+        .unwrap();
+    assert!(
+        matches!(&given[..], [Event::ApprovalGiven { role, .. }] if role == "sre-avp"),
+        "{given:?}"
+    );
+}
+
+#[test]
+fn approving_without_a_role_asks_when_several_are_open() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P1);
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "priya".into(),
+            role: "sre-avp".into(),
+        },
+    );
+    let msg = w.refuse(
+        "priya",
+        Command::Approve {
+            id: hf,
+            role: None,
+            comment: String::new(),
+        },
+    );
+    assert!(
+        msg.contains("several roles") && msg.contains("--role"),
+        "{msg}"
+    );
+    assert!(
+        w.refuse(
+            "quinn",
+            Command::Approve {
+                id: hf,
+                role: None,
+                comment: String::new()
+            }
+        )
+        .contains("holds none of the roles")
+    );
+}
+
+#[test]
+fn editing_the_scope_makes_approvals_stale_and_the_gate_says_so() {
+    let mut w = World::new();
+    let hf = w.ready_p1();
+    assert!(w.model.gate(hf).unwrap().ready);
+    w.run(
+        "sam",
+        Command::EditRelease {
+            id: hf,
+            edit: edit_rollback("feature flag"),
+        },
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(!gate.ready);
+    assert_eq!(gate.blockers.len(), 3);
+    assert!(
+        gate.blockers[0].contains("sre-avp approval by avery is stale"),
+        "{:?}",
+        gate.blockers
+    );
+    assert!(matches!(
+        w.model.checklist(w.release(hf))[1],
+        RoleCheck::Stale { .. }
+    ));
+    assert!(
+        w.refuse(
+            "sam",
+            Command::EditRelease {
+                id: hf,
+                edit: edit_rollback("feature flag")
+            }
+        )
+        .contains("changes nothing")
+    );
+    // The same approver may renew their stale approval.
+    w.approve("avery", hf, "sre-avp");
+    assert_eq!(w.model.gate(hf).unwrap().blockers.len(), 2);
+}
+
+#[test]
+fn a_rejection_blocks_until_the_release_is_edited() {
+    let mut w = World::new();
+    let hf = w.ready_p1();
+    assert!(
+        w.refuse(
+            "dana",
+            Command::Reject {
+                id: hf,
+                role: Some("dev-lead".into()),
+                reason: "".into()
+            }
+        )
+        .contains("reason is empty")
+    );
+    w.run(
+        "dana",
+        Command::Reject {
+            id: hf,
+            role: Some("dev-lead".into()),
+            reason: "no canary".into(),
+        },
+    );
+    assert_eq!(
+        w.model.release_status(w.release(hf)),
+        ReleaseStatus::Rejected
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(
+        gate.blockers
+            .iter()
+            .any(|b| b.contains("rejected by dana (dev-lead): \"no canary\"")),
+        "{:?}",
+        gate.blockers
+    );
+    assert!(
+        w.refuse("sam", Command::StartDeploy { id: hf })
+            .contains("rejected by dana")
+    );
+    assert!(
+        w.refuse(
+            "priya",
+            Command::Approve {
+                id: hf,
+                role: None,
+                comment: String::new()
+            }
+        )
+        .contains("edit the release")
+    );
+    w.run(
+        "sam",
+        Command::EditRelease {
+            id: hf,
+            edit: edit_rollback("canary first"),
+        },
+    );
+    assert_eq!(
+        w.model.release_status(w.release(hf)),
+        ReleaseStatus::AwaitingApproval
+    );
+}
+
+#[test]
+fn raising_severity_before_deploy_adds_the_new_roles() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    w.add_test(hf, "smoke", Priority::Critical);
+    w.set_test(hf, "smoke", TestStatus::Passed);
+    assert!(w.model.gate(hf).unwrap().ready);
+    let inc = w.release(hf).scope.incidents[0];
+    w.run(
+        "quinn",
+        Command::ChangeSeverity {
+            id: inc,
+            severity: Severity::P1,
+            reason: "all regions".into(),
+        },
+    );
+    assert_eq!(
+        w.model.gate(hf).unwrap().blockers,
+        vec!["waiting for approval from prod-owner".to_string()]
+    );
+}
+
+#[test]
+fn replacing_the_policy_before_deploy_changes_the_needed_roles() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    let mut p = Policy::default();
+    p.approvals
+        .insert(Severity::P2, vec!["sre-avp".into(), "qa".into()]);
+    w.run("admin", Command::SetPolicy { policy: p });
+    assert_eq!(w.model.required_roles(w.release(hf)), ["sre-avp", "qa"]);
+}
+
+#[test]
+fn lowering_severity_below_the_hotfix_policy_blocks_the_gate() {
+    let mut w = World::new();
+    let hf = w.ready_p1();
+    let inc = w.release(hf).scope.incidents[0];
+    w.run(
+        "quinn",
+        Command::ChangeSeverity {
+            id: inc,
+            severity: Severity::P3,
+            reason: "contained".into(),
+        },
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(
+        gate.blockers.iter().any(|b| b.contains("now P3")),
+        "{:?}",
+        gate.blockers
+    );
+}
+
+#[test]
+fn revoking_a_role_later_does_not_undo_an_approval() {
+    let mut w = World::new();
+    let hf = w.ready_p1();
+    w.run(
+        "admin",
+        Command::RevokeRole {
+            user: "priya".into(),
+            role: "prod-owner".into(),
+        },
+    );
+    assert!(w.model.gate(hf).unwrap().ready);
+}
+
+// ---- tests and the gate ----
+
+#[test]
+fn the_gate_needs_a_passed_critical_test_and_high_tests_passed_or_waived() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    assert_eq!(
+        w.model.gate(hf).unwrap().blockers,
+        vec!["no critical test: add at least one critical test".to_string()]
+    );
+    w.add_test(hf, "crit", Priority::Critical);
+    w.add_test(hf, "high", Priority::High);
+    w.add_test(hf, "med", Priority::Medium);
+    w.add_test(hf, "low", Priority::Low);
+    w.set_test(hf, "crit", TestStatus::Failed);
+    let gate = w.model.gate(hf).unwrap();
+    assert_eq!(gate.blockers.len(), 2, "{:?}", gate.blockers);
+    assert!(gate.blockers[0].contains("critical test \"crit\" is failed"));
+    assert_eq!(gate.deferred.len(), 2);
+    w.set_test(hf, "crit", TestStatus::Passed);
+    w.run(
+        "dana",
+        Command::WaiveTest {
+            id: hf,
+            name: "high".into(),
+            reason: "covered by crit".into(),
+        },
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(gate.ready, "{:?}", gate.blockers);
+    assert_eq!(
+        gate.deferred,
+        vec![
+            "medium test \"med\" is pending".to_string(),
+            "low test \"low\" is pending".to_string()
+        ]
+    );
+}
+
+#[test]
+fn waivers_never_for_critical_and_only_by_waiver_roles() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.add_test(hf, "crit", Priority::Critical);
+    w.add_test(hf, "high", Priority::High);
+    let waive = |name: &str| Command::WaiveTest {
+        id: hf,
+        name: name.into(),
+        reason: "r".into(),
+    };
+    assert!(
+        w.refuse("avery", waive("crit"))
+            .contains("can never be waived")
+    );
+    assert!(
+        w.refuse("quinn", waive("high"))
+            .contains("only sre-avp or dev-lead may waive")
+    );
+    assert!(
+        w.refuse("avery", waive("nope"))
+            .contains("no test named \"nope\"")
+    );
+    w.run("avery", waive("high"));
+    assert!(
+        w.refuse("dana", waive("high"))
+            .contains("already waived by avery")
+    );
+}
+
+#[test]
+fn test_names_are_unique_and_listed_critical_then_failing_first() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.add_test(hf, "b-high", Priority::High);
+    w.add_test(hf, "a-crit", Priority::Critical);
+    w.add_test(hf, "c-crit", Priority::Critical);
+    w.set_test(hf, "a-crit", TestStatus::Passed);
+    w.set_test(hf, "c-crit", TestStatus::Failed);
+    let dup = Command::AddTest {
+        id: hf,
+        name: "b-high".into(),
+        priority: Priority::Low,
+        automated: false,
+        owner: None,
+    };
+    assert!(w.refuse("quinn", dup).contains("already has a test"));
+    let order: Vec<&str> = w
+        .release(hf)
+        .tests_by_priority()
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(order, ["c-crit", "a-crit", "b-high"]);
+    assert!(
+        w.refuse(
+            "quinn",
+            Command::SetTestStatus {
+                id: hf,
+                name: "a-crit".into(),
+                status: TestStatus::Passed,
+                note: None
+            }
+        )
+        .contains("already passed")
+    );
+}
+
+// ---- deployment and lifecycle ----
+
+#[test]
+fn deploy_is_refused_with_every_blocker_then_allowed() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P1);
+    let msg = w.refuse("sam", Command::StartDeploy { id: hf });
+    assert!(
+        msg.contains("waiting for approval from sre-avp")
+            && msg.contains("prod-owner")
+            && msg.contains("no critical test"),
+        "{msg}"
+    );
+    let hf = w.ready_p1();
+    let events = w.run("sam", Command::StartDeploy { id: hf });
+    assert!(
+        matches!(&events[..], [Event::DeployStarted { required_roles, severity: Some(Severity::P1), .. }] if required_roles.len() == 3)
+    );
+    assert!(
+        w.refuse(
+            "priya",
+            Command::Approve {
+                id: hf,
+                role: None,
+                comment: String::new()
+            }
+        )
+        .contains("is deploying")
+    );
+    assert!(
+        w.refuse(
+            "sam",
+            Command::EditRelease {
+                id: hf,
+                edit: edit_rollback("x")
+            }
+        )
+        .contains("can no longer be edited")
+    );
+}
+
+#[test]
+fn roles_freeze_once_deploying_starts() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    w.add_test(hf, "smoke", Priority::Critical);
+    w.set_test(hf, "smoke", TestStatus::Passed);
+    w.run("sam", Command::StartDeploy { id: hf });
+    let inc = w.release(hf).scope.incidents[0];
+    w.run(
+        "quinn",
+        Command::ChangeSeverity {
+            id: inc,
+            severity: Severity::P1,
+            reason: "worse".into(),
+        },
+    );
+    assert_eq!(
+        w.model.required_roles(w.release(hf)),
+        ["sre-avp", "dev-lead"]
+    );
+}
+
+#[test]
+fn the_lifecycle_runs_in_order_and_close_resolves_incidents() {
+    let mut w = World::new();
+    let hf = w.ready_p1();
+    let inc = w.release(hf).scope.incidents[0];
+    assert!(
+        w.refuse("sam", Command::MarkDeployed { id: hf })
+            .contains("not deploying")
+    );
+    w.run("sam", Command::StartDeploy { id: hf });
+    assert!(
+        w.refuse("sam", Command::VerifyRelease { id: hf })
+            .contains("mark it deployed first")
+    );
+    w.run("sam", Command::MarkDeployed { id: hf });
+    assert!(
+        w.refuse("sam", Command::CloseRelease { id: hf })
+            .contains("verify it first")
+    );
+    w.run("sam", Command::VerifyRelease { id: hf });
+    let events = w.run("sam", Command::CloseRelease { id: hf });
+    assert_eq!(events.len(), 2);
+    assert_eq!(w.model.incidents[&inc].status, IncidentStatus::Resolved);
+    assert_eq!(
+        w.model.incidents[&inc].resolution.as_ref().unwrap().release,
+        Some(hf)
+    );
+    assert!(
+        w.refuse(
+            "sam",
+            Command::RollBack {
+                id: hf,
+                reason: "x".into()
+            }
+        )
+        .contains("is closed")
+    );
+}
+
+#[test]
+fn close_leaves_an_incident_open_while_another_unfinished_hotfix_links_it() {
+    let mut w = World::new();
+    let first = w.ready_p1();
+    let inc = w.release(first).scope.incidents[0];
+    let second = w.hotfix_for(&[inc]);
+    for c in [
+        Command::StartDeploy { id: first },
+        Command::MarkDeployed { id: first },
+        Command::VerifyRelease { id: first },
+    ] {
+        w.run("sam", c);
+    }
+    let events = w.run("sam", Command::CloseRelease { id: first });
+    assert_eq!(events, vec![Event::ReleaseClosed { id: first }]);
+    assert_eq!(w.model.incidents[&inc].status, IncidentStatus::Qualified);
+    assert_eq!(
+        w.model.unfinished_hotfixes_for(inc).collect::<Vec<_>>(),
+        vec![second]
+    );
+}
+
+#[test]
+fn rollback_and_cancel_are_final_and_need_reasons() {
+    let mut w = World::new();
+    let a = w.ready_p1();
+    let b = w.hotfix(Severity::P2);
+    assert!(
+        w.refuse(
+            "sam",
+            Command::RollBack {
+                id: a,
+                reason: "x".into()
+            }
+        )
+        .contains("only a deploying")
+    );
+    w.run("sam", Command::StartDeploy { id: a });
+    assert!(
+        w.refuse(
+            "sam",
+            Command::CancelRelease {
+                id: a,
+                reason: "x".into()
+            }
+        )
+        .contains("roll it back instead")
+    );
+    assert!(
+        w.refuse(
+            "sam",
+            Command::RollBack {
+                id: a,
+                reason: "".into()
+            }
+        )
+        .contains("reason is empty")
+    );
+    w.run(
+        "sam",
+        Command::RollBack {
+            id: a,
+            reason: "errors".into(),
+        },
+    );
+    w.run(
+        "sam",
+        Command::CancelRelease {
+            id: b,
+            reason: "dup".into(),
+        },
+    );
+    assert_eq!(
+        w.model.release_status(w.release(a)),
+        ReleaseStatus::RolledBack
+    );
+    assert_eq!(
+        w.model.release_status(w.release(b)),
+        ReleaseStatus::Cancelled
+    );
+    assert!(
+        w.refuse(
+            "quinn",
+            Command::AddTest {
+                id: b,
+                name: "t".into(),
+                priority: Priority::Low,
+                automated: false,
+                owner: None
+            }
+        )
+        .contains("can no longer change")
+    );
+}
+
+#[test]
+fn hotfixes_take_precedence_over_regular_releases() {
+    let mut w = World::new();
+    w.run(
+        "dana",
+        Command::PlanRegularRelease {
+            version: "2.0.0".into(),
+            summary: "big".into(),
+            planned_at: None,
+        },
+    );
+    let rel = ReleaseId::Regular(1);
+    assert!(w.model.gate(rel).unwrap().ready);
+    let hf = w.ready_p1();
+    let msg = w.refuse("dana", Command::StartDeploy { id: rel });
+    assert!(msg.contains("hotfix HF-1 is in flight"), "{msg}");
+    assert!(
+        w.refuse(
+            "priya",
+            Command::Approve {
+                id: rel,
+                role: None,
+                comment: String::new()
+            }
+        )
+        .contains("needs no approvals")
+    );
+    let queue: Vec<ReleaseId> = w.model.release_queue(false).iter().map(|r| r.id).collect();
+    assert_eq!(queue, vec![hf, rel]);
+    for c in [
+        Command::StartDeploy { id: hf },
+        Command::MarkDeployed { id: hf },
+    ] {
+        w.run("sam", c);
+        assert!(w.when("dana", Command::StartDeploy { id: rel }).is_err());
+    }
+    w.run("sam", Command::VerifyRelease { id: hf });
+    w.run("dana", Command::StartDeploy { id: rel });
+}
+
+#[test]
+fn the_queue_orders_hotfixes_by_severity_then_age_then_regular_by_plan() {
+    let mut w = World::new();
+    let late = common::t0() + chrono::Duration::days(3);
+    let soon = common::t0() + chrono::Duration::days(1);
+    w.run(
+        "dana",
+        Command::PlanRegularRelease {
+            version: "3.0.0".into(),
+            summary: "late".into(),
+            planned_at: Some(late),
+        },
+    );
+    w.run(
+        "dana",
+        Command::PlanRegularRelease {
+            version: "2.9.0".into(),
+            summary: "soon".into(),
+            planned_at: Some(soon),
+        },
+    );
+    let p2 = w.hotfix(Severity::P2);
+    let p1 = w.hotfix(Severity::P1);
+    let p2b = w.hotfix(Severity::P2);
+    let queue: Vec<ReleaseId> = w.model.release_queue(false).iter().map(|r| r.id).collect();
+    assert_eq!(
+        queue,
+        vec![p1, p2, p2b, ReleaseId::Regular(2), ReleaseId::Regular(1)]
+    );
+}
+
+#[test]
+fn adding_an_incident_by_edit_requires_it_qualified_and_bumps_the_revision() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    let other = w.incident(Severity::P1);
+    let add = ScopeEdit {
+        add_incidents: vec![other],
+        ..ScopeEdit::default()
+    };
+    assert!(
+        w.refuse(
+            "sam",
+            Command::EditRelease {
+                id: hf,
+                edit: add.clone()
+            }
+        )
+        .contains("not qualified yet")
+    );
+    w.qualify(other, Decision::Hotfix);
+    w.run(
+        "sam",
+        Command::EditRelease {
+            id: hf,
+            edit: add.clone(),
+        },
+    );
+    assert_eq!(w.release(hf).revision, 2);
+    assert_eq!(w.model.release_severity(w.release(hf)), Some(Severity::P1));
+    assert!(
+        w.refuse("sam", Command::EditRelease { id: hf, edit: add })
+            .contains("already part of")
+    );
+}
+
+#[test]
+fn waiting_lists_what_a_person_can_do_now() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P1);
+    w.add_test(hf, "smoke", Priority::Critical);
+    w.approve("avery", hf, "sre-avp");
+    let priya = w.model.waiting_on("priya");
+    assert_eq!(priya.approvals, vec![(hf, "prod-owner".to_string())]);
+    assert!(w.model.waiting_on("avery").approvals.is_empty());
+    assert!(
+        w.model.waiting_on("sam").approvals.is_empty(),
+        "the author cannot approve"
+    );
+    assert_eq!(w.model.waiting_on("quinn").tests.len(), 1);
+}

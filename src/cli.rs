@@ -13,6 +13,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 pub use output::Out;
+pub use write::now;
+use std::io::IsTerminal;
 
 const AFTER_HELP: &str = "\
 The store is --store DIR, else $HOTFIX_STORE, else the user's data directory.
@@ -340,6 +342,8 @@ pub enum TestVerb {
 /// How a CLI run failed, and so its exit code.
 #[derive(Debug)]
 pub enum CliError {
+    /// The way it was called cannot work (no terminal for the cockpit, say): exit 2.
+    Usage(String),
     /// Refused by a rule: exit 3, nothing recorded.
     Refused(String),
     /// Anything else: exit 1.
@@ -349,6 +353,7 @@ pub enum CliError {
 impl CliError {
     pub fn code(&self) -> u8 {
         match self {
+            CliError::Usage(_) => 2,
             CliError::Refused(_) => 3,
             CliError::Failed(_) => 1,
         }
@@ -359,7 +364,7 @@ impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CliError::Refused(m) => write!(f, "refused: {m}"),
-            CliError::Failed(m) => f.write_str(m),
+            CliError::Failed(m) | CliError::Usage(m) => f.write_str(m),
         }
     }
 }
@@ -379,29 +384,30 @@ impl From<ExecError> for CliError {
     }
 }
 
-/// Runs one verb to completion. `verb` is never `None` here: the cockpit handles that case.
+/// Runs one verb to completion; no verb opens the cockpit.
 pub fn run(cli: Cli) -> Result<(), CliError> {
     let out = Out::new(cli.json);
-    let Some(verb) = cli.verb else {
-        return Err(CliError::Failed(
-            "no verb given: see `hotfix --help`".into(),
-        ));
-    };
     let store_flag = cli.store;
     let dir = || crate::paths::store_dir(store_flag.as_deref());
+    let Some(verb) = cli.verb else {
+        return crate::tui::run(&dir()?, cli.mouse);
+    };
     match verb {
         Verb::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(shell, &mut Cli::command(), "hotfix", &mut std::io::stdout());
             Ok(())
         }
-        Verb::Demo => {
-            let demo_dir = match store_flag.as_deref() {
-                Some(d) => d.to_path_buf(),
-                None => crate::paths::fresh_demo_dir()?,
-            };
-            read::demo(&out, &demo_dir)
-        }
+        Verb::Demo => match store_flag.as_deref() {
+            Some(d) => read::demo(&out, d),
+            // On a terminal, a demo without --store opens straight in the cockpit.
+            None if !cli.json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
+                let d = crate::paths::fresh_demo_dir()?;
+                crate::demo::write(&d, &crate::paths::actor()?, now())?;
+                crate::tui::run(&d, cli.mouse)
+            }
+            None => read::demo(&out, &crate::paths::fresh_demo_dir()?),
+        },
         Verb::Init => write::init(&out, &dir()?),
         Verb::User(UserVerb::List) => read::users(&out, &dir()?),
         Verb::Policy(PolicyVerb::Show) => read::policy(&out, &dir()?),

@@ -10,3 +10,4 @@ pub mod present;
 pub mod sanitize;
 pub mod state;
 pub mod store;
+pub mod tui;

@@ -1,0 +1,113 @@
+//! What a key means in the cockpit: a small vocabulary, separate from the process's commands.
+//! Navigation actions change only the view; the others open a form that yields a `Command`.
+
+use serde::Deserialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    NextPane,
+    PrevPane,
+    FocusQueue,
+    FocusApprovals,
+    FocusTests,
+    FocusReleases,
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Open,
+    Back,
+    Filter,
+    Help,
+    NewIncident,
+    Severity,
+    Qualify,
+    CreateHotfix,
+    Resolve,
+    PlanRelease,
+    Roles,
+    Policy,
+    Approve,
+    Reject,
+    Edit,
+    Deploy,
+    Deployed,
+    Verify,
+    Close,
+    Rollback,
+    Cancel,
+    AddTest,
+    CycleTest,
+    SetTest,
+    Waive,
+}
+
+impl Action {
+    /// The short label shown in the footer and the help overlay.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::FocusQueue => "incident queue",
+            Action::FocusApprovals => "approvals",
+            Action::FocusTests => "tests",
+            Action::FocusReleases => "release queue",
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::Top => "first",
+            Action::Bottom => "last",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Open => "details",
+            Action::Back => "close / back",
+            Action::Filter => "filter",
+            Action::Help => "help",
+            Action::NewIncident => "new incident",
+            Action::Severity => "change severity",
+            Action::Qualify => "qualify",
+            Action::CreateHotfix => "create hotfix",
+            Action::Resolve => "resolve",
+            Action::PlanRelease => "plan regular release",
+            Action::Roles => "grant/revoke role",
+            Action::Policy => "replace policy",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Edit => "edit release",
+            Action::Deploy => "deploy",
+            Action::Deployed => "mark deployed",
+            Action::Verify => "verify",
+            Action::Close => "close",
+            Action::Rollback => "roll back",
+            Action::Cancel => "cancel release",
+            Action::AddTest => "add test",
+            Action::CycleTest => "cycle status",
+            Action::SetTest => "set status",
+            Action::Waive => "waive",
+        }
+    }
+
+    /// Moves and pane switches: shown in the help overlay, left out of the footer.
+    pub fn is_navigation(self) -> bool {
+        matches!(
+            self,
+            Action::NextPane
+                | Action::PrevPane
+                | Action::FocusQueue
+                | Action::FocusApprovals
+                | Action::FocusTests
+                | Action::FocusReleases
+                | Action::Down
+                | Action::Up
+                | Action::Top
+                | Action::Bottom
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Back
+        )
+    }
+}

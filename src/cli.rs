@@ -13,8 +13,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 pub use output::Out;
-pub use write::now;
 use std::io::IsTerminal;
+pub use write::now;
 
 const AFTER_HELP: &str = "\
 The store is --store DIR, else $HOTFIX_STORE, else the user's data directory.
@@ -401,7 +401,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Verb::Demo => match store_flag.as_deref() {
             Some(d) => read::demo(&out, d),
             // On a terminal, a demo without --store opens straight in the cockpit.
-            None if !cli.json && std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
+            None if !cli.json
+                && std::io::stdin().is_terminal()
+                && std::io::stdout().is_terminal() =>
+            {
                 let d = crate::paths::fresh_demo_dir()?;
                 crate::demo::write(&d, &crate::paths::actor()?, now())?;
                 crate::tui::run(&d, cli.mouse)

@@ -12,14 +12,16 @@ pub mod view;
 use crate::cli::CliError;
 use crate::store::{Integrity, Store, StoreError};
 use app::{App, Effect};
-use ratatui::crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseEventKind};
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseEventKind,
+};
 use ratatui::crossterm::execute;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The cockpit's panes, in Tab order.
@@ -51,11 +53,17 @@ impl Drop for TerminalGuard {
 
 /// Appends a line to the cockpit's log file in the state directory; the screen never shows logs.
 fn log(message: &str) {
-    let Some(dir) = crate::paths::state_dir() else { return };
+    let Some(dir) = crate::paths::state_dir() else {
+        return;
+    };
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("hotfix.log")) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("hotfix.log"))
+    {
         let _ = writeln!(f, "{} {message}", chrono::Utc::now().to_rfc3339());
     }
 }
@@ -73,7 +81,11 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), CliError> {
     }
     let user = crate::paths::actor()?;
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP, signal_hook::consts::SIGINT] {
+    for signal in [
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+        signal_hook::consts::SIGINT,
+    ] {
         signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(io_error)?;
     }
     let mut terminal = ratatui::try_init().map_err(io_error)?;
@@ -86,12 +98,17 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), CliError> {
         Err(StoreError::Missing(_)) => start_screen(&mut terminal, dir, &user, &stop)?,
         Err(e) => return Err(e.into()),
     };
-    let Some(mut store) = store else { return Ok(()) };
+    let Some(mut store) = store else {
+        return Ok(());
+    };
     let (keymap, warning) = keymap::Keymap::load();
     let label = store.dir().display().to_string();
     let mut app = App::new(&user, &label, keymap);
     if let Some(w) = warning {
-        app.status = Some(app::Status { text: w, error: true });
+        app.status = Some(app::Status {
+            text: w,
+            error: true,
+        });
     }
     let result = event_loop(&mut terminal, &mut app, &mut store, &stop);
     drop(guard);
@@ -104,26 +121,46 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), CliError> {
 fn read_only(store: &Store) -> Option<String> {
     match &store.integrity {
         Integrity::Verified => None,
-        Integrity::Broken { line, reason } => Some(format!("line {line} of the log fails verification ({reason})")),
+        Integrity::Broken { line, reason } => Some(format!(
+            "line {line} of the log fails verification ({reason})"
+        )),
     }
 }
 
 fn notices(app: &mut App, store: &mut Store) {
     for n in store.notices.drain(..) {
         log(&format!("notice: {n}"));
-        app.status = Some(app::Status { text: n, error: true });
+        app.status = Some(app::Status {
+            text: n,
+            error: true,
+        });
     }
     app.read_only = read_only(store);
 }
 
-fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, store: &mut Store, stop: &AtomicBool) -> Result<(), CliError> {
+fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &mut App,
+    store: &mut Store,
+    stop: &AtomicBool,
+) -> Result<(), CliError> {
     let theme = theme::Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
     notices(app, store);
     let mut last_refresh = Instant::now();
     loop {
         let now = crate::cli::now();
         terminal
-            .draw(|frame| view::render(frame, app, &view::Ctx { model: &store.model, now, theme }))
+            .draw(|frame| {
+                view::render(
+                    frame,
+                    app,
+                    &view::Ctx {
+                        model: &store.model,
+                        now,
+                        theme,
+                    },
+                )
+            })
             .map_err(io_error)?;
         if stop.load(Ordering::Relaxed) {
             log("signal received: restoring the terminal and exiting");
@@ -131,7 +168,9 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, store: &mu
         }
         if event::poll(Duration::from_millis(200)).map_err(io_error)? {
             let effect = match event::read().map_err(io_error)? {
-                Event::Key(key) if key.kind == KeyEventKind::Press => app.on_key(key, &store.model, now),
+                Event::Key(key) if key.kind == KeyEventKind::Press => {
+                    app.on_key(key, &store.model, now)
+                }
                 Event::Mouse(m) => match m.kind {
                     MouseEventKind::ScrollDown => app.act(action::Action::Down, &store.model, now),
                     MouseEventKind::ScrollUp => app.act(action::Action::Up, &store.model, now),
@@ -153,7 +192,12 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, store: &mu
                 }
                 Effect::LoadTrail => match store.events() {
                     Ok(events) => app.set_trail(&events, &store.model),
-                    Err(e) => app.status = Some(app::Status { text: e.to_string(), error: true }),
+                    Err(e) => {
+                        app.status = Some(app::Status {
+                            text: e.to_string(),
+                            error: true,
+                        })
+                    }
                 },
             }
         }
@@ -162,7 +206,12 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, store: &mu
             match store.refresh() {
                 Ok(true) => app.preview(&store.model, now),
                 Ok(false) => {}
-                Err(e) => app.status = Some(app::Status { text: format!("cannot re-read the store: {e}"), error: true }),
+                Err(e) => {
+                    app.status = Some(app::Status {
+                        text: format!("cannot re-read the store: {e}"),
+                        error: true,
+                    })
+                }
             }
             notices(app, store);
         }
@@ -170,15 +219,25 @@ fn event_loop(terminal: &mut ratatui::DefaultTerminal, app: &mut App, store: &mu
 }
 
 /// Shown when there is no store yet: create one here, or open a demo.
-fn start_screen(terminal: &mut ratatui::DefaultTerminal, dir: &Path, user: &str, stop: &AtomicBool) -> Result<Option<Store>, CliError> {
+fn start_screen(
+    terminal: &mut ratatui::DefaultTerminal,
+    dir: &Path,
+    user: &str,
+    stop: &AtomicBool,
+) -> Result<Option<Store>, CliError> {
     let mut error: Option<String> = None;
     loop {
         terminal
             .draw(|frame| {
                 let mut lines = vec![
-                    Line::raw(format!("There is no hotfix store at {} yet.", dir.display())),
+                    Line::raw(format!(
+                        "There is no hotfix store at {} yet.",
+                        dir.display()
+                    )),
                     Line::raw(""),
-                    Line::raw(format!("  i   create it here; you ({user}) become its admin")),
+                    Line::raw(format!(
+                        "  i   create it here; you ({user}) become its admin"
+                    )),
                     Line::raw("  d   open a demo store in a temporary directory instead"),
                     Line::raw("  q   quit"),
                 ];
@@ -186,7 +245,10 @@ fn start_screen(terminal: &mut ratatui::DefaultTerminal, dir: &Path, user: &str,
                     lines.push(Line::raw(""));
                     lines.push(Line::raw(format!("error: {e}")));
                 }
-                frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), frame.area());
+                frame.render_widget(
+                    Paragraph::new(lines).wrap(Wrap { trim: false }),
+                    frame.area(),
+                );
             })
             .map_err(io_error)?;
         if stop.load(Ordering::Relaxed) {
@@ -195,16 +257,20 @@ fn start_screen(terminal: &mut ratatui::DefaultTerminal, dir: &Path, user: &str,
         if !event::poll(Duration::from_millis(200)).map_err(io_error)? {
             continue;
         }
-        let Event::Key(key) = event::read().map_err(io_error)? else { continue };
+        let Event::Key(key) = event::read().map_err(io_error)? else {
+            continue;
+        };
         if key.kind != KeyEventKind::Press {
             continue;
         }
         match key.code {
             KeyCode::Char('i') => {
-                let created = Store::create(dir).map_err(CliError::from).and_then(|mut s| {
-                    s.execute(user, crate::cli::now(), crate::state::Command::Init)?;
-                    Ok(s)
-                });
+                let created = Store::create(dir)
+                    .map_err(CliError::from)
+                    .and_then(|mut s| {
+                        s.execute(user, crate::cli::now(), crate::state::Command::Init)?;
+                        Ok(s)
+                    });
                 match created {
                     Ok(s) => return Ok(Some(s)),
                     Err(e) => error = Some(e.to_string()),
@@ -221,7 +287,13 @@ fn start_screen(terminal: &mut ratatui::DefaultTerminal, dir: &Path, user: &str,
                 }
             }
             KeyCode::Char('q') | KeyCode::Esc => return Ok(None),
-            KeyCode::Char('c') if key.modifiers.contains(ratatui::crossterm::event::KeyModifiers::CONTROL) => return Ok(None),
+            KeyCode::Char('c')
+                if key
+                    .modifiers
+                    .contains(ratatui::crossterm::event::KeyModifiers::CONTROL) =>
+            {
+                return Ok(None);
+            }
             _ => {}
         }
     }

@@ -15,7 +15,7 @@ pub const MAX_NAME: usize = 64;
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, Rejection> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Rejection::new(format!("{field} is empty: give a {field}")));
+        return Err(Rejection::new(format!("{field} is empty: fill it in")));
     }
     within(field, v, max)
 }

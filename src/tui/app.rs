@@ -1,13 +1,14 @@
 //! The cockpit's UI state and what keys do to it. Pure: it reads the model, and a key yields at
 //! most one [`Effect`] for the shell to carry out (execute a command, load an audit trail).
 
+use super::Pane;
 use super::action::Action;
 use super::form::{Form, FormInput, FormKind, Input};
 use super::keymap::{Key, Keymap};
-use super::Pane;
 use crate::present;
 use crate::state::{
-    decide, Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, RoleCheck, TestCase, TestStatus,
+    Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, RoleCheck, TestCase,
+    TestStatus, decide,
 };
 use crate::store::ExecError;
 use chrono::{DateTime, Utc};
@@ -32,8 +33,14 @@ pub enum Target {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
-    Details { target: Target, trail: Vec<String>, scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    Details {
+        target: Target,
+        trail: Vec<String>,
+        scroll: u16,
+    },
     Form(Form),
 }
 
@@ -109,7 +116,17 @@ impl App {
         model
             .incident_queue(false)
             .into_iter()
-            .filter(|i| Self::matches(f, &[&i.id.to_string(), &i.title, i.severity.as_str(), i.status.as_str()]))
+            .filter(|i| {
+                Self::matches(
+                    f,
+                    &[
+                        &i.id.to_string(),
+                        &i.title,
+                        i.severity.as_str(),
+                        i.status.as_str(),
+                    ],
+                )
+            })
             .collect()
     }
 
@@ -119,13 +136,25 @@ impl App {
         model
             .release_queue(true)
             .into_iter()
-            .filter(|r| Self::matches(f, &[&r.id.to_string(), &r.scope.summary, &r.scope.version, model.release_status(r).as_str()]))
+            .filter(|r| {
+                Self::matches(
+                    f,
+                    &[
+                        &r.id.to_string(),
+                        &r.scope.summary,
+                        &r.scope.version,
+                        model.release_status(r).as_str(),
+                    ],
+                )
+            })
             .collect()
     }
 
     pub fn selected_incident<'m>(&self, model: &'m Model) -> Option<&'m Incident> {
         let list = self.queue(model);
-        self.selected_incident.and_then(|id| list.iter().find(|i| i.id == id).copied()).or(list.first().copied())
+        self.selected_incident
+            .and_then(|id| list.iter().find(|i| i.id == id).copied())
+            .or(list.first().copied())
     }
 
     /// The release the approvals and tests panes show: the selected release, or the hotfix of
@@ -133,11 +162,17 @@ impl App {
     pub fn current_release<'m>(&self, model: &'m Model) -> Option<&'m Release> {
         if self.context == Pane::Releases {
             let list = self.releases(model);
-            return self.selected_release.and_then(|id| list.iter().find(|r| r.id == id).copied()).or(list.first().copied());
+            return self
+                .selected_release
+                .and_then(|id| list.iter().find(|r| r.id == id).copied())
+                .or(list.first().copied());
         }
         let incident = self.selected_incident(model)?;
-        let mut linked: Vec<&Release> =
-            model.releases.values().filter(|r| r.id.is_hotfix() && r.scope.incidents.contains(&incident.id)).collect();
+        let mut linked: Vec<&Release> = model
+            .releases
+            .values()
+            .filter(|r| r.id.is_hotfix() && r.scope.incidents.contains(&incident.id))
+            .collect();
         linked.sort_by_key(|r| (!r.phase.is_finished(), r.created_at));
         linked.last().copied()
     }
@@ -148,7 +183,17 @@ impl App {
             .map(|r| {
                 r.tests_by_priority()
                     .into_iter()
-                    .filter(|t| Self::matches(f, &[&t.name, t.status.as_str(), t.priority.as_str(), t.owner.as_deref().unwrap_or("")]))
+                    .filter(|t| {
+                        Self::matches(
+                            f,
+                            &[
+                                &t.name,
+                                t.status.as_str(),
+                                t.priority.as_str(),
+                                t.owner.as_deref().unwrap_or(""),
+                            ],
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -156,11 +201,17 @@ impl App {
 
     pub fn selected_test<'m>(&self, model: &'m Model) -> Option<&'m TestCase> {
         let list = self.tests(model);
-        self.selected_test.as_ref().and_then(|n| list.iter().find(|t| &t.name == n).copied()).or(list.first().copied())
+        self.selected_test
+            .as_ref()
+            .and_then(|n| list.iter().find(|t| &t.name == n).copied())
+            .or(list.first().copied())
     }
 
     fn say(&mut self, text: impl Into<String>, error: bool) {
-        self.status = Some(Status { text: text.into(), error });
+        self.status = Some(Status {
+            text: text.into(),
+            error,
+        });
     }
 
     /// Handles one key against the current model.
@@ -204,7 +255,9 @@ impl App {
             }
             Overlay::Help { scroll } | Overlay::Details { scroll, .. } => {
                 match key.code {
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') => self.overlay = Overlay::None,
+                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') => {
+                        self.overlay = Overlay::None
+                    }
                     KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
                     KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
                     KeyCode::PageDown => *scroll = scroll.saturating_add(10),
@@ -252,12 +305,18 @@ impl App {
             Action::Help => self.overlay = Overlay::Help { scroll: 0 },
             Action::Open => {
                 let target = match self.focus {
-                    Pane::Queue => self.selected_incident(model).map(|i| Target::Incident(i.id)),
+                    Pane::Queue => self
+                        .selected_incident(model)
+                        .map(|i| Target::Incident(i.id)),
                     _ => self.current_release(model).map(|r| Target::Release(r.id)),
                 };
                 match target {
                     Some(target) => {
-                        self.overlay = Overlay::Details { target, trail: Vec::new(), scroll: 0 };
+                        self.overlay = Overlay::Details {
+                            target,
+                            trail: Vec::new(),
+                            scroll: 0,
+                        };
                         return Effect::LoadTrail;
                     }
                     None => self.say("nothing selected to open", false),
@@ -286,7 +345,9 @@ impl App {
             if keys.is_empty() {
                 return None;
             }
-            let at = current.and_then(|c| keys.iter().position(|k| k == c)).unwrap_or(0) as isize;
+            let at = current
+                .and_then(|c| keys.iter().position(|k| k == c))
+                .unwrap_or(0) as isize;
             let to = at.saturating_add(delta).clamp(0, keys.len() as isize - 1);
             keys.get(to as usize).cloned()
         }
@@ -306,13 +367,16 @@ impl App {
                 self.selected_test = step(&keys, self.selected_test.as_ref(), delta);
             }
             Pane::Approvals => {
-                self.approvals_scroll = (self.approvals_scroll as isize).saturating_add(delta).clamp(0, 200) as u16;
+                self.approvals_scroll = (self.approvals_scroll as isize)
+                    .saturating_add(delta)
+                    .clamp(0, 200) as u16;
             }
         }
     }
 
     fn cycle_test(&mut self, model: &Model) -> Effect {
-        let (Some(release), Some(test)) = (self.current_release(model), self.selected_test(model)) else {
+        let (Some(release), Some(test)) = (self.current_release(model), self.selected_test(model))
+        else {
             self.say("no test selected: add one with the add-test key", true);
             return Effect::None;
         };
@@ -324,13 +388,22 @@ impl App {
             TestStatus::Skipped => TestStatus::Pending,
         };
         self.selected_test = Some(test.name.clone());
-        Effect::Execute(Command::SetTestStatus { id: release.id, name: test.name.clone(), status: next, note: None })
+        Effect::Execute(Command::SetTestStatus {
+            id: release.id,
+            name: test.name.clone(),
+            status: next,
+            note: None,
+        })
     }
 
     /// The needed roles the user holds, and of them those still open (waiting or stale).
     fn roles_for(&self, model: &Model, release: &Release) -> (Vec<String>, Vec<String>) {
         let checks = model.checklist(release);
-        let held: Vec<String> = checks.iter().map(|c| c.role().to_string()).filter(|r| model.holds(&self.user, r)).collect();
+        let held: Vec<String> = checks
+            .iter()
+            .map(|c| c.role().to_string())
+            .filter(|r| model.holds(&self.user, r))
+            .collect();
         let open = checks
             .iter()
             .filter(|c| matches!(c, RoleCheck::Waiting { .. } | RoleCheck::Stale { .. }))
@@ -351,7 +424,9 @@ impl App {
             app.say("select a release first: pick an incident with a hotfix, or one in the release queue", true);
             None
         };
-        let step = |kind: fn(ReleaseId) -> FormKind, verb: &str| release.map(|id| Form::step(kind(id), format!("{verb} {id}?")));
+        let step = |kind: fn(ReleaseId) -> FormKind, verb: &str| {
+            release.map(|id| Form::step(kind(id), format!("{verb} {id}?")))
+        };
         let form = match action {
             Action::NewIncident => Some(Form::new_incident()),
             Action::PlanRelease => Some(Form::plan_release()),
@@ -362,7 +437,11 @@ impl App {
                 None => return need_incident(self),
             },
             Action::Qualify => match incident {
-                Some((id, sev)) => Some(Form::qualify(id, sev, model.policy.hotfix_severities.contains(&sev))),
+                Some((id, sev)) => Some(Form::qualify(
+                    id,
+                    sev,
+                    model.policy.hotfix_severities.contains(&sev),
+                )),
                 None => return need_incident(self),
             },
             Action::CreateHotfix => match incident {
@@ -374,9 +453,15 @@ impl App {
                 None => return need_incident(self),
             },
             Action::Approve | Action::Reject => {
-                let Some(r) = self.current_release(model) else { return need_release(self) };
+                let Some(r) = self.current_release(model) else {
+                    return need_release(self);
+                };
                 let (held, open) = self.roles_for(model, r);
-                Some(if action == Action::Approve { Form::approve(r.id, &open) } else { Form::reject(r.id, &held) })
+                Some(if action == Action::Approve {
+                    Form::approve(r.id, &open)
+                } else {
+                    Form::reject(r.id, &held)
+                })
             }
             Action::Edit => match self.current_release(model) {
                 Some(r) => Some(Form::edit(r.id, &r.scope)),
@@ -386,15 +471,22 @@ impl App {
             Action::Deployed => step(FormKind::Deployed, "Mark deployed:"),
             Action::Verify => step(FormKind::Verify, "Mark verified in production:"),
             Action::Close => step(FormKind::Close, "Close"),
-            Action::Rollback => release.map(|id| Form::with_reason(FormKind::Rollback(id), format!("Roll back {id}?"))),
-            Action::Cancel => release.map(|id| Form::with_reason(FormKind::Cancel(id), format!("Cancel {id}"))),
+            Action::Rollback => release
+                .map(|id| Form::with_reason(FormKind::Rollback(id), format!("Roll back {id}?"))),
+            Action::Cancel => {
+                release.map(|id| Form::with_reason(FormKind::Cancel(id), format!("Cancel {id}")))
+            }
             Action::AddTest => release.map(|id| Form::add_test(id, &self.user)),
             Action::SetTest | Action::Waive => {
                 let (Some(id), Some(test)) = (release, self.selected_test(model)) else {
                     self.say("select a test in the tests pane first", true);
                     return None;
                 };
-                Some(if action == Action::SetTest { Form::set_test(id, &test.name, test.status) } else { Form::waive(id, &test.name) })
+                Some(if action == Action::SetTest {
+                    Form::set_test(id, &test.name, test.status)
+                } else {
+                    Form::waive(id, &test.name)
+                })
             }
             _ => None,
         };
@@ -417,7 +509,14 @@ impl App {
                     .map(|events| {
                         events
                             .into_iter()
-                            .map(|event| present::describe(&Recorded { seq: 0, at: now, actor: user.clone(), event }))
+                            .map(|event| {
+                                present::describe(&Recorded {
+                                    seq: 0,
+                                    at: now,
+                                    actor: user.clone(),
+                                    event,
+                                })
+                            })
                             .collect()
                     })
                     .map_err(|r| r.message)
@@ -435,11 +534,16 @@ impl App {
                 }
                 for r in &recorded {
                     match &r.event {
-                        crate::state::Event::IncidentReported { id, .. } => self.selected_incident = Some(*id),
-                        crate::state::Event::HotfixCreated { id, .. } | crate::state::Event::RegularReleasePlanned { id, .. } => {
+                        crate::state::Event::IncidentReported { id, .. } => {
+                            self.selected_incident = Some(*id)
+                        }
+                        crate::state::Event::HotfixCreated { id, .. }
+                        | crate::state::Event::RegularReleasePlanned { id, .. } => {
                             self.selected_release = Some(*id);
                         }
-                        crate::state::Event::TestAdded { name, .. } => self.selected_test = Some(name.clone()),
+                        crate::state::Event::TestAdded { name, .. } => {
+                            self.selected_test = Some(name.clone())
+                        }
                         _ => {}
                     }
                 }
@@ -463,13 +567,23 @@ impl App {
                 Target::Release(id) => r.event.release() == Some(id),
                 Target::Incident(id) => {
                     r.event.incidents().contains(&id)
-                        || r.event.release().and_then(|rid| model.releases.get(&rid)).is_some_and(|rel| rel.scope.incidents.contains(&id))
+                        || r.event
+                            .release()
+                            .and_then(|rid| model.releases.get(&rid))
+                            .is_some_and(|rel| rel.scope.incidents.contains(&id))
                 }
             };
             *trail = events
                 .iter()
                 .filter(wanted)
-                .map(|r| format!("{}  {:<8} {}", present::stamp(r.at), r.actor, present::describe(r)))
+                .map(|r| {
+                    format!(
+                        "{}  {:<8} {}",
+                        present::stamp(r.at),
+                        r.actor,
+                        present::describe(r)
+                    )
+                })
                 .collect();
         }
     }

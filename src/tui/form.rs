@@ -2,7 +2,8 @@
 //! would be recorded, so a form says exactly what the store will say before anything is written.
 
 use crate::state::{
-    Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput, Severity, TestStatus,
+    Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput, Severity,
+    TestStatus,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -15,11 +16,17 @@ pub struct Input {
 
 impl Input {
     pub fn new(text: &str) -> Input {
-        Input { text: text.to_string(), cursor: text.chars().count() }
+        Input {
+            text: text.to_string(),
+            cursor: text.chars().count(),
+        }
     }
 
     fn byte(&self, char_index: usize) -> usize {
-        self.text.char_indices().nth(char_index).map_or(self.text.len(), |(i, _)| i)
+        self.text
+            .char_indices()
+            .nth(char_index)
+            .map_or(self.text.len(), |(i, _)| i)
     }
 
     /// Applies an editing key; returns whether it was one.
@@ -70,11 +77,17 @@ pub struct Field {
 
 impl Field {
     fn text(label: &'static str, initial: &str) -> Field {
-        Field { label, value: Value::Text(Input::new(initial)) }
+        Field {
+            label,
+            value: Value::Text(Input::new(initial)),
+        }
     }
 
     fn choice<T: ToString>(label: &'static str, options: &[T], selected: usize) -> Field {
-        Field { label, value: Value::Choice(options.iter().map(ToString::to_string).collect(), selected) }
+        Field {
+            label,
+            value: Value::Choice(options.iter().map(ToString::to_string).collect(), selected),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -126,7 +139,14 @@ pub struct Form {
 impl Form {
     fn new(kind: FormKind, title: String, fields: Vec<Field>, confirm: bool) -> Form {
         let focus = if confirm { fields.len() } else { 0 };
-        Form { kind, title, fields, focus, preview: Ok(Vec::new()), confirm }
+        Form {
+            kind,
+            title,
+            fields,
+            focus,
+            preview: Ok(Vec::new()),
+            confirm,
+        }
     }
 
     pub fn on_button(&self) -> bool {
@@ -140,13 +160,29 @@ impl Form {
             Field::text("Services (comma-separated)", ""),
             Field::text("Impact", ""),
         ];
-        Form::new(FormKind::NewIncident, "Report an incident".into(), fields, false)
+        Form::new(
+            FormKind::NewIncident,
+            "Report an incident".into(),
+            fields,
+            false,
+        )
     }
 
     pub fn severity(id: IncidentId, current: Severity) -> Form {
-        let idx = Severity::ALL.iter().position(|s| *s == current).unwrap_or(0);
-        let fields = vec![Field::choice("Severity", Severity::ALL, idx), Field::text("Reason", "")];
-        Form::new(FormKind::Severity(id), format!("Change the severity of {id}"), fields, false)
+        let idx = Severity::ALL
+            .iter()
+            .position(|s| *s == current)
+            .unwrap_or(0);
+        let fields = vec![
+            Field::choice("Severity", Severity::ALL, idx),
+            Field::text("Reason", ""),
+        ];
+        Form::new(
+            FormKind::Severity(id),
+            format!("Change the severity of {id}"),
+            fields,
+            false,
+        )
     }
 
     pub fn qualify(id: IncidentId, severity: Severity, hotfixable: bool) -> Form {
@@ -157,7 +193,12 @@ impl Form {
             Field::text("Impact assessment", ""),
             Field::text("Rationale", ""),
         ];
-        Form::new(FormKind::Qualify(id), format!("Qualify {id} ({severity})"), fields, false)
+        Form::new(
+            FormKind::Qualify(id),
+            format!("Qualify {id} ({severity})"),
+            fields,
+            false,
+        )
     }
 
     pub fn create_hotfix(id: IncidentId) -> Form {
@@ -168,15 +209,28 @@ impl Form {
             Field::text("Risks", ""),
             Field::text("Rollback plan", ""),
         ];
-        Form::new(FormKind::CreateHotfix(id), format!("Create a hotfix for {id}"), fields, false)
+        Form::new(
+            FormKind::CreateHotfix(id),
+            format!("Create a hotfix for {id}"),
+            fields,
+            false,
+        )
     }
 
     pub fn resolve(id: IncidentId) -> Form {
-        Form::new(FormKind::Resolve(id), format!("Resolve {id}"), vec![Field::text("Note", "")], false)
+        Form::new(
+            FormKind::Resolve(id),
+            format!("Resolve {id}"),
+            vec![Field::text("Note", "")],
+            false,
+        )
     }
 
     pub fn edit(id: ReleaseId, scope: &crate::state::Scope) -> Form {
-        let mut fields = vec![Field::text("Version", &scope.version), Field::text("Summary", &scope.summary)];
+        let mut fields = vec![
+            Field::text("Version", &scope.version),
+            Field::text("Summary", &scope.summary),
+        ];
         if id.is_hotfix() {
             fields.extend([
                 Field::text("Changes", &scope.changes),
@@ -185,7 +239,12 @@ impl Form {
                 Field::text("Add incidents (comma-separated ids)", ""),
             ]);
         }
-        Form::new(FormKind::Edit(id), format!("Edit {id} (approvals so far become stale)"), fields, false)
+        Form::new(
+            FormKind::Edit(id),
+            format!("Edit {id} (approvals so far become stale)"),
+            fields,
+            false,
+        )
     }
 
     pub fn plan_release() -> Form {
@@ -194,17 +253,35 @@ impl Form {
             Field::text("Summary", ""),
             Field::text("Planned (RFC 3339, optional)", ""),
         ];
-        Form::new(FormKind::PlanRelease, "Plan a regular release".into(), fields, false)
+        Form::new(
+            FormKind::PlanRelease,
+            "Plan a regular release".into(),
+            fields,
+            false,
+        )
     }
 
     pub fn roles(roles: &[String]) -> Form {
-        let fields =
-            vec![Field::choice("Action", &["grant", "revoke"], 0), Field::text("User", ""), Field::choice("Role", roles, 0)];
-        Form::new(FormKind::Roles, "Grant or revoke a role (admin)".into(), fields, false)
+        let fields = vec![
+            Field::choice("Action", &["grant", "revoke"], 0),
+            Field::text("User", ""),
+            Field::choice("Role", roles, 0),
+        ];
+        Form::new(
+            FormKind::Roles,
+            "Grant or revoke a role (admin)".into(),
+            fields,
+            false,
+        )
     }
 
     pub fn policy() -> Form {
-        Form::new(FormKind::Policy, "Replace the policy (admin)".into(), vec![Field::text("Policy JSON file", "")], false)
+        Form::new(
+            FormKind::Policy,
+            "Replace the policy (admin)".into(),
+            vec![Field::text("Policy JSON file", "")],
+            false,
+        )
     }
 
     /// Approve, offering a choice only when the user holds several open roles.
@@ -214,7 +291,12 @@ impl Form {
             fields.push(Field::choice("Role", roles, 0));
         }
         fields.push(Field::text("Comment (optional)", ""));
-        Form::new(FormKind::Approve(id), format!("Approve {id}?"), fields, true)
+        Form::new(
+            FormKind::Approve(id),
+            format!("Approve {id}?"),
+            fields,
+            true,
+        )
     }
 
     pub fn reject(id: ReleaseId, roles: &[String]) -> Form {
@@ -248,32 +330,63 @@ impl Form {
             Field::choice("Kind", &["automated", "manual"], 0),
             Field::text("Owner", user),
         ];
-        Form::new(FormKind::AddTest(id), format!("Add a test to {id}"), fields, false)
+        Form::new(
+            FormKind::AddTest(id),
+            format!("Add a test to {id}"),
+            fields,
+            false,
+        )
     }
 
     pub fn set_test(id: ReleaseId, name: &str, current: TestStatus) -> Form {
-        let idx = TestStatus::ALL.iter().position(|s| *s == current).unwrap_or(0);
-        let fields = vec![Field::choice("Status", TestStatus::ALL, idx), Field::text("Note", "")];
-        Form::new(FormKind::SetTest(id, name.to_string()), format!("Set the status of {name}"), fields, false)
+        let idx = TestStatus::ALL
+            .iter()
+            .position(|s| *s == current)
+            .unwrap_or(0);
+        let fields = vec![
+            Field::choice("Status", TestStatus::ALL, idx),
+            Field::text("Note", ""),
+        ];
+        Form::new(
+            FormKind::SetTest(id, name.to_string()),
+            format!("Set the status of {name}"),
+            fields,
+            false,
+        )
     }
 
     pub fn waive(id: ReleaseId, name: &str) -> Form {
-        Form::new(FormKind::Waive(id, name.to_string()), format!("Waive {name}"), vec![Field::text("Reason", "")], false)
+        Form::new(
+            FormKind::Waive(id, name.to_string()),
+            format!("Waive {name}"),
+            vec![Field::text("Reason", "")],
+            false,
+        )
     }
 
     fn field(&self, label: &str) -> &str {
-        self.fields.iter().find(|f| f.label.starts_with(label)).map_or("", Field::as_str)
+        self.fields
+            .iter()
+            .find(|f| f.label.starts_with(label))
+            .map_or("", Field::as_str)
     }
 
     fn role(&self) -> Option<String> {
-        self.fields.iter().find(|f| f.label == "Role").map(|f| f.as_str().to_string())
+        self.fields
+            .iter()
+            .find(|f| f.label == "Role")
+            .map(|f| f.as_str().to_string())
     }
 
     /// The command the form asks for, or why the fields cannot make one.
     pub fn command(&self) -> Result<Command, String> {
         let f = |label: &str| self.field(label).to_string();
         let list = |text: &str| -> Vec<String> {
-            text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+            text.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
         };
         let optional = |label: &str| {
             let v = f(label);
@@ -286,7 +399,11 @@ impl Form {
                 services: list(self.field("Services")),
                 impact: f("Impact"),
             },
-            FormKind::Severity(id) => Command::ChangeSeverity { id: *id, severity: f("Severity").parse()?, reason: f("Reason") },
+            FormKind::Severity(id) => Command::ChangeSeverity {
+                id: *id,
+                severity: f("Severity").parse()?,
+                reason: f("Reason"),
+            },
             FormKind::Qualify(id) => Command::QualifyIncident {
                 id: *id,
                 decision: f("Decision").parse()?,
@@ -304,11 +421,19 @@ impl Form {
                     rollback: f("Rollback"),
                 },
             },
-            FormKind::Resolve(id) => Command::ResolveIncident { id: *id, note: f("Note") },
+            FormKind::Resolve(id) => Command::ResolveIncident {
+                id: *id,
+                note: f("Note"),
+            },
             FormKind::Edit(id) => {
-                let add_incidents =
-                    list(self.field("Add incidents")).iter().map(|s| s.parse()).collect::<Result<Vec<IncidentId>, _>>()?;
-                let keep = |label: &str| Some(f(label)).filter(|_| self.fields.iter().any(|x| x.label.starts_with(label)));
+                let add_incidents = list(self.field("Add incidents"))
+                    .iter()
+                    .map(|s| s.parse())
+                    .collect::<Result<Vec<IncidentId>, _>>()?;
+                let keep = |label: &str| {
+                    Some(f(label))
+                        .filter(|_| self.fields.iter().any(|x| x.label.starts_with(label)))
+                };
                 Command::EditRelease {
                     id: *id,
                     edit: ScopeEdit {
@@ -330,28 +455,56 @@ impl Form {
                             .with_timezone(&chrono::Utc),
                     ),
                 };
-                Command::PlanRegularRelease { version: f("Version"), summary: f("Summary"), planned_at }
+                Command::PlanRegularRelease {
+                    version: f("Version"),
+                    summary: f("Summary"),
+                    planned_at,
+                }
             }
             FormKind::Roles => {
                 let (user, role) = (f("User"), f("Role"));
-                if f("Action") == "grant" { Command::GrantRole { user, role } } else { Command::RevokeRole { user, role } }
+                if f("Action") == "grant" {
+                    Command::GrantRole { user, role }
+                } else {
+                    Command::RevokeRole { user, role }
+                }
             }
             FormKind::Policy => {
                 let path = f("Policy");
                 if path.is_empty() {
-                    return Err("give the path of a policy JSON file (see `hotfix policy show --json`)".into());
+                    return Err(
+                        "give the path of a policy JSON file (see `hotfix policy show --json`)"
+                            .into(),
+                    );
                 }
-                let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-                Command::SetPolicy { policy: crate::state::Policy::from_json(&text).map_err(|r| r.message)? }
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| format!("cannot read {path}: {e}"))?;
+                Command::SetPolicy {
+                    policy: crate::state::Policy::from_json(&text).map_err(|r| r.message)?,
+                }
             }
-            FormKind::Approve(id) => Command::Approve { id: *id, role: self.role(), comment: f("Comment") },
-            FormKind::Reject(id) => Command::Reject { id: *id, role: self.role(), reason: f("Reason") },
+            FormKind::Approve(id) => Command::Approve {
+                id: *id,
+                role: self.role(),
+                comment: f("Comment"),
+            },
+            FormKind::Reject(id) => Command::Reject {
+                id: *id,
+                role: self.role(),
+                reason: f("Reason"),
+            },
             FormKind::Deploy(id) => Command::StartDeploy { id: *id },
             FormKind::Deployed(id) => Command::MarkDeployed { id: *id },
             FormKind::Verify(id) => Command::VerifyRelease { id: *id },
             FormKind::Close(id) => Command::CloseRelease { id: *id },
-            FormKind::Rollback(id) => Command::RollBack { id: *id, reason: f("Reason") },
-            FormKind::Cancel(id) => Command::CancelRelease { id: *id, reason: f("Reason") },
+            FormKind::Rollback(id) => Command::RollBack {
+                id: *id,
+                reason: f("Reason"),
+            },
+            FormKind::Cancel(id) => Command::CancelRelease {
+                id: *id,
+                reason: f("Reason"),
+            },
             FormKind::AddTest(id) => Command::AddTest {
                 id: *id,
                 name: f("Name"),
@@ -365,7 +518,11 @@ impl Form {
                 status: f("Status").parse()?,
                 note: optional("Note"),
             },
-            FormKind::Waive(id, name) => Command::WaiveTest { id: *id, name: name.clone(), reason: f("Reason") },
+            FormKind::Waive(id, name) => Command::WaiveTest {
+                id: *id,
+                name: name.clone(),
+                reason: f("Reason"),
+            },
         })
     }
 
@@ -376,12 +533,16 @@ impl Form {
             KeyCode::Esc => return FormInput::Cancel,
             KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % rows,
             KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + rows - 1) % rows,
-            KeyCode::Enter if self.on_button() || self.focus + 1 == self.fields.len() => return FormInput::Submit,
+            KeyCode::Enter if self.on_button() || self.focus + 1 == self.fields.len() => {
+                return FormInput::Submit;
+            }
             KeyCode::Enter => self.focus += 1,
             KeyCode::Char('y') if self.on_button() => return FormInput::Submit,
             KeyCode::Char('n') if self.on_button() => return FormInput::Cancel,
             _ => {
-                let Some(field) = self.fields.get_mut(self.focus) else { return FormInput::Nothing };
+                let Some(field) = self.fields.get_mut(self.focus) else {
+                    return FormInput::Nothing;
+                };
                 match &mut field.value {
                     Value::Text(input) => {
                         if !input.edit(key) {
@@ -454,7 +615,9 @@ mod tests {
         assert_eq!(press(&mut form, KeyCode::Char('y')), FormInput::Submit);
         press(&mut form, KeyCode::Up);
         typed(&mut form, "yes");
-        assert!(matches!(form.command(), Ok(Command::Approve { comment, role: None, .. }) if comment == "yes"));
+        assert!(
+            matches!(form.command(), Ok(Command::Approve { comment, role: None, .. }) if comment == "yes")
+        );
     }
 
     #[test]

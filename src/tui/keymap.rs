@@ -2,8 +2,8 @@
 //! directory. The footer and the help overlay are built from the same map, so they never drift
 //! from the keys actually handled.
 
-use super::action::Action;
 use super::Pane;
+use super::action::Action;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
@@ -68,7 +68,8 @@ impl Keymap {
     pub fn default_map() -> Keymap {
         // The asset is compiled in and parsed by a test, so this cannot fail at run time.
         #[allow(clippy::expect_used)]
-        let raw: RawMap = serde_json::from_str(DEFAULT_KEYMAP).expect("assets/keymap.json is valid");
+        let raw: RawMap =
+            serde_json::from_str(DEFAULT_KEYMAP).expect("assets/keymap.json is valid");
         Keymap::from_raw(raw)
     }
 
@@ -83,7 +84,8 @@ impl Keymap {
 
     /// The default map with the user's overrides (same shape as the asset) laid over it.
     pub fn with_overrides(text: &str) -> Result<Keymap, String> {
-        let overrides: RawMap = serde_json::from_str(text).map_err(|e| format!("keys.json is not valid: {e}"))?;
+        let overrides: RawMap =
+            serde_json::from_str(text).map_err(|e| format!("keys.json is not valid: {e}"))?;
         let mut map = Keymap::default_map();
         for (section, keys) in overrides {
             let target = match section.as_str() {
@@ -107,14 +109,21 @@ impl Keymap {
             Err(_) => (Keymap::default_map(), None),
             Ok(text) => match Keymap::with_overrides(&text) {
                 Ok(map) => (map, None),
-                Err(e) => (Keymap::default_map(), Some(format!("{e} ({}); using the default keys", path.display()))),
+                Err(e) => (
+                    Keymap::default_map(),
+                    Some(format!("{e} ({}); using the default keys", path.display())),
+                ),
             },
         }
     }
 
     /// What `key` does in `pane`: the pane's own binding first, then the global one.
     pub fn action(&self, pane: Pane, key: &Key) -> Option<Action> {
-        self.panes.get(pane_name(pane)).and_then(|m| m.get(&key.0)).or_else(|| self.global.get(&key.0)).copied()
+        self.panes
+            .get(pane_name(pane))
+            .and_then(|m| m.get(&key.0))
+            .or_else(|| self.global.get(&key.0))
+            .copied()
     }
 
     /// The bindings active in `pane`, pane-specific first, each action once, in a stable order.
@@ -132,12 +141,18 @@ impl Keymap {
 
     /// The actions bound in the pane's own section.
     pub fn own_actions(&self, pane: Pane) -> Vec<Action> {
-        self.panes.get(pane_name(pane)).map(|m| m.values().copied().collect()).unwrap_or_default()
+        self.panes
+            .get(pane_name(pane))
+            .map(|m| m.values().copied().collect())
+            .unwrap_or_default()
     }
 
     /// The first key bound to `action` in `pane`, for hints like "press a to approve".
     pub fn key_for(&self, pane: Pane, action: Action) -> Option<String> {
-        self.bindings(pane).into_iter().find(|(_, a)| *a == action).map(|(k, _)| k)
+        self.bindings(pane)
+            .into_iter()
+            .find(|(_, a)| *a == action)
+            .map(|(k, _)| k)
     }
 }
 
@@ -153,11 +168,26 @@ mod tests {
     #[test]
     fn pane_bindings_override_global_ones() {
         let map = Keymap::default_map();
-        assert_eq!(map.action(Pane::Queue, &key(KeyCode::Char('s'))), Some(Action::Severity));
-        assert_eq!(map.action(Pane::Tests, &key(KeyCode::Char('s'))), Some(Action::SetTest));
-        assert_eq!(map.action(Pane::Tests, &key(KeyCode::Char(' '))), Some(Action::CycleTest));
-        assert_eq!(map.action(Pane::Approvals, &key(KeyCode::Char('a'))), Some(Action::Approve));
-        assert_eq!(map.action(Pane::Queue, &key(KeyCode::Tab)), Some(Action::NextPane));
+        assert_eq!(
+            map.action(Pane::Queue, &key(KeyCode::Char('s'))),
+            Some(Action::Severity)
+        );
+        assert_eq!(
+            map.action(Pane::Tests, &key(KeyCode::Char('s'))),
+            Some(Action::SetTest)
+        );
+        assert_eq!(
+            map.action(Pane::Tests, &key(KeyCode::Char(' '))),
+            Some(Action::CycleTest)
+        );
+        assert_eq!(
+            map.action(Pane::Approvals, &key(KeyCode::Char('a'))),
+            Some(Action::Approve)
+        );
+        assert_eq!(
+            map.action(Pane::Queue, &key(KeyCode::Tab)),
+            Some(Action::NextPane)
+        );
         let ctrl_c = Key::of(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)).unwrap();
         assert_eq!(map.action(Pane::Queue, &ctrl_c), Some(Action::Quit));
         assert_eq!(map.action(Pane::Queue, &key(KeyCode::Char('Z'))), None);
@@ -166,9 +196,16 @@ mod tests {
     #[test]
     fn overrides_replace_keys_and_bad_files_are_reported() {
         let map = Keymap::with_overrides(r#"{"global": {"A": "approve"}}"#).unwrap();
-        assert_eq!(map.action(Pane::Queue, &key(KeyCode::Char('A'))), Some(Action::Approve));
+        assert_eq!(
+            map.action(Pane::Queue, &key(KeyCode::Char('A'))),
+            Some(Action::Approve)
+        );
         assert!(Keymap::with_overrides(r#"{"global": {"a": "fly"}}"#).is_err());
-        assert!(Keymap::with_overrides(r#"{"sidebar": {}}"#).unwrap_err().contains("sidebar"));
+        assert!(
+            Keymap::with_overrides(r#"{"sidebar": {}}"#)
+                .unwrap_err()
+                .contains("sidebar")
+        );
     }
 
     #[test]
@@ -177,7 +214,10 @@ mod tests {
         for pane in [Pane::Queue, Pane::Approvals, Pane::Tests, Pane::Releases] {
             let b = map.bindings(pane);
             for (i, (_, a)) in b.iter().enumerate() {
-                assert!(!b[i + 1..].iter().any(|(_, x)| x == a), "{a:?} twice in {pane:?}");
+                assert!(
+                    !b[i + 1..].iter().any(|(_, x)| x == a),
+                    "{a:?} twice in {pane:?}"
+                );
             }
         }
         assert_eq!(map.key_for(Pane::Queue, Action::Help).as_deref(), Some("?"));

@@ -17,7 +17,11 @@ impl Theme {
     }
 
     fn fg(self, color: Color) -> Style {
-        if self.color { Style::new().fg(color) } else { Style::new() }
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
     }
 
     pub fn base(self) -> Style {
@@ -25,7 +29,11 @@ impl Theme {
     }
 
     pub fn dim(self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new().add_modifier(Modifier::DIM) }
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
     }
 
     pub fn bold(self) -> Style {
@@ -84,7 +92,9 @@ impl Theme {
             ReleaseStatus::Approved | ReleaseStatus::Verified => self.good(),
             ReleaseStatus::Rejected | ReleaseStatus::RolledBack => self.bad(),
             ReleaseStatus::AwaitingApproval => self.warn(),
-            ReleaseStatus::Deploying | ReleaseStatus::Deployed => self.accent().add_modifier(Modifier::BOLD),
+            ReleaseStatus::Deploying | ReleaseStatus::Deployed => {
+                self.accent().add_modifier(Modifier::BOLD)
+            }
             ReleaseStatus::Planned => self.base(),
             ReleaseStatus::Closed | ReleaseStatus::Cancelled => self.dim(),
         }

@@ -20,15 +20,15 @@ mod lists;
 mod overlay;
 mod panels;
 
+use super::Pane;
 use super::app::{App, Overlay};
 use super::theme::Theme;
-use super::Pane;
 use crate::state::Model;
 use chrono::{DateTime, Utc};
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
-use ratatui::Frame;
 
 /// The smallest terminal the layout is drawn in; below it a message says so.
 pub const MIN_WIDTH: u16 = 60;
@@ -51,11 +51,19 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let [head, body, foot] = Layout::vertical([Constraint::Length(2), Constraint::Min(8), Constraint::Length(2)]).areas(area);
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(8),
+        Constraint::Length(2),
+    ])
+    .areas(area);
     header::render(frame, head, app, ctx);
-    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-    let [queue, releases] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
-    let [approvals, tests] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
+    let [queue, releases] =
+        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
+    let [approvals, tests] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
     lists::queue(frame, queue, app, ctx);
     lists::releases(frame, releases, app, ctx);
     panels::approvals(frame, approvals, app, ctx);
@@ -64,7 +72,11 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => overlay::help(frame, area, app, ctx, *scroll),
-        Overlay::Details { target, trail, scroll } => overlay::details(frame, area, ctx, *target, trail, *scroll),
+        Overlay::Details {
+            target,
+            trail,
+            scroll,
+        } => overlay::details(frame, area, ctx, *target, trail, *scroll),
         Overlay::Form(form) => overlay::form(frame, area, form, ctx),
     }
 }
@@ -78,14 +90,22 @@ pub fn pane_block<'a>(app: &App, ctx: &Ctx, pane: Pane, title: Line<'a>) -> Bloc
         Pane::Releases => "4",
     };
     let focused = app.focus == pane;
-    let mut spans = vec![Span::styled(format!(" {number} "), ctx.theme.border(focused))];
+    let mut spans = vec![Span::styled(
+        format!(" {number} "),
+        ctx.theme.border(focused),
+    )];
     spans.extend(title.spans);
     spans.push(Span::raw(" "));
     let filter = app.filter(pane);
     if !filter.is_empty() {
-        spans.push(Span::styled(format!("/{} ", crate::sanitize::line(filter)), ctx.theme.warn()));
+        spans.push(Span::styled(
+            format!("/{} ", crate::sanitize::line(filter)),
+            ctx.theme.warn(),
+        ));
     }
-    Block::bordered().border_style(ctx.theme.border(focused)).title(Line::from(spans))
+    Block::bordered()
+        .border_style(ctx.theme.border(focused))
+        .title(Line::from(spans))
 }
 
 fn footer(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
@@ -98,11 +118,25 @@ fn footer(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     } else {
         let bindings = app.keymap.bindings(app.focus);
         let own = app.keymap.own_actions(app.focus);
-        let mut shown: Vec<&(String, super::action::Action)> = bindings.iter().filter(|(_, a)| !a.is_navigation()).collect();
+        let mut shown: Vec<&(String, super::action::Action)> = bindings
+            .iter()
+            .filter(|(_, a)| !a.is_navigation())
+            .collect();
         // The pane's own keys lead, then help, so both survive a narrow terminal.
-        shown.sort_by_key(|(_, a)| if own.contains(a) { 0 } else if *a == super::action::Action::Help { 1 } else { 2 });
+        shown.sort_by_key(|(_, a)| {
+            if own.contains(a) {
+                0
+            } else if *a == super::action::Action::Help {
+                1
+            } else {
+                2
+            }
+        });
         for (key, action) in shown {
-            keys.push(Span::styled(key.clone(), t.accent().add_modifier(ratatui::style::Modifier::BOLD)));
+            keys.push(Span::styled(
+                key.clone(),
+                t.accent().add_modifier(ratatui::style::Modifier::BOLD),
+            ));
             keys.push(Span::raw(format!(" {}  ", action.label())));
         }
     }

@@ -1,18 +1,18 @@
 //! The two lists: the incident queue and the release queue. Only visible rows are laid out.
 
-use super::{pane_block, Ctx};
+use super::{Ctx, pane_block};
 use crate::present::span;
 use crate::sanitize::line;
 use crate::state::incident::Target;
 use crate::state::{Incident, IncidentStatus};
-use crate::tui::app::App;
 use crate::tui::Pane;
+use crate::tui::app::App;
 use chrono::Duration;
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
-use ratatui::Frame;
 
 /// The timer cell: time left (amber in the last quarter of the target), breached (red), met or missed.
 pub fn timer(incident: &Incident, ctx: &Ctx) -> (String, Style) {
@@ -39,17 +39,33 @@ pub fn timer(incident: &Incident, ctx: &Ctx) -> (String, Style) {
 fn table_state(selected: Option<usize>, height: u16) -> TableState {
     let visible = usize::from(height.saturating_sub(3)).max(1);
     let offset = selected.map_or(0, |s| s.saturating_sub(visible - 1));
-    TableState::new().with_offset(offset).with_selected(selected)
+    TableState::new()
+        .with_offset(offset)
+        .with_selected(selected)
 }
 
 pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let list = app.queue(ctx.model);
-    let selected = app.selected_incident(ctx.model).and_then(|s| list.iter().position(|i| i.id == s.id));
-    let block = pane_block(app, ctx, Pane::Queue, Line::from(format!("Incident queue ({})", list.len())));
+    let selected = app
+        .selected_incident(ctx.model)
+        .and_then(|s| list.iter().position(|i| i.id == s.id));
+    let block = pane_block(
+        app,
+        ctx,
+        Pane::Queue,
+        Line::from(format!("Incident queue ({})", list.len())),
+    );
     if list.is_empty() {
-        let text = if app.filter(Pane::Queue).is_empty() { "No unresolved incidents. Press n to report one." } else { "Nothing matches the filter (Esc clears it)." };
-        frame.render_widget(Paragraph::new(Line::styled(text, t.dim())).block(block), area);
+        let text = if app.filter(Pane::Queue).is_empty() {
+            "No unresolved incidents. Press n to report one."
+        } else {
+            "Nothing matches the filter (Esc clears it)."
+        };
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.dim())).block(block),
+            area,
+        );
         return;
     }
     let state = table_state(selected, area.height);
@@ -87,7 +103,10 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     ];
     // Rows are pre-sliced to the visible window, so the state's offset is zero here.
     let mut local = TableState::new().with_selected(selected.map(|s| s - state.offset()));
-    let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(t.selected());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .row_highlight_style(t.selected());
     frame.render_stateful_widget(table, area, &mut local);
 }
 
@@ -96,11 +115,26 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let m = ctx.model;
     let list = app.releases(m);
     let current = app.current_release(m).map(|r| r.id);
-    let selected = if app.context == Pane::Releases { current.and_then(|id| list.iter().position(|r| r.id == id)) } else { None };
-    let block = pane_block(app, ctx, Pane::Releases, Line::from(format!("Release queue ({})", list.len())));
+    let selected = if app.context == Pane::Releases {
+        current.and_then(|id| list.iter().position(|r| r.id == id))
+    } else {
+        None
+    };
+    let block = pane_block(
+        app,
+        ctx,
+        Pane::Releases,
+        Line::from(format!("Release queue ({})", list.len())),
+    );
     if list.is_empty() {
-        let text = "No releases. Create a hotfix from a qualified incident (h), or plan a release (P).";
-        frame.render_widget(Paragraph::new(Line::styled(text, t.dim())).wrap(ratatui::widgets::Wrap { trim: true }).block(block), area);
+        let text =
+            "No releases. Create a hotfix from a qualified incident (h), or plan a release (P).";
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     }
     let state = table_state(selected, area.height);
@@ -138,6 +172,9 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Constraint::Fill(1),
     ];
     let mut local = TableState::new().with_selected(selected.map(|s| s - state.offset()));
-    let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(t.selected());
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .row_highlight_style(t.selected());
     frame.render_stateful_widget(table, area, &mut local);
 }

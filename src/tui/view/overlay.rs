@@ -4,25 +4,32 @@ use super::Ctx;
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
 use crate::state::ReleaseId;
+use crate::tui::Pane;
 use crate::tui::app::{App, Target};
 use crate::tui::form::{Form, Value};
-use crate::tui::Pane;
+use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
-use ratatui::Frame;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(v);
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
     h
 }
 
 pub fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, scroll: u16) {
     let t = ctx.theme;
     let mut lines = vec![
-        Line::styled("Every key below comes from the key map (assets/keymap.json; override in keys.json in the config directory).", t.dim()),
+        Line::styled(
+            "Every key below comes from the key map (assets/keymap.json; override in keys.json in the config directory).",
+            t.dim(),
+        ),
         Line::raw(""),
     ];
     let sections = [
@@ -43,37 +50,62 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, scroll: u16) {
             None => everywhere.clone(),
             Some(p) => {
                 let own = app.keymap.own_actions(p);
-                app.keymap.bindings(p).into_iter().filter(|(_, a)| own.contains(a)).collect()
+                app.keymap
+                    .bindings(p)
+                    .into_iter()
+                    .filter(|(_, a)| own.contains(a))
+                    .collect()
             }
         };
         if bindings.is_empty() {
             continue;
         }
-        lines.push(Line::styled(title, t.bold().add_modifier(Modifier::UNDERLINED)));
+        lines.push(Line::styled(
+            title,
+            t.bold().add_modifier(Modifier::UNDERLINED),
+        ));
         for chunk in bindings.chunks(3) {
             let mut spans = Vec::new();
             for (key, action) in chunk {
-                spans.push(Span::styled(format!("{key:>9} "), t.accent().add_modifier(Modifier::BOLD)));
+                spans.push(Span::styled(
+                    format!("{key:>9} "),
+                    t.accent().add_modifier(Modifier::BOLD),
+                ));
                 spans.push(Span::raw(format!("{:<22}", action.label())));
             }
             lines.push(Line::from(spans));
         }
         lines.push(Line::raw(""));
     }
-    lines.push(Line::styled("In forms: Tab/↑↓ move, ←→/Space change a choice, Enter next/submit, Esc cancel.", t.dim()));
-    lines.push(Line::styled("Confirmations: y or Enter confirms, n or Esc cancels.", t.dim()));
+    lines.push(Line::styled(
+        "In forms: Tab/↑↓ move, ←→/Space change a choice, Enter next/submit, Esc cancel.",
+        t.dim(),
+    ));
+    lines.push(Line::styled(
+        "Confirmations: y or Enter confirms, n or Esc cancels.",
+        t.dim(),
+    ));
     let rect = centered(area, 100, area.height.saturating_sub(2));
     frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(" Keys (Esc closes, j/k scroll) ").border_style(t.border(true));
+    let block = Block::bordered()
+        .title(" Keys (Esc closes, j/k scroll) ")
+        .border_style(t.border(true));
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(block), rect);
 }
 
 fn field<'a>(label: &str, value: impl Into<String>, ctx: &Ctx) -> Line<'a> {
-    Line::from(vec![Span::styled(format!("{label:<11}"), ctx.theme.dim()), Span::raw(value.into())])
+    Line::from(vec![
+        Span::styled(format!("{label:<11}"), ctx.theme.dim()),
+        Span::raw(value.into()),
+    ])
 }
 
 fn text_block<'a>(lines: &mut Vec<Line<'a>>, label: &str, text: &str, ctx: &Ctx) {
-    let mut rows = block(text).lines().map(str::to_string).collect::<Vec<_>>().into_iter();
+    let mut rows = block(text)
+        .lines()
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into_iter();
     lines.push(field(label, rows.next().unwrap_or_default(), ctx));
     for rest in rows {
         lines.push(Line::raw(format!("{:11}{rest}", "")));
@@ -83,7 +115,9 @@ fn text_block<'a>(lines: &mut Vec<Line<'a>>, label: &str, text: &str, ctx: &Ctx)
 fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> {
     let t = ctx.theme;
     let m = ctx.model;
-    let Some(i) = m.incidents.get(&id) else { return vec![Line::raw(format!("{id} no longer exists"))] };
+    let Some(i) = m.incidents.get(&id) else {
+        return vec![Line::raw(format!("{id} no longer exists"))];
+    };
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!("{id} "), t.bold()),
@@ -91,34 +125,81 @@ fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> 
             Span::raw(format!("  {}", line(&i.title))),
         ]),
         field("status", i.status.as_str(), ctx),
-        field("reported", format!("{} by {}", stamp(i.reported_at), i.reported_by), ctx),
+        field(
+            "reported",
+            format!("{} by {}", stamp(i.reported_at), i.reported_by),
+            ctx,
+        ),
     ];
     if let Some(d) = i.deadline(m) {
-        lines.push(field("target", format!("deployed by {} ({})", stamp(d), present::target(i.target(m), ctx.now)), ctx));
+        lines.push(field(
+            "target",
+            format!(
+                "deployed by {} ({})",
+                stamp(d),
+                present::target(i.target(m), ctx.now)
+            ),
+            ctx,
+        ));
     }
     if !i.services.is_empty() {
         lines.push(field("services", i.services.join(", "), ctx));
     }
     text_block(&mut lines, "impact", &i.impact, ctx);
     for c in &i.severity_changes {
-        lines.push(field("severity", format!("{} -> {} by {} at {}: {}", c.from, c.to, c.by, stamp(c.at), line(&c.reason)), ctx));
+        lines.push(field(
+            "severity",
+            format!(
+                "{} -> {} by {} at {}: {}",
+                c.from,
+                c.to,
+                c.by,
+                stamp(c.at),
+                line(&c.reason)
+            ),
+            ctx,
+        ));
     }
     lines.push(Line::raw(""));
     match &i.qualification {
         Some(q) => {
             lines.push(Line::styled("Qualification", t.bold()));
-            lines.push(field("decision", format!("{} (risk of the fix: {})", q.decision, q.risk), ctx));
+            lines.push(field(
+                "decision",
+                format!("{} (risk of the fix: {})", q.decision, q.risk),
+                ctx,
+            ));
             lines.push(field("by", format!("{} at {}", q.by, stamp(q.at)), ctx));
             text_block(&mut lines, "impact", &q.impact, ctx);
             text_block(&mut lines, "rationale", &q.rationale, ctx);
         }
-        None => lines.push(Line::styled("Not qualified yet: the SRE AVP qualifies it (Q in the queue).", t.warn())),
+        None => lines.push(Line::styled(
+            "Not qualified yet: the SRE AVP qualifies it (Q in the queue).",
+            t.warn(),
+        )),
     }
-    for r in m.releases.values().filter(|r| r.scope.incidents.contains(&id)) {
-        lines.push(field("release", format!("{} {} ({})", r.id, line(&r.scope.version), m.release_status(r)), ctx));
+    for r in m
+        .releases
+        .values()
+        .filter(|r| r.scope.incidents.contains(&id))
+    {
+        lines.push(field(
+            "release",
+            format!(
+                "{} {} ({})",
+                r.id,
+                line(&r.scope.version),
+                m.release_status(r)
+            ),
+            ctx,
+        ));
     }
     if let Some(res) = &i.resolution {
-        lines.push(field("resolved", format!("by {} at {} {}", res.by, stamp(res.at), line(&res.note)), ctx));
+        lines.push(field(
+            "resolved",
+            format!("by {} at {} {}", res.by, stamp(res.at), line(&res.note)),
+            ctx,
+        ));
     }
     lines
 }
@@ -126,7 +207,9 @@ fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> 
 fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
     let t = ctx.theme;
     let m = ctx.model;
-    let Some(r) = m.releases.get(&id) else { return vec![Line::raw(format!("{id} no longer exists"))] };
+    let Some(r) = m.releases.get(&id) else {
+        return vec![Line::raw(format!("{id} no longer exists"))];
+    };
     let status = m.release_status(r);
     let mut lines = vec![
         Line::from(vec![
@@ -149,36 +232,96 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
     if let Some(p) = r.planned_at {
         lines.push(field("planned", stamp(p), ctx));
     }
-    lines.push(field("author", format!("{} at {}", r.author, stamp(r.created_at)), ctx));
-    lines.push(field("scope", format!("revision {}, fingerprint {}", r.revision, r.scope.fingerprint()), ctx));
+    lines.push(field(
+        "author",
+        format!("{} at {}", r.author, stamp(r.created_at)),
+        ctx,
+    ));
+    lines.push(field(
+        "scope",
+        format!(
+            "revision {}, fingerprint {}",
+            r.revision,
+            r.scope.fingerprint()
+        ),
+        ctx,
+    ));
     if !r.approvals.is_empty() || !r.rejections.is_empty() {
         lines.push(Line::raw(""));
         lines.push(Line::styled("Approvals and rejections", t.bold()));
     }
     for a in &r.approvals {
         let stale = if r.is_current(a) { "" } else { " (stale)" };
-        let comment = if a.comment.is_empty() { String::new() } else { format!(": {}", line(&a.comment)) };
-        lines.push(Line::raw(format!("  approved as {} by {} at {}, rev {}{stale}{comment}", a.role, a.approver, stamp(a.at), a.revision)));
+        let comment = if a.comment.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", line(&a.comment))
+        };
+        lines.push(Line::raw(format!(
+            "  approved as {} by {} at {}, rev {}{stale}{comment}",
+            a.role,
+            a.approver,
+            stamp(a.at),
+            a.revision
+        )));
     }
     for x in &r.rejections {
-        let standing = if x.revision == r.revision { " (standing)" } else { " (addressed by an edit)" };
-        lines.push(Line::styled(format!("  rejected as {} by {} at {}{standing}: {}", x.role, x.by, stamp(x.at), line(&x.reason)), t.bad()));
+        let standing = if x.revision == r.revision {
+            " (standing)"
+        } else {
+            " (addressed by an edit)"
+        };
+        lines.push(Line::styled(
+            format!(
+                "  rejected as {} by {} at {}{standing}: {}",
+                x.role,
+                x.by,
+                stamp(x.at),
+                line(&x.reason)
+            ),
+            t.bad(),
+        ));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled("Timeline", t.bold()));
     let mut last = None;
     for ms in &r.milestones {
-        let took = last.map(|at| format!(" (+{})", present::span(ms.at - at))).unwrap_or_default();
-        let reason = ms.reason.as_deref().map(|x| format!(": {}", line(x))).unwrap_or_default();
-        let what = serde_json::to_value(ms.phase).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        let what = if what == "pending" { "created".to_string() } else { what };
-        lines.push(Line::raw(format!("  {} {:<12} by {}{took}{reason}", stamp(ms.at), what, ms.by)));
+        let took = last
+            .map(|at| format!(" (+{})", present::span(ms.at - at)))
+            .unwrap_or_default();
+        let reason = ms
+            .reason
+            .as_deref()
+            .map(|x| format!(": {}", line(x)))
+            .unwrap_or_default();
+        let what = serde_json::to_value(ms.phase)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let what = if what == "pending" {
+            "created".to_string()
+        } else {
+            what
+        };
+        lines.push(Line::raw(format!(
+            "  {} {:<12} by {}{took}{reason}",
+            stamp(ms.at),
+            what,
+            ms.by
+        )));
         last = Some(ms.at);
     }
     lines
 }
 
-pub fn details(frame: &mut Frame, area: Rect, ctx: &Ctx, target: Target, trail: &[String], scroll: u16) {
+pub fn details(
+    frame: &mut Frame,
+    area: Rect,
+    ctx: &Ctx,
+    target: Target,
+    trail: &[String],
+    scroll: u16,
+) {
     let t = ctx.theme;
     let (title, mut lines) = match target {
         Target::Incident(id) => (format!(" {id} "), incident_lines(ctx, id)),
@@ -189,10 +332,22 @@ pub fn details(frame: &mut Frame, area: Rect, ctx: &Ctx, target: Target, trail: 
     for entry in trail {
         lines.push(Line::raw(format!("  {entry}")));
     }
-    let rect = centered(area, area.width.saturating_sub(4).max(1), area.height.saturating_sub(2).max(1));
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).max(1),
+        area.height.saturating_sub(2).max(1),
+    );
     frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(format!("{title}(Esc closes, j/k scroll) ")).border_style(t.border(true));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll, 0)).block(block), rect);
+    let block = Block::bordered()
+        .title(format!("{title}(Esc closes, j/k scroll) "))
+        .border_style(t.border(true));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(block),
+        rect,
+    );
 }
 
 pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
@@ -205,15 +360,26 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
     let height = (form.fields.len() + preview_rows + 7) as u16;
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(format!(" {} ", line(&form.title))).border_style(t.border(true));
+    let block = Block::bordered()
+        .title(format!(" {} ", line(&form.title)))
+        .border_style(t.border(true));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let label_width = form.fields.iter().map(|f| f.label.chars().count()).max().unwrap_or(0) + 2;
+    let label_width = form
+        .fields
+        .iter()
+        .map(|f| f.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        + 2;
     let mut lines = Vec::new();
     let mut cursor = None;
     for (i, f) in form.fields.iter().enumerate() {
         let focused = form.focus == i;
-        let label = Span::styled(format!("{:<label_width$}", f.label), if focused { t.bold() } else { t.dim() });
+        let label = Span::styled(
+            format!("{:<label_width$}", f.label),
+            if focused { t.bold() } else { t.dim() },
+        );
         let value = match &f.value {
             Value::Text(input) => {
                 if focused {
@@ -221,7 +387,14 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
                     let x = inner.x + (label_width + line(&before).chars().count()) as u16;
                     cursor = Some((x.min(inner.right().saturating_sub(1)), inner.y + i as u16));
                 }
-                Span::styled(line(&input.text).into_owned(), if focused { t.base().add_modifier(Modifier::UNDERLINED) } else { t.base() })
+                Span::styled(
+                    line(&input.text).into_owned(),
+                    if focused {
+                        t.base().add_modifier(Modifier::UNDERLINED)
+                    } else {
+                        t.base()
+                    },
+                )
             }
             Value::Choice(options, idx) => {
                 let text = format!("‹ {} ›", options.get(*idx).map_or("", String::as_str));
@@ -231,8 +404,19 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
         lines.push(Line::from(vec![label, value]));
     }
     lines.push(Line::raw(""));
-    let button = Span::styled(" Confirm ", if form.on_button() { t.selected().add_modifier(Modifier::BOLD) } else { t.bold() });
-    let keys = if form.on_button() { "  y/Enter confirm · n/Esc cancel · ↑ edit fields" } else { "  Enter next · Tab/↑↓ move · Esc cancel" };
+    let button = Span::styled(
+        " Confirm ",
+        if form.on_button() {
+            t.selected().add_modifier(Modifier::BOLD)
+        } else {
+            t.bold()
+        },
+    );
+    let keys = if form.on_button() {
+        "  y/Enter confirm · n/Esc cancel · ↑ edit fields"
+    } else {
+        "  Enter next · Tab/↑↓ move · Esc cancel"
+    };
     lines.push(Line::from(vec![button, Span::styled(keys, t.dim())]));
     lines.push(Line::raw(""));
     match &form.preview {

@@ -1,32 +1,47 @@
 //! The panes about one release: its approval checklist with the gate, and its test list.
 
-use super::{pane_block, Ctx};
+use super::{Ctx, pane_block};
 use crate::present::stamp;
 use crate::sanitize::line;
 use crate::state::{Priority, RoleCheck, TestCase, TestStatus};
-use crate::tui::app::App;
 use crate::tui::Pane;
+use crate::tui::app::App;
+use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
-use ratatui::Frame;
 
 fn hint(app: &App, ctx: &Ctx, pane: Pane, text: &str) -> Paragraph<'static> {
-    let block = pane_block(app, ctx, pane, Line::from(if pane == Pane::Tests { "Tests" } else { "Approvals" }));
-    Paragraph::new(Line::styled(text.to_string(), ctx.theme.dim())).wrap(Wrap { trim: true }).block(block)
+    let block = pane_block(
+        app,
+        ctx,
+        pane,
+        Line::from(if pane == Pane::Tests {
+            "Tests"
+        } else {
+            "Approvals"
+        }),
+    );
+    Paragraph::new(Line::styled(text.to_string(), ctx.theme.dim()))
+        .wrap(Wrap { trim: true })
+        .block(block)
 }
 
 pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let m = ctx.model;
     let Some(r) = app.current_release(m) else {
-        let text = "No release for the selected incident. Qualify it (Q), then create a hotfix (h).";
+        let text =
+            "No release for the selected incident. Qualify it (Q), then create a hotfix (h).";
         frame.render_widget(hint(app, ctx, Pane::Approvals, text), area);
         return;
     };
     let status = m.release_status(r);
-    let sev = m.release_severity(r).map(|s| s.to_string()).unwrap_or_default();
+    let sev = m
+        .release_severity(r)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
     let title = Line::from(vec![
         Span::styled(format!("Approvals {} ", r.id), t.bold()),
         Span::raw(format!("{sev} {} ", line(&r.scope.version))),
@@ -35,13 +50,20 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let mut lines: Vec<Line> = Vec::new();
     let checks = m.checklist(r);
     if checks.is_empty() && r.id.is_hotfix() {
-        lines.push(Line::styled("No roles needed: its severity cannot be hotfixed under the policy.", t.bad()));
+        lines.push(Line::styled(
+            "No roles needed: its severity cannot be hotfixed under the policy.",
+            t.bad(),
+        ));
     }
     for c in &checks {
         let role = format!("{:<10} ", c.role());
         lines.push(match c {
             RoleCheck::Approved { approval: a, .. } => {
-                let comment = if a.comment.is_empty() { String::new() } else { format!(" “{}”", line(&a.comment)) };
+                let comment = if a.comment.is_empty() {
+                    String::new()
+                } else {
+                    format!(" “{}”", line(&a.comment))
+                };
                 Line::from(vec![
                     Span::styled("[x] ", t.good()),
                     Span::raw(role),
@@ -49,31 +71,67 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                     Span::styled(comment, t.dim()),
                 ])
             }
-            RoleCheck::Stale { approval: a, current_revision, .. } => Line::from(vec![
+            RoleCheck::Stale {
+                approval: a,
+                current_revision,
+                ..
+            } => Line::from(vec![
                 Span::styled("[~] ", t.warn()),
                 Span::raw(role),
-                Span::styled(format!("{} STALE: approved rev {}, scope now rev {current_revision}", a.approver, a.revision), t.warn()),
+                Span::styled(
+                    format!(
+                        "{} STALE: approved rev {}, scope now rev {current_revision}",
+                        a.approver, a.revision
+                    ),
+                    t.warn(),
+                ),
             ]),
             RoleCheck::Rejected { rejection: x, .. } => Line::from(vec![
                 Span::styled("[!] ", t.bad()),
                 Span::raw(role),
-                Span::styled(format!("REJECTED by {}: {}", x.by, line(&x.reason)), t.bad()),
+                Span::styled(
+                    format!("REJECTED by {}: {}", x.by, line(&x.reason)),
+                    t.bad(),
+                ),
             ]),
-            RoleCheck::Waiting { .. } => Line::from(vec![Span::raw("[ ] "), Span::raw(role), Span::styled("waiting", t.dim())]),
+            RoleCheck::Waiting { .. } => Line::from(vec![
+                Span::raw("[ ] "),
+                Span::raw(role),
+                Span::styled("waiting", t.dim()),
+            ]),
         });
     }
     if let Some((_, roles)) = &r.frozen {
-        lines.push(Line::styled(format!("roles fixed at deploy: {}", roles.join(", ")), t.dim()));
+        lines.push(Line::styled(
+            format!("roles fixed at deploy: {}", roles.join(", ")),
+            t.dim(),
+        ));
     }
     match m.gate(r.id) {
         Ok(gate) if r.phase == crate::state::Phase::Pending => {
             if gate.ready {
-                lines.push(Line::from(vec![Span::styled("GATE ", t.bold()), Span::styled(" READY ", t.good().add_modifier(ratatui::style::Modifier::REVERSED))]));
+                lines.push(Line::from(vec![
+                    Span::styled("GATE ", t.bold()),
+                    Span::styled(
+                        " READY ",
+                        t.good().add_modifier(ratatui::style::Modifier::REVERSED),
+                    ),
+                ]));
             } else {
                 lines.push(Line::from(vec![
                     Span::styled("GATE ", t.bold()),
-                    Span::styled(" BLOCKED ", t.bad().add_modifier(ratatui::style::Modifier::REVERSED)),
-                    Span::styled(format!(" {} blocker{}", gate.blockers.len(), if gate.blockers.len() == 1 { "" } else { "s" }), t.bad()),
+                    Span::styled(
+                        " BLOCKED ",
+                        t.bad().add_modifier(ratatui::style::Modifier::REVERSED),
+                    ),
+                    Span::styled(
+                        format!(
+                            " {} blocker{}",
+                            gate.blockers.len(),
+                            if gate.blockers.len() == 1 { "" } else { "s" }
+                        ),
+                        t.bad(),
+                    ),
                 ]));
                 for b in &gate.blockers {
                     lines.push(Line::raw(format!("• {b}")));
@@ -85,12 +143,21 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         }
         _ => {
             if let Some(m) = r.milestones.last() {
-                lines.push(Line::styled(format!("{} by {} at {}", status, m.by, stamp(m.at)), t.release_status(status)));
+                lines.push(Line::styled(
+                    format!("{} by {} at {}", status, m.by, stamp(m.at)),
+                    t.release_status(status),
+                ));
             }
         }
     }
     let block = pane_block(app, ctx, Pane::Approvals, title);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((app.approvals_scroll, 0)).block(block), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.approvals_scroll, 0))
+            .block(block),
+        area,
+    );
 }
 
 fn glyph(test: &TestCase) -> &'static str {
@@ -105,7 +172,11 @@ fn glyph(test: &TestCase) -> &'static str {
 
 /// A text progress bar: `done` of `total` in `width` cells.
 fn bar(done: usize, total: usize, width: usize) -> String {
-    let filled = if total == 0 { 0 } else { (done * width).div_ceil(total).min(width) };
+    let filled = if total == 0 {
+        0
+    } else {
+        (done * width).div_ceil(total).min(width)
+    };
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
 }
 
@@ -123,13 +194,25 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let finished = all.iter().filter(|x| done(x)).count();
     let title = Line::from(vec![
         Span::styled(format!("Tests {} ", release.id), t.bold()),
-        Span::styled(bar(finished, all.len(), 10), if finished == all.len() && !all.is_empty() { t.good() } else { t.warn() }),
+        Span::styled(
+            bar(finished, all.len(), 10),
+            if finished == all.len() && !all.is_empty() {
+                t.good()
+            } else {
+                t.warn()
+            },
+        ),
         Span::raw(format!(" {finished}/{}", all.len())),
     ]);
     let block = pane_block(app, ctx, Pane::Tests, title);
     if all.is_empty() {
         let text = "No tests yet. Press t (in this pane) to add one: at least one critical test must pass before deploying.";
-        frame.render_widget(Paragraph::new(Line::styled(text, t.dim())).wrap(Wrap { trim: true }).block(block), area);
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.dim()))
+                .wrap(Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     }
     let list = app.tests(ctx.model);
@@ -155,7 +238,8 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             Span::raw(format!(" {n}/{}", in_priority.len())),
         ]));
         for test in group {
-            let is_selected = selected.as_deref() == Some(test.name.as_str()) && app.focus == Pane::Tests;
+            let is_selected =
+                selected.as_deref() == Some(test.name.as_str()) && app.focus == Pane::Tests;
             if is_selected {
                 selected_line = lines.len();
             }
@@ -168,13 +252,30 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             }
             let row = Line::from(vec![
                 Span::styled(format!(" {} ", glyph(test)), t.test_status(test.status)),
-                Span::styled(format!("{:<8}", test.status.as_str()), t.test_status(test.status)),
+                Span::styled(
+                    format!("{:<8}", test.status.as_str()),
+                    t.test_status(test.status),
+                ),
                 Span::raw(line(&test.name).into_owned()),
-                Span::styled(format!(" @{}", test.owner.as_deref().unwrap_or("-")), t.dim()),
+                Span::styled(
+                    format!(" @{}", test.owner.as_deref().unwrap_or("-")),
+                    t.dim(),
+                ),
                 Span::styled(if test.automated { " auto" } else { " manual" }, t.dim()),
-                Span::styled(if extra.is_empty() { String::new() } else { format!("  {}", extra.join("; ")) }, t.dim()),
+                Span::styled(
+                    if extra.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  {}", extra.join("; "))
+                    },
+                    t.dim(),
+                ),
             ]);
-            lines.push(if is_selected { row.style(t.selected()) } else { row.style(Style::new()) });
+            lines.push(if is_selected {
+                row.style(t.selected())
+            } else {
+                row.style(Style::new())
+            });
         }
     }
     let inner = area.height.saturating_sub(2) as usize;

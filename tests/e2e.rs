@@ -1,0 +1,214 @@
+//! End to end in a real terminal: the binary runs inside tmux, keys are typed and the screen is
+//! read as a person would. Needs tmux (`.ci/run` installs it).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use hotfix::state::ReleaseId;
+use hotfix::store::Store;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A private tmux server running one program.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, shell_command: &str) -> Tmux {
+        let socket = format!("hotfix-e2e-{}-{name}", std::process::id());
+        let t = Tmux { socket };
+        let status = t
+            .cmd(&[
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "e2e",
+                "-x",
+                "100",
+                "-y",
+                "30",
+                shell_command,
+            ])
+            .status()
+            .expect("tmux runs (apt-get install tmux)");
+        assert!(status.success());
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.arg("-L").arg(&self.socket).args(args);
+        c
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .cmd(&["capture-pane", "-p", "-t", "e2e"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend(keys);
+        assert!(self.cmd(&args).status().unwrap().success());
+    }
+
+    fn wait_for(&self, text: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{text:?} did not appear within {secs}s; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The pid of the program the pane's shell started.
+    fn child_pid(&self) -> String {
+        let shell = String::from_utf8_lossy(
+            &self
+                .cmd(&["list-panes", "-t", "e2e", "-F", "#{pane_pid}"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .trim()
+        .to_string();
+        let out = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .expect("the cockpit runs under the pane's shell")
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]).status();
+    }
+}
+
+fn demo_store(dir: &Path) {
+    common::hotfix(dir, "you").arg("demo").assert().success();
+}
+
+/// The cockpit as `user`, then (once it exits) whether the terminal is back in canonical mode with echo.
+fn cockpit(store: &Path, user: &str) -> String {
+    format!(
+        "env HOTFIX_USER={user} NO_COLOR=1 TERM=xterm-256color {} --store {}; echo EXITED $?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo STTY-DONE; sleep 60",
+        env!("CARGO_BIN_EXE_hotfix"),
+        store.display()
+    )
+}
+
+fn terminal_restored(screen: &str) -> bool {
+    screen.contains("icanon echo") && !screen.contains("-icanon") && !screen.contains("-echo ")
+}
+
+#[test]
+fn approve_in_the_cockpit_then_see_another_process_approve_live() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    let tmux = Tmux::start("approve", &cockpit(dir.path(), "priya"));
+    tmux.wait_for("Waiting on you: approve HF-3 as prod-owner", 10);
+    tmux.wait_for("[ ] prod-owner waiting", 5);
+
+    tmux.keys(&["a"]);
+    tmux.wait_for("HF-3 approved by priya as prod-owner", 5);
+    tmux.keys(&["y"]);
+    tmux.wait_for("[x] prod-owner priya", 5);
+    let store = Store::open(dir.path()).unwrap();
+    let approval = store
+        .model
+        .release(ReleaseId::Hotfix(3))
+        .unwrap()
+        .approvals
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (approval.role.as_str(), approval.approver.as_str()),
+        ("prod-owner", "priya")
+    );
+
+    // Another process approves; the open screen shows it without a key press.
+    assert!(tmux.screen().contains("STALE"));
+    common::hotfix(dir.path(), "dana")
+        .args(["approve", "HF-3", "--role", "dev-lead"])
+        .assert()
+        .success();
+    tmux.wait_for("[x] dev-lead   dana", 3);
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("STTY-DONE", 5);
+    assert!(
+        screen.contains("EXITED 0") && terminal_restored(&screen),
+        "{screen}"
+    );
+}
+
+#[test]
+fn signals_restore_the_terminal() {
+    for signal in ["TERM", "HUP", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        demo_store(dir.path());
+        let tmux = Tmux::start(&format!("sig{signal}"), &cockpit(dir.path(), "you"));
+        tmux.wait_for("Incident queue", 10);
+        let pid = tmux.child_pid();
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let screen = tmux.wait_for("STTY-DONE", 5);
+        assert!(terminal_restored(&screen), "SIG{signal}: {screen}");
+    }
+}
+
+#[test]
+fn without_a_store_the_cockpit_offers_to_create_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("fresh");
+    let tmux = Tmux::start("fresh", &cockpit(&store, "ops"));
+    tmux.wait_for("There is no hotfix store", 10);
+    tmux.keys(&["i"]);
+    tmux.wait_for("ops (admin)", 5);
+    tmux.keys(&["n"]);
+    tmux.wait_for("Report an incident", 5);
+    for c in ["D", "B", " ", "d", "o", "w", "n"] {
+        tmux.keys(&["-l", c]);
+    }
+    tmux.keys(&["Enter", "Left", "Enter", "Enter", "Enter"]);
+    tmux.wait_for("recorded: INC-1 reported (P1): DB down", 5);
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", 5);
+    let s = Store::open(&store).unwrap();
+    assert_eq!(s.model.incidents.len(), 1);
+}
+
+#[test]
+fn without_a_terminal_the_cockpit_says_so_plainly() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    let out = common::hotfix(dir.path(), "you").assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}') && out.get_output().stdout.is_empty());
+}

@@ -1,0 +1,356 @@
+//! The cockpit drawn into ratatui's TestBackend from a fixed model and clock: snapshots of each
+//! pane, the help overlay and the main dialogs; the colours that carry meaning; and the app
+//! driven by keys through the real store.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use hotfix::state::{Model, ReleaseId};
+use hotfix::store::Store;
+use hotfix::tui::app::{App, Effect, Overlay};
+use hotfix::tui::keymap::Keymap;
+use hotfix::tui::theme::Theme;
+use hotfix::tui::view::{self, Ctx};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::{Color, Modifier};
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The demo store, written with a fixed clock, so every render is the same.
+fn demo() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    hotfix::demo::write(dir.path(), "you", now()).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+fn app_for(user: &str) -> App {
+    App::new(user, "/srv/hotfix", Keymap::default_map())
+}
+
+fn draw(app: &App, model: &Model, width: u16, height: u16, color: bool) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| {
+            view::render(
+                f,
+                app,
+                &Ctx {
+                    model,
+                    now: now(),
+                    theme: Theme::new(color),
+                },
+            )
+        })
+        .unwrap();
+    terminal
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+/// Presses keys like the event loop does: effects are carried out against the store.
+fn press(app: &mut App, store: &mut Store, keys: &[KeyEvent]) {
+    for k in keys {
+        match app.on_key(*k, &store.model, now()) {
+            Effect::Execute(command) => {
+                let outcome = store.execute(&app.user, now(), command);
+                app.executed(outcome);
+            }
+            Effect::LoadTrail => {
+                let events = store.events().unwrap();
+                app.set_trail(&events, &store.model);
+            }
+            Effect::None | Effect::Quit => {}
+        }
+    }
+}
+
+/// The first cell at which `text` starts on screen.
+fn find(buffer: &Buffer, text: &str) -> (u16, u16) {
+    let area = buffer.area;
+    for y in 0..area.height {
+        let row: String = (0..area.width)
+            .map(|x| buffer[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(byte) = row.find(text) {
+            let x = row[..byte].chars().count() as u16;
+            return (x, y);
+        }
+    }
+    panic!("{text:?} is not on screen:\n{}", buffer_text(buffer));
+}
+
+fn buffer_text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    (0..area.height)
+        .map(|y| {
+            (0..area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn main_screen_at_80x24() {
+    let (_d, store) = demo();
+    let t = draw(&app_for("you"), &store.model, 80, 24, true);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn main_screen_at_140x40() {
+    let (_d, store) = demo();
+    let t = draw(&app_for("you"), &store.model, 140, 40, true);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn release_focus_shows_the_regular_release_held_back() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you");
+    press(&mut app, &mut store, &[key('4'), key('j'), key('j')]);
+    let t = draw(&app, &store.model, 120, 30, true);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn help_overlay() {
+    let (_d, store) = demo();
+    let mut app = app_for("you");
+    app.overlay = Overlay::Help { scroll: 0 };
+    let t = draw(&app, &store.model, 120, 40, true);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn details_of_the_hotfix_awaiting_approval() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you");
+    press(&mut app, &mut store, &[key('2'), code(KeyCode::Enter)]);
+    let t = draw(&app, &store.model, 100, 50, true);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn approve_dialog_shows_what_will_be_recorded() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("priya");
+    press(&mut app, &mut store, &[key('a')]);
+    let t = draw(&app, &store.model, 80, 24, true);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn qualify_form_validates_inline() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you");
+    // INC-7 (the fresh SSO P1) is second in the queue.
+    press(&mut app, &mut store, &[key('j'), key('Q')]);
+    let t = draw(&app, &store.model, 80, 24, true);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn too_small_says_so_and_no_size_panics() {
+    let (_d, store) = demo();
+    let app = app_for("you");
+    let t = draw(&app, &store.model, 40, 10, true);
+    insta::assert_snapshot!(t.backend());
+    for (w, h) in [
+        (1, 1),
+        (2, 1),
+        (1, 0),
+        (0, 0),
+        (59, 16),
+        (60, 15),
+        (60, 16),
+        (300, 100),
+    ] {
+        draw(&app, &store.model, w, h, true);
+    }
+    let mut with_overlays = app_for("you");
+    for overlay in [
+        Overlay::Help { scroll: 500 },
+        Overlay::Form(hotfix::tui::form::Form::new_incident()),
+    ] {
+        with_overlays.overlay = overlay;
+        for (w, h) in [(60, 16), (61, 17), (200, 16)] {
+            draw(&with_overlays, &store.model, w, h, true);
+        }
+    }
+}
+
+#[test]
+fn colours_carry_severity_gate_and_breached_timers() {
+    let (_d, store) = demo();
+    let t = draw(&app_for("you"), &store.model, 140, 40, true);
+    let b = t.backend().buffer();
+    let (x, y) = find(b, "INC-6");
+    let p1 = b[(x + 7, y)].clone();
+    assert_eq!(p1.symbol(), "P");
+    assert_eq!(p1.fg, Color::Red);
+    let (x, y) = find(b, "-6h00m");
+    assert_eq!(b[(x, y)].fg, Color::Red, "a breached timer is red");
+    let (x, y) = find(b, "50m");
+    assert_eq!(
+        b[(x, y)].fg,
+        hotfix::tui::theme::AMBER,
+        "the last quarter of a target is amber"
+    );
+    let (x, y) = find(b, "BLOCKED");
+    assert_eq!(b[(x, y)].fg, Color::Red);
+    let (x, y) = find(b, "INC-2");
+    assert_eq!(b[(x + 7, y)].fg, Color::DarkGray, "P4 is dim");
+}
+
+#[test]
+fn without_colour_the_selection_and_gate_stay_visible() {
+    let (_d, store) = demo();
+    let t = draw(&app_for("you"), &store.model, 140, 40, false);
+    let b = t.backend().buffer();
+    let (x, y) = find(b, "INC-6");
+    assert!(
+        b[(x, y)].modifier.contains(Modifier::REVERSED),
+        "the selected row is reversed"
+    );
+    assert_eq!(b[(x + 7, y)].fg, Color::Reset, "no colour at all");
+    let (x, y) = find(b, "BLOCKED");
+    assert!(b[(x, y)].modifier.contains(Modifier::REVERSED));
+}
+
+#[test]
+fn approving_through_keys_ticks_the_checklist_and_records_the_event() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("priya");
+    press(&mut app, &mut store, &[key('a'), key('y')]);
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    let last = hf3.approvals.last().unwrap();
+    assert_eq!(
+        (last.role.as_str(), last.approver.as_str()),
+        ("prod-owner", "priya")
+    );
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("HF-3 approved by priya as prod-owner")
+    );
+    // The reopened store agrees: the event is on disk.
+    let reopened = Store::open(store.dir()).unwrap();
+    assert_eq!(reopened.model, store.model);
+}
+
+#[test]
+fn a_refusal_keeps_the_form_and_what_was_typed() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("quinn"); // qa only: cannot qualify
+    press(&mut app, &mut store, &[key('j'), key('Q')]);
+    for c in "all SSO users".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    let before = store.model.seq;
+    // Jump to the impact field to type, then submit from the last field.
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Enter), code(KeyCode::Enter)],
+    );
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("the form closed")
+    };
+    assert!(
+        form.preview
+            .as_ref()
+            .unwrap_err()
+            .contains("only the sre-avp role"),
+        "{:?}",
+        form.preview
+    );
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Enter), code(KeyCode::Enter)],
+    );
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("the form closed on a refusal")
+    };
+    assert!(
+        form.fields.iter().any(|f| f.as_str().contains("SSO"))
+            || form.fields.iter().any(|f| !f.as_str().is_empty())
+    );
+    assert_eq!(store.model.seq, before, "nothing recorded");
+    assert!(app.status.as_ref().unwrap().error);
+}
+
+#[test]
+fn keys_move_focus_filter_and_cycle_tests() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("quinn");
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
+    assert_eq!(app.focus, hotfix::tui::Pane::Tests);
+    press(&mut app, &mut store, &[code(KeyCode::BackTab)]);
+    assert_eq!(app.focus, hotfix::tui::Pane::Approvals);
+    press(&mut app, &mut store, &[key('1'), key('/')]);
+    for c in "sso".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    press(&mut app, &mut store, &[code(KeyCode::Enter)]);
+    assert_eq!(app.queue(&store.model).len(), 1);
+    press(&mut app, &mut store, &[code(KeyCode::Esc)]);
+    assert_eq!(app.queue(&store.model).len(), 6);
+    // Space cycles the selected test's status: running -> passed.
+    press(&mut app, &mut store, &[key('3'), key('g'), key(' ')]);
+    let test = &store.model.release(ReleaseId::Hotfix(3)).unwrap().tests[1];
+    assert_eq!(
+        (test.name.as_str(), test.status.as_str()),
+        ("payments::token_refresh_under_load", "passed")
+    );
+    press(&mut app, &mut store, &[key('G')]);
+    assert_eq!(
+        app.selected_test(&store.model).unwrap().name,
+        "docs::status_page_copy"
+    );
+}
+
+#[test]
+fn stored_escape_sequences_are_drawn_escaped() {
+    let (_d, mut store) = demo();
+    let title = "evil \u{1b}]52;c;AAAA\u{7} title";
+    store
+        .execute(
+            "you",
+            now(),
+            hotfix::state::Command::ReportIncident {
+                title: title.into(),
+                severity: hotfix::state::Severity::P1,
+                services: vec![],
+                impact: String::new(),
+            },
+        )
+        .unwrap();
+    let t = draw(&app_for("you"), &store.model, 200, 40, true);
+    let text = buffer_text(t.backend().buffer());
+    assert!(text.contains("evil \\x1b]52;c;AAAA\\x07 title"), "{text}");
+}

@@ -162,7 +162,7 @@ pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, CliError>
     let store = Store::create(dir)?;
     let mut s = Script { store, now };
     let day = 24 * 60;
-    s.run("morgan", 7 * day, Command::Init)?;
+    s.run("morgan", 7 * day, Command::InitDemo)?;
     for (user, role) in [
         ("avery", "sre-avp"),
         ("dana", "dev-lead"),

@@ -10,6 +10,9 @@ use chrono::{DateTime, Duration, Utc};
 pub fn describe(r: &Recorded) -> String {
     let s = |t: &str| sanitize::line(t).into_owned();
     match &r.event {
+        Event::StoreInitialized { demo: true, .. } => {
+            "demo store initialised with the default policy".into()
+        }
         Event::StoreInitialized { .. } => "store initialised with the default policy".into(),
         Event::RoleGranted { user, role } => format!("{user} granted {role}"),
         Event::RoleRevoked { user, role } => format!("{user} no longer holds {role}"),

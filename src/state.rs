@@ -32,6 +32,8 @@ pub struct Model {
     /// Sequence number of the last event folded in (0 for an empty log).
     pub seq: u64,
     pub initialized: bool,
+    /// Written by `hotfix demo`: identities there are play-acted, never evidence.
+    pub demo: bool,
     pub policy: Policy,
     /// User -> the roles they hold.
     pub users: BTreeMap<String, BTreeSet<String>>,
@@ -71,6 +73,8 @@ pub(crate) use reject;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     Init,
+    /// Initialise a demo store (see [`Model::demo`]).
+    InitDemo,
     GrantRole {
         user: String,
         role: String,
@@ -195,6 +199,9 @@ pub struct ScopeEdit {
 pub enum Event {
     StoreInitialized {
         policy: Policy,
+        /// A demo store: the cockpit lets one person act as each demo user to try every role.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        demo: bool,
     },
     RoleGranted {
         user: String,
@@ -393,12 +400,13 @@ pub fn decide(
     now: DateTime<Utc>,
     command: Command,
 ) -> Result<Vec<Event>, Rejection> {
-    if !model.initialized && command != Command::Init {
+    if !model.initialized && !matches!(command, Command::Init | Command::InitDemo) {
         reject!("this store has not been initialised: run `hotfix init` first");
     }
     let ctx = Ctx { model, actor, now };
     match command {
-        Command::Init => users::decide_init(&ctx),
+        Command::Init => users::decide_init(&ctx, false),
+        Command::InitDemo => users::decide_init(&ctx, true),
         Command::GrantRole { user, role } => users::decide_grant(&ctx, &user, &role),
         Command::RevokeRole { user, role } => users::decide_revoke(&ctx, &user, &role),
         Command::SetPolicy { policy } => users::decide_policy(&ctx, policy),

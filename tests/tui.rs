@@ -354,3 +354,30 @@ fn stored_escape_sequences_are_drawn_escaped() {
     let text = buffer_text(t.backend().buffer());
     assert!(text.contains("evil \\x1b]52;c;AAAA\\x07 title"), "{text}");
 }
+
+#[test]
+fn acting_as_another_user_works_only_in_demo_stores() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you");
+    press(
+        &mut app,
+        &mut store,
+        &[key('u'), key('d'), code(KeyCode::Enter)],
+    );
+    assert_eq!(app.user, "dana");
+    let dir = tempfile::tempdir().unwrap();
+    let mut real = Store::create(dir.path()).unwrap();
+    real.execute("ops", now(), hotfix::state::Command::Init)
+        .unwrap();
+    let mut app = app_for("ops");
+    press(&mut app, &mut real, &[key('u')]);
+    assert_eq!(app.user, "ops");
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("only possible in a demo store")
+    );
+}

@@ -4,7 +4,7 @@
 use super::policy::ADMIN_ROLE;
 use super::{Ctx, Event, Model, Policy, Recorded, Rejection, reject, text};
 
-pub(crate) fn decide_init(ctx: &Ctx) -> Result<Vec<Event>, Rejection> {
+pub(crate) fn decide_init(ctx: &Ctx, demo: bool) -> Result<Vec<Event>, Rejection> {
     if ctx.model.initialized {
         reject!("this store is already initialised: nothing was changed");
     }
@@ -12,6 +12,7 @@ pub(crate) fn decide_init(ctx: &Ctx) -> Result<Vec<Event>, Rejection> {
     Ok(vec![
         Event::StoreInitialized {
             policy: Policy::default(),
+            demo,
         },
         Event::RoleGranted {
             user: actor,
@@ -91,8 +92,9 @@ pub(crate) fn decide_policy(ctx: &Ctx, policy: Policy) -> Result<Vec<Event>, Rej
 
 pub(crate) fn apply(model: &mut Model, r: &Recorded) {
     match &r.event {
-        Event::StoreInitialized { policy } => {
+        Event::StoreInitialized { policy, demo } => {
             model.initialized = true;
+            model.demo = *demo;
             model.policy = policy.clone();
         }
         Event::RoleGranted { user, role } => {

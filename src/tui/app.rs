@@ -238,6 +238,14 @@ impl App {
                         self.say("cancelled: nothing was recorded", false);
                         Effect::None
                     }
+                    FormInput::Submit if form.kind == FormKind::SwitchUser => {
+                        if let Some(user) = form.chosen_user() {
+                            self.user = user;
+                            self.say(format!("now acting as {} (demo store)", self.user), false);
+                        }
+                        self.overlay = Overlay::None;
+                        Effect::None
+                    }
                     FormInput::Submit => match form.command() {
                         Ok(command) => Effect::Execute(command),
                         Err(e) => {
@@ -432,6 +440,14 @@ impl App {
             Action::PlanRelease => Some(Form::plan_release()),
             Action::Roles => Some(Form::roles(&model.policy.roles)),
             Action::Policy => Some(Form::policy()),
+            Action::SwitchUser if model.demo => {
+                let users: Vec<String> = model.users.keys().cloned().collect();
+                return Some(Form::switch_user(&users, &self.user));
+            }
+            Action::SwitchUser => {
+                self.say("acting as another user is only possible in a demo store: here you are $HOTFIX_USER or your login", true);
+                return None;
+            }
             Action::Severity => match incident {
                 Some((id, sev)) => Some(Form::severity(id, sev)),
                 None => return need_incident(self),
@@ -501,6 +517,10 @@ impl App {
         let user = self.user.clone();
         let read_only = self.read_only.clone();
         if let Overlay::Form(form) = &mut self.overlay {
+            if form.kind == FormKind::SwitchUser {
+                form.preview = Ok(Vec::new());
+                return;
+            }
             form.preview = form.command().and_then(|command| {
                 if let Some(why) = &read_only {
                     return Err(format!("the store is read-only: {why}"));

@@ -110,6 +110,8 @@ pub enum FormKind {
     PlanRelease,
     Roles,
     Policy,
+    /// Demo stores only: act as another demo user. Changes the view, records nothing.
+    SwitchUser,
     Approve(ReleaseId),
     Reject(ReleaseId),
     Deploy(ReleaseId),
@@ -273,6 +275,22 @@ impl Form {
             fields,
             false,
         )
+    }
+
+    pub fn switch_user(users: &[String], current: &str) -> Form {
+        let idx = users.iter().position(|u| u == current).unwrap_or(0);
+        let fields = vec![Field::choice("Act as", users, idx)];
+        Form::new(
+            FormKind::SwitchUser,
+            "Act as another demo user (demo stores only)".into(),
+            fields,
+            false,
+        )
+    }
+
+    /// The user chosen in a switch-user form.
+    pub fn chosen_user(&self) -> Option<String> {
+        (self.kind == FormKind::SwitchUser).then(|| self.field("Act as").to_string())
     }
 
     pub fn policy() -> Form {
@@ -483,6 +501,7 @@ impl Form {
                     policy: crate::state::Policy::from_json(&text).map_err(|r| r.message)?,
                 }
             }
+            FormKind::SwitchUser => return Err("switching user records nothing".into()),
             FormKind::Approve(id) => Command::Approve {
                 id: *id,
                 role: self.role(),
@@ -552,6 +571,19 @@ impl Form {
                     Value::Choice(options, i) => match key.code {
                         KeyCode::Left => *i = (*i + options.len() - 1) % options.len().max(1),
                         KeyCode::Right | KeyCode::Char(' ') => *i = (*i + 1) % options.len().max(1),
+                        // A letter picks the next option starting with it, as in a select box.
+                        KeyCode::Char(c) => {
+                            let n = options.len();
+                            let starts = |k: usize| {
+                                options[k]
+                                    .to_lowercase()
+                                    .starts_with(c.to_ascii_lowercase())
+                            };
+                            match (1..=n).map(|d| (*i + d) % n).find(|k| starts(*k)) {
+                                Some(k) => *i = k,
+                                None => return FormInput::Nothing,
+                            }
+                        }
                         _ => return FormInput::Nothing,
                     },
                 }

@@ -24,7 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     } else {
         roles.join(",")
     };
-    let clock = ctx.now.format("%H:%M:%S UTC").to_string();
+    let clock = ctx.now.format("%H:%M:%SZ").to_string();
     let [left, right] = Layout::horizontal([
         Constraint::Min(10),
         Constraint::Length(clock.len() as u16 + 1),
@@ -32,20 +32,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     .areas(area);
     let top = Line::from(vec![
         Span::styled(" hotfix ", t.bold()),
-        Span::raw("│ "),
+        Span::styled(if m.demo { "DEMO " } else { "" }, t.warn()),
+        Span::raw("· "),
         Span::styled(app.user.clone(), t.bold()),
         Span::styled(format!(" ({roles}) "), t.dim()),
-        Span::raw("│ "),
+        Span::raw("· "),
         Span::styled(
-            format!("P1/P2 open {severe}"),
+            format!("{severe} P1/P2"),
             if severe > 0 { t.bad() } else { t.base() },
         ),
-        Span::raw(" │ "),
+        Span::raw(" · "),
         Span::styled(
-            format!("in flight {in_flight}"),
+            format!("{in_flight} in flight"),
             if in_flight > 0 { t.warn() } else { t.base() },
         ),
-        Span::raw(" │ "),
+        Span::raw(" · "),
         Span::styled(line(&app.store_label).into_owned(), t.dim()),
     ]);
 

@@ -412,10 +412,10 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
             t.bold()
         },
     );
-    let keys = if form.on_button() {
-        "  y/Enter confirm · n/Esc cancel · ↑ edit fields"
-    } else {
-        "  Enter next · Tab/↑↓ move · Esc cancel"
+    let keys = match (form.on_button(), form.fields.is_empty()) {
+        (true, true) => "  y/Enter confirm · n/Esc cancel",
+        (true, false) => "  y/Enter confirm · n/Esc cancel · ↑ edit fields",
+        (false, _) => "  Enter next · Tab/↑↓ move · Esc cancel",
     };
     lines.push(Line::from(vec![button, Span::styled(keys, t.dim())]));
     lines.push(Line::raw(""));

@@ -4,11 +4,14 @@
 //!
 //! A line is `{"v":1,"seq":…,"at":…,"actor":…,"type":…,<payload>,"prev":…,"hash":…}` where
 //! `hash` is the SHA-256 of the line's bytes up to `,"hash":` and `prev` is the previous line's hash.
+//! The events of one command are appended in one write; all but the last carry `"more":true`, so
+//! a command cut short by a crash is set aside whole. A head file records the newest sequence
+//! number and hash after each append, so deleting events from the end is detected too.
 
 mod file;
 mod line;
 
-pub use file::{FileLog, LOG_FILE};
+pub use file::{FileLog, HEAD_FILE, LOG_FILE};
 pub use line::{FORMAT_VERSION, GENESIS};
 
 use crate::state::{self, Command, Model, Recorded, Rejection};
@@ -17,8 +20,42 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// How long a command waits for another process to release the lock before giving up.
+/// How long a command waits for another process to release the lock, unless `HOTFIX_LOCK_WAIT`
+/// (seconds) says otherwise.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+fn lock_wait() -> Duration {
+    std::env::var("HOTFIX_LOCK_WAIT")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(LOCK_WAIT, Duration::from_secs_f64)
+}
+
+/// What the head file holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeadFile {
+    Missing,
+    Valid(Head),
+    /// It exists but is not a head: never written so by hotfix.
+    Unreadable(String),
+}
+
+impl HeadFile {
+    fn head(&self) -> Option<&Head> {
+        match self {
+            HeadFile::Valid(h) => Some(h),
+            _ => None,
+        }
+    }
+}
+
+/// The newest event as of the last completed append: its sequence number and hash.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
 
 /// The small interface a backend offers, so a shared database could replace the file later
 /// without touching the state module or the shells.
@@ -32,6 +69,10 @@ pub trait Backend {
     fn append(&self, lock: &Self::Lock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError>;
     /// Moves an incomplete tail starting at `cursor` aside, verbatim; returns where it went.
     fn set_aside(&self, lock: &Self::Lock, cursor: u64, tail: &[u8]) -> Result<String, StoreError>;
+    /// The recorded head.
+    fn read_head(&self, lock: &Self::Lock) -> Result<HeadFile, StoreError>;
+    /// Records the head after an append.
+    fn write_head(&self, lock: &Self::Lock, head: &Head) -> Result<(), StoreError>;
 }
 
 #[derive(Debug)]
@@ -120,16 +161,87 @@ pub enum Integrity {
     },
 }
 
+/// Walks the log line by line, checking each against the one before and against the head.
+#[derive(Clone, Debug)]
+struct Chain {
+    lines: u64,
+    last_hash: String,
+    integrity: Integrity,
+}
+
+impl Chain {
+    fn new() -> Chain {
+        Chain { lines: 0, last_hash: GENESIS.to_string(), integrity: Integrity::Verified }
+    }
+
+    fn broken(&mut self, line: u64, reason: String) {
+        if self.integrity == Integrity::Verified {
+            self.integrity = Integrity::Broken { line, reason };
+        }
+    }
+
+    /// Checks the next line; the first failure is kept.
+    fn check(&mut self, parsed: &line::Parsed, raw: &[u8], head: Option<&Head>) {
+        let number = self.lines + 1;
+        if let Err(reason) = line::check_chain(parsed, raw, number, &self.last_hash) {
+            self.broken(number, reason);
+        }
+        if let Some(h) = head
+            && h.seq == parsed.recorded.seq
+            && h.hash != parsed.hash
+        {
+            self.broken(number, format!("the head file records another hash for event {}: the log was rewritten", h.seq));
+        }
+        self.last_hash.clone_from(&parsed.hash);
+        self.lines = number;
+    }
+
+    /// After the last line: the log must reach the head. A missing head is accepted only while
+    /// the log holds no more than its first command (a crash before the first head was written).
+    fn finish(&mut self, head: &HeadFile, first_batch: u64) {
+        match head {
+            HeadFile::Valid(h) if h.seq > self.lines => self.broken(
+                self.lines + 1,
+                format!(
+                    "the log ends at event {} but the head file records event {}: events were deleted from the end",
+                    self.lines, h.seq
+                ),
+            ),
+            HeadFile::Missing if self.lines > first_batch => {
+                self.broken(self.lines, "the head file is missing: it may have been removed to hide deleted events".into());
+            }
+            HeadFile::Unreadable(why) => self.broken(self.lines, format!("the head file cannot be read ({why})")),
+            _ => {}
+        }
+    }
+}
+
+/// Complete lines of `bytes` parsed, with the byte length of the finished commands among them
+/// (an unfinished last command, and any incomplete last line, are left out).
+fn parse_lines(bytes: &[u8], first_line: u64) -> Result<(Vec<(line::Parsed, &[u8])>, usize), StoreError> {
+    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let mut lines = Vec::new();
+    for (raw, n) in bytes[..complete].split_inclusive(|b| *b == b'\n').zip(first_line..) {
+        lines.push((line::parse(raw, n)?, raw));
+    }
+    let keep = lines.iter().rposition(|(p, _)| !p.more).map_or(0, |i| i + 1);
+    lines.truncate(keep);
+    let len = lines.iter().map(|(_, raw)| raw.len()).sum();
+    Ok((lines, len))
+}
+
 /// A store opened by one process: the folded model and where in the log it has read up to.
 pub struct Store<B: Backend = FileLog> {
     backend: B,
     pub model: Model,
     cursor: u64,
-    lines: u64,
-    last_hash: String,
+    chain: Chain,
+    /// How many events the log's first command wrote (see [`Chain::finish`]).
+    first_batch: u64,
     pub integrity: Integrity,
     /// Things the user must be told, such as a torn tail that was set aside; drained by the shell.
     pub notices: Vec<String>,
+    lock_wait: Duration,
 }
 
 impl Store<FileLog> {
@@ -154,10 +266,11 @@ impl<B: Backend> Store<B> {
             backend,
             model: Model::default(),
             cursor: 0,
-            lines: 0,
-            last_hash: GENESIS.to_string(),
+            chain: Chain::new(),
+            first_batch: 0,
             integrity: Integrity::Verified,
             notices: Vec::new(),
+            lock_wait: lock_wait(),
         };
         store.refresh()?;
         Ok(store)
@@ -165,120 +278,108 @@ impl<B: Backend> Store<B> {
 
     /// Reads what other processes appended since the last read. Returns whether anything changed.
     pub fn refresh(&mut self) -> Result<bool, StoreError> {
-        let lock = self.backend.lock(LOCK_WAIT)?;
+        let lock = self.backend.lock(self.lock_wait)?;
         self.catch_up(&lock)
     }
 
     fn catch_up(&mut self, lock: &B::Lock) -> Result<bool, StoreError> {
         let bytes = self.backend.read_since(lock, self.cursor)?;
-        if bytes.is_empty() {
-            return Ok(false);
-        }
-        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let tail = &bytes[complete..];
+        let head = self.backend.read_head(lock)?;
+        let (lines, len) = parse_lines(&bytes, self.chain.lines + 1)?;
+        let tail = &bytes[len..];
         if !tail.is_empty() {
-            let at = self.cursor + complete as u64;
-            let kept = self.backend.set_aside(lock, at, tail)?;
+            let kept = self.backend.set_aside(lock, self.cursor + len as u64, tail)?;
+            let what = if tail.contains(&b'\n') { "an unfinished command" } else { "an incomplete last line" };
             self.notices.push(format!(
-                "the last line of the log was incomplete ({} bytes, from an append that never finished and was never acknowledged); it was moved to {kept}",
+                "the log ended with {what} ({} bytes from an append that never finished and was never acknowledged); it was moved to {kept}",
                 tail.len()
             ));
         }
-        let mut changed = false;
-        for raw in bytes[..complete].split_inclusive(|b| *b == b'\n') {
-            let number = self.lines + 1;
-            let parsed = line::parse(raw, number)?;
-            if self.integrity == Integrity::Verified
-                && let Err(reason) =
-                    line::check_chain(&parsed, raw, self.model.seq + 1, &self.last_hash)
-            {
-                self.integrity = Integrity::Broken {
-                    line: number,
-                    reason,
-                };
-            }
-            self.last_hash.clone_from(&parsed.hash);
+        let changed = !lines.is_empty();
+        for (parsed, raw) in &lines {
+            self.chain.check(parsed, raw, head.head());
             state::apply(&mut self.model, &parsed.recorded);
-            self.lines = number;
-            self.cursor += raw.len() as u64;
-            changed = true;
         }
+        if self.first_batch == 0 {
+            self.first_batch = lines.iter().position(|(p, _)| !p.more).map_or(0, |i| i as u64 + 1);
+        }
+        self.cursor += len as u64;
+        self.chain.finish(&head, self.first_batch);
+        self.integrity = self.chain.integrity.clone();
         Ok(changed)
     }
 
     /// Decides `command` against the up-to-date state and appends its events durably.
-    pub fn execute(
-        &mut self,
-        actor: &str,
-        now: DateTime<Utc>,
-        command: Command,
-    ) -> Result<Vec<Recorded>, ExecError> {
-        let lock = self.backend.lock(LOCK_WAIT)?;
+    pub fn execute(&mut self, actor: &str, now: DateTime<Utc>, command: Command) -> Result<Vec<Recorded>, ExecError> {
+        let lock = self.backend.lock(self.lock_wait)?;
         self.catch_up(&lock)?;
         if let Integrity::Broken { line, reason } = &self.integrity {
-            return Err(StoreError::ReadOnly(format!(
-                "line {line} of the log fails verification ({reason})"
-            ))
-            .into());
+            return Err(StoreError::ReadOnly(format!("line {line} of the log fails verification ({reason})")).into());
         }
         let events = state::decide(&self.model, actor, now, command).map_err(ExecError::Refused)?;
         let mut bytes = Vec::new();
         let mut recorded = Vec::with_capacity(events.len());
-        let mut prev = self.last_hash.clone();
+        let mut prev = self.chain.last_hash.clone();
+        let count = events.len();
         for (i, event) in events.into_iter().enumerate() {
-            let r = Recorded {
-                seq: self.model.seq + 1 + i as u64,
-                at: now,
-                actor: actor.to_string(),
-                event,
-            };
-            let (text, hash) = line::encode(&r, &prev);
+            let r = Recorded { seq: self.model.seq + 1 + i as u64, at: now, actor: actor.to_string(), event };
+            let (text, hash) = line::encode(&r, &prev, i + 1 < count);
             bytes.extend_from_slice(text.as_bytes());
             prev = hash;
             recorded.push(r);
         }
         self.backend.append(&lock, self.cursor, &bytes)?;
+        // Durable from here: whatever happens next, the events are acknowledged.
         self.cursor += bytes.len() as u64;
-        self.lines += recorded.len() as u64;
-        self.last_hash = prev;
+        self.chain.lines += recorded.len() as u64;
+        self.chain.last_hash.clone_from(&prev);
+        if self.first_batch == 0 {
+            self.first_batch = recorded.len() as u64;
+        }
         for r in &recorded {
             state::apply(&mut self.model, r);
+        }
+        let head = Head { seq: self.model.seq, hash: prev };
+        if let Err(e) = self.backend.write_head(&lock, &head) {
+            self.notices.push(format!("the events were recorded, but the head file could not be updated ({e}); the next write retries"));
         }
         Ok(recorded)
     }
 
-    /// Every event in the log, in order, verified as in [`Store::refresh`].
+    /// Every event in the log, in order.
     pub fn events(&self) -> Result<Vec<Recorded>, StoreError> {
-        let lock = self.backend.lock(LOCK_WAIT)?;
+        let lock = self.backend.lock(self.lock_wait)?;
         let bytes = self.backend.read_since(&lock, 0)?;
-        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        bytes[..complete]
-            .split_inclusive(|b| *b == b'\n')
-            .zip(1..)
-            .map(|(raw, n)| line::parse(raw, n).map(|p| p.recorded))
-            .collect()
+        let (lines, _) = parse_lines(&bytes, 1)?;
+        Ok(lines.into_iter().map(|(p, _)| p.recorded).collect())
     }
 
-    /// Checks the whole log from its first line; returns the number of events and the head hash.
-    pub fn verify(&self) -> Result<(u64, String, Integrity), StoreError> {
-        let lock = self.backend.lock(LOCK_WAIT)?;
+    /// Checks the whole log from its first line against the chain and the head file.
+    pub fn verify(&self) -> Result<Verification, StoreError> {
+        let lock = self.backend.lock(self.lock_wait)?;
         let bytes = self.backend.read_since(&lock, 0)?;
-        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        let mut prev = GENESIS.to_string();
-        let mut count = 0;
-        for (raw, n) in bytes[..complete].split_inclusive(|b| *b == b'\n').zip(1..) {
-            let parsed = line::parse(raw, n)?;
-            if let Err(reason) = line::check_chain(&parsed, raw, n, &prev) {
-                return Ok((count, prev, Integrity::Broken { line: n, reason }));
-            }
-            prev = parsed.hash;
-            count = n;
+        let head = self.backend.read_head(&lock)?;
+        let (lines, _) = parse_lines(&bytes, 1)?;
+        let mut chain = Chain::new();
+        for (parsed, raw) in &lines {
+            chain.check(parsed, raw, head.head());
         }
-        Ok((count, prev, Integrity::Verified))
+        let first_batch = lines.iter().position(|(p, _)| !p.more).map_or(0, |i| i as u64 + 1);
+        chain.finish(&head, first_batch);
+        Ok(Verification { events: chain.lines, last_hash: chain.last_hash, head, integrity: chain.integrity })
     }
 
     /// Hash of the newest event read.
     pub fn head_hash(&self) -> &str {
-        &self.last_hash
+        &self.chain.last_hash
     }
+}
+
+/// What `hotfix verify` reports.
+#[derive(Clone, Debug)]
+pub struct Verification {
+    pub events: u64,
+    pub last_hash: String,
+    pub head: HeadFile,
+    pub integrity: Integrity,
 }

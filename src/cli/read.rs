@@ -515,25 +515,35 @@ pub fn log(
 }
 
 pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
-    let store = Store::open(dir)?;
-    let (count, head, integrity) = store.verify()?;
-    match integrity {
+    let mut store = Store::open(dir)?;
+    for notice in store.notices.drain(..) {
+        eprintln!("hotfix: warning: {notice}");
+    }
+    let v = store.verify()?;
+    let head = match &v.head {
+        crate::store::HeadFile::Valid(h) => json!({"seq": h.seq, "hash": h.hash}),
+        crate::store::HeadFile::Missing => json!(null),
+        crate::store::HeadFile::Unreadable(why) => json!({"unreadable": why}),
+    };
+    match v.integrity {
         Integrity::Verified => {
             if out.json {
-                return out.json(&json!({"ok": true, "events": count, "head": head}));
+                return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head}));
             }
-            out.line(&format!(
-                "{}: {count} events, hash chain intact; head {head}",
-                out.good("verified")
-            ));
+            out.line(&format!("{}: {} events, hash chain intact, last hash {}", out.good("verified"), v.events, v.last_hash));
+            if let crate::store::HeadFile::Valid(h) = &v.head {
+                let lag = if h.seq < v.events { " (behind the log by an interrupted append: accepted)" } else { "" };
+                out.line(&format!("head file: event {} {}{lag}", h.seq, h.hash));
+            }
             Ok(())
         }
         Integrity::Broken { line: n, reason } => {
             if out.json {
-                out.json(&json!({"ok": false, "events": count, "line": n, "reason": reason}))?;
+                out.json(&json!({"ok": false, "events": v.events, "line": n, "reason": reason, "head": head}))?;
             }
+            let intact = if n > 1 { format!("; lines 1-{} are intact", n - 1) } else { String::new() };
             Err(CliError::Failed(format!(
-                "verification failed at line {n} of {}: {reason}; lines 1-{count} are intact",
+                "verification failed at line {n} of {}: {reason}{intact}",
                 dir.join(crate::store::LOG_FILE).display()
             )))
         }

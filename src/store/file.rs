@@ -1,6 +1,6 @@
 //! The file backend: `events.jsonl` beside a `hotfix.lock` that is `flock`ed for every command.
 
-use super::{Backend, StoreError};
+use super::{Backend, Head, HeadFile, StoreError};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 pub const LOG_FILE: &str = "events.jsonl";
 pub const LOCK_FILE: &str = "hotfix.lock";
+pub const HEAD_FILE: &str = "head.json";
 
 pub struct FileLog {
     dir: PathBuf,
@@ -185,5 +186,35 @@ impl Backend for FileLog {
                 "cannot cut the incomplete last line off {LOG_FILE}"
             )))?;
         Ok(side.display().to_string())
+    }
+
+    fn read_head(&self, _lock: &FileLock) -> Result<HeadFile, StoreError> {
+        let path = self.dir.join(HEAD_FILE);
+        match fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HeadFile::Missing),
+            Err(e) => Err(StoreError::io(format!("cannot read {}", path.display()))(e)),
+            Ok(bytes) => Ok(match serde_json::from_slice::<Head>(&bytes) {
+                Ok(head) => HeadFile::Valid(head),
+                Err(e) => HeadFile::Unreadable(e.to_string()),
+            }),
+        }
+    }
+
+    /// Writes the head beside the log through a synced temporary file and a rename, so the head
+    /// file is always whole. The rename is not synced: after a crash the head may lag, never lead.
+    fn write_head(&self, _lock: &FileLock, head: &Head) -> Result<(), StoreError> {
+        let path = self.dir.join(HEAD_FILE);
+        let tmp = self.dir.join(format!("{HEAD_FILE}.tmp"));
+        let context = format!("cannot write {}", path.display());
+        let text = serde_json::to_vec(head).unwrap_or_default();
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(StoreError::io(context.clone()))?;
+        file.write_all(&text).and_then(|()| file.sync_data()).map_err(StoreError::io(context.clone()))?;
+        fs::rename(&tmp, &path).map_err(StoreError::io(context))
     }
 }

@@ -21,6 +21,10 @@ struct Body<'a> {
     seq: u64,
     at: &'a DateTime<Utc>,
     actor: &'a str,
+    /// Set on every event of a command's batch but its last, so a batch cut short by a crash is
+    /// recognised as one unacknowledged command and kept out of the state as a whole.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    more: bool,
     #[serde(flatten)]
     event: &'a Event,
     prev: &'a str,
@@ -32,6 +36,8 @@ struct Stored {
     seq: u64,
     at: DateTime<Utc>,
     actor: String,
+    #[serde(default)]
+    more: bool,
     #[serde(flatten)]
     event: Event,
     prev: String,
@@ -47,6 +53,8 @@ struct VersionOnly {
 #[derive(Debug)]
 pub struct Parsed {
     pub recorded: Recorded,
+    /// More events of the same command follow.
+    pub more: bool,
     pub prev: String,
     pub hash: String,
 }
@@ -61,13 +69,15 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// The line for `r` chained after `prev`, newline included, and its hash.
-pub fn encode(r: &Recorded, prev: &str) -> (String, String) {
+/// The line for `r` chained after `prev`, newline included, and its hash. `more` marks every
+/// event of a command's batch but the last.
+pub fn encode(r: &Recorded, prev: &str, more: bool) -> (String, String) {
     let body = Body {
         v: FORMAT_VERSION,
         seq: r.seq,
         at: &r.at,
         actor: &r.actor,
+        more,
         event: &r.event,
         prev,
     };
@@ -101,6 +111,7 @@ pub fn parse(raw: &[u8], number: u64) -> Result<Parsed, StoreError> {
                 actor: s.actor,
                 event: s.event,
             },
+            more: s.more,
             prev: s.prev,
             hash: s.hash,
         }),
@@ -173,7 +184,7 @@ mod tests {
 
     #[test]
     fn a_line_round_trips_and_verifies() {
-        let (text, hash) = encode(&sample(), GENESIS);
+        let (text, hash) = encode(&sample(), GENESIS, false);
         assert!(text.starts_with("{\"v\":1,\"seq\":1,\"at\":\"2023-11-14T22:13:20Z\",\"actor\":\"alice\",\"type\":\"incident_reported\""));
         let p = parse(text.as_bytes(), 1).expect("parses");
         assert_eq!(p.recorded, sample());
@@ -183,7 +194,7 @@ mod tests {
 
     #[test]
     fn an_edit_is_caught() {
-        let (text, _) = encode(&sample(), GENESIS);
+        let (text, _) = encode(&sample(), GENESIS, false);
         let edited = text.replace("DB down", "DB fine");
         let p = parse(edited.as_bytes(), 1).expect("still parses");
         assert!(
@@ -195,7 +206,7 @@ mod tests {
 
     #[test]
     fn unknown_versions_and_garbage_are_named() {
-        let (text, _) = encode(&sample(), GENESIS);
+        let (text, _) = encode(&sample(), GENESIS, false);
         let v9 = text.replace("{\"v\":1,", "{\"v\":9,");
         assert!(
             parse(v9.as_bytes(), 4)

@@ -171,7 +171,11 @@ struct Chain {
 
 impl Chain {
     fn new() -> Chain {
-        Chain { lines: 0, last_hash: GENESIS.to_string(), integrity: Integrity::Verified }
+        Chain {
+            lines: 0,
+            last_hash: GENESIS.to_string(),
+            integrity: Integrity::Verified,
+        }
     }
 
     fn broken(&mut self, line: u64, reason: String) {
@@ -190,7 +194,13 @@ impl Chain {
             && h.seq == parsed.recorded.seq
             && h.hash != parsed.hash
         {
-            self.broken(number, format!("the head file records another hash for event {}: the log was rewritten", h.seq));
+            self.broken(
+                number,
+                format!(
+                    "the head file records another hash for event {}: the log was rewritten",
+                    h.seq
+                ),
+            );
         }
         self.last_hash.clone_from(&parsed.hash);
         self.lines = number;
@@ -216,15 +226,24 @@ impl Chain {
     }
 }
 
+/// A parsed line with its raw bytes (newline included).
+type ParsedLine<'a> = (line::Parsed, &'a [u8]);
+
 /// Complete lines of `bytes` parsed, with the byte length of the finished commands among them
 /// (an unfinished last command, and any incomplete last line, are left out).
-fn parse_lines(bytes: &[u8], first_line: u64) -> Result<(Vec<(line::Parsed, &[u8])>, usize), StoreError> {
+fn parse_lines(bytes: &[u8], first_line: u64) -> Result<(Vec<ParsedLine<'_>>, usize), StoreError> {
     let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
     let mut lines = Vec::new();
-    for (raw, n) in bytes[..complete].split_inclusive(|b| *b == b'\n').zip(first_line..) {
+    for (raw, n) in bytes[..complete]
+        .split_inclusive(|b| *b == b'\n')
+        .zip(first_line..)
+    {
         lines.push((line::parse(raw, n)?, raw));
     }
-    let keep = lines.iter().rposition(|(p, _)| !p.more).map_or(0, |i| i + 1);
+    let keep = lines
+        .iter()
+        .rposition(|(p, _)| !p.more)
+        .map_or(0, |i| i + 1);
     lines.truncate(keep);
     let len = lines.iter().map(|(_, raw)| raw.len()).sum();
     Ok((lines, len))
@@ -288,8 +307,14 @@ impl<B: Backend> Store<B> {
         let (lines, len) = parse_lines(&bytes, self.chain.lines + 1)?;
         let tail = &bytes[len..];
         if !tail.is_empty() {
-            let kept = self.backend.set_aside(lock, self.cursor + len as u64, tail)?;
-            let what = if tail.contains(&b'\n') { "an unfinished command" } else { "an incomplete last line" };
+            let kept = self
+                .backend
+                .set_aside(lock, self.cursor + len as u64, tail)?;
+            let what = if tail.contains(&b'\n') {
+                "an unfinished command"
+            } else {
+                "an incomplete last line"
+            };
             self.notices.push(format!(
                 "the log ended with {what} ({} bytes from an append that never finished and was never acknowledged); it was moved to {kept}",
                 tail.len()
@@ -301,7 +326,10 @@ impl<B: Backend> Store<B> {
             state::apply(&mut self.model, &parsed.recorded);
         }
         if self.first_batch == 0 {
-            self.first_batch = lines.iter().position(|(p, _)| !p.more).map_or(0, |i| i as u64 + 1);
+            self.first_batch = lines
+                .iter()
+                .position(|(p, _)| !p.more)
+                .map_or(0, |i| i as u64 + 1);
         }
         self.cursor += len as u64;
         self.chain.finish(&head, self.first_batch);
@@ -310,11 +338,19 @@ impl<B: Backend> Store<B> {
     }
 
     /// Decides `command` against the up-to-date state and appends its events durably.
-    pub fn execute(&mut self, actor: &str, now: DateTime<Utc>, command: Command) -> Result<Vec<Recorded>, ExecError> {
+    pub fn execute(
+        &mut self,
+        actor: &str,
+        now: DateTime<Utc>,
+        command: Command,
+    ) -> Result<Vec<Recorded>, ExecError> {
         let lock = self.backend.lock(self.lock_wait)?;
         self.catch_up(&lock)?;
         if let Integrity::Broken { line, reason } = &self.integrity {
-            return Err(StoreError::ReadOnly(format!("line {line} of the log fails verification ({reason})")).into());
+            return Err(StoreError::ReadOnly(format!(
+                "line {line} of the log fails verification ({reason})"
+            ))
+            .into());
         }
         let events = state::decide(&self.model, actor, now, command).map_err(ExecError::Refused)?;
         let mut bytes = Vec::new();
@@ -322,7 +358,12 @@ impl<B: Backend> Store<B> {
         let mut prev = self.chain.last_hash.clone();
         let count = events.len();
         for (i, event) in events.into_iter().enumerate() {
-            let r = Recorded { seq: self.model.seq + 1 + i as u64, at: now, actor: actor.to_string(), event };
+            let r = Recorded {
+                seq: self.model.seq + 1 + i as u64,
+                at: now,
+                actor: actor.to_string(),
+                event,
+            };
             let (text, hash) = line::encode(&r, &prev, i + 1 < count);
             bytes.extend_from_slice(text.as_bytes());
             prev = hash;
@@ -339,7 +380,10 @@ impl<B: Backend> Store<B> {
         for r in &recorded {
             state::apply(&mut self.model, r);
         }
-        let head = Head { seq: self.model.seq, hash: prev };
+        let head = Head {
+            seq: self.model.seq,
+            hash: prev,
+        };
         if let Err(e) = self.backend.write_head(&lock, &head) {
             self.notices.push(format!("the events were recorded, but the head file could not be updated ({e}); the next write retries"));
         }
@@ -364,9 +408,17 @@ impl<B: Backend> Store<B> {
         for (parsed, raw) in &lines {
             chain.check(parsed, raw, head.head());
         }
-        let first_batch = lines.iter().position(|(p, _)| !p.more).map_or(0, |i| i as u64 + 1);
+        let first_batch = lines
+            .iter()
+            .position(|(p, _)| !p.more)
+            .map_or(0, |i| i as u64 + 1);
         chain.finish(&head, first_batch);
-        Ok(Verification { events: chain.lines, last_hash: chain.last_hash, head, integrity: chain.integrity })
+        Ok(Verification {
+            events: chain.lines,
+            last_hash: chain.last_hash,
+            head,
+            integrity: chain.integrity,
+        })
     }
 
     /// Hash of the newest event read.

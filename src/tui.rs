@@ -151,6 +151,11 @@ fn event_loop(
         let now = crate::cli::now();
         terminal
             .draw(|frame| {
+                // Lets the end-to-end tests check that a panic mid-render restores the terminal.
+                #[cfg(debug_assertions)]
+                if std::env::var_os("HOTFIX_DEBUG_PANIC_IN_RENDER").is_some() {
+                    panic!("HOTFIX_DEBUG_PANIC_IN_RENDER is set: panicking mid-render as asked");
+                }
                 view::render(
                     frame,
                     app,
@@ -159,7 +164,7 @@ fn event_loop(
                         now,
                         theme,
                     },
-                )
+                );
             })
             .map_err(io_error)?;
         if stop.load(Ordering::Relaxed) {

@@ -107,10 +107,14 @@ fn demo_store(dir: &Path) {
     common::hotfix(dir, "you").arg("demo").assert().success();
 }
 
-/// The cockpit as `user`, then (once it exits) whether the terminal is back in canonical mode with echo.
+/// The cockpit as `user` with extra environment, then (once it exits) whether the terminal is back in canonical mode with echo.
 fn cockpit(store: &Path, user: &str) -> String {
+    cockpit_env(store, user, "")
+}
+
+fn cockpit_env(store: &Path, user: &str, env: &str) -> String {
     format!(
-        "env HOTFIX_USER={user} NO_COLOR=1 TERM=xterm-256color {} --store {}; echo EXITED $?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo STTY-DONE; sleep 60",
+        "env {env} HOTFIX_USER={user} NO_COLOR=1 TERM=xterm-256color {} --store {}; echo EXITED $?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo STTY-DONE; sleep 60",
         env!("CARGO_BIN_EXE_hotfix"),
         store.display()
     )
@@ -211,4 +215,73 @@ fn without_a_terminal_the_cockpit_says_so_plainly() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("needs a terminal"), "{stderr}");
     assert!(!stderr.contains('\u{1b}') && out.get_output().stdout.is_empty());
+}
+
+#[test]
+fn a_panic_mid_render_restores_the_terminal_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    let tmux = Tmux::start(
+        "panic",
+        &cockpit_env(
+            dir.path(),
+            "you",
+            "HOTFIX_DEBUG_PANIC_IN_RENDER=1 RUST_BACKTRACE=0",
+        ),
+    );
+    let screen = tmux.wait_for("STTY-DONE", 10);
+    assert!(
+        screen.contains("panicking mid-render as asked"),
+        "the report is printed: {screen}"
+    );
+    assert!(
+        screen.contains("EXITED 101") && terminal_restored(&screen),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_resize_storm_never_breaks_the_cockpit() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    let tmux = Tmux::start("resize", &cockpit(dir.path(), "you"));
+    tmux.wait_for("Incident queue", 10);
+    for i in 0..60u16 {
+        let (w, h) = [
+            (1, 1),
+            (2, 1),
+            (20, 3),
+            (59, 15),
+            (60, 16),
+            (80, 24),
+            (200, 60),
+            (31 + i, 7 + i / 3),
+        ][usize::from(i % 8)];
+        let _ = tmux
+            .cmd(&[
+                "resize-window",
+                "-t",
+                "e2e",
+                "-x",
+                &w.to_string(),
+                "-y",
+                &h.to_string(),
+            ])
+            .status();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = tmux
+        .cmd(&["resize-window", "-t", "e2e", "-x", "30", "-y", "10"])
+        .status();
+    tmux.wait_for("Terminal too small", 5);
+    let _ = tmux
+        .cmd(&["resize-window", "-t", "e2e", "-x", "100", "-y", "30"])
+        .status();
+    tmux.wait_for("Incident queue", 5);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("STTY-DONE", 5);
+    assert!(
+        screen.contains("EXITED 0") && terminal_restored(&screen),
+        "{screen}"
+    );
 }

@@ -530,9 +530,18 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
             if out.json {
                 return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head}));
             }
-            out.line(&format!("{}: {} events, hash chain intact, last hash {}", out.good("verified"), v.events, v.last_hash));
+            out.line(&format!(
+                "{}: {} events, hash chain intact, last hash {}",
+                out.good("verified"),
+                v.events,
+                v.last_hash
+            ));
             if let crate::store::HeadFile::Valid(h) = &v.head {
-                let lag = if h.seq < v.events { " (behind the log by an interrupted append: accepted)" } else { "" };
+                let lag = if h.seq < v.events {
+                    " (behind the log by an interrupted append: accepted)"
+                } else {
+                    ""
+                };
                 out.line(&format!("head file: event {} {}{lag}", h.seq, h.hash));
             }
             Ok(())
@@ -541,7 +550,11 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
             if out.json {
                 out.json(&json!({"ok": false, "events": v.events, "line": n, "reason": reason, "head": head}))?;
             }
-            let intact = if n > 1 { format!("; lines 1-{} are intact", n - 1) } else { String::new() };
+            let intact = if n > 1 {
+                format!("; lines 1-{} are intact", n - 1)
+            } else {
+                String::new()
+            };
             Err(CliError::Failed(format!(
                 "verification failed at line {n} of {}: {reason}{intact}",
                 dir.join(crate::store::LOG_FILE).display()

@@ -56,6 +56,16 @@ impl FileLog {
         &self.dir
     }
 
+    /// Owner-only files, unless the store directory was made group-writable on purpose (see
+    /// the README): then new files are group-writable too, so the team can keep writing.
+    fn file_mode(&self) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        match fs::metadata(&self.dir) {
+            Ok(m) if m.permissions().mode() & 0o020 != 0 => 0o660,
+            _ => 0o600,
+        }
+    }
+
     fn log_path(&self) -> PathBuf {
         self.dir.join(LOG_FILE)
     }
@@ -80,7 +90,7 @@ impl Backend for FileLog {
             .write(true)
             .create(true)
             .truncate(false)
-            .mode(0o600)
+            .mode(self.file_mode())
             .open(&path)
         {
             Ok(f) => f,
@@ -166,7 +176,7 @@ impl Backend for FileLog {
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(0o600)
+            .mode(self.file_mode())
             .open(&side)
             .map_err(StoreError::io(context.clone()))?;
         file.write_all(tail)
@@ -211,10 +221,12 @@ impl Backend for FileLog {
             .write(true)
             .create(true)
             .truncate(true)
-            .mode(0o600)
+            .mode(self.file_mode())
             .open(&tmp)
             .map_err(StoreError::io(context.clone()))?;
-        file.write_all(&text).and_then(|()| file.sync_data()).map_err(StoreError::io(context.clone()))?;
+        file.write_all(&text)
+            .and_then(|()| file.sync_data())
+            .map_err(StoreError::io(context.clone()))?;
         fs::rename(&tmp, &path).map_err(StoreError::io(context))
     }
 }

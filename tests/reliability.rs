@@ -918,6 +918,13 @@ fn a_group_writable_store_directory_keeps_new_files_group_writable() {
     let mut s = new_store(&store);
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o2770)).unwrap();
     s.execute("q", now(), report("shared")).unwrap();
-    let mode = std::fs::metadata(store.join("head.json")).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o660, "the team's choice is kept for files written after it");
+    let mode = std::fs::metadata(store.join("head.json"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(
+        mode, 0o660,
+        "the team's choice is kept for files written after it"
+    );
 }

@@ -59,6 +59,7 @@ impl FileLog {
     /// Owner-only files, unless the store directory was made group-writable on purpose (see
     /// the README): then new files are group-writable too, so the team can keep writing.
     fn file_mode(&self) -> u32 {
+        // (The umask may still clear bits here; `share` sets them exactly.)
         use std::os::unix::fs::PermissionsExt;
         match fs::metadata(&self.dir) {
             Ok(m) if m.permissions().mode() & 0o020 != 0 => 0o660,
@@ -68,6 +69,14 @@ impl FileLog {
 
     fn log_path(&self) -> PathBuf {
         self.dir.join(LOG_FILE)
+    }
+}
+
+/// Gives a new file exactly the store's mode, whatever the umask.
+fn share(file: &File, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    if mode != 0o600 {
+        let _ = file.set_permissions(fs::Permissions::from_mode(mode));
     }
 }
 
@@ -179,6 +188,7 @@ impl Backend for FileLog {
             .mode(self.file_mode())
             .open(&side)
             .map_err(StoreError::io(context.clone()))?;
+        share(&file, self.file_mode());
         file.write_all(tail)
             .and_then(|()| file.sync_all())
             .map_err(StoreError::io(context))?;
@@ -224,6 +234,7 @@ impl Backend for FileLog {
             .mode(self.file_mode())
             .open(&tmp)
             .map_err(StoreError::io(context.clone()))?;
+        share(&file, self.file_mode());
         file.write_all(&text)
             .and_then(|()| file.sync_data())
             .map_err(StoreError::io(context.clone()))?;

@@ -3,6 +3,7 @@
 //! actor come in as arguments, so every rule is testable as given events / when command / then.
 
 pub mod gate;
+pub mod imports;
 pub mod incident;
 pub mod kinds;
 pub mod policy;
@@ -20,7 +21,8 @@ use std::fmt;
 pub use gate::Gate;
 pub use incident::{Incident, Qualification};
 pub use kinds::{
-    Decision, IncidentId, IncidentStatus, Priority, ReleaseId, Risk, Severity, TestStatus,
+    Audience, Decision, IncidentId, IncidentStatus, Priority, ReleaseId, Risk, Severity, Stage,
+    TestStatus,
 };
 pub use policy::Policy;
 pub use release::{Approval, Phase, Release, ReleaseStatus, RoleCheck, Scope};
@@ -170,6 +172,23 @@ pub enum Command {
         name: String,
         reason: String,
     },
+    /// Test results from CI: update the matching tests, add the unknown ones.
+    ImportTestResults {
+        id: ReleaseId,
+        results: Vec<imports::TestResult>,
+    },
+    /// An alert from Alertmanager or PagerDuty: create or update the incident it keys.
+    ImportAlert {
+        alert: imports::AlertInput,
+    },
+    /// A stakeholder notice that was sent, or failed to send (`error`).
+    RecordNotice {
+        id: ReleaseId,
+        stage: Stage,
+        audience: Audience,
+        channel: String,
+        error: Option<String>,
+    },
 }
 
 /// The scope fields of a new hotfix.
@@ -220,6 +239,14 @@ pub enum Event {
         severity: Severity,
         services: Vec<String>,
         impact: String,
+        /// The alerting source's key (`alertmanager:<groupKey>`, `pagerduty:<id>`) for imports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+    /// A remark on an incident from its source, such as an alert that resolved.
+    IncidentNoted {
+        id: IncidentId,
+        note: String,
     },
     IncidentSeverityChanged {
         id: IncidentId,
@@ -311,11 +338,23 @@ pub enum Event {
         name: String,
         status: TestStatus,
         note: Option<String>,
+        /// Passed only after a rerun.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        flaky: bool,
     },
     TestWaived {
         id: ReleaseId,
         name: String,
         reason: String,
+    },
+    /// A stakeholder notice: sent, or tried and failed (`error`).
+    NoticeRecorded {
+        id: ReleaseId,
+        stage: Stage,
+        audience: Audience,
+        channel: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
     },
 }
 
@@ -345,6 +384,8 @@ impl Event {
             Event::TestAdded { .. } => "test_added",
             Event::TestStatusSet { .. } => "test_status_set",
             Event::TestWaived { .. } => "test_waived",
+            Event::IncidentNoted { .. } => "incident_noted",
+            Event::NoticeRecorded { .. } => "notice_recorded",
         }
     }
 
@@ -364,7 +405,8 @@ impl Event {
             | Event::ReleaseCancelled { id, .. }
             | Event::TestAdded { id, .. }
             | Event::TestStatusSet { id, .. }
-            | Event::TestWaived { id, .. } => Some(*id),
+            | Event::TestWaived { id, .. }
+            | Event::NoticeRecorded { id, .. } => Some(*id),
             Event::IncidentResolved { release, .. } => *release,
             _ => None,
         }
@@ -376,7 +418,8 @@ impl Event {
             Event::IncidentReported { id, .. }
             | Event::IncidentSeverityChanged { id, .. }
             | Event::IncidentQualified { id, .. }
-            | Event::IncidentResolved { id, .. } => vec![*id],
+            | Event::IncidentResolved { id, .. }
+            | Event::IncidentNoted { id, .. } => vec![*id],
             Event::HotfixCreated { incidents, .. } => incidents.clone(),
             Event::ReleaseEdited { scope, .. } => scope.incidents.clone(),
             _ => Vec::new(),
@@ -466,6 +509,11 @@ pub fn decide(
         Command::WaiveTest { id, name, reason } => {
             test_plan::decide_waive(&ctx, id, &name, &reason)
         }
+        Command::ImportTestResults { id, results } => imports::decide_tests(&ctx, id, &results),
+        Command::ImportAlert { alert } => imports::decide_alert(&ctx, &alert),
+        Command::RecordNotice { id, stage, audience, channel, error } => {
+            imports::decide_notice(&ctx, id, stage, audience, &channel, error)
+        }
     }
 }
 
@@ -487,7 +535,8 @@ pub fn apply(model: &mut Model, r: &Recorded) {
         Event::IncidentReported { .. }
         | Event::IncidentSeverityChanged { .. }
         | Event::IncidentQualified { .. }
-        | Event::IncidentResolved { .. } => incident::apply(model, r),
+        | Event::IncidentResolved { .. }
+        | Event::IncidentNoted { .. } => incident::apply(model, r),
         Event::TestAdded { .. } | Event::TestStatusSet { .. } | Event::TestWaived { .. } => {
             test_plan::apply(model, r);
         }

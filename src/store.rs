@@ -353,6 +353,9 @@ impl<B: Backend> Store<B> {
             .into());
         }
         let events = state::decide(&self.model, actor, now, command).map_err(ExecError::Refused)?;
+        if events.is_empty() {
+            return Ok(Vec::new()); // nothing changed (an import that matched what is recorded)
+        }
         let mut bytes = Vec::new();
         let mut recorded = Vec::with_capacity(events.len());
         let mut prev = self.chain.last_hash.clone();

@@ -19,6 +19,17 @@ pub struct Incident {
     pub qualification: Option<Qualification>,
     pub severity_changes: Vec<SeverityChange>,
     pub resolution: Option<Resolution>,
+    /// The alerting source's key when the incident was imported.
+    pub source: Option<String>,
+    /// Remarks from the source (for example an alert that resolved), oldest first.
+    pub notes: Vec<Note>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Note {
+    pub note: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
 }
 
 /// The qualifier's recorded decision.
@@ -147,6 +158,7 @@ pub(crate) fn decide_report(
         severity,
         services: services(service_list)?,
         impact: text::optional("impact", impact, MAX_TEXT)?,
+        source: None,
     }])
 }
 
@@ -245,6 +257,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             severity,
             services,
             impact,
+            source,
         } => {
             model.incidents.insert(
                 *id,
@@ -260,6 +273,8 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     qualification: None,
                     severity_changes: Vec::new(),
                     resolution: None,
+                    source: source.clone(),
+                    notes: Vec::new(),
                 },
             );
         }
@@ -308,6 +323,11 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     at: r.at,
                     release: *release,
                 });
+            }
+        }
+        Event::IncidentNoted { id, note } => {
+            if let Some(i) = model.incidents.get_mut(id) {
+                i.notes.push(Note { note: note.clone(), by: r.actor.clone(), at: r.at });
             }
         }
         _ => {}

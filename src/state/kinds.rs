@@ -70,6 +70,15 @@ word_enum!(
     IncidentStatus, "incident status" { Open => "open", Qualified => "qualified", Resolved => "resolved" }
 );
 
+word_enum!(
+    /// The moment a stakeholder notice is about.
+    Stage, "notice stage" { Planned => "planned", Deploying => "deploying", Deployed => "deployed", RolledBack => "rolled-back" }
+);
+word_enum!(
+    /// Who a notice is written for.
+    Audience, "audience" { Ops => "ops", Users => "users" }
+);
+
 /// `INC-<n>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct IncidentId(pub u64);

@@ -28,6 +28,12 @@ pub struct Policy {
     pub waiver_roles: Vec<String>,
     /// Target hours from incident report to hotfix deployed, by severity.
     pub target_hours: BTreeMap<Severity, u32>,
+    /// Priorities for tests first seen in an imported CI report; unmatched ones are medium.
+    #[serde(default)]
+    pub test_priority_rules: Vec<super::imports::PriorityRule>,
+    /// Alertmanager `severity` label (lower case) to incident severity; anything else is P4.
+    #[serde(default)]
+    pub alert_severity: BTreeMap<String, Severity>,
 }
 
 impl Default for Policy {

@@ -144,6 +144,19 @@ pub struct Release {
     /// Severity and needed roles as judged when deploying started; fixed from then on.
     pub frozen: Option<(Option<Severity>, Vec<String>)>,
     pub milestones: Vec<Milestone>,
+    /// Stakeholder notices sent or tried, oldest first.
+    pub notices: Vec<Notice>,
+}
+
+/// A stakeholder notice as recorded: sent, or tried and failed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Notice {
+    pub stage: super::Stage,
+    pub audience: super::Audience,
+    pub channel: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub error: Option<String>,
 }
 
 impl Release {
@@ -858,6 +871,18 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 milestone(rel, phase, r, Some(reason));
             }
         }
+        Event::NoticeRecorded { id, stage, audience, channel, error } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                rel.notices.push(Notice {
+                    stage: *stage,
+                    audience: *audience,
+                    channel: channel.clone(),
+                    by: r.actor.clone(),
+                    at: r.at,
+                    error: error.clone(),
+                });
+            }
+        }
         _ => {}
     }
 }
@@ -880,6 +905,7 @@ fn new_release(
         rejections: Vec::new(),
         tests: Vec::new(),
         frozen: None,
+        notices: Vec::new(),
         milestones: vec![Milestone {
             phase: Phase::Pending,
             at: r.at,

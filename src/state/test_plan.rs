@@ -16,6 +16,8 @@ pub struct TestCase {
     pub status: TestStatus,
     pub note: String,
     pub waiver: Option<Waiver>,
+    /// The last result passed only after a rerun.
+    pub flaky: bool,
     pub updated_at: DateTime<Utc>,
     pub updated_by: String,
 }
@@ -134,6 +136,7 @@ pub(crate) fn decide_set(
         name: test.name.clone(),
         status,
         note,
+        flaky: false,
     }])
 }
 
@@ -189,14 +192,20 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             status: TestStatus::Pending,
             note: String::new(),
             waiver: None,
+            flaky: false,
             updated_at: r.at,
             updated_by: r.actor.clone(),
         }),
         Event::TestStatusSet {
-            name, status, note, ..
+            name,
+            status,
+            note,
+            flaky,
+            ..
         } => {
             if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
                 t.status = *status;
+                t.flaky = *flaky;
                 if let Some(note) = note {
                     t.note.clone_from(note);
                 }

@@ -178,6 +178,7 @@ mod tests {
                 severity: Severity::P1,
                 services: vec!["db".into()],
                 impact: String::new(),
+                source: None,
             },
         }
     }

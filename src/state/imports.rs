@@ -1,0 +1,262 @@
+//! What arrives from the tools a team already runs: test results from CI, alerts from
+//! Alertmanager and PagerDuty, and the record of stakeholder notices sent. Parsing the outside
+//! formats happens in the shell (`crate::import`); the rules that map them live here.
+
+use super::kinds::{Audience, IncidentStatus, Priority, ReleaseId, Severity, Stage, TestStatus};
+use super::release::Phase;
+use super::text::{MAX_LINE, MAX_NAME, MAX_TEXT};
+use super::{reject, Ctx, Event, Rejection};
+use serde::{Deserialize, Serialize};
+
+/// One test case's outcome from a JUnit report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestResult {
+    /// `classname::name`, the identity a new test is added under.
+    pub id: String,
+    /// The bare `name`, which also matches a test added by hand under that name.
+    pub name: String,
+    pub status: TestStatus,
+    /// Passed only after a rerun.
+    pub flaky: bool,
+    /// The failure or skip message, if any.
+    pub message: String,
+}
+
+/// How an alert says how bad it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeverityHint {
+    /// Alertmanager's `severity` label, if any.
+    Label(Option<String>),
+    /// PagerDuty's `priority.summary` and `urgency`.
+    PagerDuty { priority: Option<String>, urgency: Option<String> },
+}
+
+/// An alert reduced to what an incident needs. Text is untrusted: it is cut to the limits here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertInput {
+    /// `alertmanager:<groupKey>` or `pagerduty:<incident id>`: the de-duplication key.
+    pub key: String,
+    pub title: String,
+    pub severity: SeverityHint,
+    pub services: Vec<String>,
+    pub impact: String,
+    pub resolved: bool,
+}
+
+/// A policy rule giving imported tests their priority: the first whose pattern matches wins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityRule {
+    /// `*` matches any run of characters, e.g. `payments::*` or `*::smoke_*`.
+    pub pattern: String,
+    pub priority: Priority,
+}
+
+/// Matches `text` against a pattern where `*` stands for any run of characters.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let (first, rest) = parts.split_first().unwrap_or((&"", &[]));
+    let Some(mut remaining) = text.strip_prefix(first) else { return false };
+    let Some((last, middle)) = rest.split_last() else { return remaining.is_empty() };
+    for part in middle {
+        match remaining.find(part) {
+            Some(at) => remaining = &remaining[at + part.len()..],
+            None => return false,
+        }
+    }
+    remaining.len() >= last.len() && remaining.ends_with(last)
+}
+
+/// Cuts untrusted text to `max` characters on one line.
+fn clip(text: &str, max: usize) -> String {
+    let one_line: String = text.trim().chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    if one_line.chars().count() <= max {
+        return one_line;
+    }
+    let mut cut: String = one_line.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// A service name from outside made to fit the name rules (letters, digits, `._@+-`).
+fn service_name(raw: &str) -> Option<String> {
+    let name: String = raw
+        .trim()
+        .chars()
+        .map(|c| if c.is_alphanumeric() || "._@+-".contains(c) { c.to_ascii_lowercase() } else { '-' })
+        .take(MAX_NAME)
+        .collect();
+    let name = name.trim_matches('-').to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+pub(crate) fn decide_tests(ctx: &Ctx, id: ReleaseId, results: &[TestResult]) -> Result<Vec<Event>, Rejection> {
+    let release = ctx.model.release(id)?;
+    if release.phase.is_finished() {
+        reject!("{id} is {}: its tests can no longer change", ctx.model.release_status(release));
+    }
+    if results.is_empty() {
+        reject!("the report has no test cases: nothing to import");
+    }
+    let mut events = Vec::new();
+    let mut added: Vec<String> = Vec::new();
+    for r in results {
+        let note = clip(&r.message, MAX_TEXT);
+        let existing = release.tests.iter().find(|t| t.name == r.id || t.name == r.name);
+        match existing {
+            Some(t) => {
+                if t.status != r.status || t.flaky != r.flaky || (!note.is_empty() && note != t.note) {
+                    events.push(Event::TestStatusSet {
+                        id,
+                        name: t.name.clone(),
+                        status: r.status,
+                        note: (!note.is_empty()).then_some(note),
+                        flaky: r.flaky,
+                    });
+                }
+            }
+            None if added.contains(&r.id) => {}
+            None => {
+                let name = clip(&r.id, MAX_LINE);
+                let priority = ctx
+                    .model
+                    .policy
+                    .test_priority_rules
+                    .iter()
+                    .find(|rule| glob(&rule.pattern, &r.id))
+                    .map_or(Priority::Medium, |rule| rule.priority);
+                events.push(Event::TestAdded { id, name: name.clone(), priority, automated: true, owner: None });
+                if r.status != TestStatus::Pending {
+                    events.push(Event::TestStatusSet {
+                        id,
+                        name,
+                        status: r.status,
+                        note: (!note.is_empty()).then_some(note),
+                        flaky: r.flaky,
+                    });
+                }
+                added.push(r.id.clone());
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// The severity an alert maps to under the policy's rules.
+pub fn map_severity(policy: &super::Policy, hint: &SeverityHint) -> Severity {
+    match hint {
+        SeverityHint::Label(label) => label
+            .as_deref()
+            .and_then(|l| policy.alert_severity.get(&l.to_ascii_lowercase()).copied())
+            .unwrap_or(Severity::P4),
+        SeverityHint::PagerDuty { priority, urgency } => match priority.as_deref().map(str::to_ascii_uppercase).as_deref() {
+            Some("P1") => Severity::P1,
+            Some("P2") => Severity::P2,
+            Some("P3") => Severity::P3,
+            Some("P4" | "P5") => Severity::P4,
+            _ => match urgency.as_deref() {
+                Some("high") => Severity::P2,
+                Some("low") => Severity::P3,
+                _ => Severity::P4,
+            },
+        },
+    }
+}
+
+pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, Rejection> {
+    let key = clip(&alert.key, MAX_TEXT);
+    if key.is_empty() {
+        reject!("the alert has no key to de-duplicate by (groupKey or incident id)");
+    }
+    let severity = map_severity(&ctx.model.policy, &alert.severity);
+    let existing = ctx.model.incidents.values().find(|i| i.source.as_deref() == Some(key.as_str()));
+    let Some(incident) = existing else {
+        if alert.resolved {
+            return Ok(Vec::new()); // resolved before hotfix ever saw it firing
+        }
+        let mut title = clip(&alert.title, MAX_LINE);
+        if title.is_empty() {
+            title = "(untitled alert)".into();
+        }
+        let mut services: Vec<String> = alert.services.iter().filter_map(|s| service_name(s)).collect();
+        services.dedup();
+        services.truncate(50);
+        return Ok(vec![Event::IncidentReported {
+            id: ctx.model.next_incident_id(),
+            title,
+            severity,
+            services,
+            impact: clip(&alert.impact, MAX_TEXT),
+            source: Some(key),
+        }]);
+    };
+    let id = incident.id;
+    Ok(match (alert.resolved, incident.status) {
+        (_, IncidentStatus::Resolved) if !alert.resolved => {
+            vec![Event::IncidentNoted { id, note: "the source reports it firing again after it was resolved".into() }]
+        }
+        (true, IncidentStatus::Open) => {
+            vec![Event::IncidentResolved { id, note: "resolved at the source".into(), release: None }]
+        }
+        (true, IncidentStatus::Qualified) => vec![Event::IncidentNoted {
+            id,
+            note: "the source reports it resolved; it stays qualified until its hotfix or a person resolves it".into(),
+        }],
+        (false, _) if severity < incident.severity => vec![Event::IncidentSeverityChanged {
+            id,
+            from: incident.severity,
+            to: severity,
+            reason: format!("the source now reports {severity}"),
+        }],
+        _ => Vec::new(),
+    })
+}
+
+pub(crate) fn decide_notice(
+    ctx: &Ctx,
+    id: ReleaseId,
+    stage: Stage,
+    audience: Audience,
+    channel: &str,
+    error: Option<String>,
+) -> Result<Vec<Event>, Rejection> {
+    let release = ctx.model.release(id)?;
+    let fits = match stage {
+        Stage::Planned => release.phase == Phase::Pending,
+        Stage::Deploying => release.phase == Phase::Deploying,
+        Stage::Deployed => matches!(release.phase, Phase::Deployed | Phase::Verified | Phase::Closed),
+        Stage::RolledBack => release.phase == Phase::RolledBack,
+    };
+    if !fits {
+        reject!(
+            "{id} is {}: a \"{stage}\" notice would not be true now",
+            ctx.model.release_status(release)
+        );
+    }
+    let error = error.map(|e| clip(&e, MAX_TEXT));
+    Ok(vec![Event::NoticeRecorded { id, stage, audience, channel: clip(channel, MAX_NAME), error }])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob("payments::*", "payments::card"));
+        assert!(glob("*::smoke_*", "api::smoke_login"));
+        assert!(glob("exact", "exact"));
+        assert!(!glob("exact", "exactly"));
+        assert!(glob("*", ""));
+        assert!(!glob("a*b", "ba"));
+        assert!(glob("a*b*c", "a-b-c"));
+    }
+
+    #[test]
+    fn untrusted_text_is_clipped_and_names_made_safe() {
+        assert_eq!(clip("a\nb", 10), "a b");
+        assert_eq!(clip(&"x".repeat(300), 5).chars().count(), 5);
+        assert_eq!(service_name("My Mail Service").as_deref(), Some("my-mail-service"));
+        assert_eq!(service_name("   "), None);
+    }
+}

@@ -2,11 +2,12 @@
 //! Every write verb becomes a [`Command`] and goes through the same store path as the cockpit.
 
 mod output;
+mod outside;
 mod read;
 mod write;
 
 use crate::state::{
-    Command, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, TestStatus,
+    Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
 use crate::store::{ExecError, StoreError};
 use clap::{Args, Parser, Subcommand};
@@ -83,6 +84,43 @@ pub enum Verb {
     /// Add, set, waive and list a release's tests
     #[command(subcommand)]
     Test(TestVerb),
+    /// The complete record of a hotfix, for auditors and release managers
+    #[command(
+        after_help = "Examples:\n  hotfix report HF-1 --output HF-1.md\n  hotfix report HF-1 --format json | jq .target"
+    )]
+    Report {
+        id: ReleaseId,
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+        /// Write to FILE instead of standard output
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// The Keep a Changelog entry for a hotfix
+    #[command(after_help = "Example:\n  hotfix changelog HF-1 >> CHANGELOG.md")]
+    Changelog {
+        id: ReleaseId,
+        /// File the entry under Security instead of Fixed
+        #[arg(long)]
+        security: bool,
+    },
+    /// Print a stakeholder notice, or post it to a Slack-compatible webhook (recorded)
+    #[command(
+        after_help = "The webhook URL comes from --webhook, else $HOTFIX_WEBHOOK_URL, else \"webhook_url\" in\nconfig.json in the config directory. It is a secret: hotfix never prints or logs it.\n\nExamples:\n  hotfix notify HF-1 --stage deploying --audience ops --print\n  HOTFIX_WEBHOOK_URL=https://hooks.slack.com/services/... hotfix notify HF-1 --stage deployed --audience users"
+    )]
+    Notify {
+        id: ReleaseId,
+        #[arg(long, value_name = "planned|deploying|deployed|rolled-back")]
+        stage: Stage,
+        #[arg(long, value_name = "ops|users", default_value = "ops")]
+        audience: Audience,
+        /// The incoming-webhook URL (prefer the environment or the config file)
+        #[arg(long, value_name = "URL", conflicts_with = "print")]
+        webhook: Option<String>,
+        /// Print the notice instead of posting it (nothing is recorded)
+        #[arg(long)]
+        print: bool,
+    },
     /// What waits on you: approvals you can give, tests you own
     #[command(after_help = "Example:\n  HOTFIX_USER=dana hotfix waiting")]
     Waiting,
@@ -181,6 +219,15 @@ pub enum IncidentVerb {
         impact: String,
         #[arg(long)]
         rationale: String,
+    },
+    /// Create or update an incident from an Alertmanager or PagerDuty v3 webhook payload
+    #[command(
+        after_help = "Examples:\n  hotfix incident import alert.json\n  curl -s ... | hotfix incident import -"
+    )]
+    Import {
+        /// A JSON file, or - for standard input
+        #[arg(value_name = "FILE|-")]
+        file: PathBuf,
     },
     /// Resolve an incident by hand
     #[command(after_help = "Example:\n  hotfix incident resolve INC-4 --note \"fixed in 4.13.0\"")]
@@ -337,6 +384,21 @@ pub enum TestVerb {
     /// A release's tests, critical first, failing first
     #[command(after_help = "Example:\n  hotfix test list HF-1 --json")]
     List { id: ReleaseId },
+    /// Import JUnit XML (cargo-nextest, pytest --junitxml, Maven Surefire): update matching tests, add new ones
+    #[command(
+        after_help = "Examples:\n  hotfix test import HF-1 target/nextest/ci/junit.xml\n  hotfix test import HF-1 target/surefire-reports/TEST-*.xml"
+    )]
+    Import {
+        id: ReleaseId,
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Md,
+    Json,
 }
 
 /// How a CLI run failed, and so its exit code.
@@ -423,6 +485,31 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Verb::Waiting => read::waiting(&out, &dir()?),
         Verb::Log { release, incident } => read::log(&out, &dir()?, release, incident),
         Verb::Verify => read::verify(&out, &dir()?),
+        Verb::Report { id, format, output } => {
+            outside::report(&out, &dir()?, id, format, output.as_deref())
+        }
+        Verb::Changelog { id, security } => outside::changelog(&out, &dir()?, id, security),
+        Verb::Notify {
+            id,
+            stage,
+            audience,
+            webhook,
+            print,
+        } => outside::notify(
+            &out,
+            &dir()?,
+            id,
+            stage,
+            audience,
+            webhook.as_deref(),
+            print,
+        ),
+        Verb::Test(TestVerb::Import { id, files }) => {
+            outside::import_tests(&out, &dir()?, id, &files)
+        }
+        Verb::Incident(IncidentVerb::Import { file }) => {
+            outside::import_alert(&out, &dir()?, &file)
+        }
         other => {
             let command = to_command(other)?;
             write::execute(&out, &dir()?, command)

@@ -4,8 +4,8 @@
 
 use crate::cli::CliError;
 use crate::state::{
-    Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput, Severity,
-    TestStatus,
+    Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput,
+    Severity, Stage, TestStatus,
 };
 use crate::store::{ExecError, LOG_FILE, Store};
 use chrono::{DateTime, Duration, Utc};
@@ -111,6 +111,25 @@ impl Script {
                 note,
             },
         )
+    }
+
+    fn notice(
+        &mut self,
+        by: &str,
+        ago: i64,
+        hf: u64,
+        stage: Stage,
+        audience: Audience,
+        error: Option<&str>,
+    ) -> Result<(), CliError> {
+        let command = Command::RecordNotice {
+            id: ReleaseId::Hotfix(hf),
+            stage,
+            audience,
+            channel: "webhook".into(),
+            error: error.map(String::from),
+        };
+        self.run(by, ago, command)
     }
 
     fn approve(
@@ -233,34 +252,15 @@ pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, CliError>
     )?;
     s.approve("avery", t - 110, 1, "sre-avp", "Low risk, config only")?;
     s.approve("dana", t - 115, 1, "dev-lead", "")?;
-    for (ago, command) in [
-        (
-            t - 120,
-            Command::StartDeploy {
-                id: ReleaseId::Hotfix(1),
-            },
-        ),
-        (
-            t - 135,
-            Command::MarkDeployed {
-                id: ReleaseId::Hotfix(1),
-            },
-        ),
-        (
-            t - 200,
-            Command::VerifyRelease {
-                id: ReleaseId::Hotfix(1),
-            },
-        ),
-        (
-            t - 300,
-            Command::CloseRelease {
-                id: ReleaseId::Hotfix(1),
-            },
-        ),
-    ] {
-        s.run("sam", ago, command)?;
-    }
+    let hf1 = ReleaseId::Hotfix(1);
+    s.notice("sam", t - 116, 1, Stage::Planned, Audience::Ops, None)?;
+    s.run("sam", t - 120, Command::StartDeploy { id: hf1 })?;
+    s.notice("sam", t - 121, 1, Stage::Deploying, Audience::Ops, None)?;
+    s.run("sam", t - 135, Command::MarkDeployed { id: hf1 })?;
+    s.notice("sam", t - 140, 1, Stage::Deployed, Audience::Ops, None)?;
+    s.notice("sam", t - 141, 1, Stage::Deployed, Audience::Users, None)?;
+    s.run("sam", t - 200, Command::VerifyRelease { id: hf1 })?;
+    s.run("sam", t - 300, Command::CloseRelease { id: hf1 })?;
 
     // Open incidents of every severity, one of them past its target.
     s.incident(
@@ -357,12 +357,23 @@ pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, CliError>
             id: ReleaseId::Hotfix(2),
         },
     )?;
+    s.notice("dana", 4 * 60 - 1, 2, Stage::Deploying, Audience::Ops, None)?;
     s.run(
         "dana",
         3 * 60 + 40,
         Command::MarkDeployed {
             id: ReleaseId::Hotfix(2),
         },
+    )?;
+    s.notice("dana", 3 * 60 + 35, 2, Stage::Deployed, Audience::Ops, None)?;
+    let failed = "the webhook answered HTTP 500: internal_error";
+    s.notice(
+        "dana",
+        3 * 60 + 34,
+        2,
+        Stage::Deployed,
+        Audience::Users,
+        Some(failed),
     )?;
 
     // HF-3: a P1 awaiting approval, tests in every state, one approval made stale by an edit.

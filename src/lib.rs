@@ -5,8 +5,11 @@
 
 pub mod cli;
 pub mod demo;
+pub mod import;
+pub mod notify;
 pub mod paths;
 pub mod present;
+pub mod report;
 pub mod sanitize;
 pub mod state;
 pub mod store;

@@ -79,17 +79,45 @@ pub fn describe(r: &Recorded) -> String {
             id, name, priority, ..
         } => format!("{id} test added: {} ({priority})", s(name)),
         Event::TestStatusSet {
-            id, name, status, flaky, ..
-        } => format!("{id} test {}: {status}{}", s(name), if *flaky { " (flaky: after a rerun)" } else { "" }),
+            id,
+            name,
+            status,
+            flaky,
+            ..
+        } => format!(
+            "{id} test {}: {status}{}",
+            s(name),
+            if *flaky {
+                " (flaky: after a rerun)"
+            } else {
+                ""
+            }
+        ),
         Event::TestWaived { id, name, reason } => {
             format!("{id} test {} waived: {}", s(name), s(reason))
         }
         Event::IncidentNoted { id, note } => format!("{id} noted: {}", s(note)),
-        Event::NoticeRecorded { id, stage, audience, channel, error: None } => {
+        Event::NoticeRecorded {
+            id,
+            stage,
+            audience,
+            channel,
+            error: None,
+        } => {
             format!("{id} {stage} notice for {audience} sent ({})", s(channel))
         }
-        Event::NoticeRecorded { id, stage, audience, channel, error: Some(e) } => {
-            format!("{id} {stage} notice for {audience} NOT sent ({}): {}", s(channel), s(e))
+        Event::NoticeRecorded {
+            id,
+            stage,
+            audience,
+            channel,
+            error: Some(e),
+        } => {
+            format!(
+                "{id} {stage} notice for {audience} NOT sent ({}): {}",
+                s(channel),
+                s(e)
+            )
         }
     }
 }

@@ -511,9 +511,13 @@ pub fn decide(
         }
         Command::ImportTestResults { id, results } => imports::decide_tests(&ctx, id, &results),
         Command::ImportAlert { alert } => imports::decide_alert(&ctx, &alert),
-        Command::RecordNotice { id, stage, audience, channel, error } => {
-            imports::decide_notice(&ctx, id, stage, audience, &channel, error)
-        }
+        Command::RecordNotice {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        } => imports::decide_notice(&ctx, id, stage, audience, &channel, error),
     }
 }
 

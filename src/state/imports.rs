@@ -5,7 +5,7 @@
 use super::kinds::{Audience, IncidentStatus, Priority, ReleaseId, Severity, Stage, TestStatus};
 use super::release::Phase;
 use super::text::{MAX_LINE, MAX_NAME, MAX_TEXT};
-use super::{reject, Ctx, Event, Rejection};
+use super::{Ctx, Event, Rejection, reject};
 use serde::{Deserialize, Serialize};
 
 /// One test case's outcome from a JUnit report.
@@ -28,7 +28,10 @@ pub enum SeverityHint {
     /// Alertmanager's `severity` label, if any.
     Label(Option<String>),
     /// PagerDuty's `priority.summary` and `urgency`.
-    PagerDuty { priority: Option<String>, urgency: Option<String> },
+    PagerDuty {
+        priority: Option<String>,
+        urgency: Option<String>,
+    },
 }
 
 /// An alert reduced to what an incident needs. Text is untrusted: it is cut to the limits here.
@@ -56,8 +59,12 @@ pub struct PriorityRule {
 pub fn glob(pattern: &str, text: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     let (first, rest) = parts.split_first().unwrap_or((&"", &[]));
-    let Some(mut remaining) = text.strip_prefix(first) else { return false };
-    let Some((last, middle)) = rest.split_last() else { return remaining.is_empty() };
+    let Some(mut remaining) = text.strip_prefix(first) else {
+        return false;
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return remaining.is_empty();
+    };
     for part in middle {
         match remaining.find(part) {
             Some(at) => remaining = &remaining[at + part.len()..],
@@ -69,7 +76,11 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 
 /// Cuts untrusted text to `max` characters on one line.
 fn clip(text: &str, max: usize) -> String {
-    let one_line: String = text.trim().chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let one_line: String = text
+        .trim()
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
     if one_line.chars().count() <= max {
         return one_line;
     }
@@ -83,17 +94,30 @@ fn service_name(raw: &str) -> Option<String> {
     let name: String = raw
         .trim()
         .chars()
-        .map(|c| if c.is_alphanumeric() || "._@+-".contains(c) { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_alphanumeric() || "._@+-".contains(c) {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .take(MAX_NAME)
         .collect();
     let name = name.trim_matches('-').to_string();
     (!name.is_empty()).then_some(name)
 }
 
-pub(crate) fn decide_tests(ctx: &Ctx, id: ReleaseId, results: &[TestResult]) -> Result<Vec<Event>, Rejection> {
+pub(crate) fn decide_tests(
+    ctx: &Ctx,
+    id: ReleaseId,
+    results: &[TestResult],
+) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
     if release.phase.is_finished() {
-        reject!("{id} is {}: its tests can no longer change", ctx.model.release_status(release));
+        reject!(
+            "{id} is {}: its tests can no longer change",
+            ctx.model.release_status(release)
+        );
     }
     if results.is_empty() {
         reject!("the report has no test cases: nothing to import");
@@ -102,10 +126,16 @@ pub(crate) fn decide_tests(ctx: &Ctx, id: ReleaseId, results: &[TestResult]) -> 
     let mut added: Vec<String> = Vec::new();
     for r in results {
         let note = clip(&r.message, MAX_TEXT);
-        let existing = release.tests.iter().find(|t| t.name == r.id || t.name == r.name);
+        let existing = release
+            .tests
+            .iter()
+            .find(|t| t.name == r.id || t.name == r.name);
         match existing {
             Some(t) => {
-                if t.status != r.status || t.flaky != r.flaky || (!note.is_empty() && note != t.note) {
+                if t.status != r.status
+                    || t.flaky != r.flaky
+                    || (!note.is_empty() && note != t.note)
+                {
                     events.push(Event::TestStatusSet {
                         id,
                         name: t.name.clone(),
@@ -125,7 +155,13 @@ pub(crate) fn decide_tests(ctx: &Ctx, id: ReleaseId, results: &[TestResult]) -> 
                     .iter()
                     .find(|rule| glob(&rule.pattern, &r.id))
                     .map_or(Priority::Medium, |rule| rule.priority);
-                events.push(Event::TestAdded { id, name: name.clone(), priority, automated: true, owner: None });
+                events.push(Event::TestAdded {
+                    id,
+                    name: name.clone(),
+                    priority,
+                    automated: true,
+                    owner: None,
+                });
                 if r.status != TestStatus::Pending {
                     events.push(Event::TestStatusSet {
                         id,
@@ -149,17 +185,19 @@ pub fn map_severity(policy: &super::Policy, hint: &SeverityHint) -> Severity {
             .as_deref()
             .and_then(|l| policy.alert_severity.get(&l.to_ascii_lowercase()).copied())
             .unwrap_or(Severity::P4),
-        SeverityHint::PagerDuty { priority, urgency } => match priority.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            Some("P1") => Severity::P1,
-            Some("P2") => Severity::P2,
-            Some("P3") => Severity::P3,
-            Some("P4" | "P5") => Severity::P4,
-            _ => match urgency.as_deref() {
-                Some("high") => Severity::P2,
-                Some("low") => Severity::P3,
-                _ => Severity::P4,
-            },
-        },
+        SeverityHint::PagerDuty { priority, urgency } => {
+            match priority.as_deref().map(str::to_ascii_uppercase).as_deref() {
+                Some("P1") => Severity::P1,
+                Some("P2") => Severity::P2,
+                Some("P3") => Severity::P3,
+                Some("P4" | "P5") => Severity::P4,
+                _ => match urgency.as_deref() {
+                    Some("high") => Severity::P2,
+                    Some("low") => Severity::P3,
+                    _ => Severity::P4,
+                },
+            }
+        }
     }
 }
 
@@ -169,7 +207,11 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
         reject!("the alert has no key to de-duplicate by (groupKey or incident id)");
     }
     let severity = map_severity(&ctx.model.policy, &alert.severity);
-    let existing = ctx.model.incidents.values().find(|i| i.source.as_deref() == Some(key.as_str()));
+    let existing = ctx
+        .model
+        .incidents
+        .values()
+        .find(|i| i.source.as_deref() == Some(key.as_str()));
     let Some(incident) = existing else {
         if alert.resolved {
             return Ok(Vec::new()); // resolved before hotfix ever saw it firing
@@ -178,7 +220,11 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
         if title.is_empty() {
             title = "(untitled alert)".into();
         }
-        let mut services: Vec<String> = alert.services.iter().filter_map(|s| service_name(s)).collect();
+        let mut services: Vec<String> = alert
+            .services
+            .iter()
+            .filter_map(|s| service_name(s))
+            .collect();
         services.dedup();
         services.truncate(50);
         return Ok(vec![Event::IncidentReported {
@@ -224,7 +270,10 @@ pub(crate) fn decide_notice(
     let fits = match stage {
         Stage::Planned => release.phase == Phase::Pending,
         Stage::Deploying => release.phase == Phase::Deploying,
-        Stage::Deployed => matches!(release.phase, Phase::Deployed | Phase::Verified | Phase::Closed),
+        Stage::Deployed => matches!(
+            release.phase,
+            Phase::Deployed | Phase::Verified | Phase::Closed
+        ),
         Stage::RolledBack => release.phase == Phase::RolledBack,
     };
     if !fits {
@@ -234,7 +283,13 @@ pub(crate) fn decide_notice(
         );
     }
     let error = error.map(|e| clip(&e, MAX_TEXT));
-    Ok(vec![Event::NoticeRecorded { id, stage, audience, channel: clip(channel, MAX_NAME), error }])
+    Ok(vec![Event::NoticeRecorded {
+        id,
+        stage,
+        audience,
+        channel: clip(channel, MAX_NAME),
+        error,
+    }])
 }
 
 #[cfg(test)]
@@ -256,7 +311,10 @@ mod tests {
     fn untrusted_text_is_clipped_and_names_made_safe() {
         assert_eq!(clip("a\nb", 10), "a b");
         assert_eq!(clip(&"x".repeat(300), 5).chars().count(), 5);
-        assert_eq!(service_name("My Mail Service").as_deref(), Some("my-mail-service"));
+        assert_eq!(
+            service_name("My Mail Service").as_deref(),
+            Some("my-mail-service")
+        );
         assert_eq!(service_name("   "), None);
     }
 }

@@ -327,7 +327,11 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         }
         Event::IncidentNoted { id, note } => {
             if let Some(i) = model.incidents.get_mut(id) {
-                i.notes.push(Note { note: note.clone(), by: r.actor.clone(), at: r.at });
+                i.notes.push(Note {
+                    note: note.clone(),
+                    by: r.actor.clone(),
+                    at: r.at,
+                });
             }
         }
         _ => {}

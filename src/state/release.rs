@@ -146,6 +146,8 @@ pub struct Release {
     pub milestones: Vec<Milestone>,
     /// Stakeholder notices sent or tried, oldest first.
     pub notices: Vec<Notice>,
+    /// Scope edits: (new revision, when, by whom).
+    pub edits: Vec<(u32, DateTime<Utc>, String)>,
 }
 
 /// A stakeholder notice as recorded: sent, or tried and failed.
@@ -801,6 +803,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.scope = scope.clone();
                 rel.revision = *revision;
+                rel.edits.push((*revision, r.at, r.actor.clone()));
             }
         }
         Event::ApprovalGiven {
@@ -871,7 +874,13 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 milestone(rel, phase, r, Some(reason));
             }
         }
-        Event::NoticeRecorded { id, stage, audience, channel, error } => {
+        Event::NoticeRecorded {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.notices.push(Notice {
                     stage: *stage,
@@ -906,6 +915,7 @@ fn new_release(
         tests: Vec::new(),
         frozen: None,
         notices: Vec::new(),
+        edits: Vec::new(),
         milestones: vec![Milestone {
             phase: Phase::Pending,
             at: r.at,

@@ -1,0 +1,183 @@
+//! Verbs that face the outside world: the report and changelog, stakeholder notices, and imports
+//! of CI test results and alerts.
+
+use super::write::{Entry, now, open};
+use super::{CliError, Out, ReportFormat};
+use crate::present;
+use crate::state::{Audience, Command, ReleaseId, Stage};
+use std::path::Path;
+
+fn refused(r: crate::state::Rejection) -> CliError {
+    CliError::Refused(r.message)
+}
+
+/// Writes `text` to `output`, or prints it.
+fn emit(out: &Out, text: &str, output: Option<&Path>) -> Result<(), CliError> {
+    match output {
+        None => {
+            out.line(text.trim_end());
+            Ok(())
+        }
+        Some(path) => {
+            std::fs::write(path, text)
+                .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?;
+            eprintln!("hotfix: wrote {}", path.display());
+            Ok(())
+        }
+    }
+}
+
+pub fn report(
+    out: &Out,
+    dir: &Path,
+    id: ReleaseId,
+    format: ReportFormat,
+    output: Option<&Path>,
+) -> Result<(), CliError> {
+    let store = open(dir)?;
+    let report = crate::report::build(&store.model, id, now()).map_err(refused)?;
+    let json = out.json || format == ReportFormat::Json;
+    let text = if json {
+        serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))? + "\n"
+    } else {
+        crate::report::markdown(&report)
+    };
+    emit(out, &text, output)
+}
+
+pub fn changelog(out: &Out, dir: &Path, id: ReleaseId, security: bool) -> Result<(), CliError> {
+    let store = open(dir)?;
+    if !id.is_hotfix() {
+        return Err(CliError::Refused(format!(
+            "{id} is a regular release: the changelog entry is for hotfixes"
+        )));
+    }
+    let report = crate::report::build(&store.model, id, now()).map_err(refused)?;
+    emit(out, &crate::report::changelog(&report, security), None)
+}
+
+pub fn notify(
+    out: &Out,
+    dir: &Path,
+    id: ReleaseId,
+    stage: Stage,
+    audience: Audience,
+    webhook: Option<&str>,
+    print: bool,
+) -> Result<(), CliError> {
+    let actor = crate::paths::actor()?;
+    let mut store = open(dir)?;
+    let at = now();
+    let notice = crate::notify::render(&store.model, id, stage, audience, at).map_err(refused)?;
+    // Check that the notice may be recorded before sending anything.
+    let record = |error: Option<String>| Command::RecordNotice {
+        id,
+        stage,
+        audience,
+        channel: "webhook".into(),
+        error,
+    };
+    crate::state::decide(&store.model, &actor, at, record(None)).map_err(refused)?;
+    if print {
+        out.line(&notice.title);
+        out.line("");
+        out.line(&notice.body);
+        return Ok(());
+    }
+    let Some(url) = crate::notify::webhook_url(webhook) else {
+        return Err(CliError::Usage(
+            "no webhook is configured: pass --webhook URL, set HOTFIX_WEBHOOK_URL, or put \"webhook_url\" in config.json in the config directory; or use --print".into(),
+        ));
+    };
+    let payload = crate::notify::slack_payload(&notice, id, stage, audience);
+    let outcome = crate::notify::post(&url, &payload, crate::notify::timeout());
+    let recorded = store.execute(&actor, now(), record(outcome.clone().err()))?;
+    if out.json {
+        out.json(&recorded.iter().map(Entry::from).collect::<Vec<_>>())?;
+    }
+    match outcome {
+        Ok(()) => {
+            if !out.json {
+                out.line(&format!(
+                    "{} {stage} notice for {audience} on {id}: \"{}\"",
+                    out.good("sent"),
+                    notice.title
+                ));
+            }
+            Ok(())
+        }
+        Err(e) => Err(CliError::Failed(format!(
+            "the {stage} notice for {audience} on {id} was not sent: {e} (recorded as not sent)"
+        ))),
+    }
+}
+
+fn report_changes(
+    out: &Out,
+    recorded: &[crate::state::Recorded],
+    nothing: &str,
+) -> Result<(), CliError> {
+    if out.json {
+        return out.json(&recorded.iter().map(Entry::from).collect::<Vec<_>>());
+    }
+    if recorded.is_empty() {
+        out.line(nothing);
+    }
+    for r in recorded {
+        out.line(&format!(
+            "{} {}",
+            out.good("recorded"),
+            present::describe(r)
+        ));
+    }
+    Ok(())
+}
+
+pub fn import_tests(
+    out: &Out,
+    dir: &Path,
+    id: ReleaseId,
+    files: &[std::path::PathBuf],
+) -> Result<(), CliError> {
+    let actor = crate::paths::actor()?;
+    // Parse every file first: a bad one changes nothing.
+    let mut results = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+        results.extend(
+            crate::import::junit::parse(&text, &file.display().to_string())
+                .map_err(CliError::Refused)?,
+        );
+    }
+    let count = results.len();
+    let mut store = open(dir)?;
+    let recorded = store.execute(&actor, now(), Command::ImportTestResults { id, results })?;
+    report_changes(
+        out,
+        &recorded,
+        &format!("no changes: the {count} results match what {id} records"),
+    )
+}
+
+pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), CliError> {
+    let actor = crate::paths::actor()?;
+    let (text, name) = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| CliError::Failed(format!("cannot read standard input: {e}")))?;
+        (text, "standard input".to_string())
+    } else {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+        (text, file.display().to_string())
+    };
+    let alert = crate::import::alerts::parse(&text, &name).map_err(CliError::Refused)?;
+    let mut store = open(dir)?;
+    let recorded = store.execute(&actor, now(), Command::ImportAlert { alert })?;
+    report_changes(
+        out,
+        &recorded,
+        "no changes: the alert matches what is recorded",
+    )
+}

@@ -1,0 +1,251 @@
+//! Stakeholder notices: filled from the record with the templates in `assets/notices/`, printed
+//! or posted to a Slack-compatible incoming webhook. The webhook URL is a secret: it is never
+//! printed, logged or put in an error message.
+
+use crate::sanitize;
+use crate::state::{Audience, Model, Rejection, ReleaseId, Stage};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::time::Duration;
+
+/// A filled notice: a one-line title and a body in Slack mrkdwn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+fn template(stage: Stage, audience: Audience) -> &'static str {
+    match (stage, audience) {
+        (Stage::Planned, Audience::Ops) => include_str!("../assets/notices/planned.ops.md"),
+        (Stage::Planned, Audience::Users) => include_str!("../assets/notices/planned.users.md"),
+        (Stage::Deploying, Audience::Ops) => include_str!("../assets/notices/deploying.ops.md"),
+        (Stage::Deploying, Audience::Users) => include_str!("../assets/notices/deploying.users.md"),
+        (Stage::Deployed, Audience::Ops) => include_str!("../assets/notices/deployed.ops.md"),
+        (Stage::Deployed, Audience::Users) => include_str!("../assets/notices/deployed.users.md"),
+        (Stage::RolledBack, Audience::Ops) => include_str!("../assets/notices/rolled-back.ops.md"),
+        (Stage::RolledBack, Audience::Users) => {
+            include_str!("../assets/notices/rolled-back.users.md")
+        }
+    }
+}
+
+/// Fills the template for `stage` and `audience` from the record of `id`.
+pub fn render(
+    model: &Model,
+    id: ReleaseId,
+    stage: Stage,
+    audience: Audience,
+    now: DateTime<Utc>,
+) -> Result<Notice, Rejection> {
+    let r = model.release(id)?;
+    let incidents: Vec<&crate::state::Incident> = r
+        .scope
+        .incidents
+        .iter()
+        .filter_map(|i| model.incidents.get(i))
+        .collect();
+    let one = |s: &str| sanitize::line(s.trim()).into_owned();
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "–".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    let mut services: Vec<String> = incidents
+        .iter()
+        .flat_map(|i| i.services.iter().cloned())
+        .collect();
+    services.dedup();
+    let impact: Vec<String> = incidents
+        .iter()
+        .filter(|i| !i.impact.is_empty())
+        .map(|i| one(&i.impact))
+        .collect();
+    let approvers: Vec<String> = model
+        .checklist(r)
+        .iter()
+        .filter_map(|c| match c {
+            crate::state::RoleCheck::Approved { approval, .. } => {
+                Some(format!("{} ({})", approval.approver, approval.role))
+            }
+            _ => None,
+        })
+        .collect();
+    let passed = r
+        .tests
+        .iter()
+        .filter(|t| t.status == crate::state::TestStatus::Passed)
+        .count();
+    let critical = r
+        .tests
+        .iter()
+        .filter(|t| t.priority == crate::state::Priority::Critical)
+        .count();
+    let reason = r
+        .milestones
+        .iter()
+        .rev()
+        .find_map(|m| m.reason.clone())
+        .unwrap_or_default();
+    let when = match stage {
+        Stage::Planned => now,
+        Stage::Deploying => r
+            .milestone(crate::state::Phase::Deploying)
+            .map_or(now, |m| m.at),
+        Stage::Deployed => r
+            .milestone(crate::state::Phase::Deployed)
+            .map_or(now, |m| m.at),
+        Stage::RolledBack => r
+            .milestone(crate::state::Phase::RolledBack)
+            .map_or(now, |m| m.at),
+    };
+    let values = [
+        ("id", id.to_string()),
+        ("version", one(&r.scope.version)),
+        ("summary", one(&r.scope.summary)),
+        (
+            "severity",
+            model
+                .release_severity(r)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "incidents",
+            list(
+                incidents
+                    .iter()
+                    .map(|i| format!("{} ({})", i.id, one(&i.title)))
+                    .collect(),
+            ),
+        ),
+        ("services", list(services)),
+        ("impact", list(impact)),
+        ("changes", one(&r.scope.changes)),
+        ("risks", one(&r.scope.risks)),
+        ("rollback", one(&r.scope.rollback)),
+        ("approvers", list(approvers)),
+        (
+            "tests",
+            format!("{passed}/{} passed, {critical} critical", r.tests.len()),
+        ),
+        ("reason", one(&reason)),
+        ("time", crate::present::stamp(when)),
+    ];
+    let mut text = template(stage, audience).to_string();
+    for (key, value) in values {
+        text = text.replace(&format!("{{{{{key}}}}}"), &value);
+    }
+    let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
+    Ok(Notice {
+        title: title.trim().to_string(),
+        body: body.trim().to_string(),
+    })
+}
+
+/// The Slack incoming-webhook message: `text` as the fallback, and blocks for a rich view.
+pub fn slack_payload(
+    notice: &Notice,
+    id: ReleaseId,
+    stage: Stage,
+    audience: Audience,
+) -> serde_json::Value {
+    json!({
+        "text": format!("{}\n{}", notice.title, notice.body),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": notice.title.chars().take(150).collect::<String>()}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": notice.body.chars().take(3000).collect::<String>()}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{id} · {stage} notice for {audience} · sent by hotfix")}]}
+        ]
+    })
+}
+
+/// Posts `payload` to the webhook. Success is HTTP 200; anything else is an error whose message
+/// never contains the URL.
+pub fn post(url: &str, payload: &serde_json::Value, timeout: Duration) -> Result<(), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body = payload.to_string();
+    match agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .send(body)
+    {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            if status == 200 {
+                return Ok(());
+            }
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            let text: String = sanitize::line(text.trim()).chars().take(200).collect();
+            let hint = if status == 429 {
+                " (rate limited: try again shortly)"
+            } else {
+                ""
+            };
+            Err(format!(
+                "the webhook answered HTTP {status}{hint}: {}",
+                if text.is_empty() { "(no body)" } else { &text }
+            ))
+        }
+        Err(ureq::Error::Timeout(_)) => Err(format!(
+            "the webhook did not answer within {} s",
+            timeout.as_secs_f32()
+        )),
+        Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            Err("the webhook refused the connection".into())
+        }
+        Err(ureq::Error::Io(e)) => Err(format!("the webhook could not be reached ({})", e.kind())),
+        Err(ureq::Error::HostNotFound) => Err("the webhook's host was not found".into()),
+        Err(ureq::Error::ConnectionFailed) => Err("the webhook refused the connection".into()),
+        Err(ureq::Error::BadUri(_) | ureq::Error::Http(_)) => {
+            Err("the webhook URL is not a valid http(s) URL".into())
+        }
+        Err(_) => Err("the webhook could not be reached".into()),
+    }
+}
+
+/// The webhook URL: the flag, else `$HOTFIX_WEBHOOK_URL`, else `webhook_url` in the config file.
+pub fn webhook_url(flag: Option<&str>) -> Option<String> {
+    if let Some(url) = flag.filter(|u| !u.is_empty()) {
+        return Some(url.to_string());
+    }
+    if let Some(url) = std::env::var("HOTFIX_WEBHOOK_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        return Some(url);
+    }
+    let path = crate::paths::config_dir()?.join("config.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("webhook_url")?.as_str().map(String::from)
+}
+
+/// How long a post may take: `$HOTFIX_WEBHOOK_TIMEOUT` seconds, else 10.
+pub fn timeout() -> Duration {
+    std::env::var("HOTFIX_WEBHOOK_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(10), Duration::from_secs_f64)
+}
+
+/// The next notice a release is due, given what went out already.
+pub fn next_stage(model: &Model, id: ReleaseId) -> Option<Stage> {
+    use crate::state::Phase;
+    let r = model.releases.get(&id)?;
+    let due = match r.phase {
+        Phase::Pending => Stage::Planned,
+        Phase::Deploying => Stage::Deploying,
+        Phase::Deployed | Phase::Verified | Phase::Closed => Stage::Deployed,
+        Phase::RolledBack => Stage::RolledBack,
+        Phase::Cancelled => return None,
+    };
+    Some(due)
+}

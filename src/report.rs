@@ -1,0 +1,362 @@
+//! The record of a hotfix for people who were not there: the problem, the qualification, the
+//! change, the approvals, the tests with their evidence, the notices, the timeline and whether the
+//! policy's target was met. Built purely from the model; rendered as Markdown or JSON
+//! (schema: `assets/report.schema.json`), and as a Keep a Changelog entry.
+
+mod markdown;
+
+pub use markdown::{changelog, markdown};
+
+use crate::present::span;
+use crate::state::incident::Target;
+use crate::state::{Model, Phase, Priority, Rejection, ReleaseId, RoleCheck, TestStatus};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub const SCHEMA: &str = "hotfix-report/1";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub generated_at: DateTime<Utc>,
+    pub release: ReleaseFacts,
+    pub incidents: Vec<IncidentFacts>,
+    pub approvals: Vec<ApprovalFacts>,
+    pub rejections: Vec<RejectionFacts>,
+    pub tests: Vec<PriorityGroup>,
+    pub deferred: Vec<String>,
+    pub notices: Vec<NoticeFacts>,
+    pub timeline: Vec<Step>,
+    pub target: Option<TargetFacts>,
+    pub gate: GateFacts,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReleaseFacts {
+    pub id: ReleaseId,
+    pub kind: &'static str,
+    pub status: String,
+    pub severity: Option<crate::state::Severity>,
+    pub version: String,
+    pub summary: String,
+    pub changes: String,
+    pub risks: String,
+    pub rollback: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+    pub revision: u32,
+    pub fingerprint: String,
+    pub required_roles: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IncidentFacts {
+    pub id: crate::state::IncidentId,
+    pub title: String,
+    pub severity: crate::state::Severity,
+    pub status: String,
+    pub services: Vec<String>,
+    pub impact: String,
+    pub reported_at: DateTime<Utc>,
+    pub reported_by: String,
+    pub source: Option<String>,
+    pub qualification: Option<crate::state::Qualification>,
+    pub severity_changes: Vec<crate::state::incident::SeverityChange>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ApprovalFacts {
+    pub role: String,
+    pub approver: String,
+    pub at: DateTime<Utc>,
+    pub comment: String,
+    pub revision: u32,
+    pub fingerprint: String,
+    /// Given to an older revision of the scope: shown, not counted.
+    pub stale: bool,
+    /// The latest approval for its role, which the gate counts (if not stale).
+    pub counts: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RejectionFacts {
+    pub role: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    /// Against the current revision: it still blocks.
+    pub standing: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PriorityGroup {
+    pub priority: Priority,
+    pub passed: usize,
+    pub waived: usize,
+    pub total: usize,
+    pub tests: Vec<crate::state::TestCase>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NoticeFacts {
+    pub stage: crate::state::Stage,
+    pub audience: crate::state::Audience,
+    pub channel: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub sent: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub at: DateTime<Utc>,
+    pub what: String,
+    pub by: String,
+    /// Seconds since the first incident was reported.
+    pub since_report_seconds: i64,
+    pub since_report: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TargetFacts {
+    pub severity: crate::state::Severity,
+    pub hours: u32,
+    pub deadline: DateTime<Utc>,
+    pub deployed_at: Option<DateTime<Utc>>,
+    /// `None` while not deployed yet.
+    pub met: Option<bool>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GateFacts {
+    pub ready: bool,
+    pub blockers: Vec<String>,
+}
+
+/// Builds the report of `id` as the model stands at `now`.
+pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report, Rejection> {
+    let r = model.release(id)?;
+    let incidents: Vec<&crate::state::Incident> = r
+        .scope
+        .incidents
+        .iter()
+        .filter_map(|i| model.incidents.get(i))
+        .collect();
+    let first_report = incidents
+        .iter()
+        .map(|i| i.reported_at)
+        .min()
+        .unwrap_or(r.created_at);
+    let since = |at: DateTime<Utc>| (at - first_report, span(at - first_report));
+
+    let mut timeline: Vec<(DateTime<Utc>, String, String)> = Vec::new();
+    for i in &incidents {
+        timeline.push((
+            i.reported_at,
+            format!("{} reported ({})", i.id, i.severity),
+            i.reported_by.clone(),
+        ));
+        for c in &i.severity_changes {
+            timeline.push((
+                c.at,
+                format!("{} severity {} -> {}", i.id, c.from, c.to),
+                c.by.clone(),
+            ));
+        }
+        if let Some(q) = &i.qualification {
+            timeline.push((
+                q.at,
+                format!("{} qualified: {} (risk {})", i.id, q.decision, q.risk),
+                q.by.clone(),
+            ));
+        }
+    }
+    for m in &r.milestones {
+        let what = match m.phase {
+            Phase::Pending => format!("{id} created"),
+            Phase::Deploying => "deploy started".into(),
+            Phase::Deployed => "deployed".into(),
+            Phase::Verified => "verified in production".into(),
+            Phase::Closed => "closed".into(),
+            Phase::RolledBack => format!("rolled back: {}", m.reason.clone().unwrap_or_default()),
+            Phase::Cancelled => format!("cancelled: {}", m.reason.clone().unwrap_or_default()),
+        };
+        timeline.push((m.at, what, m.by.clone()));
+    }
+    for (revision, at, by) in &r.edits {
+        timeline.push((
+            *at,
+            format!("scope edited (revision {revision}): earlier approvals are stale"),
+            by.clone(),
+        ));
+    }
+    for a in &r.approvals {
+        timeline.push((a.at, format!("approved as {}", a.role), a.approver.clone()));
+    }
+    for x in &r.rejections {
+        timeline.push((x.at, format!("rejected as {}", x.role), x.by.clone()));
+    }
+    for n in &r.notices {
+        let result = if n.error.is_some() { "failed" } else { "sent" };
+        timeline.push((
+            n.at,
+            format!("{} notice to {} {result}", n.stage, n.audience),
+            n.by.clone(),
+        ));
+    }
+    timeline.sort_by_key(|(at, _, _)| *at);
+
+    let checks = model.checklist(r);
+    let counted: Vec<(&str, &str, DateTime<Utc>)> = checks
+        .iter()
+        .filter_map(|c| match c {
+            RoleCheck::Approved { approval, .. } => Some((
+                approval.role.as_str(),
+                approval.approver.as_str(),
+                approval.at,
+            )),
+            _ => None,
+        })
+        .collect();
+
+    let tests = Priority::ALL
+        .iter()
+        .filter_map(|p| {
+            let list: Vec<crate::state::TestCase> = r
+                .tests_by_priority()
+                .into_iter()
+                .filter(|t| t.priority == *p)
+                .cloned()
+                .collect();
+            (!list.is_empty()).then(|| PriorityGroup {
+                priority: *p,
+                passed: list
+                    .iter()
+                    .filter(|t| t.status == TestStatus::Passed)
+                    .count(),
+                waived: list
+                    .iter()
+                    .filter(|t| t.waiver.is_some() && t.status != TestStatus::Passed)
+                    .count(),
+                total: list.len(),
+                tests: list,
+            })
+        })
+        .collect();
+    let gate = model.gate(id)?;
+    let severity = model.release_severity(r);
+    let target = incidents
+        .iter()
+        .min_by_key(|i| (i.severity, i.reported_at))
+        .and_then(|i| {
+            let hours = *model.policy.target_hours.get(&i.severity)?;
+            let deadline = i.deadline(model)?;
+            let (deployed_at, met) = match i.target(model) {
+                Target::Deployed { at, deadline } => (Some(at), Some(at <= deadline)),
+                _ => (r.milestone(Phase::Deployed).map(|m| m.at), None),
+            };
+            Some(TargetFacts {
+                severity: i.severity,
+                hours,
+                deadline,
+                deployed_at,
+                met,
+            })
+        });
+
+    Ok(Report {
+        schema: SCHEMA,
+        generated_at: now,
+        release: ReleaseFacts {
+            id,
+            kind: if id.is_hotfix() { "hotfix" } else { "regular" },
+            status: model.release_status(r).to_string(),
+            severity,
+            version: r.scope.version.clone(),
+            summary: r.scope.summary.clone(),
+            changes: r.scope.changes.clone(),
+            risks: r.scope.risks.clone(),
+            rollback: r.scope.rollback.clone(),
+            author: r.author.clone(),
+            created_at: r.created_at,
+            revision: r.revision,
+            fingerprint: r.scope.fingerprint(),
+            required_roles: model.required_roles(r),
+        },
+        incidents: incidents
+            .iter()
+            .map(|i| IncidentFacts {
+                id: i.id,
+                title: i.title.clone(),
+                severity: i.severity,
+                status: i.status.to_string(),
+                services: i.services.clone(),
+                impact: i.impact.clone(),
+                reported_at: i.reported_at,
+                reported_by: i.reported_by.clone(),
+                source: i.source.clone(),
+                qualification: i.qualification.clone(),
+                severity_changes: i.severity_changes.clone(),
+            })
+            .collect(),
+        approvals: r
+            .approvals
+            .iter()
+            .map(|a| ApprovalFacts {
+                role: a.role.clone(),
+                approver: a.approver.clone(),
+                at: a.at,
+                comment: a.comment.clone(),
+                revision: a.revision,
+                fingerprint: a.fingerprint.clone(),
+                stale: !r.is_current(a),
+                counts: counted.contains(&(a.role.as_str(), a.approver.as_str(), a.at)),
+            })
+            .collect(),
+        rejections: r
+            .rejections
+            .iter()
+            .map(|x| RejectionFacts {
+                role: x.role.clone(),
+                by: x.by.clone(),
+                at: x.at,
+                reason: x.reason.clone(),
+                standing: x.revision == r.revision,
+            })
+            .collect(),
+        tests,
+        deferred: gate.deferred.clone(),
+        notices: r
+            .notices
+            .iter()
+            .map(|n| NoticeFacts {
+                stage: n.stage,
+                audience: n.audience,
+                channel: n.channel.clone(),
+                by: n.by.clone(),
+                at: n.at,
+                sent: n.error.is_none(),
+                error: n.error.clone(),
+            })
+            .collect(),
+        timeline: timeline
+            .into_iter()
+            .map(|(at, what, by)| {
+                let (d, text) = since(at);
+                Step {
+                    at,
+                    what,
+                    by,
+                    since_report_seconds: d.num_seconds(),
+                    since_report: text,
+                }
+            })
+            .collect(),
+        target,
+        gate: GateFacts {
+            ready: gate.ready,
+            blockers: gate.blockers,
+        },
+    })
+}

@@ -1,0 +1,359 @@
+//! The report as Markdown that reads well on a code host, and the changelog entry.
+
+use super::Report;
+use crate::present::{span, stamp};
+use crate::sanitize;
+use std::fmt::Write as _;
+
+/// Text for a table cell: one line, control characters escaped, pipes escaped.
+fn cell(text: &str) -> String {
+    let t = sanitize::line(text).replace('|', "\\|");
+    if t.is_empty() { "–".into() } else { t }
+}
+
+/// A block of free text, control characters escaped, kept as written otherwise.
+fn block(text: &str) -> String {
+    let t = sanitize::block(text.trim());
+    if t.is_empty() {
+        "_(none given)_".into()
+    } else {
+        t.into_owned()
+    }
+}
+
+pub fn markdown(r: &Report) -> String {
+    let mut out = String::new();
+    let rel = &r.release;
+    let sev = rel
+        .severity
+        .map(|s| format!(" · severity **{s}**"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "# {} {}: {}\n",
+        if rel.kind == "hotfix" {
+            "Hotfix"
+        } else {
+            "Release"
+        },
+        rel.id,
+        cell(&rel.summary)
+    );
+    let _ = writeln!(
+        out,
+        "Version **{}** · status **{}**{sev} · author {} · scope revision {} (`{}`)  ",
+        cell(&rel.version),
+        rel.status,
+        cell(&rel.author),
+        rel.revision,
+        rel.fingerprint
+    );
+    let _ = writeln!(out, "Report generated {}.\n", stamp(r.generated_at));
+
+    if !r.incidents.is_empty() {
+        let _ = writeln!(out, "## Problem\n");
+        let _ = writeln!(
+            out,
+            "| Incident | Severity | Title | Reported | Services | Status |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for i in &r.incidents {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} by {} | {} | {} |",
+                i.id,
+                i.severity,
+                cell(&i.title),
+                stamp(i.reported_at),
+                cell(&i.reported_by),
+                cell(&i.services.join(", ")),
+                i.status
+            );
+        }
+        for i in &r.incidents {
+            if !i.impact.trim().is_empty() {
+                let _ = writeln!(out, "\n**{} impact:** {}", i.id, block(&i.impact));
+            }
+            for c in &i.severity_changes {
+                let _ = writeln!(
+                    out,
+                    "\n{} severity changed {} → {} by {} at {}: {}",
+                    i.id,
+                    c.from,
+                    c.to,
+                    cell(&c.by),
+                    stamp(c.at),
+                    cell(&c.reason)
+                );
+            }
+        }
+        let _ = writeln!(out, "\n## Qualification\n");
+        for i in &r.incidents {
+            match &i.qualification {
+                Some(q) => {
+                    let _ = writeln!(
+                        out,
+                        "- **{}**: decision **{}**, risk of the fix **{}**, by {} at {}\n  - Impact assessment: {}\n  - Rationale: {}",
+                        i.id,
+                        q.decision,
+                        q.risk,
+                        cell(&q.by),
+                        stamp(q.at),
+                        cell(&q.impact),
+                        cell(&q.rationale)
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "- **{}**: not qualified", i.id);
+                }
+            }
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Change\n");
+    let _ = writeln!(out, "### Changes\n\n{}\n", block(&rel.changes));
+    let _ = writeln!(out, "### Risks\n\n{}\n", block(&rel.risks));
+    let _ = writeln!(out, "### Rollback plan\n\n{}\n", block(&rel.rollback));
+
+    if !rel.required_roles.is_empty() || !r.approvals.is_empty() {
+        let _ = writeln!(out, "## Approvals\n");
+        let _ = writeln!(
+            out,
+            "Required by the policy: {}.\n",
+            if rel.required_roles.is_empty() {
+                "none".into()
+            } else {
+                rel.required_roles.join(", ")
+            }
+        );
+        let _ = writeln!(
+            out,
+            "| Role | Approver | When | Revision | Comment | State |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for a in &r.approvals {
+            let state = if a.stale {
+                "stale (scope changed since)"
+            } else if a.counts {
+                "counted"
+            } else {
+                "superseded"
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {state} |",
+                cell(&a.role),
+                cell(&a.approver),
+                stamp(a.at),
+                a.revision,
+                cell(&a.comment)
+            );
+        }
+        for x in &r.rejections {
+            let state = if x.standing {
+                "rejected (standing)"
+            } else {
+                "rejected (addressed by an edit)"
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | – | {} | {state} |",
+                cell(&x.role),
+                cell(&x.by),
+                stamp(x.at),
+                cell(&x.reason)
+            );
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Tests\n");
+    if r.tests.is_empty() {
+        let _ = writeln!(out, "No tests were recorded.\n");
+    }
+    for g in &r.tests {
+        let waived = if g.waived > 0 {
+            format!(", {} waived", g.waived)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "### {} ({}/{} passed{waived})\n",
+            capitalise(g.priority.as_str()),
+            g.passed,
+            g.total
+        );
+        let _ = writeln!(out, "| Test | Status | Kind | Owner | Evidence |");
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for t in &g.tests {
+            let mut evidence = Vec::new();
+            if !t.note.is_empty() {
+                evidence.push(cell(&t.note));
+            }
+            if t.flaky {
+                evidence.push("flaky: passed after a rerun".into());
+            }
+            if let Some(w) = &t.waiver {
+                evidence.push(format!(
+                    "waived by {} at {}: {}",
+                    cell(&w.by),
+                    stamp(w.at),
+                    cell(&w.reason)
+                ));
+            }
+            evidence.push(format!(
+                "last set by {} at {}",
+                cell(&t.updated_by),
+                stamp(t.updated_at)
+            ));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                cell(&t.name),
+                t.status,
+                if t.automated { "automated" } else { "manual" },
+                cell(t.owner.as_deref().unwrap_or("")),
+                evidence.join("; ")
+            );
+        }
+        out.push('\n');
+    }
+    if !r.deferred.is_empty() {
+        let _ = writeln!(
+            out,
+            "Deferred (medium and low tests never block the deploy):\n"
+        );
+        for d in &r.deferred {
+            let _ = writeln!(out, "- {}", cell(d));
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Notices\n");
+    if r.notices.is_empty() {
+        let _ = writeln!(out, "No notices were recorded.\n");
+    } else {
+        let _ = writeln!(out, "| Stage | Audience | Channel | By | When | Result |");
+        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        for n in &r.notices {
+            let result = match &n.error {
+                None => "sent".to_string(),
+                Some(e) => format!("**not sent**: {}", cell(e)),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {result} |",
+                n.stage,
+                n.audience,
+                cell(&n.channel),
+                cell(&n.by),
+                stamp(n.at)
+            );
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Timeline\n");
+    let _ = writeln!(out, "| When | Since report | What | Who |");
+    let _ = writeln!(out, "|---|---|---|---|");
+    for s in &r.timeline {
+        let _ = writeln!(
+            out,
+            "| {} | +{} | {} | {} |",
+            stamp(s.at),
+            s.since_report,
+            cell(&s.what),
+            cell(&s.by)
+        );
+    }
+    out.push('\n');
+
+    let _ = writeln!(out, "## Target\n");
+    match &r.target {
+        None => {
+            let _ = writeln!(out, "The policy sets no target for this severity.");
+        }
+        Some(t) => {
+            let first = r
+                .incidents
+                .iter()
+                .map(|i| i.reported_at)
+                .min()
+                .unwrap_or(t.deadline);
+            let verdict = match (t.met, t.deployed_at) {
+                (Some(true), Some(at)) => format!(
+                    "deployed {} after the report: **met**, {} to spare.",
+                    span(at - first),
+                    span(t.deadline - at)
+                ),
+                (Some(false), Some(at)) => format!(
+                    "deployed {} after the report: **missed** by {}.",
+                    span(at - first),
+                    span(at - t.deadline)
+                ),
+                _ if r.generated_at > t.deadline => format!(
+                    "not deployed; the target passed at {}: **missed**.",
+                    stamp(t.deadline)
+                ),
+                _ => format!("not deployed yet; due by {}.", stamp(t.deadline)),
+            };
+            let _ = writeln!(
+                out,
+                "Policy target for {}: {} h from report to deployed; {verdict}",
+                t.severity, t.hours
+            );
+        }
+    }
+    if rel.status == "awaiting-approval" || rel.status == "approved" || rel.status == "rejected" {
+        let _ = writeln!(out, "\n## Gate\n");
+        if r.gate.ready {
+            let _ = writeln!(out, "READY to deploy.");
+        } else {
+            let _ = writeln!(out, "BLOCKED:\n");
+            for b in &r.gate.blockers {
+                let _ = writeln!(out, "- {}", cell(b));
+            }
+        }
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// The Keep a Changelog 1.1.0 entry for a hotfix: a patch version under `Fixed` or `Security`.
+pub fn changelog(r: &Report, security: bool) -> String {
+    let date = r
+        .timeline
+        .iter()
+        .find(|s| s.what == "deployed")
+        .map_or(r.generated_at, |s| s.at)
+        .format("%Y-%m-%d");
+    let section = if security { "Security" } else { "Fixed" };
+    let mut out = format!(
+        "## [{}] - {date}\n\n### {section}\n\n",
+        sanitize::line(&r.release.version)
+    );
+    let incidents: Vec<String> = r
+        .incidents
+        .iter()
+        .map(|i| format!("{}: {}", i.id, sanitize::line(&i.title)))
+        .collect();
+    let _ = write!(
+        out,
+        "- {} ({}",
+        sanitize::line(&r.release.summary),
+        r.release.id
+    );
+    if !incidents.is_empty() {
+        let _ = write!(out, "; {}", incidents.join("; "));
+    }
+    out.push_str(")\n");
+    out
+}

@@ -1,0 +1,645 @@
+//! The record and the outside world: golden reports and changelog entries, JUnit and alert
+//! fixtures written by the real tools, and notices posted to a local HTTP server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::hotfix;
+use hotfix::state::{Command, IncidentStatus, ReleaseId, Severity, TestStatus};
+use hotfix::store::Store;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn demo() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    hotfix::demo::write(dir.path(), "you", now()).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+fn fixture(path: &str) -> String {
+    format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+// ---- report and changelog (golden files) ----
+
+#[test]
+fn report_markdown_of_a_closed_hotfix() {
+    let (_d, store) = demo();
+    let report = hotfix::report::build(&store.model, ReleaseId::Hotfix(1), now()).unwrap();
+    insta::assert_snapshot!(hotfix::report::markdown(&report));
+}
+
+#[test]
+fn report_markdown_of_a_hotfix_awaiting_approval() {
+    let (_d, store) = demo();
+    let report = hotfix::report::build(&store.model, ReleaseId::Hotfix(3), now()).unwrap();
+    insta::assert_snapshot!(hotfix::report::markdown(&report));
+}
+
+#[test]
+fn report_json_follows_the_schema() {
+    let (_d, store) = demo();
+    let report = hotfix::report::build(&store.model, ReleaseId::Hotfix(2), now()).unwrap();
+    let json = serde_json::to_value(&report).unwrap();
+    insta::assert_snapshot!(serde_json::to_string_pretty(&json).unwrap());
+    // Every top-level field the schema requires is present.
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../assets/report.schema.json")).unwrap();
+    for field in schema["required"].as_array().unwrap() {
+        assert!(
+            json.get(field.as_str().unwrap()).is_some(),
+            "{field} missing"
+        );
+    }
+    assert_eq!(json["schema"], "hotfix-report/1");
+    assert_eq!(json["target"]["met"], true);
+    assert_eq!(json["notices"][2]["sent"], false);
+}
+
+#[test]
+fn changelog_entries_are_keep_a_changelog() {
+    let (_d, store) = demo();
+    let report = hotfix::report::build(&store.model, ReleaseId::Hotfix(1), now()).unwrap();
+    insta::assert_snapshot!(hotfix::report::changelog(&report, false));
+    assert!(hotfix::report::changelog(&report, true).contains("### Security"));
+}
+
+#[test]
+fn report_cli_writes_a_file_and_refuses_unknown_releases() {
+    let (dir, _store) = demo();
+    let out = dir.path().join("HF-1.md");
+    hotfix(dir.path(), "you")
+        .args(["report", "HF-1", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("# Hotfix HF-1")
+    );
+    let json = hotfix(dir.path(), "you")
+        .args(["report", "HF-2", "--format", "json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(v["release"]["id"], "HF-2");
+    hotfix(dir.path(), "you")
+        .args(["report", "HF-9"])
+        .assert()
+        .code(3);
+    hotfix(dir.path(), "you")
+        .args(["changelog", "REL-1"])
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn stored_text_in_a_report_cannot_break_the_markdown_or_the_terminal() {
+    let (_d, mut store) = demo();
+    let evil = "pipe | and \u{1b}[31mred\u{1b}[0m";
+    store
+        .execute(
+            "you",
+            now(),
+            Command::ResolveIncident {
+                id: hotfix::state::IncidentId(2),
+                note: String::new(),
+            },
+        )
+        .unwrap();
+    store
+        .execute(
+            "quinn",
+            now(),
+            Command::SetTestStatus {
+                id: ReleaseId::Hotfix(3),
+                name: "checkout::3ds_challenge_flow".into(),
+                status: TestStatus::Failed,
+                note: Some(evil.into()),
+            },
+        )
+        .unwrap();
+    let report = hotfix::report::build(&store.model, ReleaseId::Hotfix(3), now()).unwrap();
+    let md = hotfix::report::markdown(&report);
+    assert!(
+        md.contains("pipe \\| and \\x1b[31mred\\x1b[0m") && !md.contains('\u{1b}'),
+        "{md}"
+    );
+}
+
+// ---- JUnit imports from real runs ----
+
+fn import(store: &mut Store, files: &[&str]) -> usize {
+    let mut results = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(fixture(f)).unwrap();
+        results.extend(hotfix::import::junit::parse(&text, f).unwrap());
+    }
+    store
+        .execute(
+            "ci",
+            now(),
+            Command::ImportTestResults {
+                id: ReleaseId::Hotfix(3),
+                results,
+            },
+        )
+        .unwrap()
+        .len()
+}
+
+fn test_of<'a>(store: &'a Store, name: &str) -> &'a hotfix::state::TestCase {
+    store
+        .model
+        .release(ReleaseId::Hotfix(3))
+        .unwrap()
+        .tests
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no test {name}"))
+}
+
+#[test]
+fn nextest_junit_updates_and_adds_tests_with_flaky_reruns() {
+    let (_d, mut store) = demo();
+    assert!(import(&mut store, &["junit/nextest.xml"]) > 0);
+    let critical = test_of(&store, "payments::tests::critical_card_checkout");
+    assert_eq!(
+        (critical.priority, critical.status, critical.automated),
+        (hotfix::state::Priority::Critical, TestStatus::Passed, true)
+    );
+    assert_eq!(
+        test_of(&store, "payments::tests::smoke_login").priority,
+        hotfix::state::Priority::High
+    );
+    let flaky = test_of(&store, "payments::tests::retry_is_idempotent");
+    assert!(flaky.flaky && flaky.status == TestStatus::Passed);
+    let failed = test_of(&store, "payments::tests::token_refresh");
+    assert_eq!(failed.status, TestStatus::Failed);
+    assert!(failed.note.contains("panicked"), "{}", failed.note);
+    // The same file again changes nothing.
+    assert_eq!(import(&mut store, &["junit/nextest.xml"]), 0);
+}
+
+#[test]
+fn pytest_junit_maps_errors_skips_and_classes() {
+    let (_d, mut store) = demo();
+    import(&mut store, &["junit/pytest.xml"]);
+    assert_eq!(
+        test_of(&store, "test_checkout::test_cart_total").status,
+        TestStatus::Passed
+    );
+    assert_eq!(
+        test_of(&store, "test_checkout::test_inventory_reserve").status,
+        TestStatus::Failed,
+        "setup error counts as failed"
+    );
+    let skipped = test_of(&store, "test_checkout::test_receipt_card_brand");
+    assert_eq!(
+        (skipped.status, skipped.note.as_str()),
+        (TestStatus::Skipped, "no staging card of that brand")
+    );
+    assert_eq!(
+        test_of(&store, "test_checkout.TestSmoke::test_smoke_homepage").priority,
+        hotfix::state::Priority::High
+    );
+    // pytest-rerunfailures writes reruns as repeated cases: the last one is the outcome.
+    import(&mut store, &["junit/pytest-reruns.xml"]);
+    assert_eq!(
+        test_of(&store, "test_checkout::test_payment_gateway_retry").status,
+        TestStatus::Passed
+    );
+    assert_eq!(
+        test_of(&store, "test_checkout::test_discount_applied").status,
+        TestStatus::Failed
+    );
+}
+
+#[test]
+fn surefire_junit_reads_reruns_flakes_errors_and_skips() {
+    let (_d, mut store) = demo();
+    import(
+        &mut store,
+        &["junit/TEST-com.example.checkout.CheckoutTest.xml"],
+    );
+    let name = |n: &str| format!("com.example.checkout.CheckoutTest::{n}");
+    assert_eq!(
+        test_of(&store, &name("cardCheckoutEndToEnd")).status,
+        TestStatus::Passed
+    );
+    assert_eq!(
+        test_of(&store, &name("tokenRefreshUnderLoad")).status,
+        TestStatus::Failed
+    );
+    assert!(test_of(&store, &name("retryIsIdempotent")).flaky);
+    assert_eq!(
+        test_of(&store, &name("inventoryReserve")).status,
+        TestStatus::Failed
+    );
+    assert_eq!(
+        test_of(&store, &name("receiptShowsCardBrand")).status,
+        TestStatus::Skipped
+    );
+}
+
+#[test]
+fn a_test_added_by_hand_is_matched_by_its_bare_name() {
+    let (_d, mut store) = demo();
+    store
+        .execute(
+            "quinn",
+            now(),
+            Command::AddTest {
+                id: ReleaseId::Hotfix(3),
+                name: "tests::token_refresh".into(),
+                priority: hotfix::state::Priority::Critical,
+                automated: true,
+                owner: None,
+            },
+        )
+        .unwrap();
+    import(&mut store, &["junit/nextest.xml"]);
+    assert_eq!(
+        test_of(&store, "tests::token_refresh").status,
+        TestStatus::Failed
+    );
+    assert!(
+        store
+            .model
+            .release(ReleaseId::Hotfix(3))
+            .unwrap()
+            .tests
+            .iter()
+            .all(|t| t.name != "payments::tests::token_refresh")
+    );
+}
+
+#[test]
+fn malformed_xml_is_refused_and_changes_nothing() {
+    let (dir, _store) = demo();
+    let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let out = hotfix(dir.path(), "ci")
+        .args([
+            "test",
+            "import",
+            "HF-3",
+            &fixture("junit/nextest.xml"),
+            &fixture("junit/malformed.xml"),
+        ])
+        .assert()
+        .code(3);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("malformed.xml is not well-formed XML (line 6)"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before
+    );
+    let out = hotfix(dir.path(), "ci")
+        .args(["test", "import", "HF-3", &fixture("junit/nextest.xml")])
+        .assert()
+        .success();
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stdout)
+            .contains("test added: payments::tests::token_refresh")
+    );
+}
+
+// ---- alerts ----
+
+fn alert(store: &mut Store, file: &str) -> Vec<hotfix::state::Recorded> {
+    let text = std::fs::read_to_string(fixture(file)).unwrap();
+    let input = hotfix::import::alerts::parse(&text, file).unwrap();
+    store
+        .execute("alerts", now(), Command::ImportAlert { alert: input })
+        .unwrap()
+}
+
+#[test]
+fn alertmanager_creates_then_deduplicates_and_notes_resolution() {
+    let (_d, mut store) = demo();
+    let created = alert(&mut store, "alerts/alertmanager-firing.json");
+    assert_eq!(created.len(), 1);
+    let id = *store.model.incidents.keys().next_back().unwrap();
+    let inc = &store.model.incidents[&id];
+    assert_eq!(
+        (inc.title.as_str(), inc.severity),
+        ("Checkout 5xx rate above 5% for 10 minutes", Severity::P1)
+    );
+    assert_eq!(inc.services, vec!["checkout".to_string()]);
+    assert!(
+        inc.impact.contains("2 of 2 alerts firing"),
+        "fingerprints de-duplicate: {}",
+        inc.impact
+    );
+    assert!(
+        alert(&mut store, "alerts/alertmanager-firing.json").is_empty(),
+        "the same group is not a new incident"
+    );
+    // Qualified incidents are not auto-resolved: the resolution is noted.
+    store
+        .execute(
+            "avery",
+            now(),
+            Command::QualifyIncident {
+                id,
+                decision: hotfix::state::Decision::Hotfix,
+                risk: hotfix::state::Risk::Low,
+                impact: "i".into(),
+                rationale: "r".into(),
+            },
+        )
+        .unwrap();
+    alert(&mut store, "alerts/alertmanager-resolved.json");
+    let inc = &store.model.incidents[&id];
+    assert_eq!(inc.status, IncidentStatus::Qualified);
+    assert!(inc.notes[0].note.contains("reports it resolved"));
+}
+
+#[test]
+fn alertmanager_titles_fall_back_to_alertname_and_map_warning_to_p3() {
+    let (_d, mut store) = demo();
+    alert(&mut store, "alerts/alertmanager-warning-no-summary.json");
+    let inc = store.model.incidents.values().next_back().unwrap();
+    assert_eq!(
+        (inc.title.as_str(), inc.severity),
+        ("DiskFillingUp", Severity::P3)
+    );
+    assert_eq!(inc.services, vec!["node".to_string()]);
+}
+
+#[test]
+fn pagerduty_priorities_and_urgency_map_and_open_incidents_resolve() {
+    let (_d, mut store) = demo();
+    alert(&mut store, "alerts/pagerduty-triggered.json");
+    let inc = store.model.incidents.values().next_back().unwrap().clone();
+    assert_eq!(inc.severity, Severity::P1);
+    assert_eq!(inc.services, vec!["identity-provider".to_string()]);
+    assert_eq!(inc.source.as_deref(), Some("pagerduty:PT4KHLK"));
+    alert(&mut store, "alerts/pagerduty-resolved.json");
+    assert_eq!(
+        store.model.incidents[&inc.id].status,
+        IncidentStatus::Resolved,
+        "an unqualified incident resolves with its alert"
+    );
+    alert(&mut store, "alerts/pagerduty-low-urgency.json");
+    assert_eq!(
+        store.model.incidents.values().next_back().unwrap().severity,
+        Severity::P3
+    );
+}
+
+#[test]
+fn incident_import_reads_stdin_and_refuses_other_json() {
+    let (dir, _store) = demo();
+    let text = std::fs::read_to_string(fixture("alerts/pagerduty-triggered.json")).unwrap();
+    let out = hotfix(dir.path(), "alerts")
+        .args(["incident", "import", "-"])
+        .write_stdin(text)
+        .assert()
+        .success();
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stdout)
+            .contains("reported (P1): SSO logins rejected")
+    );
+    let out = hotfix(dir.path(), "alerts")
+        .args(["incident", "import", "-"])
+        .write_stdin("{\"hello\": 1}")
+        .assert()
+        .code(3);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("neither an Alertmanager"));
+}
+
+#[test]
+fn imported_text_is_length_limited() {
+    let (_d, mut store) = demo();
+    let input = hotfix::state::imports::AlertInput {
+        key: "alertmanager:x".into(),
+        title: "t".repeat(100_000),
+        severity: hotfix::state::imports::SeverityHint::Label(Some("critical".into())),
+        services: vec!["a service with spaces".into(), "\u{1b}[2J".into()],
+        impact: "i".repeat(100_000),
+        resolved: false,
+    };
+    store
+        .execute("alerts", now(), Command::ImportAlert { alert: input })
+        .unwrap();
+    let inc = store.model.incidents.values().next_back().unwrap();
+    assert_eq!(inc.title.chars().count(), 200);
+    assert!(inc.impact.chars().count() <= 4000);
+    assert_eq!(inc.services[0], "a-service-with-spaces");
+    assert!(
+        inc.services
+            .iter()
+            .flat_map(|s| s.chars())
+            .all(|c| c.is_alphanumeric() || "._@+-".contains(c)),
+        "{:?}",
+        inc.services
+    );
+}
+
+// ---- notices posted to a local webhook ----
+
+/// A one-shot HTTP server on 127.0.0.1: answers the first request as told, and hands back the body.
+fn server(answer: Option<(u16, &'static str)>) -> (String, std::thread::JoinHandle<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/SECRET-TOKEN",
+        listener.local_addr().unwrap()
+    );
+    let handle = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = conn.read(&mut chunk).unwrap_or(0);
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        match answer {
+            Some((status, body)) => {
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                conn.write_all(reply.as_bytes()).unwrap();
+            }
+            None => std::thread::sleep(Duration::from_secs(3)), // never answers in time
+        }
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default()
+    });
+    (url, handle)
+}
+
+fn notify(dir: &Path, url: &str) -> assert_cmd::assert::Assert {
+    hotfix(dir, "dana")
+        .env("HOTFIX_WEBHOOK_URL", url)
+        .env("HOTFIX_WEBHOOK_TIMEOUT", "0.5")
+        .env("HOME", dir) // no stray config file
+        .args([
+            "notify",
+            "HF-2",
+            "--stage",
+            "deployed",
+            "--audience",
+            "users",
+        ])
+        .assert()
+}
+
+fn last_notice(dir: &Path) -> hotfix::state::release::Notice {
+    Store::open(dir)
+        .unwrap()
+        .model
+        .release(ReleaseId::Hotfix(2))
+        .unwrap()
+        .notices
+        .last()
+        .unwrap()
+        .clone()
+}
+
+fn secret_kept(a: &assert_cmd::assert::Assert) {
+    let o = a.get_output();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !all.contains("SECRET-TOKEN") && !all.contains("/services/"),
+        "the URL leaked: {all}"
+    );
+}
+
+#[test]
+fn a_notice_posted_with_200_ok_is_recorded_as_sent() {
+    let (dir, _s) = demo();
+    let (url, server) = server(Some((200, "ok")));
+    let a = notify(dir.path(), &url).success();
+    secret_kept(&a);
+    let body: serde_json::Value = serde_json::from_str(&server.join().unwrap()).unwrap();
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Fixed: Revert the eu-west index refresh interval")
+    );
+    assert_eq!(body["blocks"][0]["type"], "header");
+    assert_eq!(body["blocks"][1]["text"]["type"], "mrkdwn");
+    let n = last_notice(dir.path());
+    assert_eq!(
+        (n.by.as_str(), n.error.is_none(), n.channel.as_str()),
+        ("dana", true, "webhook")
+    );
+}
+
+#[test]
+fn a_non_200_answer_fails_visibly_and_is_recorded_as_not_sent() {
+    let (dir, _s) = demo();
+    let (url, server) = server(Some((500, "internal_error")));
+    let a = notify(dir.path(), &url).code(1);
+    secret_kept(&a);
+    server.join().unwrap();
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("HTTP 500")
+            && stderr.contains("internal_error")
+            && stderr.contains("recorded as not sent"),
+        "{stderr}"
+    );
+    assert!(last_notice(dir.path()).error.unwrap().contains("HTTP 500"));
+}
+
+#[test]
+fn a_timeout_fails_visibly_and_is_recorded() {
+    let (dir, _s) = demo();
+    let (url, _server) = server(None);
+    let a = notify(dir.path(), &url).code(1);
+    secret_kept(&a);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("did not answer within"));
+    assert!(
+        last_notice(dir.path())
+            .error
+            .unwrap()
+            .contains("did not answer")
+    );
+}
+
+#[test]
+fn a_refused_connection_fails_visibly_and_is_recorded() {
+    let (dir, _s) = demo();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port(); // closed again
+    let url = format!("http://127.0.0.1:{port}/services/SECRET-TOKEN");
+    let a = notify(dir.path(), &url).code(1);
+    secret_kept(&a);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("refused the connection"));
+    assert!(last_notice(dir.path()).error.is_some());
+}
+
+#[test]
+fn an_untrue_notice_is_refused_before_anything_is_sent() {
+    let (dir, _s) = demo();
+    let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let a = hotfix(dir.path(), "dana")
+        .env("HOTFIX_WEBHOOK_URL", "http://127.0.0.1:9/x")
+        .args(["notify", "HF-3", "--stage", "deployed"])
+        .assert()
+        .code(3);
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("would not be true"));
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before
+    );
+    let printed = hotfix(dir.path(), "dana")
+        .args(["notify", "HF-3", "--stage", "planned", "--print"])
+        .assert()
+        .success();
+    assert!(
+        String::from_utf8_lossy(&printed.get_output().stdout).contains("We are preparing a fix")
+            || String::from_utf8_lossy(&printed.get_output().stdout)
+                .contains("Hotfix HF-3 planned")
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before,
+        "printing records nothing"
+    );
+}

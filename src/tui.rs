@@ -204,6 +204,49 @@ fn event_loop(
                         })
                     }
                 },
+                Effect::Notify {
+                    id,
+                    stage,
+                    audience,
+                } => {
+                    app.status = Some(app::Status {
+                        text: format!("sending the {stage} notice for {audience}…"),
+                        error: false,
+                    });
+                    terminal
+                        .draw(|frame| {
+                            view::render(
+                                frame,
+                                app,
+                                &view::Ctx {
+                                    model: &store.model,
+                                    now,
+                                    theme,
+                                },
+                            )
+                        })
+                        .map_err(io_error)?;
+                    send_notice(app, store, id, stage, audience);
+                    notices(app, store);
+                }
+                Effect::WriteReport { id, path } => {
+                    let written = crate::report::build(&store.model, id, crate::cli::now())
+                        .map_err(|r| r.message)
+                        .and_then(|r| {
+                            std::fs::write(&path, crate::report::markdown(&r))
+                                .map_err(|e| e.to_string())
+                        });
+                    app.status = Some(match written {
+                        Ok(()) => app::Status {
+                            text: format!("wrote {path} in the current directory"),
+                            error: false,
+                        },
+                        Err(e) => app::Status {
+                            text: format!("cannot write {path}: {e}"),
+                            error: true,
+                        },
+                    });
+                }
             }
         }
         if last_refresh.elapsed() >= REFRESH {
@@ -220,6 +263,61 @@ fn event_loop(
             }
             notices(app, store);
         }
+    }
+}
+
+/// Posts a notice to the configured webhook and records how it went; the URL is never shown.
+fn send_notice(
+    app: &mut App,
+    store: &mut Store,
+    id: crate::state::ReleaseId,
+    stage: crate::state::Stage,
+    audience: crate::state::Audience,
+) {
+    let now = crate::cli::now();
+    let notice = match crate::notify::render(&store.model, id, stage, audience, now) {
+        Ok(n) => n,
+        Err(r) => {
+            app.status = Some(app::Status {
+                text: r.message,
+                error: true,
+            });
+            return;
+        }
+    };
+    let Some(url) = crate::notify::webhook_url(None) else {
+        app.status = Some(app::Status {
+            text: "no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json (nothing was sent or recorded)".into(),
+            error: true,
+        });
+        return;
+    };
+    let outcome = crate::notify::post(
+        &url,
+        &crate::notify::slack_payload(&notice, id, stage, audience),
+        crate::notify::timeout(),
+    );
+    log(&format!(
+        "{} notice {id} {stage} {audience}: {}",
+        app.user,
+        outcome.as_ref().err().map_or("sent", String::as_str)
+    ));
+    let command = crate::state::Command::RecordNotice {
+        id,
+        stage,
+        audience,
+        channel: "webhook".into(),
+        error: outcome.clone().err(),
+    };
+    let recorded = store.execute(&app.user, crate::cli::now(), command);
+    app.executed(recorded);
+    if let Err(e) = outcome {
+        app.status = Some(app::Status {
+            text: format!(
+                "the {stage} notice for {audience} was not sent: {e} (recorded as not sent)"
+            ),
+            error: true,
+        });
     }
 }
 

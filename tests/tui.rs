@@ -74,7 +74,7 @@ fn press(app: &mut App, store: &mut Store, keys: &[KeyEvent]) {
                 let events = store.events().unwrap();
                 app.set_trail(&events, &store.model);
             }
-            Effect::None | Effect::Quit => {}
+            Effect::None | Effect::Quit | Effect::Notify { .. } | Effect::WriteReport { .. } => {}
         }
     }
 }
@@ -379,5 +379,48 @@ fn acting_as_another_user_works_only_in_demo_stores() {
             .unwrap()
             .text
             .contains("only possible in a demo store")
+    );
+}
+
+#[test]
+fn the_report_preview_shows_the_record_and_w_asks_to_write_it() {
+    let (_d, store) = demo();
+    let mut app = app_for("you");
+    assert_eq!(app.on_key(key('R'), &store.model, now()), Effect::None);
+    let t = draw(&app, &store.model, 100, 40, true);
+    insta::assert_snapshot!(t.backend());
+    assert_eq!(
+        app.on_key(key('w'), &store.model, now()),
+        Effect::WriteReport {
+            id: ReleaseId::Hotfix(3),
+            path: "HF-3-report.md".into()
+        }
+    );
+}
+
+#[test]
+fn the_notice_form_offers_the_next_stage_and_hands_the_send_to_the_shell() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("dana");
+    // HF-2 (deployed) is the hotfix of INC-5, third in the queue.
+    press(&mut app, &mut store, &[key('j'), key('j'), key('j')]);
+    assert_eq!(
+        app.current_release(&store.model).unwrap().id,
+        ReleaseId::Hotfix(2)
+    );
+    app.on_key(key('N'), &store.model, now());
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("no form")
+    };
+    assert_eq!(form.fields[0].as_str(), "deployed");
+    assert!(form.preview.as_ref().unwrap()[0].contains("HF-2 deployed notice for ops sent"));
+    let effect = app.on_key(key('y'), &store.model, now());
+    assert_eq!(
+        effect,
+        Effect::Notify {
+            id: ReleaseId::Hotfix(2),
+            stage: hotfix::state::Stage::Deployed,
+            audience: hotfix::state::Audience::Ops
+        }
     );
 }

@@ -7,8 +7,8 @@ use super::form::{Form, FormInput, FormKind, Input};
 use super::keymap::{Key, Keymap};
 use crate::present;
 use crate::state::{
-    Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, RoleCheck, TestCase,
-    TestStatus, decide,
+    Audience, Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, RoleCheck, Stage,
+    TestCase, TestStatus, decide,
 };
 use crate::store::ExecError;
 use chrono::{DateTime, Utc};
@@ -21,6 +21,17 @@ pub enum Effect {
     Execute(Command),
     /// Read the log for the details overlay's audit trail.
     LoadTrail,
+    /// Send a stakeholder notice (an HTTP post), then record how it went.
+    Notify {
+        id: ReleaseId,
+        stage: Stage,
+        audience: Audience,
+    },
+    /// Write the previewed report to a file.
+    WriteReport {
+        id: ReleaseId,
+        path: String,
+    },
     Quit,
 }
 
@@ -34,6 +45,12 @@ pub enum Target {
 pub enum Overlay {
     None,
     Help {
+        scroll: u16,
+    },
+    /// The report of a release as Markdown; `w` writes it to a file.
+    Report {
+        id: ReleaseId,
+        text: String,
         scroll: u16,
     },
     Details {
@@ -238,6 +255,24 @@ impl App {
                         self.say("cancelled: nothing was recorded", false);
                         Effect::None
                     }
+                    FormInput::Submit if matches!(form.kind, FormKind::Notify(_)) => {
+                        match form.command() {
+                            Ok(Command::RecordNotice {
+                                id,
+                                stage,
+                                audience,
+                                ..
+                            }) => {
+                                self.overlay = Overlay::None;
+                                Effect::Notify {
+                                    id,
+                                    stage,
+                                    audience,
+                                }
+                            }
+                            _ => Effect::None,
+                        }
+                    }
                     FormInput::Submit if form.kind == FormKind::SwitchUser => {
                         if let Some(user) = form.chosen_user() {
                             self.user = user;
@@ -261,7 +296,17 @@ impl App {
                     FormInput::Moved | FormInput::Nothing => Effect::None,
                 };
             }
-            Overlay::Help { scroll } | Overlay::Details { scroll, .. } => {
+            Overlay::Report { id, .. } if key.code == KeyCode::Char('w') => {
+                let id = *id;
+                self.overlay = Overlay::None;
+                return Effect::WriteReport {
+                    id,
+                    path: format!("{id}-report.md"),
+                };
+            }
+            Overlay::Help { scroll }
+            | Overlay::Details { scroll, .. }
+            | Overlay::Report { scroll, .. } => {
                 match key.code {
                     KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') => {
                         self.overlay = Overlay::None
@@ -311,6 +356,20 @@ impl App {
                 }
             }
             Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::Report => match self.current_release(model) {
+                Some(r) => match crate::report::build(model, r.id, now) {
+                    Ok(report) => {
+                        let text = crate::report::markdown(&report);
+                        self.overlay = Overlay::Report {
+                            id: r.id,
+                            text,
+                            scroll: 0,
+                        };
+                    }
+                    Err(e) => self.say(e.message, true),
+                },
+                None => self.say("select a release first", true),
+            },
             Action::Open => {
                 let target = match self.focus {
                     Pane::Queue => self
@@ -493,6 +552,12 @@ impl App {
                 release.map(|id| Form::with_reason(FormKind::Cancel(id), format!("Cancel {id}")))
             }
             Action::AddTest => release.map(|id| Form::add_test(id, &self.user)),
+            Action::ImportTests => release.map(Form::import_tests),
+            Action::ImportAlert => Some(Form::import_alert()),
+            Action::Notify => release.map(|id| {
+                let stage = crate::notify::next_stage(model, id).unwrap_or(Stage::Planned);
+                Form::notify(id, stage)
+            }),
             Action::SetTest | Action::Waive => {
                 let (Some(id), Some(test)) = (release, self.selected_test(model)) else {
                     self.say("select a test in the tests pane first", true);

@@ -2,8 +2,8 @@
 //! would be recorded, so a form says exactly what the store will say before anything is written.
 
 use crate::state::{
-    Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput, Severity,
-    TestStatus,
+    Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput,
+    Severity, Stage, TestStatus,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -121,6 +121,10 @@ pub enum FormKind {
     Rollback(ReleaseId),
     Cancel(ReleaseId),
     AddTest(ReleaseId),
+    ImportTests(ReleaseId),
+    ImportAlert,
+    /// Records a notice after the shell sent it; the form only chooses stage and audience.
+    Notify(ReleaseId),
     SetTest(ReleaseId, String),
     Waive(ReleaseId, String),
 }
@@ -356,6 +360,40 @@ impl Form {
         )
     }
 
+    pub fn import_tests(id: ReleaseId) -> Form {
+        let fields = vec![Field::text("JUnit XML files (comma-separated)", "")];
+        Form::new(
+            FormKind::ImportTests(id),
+            format!("Import test results into {id}"),
+            fields,
+            false,
+        )
+    }
+
+    pub fn import_alert() -> Form {
+        let fields = vec![Field::text("Alertmanager or PagerDuty JSON file", "")];
+        Form::new(
+            FormKind::ImportAlert,
+            "Import an alert".into(),
+            fields,
+            false,
+        )
+    }
+
+    pub fn notify(id: ReleaseId, stage: Stage) -> Form {
+        let idx = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
+        let fields = vec![
+            Field::choice("Stage", Stage::ALL, idx),
+            Field::choice("Audience", Audience::ALL, 0),
+        ];
+        Form::new(
+            FormKind::Notify(id),
+            format!("Send a notice about {id} to the webhook"),
+            fields,
+            true,
+        )
+    }
+
     pub fn set_test(id: ReleaseId, name: &str, current: TestStatus) -> Form {
         let idx = TestStatus::ALL
             .iter()
@@ -536,6 +574,37 @@ impl Form {
                 name: name.clone(),
                 status: f("Status").parse()?,
                 note: optional("Note"),
+            },
+            FormKind::ImportTests(id) => {
+                let mut results = Vec::new();
+                let files = list(self.field("JUnit"));
+                if files.is_empty() {
+                    return Err("give the path of at least one JUnit XML file".into());
+                }
+                for file in files {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read {file}: {e}"))?;
+                    results.extend(crate::import::junit::parse(&text, &file)?);
+                }
+                Command::ImportTestResults { id: *id, results }
+            }
+            FormKind::ImportAlert => {
+                let file = f("Alertmanager");
+                if file.is_empty() {
+                    return Err("give the path of an Alertmanager or PagerDuty JSON file".into());
+                }
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("cannot read {file}: {e}"))?;
+                Command::ImportAlert {
+                    alert: crate::import::alerts::parse(&text, &file)?,
+                }
+            }
+            FormKind::Notify(id) => Command::RecordNotice {
+                id: *id,
+                stage: f("Stage").parse()?,
+                audience: f("Audience").parse()?,
+                channel: "webhook".into(),
+                error: None,
             },
             FormKind::Waive(id, name) => Command::WaiveTest {
                 id: *id,

@@ -195,9 +195,9 @@ mod tests {
 
     #[test]
     fn overrides_replace_keys_and_bad_files_are_reported() {
-        let map = Keymap::with_overrides(r#"{"global": {"A": "approve"}}"#).unwrap();
+        let map = Keymap::with_overrides(r#"{"global": {"Z": "approve"}}"#).unwrap();
         assert_eq!(
-            map.action(Pane::Queue, &key(KeyCode::Char('A'))),
+            map.action(Pane::Queue, &key(KeyCode::Char('Z'))),
             Some(Action::Approve)
         );
         assert!(Keymap::with_overrides(r#"{"global": {"a": "fly"}}"#).is_err());

@@ -77,6 +77,9 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
             trail,
             scroll,
         } => overlay::details(frame, area, ctx, *target, trail, *scroll),
+        Overlay::Report { id, text, scroll } => {
+            overlay::report(frame, area, ctx, *id, text, *scroll)
+        }
         Overlay::Form(form) => overlay::form(frame, area, form, ctx),
     }
 }

@@ -437,3 +437,32 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
         frame.set_cursor_position(pos);
     }
 }
+
+pub fn report(frame: &mut Frame, area: Rect, ctx: &Ctx, id: ReleaseId, text: &str, scroll: u16) {
+    let t = ctx.theme;
+    let lines: Vec<Line> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') {
+                Line::styled(l.to_string(), t.bold())
+            } else {
+                Line::raw(l.to_string())
+            }
+        })
+        .collect();
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).max(1),
+        area.height.saturating_sub(2).max(1),
+    );
+    frame.render_widget(Clear, rect);
+    let title = format!(" {id} report · w writes {id}-report.md · j/k scroll · Esc closes ");
+    let block = Block::bordered().title(title).border_style(t.border(true));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(block),
+        rect,
+    );
+}

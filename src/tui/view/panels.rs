@@ -150,6 +150,28 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             }
         }
     }
+    if !r.notices.is_empty() || r.id.is_hotfix() {
+        let mut spans = vec![Span::styled("notices: ", t.dim())];
+        for n in &r.notices {
+            let (mark, style) = if n.error.is_none() {
+                ("✓", t.good())
+            } else {
+                ("✗", t.bad())
+            };
+            spans.push(Span::styled(
+                format!("{}/{} {mark} ", n.stage, n.audience),
+                style,
+            ));
+        }
+        if let Some(next) = crate::notify::next_stage(m, r.id) {
+            let key = app
+                .keymap
+                .key_for(app.focus, crate::tui::action::Action::Notify)
+                .unwrap_or_default();
+            spans.push(Span::styled(format!("({key}: send {next})"), t.dim()));
+        }
+        lines.push(Line::from(spans));
+    }
     let block = pane_block(app, ctx, Pane::Approvals, title);
     frame.render_widget(
         Paragraph::new(lines)

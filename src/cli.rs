@@ -136,8 +136,14 @@ pub enum Verb {
     #[command(after_help = "Example:\n  hotfix verify")]
     Verify,
     /// Write a realistic demo store to explore (never overwrites)
-    #[command(after_help = "Example:\n  hotfix demo --store /tmp/hotfix-demo")]
-    Demo,
+    #[command(
+        after_help = "Examples:\n  hotfix demo --store /tmp/hotfix-demo\n  hotfix demo --store /tmp/hotfix-big --incidents 10000"
+    )]
+    Demo {
+        /// Generate a large store of N incidents (about ten events each) instead of the tour
+        #[arg(long, value_name = "N")]
+        incidents: Option<u64>,
+    },
     /// Print shell completions
     #[command(
         after_help = "Example:\n  hotfix completions bash > ~/.local/share/bash-completion/completions/hotfix"
@@ -460,18 +466,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             clap_complete::generate(shell, &mut Cli::command(), "hotfix", &mut std::io::stdout());
             Ok(())
         }
-        Verb::Demo => match store_flag.as_deref() {
-            Some(d) => read::demo(&out, d),
+        Verb::Demo { incidents } => match store_flag.as_deref() {
+            Some(d) => read::demo(&out, d, incidents),
             // On a terminal, a demo without --store opens straight in the cockpit.
             None if !cli.json
                 && std::io::stdin().is_terminal()
                 && std::io::stdout().is_terminal() =>
             {
                 let d = crate::paths::fresh_demo_dir()?;
-                crate::demo::write(&d, &crate::paths::actor()?, now())?;
+                let you = crate::paths::actor()?;
+                match incidents {
+                    Some(n) => crate::demo::generate(&d, &you, now(), n)?,
+                    None => crate::demo::write(&d, &you, now())?,
+                };
                 crate::tui::run(&d, cli.mouse)
             }
-            None => read::demo(&out, &crate::paths::fresh_demo_dir()?),
+            None => read::demo(&out, &crate::paths::fresh_demo_dir()?, incidents),
         },
         Verb::Init => write::init(&out, &dir()?),
         Verb::User(UserVerb::List) => read::users(&out, &dir()?),

@@ -4,6 +4,9 @@
 //! thin shell around both.
 
 pub mod cli;
+
+/// When the process started, for the time-to-first-frame measurement (`HOTFIX_FIRST_FRAME_LOG`).
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 pub mod demo;
 pub mod import;
 pub mod notify;

@@ -3,6 +3,7 @@ use hotfix::cli::{self, Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let _ = hotfix::STARTED.set(std::time::Instant::now());
     if let Err(e) = color_eyre::install() {
         eprintln!("hotfix: {e}");
     }

@@ -41,6 +41,8 @@ pub struct Model {
     pub users: BTreeMap<String, BTreeSet<String>>,
     pub incidents: BTreeMap<IncidentId, Incident>,
     pub releases: BTreeMap<ReleaseId, Release>,
+    /// Incident -> the hotfixes that link it, kept by `evolve` so lookups never scan every release.
+    pub hotfixes_by_incident: BTreeMap<IncidentId, Vec<ReleaseId>>,
 }
 
 /// A refused command: nothing is recorded, and the message says what to do instead.
@@ -593,6 +595,15 @@ impl Model {
                 "there is no incident {id}: see `hotfix incident list --all`"
             ))
         })
+    }
+
+    /// The hotfixes that link an incident, oldest first.
+    pub fn hotfixes_for(&self, id: IncidentId) -> impl Iterator<Item = &Release> + '_ {
+        self.hotfixes_by_incident
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| self.releases.get(r))
     }
 
     pub fn release(&self, id: ReleaseId) -> Result<&Release, Rejection> {

@@ -337,6 +337,77 @@ impl<B: Backend> Store<B> {
         Ok(changed)
     }
 
+    /// Decides many commands in order, each against the state the ones before it left, and
+    /// appends their events in large durable writes: for generating big stores. Stops at the
+    /// first refusal, after making everything before it durable. If a write fails the store
+    /// handle is ahead of the disk and must be dropped.
+    pub fn execute_all<I>(&mut self, steps: I) -> Result<u64, ExecError>
+    where
+        I: IntoIterator<Item = (String, DateTime<Utc>, Command)>,
+    {
+        const CHUNK: usize = 8 << 20;
+        let lock = self.backend.lock(self.lock_wait)?;
+        self.catch_up(&lock)?;
+        if let Integrity::Broken { line, reason } = &self.integrity {
+            return Err(StoreError::ReadOnly(format!(
+                "line {line} of the log fails verification ({reason})"
+            ))
+            .into());
+        }
+        let mut bytes = Vec::with_capacity(CHUNK + (1 << 16));
+        let mut written = 0u64;
+        let mut refusal = None;
+        for (actor, now, command) in steps {
+            let events = match state::decide(&self.model, &actor, now, command) {
+                Ok(events) => events,
+                Err(r) => {
+                    refusal = Some(r);
+                    break;
+                }
+            };
+            let count = events.len();
+            for (i, event) in events.into_iter().enumerate() {
+                let r = Recorded {
+                    seq: self.model.seq + 1,
+                    at: now,
+                    actor: actor.clone(),
+                    event,
+                };
+                let (text, hash) = line::encode(&r, &self.chain.last_hash, i + 1 < count);
+                bytes.extend_from_slice(text.as_bytes());
+                self.chain.last_hash = hash;
+                self.chain.lines += 1;
+                state::apply(&mut self.model, &r);
+                written += 1;
+            }
+            if self.first_batch == 0 {
+                self.first_batch = count as u64;
+            }
+            if bytes.len() >= CHUNK {
+                self.backend.append(&lock, self.cursor, &bytes)?;
+                self.cursor += bytes.len() as u64;
+                bytes.clear();
+            }
+        }
+        if !bytes.is_empty() {
+            self.backend.append(&lock, self.cursor, &bytes)?;
+            self.cursor += bytes.len() as u64;
+        }
+        let head = Head {
+            seq: self.model.seq,
+            hash: self.chain.last_hash.clone(),
+        };
+        if let Err(e) = self.backend.write_head(&lock, &head) {
+            self.notices.push(format!(
+                "the events were recorded, but the head file could not be updated ({e})"
+            ));
+        }
+        match refusal {
+            Some(r) => Err(ExecError::Refused(r)),
+            None => Ok(written),
+        }
+    }
+
     /// Decides `command` against the up-to-date state and appends its events durably.
     pub fn execute(
         &mut self,

@@ -147,8 +147,10 @@ fn event_loop(
     let theme = theme::Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
     notices(app, store);
     let mut last_refresh = Instant::now();
+    let mut first_frame_log = std::env::var_os("HOTFIX_FIRST_FRAME_LOG");
     loop {
         let now = crate::cli::now();
+        app.sync(&store.model);
         terminal
             .draw(|frame| {
                 // Lets the end-to-end tests check that a panic mid-render restores the terminal.
@@ -167,6 +169,11 @@ fn event_loop(
                 );
             })
             .map_err(io_error)?;
+        if let Some(path) = first_frame_log.take() {
+            // The benchmark script's probe: how long from process start to the first frame.
+            let micros = crate::STARTED.get().map_or(0, |t| t.elapsed().as_micros());
+            let _ = std::fs::write(path, format!("{micros}\n"));
+        }
         if stop.load(Ordering::Relaxed) {
             log("signal received: restoring the terminal and exiting");
             return Ok(());

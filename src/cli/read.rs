@@ -563,9 +563,12 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
     }
 }
 
-pub fn demo(out: &Out, dir: &Path) -> Result<(), CliError> {
+pub fn demo(out: &Out, dir: &Path, incidents: Option<u64>) -> Result<(), CliError> {
     let actor = crate::paths::actor()?;
-    let summary = crate::demo::write(dir, &actor, super::write::now())?;
+    let summary = match incidents {
+        Some(n) => crate::demo::generate(dir, &actor, super::write::now(), n)?,
+        None => crate::demo::write(dir, &actor, super::write::now())?,
+    };
     if out.json {
         return out.json(&json!({"store": dir, "events": summary}));
     }

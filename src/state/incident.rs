@@ -88,9 +88,7 @@ impl Incident {
             return Target::None;
         };
         let deployed = model
-            .releases
-            .values()
-            .filter(|r| r.id.is_hotfix() && r.scope.incidents.contains(&self.id))
+            .hotfixes_for(self.id)
             .filter_map(|r| r.milestone(super::Phase::Deployed).map(|m| m.at))
             .min();
         match (deployed, self.status) {
@@ -104,11 +102,8 @@ impl Incident {
 impl Model {
     /// Unfinished hotfixes (not closed, cancelled or rolled back) that link `id`.
     pub fn unfinished_hotfixes_for(&self, id: IncidentId) -> impl Iterator<Item = ReleaseId> + '_ {
-        self.releases
-            .values()
-            .filter(move |r| {
-                r.id.is_hotfix() && !r.phase.is_finished() && r.scope.incidents.contains(&id)
-            })
+        self.hotfixes_for(id)
+            .filter(|r| !r.phase.is_finished())
             .map(|r| r.id)
     }
 

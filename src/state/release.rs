@@ -777,6 +777,13 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 rollback: rollback.clone(),
                 incidents: incidents.clone(),
             };
+            for incident in incidents {
+                model
+                    .hotfixes_by_incident
+                    .entry(*incident)
+                    .or_default()
+                    .push(*id);
+            }
             model.releases.insert(*id, new_release(*id, scope, None, r));
         }
         Event::RegularReleasePlanned {
@@ -801,6 +808,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             ..
         } => {
             if let Some(rel) = model.releases.get_mut(id) {
+                for incident in &scope.incidents {
+                    let linked = model.hotfixes_by_incident.entry(*incident).or_default();
+                    if !linked.contains(id) {
+                        linked.push(*id);
+                    }
+                }
                 rel.scope = scope.clone();
                 rel.revision = *revision;
                 rel.edits.push((*revision, r.at, r.actor.clone()));

@@ -30,18 +30,69 @@ struct Body<'a> {
     prev: &'a str,
 }
 
-#[derive(Deserialize)]
+/// A line as read. Deserialised by hand rather than with `#[serde(flatten)]`, which buffers the
+/// whole line twice and made loading several times slower: the envelope fields are read typed,
+/// and only the event's own fields are gathered for the `type`-tagged event.
 struct Stored {
     v: u32,
     seq: u64,
     at: DateTime<Utc>,
     actor: String,
-    #[serde(default)]
     more: bool,
-    #[serde(flatten)]
     event: Event,
     prev: String,
     hash: String,
+}
+
+impl<'de> Deserialize<'de> for Stored {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(StoredVisitor)
+    }
+}
+
+struct StoredVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StoredVisitor {
+    type Value = Stored;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an event object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Stored, A::Error> {
+        use serde::de::Error;
+        let (mut v, mut seq, mut at, mut actor, mut prev, mut hash) =
+            (None, None, None, None, None, None);
+        let mut more = false;
+        let mut payload = serde_json::Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "v" => v = Some(map.next_value()?),
+                "seq" => seq = Some(map.next_value()?),
+                "at" => at = Some(map.next_value()?),
+                "actor" => actor = Some(map.next_value()?),
+                "more" => more = map.next_value()?,
+                "prev" => prev = Some(map.next_value()?),
+                "hash" => hash = Some(map.next_value()?),
+                other => {
+                    let value: serde_json::Value = map.next_value()?;
+                    payload.insert(other.to_string(), value);
+                }
+            }
+        }
+        let event =
+            serde_json::from_value(serde_json::Value::Object(payload)).map_err(A::Error::custom)?;
+        Ok(Stored {
+            v: v.ok_or_else(|| A::Error::missing_field("v"))?,
+            seq: seq.ok_or_else(|| A::Error::missing_field("seq"))?,
+            at: at.ok_or_else(|| A::Error::missing_field("at"))?,
+            actor: actor.ok_or_else(|| A::Error::missing_field("actor"))?,
+            more,
+            event,
+            prev: prev.ok_or_else(|| A::Error::missing_field("prev"))?,
+            hash: hash.ok_or_else(|| A::Error::missing_field("hash"))?,
+        })
+    }
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,7 @@ use crate::state::{
 use crate::store::ExecError;
 use chrono::{DateTime, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use std::borrow::Cow;
 
 /// What the shell must do after a key.
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +68,17 @@ pub struct Status {
     pub error: bool,
 }
 
+/// The two lists as ids: sorted for a model version, then filtered for the current filters.
+#[derive(Clone, Debug, Default)]
+struct Lists {
+    seq: Option<u64>,
+    all_queue: Vec<IncidentId>,
+    all_releases: Vec<ReleaseId>,
+    filters: Option<(String, String)>,
+    queue: Vec<IncidentId>,
+    releases: Vec<ReleaseId>,
+}
+
 pub struct App {
     pub user: String,
     pub store_label: String,
@@ -83,6 +95,8 @@ pub struct App {
     pub filter_input: Option<Input>,
     pub overlay: Overlay,
     pub status: Option<Status>,
+    /// The sorted, filtered lists, kept between frames (see [`App::sync`]).
+    lists: Lists,
     /// Set when the store fails verification: every write would be refused.
     pub read_only: Option<String>,
     /// Rows a page moves; the view sets it from the pane height.
@@ -112,6 +126,7 @@ impl App {
             overlay: Overlay::None,
             status: None,
             read_only: None,
+            lists: Lists::default(),
             page: 10,
         }
     }
@@ -127,69 +142,163 @@ impl App {
         }
     }
 
-    /// The incident queue as shown: unresolved, most severe then oldest, filtered.
-    pub fn queue<'m>(&self, model: &'m Model) -> Vec<&'m Incident> {
+    fn queue_matches(&self, i: &Incident) -> bool {
         let f = self.filter(Pane::Queue);
-        model
-            .incident_queue(false)
-            .into_iter()
-            .filter(|i| {
-                Self::matches(
-                    f,
-                    &[
-                        &i.id.to_string(),
-                        &i.title,
-                        i.severity.as_str(),
-                        i.status.as_str(),
-                    ],
-                )
+        f.is_empty()
+            || Self::matches(
+                f,
+                &[
+                    &i.id.to_string(),
+                    &i.title,
+                    i.severity.as_str(),
+                    i.status.as_str(),
+                ],
+            )
+    }
+
+    fn release_matches(&self, model: &Model, r: &Release) -> bool {
+        let f = self.filter(Pane::Releases);
+        f.is_empty()
+            || Self::matches(
+                f,
+                &[
+                    &r.id.to_string(),
+                    &r.scope.summary,
+                    &r.scope.version,
+                    model.release_status(r).as_str(),
+                ],
+            )
+    }
+
+    /// Rebuilds the lists when the model or a filter changed, so a frame never sorts 10,000
+    /// incidents: the sorted order is kept per model version, and a filter keystroke only
+    /// re-filters it. The shell calls this before each frame; without it, views compute the
+    /// lists afresh (correct, only slower).
+    pub fn sync(&mut self, model: &Model) {
+        if self.lists.seq != Some(model.seq) {
+            self.lists.all_queue = model
+                .incident_queue(false)
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            self.lists.all_releases = model
+                .release_queue(true)
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            self.lists.seq = Some(model.seq);
+            self.lists.filters = None;
+        }
+        let filters = (
+            self.filter(Pane::Queue).to_string(),
+            self.filter(Pane::Releases).to_string(),
+        );
+        if self.lists.filters.as_ref() != Some(&filters) {
+            let queue = self
+                .lists
+                .all_queue
+                .iter()
+                .filter(|id| {
+                    model
+                        .incidents
+                        .get(id)
+                        .is_some_and(|i| self.queue_matches(i))
+                })
+                .copied()
+                .collect();
+            let releases = self
+                .lists
+                .all_releases
+                .iter()
+                .filter(|id| {
+                    model
+                        .releases
+                        .get(id)
+                        .is_some_and(|r| self.release_matches(model, r))
+                })
+                .copied()
+                .collect();
+            self.lists.queue = queue;
+            self.lists.releases = releases;
+            self.lists.filters = Some(filters);
+        }
+    }
+
+    fn fresh(&self, model: &Model) -> bool {
+        self.lists.seq == Some(model.seq)
+            && self.lists.filters.as_ref().is_some_and(|(q, r)| {
+                q == self.filter(Pane::Queue) && r == self.filter(Pane::Releases)
             })
+    }
+
+    /// The incident queue's ids as shown: unresolved, most severe then oldest, filtered.
+    pub fn queue_ids(&self, model: &Model) -> Cow<'_, [IncidentId]> {
+        if self.fresh(model) {
+            return Cow::Borrowed(&self.lists.queue);
+        }
+        Cow::Owned(
+            model
+                .incident_queue(false)
+                .into_iter()
+                .filter(|i| self.queue_matches(i))
+                .map(|i| i.id)
+                .collect(),
+        )
+    }
+
+    /// The release queue's ids as shown: in flight first, finished last, filtered.
+    pub fn release_ids(&self, model: &Model) -> Cow<'_, [ReleaseId]> {
+        if self.fresh(model) {
+            return Cow::Borrowed(&self.lists.releases);
+        }
+        Cow::Owned(
+            model
+                .release_queue(true)
+                .into_iter()
+                .filter(|r| self.release_matches(model, r))
+                .map(|r| r.id)
+                .collect(),
+        )
+    }
+
+    /// The incident queue as shown.
+    pub fn queue<'m>(&self, model: &'m Model) -> Vec<&'m Incident> {
+        self.queue_ids(model)
+            .iter()
+            .filter_map(|id| model.incidents.get(id))
             .collect()
     }
 
-    /// The release queue as shown: in flight first, finished last, filtered.
+    /// The release queue as shown.
     pub fn releases<'m>(&self, model: &'m Model) -> Vec<&'m Release> {
-        let f = self.filter(Pane::Releases);
-        model
-            .release_queue(true)
-            .into_iter()
-            .filter(|r| {
-                Self::matches(
-                    f,
-                    &[
-                        &r.id.to_string(),
-                        &r.scope.summary,
-                        &r.scope.version,
-                        model.release_status(r).as_str(),
-                    ],
-                )
-            })
+        self.release_ids(model)
+            .iter()
+            .filter_map(|id| model.releases.get(id))
             .collect()
     }
 
     pub fn selected_incident<'m>(&self, model: &'m Model) -> Option<&'m Incident> {
-        let list = self.queue(model);
-        self.selected_incident
-            .and_then(|id| list.iter().find(|i| i.id == id).copied())
-            .or(list.first().copied())
+        let ids = self.queue_ids(model);
+        let id = self
+            .selected_incident
+            .filter(|s| ids.contains(s))
+            .or(ids.first().copied())?;
+        model.incidents.get(&id)
     }
 
     /// The release the approvals and tests panes show: the selected release, or the hotfix of
     /// the selected incident (its newest unfinished one, else its newest).
     pub fn current_release<'m>(&self, model: &'m Model) -> Option<&'m Release> {
         if self.context == Pane::Releases {
-            let list = self.releases(model);
-            return self
+            let ids = self.release_ids(model);
+            let id = self
                 .selected_release
-                .and_then(|id| list.iter().find(|r| r.id == id).copied())
-                .or(list.first().copied());
+                .filter(|s| ids.contains(s))
+                .or(ids.first().copied())?;
+            return model.releases.get(&id);
         }
         let incident = self.selected_incident(model)?;
-        let mut linked: Vec<&Release> = model
-            .releases
-            .values()
-            .filter(|r| r.id.is_hotfix() && r.scope.incidents.contains(&incident.id))
-            .collect();
+        let mut linked: Vec<&Release> = model.hotfixes_for(incident.id).collect();
         linked.sort_by_key(|r| (!r.phase.is_finished(), r.created_at));
         linked.last().copied()
     }
@@ -420,13 +529,21 @@ impl App {
         }
         match self.focus {
             Pane::Queue => {
-                let keys: Vec<IncidentId> = self.queue(model).iter().map(|i| i.id).collect();
-                self.selected_incident = step(&keys, self.selected_incident.as_ref(), delta);
+                let next = step(
+                    &self.queue_ids(model),
+                    self.selected_incident.as_ref(),
+                    delta,
+                );
+                self.selected_incident = next;
                 self.selected_test = None;
             }
             Pane::Releases => {
-                let keys: Vec<ReleaseId> = self.releases(model).iter().map(|r| r.id).collect();
-                self.selected_release = step(&keys, self.selected_release.as_ref(), delta);
+                let next = step(
+                    &self.release_ids(model),
+                    self.selected_release.as_ref(),
+                    delta,
+                );
+                self.selected_release = next;
                 self.selected_test = None;
             }
             Pane::Tests => {

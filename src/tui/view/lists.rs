@@ -46,10 +46,11 @@ fn table_state(selected: Option<usize>, height: u16) -> TableState {
 
 pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
-    let list = app.queue(ctx.model);
+    // Only the ids of the whole queue; just the visible rows are looked up and laid out.
+    let list = app.queue_ids(ctx.model);
     let selected = app
         .selected_incident(ctx.model)
-        .and_then(|s| list.iter().position(|i| i.id == s.id));
+        .and_then(|s| list.iter().position(|id| *id == s.id));
     let block = pane_block(
         app,
         ctx,
@@ -72,10 +73,10 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
     let rows: Vec<Row> = list
         .iter()
-        .enumerate()
         .skip(state.offset())
         .take(visible)
-        .map(|(_, i)| {
+        .filter_map(|id| ctx.model.incidents.get(id))
+        .map(|i| {
             let glyph = match i.status {
                 IncidentStatus::Open => "○",
                 IncidentStatus::Qualified => "◆",
@@ -113,10 +114,10 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
 pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let m = ctx.model;
-    let list = app.releases(m);
+    let list = app.release_ids(m);
     let current = app.current_release(m).map(|r| r.id);
     let selected = if app.context == Pane::Releases {
-        current.and_then(|id| list.iter().position(|r| r.id == id))
+        current.and_then(|id| list.iter().position(|r| *r == id))
     } else {
         None
     };
@@ -143,6 +144,7 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         .iter()
         .skip(state.offset())
         .take(visible)
+        .filter_map(|id| m.releases.get(id))
         .map(|r| {
             let status = m.release_status(r);
             let sev = m.release_severity(r);

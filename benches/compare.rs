@@ -1,0 +1,373 @@
+//! The performance comparison, in one run: `cargo bench --bench compare`.
+//!
+//! On a generated store of 10,000 incidents (about 100,000 events) it measures, against the
+//! budgets of the performance issue:
+//! - the project's load (parse, verify the hash chain, fold) against a bare typed serde_json
+//!   parse of the same file into a map (the limit);
+//! - one-shot CLI commands (`incident list --json`, `release gate`) as whole processes;
+//! - an acknowledged append against a bare lock + write + fdatasync of the same bytes;
+//! - key-to-frame latency (99th percentile) and one redraw at 200x50;
+//! - time to first frame and peak memory of the cockpit in a real terminal (tmux).
+//!
+//! `HOTFIX_BENCH_INCIDENTS` changes the store size.
+
+use chrono::{DateTime, Utc};
+use hotfix::state::{Command, Event, Severity};
+use hotfix::store::Store;
+use hotfix::tui::app::App;
+use hotfix::tui::keymap::Keymap;
+use hotfix::tui::theme::Theme;
+use hotfix::tui::view::{self, Ctx};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::path::Path;
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn percentile(mut xs: Vec<Duration>, p: f64) -> Duration {
+    xs.sort();
+    let i = ((xs.len() as f64 - 1.0) * p).round() as usize;
+    xs[i]
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    median(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(f());
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The limit: a typed parse of every line into a map, with nothing else done.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Bare {
+    seq: u64,
+    at: DateTime<Utc>,
+    actor: String,
+    #[serde(flatten)]
+    event: Event,
+    prev: String,
+    hash: String,
+}
+
+fn bare_parse(path: &Path) -> BTreeMap<u64, Bare> {
+    let file = std::fs::File::open(path).expect("log");
+    let mut map = BTreeMap::new();
+    for line in std::io::BufReader::with_capacity(1 << 20, file).lines() {
+        let line = line.expect("line");
+        let e: Bare = serde_json::from_str(&line).expect("typed parse");
+        map.insert(e.seq, e);
+    }
+    map
+}
+
+struct Row {
+    what: &'static str,
+    measured: String,
+    budget: String,
+    ok: bool,
+}
+
+fn main() {
+    let incidents: u64 = std::env::var("HOTFIX_BENCH_INCIDENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store_dir = dir.path().join("store");
+    let t = Instant::now();
+    let events = hotfix::demo::generate(&store_dir, "you", now(), incidents).expect("generate");
+    let log = store_dir.join("events.jsonl");
+    let size = std::fs::metadata(&log).expect("log").len();
+    println!(
+        "store: {incidents} incidents, {events} events, {:.1} MB, generated in {:.1} s\n",
+        size as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    let mut rows = Vec::new();
+
+    // Load against the limit.
+    let bare = time(5, || bare_parse(&log));
+    let load = time(5, || Store::open(&store_dir).expect("open"));
+    let ratio = load.as_secs_f64() / bare.as_secs_f64();
+    rows.push(Row {
+        what: "bare typed parse (the limit)",
+        measured: ms(bare),
+        budget: "-".into(),
+        ok: true,
+    });
+    rows.push(Row {
+        what: "load: parse + verify chain + fold",
+        measured: format!("{} ({ratio:.2}x)", ms(load)),
+        budget: "-".into(),
+        ok: true,
+    });
+
+    // One-shot CLI commands, as whole processes.
+    let bin = env!("CARGO_BIN_EXE_hotfix");
+    let store = Store::open(&store_dir).expect("open");
+    let gate_id = store
+        .model
+        .hotfixes_in_flight()
+        .first()
+        .map_or("HF-1".to_string(), |r| r.id.to_string());
+    for (what, args) in [
+        (
+            "CLI: incident list --json",
+            vec!["incident", "list", "--json"],
+        ),
+        (
+            "CLI: release gate",
+            vec!["release", "gate", gate_id.as_str()],
+        ),
+    ] {
+        let d = time(5, || {
+            Process::new(bin)
+                .env("HOTFIX_USER", "you")
+                .arg("--store")
+                .arg(&store_dir)
+                .args(&args)
+                .output()
+                .expect("run")
+        });
+        let r = d.as_secs_f64() / bare.as_secs_f64();
+        rows.push(Row {
+            what,
+            measured: format!("{} ({r:.2}x the limit)", ms(d)),
+            budget: "1.5x the limit".into(),
+            ok: r <= 1.5,
+        });
+    }
+
+    // Acknowledged append against the bare floor.
+    let small = dir.path().join("small");
+    let mut s = Store::create(&small).expect("create");
+    s.execute("admin", now(), Command::Init).expect("init");
+    let append = time(200, || {
+        let c = Command::ReportIncident {
+            title: "bench".into(),
+            severity: Severity::P3,
+            services: vec![],
+            impact: String::new(),
+        };
+        s.execute("quinn", now(), c).expect("append")
+    });
+    let lock = std::fs::File::create(dir.path().join("lock")).expect("lock");
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.path().join("log"))
+        .expect("log");
+    let line = std::fs::read_to_string(small.join("events.jsonl"))
+        .expect("log")
+        .lines()
+        .last()
+        .map(|l| format!("{l}\n"))
+        .unwrap_or_default();
+    let floor = time(200, || {
+        lock.lock().expect("lock");
+        f.write_all(line.as_bytes()).expect("write");
+        f.sync_data().expect("sync");
+        lock.unlock().expect("unlock");
+    });
+    let r = append.as_secs_f64() / floor.as_secs_f64();
+    rows.push(Row {
+        what: "bare lock + write + fdatasync",
+        measured: ms(floor),
+        budget: "-".into(),
+        ok: true,
+    });
+    rows.push(Row {
+        what: "acknowledged append (decide + append + fsync + head)",
+        measured: format!("{} ({r:.2}x)", ms(append)),
+        budget: "2x the bare floor".into(),
+        ok: r <= 2.0,
+    });
+
+    // Key to frame, in process.
+    let model = &store.model;
+    let mut app = App::new("you", "/bench", Keymap::default_map());
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    let theme = Theme::new(true);
+    let keys = [
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::Tab,
+        KeyCode::Char('/'),
+        KeyCode::Char('a'),
+        KeyCode::Backspace,
+        KeyCode::Enter,
+        KeyCode::Char('G'),
+        KeyCode::Char('g'),
+        KeyCode::Char('4'),
+        KeyCode::Char('j'),
+        KeyCode::Char('1'),
+    ];
+    let mut samples = Vec::new();
+    for i in 0..1200 {
+        let t = Instant::now();
+        app.on_key(KeyEvent::from(keys[i % keys.len()]), model, now());
+        app.sync(model);
+        terminal
+            .draw(|fr| {
+                view::render(
+                    fr,
+                    &app,
+                    &Ctx {
+                        model,
+                        now: now(),
+                        theme,
+                    },
+                )
+            })
+            .expect("draw");
+        samples.push(t.elapsed());
+    }
+    let p99 = percentile(samples, 0.99);
+    rows.push(Row {
+        what: "any key to the next frame, p99",
+        measured: ms(p99),
+        budget: "16 ms".into(),
+        ok: p99 <= Duration::from_millis(16),
+    });
+    let redraw = time(200, || {
+        terminal
+            .draw(|fr| {
+                view::render(
+                    fr,
+                    &app,
+                    &Ctx {
+                        model,
+                        now: now(),
+                        theme,
+                    },
+                )
+            })
+            .map(|_| ())
+    });
+    rows.push(Row {
+        what: "redraw at 200x50",
+        measured: ms(redraw),
+        budget: "1 ms".into(),
+        ok: redraw <= Duration::from_millis(1),
+    });
+
+    // The cockpit in a real terminal.
+    match first_frame(bin, &store_dir) {
+        Some((first, peak_kb)) => {
+            rows.push(Row {
+                what: "time to first frame (real terminal)",
+                measured: ms(first),
+                budget: "100 ms".into(),
+                ok: first <= Duration::from_millis(100),
+            });
+            let ratio = (peak_kb as f64 * 1024.0) / size as f64;
+            rows.push(Row {
+                what: "peak memory of the cockpit",
+                measured: format!("{:.1} MB ({ratio:.2}x the log)", peak_kb as f64 / 1024.0),
+                budget: "2x the log".into(),
+                ok: ratio <= 2.0,
+            });
+        }
+        None => println!("(tmux is not installed: the real-terminal rows are skipped)"),
+    }
+
+    println!("{:<55} {:<28} budget", "measurement", "result");
+    for r in &rows {
+        println!(
+            "{:<55} {:<28} {:<20} {}",
+            r.what,
+            r.measured,
+            r.budget,
+            if r.budget == "-" {
+                ""
+            } else if r.ok {
+                "met"
+            } else {
+                "NOT MET"
+            }
+        );
+    }
+}
+
+/// Runs the cockpit in tmux; returns its time to first frame and its peak resident memory (kB).
+fn first_frame(bin: &str, store: &Path) -> Option<(Duration, u64)> {
+    Process::new("tmux").arg("-V").output().ok()?;
+    let mut firsts = Vec::new();
+    let mut peak = 0;
+    for run in 0..5 {
+        let socket = format!("hotfix-bench-{}-{run}", std::process::id());
+        let probe = std::env::temp_dir().join(format!("{socket}.first-frame"));
+        let _ = std::fs::remove_file(&probe);
+        let cmd = format!(
+            "env HOTFIX_USER=you HOTFIX_FIRST_FRAME_LOG={} {bin} --store {}",
+            probe.display(),
+            store.display()
+        );
+        let tmux = |args: &[&str]| {
+            Process::new("tmux")
+                .arg("-L")
+                .arg(&socket)
+                .args(args)
+                .output()
+        };
+        tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "b",
+            "-x",
+            "200",
+            "-y",
+            "50",
+            &cmd,
+        ])
+        .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !probe.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(1500)); // let background work settle before reading memory
+        let pid = tmux(&["list-panes", "-t", "b", "-F", "#{pane_pid}"])
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        if let Some(status) =
+            pid.and_then(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())
+        {
+            let hwm = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        let _ = tmux(&["kill-server"]);
+        let micros: u64 = std::fs::read_to_string(&probe).ok()?.trim().parse().ok()?;
+        firsts.push(Duration::from_micros(micros));
+        let _ = std::fs::remove_file(&probe);
+    }
+    Some((median(firsts), peak))
+}

@@ -1,0 +1,162 @@
+//! Benchmarks on a generated store of 10,000 incidents (about 100,000 events):
+//! `cargo bench --bench hotfix`. Numbers go in the README's Performance section.
+
+use chrono::{DateTime, Utc};
+use hotfix::state::{Command, Severity};
+use hotfix::store::Store;
+use hotfix::tui::app::App;
+use hotfix::tui::keymap::Keymap;
+use hotfix::tui::theme::Theme;
+use hotfix::tui::view::{self, Ctx};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+fn main() {
+    divan::main();
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+        .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc))
+}
+
+/// The big store, generated once per run (through the real state module).
+static BIG: LazyLock<(tempfile::TempDir, PathBuf)> = LazyLock::new(|| {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store");
+    hotfix::demo::generate(&path, "you", now(), 10_000).expect("generate");
+    (dir, path)
+});
+
+fn big() -> &'static PathBuf {
+    &BIG.1
+}
+
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn load_and_fold_100k_events() -> Store {
+    Store::open(big()).expect("open")
+}
+
+#[divan::bench(sample_count = 200)]
+fn decide_and_append_one_command_with_fsync(bencher: divan::Bencher) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut store = Store::create(dir.path()).expect("create");
+    store.execute("admin", now(), Command::Init).expect("init");
+    bencher.bench_local(|| {
+        let c = Command::ReportIncident {
+            title: "bench".into(),
+            severity: Severity::P3,
+            services: vec![],
+            impact: String::new(),
+        };
+        store.execute("quinn", now(), c).expect("append")
+    });
+}
+
+/// The floor for an acknowledged append: lock, write one line of the same size, fdatasync.
+#[divan::bench(sample_count = 200)]
+fn bare_lock_write_fdatasync(bencher: divan::Bencher) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lock = std::fs::File::create(dir.path().join("lock")).expect("lock file");
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.path().join("log"))
+        .expect("log");
+    let line = format!("{}\n", "x".repeat(330));
+    bencher.bench_local(|| {
+        lock.lock().expect("lock");
+        log.write_all(line.as_bytes()).expect("write");
+        log.sync_data().expect("sync");
+        lock.unlock().expect("unlock");
+    });
+}
+
+static MODEL: LazyLock<hotfix::state::Model> =
+    LazyLock::new(|| Store::open(big()).expect("open").model);
+
+fn frame(app: &App, width: u16, height: u16) {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|f| {
+            view::render(
+                f,
+                app,
+                &Ctx {
+                    model: &MODEL,
+                    now: now(),
+                    theme: Theme::new(true),
+                },
+            )
+        })
+        .expect("draw");
+}
+
+const SIZES: &[(u16, u16)] = &[(80, 24), (200, 50)];
+const PANES: &[char] = &['1', '2', '3', '4'];
+
+#[divan::bench(args = SIZES, consts = [0, 1, 2, 3])]
+fn render_frame_focused_on_pane<const P: usize>(bencher: divan::Bencher, size: (u16, u16)) {
+    let mut app = App::new("you", "/bench", Keymap::default_map());
+    app.on_key(KeyEvent::from(KeyCode::Char(PANES[P])), &MODEL, now());
+    app.sync(&MODEL);
+    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1)).expect("terminal");
+    bencher.bench_local(|| {
+        terminal
+            .draw(|f| {
+                view::render(
+                    f,
+                    &app,
+                    &Ctx {
+                        model: &MODEL,
+                        now: now(),
+                        theme: Theme::new(true),
+                    },
+                )
+            })
+            .expect("draw");
+    });
+}
+
+/// A key press and the frame after it, as the event loop does them.
+fn key_then_frame(app: &mut App, key: KeyEvent) {
+    app.on_key(key, &MODEL, now());
+    app.sync(&MODEL);
+    frame(app, 200, 50);
+}
+
+#[divan::bench]
+fn key_to_frame_move_selection(bencher: divan::Bencher) {
+    let mut app = App::new("you", "/bench", Keymap::default_map());
+    app.sync(&MODEL);
+    bencher.bench_local(|| key_then_frame(&mut app, KeyEvent::from(KeyCode::Char('j'))));
+}
+
+#[divan::bench]
+fn key_to_frame_switch_pane(bencher: divan::Bencher) {
+    let mut app = App::new("you", "/bench", Keymap::default_map());
+    app.sync(&MODEL);
+    bencher.bench_local(|| key_then_frame(&mut app, KeyEvent::from(KeyCode::Tab)));
+}
+
+#[divan::bench]
+fn key_to_frame_filter_keystroke(bencher: divan::Bencher) {
+    let mut app = App::new("you", "/bench", Keymap::default_map());
+    app.sync(&MODEL);
+    app.on_key(KeyEvent::from(KeyCode::Char('/')), &MODEL, now());
+    let mut i = 0usize;
+    bencher.bench_local(|| {
+        // Type and erase, so the filter keeps changing: "p", "pa", "p", "pa", ...
+        let key = if i % 2 == 0 {
+            KeyEvent::from(KeyCode::Char('a'))
+        } else {
+            KeyEvent::from(KeyCode::Backspace)
+        };
+        i += 1;
+        key_then_frame(&mut app, key);
+    });
+}

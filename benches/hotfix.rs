@@ -151,7 +151,7 @@ fn key_to_frame_filter_keystroke(bencher: divan::Bencher) {
     let mut i = 0usize;
     bencher.bench_local(|| {
         // Type and erase, so the filter keeps changing: "p", "pa", "p", "pa", ...
-        let key = if i % 2 == 0 {
+        let key = if i.is_multiple_of(2) {
             KeyEvent::from(KeyCode::Char('a'))
         } else {
             KeyEvent::from(KeyCode::Backspace)

@@ -138,6 +138,34 @@ fn notices(app: &mut App, store: &mut Store) {
     app.read_only = read_only(store);
 }
 
+fn draw(
+    terminal: &mut ratatui::DefaultTerminal,
+    app: &App,
+    store: &Store,
+    now: chrono::DateTime<chrono::Utc>,
+    theme: theme::Theme,
+) -> Result<(), CliError> {
+    terminal
+        .draw(|frame| {
+            // Lets the end-to-end tests check that a panic mid-render restores the terminal.
+            #[cfg(debug_assertions)]
+            if std::env::var_os("HOTFIX_DEBUG_PANIC_IN_RENDER").is_some() {
+                panic!("HOTFIX_DEBUG_PANIC_IN_RENDER is set: panicking mid-render as asked");
+            }
+            view::render(
+                frame,
+                app,
+                &view::Ctx {
+                    model: &store.model,
+                    now,
+                    theme,
+                },
+            );
+        })
+        .map(|_| ())
+        .map_err(io_error)
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
@@ -151,24 +179,7 @@ fn event_loop(
     loop {
         let now = crate::cli::now();
         app.sync(&store.model);
-        terminal
-            .draw(|frame| {
-                // Lets the end-to-end tests check that a panic mid-render restores the terminal.
-                #[cfg(debug_assertions)]
-                if std::env::var_os("HOTFIX_DEBUG_PANIC_IN_RENDER").is_some() {
-                    panic!("HOTFIX_DEBUG_PANIC_IN_RENDER is set: panicking mid-render as asked");
-                }
-                view::render(
-                    frame,
-                    app,
-                    &view::Ctx {
-                        model: &store.model,
-                        now,
-                        theme,
-                    },
-                );
-            })
-            .map_err(io_error)?;
+        draw(terminal, app, store, now, theme)?;
         if let Some(path) = first_frame_log.take() {
             // The benchmark script's probe: how long from process start to the first frame.
             let micros = crate::STARTED.get().map_or(0, |t| t.elapsed().as_micros());
@@ -220,19 +231,7 @@ fn event_loop(
                         text: format!("sending the {stage} notice for {audience}…"),
                         error: false,
                     });
-                    terminal
-                        .draw(|frame| {
-                            view::render(
-                                frame,
-                                app,
-                                &view::Ctx {
-                                    model: &store.model,
-                                    now,
-                                    theme,
-                                },
-                            )
-                        })
-                        .map_err(io_error)?;
+                    draw(terminal, app, store, now, theme)?;
                     send_notice(app, store, id, stage, audience);
                     notices(app, store);
                 }

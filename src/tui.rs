@@ -138,6 +138,46 @@ fn notices(app: &mut App, store: &mut Store) {
     app.read_only = read_only(store);
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Input {
+    Ready,
+    Idle,
+    /// The terminal hung up (its window closed, its tmux session killed).
+    Gone,
+}
+
+/// Waits up to `timeout` for input. crossterm's own timed poll spins at full CPU once the
+/// terminal hangs up (it keeps reading end-of-file and never times out), so the wait is a plain
+/// poll(2) on stdin, which also reports the hang-up; crossterm then reads what is there.
+fn wait_for_input(timeout: Duration) -> Result<Input, CliError> {
+    // Events crossterm already read and buffered come first.
+    if event::poll(Duration::ZERO).map_err(io_error)? {
+        return Ok(Input::Ready);
+    }
+    let mut fd = libc::pollfd {
+        fd: 0,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: `fd` is a valid pollfd for the duration of the call, and the count is 1.
+    let n = unsafe { libc::poll(&raw mut fd, 1, millis) };
+    if n < 0 {
+        return Ok(Input::Idle); // interrupted by a signal: the caller checks the stop flag
+    }
+    if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        return Ok(Input::Gone);
+    }
+    if n == 0 {
+        return Ok(Input::Idle);
+    }
+    Ok(if event::poll(Duration::ZERO).map_err(io_error)? {
+        Input::Ready
+    } else {
+        Input::Idle
+    })
+}
+
 fn draw(
     terminal: &mut ratatui::DefaultTerminal,
     app: &App,
@@ -189,7 +229,12 @@ fn event_loop(
             log("signal received: restoring the terminal and exiting");
             return Ok(());
         }
-        if event::poll(Duration::from_millis(200)).map_err(io_error)? {
+        let input = wait_for_input(Duration::from_millis(200))?;
+        if input == Input::Gone {
+            log("the terminal went away: exiting");
+            return Ok(());
+        }
+        if input == Input::Ready {
             let effect = match event::read().map_err(io_error)? {
                 Event::Key(key) if key.kind == KeyEventKind::Press => {
                     app.on_key(key, &store.model, now)
@@ -363,8 +408,10 @@ fn start_screen(
         if stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        if !event::poll(Duration::from_millis(200)).map_err(io_error)? {
-            continue;
+        match wait_for_input(Duration::from_millis(200))? {
+            Input::Gone => return Ok(None),
+            Input::Idle => continue,
+            Input::Ready => {}
         }
         let Event::Key(key) = event::read().map_err(io_error)? else {
             continue;

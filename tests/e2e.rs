@@ -285,3 +285,22 @@ fn a_resize_storm_never_breaks_the_cockpit() {
         "{screen}"
     );
 }
+
+#[test]
+fn closing_the_terminal_ends_the_cockpit() {
+    // crossterm alone would spin at full CPU on a hung-up terminal; the cockpit must exit.
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    let tmux = Tmux::start("hangup", &cockpit(dir.path(), "you"));
+    tmux.wait_for("Incident queue", 10);
+    let pid = tmux.child_pid();
+    let _ = tmux.cmd(&["kill-server"]).status();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cockpit (pid {pid}) outlived its terminal"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

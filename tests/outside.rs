@@ -4,7 +4,6 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
 use common::hotfix;
 use hotfix::state::{Command, IncidentStatus, ReleaseId, Severity, TestStatus};
 use hotfix::store::Store;
@@ -13,18 +12,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn demo() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    hotfix::demo::write(dir.path(), "you", now()).unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    (dir, store)
-}
+use common::{demo, noon as now};
 
 fn fixture(path: &str) -> String {
     format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))

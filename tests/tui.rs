@@ -5,7 +5,6 @@
 
 mod common;
 
-use chrono::{DateTime, Utc};
 use hotfix::state::{Model, ReleaseId};
 use hotfix::store::Store;
 use hotfix::tui::app::{App, Effect, Overlay};
@@ -18,19 +17,7 @@ use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::{Color, Modifier};
 
-fn now() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-/// The demo store, written with a fixed clock, so every render is the same.
-fn demo() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    hotfix::demo::write(dir.path(), "you", now()).unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    (dir, store)
-}
+use common::{demo, noon as now};
 
 fn app_for(user: &str) -> App {
     App::new(user, "/srv/hotfix", Keymap::default_map())

@@ -204,3 +204,18 @@ pub fn hotfix(store: &std::path::Path, user: &str) -> assert_cmd::Command {
 pub fn log_of(store: &std::path::Path) -> std::path::PathBuf {
     store.join("events.jsonl")
 }
+
+/// Noon on the demo day: the fixed clock of the snapshot and golden-file tests.
+pub fn noon() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The demo store, written with the fixed clock, so every render and report is the same.
+pub fn demo() -> (tempfile::TempDir, hotfix::store::Store) {
+    let dir = tempfile::tempdir().unwrap();
+    hotfix::demo::write(dir.path(), "you", noon()).unwrap();
+    let store = hotfix::store::Store::open(dir.path()).unwrap();
+    (dir, store)
+}

@@ -39,12 +39,7 @@ pub fn render(
     now: DateTime<Utc>,
 ) -> Result<Notice, Rejection> {
     let r = model.release(id)?;
-    let incidents: Vec<&crate::state::Incident> = r
-        .scope
-        .incidents
-        .iter()
-        .filter_map(|i| model.incidents.get(i))
-        .collect();
+    let incidents: Vec<&crate::state::Incident> = model.incidents_of(r).collect();
     let one = |s: &str| sanitize::line(s.trim()).into_owned();
     let list = |items: Vec<String>| {
         if items.is_empty() {

@@ -137,12 +137,7 @@ pub struct GateFacts {
 /// Builds the report of `id` as the model stands at `now`.
 pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report, Rejection> {
     let r = model.release(id)?;
-    let incidents: Vec<&crate::state::Incident> = r
-        .scope
-        .incidents
-        .iter()
-        .filter_map(|i| model.incidents.get(i))
-        .collect();
+    let incidents: Vec<&crate::state::Incident> = model.incidents_of(r).collect();
     let first_report = incidents
         .iter()
         .map(|i| i.reported_at)

@@ -219,17 +219,23 @@ impl RoleCheck {
 
 impl Model {
     /// The most severe severity among a hotfix's incidents (`None` for a regular release).
-    pub fn release_severity(&self, release: &Release) -> Option<Severity> {
-        if let Some((severity, _)) = &release.frozen {
-            return *severity;
-        }
+    /// The incidents a release fixes, in the order it names them.
+    pub fn incidents_of<'m>(
+        &'m self,
+        release: &'m Release,
+    ) -> impl Iterator<Item = &'m super::Incident> + 'm {
         release
             .scope
             .incidents
             .iter()
             .filter_map(|id| self.incidents.get(id))
-            .map(|i| i.severity)
-            .min()
+    }
+
+    pub fn release_severity(&self, release: &Release) -> Option<Severity> {
+        if let Some((severity, _)) = &release.frozen {
+            return *severity;
+        }
+        self.incidents_of(release).map(|i| i.severity).min()
     }
 
     /// The roles that must approve, from the current severity and policy until deploying starts.

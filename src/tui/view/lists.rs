@@ -44,6 +44,23 @@ fn table_state(selected: Option<usize>, height: u16) -> TableState {
         .with_selected(selected)
 }
 
+/// Draws a table whose rows were already cut to the visible window starting at `offset`.
+fn draw_table(
+    frame: &mut Frame,
+    area: Rect,
+    table: Table,
+    selected: Option<usize>,
+    offset: usize,
+    ctx: &Ctx,
+) {
+    let mut state = TableState::new().with_selected(selected.map(|s| s - offset));
+    frame.render_stateful_widget(
+        table.row_highlight_style(ctx.theme.selected()),
+        area,
+        &mut state,
+    );
+}
+
 pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     // Only the ids of the whole queue; just the visible rows are looked up and laid out.
@@ -102,13 +119,14 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Constraint::Length(7),
         Constraint::Fill(1),
     ];
-    // Rows are pre-sliced to the visible window, so the state's offset is zero here.
-    let mut local = TableState::new().with_selected(selected.map(|s| s - state.offset()));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .row_highlight_style(t.selected());
-    frame.render_stateful_widget(table, area, &mut local);
+    draw_table(
+        frame,
+        area,
+        Table::new(rows, widths).header(header).block(block),
+        selected,
+        state.offset(),
+        ctx,
+    );
 }
 
 pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
@@ -173,10 +191,12 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Constraint::Length(8),
         Constraint::Fill(1),
     ];
-    let mut local = TableState::new().with_selected(selected.map(|s| s - state.offset()));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .row_highlight_style(t.selected());
-    frame.render_stateful_widget(table, area, &mut local);
+    draw_table(
+        frame,
+        area,
+        Table::new(rows, widths).header(header).block(block),
+        selected,
+        state.offset(),
+        ctx,
+    );
 }

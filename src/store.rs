@@ -226,6 +226,34 @@ impl Chain {
     }
 }
 
+/// Encodes one command's events as lines after event `seq` chained from `prev`, appending them
+/// to `out`; all but the last are marked `more`. Returns the events and the last line's hash.
+fn encode_batch(
+    events: Vec<state::Event>,
+    seq: u64,
+    actor: &str,
+    now: DateTime<Utc>,
+    prev: &str,
+    out: &mut Vec<u8>,
+) -> (Vec<Recorded>, String) {
+    let count = events.len();
+    let mut prev = prev.to_string();
+    let mut recorded = Vec::with_capacity(count);
+    for (i, event) in events.into_iter().enumerate() {
+        let r = Recorded {
+            seq: seq + 1 + i as u64,
+            at: now,
+            actor: actor.to_string(),
+            event,
+        };
+        let (text, hash) = line::encode(&r, &prev, i + 1 < count);
+        out.extend_from_slice(text.as_bytes());
+        prev = hash;
+        recorded.push(r);
+    }
+    (recorded, prev)
+}
+
 /// A parsed line with its raw bytes (newline included).
 type ParsedLine<'a> = (line::Parsed, &'a [u8]);
 
@@ -366,19 +394,19 @@ impl<B: Backend> Store<B> {
                 }
             };
             let count = events.len();
-            for (i, event) in events.into_iter().enumerate() {
-                let r = Recorded {
-                    seq: self.model.seq + 1,
-                    at: now,
-                    actor: actor.clone(),
-                    event,
-                };
-                let (text, hash) = line::encode(&r, &self.chain.last_hash, i + 1 < count);
-                bytes.extend_from_slice(text.as_bytes());
-                self.chain.last_hash = hash;
-                self.chain.lines += 1;
-                state::apply(&mut self.model, &r);
-                written += 1;
+            let (recorded, last) = encode_batch(
+                events,
+                self.model.seq,
+                &actor,
+                now,
+                &self.chain.last_hash,
+                &mut bytes,
+            );
+            self.chain.last_hash = last;
+            self.chain.lines += count as u64;
+            written += count as u64;
+            for r in &recorded {
+                state::apply(&mut self.model, r);
             }
             if self.first_batch == 0 {
                 self.first_batch = count as u64;
@@ -428,21 +456,14 @@ impl<B: Backend> Store<B> {
             return Ok(Vec::new()); // nothing changed (an import that matched what is recorded)
         }
         let mut bytes = Vec::new();
-        let mut recorded = Vec::with_capacity(events.len());
-        let mut prev = self.chain.last_hash.clone();
-        let count = events.len();
-        for (i, event) in events.into_iter().enumerate() {
-            let r = Recorded {
-                seq: self.model.seq + 1 + i as u64,
-                at: now,
-                actor: actor.to_string(),
-                event,
-            };
-            let (text, hash) = line::encode(&r, &prev, i + 1 < count);
-            bytes.extend_from_slice(text.as_bytes());
-            prev = hash;
-            recorded.push(r);
-        }
+        let (recorded, prev) = encode_batch(
+            events,
+            self.model.seq,
+            actor,
+            now,
+            &self.chain.last_hash,
+            &mut bytes,
+        );
         self.backend.append(&lock, self.cursor, &bytes)?;
         // Durable from here: whatever happens next, the events are acknowledged.
         self.cursor += bytes.len() as u64;

@@ -41,6 +41,14 @@ fn load_and_fold_100k_events() -> Store {
     Store::open(big()).expect("open")
 }
 
+/// What the cockpit does before its first frame: the snapshot, then only the events after it.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn open_from_snapshot_100k_events() -> Store {
+    let store = Store::open_from_snapshot(big()).expect("open");
+    assert!(store.snapshot_covers().is_some(), "the snapshot was used");
+    store
+}
+
 #[divan::bench(sample_count = 200)]
 fn decide_and_append_one_command_with_fsync(bencher: divan::Bencher) {
     let dir = tempfile::tempdir().expect("temp dir");

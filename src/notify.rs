@@ -50,7 +50,7 @@ pub fn render(
     };
     let mut services: Vec<String> = incidents
         .iter()
-        .flat_map(|i| i.services.iter().cloned())
+        .flat_map(|i| i.services.iter().map(ToString::to_string))
         .collect();
     services.dedup();
     let impact: Vec<String> = incidents

@@ -150,20 +150,20 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
         timeline.push((
             i.reported_at,
             format!("{} reported ({})", i.id, i.severity),
-            i.reported_by.clone(),
+            i.reported_by.to_string(),
         ));
         for c in &i.severity_changes {
             timeline.push((
                 c.at,
                 format!("{} severity {} -> {}", i.id, c.from, c.to),
-                c.by.clone(),
+                c.by.to_string(),
             ));
         }
         if let Some(q) = &i.qualification {
             timeline.push((
                 q.at,
                 format!("{} qualified: {} (risk {})", i.id, q.decision, q.risk),
-                q.by.clone(),
+                q.by.to_string(),
             ));
         }
     }
@@ -177,27 +177,31 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             Phase::RolledBack => format!("rolled back: {}", m.reason.clone().unwrap_or_default()),
             Phase::Cancelled => format!("cancelled: {}", m.reason.clone().unwrap_or_default()),
         };
-        timeline.push((m.at, what, m.by.clone()));
+        timeline.push((m.at, what, m.by.to_string()));
     }
     for (revision, at, by) in &r.edits {
         timeline.push((
             *at,
             format!("scope edited (revision {revision}): earlier approvals are stale"),
-            by.clone(),
+            by.to_string(),
         ));
     }
     for a in &r.approvals {
-        timeline.push((a.at, format!("approved as {}", a.role), a.approver.clone()));
+        timeline.push((
+            a.at,
+            format!("approved as {}", a.role),
+            a.approver.to_string(),
+        ));
     }
     for x in &r.rejections {
-        timeline.push((x.at, format!("rejected as {}", x.role), x.by.clone()));
+        timeline.push((x.at, format!("rejected as {}", x.role), x.by.to_string()));
     }
     for n in &r.notices {
         let result = if n.error.is_some() { "failed" } else { "sent" };
         timeline.push((
             n.at,
             format!("{} notice to {} {result}", n.stage, n.audience),
-            n.by.clone(),
+            n.by.to_string(),
         ));
     }
     timeline.sort_by_key(|(at, _, _)| *at);
@@ -273,7 +277,7 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             changes: r.scope.changes.clone(),
             risks: r.scope.risks.clone(),
             rollback: r.scope.rollback.clone(),
-            author: r.author.clone(),
+            author: r.author.to_string(),
             created_at: r.created_at,
             revision: r.revision,
             fingerprint: r.scope.fingerprint(),
@@ -286,10 +290,10 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
                 title: i.title.clone(),
                 severity: i.severity,
                 status: i.status.to_string(),
-                services: i.services.clone(),
+                services: i.services.iter().map(ToString::to_string).collect(),
                 impact: i.impact.clone(),
                 reported_at: i.reported_at,
-                reported_by: i.reported_by.clone(),
+                reported_by: i.reported_by.to_string(),
                 source: i.source.clone(),
                 qualification: i.qualification.clone(),
                 severity_changes: i.severity_changes.clone(),
@@ -299,12 +303,12 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             .approvals
             .iter()
             .map(|a| ApprovalFacts {
-                role: a.role.clone(),
-                approver: a.approver.clone(),
+                role: a.role.to_string(),
+                approver: a.approver.to_string(),
                 at: a.at,
                 comment: a.comment.clone(),
                 revision: a.revision,
-                fingerprint: a.fingerprint.clone(),
+                fingerprint: a.fingerprint.to_string(),
                 stale: !r.is_current(a),
                 counts: counted.contains(&(a.role.as_str(), a.approver.as_str(), a.at)),
             })
@@ -313,8 +317,8 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             .rejections
             .iter()
             .map(|x| RejectionFacts {
-                role: x.role.clone(),
-                by: x.by.clone(),
+                role: x.role.to_string(),
+                by: x.by.to_string(),
                 at: x.at,
                 reason: x.reason.clone(),
                 standing: x.revision == r.revision,
@@ -328,8 +332,8 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             .map(|n| NoticeFacts {
                 stage: n.stage,
                 audience: n.audience,
-                channel: n.channel.clone(),
-                by: n.by.clone(),
+                channel: n.channel.to_string(),
+                by: n.by.to_string(),
                 at: n.at,
                 sent: n.error.is_none(),
                 error: n.error.clone(),

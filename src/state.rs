@@ -8,6 +8,7 @@ pub mod incident;
 pub mod kinds;
 pub mod policy;
 pub mod release;
+mod stamp;
 pub mod test_plan;
 pub mod text;
 pub mod users;
@@ -28,8 +29,12 @@ pub use policy::Policy;
 pub use release::{Approval, Phase, Release, ReleaseStatus, RoleCheck, Scope};
 pub use test_plan::TestCase;
 
+/// A short string kept inline (no allocation up to 24 bytes): user names, roles, test names.
+/// The model holds hundreds of thousands of them, and each `String` would be an allocation.
+pub type Name = compact_str::CompactString;
+
 /// Everything the log says, folded. Ids are never reused, so the next id is one past the last key.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     /// Sequence number of the last event folded in (0 for an empty log).
     pub seq: u64,

@@ -6,13 +6,16 @@
 //! `hash` is the SHA-256 of the line's bytes up to `,"hash":` and `prev` is the previous line's hash.
 //! The events of one command are appended in one write; all but the last carry `"more":true`, so
 //! a command cut short by a crash is set aside whole. A head file records the newest sequence
-//! number and hash after each append, so deleting events from the end is detected too.
+//! number and hash after each append, so deleting events from the end is detected too. A
+//! snapshot of the folded model (see [`snapshot`]) lets the cockpit open a large store at once.
 
 mod file;
 mod line;
+pub mod snapshot;
 
 pub use file::{FileLog, HEAD_FILE, LOG_FILE};
 pub use line::{FORMAT_VERSION, GENESIS};
+pub use snapshot::{SNAPSHOT_EVERY, SNAPSHOT_FILE};
 
 use crate::state::{self, Command, Model, Recorded, Rejection};
 use chrono::{DateTime, Utc};
@@ -59,12 +62,14 @@ pub struct Head {
 
 /// The small interface a backend offers, so a shared database could replace the file later
 /// without touching the state module or the shells.
-pub trait Backend {
+pub trait Backend: Clone {
     type Lock;
+    /// Reads the log from a cursor on.
+    type Reader: std::io::Read;
     /// Takes the exclusive lock, waiting at most `wait`.
     fn lock(&self, wait: Duration) -> Result<Self::Lock, StoreError>;
-    /// The raw bytes from `cursor` to the end.
-    fn read_since(&self, lock: &Self::Lock, cursor: u64) -> Result<Vec<u8>, StoreError>;
+    /// The raw bytes from `cursor` to the end, to be streamed (the log is never read whole).
+    fn read_since(&self, lock: &Self::Lock, cursor: u64) -> Result<Self::Reader, StoreError>;
     /// Appends `bytes` at `cursor` (the current end) and makes them durable, or leaves the log as it was.
     fn append(&self, lock: &Self::Lock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError>;
     /// Moves an incomplete tail starting at `cursor` aside, verbatim; returns where it went.
@@ -73,6 +78,17 @@ pub trait Backend {
     fn read_head(&self, lock: &Self::Lock) -> Result<HeadFile, StoreError>;
     /// Records the head after an append.
     fn write_head(&self, lock: &Self::Lock, head: &Head) -> Result<(), StoreError>;
+    /// The snapshot's bytes, if the backend keeps one (a cache: nothing depends on it).
+    fn read_snapshot(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// Replaces the snapshot with what `write` produces, whole or not at all.
+    fn write_snapshot(
+        &self,
+        _write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
@@ -154,6 +170,8 @@ impl std::error::Error for ExecError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Integrity {
     Verified,
+    /// Opened from a snapshot: the events after it are verified, the log before it not yet.
+    Unchecked,
     /// The first line that breaks the chain, and how.
     Broken {
         line: u64,
@@ -227,7 +245,8 @@ impl Chain {
 }
 
 /// Encodes one command's events as lines after event `seq` chained from `prev`, appending them
-/// to `out`; all but the last are marked `more`. Returns the events and the last line's hash.
+/// to `out`; all but the last are marked `more`. Returns the events, the last line's hash, and
+/// where in `out` the last line starts.
 fn encode_batch(
     events: Vec<state::Event>,
     seq: u64,
@@ -235,10 +254,11 @@ fn encode_batch(
     now: DateTime<Utc>,
     prev: &str,
     out: &mut Vec<u8>,
-) -> (Vec<Recorded>, String) {
+) -> (Vec<Recorded>, String, usize) {
     let count = events.len();
     let mut prev = prev.to_string();
     let mut recorded = Vec::with_capacity(count);
+    let mut last_line = out.len();
     for (i, event) in events.into_iter().enumerate() {
         let r = Recorded {
             seq: seq + 1 + i as u64,
@@ -247,34 +267,88 @@ fn encode_batch(
             event,
         };
         let (text, hash) = line::encode(&r, &prev, i + 1 < count);
+        last_line = out.len();
         out.extend_from_slice(text.as_bytes());
         prev = hash;
         recorded.push(r);
     }
-    (recorded, prev)
+    (recorded, prev, last_line)
 }
 
-/// A parsed line with its raw bytes (newline included).
-type ParsedLine<'a> = (line::Parsed, &'a [u8]);
+/// One finished command as read: its lines parsed, with each line's range in `raw`.
+struct Batch<'a> {
+    lines: &'a [(line::Parsed, std::ops::Range<usize>)],
+    raw: &'a [u8],
+}
 
-/// Complete lines of `bytes` parsed, with the byte length of the finished commands among them
-/// (an unfinished last command, and any incomplete last line, are left out).
-fn parse_lines(bytes: &[u8], first_line: u64) -> Result<(Vec<ParsedLine<'_>>, usize), StoreError> {
-    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let mut lines = Vec::new();
-    for (raw, n) in bytes[..complete]
-        .split_inclusive(|b| *b == b'\n')
-        .zip(first_line..)
-    {
-        lines.push((line::parse(raw, n)?, raw));
+impl Batch<'_> {
+    fn len(&self) -> usize {
+        self.raw.len()
     }
-    let keep = lines
-        .iter()
-        .rposition(|(p, _)| !p.more)
-        .map_or(0, |i| i + 1);
-    lines.truncate(keep);
-    let len = lines.iter().map(|(_, raw)| raw.len()).sum();
-    Ok((lines, len))
+
+    fn lines(&self) -> impl Iterator<Item = (&line::Parsed, &[u8])> {
+        self.lines.iter().map(|(p, r)| (p, &self.raw[r.clone()]))
+    }
+}
+
+/// Streams the log from `reader` (line `first_line` on) and hands each finished command to
+/// `on_command`, so the whole log is never held in memory at once. Returns the bytes after the
+/// last finished command: an unfinished command and any incomplete last line, which were never
+/// acknowledged. A line that cannot be read at all stops the scan; the commands before it have
+/// been handed over already.
+fn scan<R: std::io::Read>(
+    reader: R,
+    first_line: u64,
+    mut on_command: impl FnMut(Batch<'_>) -> Result<(), StoreError>,
+) -> Result<Vec<u8>, StoreError> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, reader);
+    let mut raw = Vec::new();
+    let mut lines = Vec::new();
+    let mut number = first_line;
+    loop {
+        let start = raw.len();
+        let read = reader
+            .read_until(b'\n', &mut raw)
+            .map_err(StoreError::io("cannot read the event log"))?;
+        if read == 0 || raw.last() != Some(&b'\n') {
+            return Ok(raw); // the end: what is left was never acknowledged
+        }
+        let parsed = line::parse(&raw[start..], number)?;
+        number += 1;
+        let more = parsed.more;
+        lines.push((parsed, start..raw.len()));
+        if !more {
+            on_command(Batch {
+                lines: &lines,
+                raw: &raw,
+            })?;
+            lines.clear();
+            raw.clear();
+        }
+    }
+}
+
+/// The snapshot, if it is one this hotfix wrote and its last event is still in the log where it
+/// says, with the hash it says.
+fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option<snapshot::Snapshot> {
+    use std::io::Read;
+    let snap = snapshot::read(&backend.read_snapshot()?)?;
+    let mark = &snap.mark;
+    let len = mark.cursor - mark.last_line;
+    let mut raw = Vec::new();
+    backend
+        .read_since(lock, mark.last_line)
+        .ok()?
+        .take(len)
+        .read_to_end(&mut raw)
+        .ok()?;
+    if raw.len() as u64 != len || raw.last() != Some(&b'\n') {
+        return None;
+    }
+    let parsed = line::parse(&raw, mark.lines).ok()?;
+    let whole = line::check_chain(&parsed, &raw, mark.lines, &parsed.prev).is_ok();
+    (whole && !parsed.more && parsed.hash == mark.last_hash).then_some(snap)
 }
 
 /// A store opened by one process: the folded model and where in the log it has read up to.
@@ -282,7 +356,13 @@ pub struct Store<B: Backend = FileLog> {
     backend: B,
     pub model: Model,
     cursor: u64,
+    /// Where the newest line read starts (a snapshot records it).
+    last_line: u64,
     chain: Chain,
+    /// False while the log before the snapshot this store was opened from is not verified.
+    checked: bool,
+    /// The newest event a snapshot is known to cover.
+    snapshot_seq: Option<u64>,
     /// How many events the log's first command wrote (see [`Chain::finish`]).
     first_batch: u64,
     pub integrity: Integrity,
@@ -295,6 +375,12 @@ impl Store<FileLog> {
     /// Opens the store in `dir`, which must exist, and reads it.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         Store::with_backend(FileLog::open(dir)?)
+    }
+
+    /// Opens the store in `dir` from its snapshot when one matches the log, reading only the
+    /// events after it (see [`Store::with_snapshot`]); otherwise the same as [`Store::open`].
+    pub fn open_from_snapshot(dir: &Path) -> Result<Self, StoreError> {
+        Store::with_snapshot(FileLog::open(dir)?)
     }
 
     /// Creates the store directory and an empty log (owner-only), or opens the existing one.
@@ -313,7 +399,10 @@ impl<B: Backend> Store<B> {
             backend,
             model: Model::default(),
             cursor: 0,
+            last_line: 0,
             chain: Chain::new(),
+            checked: true,
+            snapshot_seq: None,
             first_batch: 0,
             integrity: Integrity::Verified,
             notices: Vec::new(),
@@ -323,6 +412,122 @@ impl<B: Backend> Store<B> {
         Ok(store)
     }
 
+    /// Opens from the snapshot when it still matches the log (its last event is in the log, at
+    /// the place and with the hash it names): only the events after it are read and verified,
+    /// and the store stays [`Integrity::Unchecked`] until [`Store::adopt`] takes over from a
+    /// full read, which the first write does itself if nothing did before. Without a usable
+    /// snapshot, the same as [`Store::with_backend`].
+    pub fn with_snapshot(backend: B) -> Result<Self, StoreError> {
+        let lock_wait = lock_wait();
+        let lock = backend.lock(lock_wait)?;
+        let Some(snap) = usable_snapshot(&backend, &lock) else {
+            drop(lock);
+            return Store::with_backend(backend);
+        };
+        let mark = snap.mark;
+        let mut store = Store {
+            backend,
+            model: snap.model,
+            cursor: mark.cursor,
+            last_line: mark.last_line,
+            chain: Chain {
+                lines: mark.lines,
+                last_hash: mark.last_hash,
+                integrity: Integrity::Verified,
+            },
+            checked: false,
+            snapshot_seq: Some(mark.lines),
+            first_batch: mark.first_batch,
+            integrity: Integrity::Unchecked,
+            notices: Vec::new(),
+            lock_wait,
+        };
+        store.catch_up(&lock)?;
+        Ok(store)
+    }
+
+    /// Takes over from `full`, a store of the same log read from its first line (verified and
+    /// folded without the snapshot), once both have read to the same event. If the snapshot's
+    /// state was not the log's, the user is told and the snapshot is rewritten.
+    pub fn adopt(&mut self, mut full: Store<B>) -> Result<(), StoreError> {
+        for _ in 0..5 {
+            if full.model.seq < self.model.seq {
+                full.refresh()?;
+            } else if self.model.seq < full.model.seq {
+                self.refresh()?;
+            } else {
+                break;
+            }
+        }
+        let matched = full.model.seq != self.model.seq || full.model == self.model;
+        let mut notices = std::mem::take(&mut self.notices);
+        notices.append(&mut full.notices);
+        full.notices = notices;
+        full.snapshot_seq = self.snapshot_seq;
+        if !matched && full.integrity == Integrity::Verified {
+            let rewritten = match full.write_snapshot() {
+                Ok(()) => "it was rewritten".to_string(),
+                Err(e) => format!("it could not be rewritten ({e})"),
+            };
+            full.notices.push(format!(
+                "the snapshot ({SNAPSHOT_FILE}) did not match the log: what is shown now is folded from the log itself, and {rewritten}"
+            ));
+        }
+        *self = full;
+        Ok(())
+    }
+
+    /// Before the first write of a store opened from a snapshot: the whole log is verified and
+    /// folded again, so nothing is ever decided on a state the log does not hold.
+    fn check_whole_log(&mut self) -> Result<(), StoreError> {
+        if self.checked {
+            return Ok(());
+        }
+        let full = Store::with_backend(self.backend.clone())?;
+        self.adopt(full)
+    }
+
+    /// Checkpoints the folded model with the event it covers. Only a verified state is written:
+    /// a snapshot must never carry damage forward.
+    pub fn write_snapshot(&mut self) -> Result<(), StoreError> {
+        if self.integrity != Integrity::Verified || self.chain.lines == 0 {
+            return Ok(());
+        }
+        let mark = snapshot::Mark {
+            lines: self.chain.lines,
+            cursor: self.cursor,
+            last_line: self.last_line,
+            last_hash: self.chain.last_hash.clone(),
+            first_batch: self.first_batch,
+        };
+        let model = &self.model;
+        self.backend
+            .write_snapshot(&mut |out| snapshot::write(out, &mark, model))?;
+        self.snapshot_seq = Some(mark.lines);
+        Ok(())
+    }
+
+    /// The newest event of the snapshot this store was opened from, while the log before it is
+    /// not yet verified.
+    pub fn snapshot_covers(&self) -> Option<u64> {
+        if self.checked {
+            None
+        } else {
+            self.snapshot_seq
+        }
+    }
+
+    /// Tells a store read whole which event the snapshot on disk covers, so it is not rewritten
+    /// needlessly.
+    pub fn know_snapshot(&mut self, covers: Option<u64>) {
+        self.snapshot_seq = covers.max(self.snapshot_seq);
+    }
+
+    /// Events read that no known snapshot covers.
+    pub fn snapshot_lag(&self) -> u64 {
+        self.model.seq - self.snapshot_seq.unwrap_or(0).min(self.model.seq)
+    }
+
     /// Reads what other processes appended since the last read. Returns whether anything changed.
     pub fn refresh(&mut self) -> Result<bool, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
@@ -330,14 +535,27 @@ impl<B: Backend> Store<B> {
     }
 
     fn catch_up(&mut self, lock: &B::Lock) -> Result<bool, StoreError> {
-        let bytes = self.backend.read_since(lock, self.cursor)?;
+        let reader = self.backend.read_since(lock, self.cursor)?;
         let head = self.backend.read_head(lock)?;
-        let (lines, len) = parse_lines(&bytes, self.chain.lines + 1)?;
-        let tail = &bytes[len..];
+        let seq = self.model.seq;
+        let scanned = scan(reader, self.chain.lines + 1, |batch| {
+            for (parsed, raw) in batch.lines() {
+                self.chain.check(parsed, raw, head.head());
+                state::apply(&mut self.model, &parsed.recorded);
+            }
+            if self.first_batch == 0 {
+                self.first_batch = batch.lines.len() as u64;
+            }
+            if let Some((_, range)) = batch.lines.last() {
+                self.last_line = self.cursor + range.start as u64;
+            }
+            self.cursor += batch.len() as u64;
+            Ok(())
+        });
+        self.integrity = self.verdict();
+        let tail = scanned?;
         if !tail.is_empty() {
-            let kept = self
-                .backend
-                .set_aside(lock, self.cursor + len as u64, tail)?;
+            let kept = self.backend.set_aside(lock, self.cursor, &tail)?;
             let what = if tail.contains(&b'\n') {
                 "an unfinished command"
             } else {
@@ -348,21 +566,16 @@ impl<B: Backend> Store<B> {
                 tail.len()
             ));
         }
-        let changed = !lines.is_empty();
-        for (parsed, raw) in &lines {
-            self.chain.check(parsed, raw, head.head());
-            state::apply(&mut self.model, &parsed.recorded);
-        }
-        if self.first_batch == 0 {
-            self.first_batch = lines
-                .iter()
-                .position(|(p, _)| !p.more)
-                .map_or(0, |i| i as u64 + 1);
-        }
-        self.cursor += len as u64;
         self.chain.finish(&head, self.first_batch);
-        self.integrity = self.chain.integrity.clone();
-        Ok(changed)
+        self.integrity = self.verdict();
+        Ok(self.model.seq != seq)
+    }
+
+    fn verdict(&self) -> Integrity {
+        match &self.chain.integrity {
+            Integrity::Verified if !self.checked => Integrity::Unchecked,
+            other => other.clone(),
+        }
     }
 
     /// Decides many commands in order, each against the state the ones before it left, and
@@ -374,6 +587,7 @@ impl<B: Backend> Store<B> {
         I: IntoIterator<Item = (String, DateTime<Utc>, Command)>,
     {
         const CHUNK: usize = 8 << 20;
+        self.check_whole_log()?;
         let lock = self.backend.lock(self.lock_wait)?;
         self.catch_up(&lock)?;
         if let Integrity::Broken { line, reason } = &self.integrity {
@@ -394,7 +608,7 @@ impl<B: Backend> Store<B> {
                 }
             };
             let count = events.len();
-            let (recorded, last) = encode_batch(
+            let (recorded, last, last_line) = encode_batch(
                 events,
                 self.model.seq,
                 &actor,
@@ -404,6 +618,7 @@ impl<B: Backend> Store<B> {
             );
             self.chain.last_hash = last;
             self.chain.lines += count as u64;
+            self.last_line = self.cursor + last_line as u64;
             written += count as u64;
             for r in &recorded {
                 state::apply(&mut self.model, r);
@@ -443,6 +658,7 @@ impl<B: Backend> Store<B> {
         now: DateTime<Utc>,
         command: Command,
     ) -> Result<Vec<Recorded>, ExecError> {
+        self.check_whole_log()?;
         let lock = self.backend.lock(self.lock_wait)?;
         self.catch_up(&lock)?;
         if let Integrity::Broken { line, reason } = &self.integrity {
@@ -456,7 +672,7 @@ impl<B: Backend> Store<B> {
             return Ok(Vec::new()); // nothing changed (an import that matched what is recorded)
         }
         let mut bytes = Vec::new();
-        let (recorded, prev) = encode_batch(
+        let (recorded, prev, last_line) = encode_batch(
             events,
             self.model.seq,
             actor,
@@ -466,6 +682,7 @@ impl<B: Backend> Store<B> {
         );
         self.backend.append(&lock, self.cursor, &bytes)?;
         // Durable from here: whatever happens next, the events are acknowledged.
+        self.last_line = self.cursor + last_line as u64;
         self.cursor += bytes.len() as u64;
         self.chain.lines += recorded.len() as u64;
         self.chain.last_hash.clone_from(&prev);
@@ -488,25 +705,29 @@ impl<B: Backend> Store<B> {
     /// Every event in the log, in order.
     pub fn events(&self) -> Result<Vec<Recorded>, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
-        let bytes = self.backend.read_since(&lock, 0)?;
-        let (lines, _) = parse_lines(&bytes, 1)?;
-        Ok(lines.into_iter().map(|(p, _)| p.recorded).collect())
+        let mut events = Vec::new();
+        scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
+            events.extend(batch.lines.iter().map(|(p, _)| p.recorded.clone()));
+            Ok(())
+        })?;
+        Ok(events)
     }
 
     /// Checks the whole log from its first line against the chain and the head file.
     pub fn verify(&self) -> Result<Verification, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
-        let bytes = self.backend.read_since(&lock, 0)?;
         let head = self.backend.read_head(&lock)?;
-        let (lines, _) = parse_lines(&bytes, 1)?;
         let mut chain = Chain::new();
-        for (parsed, raw) in &lines {
-            chain.check(parsed, raw, head.head());
-        }
-        let first_batch = lines
-            .iter()
-            .position(|(p, _)| !p.more)
-            .map_or(0, |i| i as u64 + 1);
+        let mut first_batch = 0;
+        scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
+            for (parsed, raw) in batch.lines() {
+                chain.check(parsed, raw, head.head());
+            }
+            if first_batch == 0 {
+                first_batch = batch.lines.len() as u64;
+            }
+            Ok(())
+        })?;
         chain.finish(&head, first_batch);
         Ok(Verification {
             events: chain.lines,

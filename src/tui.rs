@@ -93,7 +93,7 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), CliError> {
     if mouse {
         execute!(std::io::stdout(), EnableMouseCapture).map_err(io_error)?;
     }
-    let store = match Store::open(dir) {
+    let store = match Store::open_from_snapshot(dir) {
         Ok(store) => Some(store),
         Err(StoreError::Missing(_)) => start_screen(&mut terminal, dir, &user, &stop)?,
         Err(e) => return Err(e.into()),
@@ -120,7 +120,7 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), CliError> {
 
 fn read_only(store: &Store) -> Option<String> {
     match &store.integrity {
-        Integrity::Verified => None,
+        Integrity::Verified | Integrity::Unchecked => None,
         Integrity::Broken { line, reason } => Some(format!(
             "line {line} of the log fails verification ({reason})"
         )),
@@ -206,6 +206,71 @@ fn draw(
         .map_err(io_error)
 }
 
+/// The whole log verified and folded from its first line, on another thread.
+type Check = std::sync::mpsc::Receiver<Result<Store, StoreError>>;
+
+/// After the first frame: a store opened from its snapshot has the log before the snapshot
+/// verified and folded again in the background (its result replaces the snapshot's state); a
+/// store read whole checkpoints a new snapshot when the old one lags far behind.
+fn after_first_frame(store: &mut Store) -> Option<Check> {
+    if store.snapshot_covers().is_none() {
+        if store.snapshot_lag() >= crate::store::SNAPSHOT_EVERY
+            && let Err(e) = store.write_snapshot()
+        {
+            log(&format!("cannot write the snapshot: {e}"));
+        }
+        return None;
+    }
+    let dir = store.dir().to_path_buf();
+    let covers = store.snapshot_covers();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let full = Store::open(&dir).map(|mut full| {
+            full.know_snapshot(covers);
+            if full.snapshot_lag() >= crate::store::SNAPSHOT_EVERY
+                && let Err(e) = full.write_snapshot()
+            {
+                log(&format!("cannot write the snapshot: {e}"));
+            }
+            full
+        });
+        let _ = tx.send(full);
+    });
+    Some(rx)
+}
+
+/// Takes the background check's result; with `wait`, waits for it (writes must).
+fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wait: bool) {
+    let Some(rx) = check else {
+        return;
+    };
+    let outcome = if wait {
+        rx.recv().map_err(|_| ())
+    } else {
+        match rx.try_recv() {
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            other => other.map_err(|_| ()),
+        }
+    };
+    *check = None;
+    let adopted = match outcome {
+        Ok(Ok(full)) => store.adopt(full).map_err(|e| e.to_string()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(()) => Err("the check stopped unexpectedly".into()),
+    };
+    if let Err(e) = adopted {
+        // Writes stay refused: the store checks the whole log itself before the next one.
+        log(&format!("verifying the whole log failed: {e}"));
+        app.status = Some(app::Status {
+            text: format!("cannot verify the whole log: {e}"),
+            error: true,
+        });
+    }
+    app.model_replaced();
+    app.preview(&store.model, crate::cli::now());
+    notices(app, store);
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
@@ -216,6 +281,8 @@ fn event_loop(
     notices(app, store);
     let mut last_refresh = Instant::now();
     let mut first_frame_log = std::env::var_os("HOTFIX_FIRST_FRAME_LOG");
+    let mut first_frame = true;
+    let mut check = None;
     loop {
         let now = crate::cli::now();
         app.sync(&store.model);
@@ -225,6 +292,10 @@ fn event_loop(
             let micros = crate::STARTED.get().map_or(0, |t| t.elapsed().as_micros());
             let _ = std::fs::write(path, format!("{micros}\n"));
         }
+        if std::mem::take(&mut first_frame) {
+            check = after_first_frame(store);
+        }
+        finish_check(&mut check, store, app, false);
         if stop.load(Ordering::Relaxed) {
             log("signal received: restoring the terminal and exiting");
             return Ok(());
@@ -250,6 +321,7 @@ fn event_loop(
                 Effect::None => {}
                 Effect::Quit => return Ok(()),
                 Effect::Execute(command) => {
+                    finish_check(&mut check, store, app, true);
                     log(&format!("{} executes {command:?}", app.user));
                     let outcome = store.execute(&app.user, crate::cli::now(), command);
                     if let Err(e) = &outcome {
@@ -277,6 +349,7 @@ fn event_loop(
                         error: false,
                     });
                     draw(terminal, app, store, now, theme)?;
+                    finish_check(&mut check, store, app, true);
                     send_notice(app, store, id, stage, audience);
                     notices(app, store);
                 }

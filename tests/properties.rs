@@ -180,7 +180,7 @@ fn deploy_is_justified(model: &Model, id: ReleaseId) -> Result<(), String> {
             .approvals
             .iter()
             .rev()
-            .find(|a| &a.role == role)
+            .find(|a| a.role == role)
             .ok_or(format!("no {role} approval"))?;
         if a.revision != r.revision || a.approver == r.author {
             return Err(format!("{role} approval not valid: {a:?}"));

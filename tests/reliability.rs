@@ -180,6 +180,7 @@ fn power_lost() -> StoreError {
 
 impl Backend for SimLog {
     type Lock = ();
+    type Reader = std::io::Cursor<Vec<u8>>;
     fn lock(&self, _: Duration) -> Result<(), StoreError> {
         if self.0.borrow().dead {
             Err(power_lost())
@@ -187,8 +188,10 @@ impl Backend for SimLog {
             Ok(())
         }
     }
-    fn read_since(&self, _: &(), cursor: u64) -> Result<Vec<u8>, StoreError> {
-        Ok(self.0.borrow().data[cursor as usize..].to_vec())
+    fn read_since(&self, _: &(), cursor: u64) -> Result<Self::Reader, StoreError> {
+        Ok(std::io::Cursor::new(
+            self.0.borrow().data[cursor as usize..].to_vec(),
+        ))
     }
     fn append(&self, _: &(), cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
         let mut d = self.0.borrow_mut();
@@ -918,7 +921,8 @@ fn a_group_writable_store_directory_keeps_new_files_group_writable() {
     let mut s = new_store(&store);
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o2770)).unwrap();
     s.execute("q", now(), report("shared")).unwrap();
-    let mode = std::fs::metadata(store.join("head.json"))
+    s.write_snapshot().unwrap();
+    let mode = std::fs::metadata(store.join(hotfix::store::SNAPSHOT_FILE))
         .unwrap()
         .permissions()
         .mode()

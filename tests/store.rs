@@ -182,6 +182,25 @@ fn a_line_that_cannot_be_parsed_fails_every_command_naming_it() {
 }
 
 #[test]
+fn an_open_handle_meeting_a_damaged_line_keeps_what_came_before_and_applies_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = new_store(dir.path());
+    let mut reader = Store::open(dir.path()).unwrap();
+    report(&mut writer, "before the damage");
+    let mut log = fs::OpenOptions::new()
+        .append(true)
+        .open(log_of(dir.path()))
+        .unwrap();
+    log.write_all(b"not json at all\n").unwrap();
+    for _ in 0..2 {
+        let err = reader.refresh().unwrap_err().to_string();
+        assert!(err.contains("line 4"), "{err}");
+        assert_eq!(reader.model.incidents.len(), 1, "applied once, never twice");
+    }
+    assert_eq!(reader.model, writer.model);
+}
+
+#[test]
 fn an_unknown_format_version_is_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     new_store(dir.path());
@@ -326,5 +345,143 @@ fn two_processes_cannot_fill_one_role_twice() {
             .approvals
             .len(),
         1
+    );
+}
+
+// ---- the snapshot ----
+
+/// A generated store of `incidents` incidents, with its snapshot written by the generator.
+fn generated(incidents: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    hotfix::demo::generate(&path, "you", now(), incidents).unwrap();
+    (dir, path)
+}
+
+fn snapshot_of(dir: &std::path::Path) -> hotfix::store::snapshot::Snapshot {
+    let bytes = fs::read(dir.join(hotfix::store::SNAPSHOT_FILE)).unwrap();
+    hotfix::store::snapshot::read(&bytes).expect("a snapshot this hotfix reads")
+}
+
+fn rewrite_snapshot(
+    dir: &std::path::Path,
+    edit: impl FnOnce(&mut hotfix::store::snapshot::Snapshot),
+) {
+    let mut snap = snapshot_of(dir);
+    edit(&mut snap);
+    let mut bytes = Vec::new();
+    hotfix::store::snapshot::write(&mut bytes, &snap.mark, &snap.model).unwrap();
+    fs::write(dir.join(hotfix::store::SNAPSHOT_FILE), bytes).unwrap();
+}
+
+#[test]
+fn a_store_opened_from_its_snapshot_holds_the_same_state_and_is_unchecked_until_adopted() {
+    let (_dir, path) = generated(150);
+    let full = Store::open(&path).unwrap();
+    assert!(
+        full.model.seq >= hotfix::store::SNAPSHOT_EVERY,
+        "the generator wrote a snapshot"
+    );
+    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    assert_eq!(fast.snapshot_covers(), Some(full.model.seq));
+    assert_eq!(fast.integrity, Integrity::Unchecked);
+    assert_eq!(
+        fast.model, full.model,
+        "the snapshot round-trips the whole model"
+    );
+    fast.adopt(Store::open(&path).unwrap()).unwrap();
+    assert_eq!(fast.integrity, Integrity::Verified);
+    assert!(fast.notices.is_empty(), "{:?}", fast.notices);
+    assert_eq!(fast.snapshot_covers(), None);
+}
+
+#[test]
+fn events_after_the_snapshot_are_read_and_the_first_write_checks_the_whole_log() {
+    let (_dir, path) = generated(120);
+    let mut writer = Store::open(&path).unwrap();
+    report(&mut writer, "after the snapshot");
+    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    assert_eq!(fast.model, writer.model, "the tail was folded on top");
+    assert_eq!(fast.integrity, Integrity::Unchecked);
+    report(&mut fast, "written from the snapshot's store");
+    assert_eq!(
+        fast.integrity,
+        Integrity::Verified,
+        "the write verified everything first"
+    );
+    assert!(Store::open(&path).unwrap().verify().unwrap().integrity == Integrity::Verified);
+}
+
+#[test]
+fn a_snapshot_that_does_not_match_the_log_is_named_replaced_by_the_log_and_rewritten() {
+    let (_dir, path) = generated(120);
+    let truth = Store::open(&path).unwrap().model;
+    let id = *truth.incidents.keys().next().unwrap();
+    rewrite_snapshot(&path, |s| {
+        s.model.incidents.get_mut(&id).unwrap().title = "forged".into();
+    });
+    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    assert_eq!(
+        fast.model.incidents[&id].title, "forged",
+        "read before verification"
+    );
+    let out = hotfix(&path, "you").arg("verify").assert().success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("does not match the log"), "{stderr}");
+    fast.adopt(Store::open(&path).unwrap()).unwrap();
+    assert_eq!(fast.model, truth, "the log's own fold replaced it");
+    assert!(
+        fast.notices
+            .iter()
+            .any(|n| n.contains("did not match the log") && n.contains("rewritten")),
+        "{:?}",
+        fast.notices
+    );
+    assert_eq!(snapshot_of(&path).model, truth, "rewritten from the log");
+}
+
+#[test]
+fn a_snapshot_the_log_no_longer_holds_or_that_is_damaged_is_ignored() {
+    let (_dir, path) = generated(120);
+    let truth = Store::open(&path).unwrap().model;
+    rewrite_snapshot(&path, |s| s.mark.last_hash = "0".repeat(64));
+    let store = Store::open_from_snapshot(&path).unwrap();
+    assert_eq!(store.snapshot_covers(), None, "read whole instead");
+    assert_eq!(store.model, truth);
+    fs::write(path.join(hotfix::store::SNAPSHOT_FILE), b"\x01garbage").unwrap();
+    let store = Store::open_from_snapshot(&path).unwrap();
+    assert_eq!(
+        (store.snapshot_covers(), store.integrity),
+        (None, Integrity::Verified)
+    );
+    assert_eq!(store.model, truth);
+}
+
+#[test]
+fn damage_before_the_snapshot_is_caught_before_any_write() {
+    let (_dir, path) = generated(120);
+    let text = fs::read_to_string(log_of(&path)).unwrap();
+    let edited = text.replacen("\"actor\":\"morgan\"", "\"actor\":\"norgan\"", 1);
+    assert_ne!(text, edited);
+    fs::write(log_of(&path), &edited).unwrap();
+    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    assert_eq!(
+        fast.integrity,
+        Integrity::Unchecked,
+        "the snapshot's own line is intact"
+    );
+    let c = Command::ReportIncident {
+        title: "x".into(),
+        severity: Severity::P2,
+        services: vec![],
+        impact: String::new(),
+    };
+    let err = fast.execute("quinn", now(), c).unwrap_err().to_string();
+    assert!(err.contains("read-only") && err.contains("line 1"), "{err}");
+    assert!(matches!(fast.integrity, Integrity::Broken { line: 1, .. }));
+    assert_eq!(
+        fs::read_to_string(log_of(&path)).unwrap(),
+        edited,
+        "nothing written"
     );
 }

@@ -138,7 +138,7 @@ pub(crate) fn decide_tests(
                 {
                     events.push(Event::TestStatusSet {
                         id,
-                        name: t.name.clone(),
+                        name: t.name.to_string(),
                         status: r.status,
                         note: (!note.is_empty()).then_some(note),
                         flaky: r.flaky,

@@ -1,21 +1,23 @@
 //! Incidents and their qualification: what is on fire, how bad, and whether it earns a hotfix.
 
+use super::Name;
 use super::kinds::{Decision, IncidentId, IncidentStatus, Risk, Severity};
 use super::text::{self, MAX_LINE, MAX_TEXT};
 use super::{Ctx, Event, Model, Recorded, Rejection, ReleaseId, reject};
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: IncidentId,
     pub title: String,
     pub severity: Severity,
-    pub services: Vec<String>,
+    pub services: Vec<Name>,
     pub impact: String,
     pub status: IncidentStatus,
+    #[serde(with = "super::stamp")]
     pub reported_at: DateTime<Utc>,
-    pub reported_by: String,
+    pub reported_by: Name,
     pub qualification: Option<Qualification>,
     pub severity_changes: Vec<SeverityChange>,
     pub resolution: Option<Resolution>,
@@ -25,37 +27,41 @@ pub struct Incident {
     pub notes: Vec<Note>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub note: String,
-    pub by: String,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
 }
 
 /// The qualifier's recorded decision.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Qualification {
     pub decision: Decision,
     pub risk: Risk,
     pub impact: String,
     pub rationale: String,
-    pub by: String,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SeverityChange {
     pub from: Severity,
     pub to: Severity,
     pub reason: String,
-    pub by: String,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Resolution {
     pub note: String,
-    pub by: String,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
     /// The hotfix whose closing resolved it, if any.
     pub release: Option<ReleaseId>,
@@ -260,11 +266,11 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     id: *id,
                     title: title.clone(),
                     severity: *severity,
-                    services: services.clone(),
+                    services: services.iter().map(|s| s.as_str().into()).collect(),
                     impact: impact.clone(),
                     status: IncidentStatus::Open,
                     reported_at: r.at,
-                    reported_by: r.actor.clone(),
+                    reported_by: r.actor.as_str().into(),
                     qualification: None,
                     severity_changes: Vec::new(),
                     resolution: None,
@@ -285,7 +291,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     from: *from,
                     to: *to,
                     reason: reason.clone(),
-                    by: r.actor.clone(),
+                    by: r.actor.as_str().into(),
                     at: r.at,
                 });
             }
@@ -304,7 +310,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     risk: *risk,
                     impact: impact.clone(),
                     rationale: rationale.clone(),
-                    by: r.actor.clone(),
+                    by: r.actor.as_str().into(),
                     at: r.at,
                 });
             }
@@ -314,7 +320,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 i.status = IncidentStatus::Resolved;
                 i.resolution = Some(Resolution {
                     note: note.clone(),
-                    by: r.actor.clone(),
+                    by: r.actor.as_str().into(),
                     at: r.at,
                     release: *release,
                 });
@@ -324,7 +330,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             if let Some(i) = model.incidents.get_mut(id) {
                 i.notes.push(Note {
                     note: note.clone(),
-                    by: r.actor.clone(),
+                    by: r.actor.as_str().into(),
                     at: r.at,
                 });
             }

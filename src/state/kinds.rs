@@ -142,24 +142,47 @@ impl FromStr for ReleaseId {
     }
 }
 
-/// Ids travel as their display string (`"INC-3"`) in JSON, never as bare numbers.
+/// Ids travel as their display string (`"INC-3"`) in JSON, never as bare numbers; in the binary
+/// snapshot they are numbers, which read without parsing text.
 macro_rules! serde_as_string {
-    ($t:ty) => {
+    ($t:ty, $binary:ty, $to:expr, $from:expr) => {
         impl Serialize for $t {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+                if s.is_human_readable() {
+                    s.collect_str(self)
+                } else {
+                    let to: fn(&$t) -> $binary = $to;
+                    to(self).serialize(s)
+                }
             }
         }
         impl<'de> Deserialize<'de> for $t {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                s.parse().map_err(serde::de::Error::custom)
+                if d.is_human_readable() {
+                    let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                    s.parse().map_err(serde::de::Error::custom)
+                } else {
+                    let from: fn($binary) -> $t = $from;
+                    Ok(from(<$binary>::deserialize(d)?))
+                }
             }
         }
     };
 }
-serde_as_string!(IncidentId);
-serde_as_string!(ReleaseId);
+serde_as_string!(IncidentId, u64, |i| i.0, IncidentId);
+serde_as_string!(
+    ReleaseId,
+    (bool, u64),
+    |r| match *r {
+        ReleaseId::Hotfix(n) => (true, n),
+        ReleaseId::Regular(n) => (false, n),
+    },
+    |(hotfix, n)| if hotfix {
+        ReleaseId::Hotfix(n)
+    } else {
+        ReleaseId::Regular(n)
+    }
+);
 
 #[cfg(test)]
 mod tests {

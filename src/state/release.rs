@@ -2,6 +2,7 @@
 //! give way to them. Covers scope and edits, approvals and rejections, and the lifecycle from
 //! awaiting approval to closed.
 
+use super::Name;
 use super::kinds::{Decision, IncidentId, IncidentStatus, ReleaseId, Severity};
 use super::text::{self, MAX_DOC, MAX_LINE, MAX_TEXT};
 use super::{Ctx, Event, Model, Recorded, Rejection, ScopeEdit, ScopeInput, reject};
@@ -35,7 +36,7 @@ impl Scope {
 
 /// Where a release is in its lifecycle. Before deploying, the status people see
 /// ([`ReleaseStatus`]) is derived from approvals, so it can never disagree with them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Phase {
     Pending,
@@ -98,41 +99,46 @@ impl std::fmt::Display for ReleaseStatus {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Approval {
-    pub role: String,
-    pub approver: String,
+    pub role: Name,
+    pub approver: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
     pub comment: String,
     pub revision: u32,
-    pub fingerprint: String,
+    pub fingerprint: Name,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReleaseRejection {
-    pub role: String,
-    pub by: String,
+    pub role: Name,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
     pub reason: String,
     pub revision: u32,
-    pub fingerprint: String,
+    pub fingerprint: Name,
 }
 
 /// A step of the lifecycle, for the timeline.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Milestone {
     pub phase: Phase,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
-    pub by: String,
+    pub by: Name,
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Release {
     pub id: ReleaseId,
     pub scope: Scope,
+    #[serde(with = "super::stamp::option")]
     pub planned_at: Option<DateTime<Utc>>,
-    pub author: String,
+    pub author: Name,
+    #[serde(with = "super::stamp")]
     pub created_at: DateTime<Utc>,
     /// Bumped by each scope edit; approvals of an older revision are stale.
     pub revision: u32,
@@ -147,16 +153,18 @@ pub struct Release {
     /// Stakeholder notices sent or tried, oldest first.
     pub notices: Vec<Notice>,
     /// Scope edits: (new revision, when, by whom).
-    pub edits: Vec<(u32, DateTime<Utc>, String)>,
+    #[serde(with = "super::stamp::edits")]
+    pub edits: Vec<(u32, DateTime<Utc>, Name)>,
 }
 
 /// A stakeholder notice as recorded: sent, or tried and failed.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     pub stage: super::Stage,
     pub audience: super::Audience,
-    pub channel: String,
-    pub by: String,
+    pub channel: Name,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
     pub error: Option<String>,
 }
@@ -759,7 +767,7 @@ fn milestone(release: &mut Release, phase: Phase, r: &Recorded, reason: Option<&
     release.milestones.push(Milestone {
         phase,
         at: r.at,
-        by: r.actor.clone(),
+        by: r.actor.as_str().into(),
         reason: reason.cloned(),
     });
 }
@@ -822,7 +830,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 }
                 rel.scope = scope.clone();
                 rel.revision = *revision;
-                rel.edits.push((*revision, r.at, r.actor.clone()));
+                rel.edits.push((*revision, r.at, r.actor.as_str().into()));
             }
         }
         Event::ApprovalGiven {
@@ -834,12 +842,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.approvals.push(Approval {
-                    role: role.clone(),
-                    approver: r.actor.clone(),
+                    role: role.as_str().into(),
+                    approver: r.actor.as_str().into(),
                     at: r.at,
                     comment: comment.clone(),
                     revision: *revision,
-                    fingerprint: fingerprint.clone(),
+                    fingerprint: fingerprint.as_str().into(),
                 });
             }
         }
@@ -852,12 +860,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.rejections.push(ReleaseRejection {
-                    role: role.clone(),
-                    by: r.actor.clone(),
+                    role: role.as_str().into(),
+                    by: r.actor.as_str().into(),
                     at: r.at,
                     reason: reason.clone(),
                     revision: *revision,
-                    fingerprint: fingerprint.clone(),
+                    fingerprint: fingerprint.as_str().into(),
                 });
             }
         }
@@ -904,8 +912,8 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 rel.notices.push(Notice {
                     stage: *stage,
                     audience: *audience,
-                    channel: channel.clone(),
-                    by: r.actor.clone(),
+                    channel: channel.as_str().into(),
+                    by: r.actor.as_str().into(),
                     at: r.at,
                     error: error.clone(),
                 });
@@ -925,7 +933,7 @@ fn new_release(
         id,
         scope,
         planned_at,
-        author: r.actor.clone(),
+        author: r.actor.as_str().into(),
         created_at: r.at,
         revision: 1,
         phase: Phase::Pending,
@@ -938,7 +946,7 @@ fn new_release(
         milestones: vec![Milestone {
             phase: Phase::Pending,
             at: r.at,
-            by: r.actor.clone(),
+            by: r.actor.as_str().into(),
             reason: None,
         }],
     }

@@ -1,30 +1,33 @@
 //! The test list of a release: critical tests first, each with an owner, a status and evidence.
 //! Critical tests gate the deploy and can never be waived; high tests must pass or be waived.
 
+use super::Name;
 use super::kinds::{Priority, ReleaseId, TestStatus};
 use super::text::{self, MAX_LINE, MAX_TEXT};
 use super::{Ctx, Event, Model, Recorded, Rejection, Release, reject};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestCase {
-    pub name: String,
+    pub name: Name,
     pub priority: Priority,
     pub automated: bool,
-    pub owner: Option<String>,
+    pub owner: Option<Name>,
     pub status: TestStatus,
     pub note: String,
     pub waiver: Option<Waiver>,
     /// The last result passed only after a rerun.
     pub flaky: bool,
+    #[serde(with = "super::stamp")]
     pub updated_at: DateTime<Utc>,
-    pub updated_by: String,
+    pub updated_by: Name,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Waiver {
-    pub by: String,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
     pub reason: String,
 }
@@ -133,7 +136,7 @@ pub(crate) fn decide_set(
     }
     Ok(vec![Event::TestStatusSet {
         id,
-        name: test.name.clone(),
+        name: test.name.to_string(),
         status,
         note,
         flaky: false,
@@ -168,7 +171,7 @@ pub(crate) fn decide_waive(
     }
     Ok(vec![Event::TestWaived {
         id,
-        name: test.name.clone(),
+        name: test.name.to_string(),
         reason: text::required("reason", reason, MAX_TEXT)?,
     }])
 }
@@ -185,16 +188,16 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             owner,
             ..
         } => release.tests.push(TestCase {
-            name: name.clone(),
+            name: name.as_str().into(),
             priority: *priority,
             automated: *automated,
-            owner: owner.clone(),
+            owner: owner.as_deref().map(Into::into),
             status: TestStatus::Pending,
             note: String::new(),
             waiver: None,
             flaky: false,
             updated_at: r.at,
-            updated_by: r.actor.clone(),
+            updated_by: r.actor.as_str().into(),
         }),
         Event::TestStatusSet {
             name,
@@ -210,13 +213,13 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     t.note.clone_from(note);
                 }
                 t.updated_at = r.at;
-                t.updated_by.clone_from(&r.actor);
+                t.updated_by = r.actor.as_str().into();
             }
         }
         Event::TestWaived { name, reason, .. } => {
             if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
                 t.waiver = Some(Waiver {
-                    by: r.actor.clone(),
+                    by: r.actor.as_str().into(),
                     at: r.at,
                     reason: reason.clone(),
                 });

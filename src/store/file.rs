@@ -1,8 +1,8 @@
 //! The file backend: `events.jsonl` beside a `hotfix.lock` that is `flock`ed for every command.
 
-use super::{Backend, Head, HeadFile, StoreError};
+use super::{Backend, Head, HeadFile, SNAPSHOT_FILE, StoreError};
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 pub const LOG_FILE: &str = "events.jsonl";
 pub const LOCK_FILE: &str = "hotfix.lock";
 pub const HEAD_FILE: &str = "head.json";
+/// The head file's fixed size: its JSON padded with spaces, well within one 512-byte sector.
+const HEAD_RECORD: usize = 160;
 
+#[derive(Clone)]
 pub struct FileLog {
     dir: PathBuf,
 }
@@ -91,6 +94,7 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 
 impl Backend for FileLog {
     type Lock = FileLock;
+    type Reader = File;
 
     fn lock(&self, wait: Duration) -> Result<FileLock, StoreError> {
         let path = self.dir.join(LOCK_FILE);
@@ -129,7 +133,7 @@ impl Backend for FileLog {
         }
     }
 
-    fn read_since(&self, _lock: &FileLock, cursor: u64) -> Result<Vec<u8>, StoreError> {
+    fn read_since(&self, _lock: &FileLock, cursor: u64) -> Result<File, StoreError> {
         let path = self.log_path();
         let context = || format!("cannot read {}", path.display());
         let mut file = File::open(&path).map_err(StoreError::io(context()))?;
@@ -144,10 +148,7 @@ impl Backend for FileLog {
         }
         file.seek(SeekFrom::Start(cursor))
             .map_err(StoreError::io(context()))?;
-        let mut bytes = Vec::with_capacity((len - cursor) as usize);
-        file.read_to_end(&mut bytes)
-            .map_err(StoreError::io(context()))?;
-        Ok(bytes)
+        Ok(file)
     }
 
     fn append(&self, lock: &FileLock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
@@ -220,14 +221,52 @@ impl Backend for FileLog {
         }
     }
 
-    /// Writes the head beside the log through a synced temporary file and a rename, so the head
-    /// file is always whole. The rename is not synced: after a crash the head may lag, never lead.
+    /// Overwrites the head in place as one fixed-size record within the file's first disk
+    /// sector, which a power loss cannot tear, and without a sync of its own: the log was synced
+    /// first, so after a crash the head may lag the log, never lead it. Only the file's creation
+    /// (with the first command) is synced, so that it cannot vanish.
     fn write_head(&self, _lock: &FileLock, head: &Head) -> Result<(), StoreError> {
+        use std::os::unix::fs::FileExt;
         let path = self.dir.join(HEAD_FILE);
-        let tmp = self.dir.join(format!("{HEAD_FILE}.tmp"));
         let context = format!("cannot write {}", path.display());
-        let text = serde_json::to_vec(head).unwrap_or_default();
-        let mut file = OpenOptions::new()
+        let mut record = serde_json::to_vec(head).unwrap_or_default();
+        if record.len() < HEAD_RECORD - 1 {
+            record.resize(HEAD_RECORD - 1, b' ');
+        }
+        record.push(b'\n');
+        let existed = path.exists();
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(self.file_mode())
+            .open(&path)
+            .map_err(StoreError::io(context.clone()))?;
+        file.write_all_at(&record, 0)
+            .map_err(StoreError::io(context.clone()))?;
+        if !existed {
+            share(&file, self.file_mode());
+            file.sync_all().map_err(StoreError::io(context))?;
+            sync_dir(&self.dir)?;
+        }
+        Ok(())
+    }
+
+    fn read_snapshot(&self) -> Option<Vec<u8>> {
+        fs::read(self.dir.join(SNAPSHOT_FILE)).ok()
+    }
+
+    /// Through a synced temporary file and a rename: a crash leaves the old snapshot or the new.
+    fn write_snapshot(
+        &self,
+        write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let path = self.dir.join(SNAPSHOT_FILE);
+        let tmp = self
+            .dir
+            .join(format!("{SNAPSHOT_FILE}.tmp-{}", std::process::id()));
+        let context = format!("cannot write {}", path.display());
+        let file = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
@@ -235,9 +274,15 @@ impl Backend for FileLog {
             .open(&tmp)
             .map_err(StoreError::io(context.clone()))?;
         share(&file, self.file_mode());
-        file.write_all(&text)
-            .and_then(|()| file.sync_data())
-            .map_err(StoreError::io(context.clone()))?;
-        fs::rename(&tmp, &path).map_err(StoreError::io(context))
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let written = write(&mut out)
+            .and_then(|()| out.flush())
+            .and_then(|()| out.get_ref().sync_data())
+            .and_then(|()| fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(StoreError::io(context)(e));
+        }
+        Ok(())
     }
 }

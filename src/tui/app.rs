@@ -77,6 +77,40 @@ struct Lists {
     filters: Option<(String, String)>,
     queue: Vec<IncidentId>,
     releases: Vec<ReleaseId>,
+    summary: Summary,
+}
+
+/// What the header counts, for one model version and user.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub user: String,
+    pub roles: Vec<String>,
+    /// Unresolved P1 and P2 incidents.
+    pub severe: usize,
+    pub in_flight: usize,
+    /// (release, role) pairs the user could approve now.
+    pub approvals: Vec<(ReleaseId, String)>,
+    /// Tests the user owns that still need work.
+    pub tests: usize,
+}
+
+impl Summary {
+    pub fn new(model: &Model, user: &str) -> Summary {
+        use crate::state::{IncidentStatus, Severity};
+        let waiting = model.waiting_on(user);
+        Summary {
+            user: user.to_string(),
+            roles: model.roles_of(user),
+            severe: model
+                .incidents
+                .values()
+                .filter(|i| i.status != IncidentStatus::Resolved && i.severity <= Severity::P2)
+                .count(),
+            in_flight: model.hotfixes_in_flight().len(),
+            tests: waiting.tests.len(),
+            approvals: waiting.approvals,
+        }
+    }
 }
 
 pub struct App {
@@ -170,11 +204,20 @@ impl App {
             )
     }
 
-    /// Rebuilds the lists when the model or a filter changed, so a frame never sorts 10,000
-    /// incidents: the sorted order is kept per model version, and a filter keystroke only
-    /// re-filters it. The shell calls this before each frame; without it, views compute the
-    /// lists afresh (correct, only slower).
+    /// The model was replaced by another of the same version (a snapshot's by the log's own
+    /// fold): the next `sync` sorts afresh.
+    pub fn model_replaced(&mut self) {
+        self.lists.seq = None;
+    }
+
+    /// Rebuilds the lists and the header's summary when the model, the user or a filter
+    /// changed, so a frame never scans 10,000 incidents: the sorted order is kept per model
+    /// version, and a filter keystroke only re-filters it. The shell calls this before each
+    /// frame; without it, views compute afresh (correct, only slower).
     pub fn sync(&mut self, model: &Model) {
+        if self.lists.seq != Some(model.seq) || self.lists.summary.user != self.user {
+            self.lists.summary = Summary::new(model, &self.user);
+        }
         if self.lists.seq != Some(model.seq) {
             self.lists.all_queue = model
                 .incident_queue(false)
@@ -221,6 +264,15 @@ impl App {
             self.lists.queue = queue;
             self.lists.releases = releases;
             self.lists.filters = Some(filters);
+        }
+    }
+
+    /// The header's counts for the model and the current user.
+    pub fn summary(&self, model: &Model) -> Cow<'_, Summary> {
+        if self.lists.seq == Some(model.seq) && self.lists.summary.user == self.user {
+            Cow::Borrowed(&self.lists.summary)
+        } else {
+            Cow::Owned(Summary::new(model, &self.user))
         }
     }
 
@@ -329,7 +381,7 @@ impl App {
         let list = self.tests(model);
         self.selected_test
             .as_ref()
-            .and_then(|n| list.iter().find(|t| &t.name == n).copied())
+            .and_then(|n| list.iter().find(|t| t.name == n).copied())
             .or(list.first().copied())
     }
 
@@ -547,7 +599,11 @@ impl App {
                 self.selected_test = None;
             }
             Pane::Tests => {
-                let keys: Vec<String> = self.tests(model).iter().map(|t| t.name.clone()).collect();
+                let keys: Vec<String> = self
+                    .tests(model)
+                    .iter()
+                    .map(|t| t.name.to_string())
+                    .collect();
                 self.selected_test = step(&keys, self.selected_test.as_ref(), delta);
             }
             Pane::Approvals => {
@@ -571,10 +627,10 @@ impl App {
             TestStatus::Failed => TestStatus::Skipped,
             TestStatus::Skipped => TestStatus::Pending,
         };
-        self.selected_test = Some(test.name.clone());
+        self.selected_test = Some(test.name.to_string());
         Effect::Execute(Command::SetTestStatus {
             id: release.id,
-            name: test.name.clone(),
+            name: test.name.to_string(),
             status: next,
             note: None,
         })

@@ -2,7 +2,6 @@
 
 use super::Ctx;
 use crate::sanitize::line;
-use crate::state::{IncidentStatus, Severity};
 use crate::tui::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,17 +11,12 @@ use ratatui::widgets::Paragraph;
 pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let m = ctx.model;
-    let severe = m
-        .incidents
-        .values()
-        .filter(|i| i.status != IncidentStatus::Resolved && i.severity <= Severity::P2)
-        .count();
-    let in_flight = m.hotfixes_in_flight().len();
-    let roles = m.roles_of(&app.user);
-    let roles = if roles.is_empty() {
+    let summary = app.summary(m);
+    let (severe, in_flight) = (summary.severe, summary.in_flight);
+    let roles = if summary.roles.is_empty() {
         "no roles".to_string()
     } else {
-        roles.join(",")
+        summary.roles.join(",")
     };
     let clock = ctx.now.format("%H:%M:%SZ").to_string();
     let [left, right] = Layout::horizontal([
@@ -59,21 +53,20 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             t.bad().add_modifier(ratatui::style::Modifier::REVERSED),
         )
     } else {
-        let w = m.waiting_on(&app.user);
-        if w.approvals.is_empty() && w.tests.is_empty() {
+        if summary.approvals.is_empty() && summary.tests == 0 {
             Line::styled(" Nothing waits on you.", t.dim())
         } else {
             let mut spans = vec![Span::styled(
                 " Waiting on you: ",
                 t.warn().add_modifier(ratatui::style::Modifier::BOLD),
             )];
-            let mut parts: Vec<String> = w
+            let mut parts: Vec<String> = summary
                 .approvals
                 .iter()
                 .map(|(id, role)| format!("approve {id} as {role}"))
                 .collect();
-            if !w.tests.is_empty() {
-                let n = w.tests.len();
+            if summary.tests > 0 {
+                let n = summary.tests;
                 parts.push(format!("{n} test{} you own", if n == 1 { "" } else { "s" }));
             }
             spans.push(Span::raw(parts.join(" · ")));

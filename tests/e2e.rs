@@ -304,3 +304,29 @@ fn closing_the_terminal_ends_the_cockpit() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_large_store_opens_from_its_snapshot_and_a_forged_snapshot_is_caught_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    common::hotfix(dir.path(), "you")
+        .args(["demo", "--incidents", "150"])
+        .assert()
+        .success();
+    let snapshot = dir.path().join(hotfix::store::SNAPSHOT_FILE);
+    let mut snap = hotfix::store::snapshot::read(&std::fs::read(&snapshot).unwrap())
+        .expect("the generator wrote a snapshot");
+    let first = snap.model.incident_queue(false)[0].id;
+    snap.model.incidents.get_mut(&first).unwrap().title = "FORGED TITLE".into();
+    let mut bytes = Vec::new();
+    hotfix::store::snapshot::write(&mut bytes, &snap.mark, &snap.model).unwrap();
+    std::fs::write(&snapshot, bytes).unwrap();
+
+    let tmux = Tmux::start("snapshot", &cockpit(dir.path(), "you"));
+    let screen = tmux.wait_for("did not match the log", 15);
+    assert!(!screen.contains("FORGED TITLE"), "{screen}");
+    let rewritten = hotfix::store::snapshot::read(&std::fs::read(&snapshot).unwrap()).unwrap();
+    assert_eq!(rewritten.model, Store::open(dir.path()).unwrap().model);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("STTY-DONE", 5);
+    assert!(screen.contains("EXITED 0"), "{screen}");
+}

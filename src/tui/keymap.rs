@@ -50,6 +50,8 @@ impl Key {
 pub struct Keymap {
     global: BTreeMap<String, Action>,
     panes: BTreeMap<&'static str, BTreeMap<String, Action>>,
+    /// Each pane's effective bindings, worked out once: the footer shows them every frame.
+    bound: BTreeMap<&'static str, Vec<(String, Action)>>,
 }
 
 type RawMap = BTreeMap<String, BTreeMap<String, Action>>;
@@ -79,7 +81,20 @@ impl Keymap {
             .into_iter()
             .map(|p| (p, raw.remove(p).unwrap_or_default()))
             .collect();
-        Keymap { global, panes }
+        Keymap {
+            global,
+            panes,
+            bound: BTreeMap::new(),
+        }
+        .bind()
+    }
+
+    fn bind(mut self) -> Keymap {
+        self.bound = [Pane::Queue, Pane::Approvals, Pane::Tests, Pane::Releases]
+            .into_iter()
+            .map(|pane| (pane_name(pane), self.effective(pane)))
+            .collect();
+        self
     }
 
     /// The default map with the user's overrides (same shape as the asset) laid over it.
@@ -97,7 +112,7 @@ impl Keymap {
             };
             target.extend(keys);
         }
-        Ok(map)
+        Ok(map.bind())
     }
 
     /// Loads `keys.json` from the config directory if present; returns a warning if it is invalid.
@@ -127,7 +142,11 @@ impl Keymap {
     }
 
     /// The bindings active in `pane`, pane-specific first, each action once, in a stable order.
-    pub fn bindings(&self, pane: Pane) -> Vec<(String, Action)> {
+    pub fn bindings(&self, pane: Pane) -> &[(String, Action)] {
+        self.bound.get(pane_name(pane)).map_or(&[], Vec::as_slice)
+    }
+
+    fn effective(&self, pane: Pane) -> Vec<(String, Action)> {
         let mut out: Vec<(String, Action)> = Vec::new();
         let own = self.panes.get(pane_name(pane)).cloned().unwrap_or_default();
         for (key, action) in own.iter().chain(self.global.iter()) {
@@ -150,9 +169,9 @@ impl Keymap {
     /// The first key bound to `action` in `pane`, for hints like "press a to approve".
     pub fn key_for(&self, pane: Pane, action: Action) -> Option<String> {
         self.bindings(pane)
-            .into_iter()
+            .iter()
             .find(|(_, a)| *a == action)
-            .map(|(k, _)| k)
+            .map(|(k, _)| k.clone())
     }
 }
 

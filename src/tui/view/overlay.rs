@@ -42,8 +42,9 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, scroll: u16) {
     let everywhere: Vec<(String, crate::tui::action::Action)> = app
         .keymap
         .bindings(Pane::Approvals)
-        .into_iter()
+        .iter()
         .filter(|(_, a)| !app.keymap.own_actions(Pane::Approvals).contains(a))
+        .cloned()
         .collect();
     for (title, pane) in sections {
         let bindings: Vec<(String, crate::tui::action::Action)> = match pane {
@@ -52,8 +53,9 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, scroll: u16) {
                 let own = app.keymap.own_actions(p);
                 app.keymap
                     .bindings(p)
-                    .into_iter()
+                    .iter()
                     .filter(|(_, a)| own.contains(a))
+                    .cloned()
                     .collect()
             }
         };

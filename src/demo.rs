@@ -839,9 +839,7 @@ pub fn generate(
         }
         ExecError::Store(s) => s.into(),
     })?;
-    // A store this size opens from its snapshot (the cockpit would write one on first open).
-    if store.snapshot_lag() >= crate::store::SNAPSHOT_EVERY {
-        store.write_snapshot()?;
-    }
+    // A store this size opens from its snapshot.
+    store.checkpoint()?;
     Ok(store.model.seq)
 }

@@ -78,8 +78,8 @@ pub trait Backend: Clone {
     fn read_head(&self, lock: &Self::Lock) -> Result<HeadFile, StoreError>;
     /// Records the head after an append.
     fn write_head(&self, lock: &Self::Lock, head: &Head) -> Result<(), StoreError>;
-    /// The snapshot's bytes, if the backend keeps one (a cache: nothing depends on it).
-    fn read_snapshot(&self) -> Option<Vec<u8>> {
+    /// The snapshot's first `max` bytes, if the backend keeps one (a cache: nothing depends on it).
+    fn read_snapshot(&self, _max: u64) -> Option<Vec<u8>> {
         None
     }
     /// Replaces the snapshot with what `write` produces, whole or not at all.
@@ -333,7 +333,7 @@ fn scan<R: std::io::Read>(
 /// says, with the hash it says.
 fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option<snapshot::Snapshot> {
     use std::io::Read;
-    let snap = snapshot::read(&backend.read_snapshot()?)?;
+    let snap = snapshot::read(&backend.read_snapshot(u64::MAX)?)?;
     let mark = &snap.mark;
     let len = mark.cursor - mark.last_line;
     let mut raw = Vec::new();
@@ -395,6 +395,9 @@ impl Store<FileLog> {
 
 impl<B: Backend> Store<B> {
     pub fn with_backend(backend: B) -> Result<Self, StoreError> {
+        let snapshot_seq = backend
+            .read_snapshot(snapshot::HEADER_MAX)
+            .and_then(|b| snapshot::covers(&b));
         let mut store = Store {
             backend,
             model: Model::default(),
@@ -402,7 +405,7 @@ impl<B: Backend> Store<B> {
             last_line: 0,
             chain: Chain::new(),
             checked: true,
-            snapshot_seq: None,
+            snapshot_seq,
             first_batch: 0,
             integrity: Integrity::Verified,
             notices: Vec::new(),
@@ -517,15 +520,18 @@ impl<B: Backend> Store<B> {
         }
     }
 
-    /// Tells a store read whole which event the snapshot on disk covers, so it is not rewritten
-    /// needlessly.
-    pub fn know_snapshot(&mut self, covers: Option<u64>) {
-        self.snapshot_seq = covers.max(self.snapshot_seq);
-    }
-
     /// Events read that no known snapshot covers.
     pub fn snapshot_lag(&self) -> u64 {
         self.model.seq - self.snapshot_seq.unwrap_or(0).min(self.model.seq)
+    }
+
+    /// Writes a new snapshot when the one on disk lags the log by [`SNAPSHOT_EVERY`] events,
+    /// so whichever process reads the whole log keeps the cockpit's start-up short.
+    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+        if self.checked && self.snapshot_lag() >= SNAPSHOT_EVERY {
+            self.write_snapshot()?;
+        }
+        Ok(())
     }
 
     /// Reads what other processes appended since the last read. Returns whether anything changed.

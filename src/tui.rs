@@ -214,22 +214,16 @@ type Check = std::sync::mpsc::Receiver<Result<Store, StoreError>>;
 /// store read whole checkpoints a new snapshot when the old one lags far behind.
 fn after_first_frame(store: &mut Store) -> Option<Check> {
     if store.snapshot_covers().is_none() {
-        if store.snapshot_lag() >= crate::store::SNAPSHOT_EVERY
-            && let Err(e) = store.write_snapshot()
-        {
+        if let Err(e) = store.checkpoint() {
             log(&format!("cannot write the snapshot: {e}"));
         }
         return None;
     }
     let dir = store.dir().to_path_buf();
-    let covers = store.snapshot_covers();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let full = Store::open(&dir).map(|mut full| {
-            full.know_snapshot(covers);
-            if full.snapshot_lag() >= crate::store::SNAPSHOT_EVERY
-                && let Err(e) = full.write_snapshot()
-            {
+            if let Err(e) = full.checkpoint() {
                 log(&format!("cannot write the snapshot: {e}"));
             }
             full

@@ -485,3 +485,25 @@ fn damage_before_the_snapshot_is_caught_before_any_write() {
         "nothing written"
     );
 }
+
+#[test]
+fn whichever_process_reads_the_whole_log_checkpoints_a_lagging_snapshot_once() {
+    let (_dir, path) = generated(120);
+    let snapshot = path.join(hotfix::store::SNAPSHOT_FILE);
+    fs::remove_file(&snapshot).unwrap();
+    hotfix(&path, "you")
+        .args(["incident", "list"])
+        .assert()
+        .success();
+    let first = fs::read(&snapshot).expect("the CLI wrote a snapshot");
+    assert_eq!(snapshot_of(&path).model, Store::open(&path).unwrap().model);
+    hotfix(&path, "quinn")
+        .args(["incident", "new", "--title", "one more", "--severity", "P3"])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read(&snapshot).unwrap(),
+        first,
+        "not rewritten for one event"
+    );
+}

@@ -41,6 +41,8 @@ pub fn now() -> DateTime<Utc> {
 pub fn open(dir: &Path) -> Result<Store, CliError> {
     let mut store = Store::open(dir)?;
     warn(&mut store);
+    // A snapshot is only a cache: a store that cannot take one (read-only, full) works the same.
+    let _ = store.checkpoint();
     Ok(store)
 }
 

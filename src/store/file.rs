@@ -252,8 +252,15 @@ impl Backend for FileLog {
         Ok(())
     }
 
-    fn read_snapshot(&self) -> Option<Vec<u8>> {
-        fs::read(self.dir.join(SNAPSHOT_FILE)).ok()
+    fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        File::open(self.dir.join(SNAPSHOT_FILE))
+            .ok()?
+            .take(max)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        Some(bytes)
     }
 
     /// Through a synced temporary file and a rename: a crash leaves the old snapshot or the new.

@@ -40,6 +40,23 @@ struct Written<'a> {
     model: &'a Model,
 }
 
+/// The snapshot's leading fields: enough to tell which event it covers without reading it all.
+#[derive(Deserialize)]
+struct Header {
+    format: u32,
+    hotfix: String,
+    mark: Mark,
+}
+
+/// Bytes that always hold the header.
+pub const HEADER_MAX: u64 = 512;
+
+/// The event a snapshot covers, from its first [`HEADER_MAX`] bytes.
+pub fn covers(prefix: &[u8]) -> Option<u64> {
+    let (h, _) = postcard::take_from_bytes::<Header>(prefix).ok()?;
+    (h.format == SNAPSHOT_FORMAT && h.hotfix == env!("CARGO_PKG_VERSION")).then_some(h.mark.lines)
+}
+
 #[derive(Deserialize)]
 pub struct Snapshot {
     format: u32,

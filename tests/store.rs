@@ -428,6 +428,12 @@ fn a_snapshot_that_does_not_match_the_log_is_named_replaced_by_the_log_and_rewri
     let out = hotfix(&path, "you").arg("verify").assert().success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("does not match the log"), "{stderr}");
+    let out = hotfix(&path, "you")
+        .args(["--json", "verify"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(json["snapshot"]["matches"], false, "{json}");
     fast.adopt(Store::open(&path).unwrap()).unwrap();
     assert_eq!(fast.model, truth, "the log's own fold replaced it");
     assert!(

@@ -514,30 +514,20 @@ pub fn log(
     Ok(())
 }
 
-/// The snapshot is a cache, but one that disagrees with the log is named (the cockpit would
-/// notice, show the log's state and rewrite it).
-fn check_snapshot(out: &Out, dir: &Path, store: &Store) -> Result<(), CliError> {
+/// The event the snapshot covers and whether it matches the log's own fold (`None` when there is
+/// no usable snapshot, or another process wrote meanwhile so there is nothing to compare).
+fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, CliError> {
     let mut snap = Store::open_from_snapshot(dir)?;
     let Some(covers) = snap.snapshot_covers() else {
-        return Ok(());
+        return Ok(None);
     };
     if snap.model.seq < store.model.seq {
         snap.refresh()?;
     }
     if snap.model.seq != store.model.seq {
-        return Ok(()); // another process wrote meanwhile: nothing to compare against
+        return Ok(None);
     }
-    if snap.model != store.model {
-        eprintln!(
-            "hotfix: warning: the snapshot ({}, up to event {covers}) does not match the log; the log is what counts, and the cockpit rewrites the snapshot when it opens",
-            crate::store::SNAPSHOT_FILE
-        );
-    } else if !out.json {
-        out.line(&format!(
-            "snapshot: event {covers}, matches the log folded from its first line"
-        ));
-    }
-    Ok(())
+    Ok(Some((covers, snap.model == store.model)))
 }
 
 pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
@@ -554,8 +544,18 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
     match v.integrity {
         // (`verify` reads the whole log, so it is never unchecked.)
         Integrity::Verified | Integrity::Unchecked => {
+            // The snapshot is a cache, but one that disagrees with the log is named.
+            let snapshot = check_snapshot(dir, &store)?;
+            if let Some((covers, false)) = snapshot {
+                eprintln!(
+                    "hotfix: warning: the snapshot ({}, up to event {covers}) does not match the log; the log is what counts, and the cockpit replaces and rewrites the snapshot when it opens",
+                    crate::store::SNAPSHOT_FILE
+                );
+            }
             if out.json {
-                return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head}));
+                let snapshot =
+                    snapshot.map(|(covers, matches)| json!({"covers": covers, "matches": matches}));
+                return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head, "snapshot": snapshot}));
             }
             out.line(&format!(
                 "{}: {} events, hash chain intact, last hash {}",
@@ -571,7 +571,12 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
                 };
                 out.line(&format!("head file: event {} {}{lag}", h.seq, h.hash));
             }
-            check_snapshot(out, dir, &store)
+            if let Some((covers, true)) = snapshot {
+                out.line(&format!(
+                    "snapshot: event {covers}, matches the log folded from its first line"
+                ));
+            }
+            Ok(())
         }
         Integrity::Broken { line: n, reason } => {
             if out.json {

@@ -411,3 +411,37 @@ fn the_notice_form_offers_the_next_stage_and_hands_the_send_to_the_shell() {
         }
     );
 }
+
+#[test]
+fn long_ids_and_ages_of_a_large_old_store_are_shown_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    hotfix::demo::generate(&path, "you", now(), 2_500).unwrap();
+    let store = Store::open(&path).unwrap();
+    let mut app = app_for("you");
+    app.sync(&store.model);
+    let text = buffer_text(draw(&app, &store.model, 140, 40, false).backend().buffer());
+    let shown: Vec<_> = app
+        .queue_ids(&store.model)
+        .iter()
+        .take(15)
+        .map(|id| &store.model.incidents[id])
+        .collect();
+    let ages: Vec<String> = shown
+        .iter()
+        .map(|i| hotfix::present::span(now() - i.reported_at))
+        .collect();
+    assert!(ages.iter().any(|a| a.len() > 6), "old incidents: {ages:?}");
+    for (i, age) in shown.iter().zip(&ages) {
+        assert!(
+            text.contains(&format!("{} ", i.id)) && text.contains(&format!("{age} ")),
+            "{} and its age {age} in full:\n{text}",
+            i.id
+        );
+    }
+    let newest = store.model.releases.keys().next_back().unwrap().to_string();
+    assert!(
+        text.contains(&format!("{newest} ")),
+        "{newest} in full:\n{text}"
+    );
+}

@@ -4,7 +4,7 @@ use super::{Ctx, pane_block};
 use crate::present::span;
 use crate::sanitize::line;
 use crate::state::incident::Target;
-use crate::state::{Incident, IncidentStatus};
+use crate::state::{Incident, IncidentStatus, ReleaseId};
 use crate::tui::Pane;
 use crate::tui::app::App;
 use chrono::Duration;
@@ -88,35 +88,58 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     }
     let state = table_state(selected, area.height);
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
-    let rows: Vec<Row> = list
+    let shown: Vec<(&Incident, String, (String, Style))> = list
         .iter()
         .skip(state.offset())
         .take(visible)
         .filter_map(|id| ctx.model.incidents.get(id))
-        .map(|i| {
+        .map(|i| (i, span(ctx.now - i.reported_at), timer(i, ctx)))
+        .collect();
+    // The age and timer columns are as wide as what is shown ("690d11h" in an old store).
+    let age_width = shown
+        .iter()
+        .map(|(_, a, _)| a.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let timer_width = shown
+        .iter()
+        .map(|(_, _, (x, _))| x.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let rows: Vec<Row> = shown
+        .into_iter()
+        .map(|(i, age, (timer, timer_style))| {
             let glyph = match i.status {
                 IncidentStatus::Open => "○",
                 IncidentStatus::Qualified => "◆",
                 IncidentStatus::Resolved => "✓",
             };
-            let (timer, timer_style) = timer(i, ctx);
             Row::new(vec![
                 Cell::from(i.id.to_string()),
                 Cell::from(Span::styled(i.severity.as_str(), t.severity(i.severity))),
                 Cell::from(glyph),
-                Cell::from(Span::styled(span(ctx.now - i.reported_at), t.dim())),
+                Cell::from(Span::styled(age, t.dim())),
                 Cell::from(Span::styled(timer, timer_style)),
                 Cell::from(line(&i.title).into_owned()),
             ])
         })
         .collect();
     let header = Row::new(["ID", "SEV", "", "AGE", "TARGET", "TITLE"]).style(t.dim());
+    // As wide as the newest (longest) id, so INC-10000 is never cut to INC-10.
+    let id_width = ctx
+        .model
+        .incidents
+        .keys()
+        .next_back()
+        .map_or(6, |id| id.to_string().len().max(6));
     let widths = [
-        Constraint::Length(6),
+        Constraint::Length(id_width as u16),
         Constraint::Length(3),
         Constraint::Length(1),
-        Constraint::Length(6),
-        Constraint::Length(7),
+        Constraint::Length(age_width as u16),
+        Constraint::Length(timer_width as u16),
         Constraint::Fill(1),
     ];
     draw_table(
@@ -184,8 +207,22 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         })
         .collect();
     let header = Row::new(["ID", "SEV", "STATUS", "VERSION", "SUMMARY"]).style(t.dim());
+    // Hotfixes sort before regular releases, so the newest of each kind is the last of its range.
+    let newest_hotfix = m
+        .releases
+        .range(..ReleaseId::Regular(0))
+        .next_back()
+        .map(|(id, _)| *id);
+    let newest_regular = m.releases.keys().next_back().copied();
+    let id_width = [newest_hotfix, newest_regular]
+        .into_iter()
+        .flatten()
+        .map(|id| id.to_string().len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let widths = [
-        Constraint::Length(6),
+        Constraint::Length(id_width as u16),
         Constraint::Length(3),
         Constraint::Length(17),
         Constraint::Length(8),

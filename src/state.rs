@@ -587,6 +587,24 @@ impl Model {
     }
 
     /// The roles `user` holds, in name order.
+    /// Whether `r` belongs to the audit trail asked for: a release's own events, and an
+    /// incident's with those of the releases that fix it. `None` asks for everything.
+    pub fn in_trail(
+        &self,
+        r: &Recorded,
+        release: Option<ReleaseId>,
+        incident: Option<IncidentId>,
+    ) -> bool {
+        release.is_none_or(|id| r.event.release() == Some(id))
+            && incident.is_none_or(|id| {
+                r.event.incidents().contains(&id)
+                    || r.event
+                        .release()
+                        .and_then(|rid| self.releases.get(&rid))
+                        .is_some_and(|rel| rel.scope.incidents.contains(&id))
+            })
+    }
+
     pub fn roles_of(&self, user: &str) -> Vec<String> {
         self.users
             .get(user)

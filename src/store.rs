@@ -708,12 +708,24 @@ impl<B: Backend> Store<B> {
         Ok(recorded)
     }
 
-    /// Every event in the log, in order.
-    pub fn events(&self) -> Result<Vec<Recorded>, StoreError> {
+    /// The audit trail of a release and/or an incident (see [`Model::in_trail`]), in order,
+    /// streamed from the log so only the events kept are held.
+    pub fn trail(
+        &self,
+        release: Option<state::ReleaseId>,
+        incident: Option<state::IncidentId>,
+    ) -> Result<Vec<Recorded>, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
         let mut events = Vec::new();
         scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
-            events.extend(batch.lines.iter().map(|(p, _)| p.recorded.clone()));
+            events.extend(
+                batch
+                    .lines
+                    .iter()
+                    .map(|(p, _)| &p.recorded)
+                    .filter(|r| self.model.in_trail(r, release, incident))
+                    .cloned(),
+            );
             Ok(())
         })?;
         Ok(events)

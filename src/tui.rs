@@ -335,8 +335,11 @@ fn event_loop(
                     app.executed(outcome);
                     notices(app, store);
                 }
-                Effect::LoadTrail => match store.events() {
-                    Ok(events) => app.set_trail(&events, &store.model),
+                Effect::LoadTrail => match app
+                    .trail_wanted()
+                    .map_or(Ok(Vec::new()), |(r, i)| store.trail(r, i))
+                {
+                    Ok(events) => app.set_trail(&events),
                     Err(e) => {
                         app.status = Some(app::Status {
                             text: e.to_string(),

@@ -58,8 +58,8 @@ fn press(app: &mut App, store: &mut Store, keys: &[KeyEvent]) {
                 app.executed(outcome);
             }
             Effect::LoadTrail => {
-                let events = store.events().unwrap();
-                app.set_trail(&events, &store.model);
+                let (release, incident) = app.trail_wanted().unwrap();
+                app.set_trail(&store.trail(release, incident).unwrap());
             }
             Effect::None | Effect::Quit | Effect::Notify { .. } | Effect::WriteReport { .. } => {}
         }

@@ -487,22 +487,11 @@ pub fn log(
     incident: Option<IncidentId>,
 ) -> Result<(), CliError> {
     let store = open(dir)?;
-    let events = store.events()?;
-    let wanted = |r: &&crate::state::Recorded| {
-        release.is_none_or(|id| r.event.release() == Some(id))
-            && incident.is_none_or(|id| {
-                r.event.incidents().contains(&id)
-                    || r.event
-                        .release()
-                        .and_then(|rid| store.model.releases.get(&rid))
-                        .is_some_and(|rel| rel.scope.incidents.contains(&id))
-            })
-    };
-    let selected: Vec<&crate::state::Recorded> = events.iter().filter(wanted).collect();
+    let selected = store.trail(release, incident)?;
     if out.json {
-        return out.json(&selected.iter().map(|r| Entry::from(*r)).collect::<Vec<_>>());
+        return out.json(&selected.iter().map(Entry::from).collect::<Vec<_>>());
     }
-    for r in selected {
+    for r in &selected {
         out.line(&format!(
             "{:>5}  {}  {:<10} {}",
             r.seq,

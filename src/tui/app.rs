@@ -819,21 +819,22 @@ impl App {
     }
 
     /// Fills the details overlay's audit trail from the log.
-    pub fn set_trail(&mut self, events: &[Recorded], model: &Model) {
-        if let Overlay::Details { target, trail, .. } = &mut self.overlay {
-            let wanted = |r: &&Recorded| match *target {
-                Target::Release(id) => r.event.release() == Some(id),
-                Target::Incident(id) => {
-                    r.event.incidents().contains(&id)
-                        || r.event
-                            .release()
-                            .and_then(|rid| model.releases.get(&rid))
-                            .is_some_and(|rel| rel.scope.incidents.contains(&id))
-                }
-            };
+    /// The trail the details overlay asks for: (release, incident).
+    pub fn trail_wanted(&self) -> Option<(Option<ReleaseId>, Option<IncidentId>)> {
+        match &self.overlay {
+            Overlay::Details { target, .. } => Some(match *target {
+                Target::Release(id) => (Some(id), None),
+                Target::Incident(id) => (None, Some(id)),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Shows the trail (as [`App::trail_wanted`] asked for it) in the details overlay.
+    pub fn set_trail(&mut self, events: &[Recorded]) {
+        if let Overlay::Details { trail, .. } = &mut self.overlay {
             *trail = events
                 .iter()
-                .filter(wanted)
                 .map(|r| {
                     format!(
                         "{}  {:<8} {}",

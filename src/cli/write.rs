@@ -38,12 +38,16 @@ pub fn now() -> DateTime<Utc> {
 }
 
 /// Opens an existing store and tells the user (on stderr) anything it found on the way.
-pub fn open(dir: &Path) -> Result<Store, CliError> {
+///
+/// The store is never dropped: a one-shot command ends with the process, which hands the
+/// memory back at once, while freeing a large model piece by piece took 15 to 25 ms. (It
+/// holds no lock or open file between commands, so nothing is left behind.)
+pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, CliError> {
     let mut store = Store::open(dir)?;
     warn(&mut store);
     // A snapshot is only a cache: a store that cannot take one (read-only, full) works the same.
     let _ = store.checkpoint();
-    Ok(store)
+    Ok(std::mem::ManuallyDrop::new(store))
 }
 
 pub fn warn(store: &mut Store) {

@@ -120,6 +120,16 @@ fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// Whether `text` is the lower-case hex of `bytes` (compared without building the string:
+/// the loader checks every line's hash).
+fn is_hex_of(text: &[u8], bytes: &[u8]) -> bool {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    text.len() == bytes.len() * 2
+        && bytes.iter().zip(text.chunks_exact(2)).all(|(b, pair)| {
+            pair[0] == DIGITS[usize::from(b >> 4)] && pair[1] == DIGITS[usize::from(b & 0xf)]
+        })
+}
+
 /// The line for `r` chained after `prev`, newline included, and its hash. `more` marks every
 /// event of a command's batch but the last.
 pub fn encode(r: &Recorded, prev: &str, more: bool) -> (String, String) {
@@ -204,10 +214,9 @@ pub fn check_chain(p: &Parsed, raw: &[u8], seq: u64, prev: &str) -> Result<(), S
             "its hash is not the last field, as hotfix writes it (the line was rewritten)".into(),
         );
     }
-    let computed = hex(&Sha256::digest(&text[..body_len]));
-    if computed != p.hash
-        || text[body_len + HASH_KEY.len()..body_len + HASH_KEY.len() + 64] != *computed.as_bytes()
-    {
+    let computed = Sha256::digest(&text[..body_len]);
+    let written = &text[body_len + HASH_KEY.len()..body_len + HASH_KEY.len() + 64];
+    if !is_hex_of(p.hash.as_bytes(), &computed) || !is_hex_of(written, &computed) {
         return Err("its content does not match its hash (the line was edited)".into());
     }
     Ok(())

@@ -220,6 +220,28 @@ proptest! {
     }
 
     #[test]
+    fn a_snapshot_round_trips_any_model(steps in steps()) {
+        let mut w = World::new();
+        for (actor, command) in steps {
+            if let Ok(events) = w.when(actor, command) {
+                w.record(actor, &events);
+            }
+        }
+        let mark = hotfix::store::snapshot::Mark {
+            lines: w.model.seq,
+            cursor: 2,
+            last_line: 1,
+            last_hash: "0".repeat(64),
+            first_batch: 1,
+        };
+        let mut bytes = Vec::new();
+        hotfix::store::snapshot::write(&mut bytes, &mark, &w.model).unwrap();
+        let read = hotfix::store::snapshot::read(&bytes).expect("reads back");
+        prop_assert_eq!(read.mark, mark);
+        prop_assert_eq!(read.model, w.model);
+    }
+
+    #[test]
     fn no_sequence_opens_the_gate_without_approvals_and_passed_critical_tests(steps in steps()) {
         let mut w = World::new();
         for (actor, command) in steps {

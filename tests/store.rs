@@ -513,3 +513,23 @@ fn whichever_process_reads_the_whole_log_checkpoints_a_lagging_snapshot_once() {
         "not rewritten for one event"
     );
 }
+
+#[test]
+fn the_head_is_one_fixed_size_record_naming_the_newest_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_store(dir.path());
+    // A head as an earlier hotfix wrote it (shorter, not padded) is overwritten whole.
+    fs::write(dir.path().join("head.json"), b"{\"seq\":2,\"hash\":\"x\"}").unwrap();
+    for i in 0..3 {
+        report(&mut s, &format!("incident {i}"));
+        let bytes = fs::read(dir.path().join("head.json")).unwrap();
+        assert_eq!(bytes.len(), 160);
+        let head: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(head["seq"], s.model.seq);
+        assert_eq!(head["hash"], s.head_hash());
+    }
+    assert_eq!(
+        Store::open(dir.path()).unwrap().integrity,
+        Integrity::Verified
+    );
+}

@@ -140,8 +140,8 @@ pub enum Verb {
         after_help = "Examples:\n  hotfix demo --store /tmp/hotfix-demo\n  hotfix demo --store /tmp/hotfix-big --incidents 10000"
     )]
     Demo {
-        /// Generate a large store of N incidents (about ten events each) instead of the tour
-        #[arg(long, value_name = "N")]
+        /// Generate a large store of N incidents (1 to 100000, about ten events each) instead of the tour
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
         incidents: Option<u64>,
     },
     /// Print shell completions

@@ -576,9 +576,18 @@ pub fn generate(
             dir.display()
         )));
     }
-    let mut store = Store::create(dir)?;
     let slot = Duration::minutes(100);
-    let start = now - slot * i32::try_from(incidents + 1).unwrap_or(i32::MAX);
+    // One incident every 100 minutes, ending now: the first must still be a representable time.
+    let start = i32::try_from(incidents.saturating_add(1))
+        .ok()
+        .and_then(|n| slot.checked_mul(n))
+        .and_then(|span| now.checked_sub_signed(span))
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "{incidents} incidents is too many to generate: use at most 100000"
+            ))
+        })?;
+    let mut store = Store::create(dir)?;
     let mut steps: Vec<(String, DateTime<Utc>, Command)> = Vec::new();
     let mut push = |actor: &str, at: DateTime<Utc>, command: Command| {
         steps.push((actor.to_string(), at, command))

@@ -372,6 +372,16 @@ fn usage_errors_exit_2_and_missing_stores_exit_1() {
         .args(["release", "new", "--version", "1.0.0", "--summary", "s"])
         .assert()
         .code(2);
+    for n in ["0", "abc", "99999999999"] {
+        let demo = dir.path().join(format!("demo-{n}"));
+        let out = hotfix(&demo, "x")
+            .args(["demo", "--incidents", n])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains("--incidents"), "{stderr}");
+        assert!(!demo.exists(), "nothing written for {n}");
+    }
 }
 
 #[test]

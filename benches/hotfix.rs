@@ -49,6 +49,14 @@ fn open_from_snapshot_100k_events() -> Store {
     store
 }
 
+/// What a one-shot read does: the snapshot, once the whole chain up to it has been checked.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn open_to_read_100k_events() -> Store {
+    let store = Store::open_to_read(big()).expect("open");
+    assert!(store.snapshot_covers().is_some(), "the snapshot was used");
+    store
+}
+
 #[divan::bench(sample_count = 200)]
 fn decide_and_append_one_command_with_fsync(bencher: divan::Bencher) {
     let dir = tempfile::tempdir().expect("temp dir");

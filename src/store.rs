@@ -351,6 +351,41 @@ fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option<snapshot::
     (whole && !parsed.more && parsed.hash == mark.last_hash).then_some(snap)
 }
 
+/// Whether the log's lines up to the snapshot's mark chain from the first, each hashing to its
+/// own hash, ending at the mark's hash, and agreeing with the head where it names one of them.
+fn chain_holds<B: Backend>(
+    backend: &B,
+    lock: &B::Lock,
+    mark: &snapshot::Mark,
+    head: Option<&Head>,
+) -> Result<bool, StoreError> {
+    use std::io::{BufRead, Read};
+    let mut reader =
+        std::io::BufReader::with_capacity(1 << 20, backend.read_since(lock, 0)?.take(mark.cursor));
+    let mut prev = [0u8; 64];
+    prev.copy_from_slice(GENESIS.as_bytes());
+    let mut line = Vec::new();
+    let mut seq = 0;
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(StoreError::io("cannot read the event log"))?;
+        if read == 0 {
+            break;
+        }
+        seq += 1;
+        let Some(hash) = line::check_fast(&line, seq, &prev) else {
+            return Ok(false);
+        };
+        if head.is_some_and(|h| h.seq == seq && h.hash.as_bytes() != hash) {
+            return Ok(false);
+        }
+        prev.copy_from_slice(hash);
+    }
+    Ok(seq == mark.lines && prev == mark.last_hash.as_bytes())
+}
+
 /// A store opened by one process: the folded model and where in the log it has read up to.
 pub struct Store<B: Backend = FileLog> {
     backend: B,
@@ -381,6 +416,11 @@ impl Store<FileLog> {
     /// events after it (see [`Store::with_snapshot`]); otherwise the same as [`Store::open`].
     pub fn open_from_snapshot(dir: &Path) -> Result<Self, StoreError> {
         Store::with_snapshot(FileLog::open(dir)?)
+    }
+
+    /// For one-shot reads: see [`Store::for_reading`].
+    pub fn open_to_read(dir: &Path) -> Result<Self, StoreError> {
+        Store::for_reading(FileLog::open(dir)?)
     }
 
     /// Creates the store directory and an empty log (owner-only), or opens the existing one.
@@ -427,6 +467,39 @@ impl<B: Backend> Store<B> {
             drop(lock);
             return Store::with_backend(backend);
         };
+        Store::from_snapshot(backend, &lock, snap, lock_wait)
+    }
+
+    /// For one-shot reads, which cannot verify after the fact: from the snapshot, as
+    /// [`Store::with_snapshot`], once the whole log's hash chain up to it has been checked
+    /// without parsing its events (and against the head file). If anything in it does not hold,
+    /// the log is read whole instead, which names the damage. The snapshot's state itself is
+    /// not compared with a fold of the log here (the cockpit, `hotfix verify` and every write
+    /// do that), so the store stays [`Integrity::Unchecked`] and must not be written through.
+    pub fn for_reading(backend: B) -> Result<Self, StoreError> {
+        let lock_wait = lock_wait();
+        let lock = backend.lock(lock_wait)?;
+        let snap = usable_snapshot(&backend, &lock);
+        let head = backend.read_head(&lock)?;
+        let holds = match &snap {
+            Some(s) => chain_holds(&backend, &lock, &s.mark, head.head())?,
+            None => false,
+        };
+        match snap {
+            Some(snap) if holds => Store::from_snapshot(backend, &lock, snap, lock_wait),
+            _ => {
+                drop(lock);
+                Store::with_backend(backend)
+            }
+        }
+    }
+
+    fn from_snapshot(
+        backend: B,
+        lock: &B::Lock,
+        snap: snapshot::Snapshot,
+        lock_wait: Duration,
+    ) -> Result<Self, StoreError> {
         let mark = snap.mark;
         let mut store = Store {
             backend,
@@ -445,7 +518,7 @@ impl<B: Backend> Store<B> {
             notices: Vec::new(),
             lock_wait,
         };
-        store.catch_up(&lock)?;
+        store.catch_up(lock)?;
         Ok(store)
     }
 

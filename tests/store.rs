@@ -533,3 +533,55 @@ fn the_head_is_one_fixed_size_record_naming_the_newest_event() {
         Integrity::Verified
     );
 }
+
+#[test]
+fn reads_from_the_snapshot_still_name_damage_anywhere_in_the_log() {
+    let (_dir, path) = generated(120);
+    let listed = |path: &std::path::Path| {
+        let out = hotfix(path, "you")
+            .args(["incident", "list", "--all"])
+            .assert()
+            .success();
+        let o = out.get_output();
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (clean, warnings) = listed(&path);
+    assert!(warnings.is_empty(), "{warnings}");
+    // The snapshot is used for reads, and gives what the whole log gives.
+    assert!(
+        Store::open_to_read(&path)
+            .unwrap()
+            .snapshot_covers()
+            .is_some()
+    );
+    assert_eq!(
+        Store::open_to_read(&path).unwrap().model,
+        Store::open(&path).unwrap().model
+    );
+
+    // A damaged snapshot is not used; the answer is the same.
+    let snapshot = path.join(hotfix::store::SNAPSHOT_FILE);
+    let mut bytes = fs::read(&snapshot).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x40;
+    fs::write(&snapshot, &bytes).unwrap();
+    assert_eq!(Store::open_to_read(&path).unwrap().snapshot_covers(), None);
+    assert_eq!(listed(&path), (clean.clone(), String::new()));
+    hotfix::store::Store::open(&path)
+        .unwrap()
+        .write_snapshot()
+        .unwrap();
+
+    // An edit early in the log (same length, so the snapshot's own line still matches).
+    let text = fs::read_to_string(log_of(&path)).unwrap();
+    let edited = text.replacen("\"actor\":\"morgan\"", "\"actor\":\"norgan\"", 1);
+    fs::write(log_of(&path), &edited).unwrap();
+    let (_, warnings) = listed(&path);
+    assert!(
+        warnings.contains("line 1") && warnings.contains("read-only"),
+        "{warnings}"
+    );
+}

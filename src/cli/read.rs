@@ -1,6 +1,6 @@
 //! Read verbs: lists, records, the gate, the log, verification, and the demo store.
 
-use super::write::{Entry, open};
+use super::write::{Entry, open_read};
 use super::{CliError, Out};
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
@@ -14,7 +14,7 @@ fn refused(r: crate::state::Rejection) -> CliError {
 }
 
 pub fn users(out: &Out, dir: &Path) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let users = &store.model.users;
     if out.json {
         let list: Vec<Value> = users
@@ -32,7 +32,7 @@ pub fn users(out: &Out, dir: &Path) -> Result<(), CliError> {
 }
 
 pub fn policy(out: &Out, dir: &Path) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let p = &store.model.policy;
     if out.json {
         return out.json(p);
@@ -58,7 +58,7 @@ pub fn policy(out: &Out, dir: &Path) -> Result<(), CliError> {
 }
 
 pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let list = store.model.incident_queue(all);
     if out.json {
         return out.json(&list);
@@ -99,7 +99,7 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
 }
 
 pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let m = &store.model;
     let i = m.incident(id).map_err(refused)?;
     let releases: Vec<&Release> = m
@@ -195,7 +195,7 @@ fn release_row(m: &Model, r: &Release) -> Value {
 }
 
 pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let m = &store.model;
     let list = m.release_queue(all);
     if out.json {
@@ -258,7 +258,7 @@ fn approvals_json(r: &Release) -> Vec<Value> {
 }
 
 pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let m = &store.model;
     let r = m.release(id).map_err(refused)?;
     let gate = m.gate(id).map_err(refused)?;
@@ -416,7 +416,7 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
 }
 
 pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let gate = store.model.gate(id).map_err(refused)?;
     if out.json {
         out.json(&gate)?;
@@ -436,7 +436,7 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
 }
 
 pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let r = store.model.release(id).map_err(refused)?;
     if out.json {
         return out.json(&r.tests_by_priority());
@@ -451,7 +451,7 @@ pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
 
 pub fn waiting(out: &Out, dir: &Path) -> Result<(), CliError> {
     let actor = crate::paths::actor()?;
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let w = store.model.waiting_on(&actor);
     if out.json {
         return out.json(&json!({
@@ -486,7 +486,7 @@ pub fn log(
     release: Option<ReleaseId>,
     incident: Option<IncidentId>,
 ) -> Result<(), CliError> {
-    let store = open(dir)?;
+    let store = open_read(dir)?;
     let selected = store.trail(release, incident)?;
     if out.json {
         return out.json(&selected.iter().map(Entry::from).collect::<Vec<_>>());

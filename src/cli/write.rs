@@ -50,6 +50,15 @@ pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, CliError> {
     Ok(std::mem::ManuallyDrop::new(store))
 }
 
+/// Opens an existing store for a command that only reads: from its snapshot when the whole
+/// log's hash chain up to it holds (see [`Store::for_reading`]), else read whole as [`open`].
+pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, CliError> {
+    let mut store = Store::open_to_read(dir)?;
+    warn(&mut store);
+    let _ = store.checkpoint();
+    Ok(std::mem::ManuallyDrop::new(store))
+}
+
 pub fn warn(store: &mut Store) {
     for notice in store.notices.drain(..) {
         eprintln!("hotfix: warning: {notice}");

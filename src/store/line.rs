@@ -193,6 +193,31 @@ fn unknown_version(line: u64, v: u32) -> StoreError {
     }
 }
 
+/// Checks a line as hotfix writes it without parsing its event: `{"v":1,"seq":N,` first and
+/// `,"prev":"<hex>","hash":"<hex>"}` last, at their fixed places. The line must be event `seq`,
+/// chain to `prev` and hash to its own hash, which is returned. `None` when anything differs:
+/// the caller then reads the log the full way, which names the problem.
+pub fn check_fast<'a>(raw: &'a [u8], seq: u64, prev: &[u8]) -> Option<&'a [u8]> {
+    const START: &[u8] = b"{\"v\":1,\"seq\":";
+    const PREV_KEY: &[u8] = b",\"prev\":\"";
+    let text = raw.strip_suffix(b"\n")?;
+    let rest = text.strip_prefix(START)?;
+    let digits = rest.iter().position(|b| *b == b',')?;
+    let n: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let body_len = text.len().checked_sub(SUFFIX_LEN)?;
+    let prev_at = body_len.checked_sub(65)?;
+    let hash = text.get(body_len + HASH_KEY.len()..body_len + HASH_KEY.len() + 64)?;
+    let framed = text[body_len..].starts_with(HASH_KEY.as_bytes())
+        && text.ends_with(b"\"}")
+        && text.get(prev_at.checked_sub(PREV_KEY.len())?..prev_at) == Some(PREV_KEY)
+        && text[body_len - 1] == b'"';
+    let holds = framed
+        && n == seq
+        && text[prev_at..prev_at + 64] == *prev
+        && is_hex_of(hash, &Sha256::digest(&text[..body_len]));
+    holds.then_some(hash)
+}
+
 /// Checks that the line is the `seq`-th event, chains to `prev`, and hashes to its own `hash`.
 pub fn check_chain(p: &Parsed, raw: &[u8], seq: u64, prev: &str) -> Result<(), String> {
     if p.recorded.seq != seq {
@@ -251,6 +276,24 @@ mod tests {
         assert_eq!(p.recorded, sample());
         assert_eq!(p.hash, hash);
         assert_eq!(check_chain(&p, text.as_bytes(), 1, GENESIS), Ok(()));
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_the_full_one() {
+        let (text, hash) = encode(&sample(), GENESIS, false);
+        let raw = text.as_bytes();
+        assert_eq!(
+            check_fast(raw, 1, GENESIS.as_bytes()),
+            Some(hash.as_bytes())
+        );
+        assert_eq!(check_fast(raw, 2, GENESIS.as_bytes()), None, "wrong seq");
+        assert_eq!(check_fast(raw, 1, hash.as_bytes()), None, "wrong prev");
+        let edited = text.replace("DB down", "DB fine");
+        assert_eq!(check_fast(edited.as_bytes(), 1, GENESIS.as_bytes()), None);
+        let more = encode(&sample(), GENESIS, true).0;
+        assert!(check_fast(more.as_bytes(), 1, GENESIS.as_bytes()).is_some());
+        assert_eq!(check_fast(b"{}\n", 1, GENESIS.as_bytes()), None);
+        assert_eq!(check_fast(b"", 1, GENESIS.as_bytes()), None);
     }
 
     #[test]

@@ -8,12 +8,13 @@
 
 use crate::state::Model;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Binary (postcard), not JSON: it is read before the cockpit's first frame, and a JSON model of
 /// 10,000 incidents took 150 ms to parse against about a third of that in postcard.
 pub const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Bumped whenever the model's shape changes; the hotfix version is checked as well.
-const SNAPSHOT_FORMAT: u32 = 1;
+const SNAPSHOT_FORMAT: u32 = 2;
 /// The cockpit rewrites the snapshot once it lags the log by this many events.
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
@@ -32,58 +33,57 @@ pub struct Mark {
     pub first_batch: u64,
 }
 
-#[derive(Serialize)]
-struct Written<'a> {
-    format: u32,
-    hotfix: &'a str,
-    mark: &'a Mark,
-    model: &'a Model,
-}
-
 /// The snapshot's leading fields: enough to tell which event it covers without reading it all.
-#[derive(Deserialize)]
+/// The model's own bytes follow it, and `digest` is their SHA-256, so a damaged or casually
+/// edited snapshot is never used (a deliberate forgery is caught by the fold comparison).
+#[derive(Serialize, Deserialize)]
 struct Header {
     format: u32,
     hotfix: String,
     mark: Mark,
+    digest: [u8; 32],
 }
 
 /// Bytes that always hold the header.
 pub const HEADER_MAX: u64 = 512;
 
-/// The event a snapshot covers, from its first [`HEADER_MAX`] bytes.
-pub fn covers(prefix: &[u8]) -> Option<u64> {
-    let (h, _) = postcard::take_from_bytes::<Header>(prefix).ok()?;
-    (h.format == SNAPSHOT_FORMAT && h.hotfix == env!("CARGO_PKG_VERSION")).then_some(h.mark.lines)
+fn header(prefix: &[u8]) -> Option<(Header, &[u8])> {
+    let (h, rest) = postcard::take_from_bytes::<Header>(prefix).ok()?;
+    (h.format == SNAPSHOT_FORMAT && h.hotfix == env!("CARGO_PKG_VERSION")).then_some((h, rest))
 }
 
-#[derive(Deserialize)]
+/// The event a snapshot covers, from its first [`HEADER_MAX`] bytes.
+pub fn covers(prefix: &[u8]) -> Option<u64> {
+    header(prefix).map(|(h, _)| h.mark.lines)
+}
+
 pub struct Snapshot {
-    format: u32,
-    hotfix: String,
     pub mark: Mark,
     pub model: Model,
 }
 
 /// Writes the snapshot of `model` at `mark`.
 pub fn write(out: &mut dyn std::io::Write, mark: &Mark, model: &Model) -> std::io::Result<()> {
-    let snapshot = Written {
+    let body = postcard::to_stdvec(model).map_err(std::io::Error::other)?;
+    let head = Header {
         format: SNAPSHOT_FORMAT,
-        hotfix: env!("CARGO_PKG_VERSION"),
-        mark,
-        model,
+        hotfix: env!("CARGO_PKG_VERSION").to_string(),
+        mark: mark.clone(),
+        digest: Sha256::digest(&body).into(),
     };
-    postcard::to_io(&snapshot, out)
-        .map(|_| ())
-        .map_err(std::io::Error::other)
+    postcard::to_io(&head, &mut *out).map_err(std::io::Error::other)?;
+    out.write_all(&body)
 }
 
 /// Reads a snapshot this hotfix wrote; `None` for anything else (another version, damage).
 pub fn read(bytes: &[u8]) -> Option<Snapshot> {
-    let s: Snapshot = postcard::from_bytes(bytes).ok()?;
-    (s.format == SNAPSHOT_FORMAT
-        && s.hotfix == env!("CARGO_PKG_VERSION")
-        && s.model.seq == s.mark.lines
-        && s.mark.last_line < s.mark.cursor)
-        .then_some(s)
+    let (head, body) = header(bytes)?;
+    if <[u8; 32]>::from(Sha256::digest(body)) != head.digest {
+        return None;
+    }
+    let model: Model = postcard::from_bytes(body).ok()?;
+    (model.seq == head.mark.lines && head.mark.last_line < head.mark.cursor).then_some(Snapshot {
+        mark: head.mark,
+        model,
+    })
 }

@@ -205,28 +205,28 @@ fn deploy_is_justified(model: &Model, id: ReleaseId) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs the steps from `w`, recording what the rules accept and skipping what they refuse.
+fn walk(mut w: World, steps: Vec<(&'static str, Command)>) -> World {
+    for (actor, command) in steps {
+        if let Ok(events) = w.when(actor, command) {
+            w.record(actor, &events);
+        }
+    }
+    w
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
     fn replaying_the_log_gives_the_same_model(steps in steps()) {
-        let mut w = World::new();
-        for (actor, command) in steps {
-            if let Ok(events) = w.when(actor, command) {
-                w.record(actor, &events);
-            }
-        }
+        let w = walk(World::new(), steps);
         prop_assert_eq!(Model::replay(&w.log), w.model);
     }
 
     #[test]
     fn a_snapshot_round_trips_any_model(steps in steps()) {
-        let mut w = World::new();
-        for (actor, command) in steps {
-            if let Ok(events) = w.when(actor, command) {
-                w.record(actor, &events);
-            }
-        }
+        let w = walk(World::new(), steps);
         let mark = hotfix::store::snapshot::Mark {
             lines: w.model.seq,
             cursor: 2,

@@ -11,8 +11,8 @@ use chrono::Duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::text::Line;
+use ratatui::widgets::{Paragraph, TableState};
 
 /// The timer cell: time left (amber in the last quarter of the target), breached (red), met or missed.
 pub fn timer(incident: &Incident, ctx: &Ctx) -> (String, Style) {
@@ -44,21 +44,79 @@ fn table_state(selected: Option<usize>, height: u16) -> TableState {
         .with_selected(selected)
 }
 
-/// Draws a table whose rows were already cut to the visible window starting at `offset`.
-fn draw_table(
+/// One row of a list: its cells (text and style) and the style of the whole row.
+struct ListRow {
+    cells: Vec<(String, Style)>,
+    style: Style,
+}
+
+impl ListRow {
+    fn new(cells: Vec<(String, Style)>) -> ListRow {
+        ListRow {
+            cells,
+            style: Style::default(),
+        }
+    }
+}
+
+/// Draws rows already cut to the visible window starting at `offset`, in columns laid out as
+/// ratatui's `Table` lays them out (one space between columns, no highlight symbol), with the
+/// selected row highlighted. Each cell's text is written once: the `Table` widget restyled
+/// every cell's whole area several times over, more than half of a 200x50 frame.
+#[allow(clippy::too_many_arguments)]
+fn draw_list(
     frame: &mut Frame,
     area: Rect,
-    table: Table,
+    block: ratatui::widgets::Block,
+    header: &[&str],
+    widths: &[Constraint],
+    rows: Vec<ListRow>,
     selected: Option<usize>,
     offset: usize,
     ctx: &Ctx,
 ) {
-    let mut state = TableState::new().with_selected(selected.map(|s| s - offset));
-    frame.render_stateful_widget(
-        table.row_highlight_style(ctx.theme.selected()),
-        area,
-        &mut state,
-    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let columns = ratatui::layout::Layout::horizontal(widths.iter().copied())
+        .flex(ratatui::layout::Flex::Start)
+        .spacing(1)
+        .split(Rect::new(inner.x, 0, inner.width, 1));
+    if inner.height == 0 {
+        return;
+    }
+    let buf = frame.buffer_mut();
+    let line = |y| Rect::new(inner.x, y, inner.width, 1);
+    let header = header.iter().map(|h| (*h, Style::default()));
+    write_row(buf, &columns, line(inner.y), header, ctx.theme.dim());
+    let selected = selected.map(|s| s - offset);
+    for (i, row) in rows.iter().enumerate() {
+        let Some(y) = u16::try_from(i + 1)
+            .ok()
+            .map(|dy| inner.y + dy)
+            .filter(|y| *y < inner.bottom())
+        else {
+            break;
+        };
+        let cells = row.cells.iter().map(|(t, s)| (t.as_str(), *s));
+        write_row(buf, &columns, line(y), cells, row.style);
+        if selected == Some(i) {
+            buf.set_style(line(y), ctx.theme.selected());
+        }
+    }
+}
+
+/// One row: its style over the whole line, then each cell's text cut to its column.
+fn write_row<'a>(
+    buf: &mut ratatui::buffer::Buffer,
+    columns: &[Rect],
+    line: Rect,
+    cells: impl Iterator<Item = (&'a str, Style)>,
+    style: Style,
+) {
+    buf.set_style(line, style);
+    for (column, (text, style)) in columns.iter().zip(cells) {
+        buf.set_stringn(column.x, line.y, text, usize::from(column.width), style);
+    }
 }
 
 pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
@@ -108,7 +166,7 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         .max()
         .unwrap_or(0)
         .max(7);
-    let rows: Vec<Row> = shown
+    let rows: Vec<ListRow> = shown
         .into_iter()
         .map(|(i, age, (timer, timer_style))| {
             let glyph = match i.status {
@@ -116,17 +174,17 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                 IncidentStatus::Qualified => "◆",
                 IncidentStatus::Resolved => "✓",
             };
-            Row::new(vec![
-                Cell::from(i.id.to_string()),
-                Cell::from(Span::styled(i.severity.as_str(), t.severity(i.severity))),
-                Cell::from(glyph),
-                Cell::from(Span::styled(age, t.dim())),
-                Cell::from(Span::styled(timer, timer_style)),
-                Cell::from(line(&i.title).into_owned()),
+            ListRow::new(vec![
+                (i.id.to_string(), Style::default()),
+                (i.severity.as_str().into(), t.severity(i.severity)),
+                (glyph.into(), Style::default()),
+                (age, t.dim()),
+                (timer, timer_style),
+                (line(&i.title).into_owned(), Style::default()),
             ])
         })
         .collect();
-    let header = Row::new(["ID", "SEV", "", "AGE", "TARGET", "TITLE"]).style(t.dim());
+    let header = ["ID", "SEV", "", "AGE", "TARGET", "TITLE"];
     // As wide as the newest (longest) id, so INC-10000 is never cut to INC-10.
     let id_width = ctx
         .model
@@ -142,10 +200,13 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Constraint::Length(timer_width as u16),
         Constraint::Fill(1),
     ];
-    draw_table(
+    draw_list(
         frame,
         area,
-        Table::new(rows, widths).header(header).block(block),
+        block,
+        &header,
+        &widths,
+        rows,
         selected,
         state.offset(),
         ctx,
@@ -181,7 +242,7 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     }
     let state = table_state(selected, area.height);
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
-    let rows: Vec<Row> = list
+    let rows: Vec<ListRow> = list
         .iter()
         .skip(state.offset())
         .take(visible)
@@ -190,23 +251,25 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             let status = m.release_status(r);
             let sev = m.release_severity(r);
             let note = match m.held_back_by(r) {
-                Some(hf) => Span::styled(format!("held back by {hf}"), t.warn()),
-                None => Span::raw(line(&r.scope.summary).into_owned()),
+                Some(hf) => (format!("held back by {hf}"), t.warn()),
+                None => (line(&r.scope.summary).into_owned(), Style::default()),
             };
-            let mut row = Row::new(vec![
-                Cell::from(r.id.to_string()),
-                Cell::from(sev.map_or(Span::raw("-"), |s| Span::styled(s.as_str(), t.severity(s)))),
-                Cell::from(Span::styled(status.as_str(), t.release_status(status))),
-                Cell::from(line(&r.scope.version).into_owned()),
-                Cell::from(note),
+            let mut row = ListRow::new(vec![
+                (r.id.to_string(), Style::default()),
+                sev.map_or(("-".into(), Style::default()), |s| {
+                    (s.as_str().into(), t.severity(s))
+                }),
+                (status.as_str().into(), t.release_status(status)),
+                (line(&r.scope.version).into_owned(), Style::default()),
+                note,
             ]);
             if app.context == Pane::Queue && Some(r.id) == current {
-                row = row.style(t.bold()); // the hotfix of the selected incident
+                row.style = t.bold(); // the hotfix of the selected incident
             }
             row
         })
         .collect();
-    let header = Row::new(["ID", "SEV", "STATUS", "VERSION", "SUMMARY"]).style(t.dim());
+    let header = ["ID", "SEV", "STATUS", "VERSION", "SUMMARY"];
     // Hotfixes sort before regular releases, so the newest of each kind is the last of its range.
     let newest_hotfix = m
         .releases
@@ -228,10 +291,13 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Constraint::Length(8),
         Constraint::Fill(1),
     ];
-    draw_table(
+    draw_list(
         frame,
         area,
-        Table::new(rows, widths).header(header).block(block),
+        block,
+        &header,
+        &widths,
+        rows,
         selected,
         state.offset(),
         ctx,

@@ -326,6 +326,14 @@ fn event_loop(
                 Effect::None => {}
                 Effect::Quit => return Ok(()),
                 Effect::Execute(command) => {
+                    if check.is_some() {
+                        // Writes wait for the whole log to be verified (well under a second).
+                        app.status = Some(app::Status {
+                            text: "verifying the whole log before the first write…".into(),
+                            error: false,
+                        });
+                        draw(terminal, app, store, now, theme)?;
+                    }
                     finish_check(&mut check, store, app, true);
                     log(&format!("{} executes {command:?}", app.user));
                     let outcome = store.execute(&app.user, crate::cli::now(), command);

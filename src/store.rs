@@ -475,7 +475,8 @@ impl<B: Backend> Store<B> {
     /// without parsing its events (and against the head file). If anything in it does not hold,
     /// the log is read whole instead, which names the damage. The snapshot's state itself is
     /// not compared with a fold of the log here (the cockpit, `hotfix verify` and every write
-    /// do that), so the store stays [`Integrity::Unchecked`] and must not be written through.
+    /// do that), so the store stays [`Integrity::Unchecked`]: a write through it reads the whole
+    /// log first, as with any store opened from a snapshot.
     pub fn for_reading(backend: B) -> Result<Self, StoreError> {
         let lock_wait = lock_wait();
         let lock = backend.lock(lock_wait)?;
@@ -539,7 +540,7 @@ impl<B: Backend> Store<B> {
         let mut notices = std::mem::take(&mut self.notices);
         notices.append(&mut full.notices);
         full.notices = notices;
-        full.snapshot_seq = self.snapshot_seq;
+        full.snapshot_seq = full.snapshot_seq.max(self.snapshot_seq);
         if !matched && full.integrity == Integrity::Verified {
             let rewritten = match full.write_snapshot() {
                 Ok(()) => "it was rewritten".to_string(),

@@ -658,6 +658,20 @@ impl<B: Backend> Store<B> {
         }
     }
 
+    /// Before any write: the whole log verified and folded (for a store opened from a
+    /// snapshot), the lock taken, other processes' events read, and the chain intact.
+    fn lock_to_write(&mut self) -> Result<B::Lock, StoreError> {
+        self.check_whole_log()?;
+        let lock = self.backend.lock(self.lock_wait)?;
+        self.catch_up(&lock)?;
+        if let Integrity::Broken { line, reason } = &self.integrity {
+            return Err(StoreError::ReadOnly(format!(
+                "line {line} of the log fails verification ({reason})"
+            )));
+        }
+        Ok(lock)
+    }
+
     /// Decides many commands in order, each against the state the ones before it left, and
     /// appends their events in large durable writes: for generating big stores. Stops at the
     /// first refusal, after making everything before it durable. If a write fails the store
@@ -667,15 +681,7 @@ impl<B: Backend> Store<B> {
         I: IntoIterator<Item = (String, DateTime<Utc>, Command)>,
     {
         const CHUNK: usize = 8 << 20;
-        self.check_whole_log()?;
-        let lock = self.backend.lock(self.lock_wait)?;
-        self.catch_up(&lock)?;
-        if let Integrity::Broken { line, reason } = &self.integrity {
-            return Err(StoreError::ReadOnly(format!(
-                "line {line} of the log fails verification ({reason})"
-            ))
-            .into());
-        }
+        let lock = self.lock_to_write()?;
         let mut bytes = Vec::with_capacity(CHUNK + (1 << 16));
         let mut written = 0u64;
         let mut refusal = None;
@@ -738,15 +744,7 @@ impl<B: Backend> Store<B> {
         now: DateTime<Utc>,
         command: Command,
     ) -> Result<Vec<Recorded>, ExecError> {
-        self.check_whole_log()?;
-        let lock = self.backend.lock(self.lock_wait)?;
-        self.catch_up(&lock)?;
-        if let Integrity::Broken { line, reason } = &self.integrity {
-            return Err(StoreError::ReadOnly(format!(
-                "line {line} of the log fails verification ({reason})"
-            ))
-            .into());
-        }
+        let lock = self.lock_to_write()?;
         let events = state::decide(&self.model, actor, now, command).map_err(ExecError::Refused)?;
         if events.is_empty() {
             return Ok(Vec::new()); // nothing changed (an import that matched what is recorded)

@@ -269,17 +269,7 @@ fn main() {
         app.on_key(KeyEvent::from(keys[i % keys.len()]), model, now());
         app.sync(model);
         terminal
-            .draw(|fr| {
-                view::render(
-                    fr,
-                    &app,
-                    &Ctx {
-                        model,
-                        now: now(),
-                        theme,
-                    },
-                )
-            })
+            .draw(|fr| cockpit_frame(fr, &app, model, theme))
             .expect("draw");
         samples.push(t.elapsed());
     }
@@ -301,17 +291,7 @@ fn main() {
         .collect();
     let redraw = time(200, || {
         terminal
-            .draw(|fr| {
-                view::render(
-                    fr,
-                    &app,
-                    &Ctx {
-                        model,
-                        now: now(),
-                        theme,
-                    },
-                )
-            })
+            .draw(|fr| cockpit_frame(fr, &app, model, theme))
             .map(|_| ())
     });
     rows.push(Row {
@@ -372,6 +352,19 @@ fn main() {
             }
         );
     }
+}
+
+/// One cockpit frame, as the event loop draws it.
+fn cockpit_frame(f: &mut ratatui::Frame, app: &App, model: &hotfix::state::Model, theme: Theme) {
+    view::render(
+        f,
+        app,
+        &Ctx {
+            model,
+            now: now(),
+            theme,
+        },
+    );
 }
 
 /// The cockpit's screen without its content logic: header, four bordered tables, footer.

@@ -524,7 +524,7 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
     for notice in store.notices.drain(..) {
         eprintln!("hotfix: warning: {notice}");
     }
-    let v = store.verify()?;
+    let v = store.verification()?;
     let head = match &v.head {
         crate::store::HeadFile::Valid(h) => json!({"seq": h.seq, "hash": h.hash}),
         crate::store::HeadFile::Missing => json!(null),

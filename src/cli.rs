@@ -6,16 +6,16 @@ mod outside;
 mod read;
 mod write;
 
+use crate::clock::now;
+use crate::error::Error;
 use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
-use crate::store::{ExecError, StoreError};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 pub use output::Out;
 use std::io::IsTerminal;
-pub use write::now;
 
 const AFTER_HELP: &str = "\
 The store is --store DIR, else $HOTFIX_STORE, else the user's data directory.
@@ -407,53 +407,8 @@ pub enum ReportFormat {
     Json,
 }
 
-/// How a CLI run failed, and so its exit code.
-#[derive(Debug)]
-pub enum CliError {
-    /// The way it was called cannot work (no terminal for the cockpit, say): exit 2.
-    Usage(String),
-    /// Refused by a rule: exit 3, nothing recorded.
-    Refused(String),
-    /// Anything else: exit 1.
-    Failed(String),
-}
-
-impl CliError {
-    pub fn code(&self) -> u8 {
-        match self {
-            CliError::Usage(_) => 2,
-            CliError::Refused(_) => 3,
-            CliError::Failed(_) => 1,
-        }
-    }
-}
-
-impl std::fmt::Display for CliError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CliError::Refused(m) => write!(f, "refused: {m}"),
-            CliError::Failed(m) | CliError::Usage(m) => f.write_str(m),
-        }
-    }
-}
-
-impl From<StoreError> for CliError {
-    fn from(e: StoreError) -> Self {
-        CliError::Failed(e.to_string())
-    }
-}
-
-impl From<ExecError> for CliError {
-    fn from(e: ExecError) -> Self {
-        match e {
-            ExecError::Refused(r) => CliError::Refused(r.message),
-            ExecError::Store(s) => s.into(),
-        }
-    }
-}
-
 /// Runs one verb to completion; no verb opens the cockpit.
-pub fn run(cli: Cli) -> Result<(), CliError> {
+pub fn run(cli: Cli) -> Result<(), Error> {
     let out = Out::new(cli.json);
     let store_flag = cli.store;
     let dir = || crate::paths::store_dir(store_flag.as_deref());
@@ -528,16 +483,16 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 /// Maps a write verb to the command it asks for.
-fn to_command(verb: Verb) -> Result<Command, CliError> {
+fn to_command(verb: Verb) -> Result<Command, Error> {
     use crate::state::{ScopeEdit, ScopeInput};
     Ok(match verb {
         Verb::User(UserVerb::Grant { user, role }) => Command::GrantRole { user, role },
         Verb::User(UserVerb::Revoke { user, role }) => Command::RevokeRole { user, role },
         Verb::Policy(PolicyVerb::Set { file }) => {
             let text = std::fs::read_to_string(&file)
-                .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+                .map_err(|e| Error::Failed(format!("cannot read {}: {e}", file.display())))?;
             let policy =
-                crate::state::Policy::from_json(&text).map_err(|r| CliError::Refused(r.message))?;
+                crate::state::Policy::from_json(&text).map_err(|r| Error::Refused(r.message))?;
             Command::SetPolicy { policy }
         }
         Verb::Incident(IncidentVerb::New {
@@ -633,6 +588,6 @@ fn to_command(verb: Verb) -> Result<Command, CliError> {
             note,
         },
         Verb::Test(TestVerb::Waive { id, name, reason }) => Command::WaiveTest { id, name, reason },
-        other => return Err(CliError::Failed(format!("{other:?} is not a write verb"))),
+        other => return Err(Error::Failed(format!("{other:?} is not a write verb"))),
     })
 }

@@ -2,7 +2,7 @@
 //! every severity, a hotfix awaiting approval with tests in every state, a deployed one, a closed
 //! one, and a regular release held back.
 
-use crate::cli::CliError;
+use crate::error::Error;
 use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput,
     Severity, Stage, TestStatus,
@@ -18,15 +18,13 @@ struct Script {
 
 impl Script {
     /// Runs `command` as `actor`, `minutes_ago` before now.
-    fn run(&mut self, actor: &str, minutes_ago: i64, command: Command) -> Result<(), CliError> {
+    fn run(&mut self, actor: &str, minutes_ago: i64, command: Command) -> Result<(), Error> {
         let at = self.now - Duration::minutes(minutes_ago);
         self.store
             .execute(actor, at, command)
             .map(|_| ())
             .map_err(|e| match e {
-                ExecError::Refused(r) => {
-                    CliError::Failed(format!("the demo script was refused: {r}"))
-                }
+                ExecError::Refused(r) => Error::Failed(format!("the demo script was refused: {r}")),
                 ExecError::Store(s) => s.into(),
             })
     }
@@ -39,7 +37,7 @@ impl Script {
         severity: Severity,
         services: &[&str],
         impact: &str,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let services = services.iter().map(ToString::to_string).collect();
         self.run(
             by,
@@ -61,7 +59,7 @@ impl Script {
         risk: Risk,
         impact: &str,
         rationale: &str,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let command = Command::QualifyIncident {
             id: IncidentId(id),
             decision,
@@ -80,7 +78,7 @@ impl Script {
         priority: Priority,
         automated: bool,
         owner: &str,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let command = Command::AddTest {
             id: ReleaseId::Hotfix(hf),
             name: name.into(),
@@ -99,7 +97,7 @@ impl Script {
         name: &str,
         status: TestStatus,
         note: &str,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let note = (!note.is_empty()).then(|| note.to_string());
         self.run(
             by,
@@ -121,7 +119,7 @@ impl Script {
         stage: Stage,
         audience: Audience,
         error: Option<&str>,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let command = Command::RecordNotice {
             id: ReleaseId::Hotfix(hf),
             stage,
@@ -139,7 +137,7 @@ impl Script {
         hf: u64,
         role: &str,
         comment: &str,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), Error> {
         let command = Command::Approve {
             id: ReleaseId::Hotfix(hf),
             role: Some(role.into()),
@@ -171,9 +169,9 @@ fn hotfix(
 
 /// Writes the demo into `dir`, which must not hold a store yet; `you` gets roles to act with.
 /// Returns the number of events written.
-pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, CliError> {
+pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, Error> {
     if dir.join(LOG_FILE).exists() {
-        return Err(CliError::Refused(format!(
+        return Err(Error::Refused(format!(
             "{} already holds a hotfix store: the demo never overwrites one; choose another --store",
             dir.display()
         )));
@@ -564,14 +562,9 @@ const PROBLEMS: &[&str] = &[
 /// (qualifications, hotfixes with tests and approvals, edits that make approvals stale, deploys,
 /// notices, resolutions), all decided by the real state module, so the store verifies. The last
 /// few incidents are left open and in flight, as on a real day.
-pub fn generate(
-    dir: &Path,
-    you: &str,
-    now: DateTime<Utc>,
-    incidents: u64,
-) -> Result<u64, CliError> {
+pub fn generate(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Result<u64, Error> {
     if dir.join(LOG_FILE).exists() {
-        return Err(CliError::Refused(format!(
+        return Err(Error::Refused(format!(
             "{} already holds a hotfix store: the demo never overwrites one; choose another --store",
             dir.display()
         )));
@@ -583,7 +576,7 @@ pub fn generate(
         .and_then(|n| slot.checked_mul(n))
         .and_then(|span| now.checked_sub_signed(span))
         .ok_or_else(|| {
-            CliError::Usage(format!(
+            Error::Usage(format!(
                 "{incidents} incidents is too many to generate: use at most 100000"
             ))
         })?;
@@ -843,9 +836,7 @@ pub fn generate(
         push(author, m(90), Command::CloseRelease { id: hf });
     }
     store.execute_all(steps).map_err(|e| match e {
-        ExecError::Refused(r) => {
-            CliError::Failed(format!("the generator was refused (a bug): {r}"))
-        }
+        ExecError::Refused(r) => Error::Failed(format!("the generator was refused (a bug): {r}")),
         ExecError::Store(s) => s.into(),
     })?;
     // A store this size opens from its snapshot.

@@ -1,6 +1,6 @@
 //! Where things live: the store directory, the actor's name, the config and state directories.
 
-use crate::cli::CliError;
+use crate::error::Error;
 use std::path::{Path, PathBuf};
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
@@ -8,7 +8,7 @@ fn project_dirs() -> Option<directories::ProjectDirs> {
 }
 
 /// `--store DIR`, else `$HOTFIX_STORE`, else the user's data directory.
-pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, CliError> {
+pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, Error> {
     if let Some(dir) = flag {
         return Ok(dir.to_path_buf());
     }
@@ -16,32 +16,32 @@ pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, CliError> {
         return Ok(PathBuf::from(dir));
     }
     project_dirs().map(|d| d.data_dir().to_path_buf()).ok_or_else(|| {
-        CliError::Failed("cannot find a home directory for the default store: pass --store DIR or set HOTFIX_STORE".into())
+        Error::Failed("cannot find a home directory for the default store: pass --store DIR or set HOTFIX_STORE".into())
     })
 }
 
 /// `$HOTFIX_USER`, else the OS login name.
-pub fn actor() -> Result<String, CliError> {
+pub fn actor() -> Result<String, Error> {
     if let Ok(user) = std::env::var("HOTFIX_USER")
         && !user.trim().is_empty()
     {
         return Ok(user.trim().to_string());
     }
     whoami::username().map_err(|e| {
-        CliError::Failed(format!(
+        Error::Failed(format!(
             "cannot tell who you are ({e}): set HOTFIX_USER to your user name"
         ))
     })
 }
 
 /// A new, empty, kept temporary directory for a demo store.
-pub fn fresh_demo_dir() -> Result<PathBuf, CliError> {
+pub fn fresh_demo_dir() -> Result<PathBuf, Error> {
     tempfile::Builder::new()
         .prefix("hotfix-demo-")
         .tempdir()
         .map(tempfile::TempDir::keep)
         .map_err(|e| {
-            CliError::Failed(format!(
+            Error::Failed(format!(
                 "cannot create a temporary directory for the demo: {e}"
             ))
         })

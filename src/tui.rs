@@ -9,7 +9,7 @@ pub mod keymap;
 pub mod theme;
 pub mod view;
 
-use crate::cli::CliError;
+use crate::error::Error;
 use crate::store::{Integrity, Store, StoreError};
 use app::{App, Effect};
 use ratatui::crossterm::event::{
@@ -68,14 +68,14 @@ fn log(message: &str) {
     }
 }
 
-fn io_error(e: std::io::Error) -> CliError {
-    CliError::Failed(format!("terminal error: {e}"))
+fn io_error(e: std::io::Error) -> Error {
+    Error::Failed(format!("terminal error: {e}"))
 }
 
 /// Opens the cockpit on the store in `dir`, offering to create one (or a demo) when none exists.
-pub fn run(dir: &Path, mouse: bool) -> Result<(), CliError> {
+pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        return Err(CliError::Usage(
+        return Err(Error::Usage(
             "the cockpit needs a terminal (stdin and stdout are not both one); use a verb such as `hotfix incident list`, see `hotfix --help`".into(),
         ));
     }
@@ -149,7 +149,7 @@ enum Input {
 /// Waits up to `timeout` for input. crossterm's own timed poll spins at full CPU once the
 /// terminal hangs up (it keeps reading end-of-file and never times out), so the wait is a plain
 /// poll(2) on stdin, which also reports the hang-up; crossterm then reads what is there.
-fn wait_for_input(timeout: Duration) -> Result<Input, CliError> {
+fn wait_for_input(timeout: Duration) -> Result<Input, Error> {
     // Events crossterm already read and buffered come first.
     if event::poll(Duration::ZERO).map_err(io_error)? {
         return Ok(Input::Ready);
@@ -184,7 +184,7 @@ fn draw(
     store: &Store,
     now: chrono::DateTime<chrono::Utc>,
     theme: theme::Theme,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     terminal
         .draw(|frame| {
             // Lets the end-to-end tests check that a panic mid-render restores the terminal.
@@ -261,7 +261,7 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
         });
     }
     app.model_replaced();
-    app.preview(&store.model, crate::cli::now());
+    app.preview(&store.model, crate::clock::now());
     notices(app, store);
 }
 
@@ -270,7 +270,7 @@ fn event_loop(
     app: &mut App,
     store: &mut Store,
     stop: &AtomicBool,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     let theme = theme::Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
     notices(app, store);
     let mut last_refresh = Instant::now();
@@ -281,7 +281,7 @@ fn event_loop(
     let mut first_frame = true;
     let mut check = None;
     loop {
-        let now = crate::cli::now();
+        let now = crate::clock::now();
         app.sync(&store.model);
         draw(terminal, app, store, now, theme)?;
         if let Some(path) = first_frame_log.take() {
@@ -336,7 +336,7 @@ fn event_loop(
                     }
                     finish_check(&mut check, store, app, true);
                     log(&format!("{} executes {command:?}", app.user));
-                    let outcome = store.execute(&app.user, crate::cli::now(), command);
+                    let outcome = store.execute(&app.user, crate::clock::now(), command);
                     if let Err(e) = &outcome {
                         log(&format!("refused: {e}"));
                     }
@@ -370,7 +370,7 @@ fn event_loop(
                     notices(app, store);
                 }
                 Effect::WriteReport { id, path } => {
-                    let written = crate::report::build(&store.model, id, crate::cli::now())
+                    let written = crate::report::build(&store.model, id, crate::clock::now())
                         .map_err(|r| r.message)
                         .and_then(|r| {
                             std::fs::write(&path, crate::report::markdown(&r))
@@ -414,7 +414,7 @@ fn send_notice(
     stage: crate::state::Stage,
     audience: crate::state::Audience,
 ) {
-    let now = crate::cli::now();
+    let now = crate::clock::now();
     let notice = match crate::notify::render(&store.model, id, stage, audience, now) {
         Ok(n) => n,
         Err(r) => {
@@ -449,7 +449,7 @@ fn send_notice(
         channel: "webhook".into(),
         error: outcome.clone().err(),
     };
-    let recorded = store.execute(&app.user, crate::cli::now(), command);
+    let recorded = store.execute(&app.user, crate::clock::now(), command);
     app.executed(recorded);
     if let Err(e) = outcome {
         app.status = Some(app::Status {
@@ -467,7 +467,7 @@ fn start_screen(
     dir: &Path,
     user: &str,
     stop: &AtomicBool,
-) -> Result<Option<Store>, CliError> {
+) -> Result<Option<Store>, Error> {
     let mut error: Option<String> = None;
     loop {
         terminal
@@ -510,12 +510,10 @@ fn start_screen(
         }
         match key.code {
             KeyCode::Char('i') => {
-                let created = Store::create(dir)
-                    .map_err(CliError::from)
-                    .and_then(|mut s| {
-                        s.execute(user, crate::cli::now(), crate::state::Command::Init)?;
-                        Ok(s)
-                    });
+                let created = Store::create(dir).map_err(Error::from).and_then(|mut s| {
+                    s.execute(user, crate::clock::now(), crate::state::Command::Init)?;
+                    Ok(s)
+                });
                 match created {
                     Ok(s) => return Ok(Some(s)),
                     Err(e) => error = Some(e.to_string()),
@@ -523,8 +521,8 @@ fn start_screen(
             }
             KeyCode::Char('d') => {
                 let demo = crate::paths::fresh_demo_dir().and_then(|d| {
-                    crate::demo::write(&d, user, crate::cli::now())?;
-                    Store::open(&d).map_err(CliError::from)
+                    crate::demo::write(&d, user, crate::clock::now())?;
+                    Store::open(&d).map_err(Error::from)
                 });
                 match demo {
                     Ok(s) => return Ok(Some(s)),

@@ -1,6 +1,6 @@
 //! Printing: text tables or JSON, colour only on a terminal without `NO_COLOR`, stored text escaped.
 
-use super::CliError;
+use crate::error::Error;
 use crate::state::Severity;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -18,9 +18,9 @@ impl Out {
     }
 
     /// Prints a value as pretty JSON.
-    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), CliError> {
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
         let text = serde_json::to_string_pretty(value)
-            .map_err(|e| CliError::Failed(format!("cannot write JSON: {e}")))?;
+            .map_err(|e| Error::Failed(format!("cannot write JSON: {e}")))?;
         self.line(&text);
         Ok(())
     }

@@ -1,18 +1,20 @@
 //! Verbs that face the outside world: the report and changelog, stakeholder notices, and imports
 //! of CI test results and alerts.
 
-use super::write::{Entry, now, open};
-use super::{CliError, Out, ReportFormat};
+use super::write::{Entry, open};
+use super::{Out, ReportFormat};
+use crate::clock::now;
+use crate::error::Error;
 use crate::present;
 use crate::state::{Audience, Command, ReleaseId, Stage};
 use std::path::Path;
 
-fn refused(r: crate::state::Rejection) -> CliError {
-    CliError::Refused(r.message)
+fn refused(r: crate::state::Rejection) -> Error {
+    Error::Refused(r.message)
 }
 
 /// Writes `text` to `output`, or prints it.
-fn emit(out: &Out, text: &str, output: Option<&Path>) -> Result<(), CliError> {
+fn emit(out: &Out, text: &str, output: Option<&Path>) -> Result<(), Error> {
     match output {
         None => {
             out.line(text.trim_end());
@@ -20,7 +22,7 @@ fn emit(out: &Out, text: &str, output: Option<&Path>) -> Result<(), CliError> {
         }
         Some(path) => {
             std::fs::write(path, text)
-                .map_err(|e| CliError::Failed(format!("cannot write {}: {e}", path.display())))?;
+                .map_err(|e| Error::Failed(format!("cannot write {}: {e}", path.display())))?;
             eprintln!("hotfix: wrote {}", path.display());
             Ok(())
         }
@@ -33,22 +35,22 @@ pub fn report(
     id: ReleaseId,
     format: ReportFormat,
     output: Option<&Path>,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     let store = open(dir)?;
     let report = crate::report::build(&store.model, id, now()).map_err(refused)?;
     let json = out.json || format == ReportFormat::Json;
     let text = if json {
-        serde_json::to_string_pretty(&report).map_err(|e| CliError::Failed(e.to_string()))? + "\n"
+        serde_json::to_string_pretty(&report).map_err(|e| Error::Failed(e.to_string()))? + "\n"
     } else {
         crate::report::markdown(&report)
     };
     emit(out, &text, output)
 }
 
-pub fn changelog(out: &Out, dir: &Path, id: ReleaseId, security: bool) -> Result<(), CliError> {
+pub fn changelog(out: &Out, dir: &Path, id: ReleaseId, security: bool) -> Result<(), Error> {
     let store = open(dir)?;
     if !id.is_hotfix() {
-        return Err(CliError::Refused(format!(
+        return Err(Error::Refused(format!(
             "{id} is a regular release: the changelog entry is for hotfixes"
         )));
     }
@@ -64,7 +66,7 @@ pub fn notify(
     audience: Audience,
     webhook: Option<&str>,
     print: bool,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = open(dir)?;
     let at = now();
@@ -85,7 +87,7 @@ pub fn notify(
         return Ok(());
     }
     let Some(url) = crate::notify::webhook_url(webhook) else {
-        return Err(CliError::Usage(
+        return Err(Error::Usage(
             "no webhook is configured: pass --webhook URL, set HOTFIX_WEBHOOK_URL, or put \"webhook_url\" in config.json in the config directory; or use --print".into(),
         ));
     };
@@ -106,7 +108,7 @@ pub fn notify(
             }
             Ok(())
         }
-        Err(e) => Err(CliError::Failed(format!(
+        Err(e) => Err(Error::Failed(format!(
             "the {stage} notice for {audience} on {id} was not sent: {e} (recorded as not sent)"
         ))),
     }
@@ -116,7 +118,7 @@ fn report_changes(
     out: &Out,
     recorded: &[crate::state::Recorded],
     nothing: &str,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     if out.json {
         return out.json(&recorded.iter().map(Entry::from).collect::<Vec<_>>());
     }
@@ -138,16 +140,16 @@ pub fn import_tests(
     dir: &Path,
     id: ReleaseId,
     files: &[std::path::PathBuf],
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     // Parse every file first: a bad one changes nothing.
     let mut results = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file)
-            .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+            .map_err(|e| Error::Failed(format!("cannot read {}: {e}", file.display())))?;
         results.extend(
             crate::import::junit::parse(&text, &file.display().to_string())
-                .map_err(CliError::Refused)?,
+                .map_err(Error::Refused)?,
         );
     }
     let count = results.len();
@@ -160,19 +162,19 @@ pub fn import_tests(
     )
 }
 
-pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), CliError> {
+pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let (text, name) = if file == Path::new("-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| CliError::Failed(format!("cannot read standard input: {e}")))?;
+            .map_err(|e| Error::Failed(format!("cannot read standard input: {e}")))?;
         (text, "standard input".to_string())
     } else {
         let text = std::fs::read_to_string(file)
-            .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", file.display())))?;
+            .map_err(|e| Error::Failed(format!("cannot read {}: {e}", file.display())))?;
         (text, file.display().to_string())
     };
-    let alert = crate::import::alerts::parse(&text, &name).map_err(CliError::Refused)?;
+    let alert = crate::import::alerts::parse(&text, &name).map_err(Error::Refused)?;
     let mut store = open(dir)?;
     let recorded = store.execute(&actor, now(), Command::ImportAlert { alert })?;
     report_changes(

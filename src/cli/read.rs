@@ -1,7 +1,8 @@
 //! Read verbs: lists, records, the gate, the log, verification, and the demo store.
 
+use super::Out;
 use super::write::{Entry, open_read};
-use super::{CliError, Out};
+use crate::error::Error;
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
 use crate::state::{IncidentId, Model, Release, ReleaseId, RoleCheck};
@@ -9,11 +10,11 @@ use crate::store::{Integrity, Store};
 use serde_json::{Value, json};
 use std::path::Path;
 
-fn refused(r: crate::state::Rejection) -> CliError {
-    CliError::Refused(r.message)
+fn refused(r: crate::state::Rejection) -> Error {
+    Error::Refused(r.message)
 }
 
-pub fn users(out: &Out, dir: &Path) -> Result<(), CliError> {
+pub fn users(out: &Out, dir: &Path) -> Result<(), Error> {
     let store = open_read(dir)?;
     let users = &store.model.users;
     if out.json {
@@ -31,7 +32,7 @@ pub fn users(out: &Out, dir: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn policy(out: &Out, dir: &Path) -> Result<(), CliError> {
+pub fn policy(out: &Out, dir: &Path) -> Result<(), Error> {
     let store = open_read(dir)?;
     let p = &store.model.policy;
     if out.json {
@@ -57,7 +58,7 @@ pub fn policy(out: &Out, dir: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
+pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
     let store = open_read(dir)?;
     let list = store.model.incident_queue(all);
     if out.json {
@@ -67,7 +68,7 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
         out.line("No unresolved incidents. (`--all` includes resolved ones.)");
         return Ok(());
     }
-    let now = super::write::now();
+    let now = crate::clock::now();
     let m = &store.model;
     let rows: Vec<Vec<String>> = list
         .iter()
@@ -98,7 +99,7 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), CliError> {
+pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), Error> {
     let store = open_read(dir)?;
     let m = &store.model;
     let i = m.incident(id).map_err(refused)?;
@@ -108,7 +109,7 @@ pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), CliError> {
         .filter(|r| r.scope.incidents.contains(&id))
         .collect();
     if out.json {
-        let mut v = serde_json::to_value(i).map_err(|e| CliError::Failed(e.to_string()))?;
+        let mut v = serde_json::to_value(i).map_err(|e| Error::Failed(e.to_string()))?;
         v["deadline"] = json!(i.deadline(m));
         v["releases"] = json!(releases.iter().map(|r| r.id).collect::<Vec<_>>());
         return out.json(&v);
@@ -129,7 +130,7 @@ pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), CliError> {
         out.line(&format!(
             "target:    deployed by {} ({})",
             stamp(d),
-            present::target(i.target(m), super::write::now())
+            present::target(i.target(m), crate::clock::now())
         ));
     }
     if !i.services.is_empty() {
@@ -194,7 +195,7 @@ fn release_row(m: &Model, r: &Release) -> Value {
     })
 }
 
-pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), CliError> {
+pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
     let store = open_read(dir)?;
     let m = &store.model;
     let list = m.release_queue(all);
@@ -257,7 +258,7 @@ fn approvals_json(r: &Release) -> Vec<Value> {
     list
 }
 
-pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
+pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let store = open_read(dir)?;
     let m = &store.model;
     let r = m.release(id).map_err(refused)?;
@@ -415,7 +416,7 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
     }
 }
 
-pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
+pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let store = open_read(dir)?;
     let gate = store.model.gate(id).map_err(refused)?;
     if out.json {
@@ -425,17 +426,17 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
     }
     match gate.blockers.len() {
         0 => Ok(()),
-        1 => Err(CliError::Refused(format!(
+        1 => Err(Error::Refused(format!(
             "{id} is blocked: {}",
             gate.blockers[0]
         ))),
-        n => Err(CliError::Refused(format!(
+        n => Err(Error::Refused(format!(
             "{id} is blocked by {n} things (listed above)"
         ))),
     }
 }
 
-pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
+pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let store = open_read(dir)?;
     let r = store.model.release(id).map_err(refused)?;
     if out.json {
@@ -449,7 +450,7 @@ pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn waiting(out: &Out, dir: &Path) -> Result<(), CliError> {
+pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let store = open_read(dir)?;
     let w = store.model.waiting_on(&actor);
@@ -485,7 +486,7 @@ pub fn log(
     dir: &Path,
     release: Option<ReleaseId>,
     incident: Option<IncidentId>,
-) -> Result<(), CliError> {
+) -> Result<(), Error> {
     let store = open_read(dir)?;
     let selected = store.trail(release, incident)?;
     if out.json {
@@ -505,7 +506,7 @@ pub fn log(
 
 /// The event the snapshot covers and whether it matches the log's own fold (`None` when there is
 /// no usable snapshot, or another process wrote meanwhile so there is nothing to compare).
-fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, CliError> {
+fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, Error> {
     let mut snap = Store::open_from_snapshot(dir)?;
     let Some(covers) = snap.snapshot_covers() else {
         return Ok(None);
@@ -519,7 +520,7 @@ fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, CliE
     Ok(Some((covers, snap.model == store.model)))
 }
 
-pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
+pub fn verify(out: &Out, dir: &Path) -> Result<(), Error> {
     let mut store = Store::open(dir)?;
     for notice in store.notices.drain(..) {
         eprintln!("hotfix: warning: {notice}");
@@ -576,7 +577,7 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
             } else {
                 String::new()
             };
-            Err(CliError::Failed(format!(
+            Err(Error::Failed(format!(
                 "verification failed at line {n} of {}: {reason}{intact}",
                 dir.join(crate::store::LOG_FILE).display()
             )))
@@ -584,11 +585,11 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), CliError> {
     }
 }
 
-pub fn demo(out: &Out, dir: &Path, incidents: Option<u64>) -> Result<(), CliError> {
+pub fn demo(out: &Out, dir: &Path, incidents: Option<u64>) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let summary = match incidents {
-        Some(n) => crate::demo::generate(dir, &actor, super::write::now(), n)?,
-        None => crate::demo::write(dir, &actor, super::write::now())?,
+        Some(n) => crate::demo::generate(dir, &actor, crate::clock::now(), n)?,
+        None => crate::demo::write(dir, &actor, crate::clock::now())?,
     };
     if out.json {
         return out.json(&json!({"store": dir, "events": summary}));

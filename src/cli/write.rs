@@ -1,6 +1,8 @@
 //! Write verbs: decide, append durably, then say what was recorded.
 
-use super::{CliError, Out};
+use super::Out;
+use crate::clock::now;
+use crate::error::Error;
 use crate::present;
 use crate::state::{Command, Event, Recorded};
 use crate::store::{Integrity, Store};
@@ -31,18 +33,12 @@ impl<'a> From<&'a Recorded> for Entry<'a> {
     }
 }
 
-/// The time commands are recorded at: now, to the millisecond.
-pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
-}
-
 /// Opens an existing store and tells the user (on stderr) anything it found on the way.
 ///
 /// The store is never dropped: a one-shot command ends with the process, which hands the
 /// memory back at once, while freeing a large model piece by piece took 15 to 25 ms. (It
 /// holds no lock or open file between commands, so nothing is left behind.)
-pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, CliError> {
+pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     let mut store = Store::open(dir)?;
     warn(&mut store);
     // A snapshot is only a cache: a store that cannot take one (read-only, full) works the same.
@@ -52,7 +48,7 @@ pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, CliError> {
 
 /// Opens an existing store for a command that only reads: from its snapshot when the whole
 /// log's hash chain up to it holds (see [`Store::for_reading`]), else read whole as [`open`].
-pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, CliError> {
+pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     let mut store = Store::open_to_read(dir)?;
     warn(&mut store);
     let _ = store.checkpoint();
@@ -70,7 +66,7 @@ pub fn warn(store: &mut Store) {
     }
 }
 
-pub fn init(out: &Out, dir: &Path) -> Result<(), CliError> {
+pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = Store::create(dir)?;
     warn(&mut store);
@@ -87,7 +83,7 @@ pub fn init(out: &Out, dir: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn execute(out: &Out, dir: &Path, command: Command) -> Result<(), CliError> {
+pub fn execute(out: &Out, dir: &Path, command: Command) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = open(dir)?;
     let recorded = store.execute(&actor, now(), command)?;

@@ -9,7 +9,8 @@ mod write;
 use crate::clock::now;
 use crate::error::Error;
 use crate::state::{
-    Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
+    Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Seen, Severity, Stage,
+    TestStatus,
 };
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -60,24 +61,35 @@ pub enum Verb {
     Release(ReleaseVerb),
     /// Approve a release for a role you hold
     #[command(
-        after_help = "Example:\n  hotfix approve HF-1 --role dev-lead --comment \"diff reviewed\""
+        after_help = "Without --revision the current revision is approved, and the output names it. With it, the\napproval is refused (exit 3, nothing recorded) if the scope changed since you read it.\n\nExample:\n  hotfix release show HF-1            # prints the revision and the command to paste\n  hotfix approve HF-1 --revision 2 --role dev-lead --comment \"diff reviewed\""
     )]
     Approve {
+        /// The release, e.g. HF-1
         id: ReleaseId,
-        /// The role to fill (default: the one needed role you hold)
+        /// The role to fill (default: the one needed role you may fill)
         #[arg(long)]
         role: Option<String>,
+        /// The scope revision you reviewed (`release show` prints it); refused if it moved on
+        #[arg(long, value_name = "N")]
+        revision: Option<u32>,
+        /// Why you approve, for the record
         #[arg(long, default_value = "")]
         comment: String,
     },
     /// Reject a release for a role you hold; it blocks until the release is edited
     #[command(
-        after_help = "Example:\n  hotfix reject HF-1 --role sre-avp --reason \"rollback plan untested\""
+        after_help = "Example:\n  hotfix reject HF-1 --revision 2 --role sre-avp --reason \"rollback plan untested\""
     )]
     Reject {
+        /// The release, e.g. HF-1
         id: ReleaseId,
+        /// The role to reject as (default: the one needed role you hold)
         #[arg(long)]
         role: Option<String>,
+        /// The scope revision you reviewed; refused if it moved on
+        #[arg(long, value_name = "N")]
+        revision: Option<u32>,
+        /// What must change before you approve
         #[arg(long)]
         reason: String,
     },
@@ -323,8 +335,16 @@ pub enum ReleaseVerb {
     #[command(after_help = "Example:\n  hotfix release deployed HF-1")]
     Deployed { id: ReleaseId },
     /// Mark a deployed release verified in production
-    #[command(after_help = "Example:\n  hotfix release verify HF-1")]
-    Verify { id: ReleaseId },
+    #[command(
+        after_help = "Example:\n  hotfix release verify HF-1 --note \"error rate back to baseline on the checkout dashboard\""
+    )]
+    Verify {
+        /// The release, e.g. HF-1
+        id: ReleaseId,
+        /// How it was verified (dashboards, synthetic checks...)
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Close a verified release; resolves its incidents
     #[command(after_help = "Example:\n  hotfix release close HF-1")]
     Close { id: ReleaseId },
@@ -557,12 +577,38 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
         },
         Verb::Release(ReleaseVerb::Deploy { id }) => Command::StartDeploy { id },
         Verb::Release(ReleaseVerb::Deployed { id }) => Command::MarkDeployed { id },
-        Verb::Release(ReleaseVerb::Verify { id }) => Command::VerifyRelease { id },
+        Verb::Release(ReleaseVerb::Verify { id, note }) => Command::VerifyRelease { id, note },
         Verb::Release(ReleaseVerb::Close { id }) => Command::CloseRelease { id },
         Verb::Release(ReleaseVerb::Rollback { id, reason }) => Command::RollBack { id, reason },
         Verb::Release(ReleaseVerb::Cancel { id, reason }) => Command::CancelRelease { id, reason },
-        Verb::Approve { id, role, comment } => Command::Approve { id, role, comment },
-        Verb::Reject { id, role, reason } => Command::Reject { id, role, reason },
+        Verb::Approve {
+            id,
+            role,
+            revision,
+            comment,
+        } => Command::Approve {
+            id,
+            role,
+            comment,
+            seen: revision.map(|revision| Seen {
+                revision,
+                fingerprint: None,
+            }),
+        },
+        Verb::Reject {
+            id,
+            role,
+            revision,
+            reason,
+        } => Command::Reject {
+            id,
+            role,
+            reason,
+            seen: revision.map(|revision| Seen {
+                revision,
+                fingerprint: None,
+            }),
+        },
         Verb::Test(TestVerb::Add {
             id,
             name,

@@ -139,6 +139,7 @@ impl Script {
         comment: &str,
     ) -> Result<(), Error> {
         let command = Command::Approve {
+            seen: None,
             id: ReleaseId::Hotfix(hf),
             role: Some(role.into()),
             comment: comment.into(),
@@ -257,7 +258,14 @@ pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, Error> {
     s.run("sam", t - 135, Command::MarkDeployed { id: hf1 })?;
     s.notice("sam", t - 140, 1, Stage::Deployed, Audience::Ops, None)?;
     s.notice("sam", t - 141, 1, Stage::Deployed, Audience::Users, None)?;
-    s.run("sam", t - 200, Command::VerifyRelease { id: hf1 })?;
+    s.run(
+        "sam",
+        t - 200,
+        Command::VerifyRelease {
+            id: hf1,
+            note: String::new(),
+        },
+    )?;
     s.run("sam", t - 300, Command::CloseRelease { id: hf1 })?;
 
     // Open incidents of every severity, one of them past its target.
@@ -732,6 +740,7 @@ pub fn generate(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Re
             "avery",
             m(15),
             Command::Approve {
+                seen: None,
                 id: hf,
                 role: Some("sre-avp".into()),
                 comment: "risk accepted".into(),
@@ -748,6 +757,7 @@ pub fn generate(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Re
                 "avery",
                 m(20),
                 Command::Approve {
+                    seen: None,
                     id: hf,
                     role: Some("sre-avp".into()),
                     comment: "re-approved after the edit".into(),
@@ -761,6 +771,7 @@ pub fn generate(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Re
             dev,
             m(22),
             Command::Approve {
+                seen: None,
                 id: hf,
                 role: Some("dev-lead".into()),
                 comment: String::new(),
@@ -773,6 +784,7 @@ pub fn generate(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Re
                 owner,
                 m(25),
                 Command::Approve {
+                    seen: None,
                     id: hf,
                     role: Some("prod-owner".into()),
                     comment: String::new(),
@@ -832,7 +844,14 @@ pub fn generate(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Re
         if open_tail {
             continue; // deployed, still in flight
         }
-        push("avery", m(70), Command::VerifyRelease { id: hf });
+        push(
+            "avery",
+            m(70),
+            Command::VerifyRelease {
+                id: hf,
+                note: String::new(),
+            },
+        );
         push(author, m(90), Command::CloseRelease { id: hf });
     }
     store.execute_all(steps).map_err(|e| match e {

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod clock;
 pub mod error;
+pub mod fsio;
 
 /// When the process started, for the time-to-first-frame measurement (`HOTFIX_FIRST_FRAME_LOG`).
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

@@ -63,15 +63,30 @@ pub fn describe(r: &Recorded) -> String {
         Event::ReleaseEdited { id, revision, .. } => {
             format!("{id} edited: scope revision {revision}; earlier approvals are now stale")
         }
-        Event::ApprovalGiven { id, role, .. } => format!("{id} approved by {} as {role}", r.actor),
+        Event::ApprovalGiven {
+            id, role, revision, ..
+        } => format!("{id} revision {revision} approved by {} as {role}", r.actor),
         Event::ApprovalRejected {
-            id, role, reason, ..
+            id,
+            role,
+            reason,
+            revision,
+            ..
         } => {
-            format!("{id} rejected by {} as {role}: {}", r.actor, s(reason))
+            format!(
+                "{id} revision {revision} rejected by {} as {role}: {}",
+                r.actor,
+                s(reason)
+            )
         }
         Event::DeployStarted { id, .. } => format!("{id} deploying"),
         Event::ReleaseDeployed { id } => format!("{id} deployed"),
-        Event::ReleaseVerified { id } => format!("{id} verified in production"),
+        Event::ReleaseVerified { id, note } if note.is_empty() => {
+            format!("{id} verified in production")
+        }
+        Event::ReleaseVerified { id, note } => {
+            format!("{id} verified in production: {}", s(note))
+        }
         Event::ReleaseClosed { id } => format!("{id} closed"),
         Event::ReleaseRolledBack { id, reason } => format!("{id} rolled back: {}", s(reason)),
         Event::ReleaseCancelled { id, reason } => format!("{id} cancelled: {}", s(reason)),

@@ -172,18 +172,25 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             Phase::Pending => format!("{id} created"),
             Phase::Deploying => "deploy started".into(),
             Phase::Deployed => "deployed".into(),
-            Phase::Verified => "verified in production".into(),
+            Phase::Verified => match &m.reason {
+                Some(note) => format!("verified in production: {note}"),
+                None => "verified in production".into(),
+            },
             Phase::Closed => "closed".into(),
             Phase::RolledBack => format!("rolled back: {}", m.reason.clone().unwrap_or_default()),
             Phase::Cancelled => format!("cancelled: {}", m.reason.clone().unwrap_or_default()),
         };
         timeline.push((m.at, what, m.by.to_string()));
     }
-    for (revision, at, by) in &r.edits {
+    for e in &r.edits {
         timeline.push((
-            *at,
-            format!("scope edited (revision {revision}): earlier approvals are stale"),
-            by.to_string(),
+            e.at,
+            format!(
+                "scope edited (revision {}, changed {}): earlier approvals are stale",
+                e.revision,
+                e.changed.join(", ")
+            ),
+            e.by.to_string(),
         ));
     }
     for a in &r.approvals {

@@ -2,6 +2,7 @@
 //! rejection, `evolve` folds an event into the model. No I/O, no clock, no terminal: time and the
 //! actor come in as arguments, so every rule is testable as given events / when command / then.
 
+pub mod approval;
 pub mod gate;
 pub mod imports;
 pub mod incident;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub use approval::Seen;
 pub use gate::Gate;
 pub use incident::{Incident, Qualification};
 pub use kinds::{
@@ -26,7 +28,7 @@ pub use kinds::{
     TestStatus,
 };
 pub use policy::Policy;
-pub use release::{Approval, Phase, Release, ReleaseStatus, RoleCheck, Scope};
+pub use release::{Approval, Edit, Phase, Release, ReleaseStatus, RoleCheck, Scope};
 pub use test_plan::TestCase;
 
 /// A short string kept inline (no allocation up to 24 bytes): user names, roles, test names.
@@ -130,16 +132,19 @@ pub enum Command {
         id: ReleaseId,
         edit: ScopeEdit,
     },
-    /// `role: None` fills the one needed role the actor holds, and asks when there are several.
+    /// `role: None` fills the one role the actor may take, and asks when there are several.
+    /// `seen` binds the approval to the revision the approver was shown: refused if it moved on.
     Approve {
         id: ReleaseId,
         role: Option<String>,
         comment: String,
+        seen: Option<Seen>,
     },
     Reject {
         id: ReleaseId,
         role: Option<String>,
         reason: String,
+        seen: Option<Seen>,
     },
     StartDeploy {
         id: ReleaseId,
@@ -147,8 +152,10 @@ pub enum Command {
     MarkDeployed {
         id: ReleaseId,
     },
+    /// Verified in production; the note says how (dashboards, a synthetic check...).
     VerifyRelease {
         id: ReleaseId,
+        note: String,
     },
     CloseRelease {
         id: ReleaseId,
@@ -321,6 +328,8 @@ pub enum Event {
     },
     ReleaseVerified {
         id: ReleaseId,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
     },
     ReleaseClosed {
         id: ReleaseId,
@@ -406,7 +415,7 @@ impl Event {
             | Event::ApprovalRejected { id, .. }
             | Event::DeployStarted { id, .. }
             | Event::ReleaseDeployed { id }
-            | Event::ReleaseVerified { id }
+            | Event::ReleaseVerified { id, .. }
             | Event::ReleaseClosed { id }
             | Event::ReleaseRolledBack { id, .. }
             | Event::ReleaseCancelled { id, .. }
@@ -488,12 +497,24 @@ pub fn decide(
             planned_at,
         } => release::decide_plan_regular(&ctx, &version, &summary, planned_at),
         Command::EditRelease { id, edit } => release::decide_edit(&ctx, id, &edit),
-        Command::Approve { id, role, comment } => release::decide_approve(&ctx, id, role, &comment),
-        Command::Reject { id, role, reason } => release::decide_reject(&ctx, id, role, &reason),
+        Command::Approve {
+            id,
+            role,
+            comment,
+            seen,
+        } => approval::decide_approve(&ctx, id, role, &comment, seen.as_ref()),
+        Command::Reject {
+            id,
+            role,
+            reason,
+            seen,
+        } => approval::decide_reject(&ctx, id, role, &reason, seen.as_ref()),
         Command::StartDeploy { id } => release::decide_deploy(&ctx, id),
-        Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed),
-        Command::VerifyRelease { id } => release::decide_advance(&ctx, id, Phase::Verified),
-        Command::CloseRelease { id } => release::decide_advance(&ctx, id, Phase::Closed),
+        Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed, ""),
+        Command::VerifyRelease { id, note } => {
+            release::decide_advance(&ctx, id, Phase::Verified, &note)
+        }
+        Command::CloseRelease { id } => release::decide_advance(&ctx, id, Phase::Closed, ""),
         Command::RollBack { id, reason } => {
             release::decide_end(&ctx, id, Phase::RolledBack, &reason)
         }

@@ -11,11 +11,13 @@ pub mod view;
 
 use crate::error::Error;
 use crate::store::{Integrity, Store, StoreError};
-use app::{App, Effect};
+use app::{App, Effect, Overlay};
+use form::Load;
 use ratatui::crossterm::event::{
-    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind, MouseEventKind,
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind,
 };
 use ratatui::crossterm::execute;
+use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 use std::io::{IsTerminal, Write};
@@ -105,12 +107,11 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
     let label = store.dir().display().to_string();
     let mut app = App::new(&user, &label, keymap);
     if let Some(w) = warning {
-        app.status = Some(app::Status {
-            text: w,
-            error: true,
-        });
+        app.tell(w, true);
     }
-    let result = event_loop(&mut terminal, &mut app, &mut store, &stop);
+    app.webhook = crate::notify::webhook_url(None).is_some();
+    let mut session = Session::new(&mut store);
+    let result = event_loop(&mut terminal, &mut app, &mut session, &stop);
     drop(guard);
     if let Err(e) = &result {
         log(&format!("error: {e}"));
@@ -130,10 +131,7 @@ fn read_only(store: &Store) -> Option<String> {
 fn notices(app: &mut App, store: &mut Store) {
     for n in store.notices.drain(..) {
         log(&format!("notice: {n}"));
-        app.status = Some(app::Status {
-            text: n,
-            error: true,
-        });
+        app.tell(n, true);
     }
     app.read_only = read_only(store);
 }
@@ -255,45 +253,190 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
     if let Err(e) = adopted {
         // Writes stay refused: the store checks the whole log itself before the next one.
         log(&format!("verifying the whole log failed: {e}"));
-        app.status = Some(app::Status {
-            text: format!("cannot verify the whole log: {e}"),
-            error: true,
-        });
+        app.tell(format!("cannot verify the whole log: {e}"), true);
     }
     app.model_replaced();
     app.preview(&store.model, crate::clock::now());
     notices(app, store);
 }
 
+/// The store and the background check a cockpit works on: what [`perform`] needs.
+pub struct Session<'s> {
+    pub store: &'s mut Store,
+    /// The whole log being verified on another thread; writes wait for it.
+    pub check: Option<Check>,
+}
+
+impl Session<'_> {
+    /// A session on a store that needs no background check (tests, a store read whole).
+    pub fn new(store: &mut Store) -> Session<'_> {
+        Session { store, check: None }
+    }
+
+    /// Writes wait until the whole log is verified (well under a second).
+    fn ready_to_write(&mut self, app: &mut App) {
+        finish_check(&mut self.check, self.store, app, true);
+    }
+}
+
+/// Whether the loop goes on after an effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+/// Carries out what a key asked for: the one place effects happen, for the loop and the tests.
+pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow {
+    match effect {
+        Effect::None => {}
+        Effect::Quit => return Flow::Quit,
+        Effect::Execute(command) => execute(app, session, command),
+        Effect::Load(load) => match load_command(&load) {
+            Ok(command) => execute(app, session, command),
+            Err(e) => {
+                app.tell(format!("nothing was recorded: {e}"), true);
+                if let Overlay::Form(form) = &mut app.overlay {
+                    form.preview = Err(e);
+                }
+            }
+        },
+        Effect::LoadTrail => match app
+            .trail_wanted()
+            .map_or(Ok(Vec::new()), |(r, i)| session.store.trail(r, i))
+        {
+            Ok(events) => app.set_trail(&events),
+            Err(e) => app.tell(e.to_string(), true),
+        },
+        Effect::Notify {
+            id,
+            stage,
+            audience,
+        } => {
+            session.ready_to_write(app);
+            send_notice(app, session.store, id, stage, audience);
+        }
+        Effect::WriteNotice {
+            id,
+            stage,
+            audience,
+            path,
+        } => {
+            let text = crate::notify::render(&session.store.model, id, stage, audience, app.clock)
+                .map_err(|r| r.message)
+                .and_then(|n| {
+                    crate::fsio::write_new_file(
+                        Path::new(&path),
+                        format!("{}\n\n{}\n", n.title, n.body).as_bytes(),
+                    )
+                });
+            match text {
+                Ok(()) => app.tell(
+                    format!("wrote the notice to {path} in the current directory (nothing was sent or recorded)"),
+                    false,
+                ),
+                Err(e) => app.tell(format!("cannot write {path}: {e}"), true),
+            }
+        }
+        Effect::WriteReport { id, path } => {
+            let written = crate::report::build(&session.store.model, id, crate::clock::now())
+                .map_err(|r| r.message)
+                .and_then(|r| {
+                    crate::fsio::write_new_file(
+                        Path::new(&path),
+                        crate::report::markdown(&r).as_bytes(),
+                    )
+                });
+            match written {
+                Ok(()) => app.tell(format!("wrote {path} in the current directory"), false),
+                Err(e) => app.tell(format!("cannot write {path}: {e}"), true),
+            }
+        }
+    }
+    notices(app, session.store);
+    Flow::Continue
+}
+
+/// Decides and appends a command (after the whole log is verified), then shows the outcome.
+fn execute(app: &mut App, session: &mut Session<'_>, command: crate::state::Command) {
+    session.ready_to_write(app);
+    log(&format!("{} executes {}", app.user, command_verb(&command)));
+    let outcome = session
+        .store
+        .execute(&app.user, crate::clock::now(), command);
+    if let Err(e) = &outcome {
+        log(&format!("refused: {e}"));
+    }
+    app.executed(outcome, &session.store.model);
+}
+
+/// A command's name for the log file, which holds no record text.
+fn command_verb(command: &crate::state::Command) -> String {
+    let text = format!("{command:?}");
+    text.split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Reads the files a dialog named and makes the command they hold.
+fn load_command(load: &Load) -> Result<crate::state::Command, String> {
+    use crate::state::Command;
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "cannot read {}: {e}",
+                crate::sanitize::line(&path.display().to_string())
+            )
+        })
+    };
+    Ok(match load {
+        Load::Policy(path) => Command::SetPolicy {
+            policy: crate::state::Policy::from_json(&read(path)?).map_err(|r| r.message)?,
+        },
+        Load::TestResults(id, files) => {
+            let mut results = Vec::new();
+            for file in files {
+                let name = file.display().to_string();
+                results.extend(crate::import::junit::parse(&read(file)?, &name)?);
+            }
+            Command::ImportTestResults { id: *id, results }
+        }
+        Load::Alert(path) => Command::ImportAlert {
+            alert: crate::import::alerts::parse(&read(path)?, &path.display().to_string())?,
+        },
+    })
+}
+
 fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     app: &mut App,
-    store: &mut Store,
+    session: &mut Session<'_>,
     stop: &AtomicBool,
 ) -> Result<(), Error> {
     let theme = theme::Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
-    notices(app, store);
+    notices(app, session.store);
     let mut last_refresh = Instant::now();
     let mut first_frame_log = std::env::var_os("HOTFIX_FIRST_FRAME_LOG");
     // The same probe's second line: when the whole log is verified (the benchmark reads the
     // cockpit's peak memory after that).
     let mut verified_log = first_frame_log.clone();
     let mut first_frame = true;
-    let mut check = None;
     loop {
         let now = crate::clock::now();
-        app.sync(&store.model);
-        draw(terminal, app, store, now, theme)?;
+        app.tick(now);
+        app.sync(&session.store.model);
+        draw(terminal, app, session.store, now, theme)?;
         if let Some(path) = first_frame_log.take() {
             // The benchmark script's probe: how long from process start to the first frame.
             let micros = crate::STARTED.get().map_or(0, |t| t.elapsed().as_micros());
             let _ = std::fs::write(path, format!("{micros}\n"));
         }
         if std::mem::take(&mut first_frame) {
-            check = after_first_frame(store);
+            session.check = after_first_frame(session.store);
         }
-        finish_check(&mut check, store, app, false);
-        if check.is_none()
+        finish_check(&mut session.check, session.store, app, false);
+        if session.check.is_none()
             && let Some(path) = verified_log.take()
         {
             let micros = crate::STARTED.get().map_or(0, |t| t.elapsed().as_micros());
@@ -313,95 +456,38 @@ fn event_loop(
         if input == Input::Ready {
             let effect = match event::read().map_err(io_error)? {
                 Event::Key(key) if key.kind == KeyEventKind::Press => {
-                    app.on_key(key, &store.model, now)
+                    app.on_key(key, &session.store.model, now)
                 }
-                Event::Mouse(m) => match m.kind {
-                    MouseEventKind::ScrollDown => app.act(action::Action::Down, &store.model, now),
-                    MouseEventKind::ScrollUp => app.act(action::Action::Up, &store.model, now),
-                    _ => Effect::None,
-                },
+                Event::Mouse(m) => {
+                    let size = terminal.size().map_err(io_error)?;
+                    app.on_mouse(
+                        m,
+                        Rect::new(0, 0, size.width, size.height),
+                        &session.store.model,
+                    )
+                }
                 _ => Effect::None,
             };
-            match effect {
-                Effect::None => {}
-                Effect::Quit => return Ok(()),
-                Effect::Execute(command) => {
-                    if check.is_some() {
-                        // Writes wait for the whole log to be verified (well under a second).
-                        app.status = Some(app::Status {
-                            text: "verifying the whole log before the first write…".into(),
-                            error: false,
-                        });
-                        draw(terminal, app, store, now, theme)?;
-                    }
-                    finish_check(&mut check, store, app, true);
-                    log(&format!("{} executes {command:?}", app.user));
-                    let outcome = store.execute(&app.user, crate::clock::now(), command);
-                    if let Err(e) = &outcome {
-                        log(&format!("refused: {e}"));
-                    }
-                    app.executed(outcome);
-                    notices(app, store);
-                }
-                Effect::LoadTrail => match app
-                    .trail_wanted()
-                    .map_or(Ok(Vec::new()), |(r, i)| store.trail(r, i))
-                {
-                    Ok(events) => app.set_trail(&events),
-                    Err(e) => {
-                        app.status = Some(app::Status {
-                            text: e.to_string(),
-                            error: true,
-                        })
-                    }
-                },
-                Effect::Notify {
-                    id,
-                    stage,
-                    audience,
-                } => {
-                    app.status = Some(app::Status {
-                        text: format!("sending the {stage} notice for {audience}…"),
-                        error: false,
-                    });
-                    draw(terminal, app, store, now, theme)?;
-                    finish_check(&mut check, store, app, true);
-                    send_notice(app, store, id, stage, audience);
-                    notices(app, store);
-                }
-                Effect::WriteReport { id, path } => {
-                    let written = crate::report::build(&store.model, id, crate::clock::now())
-                        .map_err(|r| r.message)
-                        .and_then(|r| {
-                            std::fs::write(&path, crate::report::markdown(&r))
-                                .map_err(|e| e.to_string())
-                        });
-                    app.status = Some(match written {
-                        Ok(()) => app::Status {
-                            text: format!("wrote {path} in the current directory"),
-                            error: false,
-                        },
-                        Err(e) => app::Status {
-                            text: format!("cannot write {path}: {e}"),
-                            error: true,
-                        },
-                    });
-                }
+            if matches!(
+                effect,
+                Effect::Execute(_) | Effect::Load(_) | Effect::Notify { .. }
+            ) {
+                // Say what is happening before anything that may wait (the check, the network).
+                app.tell("recording…", false);
+                draw(terminal, app, session.store, now, theme)?;
+            }
+            if perform(effect, app, session) == Flow::Quit {
+                return Ok(());
             }
         }
         if last_refresh.elapsed() >= REFRESH {
             last_refresh = Instant::now();
-            match store.refresh() {
-                Ok(true) => app.preview(&store.model, now),
+            match session.store.refresh() {
+                Ok(true) => app.preview(&session.store.model, now),
                 Ok(false) => {}
-                Err(e) => {
-                    app.status = Some(app::Status {
-                        text: format!("cannot re-read the store: {e}"),
-                        error: true,
-                    })
-                }
+                Err(e) => app.tell(format!("cannot re-read the store: {e}"), true),
             }
-            notices(app, store);
+            notices(app, session.store);
         }
     }
 }
@@ -418,18 +504,12 @@ fn send_notice(
     let notice = match crate::notify::render(&store.model, id, stage, audience, now) {
         Ok(n) => n,
         Err(r) => {
-            app.status = Some(app::Status {
-                text: r.message,
-                error: true,
-            });
+            app.tell(r.message, true);
             return;
         }
     };
     let Some(url) = crate::notify::webhook_url(None) else {
-        app.status = Some(app::Status {
-            text: "no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json (nothing was sent or recorded)".into(),
-            error: true,
-        });
+        app.tell("no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json (nothing was sent or recorded)", true);
         return;
     };
     let outcome = crate::notify::post(
@@ -440,7 +520,7 @@ fn send_notice(
     log(&format!(
         "{} notice {id} {stage} {audience}: {}",
         app.user,
-        outcome.as_ref().err().map_or("sent", String::as_str)
+        if outcome.is_ok() { "sent" } else { "failed" }
     ));
     let command = crate::state::Command::RecordNotice {
         id,
@@ -450,14 +530,12 @@ fn send_notice(
         error: outcome.clone().err(),
     };
     let recorded = store.execute(&app.user, crate::clock::now(), command);
-    app.executed(recorded);
+    app.executed(recorded, &store.model);
     if let Err(e) = outcome {
-        app.status = Some(app::Status {
-            text: format!(
-                "the {stage} notice for {audience} was not sent: {e} (recorded as not sent)"
-            ),
-            error: true,
-        });
+        app.tell(
+            format!("the {stage} notice for {audience} was not sent: {e} (recorded as not sent)"),
+            true,
+        );
     }
 }
 

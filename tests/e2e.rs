@@ -125,6 +125,71 @@ fn terminal_restored(screen: &str) -> bool {
 }
 
 #[test]
+fn a_scope_edited_while_the_dialog_is_open_is_shown_and_never_approved_unseen() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    let tmux = Tmux::start("moved", &cockpit(dir.path(), "priya"));
+    tmux.wait_for("Waiting on you: approve HF-3 as prod-owner", 10);
+    tmux.keys(&["a"]);
+    tmux.wait_for("Approve revision 2", 5);
+    // On the confirm step, typing a comment first: `y`, `e` and `s` are text here.
+    tmux.keys(&["Enter"]);
+    tmux.keys(&["-l", "yes"]);
+    tmux.keys(&["Enter"]);
+    // Meanwhile, in another terminal, the author changes the scope.
+    common::hotfix(dir.path(), "sam")
+        .args(["release", "edit", "HF-3", "--risks", "also touches refunds"])
+        .assert()
+        .success();
+    let screen = tmux.wait_for("changed to revision 3 while this was open", 5);
+    assert!(screen.contains("also touches refunds"), "{screen}");
+    // A confirming Enter now records nothing: it only shows revision 3 as what to decide.
+    tmux.keys(&["Enter", "Enter", "Enter"]);
+    tmux.wait_for("Approve revision 3", 5);
+    let hf3 = Store::open(dir.path()).unwrap();
+    let approvals = &hf3.model.release(ReleaseId::Hotfix(3)).unwrap().approvals;
+    assert!(
+        approvals.iter().all(|a| a.approver != "priya"),
+        "nothing recorded for the revision priya did not see: {approvals:?}"
+    );
+    // The deliberate second step records revision 3, with what was typed.
+    tmux.keys(&["Enter", "Enter", "Enter"]);
+    tmux.wait_for("[x] prod-owner priya", 5);
+    let store = Store::open(dir.path()).unwrap();
+    let last = store
+        .model
+        .release(ReleaseId::Hotfix(3))
+        .unwrap()
+        .approvals
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last.approver.as_str(), last.revision, last.comment.as_str()),
+        ("priya", 3, "yes")
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", 5);
+}
+
+#[test]
+fn ctrl_c_inside_a_form_exits_and_restores_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    let tmux = Tmux::start("ctrlc", &cockpit(dir.path(), "you"));
+    tmux.wait_for("Incident queue", 10);
+    tmux.keys(&["n"]);
+    tmux.wait_for("Report an incident", 5);
+    tmux.keys(&["-l", "half typed"]);
+    tmux.keys(&["C-c"]);
+    let screen = tmux.wait_for("STTY-DONE", 5);
+    assert!(
+        screen.contains("EXITED 0") && terminal_restored(&screen),
+        "{screen}"
+    );
+}
+
+#[test]
 fn approve_in_the_cockpit_then_see_another_process_approve_live() {
     let dir = tempfile::tempdir().unwrap();
     demo_store(dir.path());
@@ -133,8 +198,9 @@ fn approve_in_the_cockpit_then_see_another_process_approve_live() {
     tmux.wait_for("[ ] prod-owner waiting", 5);
 
     tmux.keys(&["a"]);
-    tmux.wait_for("HF-3 approved by priya as prod-owner", 5);
-    tmux.keys(&["y"]);
+    tmux.wait_for("HF-3 revision 2 approved by priya as prod-owner", 5);
+    // Role, comment, then the confirm step: the third Enter records.
+    tmux.keys(&["Enter", "Enter", "Enter"]);
     tmux.wait_for("[x] prod-owner priya", 5);
     let store = Store::open(dir.path()).unwrap();
     let approval = store
@@ -199,7 +265,7 @@ fn without_a_store_the_cockpit_offers_to_create_one() {
     for c in ["D", "B", " ", "d", "o", "w", "n"] {
         tmux.keys(&["-l", c]);
     }
-    tmux.keys(&["Enter", "Left", "Enter", "Enter", "Enter"]);
+    tmux.keys(&["Enter", "Left", "Enter", "Enter", "Enter", "Enter"]);
     tmux.wait_for("recorded: INC-1 reported (P1): DB down", 5);
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0", 5);

@@ -87,18 +87,23 @@ fn command() -> impl Strategy<Value = Command> {
             }
         }),
         (release_id(), role()).prop_map(|(id, role)| Command::Approve {
+            seen: None,
             id,
             role,
             comment: String::new()
         }),
         (release_id(), role()).prop_map(|(id, role)| Command::Reject {
+            seen: None,
             id,
             role,
             reason: "no".into()
         }),
         release_id().prop_map(|id| Command::StartDeploy { id }),
         release_id().prop_map(|id| Command::MarkDeployed { id }),
-        release_id().prop_map(|id| Command::VerifyRelease { id }),
+        release_id().prop_map(|id| Command::VerifyRelease {
+            id,
+            note: String::new()
+        }),
         release_id().prop_map(|id| Command::CloseRelease { id }),
         release_id().prop_map(|id| Command::RollBack {
             id,
@@ -141,7 +146,7 @@ fn steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
 fn gate_steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
     let hf = (1u64..3).prop_map(ReleaseId::Hotfix);
     let focused = prop_oneof![
-        4 => (hf.clone(), role()).prop_map(|(id, role)| Command::Approve { id, role, comment: String::new() }),
+        4 => (hf.clone(), role()).prop_map(|(id, role)| Command::Approve { seen: None, id, role, comment: String::new() }),
         3 => (hf.clone(), pick(TESTS), pick(TestStatus::ALL)).prop_map(|(id, n, status)| Command::SetTestStatus { id, name: n.into(), status, note: None }),
         3 => hf.clone().prop_map(|id| Command::StartDeploy { id }),
         1 => (hf, pick(TESTS), pick(Priority::ALL)).prop_map(|(id, n, priority)| Command::AddTest { id, name: n.into(), priority, automated: true, owner: None }),

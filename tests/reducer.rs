@@ -363,6 +363,7 @@ fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
     let mut w = World::new();
     let hf = w.hotfix(Severity::P1);
     let approve = |role: &str| Command::Approve {
+        seen: None,
         id: hf,
         role: Some(role.into()),
         comment: String::new(),
@@ -410,6 +411,7 @@ fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
         .when(
             "avery",
             Command::Approve {
+                seen: None,
                 id: hf,
                 role: None,
                 comment: "ok".into(),
@@ -436,6 +438,7 @@ fn approving_without_a_role_asks_when_several_are_open() {
     let msg = w.refuse(
         "priya",
         Command::Approve {
+            seen: None,
             id: hf,
             role: None,
             comment: String::new(),
@@ -449,6 +452,7 @@ fn approving_without_a_role_asks_when_several_are_open() {
         w.refuse(
             "quinn",
             Command::Approve {
+                seen: None,
                 id: hf,
                 role: None,
                 comment: String::new()
@@ -505,6 +509,7 @@ fn a_rejection_blocks_until_the_release_is_edited() {
         w.refuse(
             "dana",
             Command::Reject {
+                seen: None,
                 id: hf,
                 role: Some("dev-lead".into()),
                 reason: "".into()
@@ -515,6 +520,7 @@ fn a_rejection_blocks_until_the_release_is_edited() {
     w.run(
         "dana",
         Command::Reject {
+            seen: None,
             id: hf,
             role: Some("dev-lead".into()),
             reason: "no canary".into(),
@@ -540,6 +546,7 @@ fn a_rejection_blocks_until_the_release_is_edited() {
         w.refuse(
             "priya",
             Command::Approve {
+                seen: None,
                 id: hf,
                 role: None,
                 comment: String::new()
@@ -761,6 +768,7 @@ fn deploy_is_refused_with_every_blocker_then_allowed() {
         w.refuse(
             "priya",
             Command::Approve {
+                seen: None,
                 id: hf,
                 role: None,
                 comment: String::new()
@@ -815,15 +823,27 @@ fn the_lifecycle_runs_in_order_and_close_resolves_incidents() {
     );
     w.run("sam", Command::StartDeploy { id: hf });
     assert!(
-        w.refuse("sam", Command::VerifyRelease { id: hf })
-            .contains("mark it deployed first")
+        w.refuse(
+            "sam",
+            Command::VerifyRelease {
+                id: hf,
+                note: String::new()
+            }
+        )
+        .contains("mark it deployed first")
     );
     w.run("sam", Command::MarkDeployed { id: hf });
     assert!(
         w.refuse("sam", Command::CloseRelease { id: hf })
             .contains("verify it first")
     );
-    w.run("sam", Command::VerifyRelease { id: hf });
+    w.run(
+        "sam",
+        Command::VerifyRelease {
+            id: hf,
+            note: String::new(),
+        },
+    );
     let events = w.run("sam", Command::CloseRelease { id: hf });
     assert_eq!(events.len(), 2);
     assert_eq!(w.model.incidents[&inc].status, IncidentStatus::Resolved);
@@ -852,7 +872,10 @@ fn close_leaves_an_incident_open_while_another_unfinished_hotfix_links_it() {
     for c in [
         Command::StartDeploy { id: first },
         Command::MarkDeployed { id: first },
-        Command::VerifyRelease { id: first },
+        Command::VerifyRelease {
+            id: first,
+            note: String::new(),
+        },
     ] {
         w.run("sam", c);
     }
@@ -958,6 +981,7 @@ fn hotfixes_take_precedence_over_regular_releases() {
         w.refuse(
             "priya",
             Command::Approve {
+                seen: None,
                 id: rel,
                 role: None,
                 comment: String::new()
@@ -974,7 +998,13 @@ fn hotfixes_take_precedence_over_regular_releases() {
         w.run("sam", c);
         assert!(w.when("dana", Command::StartDeploy { id: rel }).is_err());
     }
-    w.run("sam", Command::VerifyRelease { id: hf });
+    w.run(
+        "sam",
+        Command::VerifyRelease {
+            id: hf,
+            note: String::new(),
+        },
+    );
     w.run("dana", Command::StartDeploy { id: rel });
 }
 

@@ -276,6 +276,7 @@ fn script() -> Vec<(&'static str, Command)> {
     s.push((
         "avery",
         Command::Approve {
+            seen: None,
             id: hf,
             role: None,
             comment: String::new(),
@@ -284,6 +285,7 @@ fn script() -> Vec<(&'static str, Command)> {
     s.push((
         "dana",
         Command::Approve {
+            seen: None,
             id: hf,
             role: None,
             comment: String::new(),
@@ -311,7 +313,10 @@ fn script() -> Vec<(&'static str, Command)> {
     for c in [
         Command::StartDeploy { id: hf },
         Command::MarkDeployed { id: hf },
-        Command::VerifyRelease { id: hf },
+        Command::VerifyRelease {
+            id: hf,
+            note: String::new(),
+        },
         Command::CloseRelease { id: hf },
     ] {
         s.push(("sam", c));
@@ -557,8 +562,15 @@ fn two_cockpits_acting_at_once_fill_each_role_once() {
                     ratatui::crossterm::event::KeyEvent::from(
                         ratatui::crossterm::event::KeyCode::Char('a'),
                     ),
+                    // Role, comment, then the confirm step.
                     ratatui::crossterm::event::KeyEvent::from(
-                        ratatui::crossterm::event::KeyCode::Char('y'),
+                        ratatui::crossterm::event::KeyCode::Enter,
+                    ),
+                    ratatui::crossterm::event::KeyEvent::from(
+                        ratatui::crossterm::event::KeyCode::Enter,
+                    ),
+                    ratatui::crossterm::event::KeyEvent::from(
+                        ratatui::crossterm::event::KeyCode::Enter,
                     ),
                 ];
                 barrier.wait();

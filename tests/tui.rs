@@ -7,10 +7,13 @@ mod common;
 
 use hotfix::state::{Model, ReleaseId};
 use hotfix::store::Store;
-use hotfix::tui::app::{App, Effect, Overlay};
+use hotfix::tui::app::Effect;
+use hotfix::tui::app::{App, Overlay};
+use hotfix::tui::form::Shown;
 use hotfix::tui::keymap::Keymap;
 use hotfix::tui::theme::Theme;
 use hotfix::tui::view::{self, Ctx};
+use hotfix::tui::{Session, perform};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -49,20 +52,11 @@ fn code(c: KeyCode) -> KeyEvent {
     KeyEvent::new(c, KeyModifiers::NONE)
 }
 
-/// Presses keys like the event loop does: effects are carried out against the store.
+/// Presses keys like the event loop does: effects are carried out by the same `perform`.
 fn press(app: &mut App, store: &mut Store, keys: &[KeyEvent]) {
     for k in keys {
-        match app.on_key(*k, &store.model, now()) {
-            Effect::Execute(command) => {
-                let outcome = store.execute(&app.user, now(), command);
-                app.executed(outcome);
-            }
-            Effect::LoadTrail => {
-                let (release, incident) = app.trail_wanted().unwrap();
-                app.set_trail(&store.trail(release, incident).unwrap());
-            }
-            Effect::None | Effect::Quit | Effect::Notify { .. } | Effect::WriteReport { .. } => {}
-        }
+        let effect = app.on_key(*k, &store.model, now());
+        perform(effect, app, &mut Session::new(store));
     }
 }
 
@@ -174,7 +168,7 @@ fn too_small_says_so_and_no_size_panics() {
     let mut with_overlays = app_for("you");
     for overlay in [
         Overlay::Help { scroll: 500 },
-        Overlay::Form(hotfix::tui::form::Form::new_incident()),
+        Overlay::Form(Box::new(hotfix::tui::form::Form::new_incident())),
     ] {
         with_overlays.overlay = overlay;
         for (w, h) in [(60, 16), (61, 17), (200, 16)] {
@@ -225,7 +219,20 @@ fn without_colour_the_selection_and_gate_stay_visible() {
 fn approving_through_keys_ticks_the_checklist_and_records_the_event() {
     let (_d, mut store) = demo();
     let mut app = app_for("priya");
-    press(&mut app, &mut store, &[key('a'), key('y')]);
+    // The dialog opens in its first field; Enter moves on to the comment, then to the
+    // confirm step, and only the Enter there records.
+    press(&mut app, &mut store, &[key('a'), code(KeyCode::Enter)]);
+    press(&mut app, &mut store, &[code(KeyCode::Enter)]);
+    assert_eq!(
+        store
+            .model
+            .release(ReleaseId::Hotfix(3))
+            .unwrap()
+            .approvals
+            .len(),
+        2
+    );
+    press(&mut app, &mut store, &[code(KeyCode::Enter)]);
     let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     let last = hf3.approvals.last().unwrap();
     assert_eq!(
@@ -238,7 +245,7 @@ fn approving_through_keys_ticks_the_checklist_and_records_the_event() {
             .as_ref()
             .unwrap()
             .text
-            .contains("HF-3 approved by priya as prod-owner")
+            .contains("HF-3 revision 2 approved by priya as prod-owner")
     );
     // The reopened store agrees: the event is on disk.
     let reopened = Store::open(store.dir()).unwrap();
@@ -246,43 +253,58 @@ fn approving_through_keys_ticks_the_checklist_and_records_the_event() {
 }
 
 #[test]
-fn a_refusal_keeps_the_form_and_what_was_typed() {
+fn an_action_the_user_cannot_take_says_why_instead_of_opening_a_form() {
     let (_d, mut store) = demo();
     let mut app = app_for("quinn"); // qa only: cannot qualify
+    let before = store.model.seq;
     press(&mut app, &mut store, &[key('j'), key('Q')]);
-    for c in "all SSO users".chars() {
+    assert!(matches!(app.overlay, Overlay::None));
+    let status = app.status.as_ref().unwrap();
+    assert!(
+        status.error && status.text.contains("only the sre-avp role"),
+        "{status:?}"
+    );
+    press(&mut app, &mut store, &[key('U')]);
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(app.status.as_ref().unwrap().text.contains("only an admin"));
+    assert_eq!(store.model.seq, before, "nothing recorded");
+}
+
+#[test]
+fn a_refusal_keeps_the_form_and_what_was_typed() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you"); // the SRE AVP of the demo
+    press(&mut app, &mut store, &[key('j'), key('Q')]);
+    let before = store.model.seq;
+    // To the impact field: letters typed there are text, even `y`, `n` and `e`.
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
+    for c in "yes, every SSO user".chars() {
         press(&mut app, &mut store, &[key(c)]);
     }
-    let before = store.model.seq;
-    // Jump to the impact field to type, then submit from the last field.
+    // On through the empty rationale to the confirm step, and confirm: refused.
     press(
         &mut app,
         &mut store,
-        &[code(KeyCode::Enter), code(KeyCode::Enter)],
-    );
-    let Overlay::Form(form) = &app.overlay else {
-        panic!("the form closed")
-    };
-    assert!(
-        form.preview
-            .as_ref()
-            .unwrap_err()
-            .contains("only the sre-avp role"),
-        "{:?}",
-        form.preview
-    );
-    press(
-        &mut app,
-        &mut store,
-        &[code(KeyCode::Enter), code(KeyCode::Enter)],
+        &[
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+        ],
     );
     let Overlay::Form(form) = &app.overlay else {
         panic!("the form closed on a refusal")
     };
     assert!(
-        form.fields.iter().any(|f| f.as_str().contains("SSO"))
-            || form.fields.iter().any(|f| !f.as_str().is_empty())
+        form.preview.as_ref().unwrap_err().contains("rationale"),
+        "{:?}",
+        form.preview
     );
+    let impact = form.fields()[2].shown();
+    assert!(matches!(impact, Shown::Text(i) if i.text == "yes, every SSO user"));
     assert_eq!(store.model.seq, before, "nothing recorded");
     assert!(app.status.as_ref().unwrap().error);
 }
@@ -307,8 +329,29 @@ fn keys_move_focus_filter_and_cycle_tests() {
     assert_eq!(app.queue(&store.model).len(), 1);
     press(&mut app, &mut store, &[code(KeyCode::Esc)]);
     assert_eq!(app.queue(&store.model).len(), 6);
-    // Space cycles the selected test's status: running -> passed.
+    // Space opens the status picker on the next status (running -> passed); nothing is
+    // recorded until its confirm step.
+    let before = store.model.seq;
     press(&mut app, &mut store, &[key('3'), key('g'), key(' ')]);
+    assert!(matches!(app.overlay, Overlay::Form(_)));
+    press(
+        &mut app,
+        &mut store,
+        &[key(' '), key(' '), key(' '), key(' '), key(' ')],
+    );
+    assert_eq!(
+        store.model.seq, before,
+        "five presses of Space in the picker record nothing"
+    );
+    press(
+        &mut app,
+        &mut store,
+        &[
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+        ],
+    );
     let test = &store.model.release(ReleaseId::Hotfix(3)).unwrap().tests[1];
     assert_eq!(
         (test.name.as_str(), test.status.as_str()),
@@ -349,7 +392,12 @@ fn acting_as_another_user_works_only_in_demo_stores() {
     press(
         &mut app,
         &mut store,
-        &[key('u'), key('d'), code(KeyCode::Enter)],
+        &[
+            key('u'),
+            key('d'),
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+        ],
     );
     assert_eq!(app.user, "dana");
     let dir = tempfile::tempdir().unwrap();
@@ -395,13 +443,15 @@ fn the_notice_form_offers_the_next_stage_and_hands_the_send_to_the_shell() {
         app.current_release(&store.model).unwrap().id,
         ReleaseId::Hotfix(2)
     );
+    app.webhook = true;
     app.on_key(key('N'), &store.model, now());
     let Overlay::Form(form) = &app.overlay else {
         panic!("no form")
     };
-    assert_eq!(form.fields[0].as_str(), "deployed");
-    assert!(form.preview.as_ref().unwrap()[0].contains("HF-2 deployed notice for ops sent"));
-    let effect = app.on_key(key('y'), &store.model, now());
+    assert!(matches!(form.fields()[0].shown(), Shown::Pick(s, _) if s == "deployed"));
+    app.on_key(code(KeyCode::Enter), &store.model, now());
+    app.on_key(code(KeyCode::Enter), &store.model, now());
+    let effect = app.on_key(code(KeyCode::Enter), &store.model, now());
     assert_eq!(
         effect,
         Effect::Notify {

@@ -189,6 +189,24 @@ pub(crate) fn decide_severity(
     }])
 }
 
+impl Model {
+    /// Whether `user` may qualify incident `id` now: they hold the qualifying role, and the
+    /// incident is unresolved and not already being fixed by a hotfix.
+    pub fn may_qualify(&self, user: &str, id: IncidentId) -> Result<(), Rejection> {
+        let role = &self.policy.qualifier_role;
+        if !self.holds(user, role) {
+            reject!("only the {role} role may qualify incidents; {user} does not hold it");
+        }
+        unresolved(self, id)?;
+        if let Some(hf) = self.unfinished_hotfixes_for(id).next() {
+            reject!(
+                "{id} is already being fixed by {hf}: cancel or finish {hf} before qualifying it again"
+            );
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn decide_qualify(
     ctx: &Ctx,
     id: IncidentId,
@@ -198,13 +216,7 @@ pub(crate) fn decide_qualify(
     rationale: &str,
 ) -> Result<Vec<Event>, Rejection> {
     let policy = &ctx.model.policy;
-    if !ctx.holds(&policy.qualifier_role) {
-        reject!(
-            "only the {} role may qualify incidents; {} does not hold it",
-            policy.qualifier_role,
-            ctx.actor
-        );
-    }
+    ctx.model.may_qualify(ctx.actor, id)?;
     let incident = unresolved(ctx.model, id)?;
     if decision == Decision::Hotfix && !policy.hotfix_severities.contains(&incident.severity) {
         let allowed: Vec<String> = policy
@@ -218,11 +230,7 @@ pub(crate) fn decide_qualify(
             allowed.join("/")
         );
     }
-    if let Some(hf) = ctx.model.unfinished_hotfixes_for(id).next() {
-        reject!(
-            "{id} is already being fixed by {hf}: cancel or finish {hf} before qualifying it again"
-        );
-    }
+
     Ok(vec![Event::IncidentQualified {
         id,
         decision,

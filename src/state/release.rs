@@ -152,9 +152,35 @@ pub struct Release {
     pub milestones: Vec<Milestone>,
     /// Stakeholder notices sent or tried, oldest first.
     pub notices: Vec<Notice>,
-    /// Scope edits: (new revision, when, by whom).
-    #[serde(with = "super::stamp::edits")]
-    pub edits: Vec<(u32, DateTime<Utc>, Name)>,
+    /// Scope edits, oldest first.
+    pub edits: Vec<Edit>,
+}
+
+/// One scope edit: the revision it made, when, by whom, and which fields it changed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Edit {
+    pub revision: u32,
+    #[serde(with = "super::stamp")]
+    pub at: DateTime<Utc>,
+    pub by: Name,
+    pub changed: Vec<Name>,
+}
+
+impl Scope {
+    /// The names of the fields that differ between two scopes, in the order a form shows them.
+    pub fn changed_fields(&self, new: &Scope) -> Vec<&'static str> {
+        [
+            ("version", self.version != new.version),
+            ("summary", self.summary != new.summary),
+            ("changes", self.changes != new.changes),
+            ("risks", self.risks != new.risks),
+            ("rollback", self.rollback != new.rollback),
+            ("incidents", self.incidents != new.incidents),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect()
+    }
 }
 
 /// A stakeholder notice as recorded: sent, or tried and failed.
@@ -184,6 +210,27 @@ impl Release {
         self.rejections
             .iter()
             .filter(|r| r.revision == self.revision)
+    }
+
+    /// The fields edited after `revision`, each once, in form order.
+    pub fn changed_since(&self, revision: u32) -> Vec<&str> {
+        const ORDER: [&str; 6] = [
+            "version",
+            "summary",
+            "changes",
+            "risks",
+            "rollback",
+            "incidents",
+        ];
+        ORDER
+            .into_iter()
+            .filter(|field| {
+                self.edits
+                    .iter()
+                    .filter(|e| e.revision > revision)
+                    .any(|e| e.changed.iter().any(|c| c == field))
+            })
+            .collect()
     }
 
     pub fn milestone(&self, phase: Phase) -> Option<&Milestone> {
@@ -379,27 +426,32 @@ fn pending<'m>(model: &'m Model, id: ReleaseId, verb: &str) -> Result<&'m Releas
     Ok(release)
 }
 
-/// Checks an incident may be fixed by a hotfix: qualified `hotfix`, unresolved, severity allowed.
-fn hotfixable(model: &Model, id: IncidentId) -> Result<(), Rejection> {
-    let incident = model.incident(id)?;
-    if incident.status == IncidentStatus::Resolved {
-        reject!("{id} is resolved: a hotfix cannot fix it");
+impl Model {
+    /// Whether incident `id` may be fixed by a hotfix: qualified `hotfix`, unresolved, and of
+    /// a severity the policy allows one for.
+    pub fn hotfixable(&self, id: IncidentId) -> Result<(), Rejection> {
+        let incident = self.incident(id)?;
+        if incident.status == IncidentStatus::Resolved {
+            reject!("{id} is resolved: a hotfix cannot fix it");
+        }
+        match &incident.qualification {
+            Some(q) if q.decision == Decision::Hotfix => {}
+            Some(q) => reject!(
+                "{id} was qualified {}, not hotfix: an SRE AVP must qualify it for a hotfix first",
+                q.decision
+            ),
+            None => {
+                reject!("{id} is not qualified yet: an SRE AVP must qualify it for a hotfix first")
+            }
+        }
+        if !self.policy.hotfix_severities.contains(&incident.severity) {
+            reject!(
+                "{id} is now {}, which the policy does not allow a hotfix for",
+                incident.severity
+            );
+        }
+        Ok(())
     }
-    match &incident.qualification {
-        Some(q) if q.decision == Decision::Hotfix => {}
-        Some(q) => reject!(
-            "{id} was qualified {}, not hotfix: an SRE AVP must qualify it for a hotfix first",
-            q.decision
-        ),
-        None => reject!("{id} is not qualified yet: an SRE AVP must qualify it for a hotfix first"),
-    }
-    if !model.policy.hotfix_severities.contains(&incident.severity) {
-        reject!(
-            "{id} is now {}, which the policy does not allow a hotfix for",
-            incident.severity
-        );
-    }
-    Ok(())
 }
 
 fn check_scope(input: &ScopeInput, incidents: Vec<IncidentId>) -> Result<Scope, Rejection> {
@@ -423,7 +475,7 @@ pub(crate) fn decide_create_hotfix(
     }
     let mut linked = Vec::new();
     for id in incidents {
-        hotfixable(ctx.model, *id)?;
+        ctx.model.hotfixable(*id)?;
         if !linked.contains(id) {
             linked.push(*id);
         }
@@ -483,7 +535,7 @@ pub(crate) fn decide_edit(
         if incidents.contains(add) {
             reject!("{add} is already part of {id}");
         }
-        hotfixable(ctx.model, *add)?;
+        ctx.model.hotfixable(*add)?;
         incidents.push(*add);
     }
     let input = ScopeInput {
@@ -514,151 +566,6 @@ pub(crate) fn decide_edit(
     }])
 }
 
-/// Picks the role an approval or rejection fills: the one named, or the single needed role the actor holds.
-fn choose_role(
-    ctx: &Ctx,
-    release: &Release,
-    role: Option<String>,
-    verb: &str,
-) -> Result<String, Rejection> {
-    let id = release.id;
-    let needed = ctx.model.required_roles(release);
-    if needed.is_empty() {
-        if id.is_hotfix() {
-            reject!(
-                "{id} has no roles to {verb}: its severity may not be hotfixed under the policy"
-            );
-        }
-        reject!("{id} is a regular release: it needs no approvals");
-    }
-    match role {
-        Some(role) => {
-            if !needed.contains(&role) {
-                reject!("{id} does not need {role}: it needs {}", needed.join(", "));
-            }
-            if !ctx.holds(&role) {
-                reject!(
-                    "{} does not hold the {role} role: an admin can grant it",
-                    ctx.actor
-                );
-            }
-            Ok(role)
-        }
-        None => {
-            let held: Vec<&String> = needed.iter().filter(|r| ctx.holds(r)).collect();
-            // Prefer the role the actor already fills, then roles nobody else has filled.
-            let mine = held.iter().find(|r| {
-                release
-                    .approval_for(r)
-                    .is_some_and(|a| a.approver == ctx.actor)
-            });
-            let open: Vec<&&String> = held
-                .iter()
-                .filter(|r| {
-                    release
-                        .approval_for(r)
-                        .is_none_or(|a| !release.is_current(a))
-                })
-                .collect();
-            if let Some(role) = mine {
-                return Ok((*role).clone());
-            }
-            match (held.len(), open.len()) {
-                (0, _) => reject!(
-                    "{} holds none of the roles {id} needs ({}): an admin can grant one",
-                    ctx.actor,
-                    needed.join(", ")
-                ),
-                (1, _) => Ok(held[0].clone()),
-                (_, 1) => Ok((*open[0]).clone()),
-                _ => {
-                    let names: Vec<&str> = held.iter().map(|s| s.as_str()).collect();
-                    reject!(
-                        "{} holds several roles {id} needs ({}): choose one with --role",
-                        ctx.actor,
-                        names.join(", ")
-                    )
-                }
-            }
-        }
-    }
-}
-
-pub(crate) fn decide_approve(
-    ctx: &Ctx,
-    id: ReleaseId,
-    role: Option<String>,
-    comment: &str,
-) -> Result<Vec<Event>, Rejection> {
-    let release = pending(ctx.model, id, "be approved")?;
-    if let Some(rej) = release.standing_rejections().next() {
-        reject!(
-            "{id} was rejected by {} ({}): \"{}\"; edit the release to address it before approving",
-            rej.by,
-            rej.role,
-            crate::sanitize::line(&rej.reason)
-        );
-    }
-    let role = choose_role(ctx, release, role, "approve")?;
-    if release.author == ctx.actor {
-        reject!(
-            "{} wrote {id} and cannot approve it: another {role} must",
-            ctx.actor
-        );
-    }
-    let needed = ctx.model.required_roles(release);
-    if let Some(other) = needed.iter().filter(|r| **r != role).find(|r| {
-        release
-            .approval_for(r)
-            .is_some_and(|a| a.approver == ctx.actor)
-    }) {
-        reject!(
-            "{} already fills {other} on {id}: one person fills at most one role",
-            ctx.actor
-        );
-    }
-    if let Some(a) = release
-        .approval_for(&role)
-        .filter(|a| release.is_current(a))
-    {
-        if a.approver == ctx.actor {
-            reject!(
-                "{} already approved {id} as {role}: nothing to do",
-                ctx.actor
-            );
-        }
-        reject!(
-            "{role} on {id} is already filled by {} ({})",
-            a.approver,
-            a.at.format("%Y-%m-%d %H:%M UTC")
-        );
-    }
-    Ok(vec![Event::ApprovalGiven {
-        id,
-        role,
-        comment: text::optional("comment", comment, MAX_TEXT)?,
-        revision: release.revision,
-        fingerprint: release.scope.fingerprint(),
-    }])
-}
-
-pub(crate) fn decide_reject(
-    ctx: &Ctx,
-    id: ReleaseId,
-    role: Option<String>,
-    reason: &str,
-) -> Result<Vec<Event>, Rejection> {
-    let release = pending(ctx.model, id, "be rejected")?;
-    let role = choose_role(ctx, release, role, "reject")?;
-    Ok(vec![Event::ApprovalRejected {
-        id,
-        role,
-        reason: text::required("reason", reason, MAX_TEXT)?,
-        revision: release.revision,
-        fingerprint: release.scope.fingerprint(),
-    }])
-}
-
 pub(crate) fn decide_deploy(ctx: &Ctx, id: ReleaseId) -> Result<Vec<Event>, Rejection> {
     let release = pending(ctx.model, id, "start deploying")?;
     let gate = ctx.model.gate(id)?;
@@ -673,8 +580,15 @@ pub(crate) fn decide_deploy(ctx: &Ctx, id: ReleaseId) -> Result<Vec<Event>, Reje
 }
 
 /// Moves a release one step along deploying -> deployed -> verified -> closed.
-pub(crate) fn decide_advance(ctx: &Ctx, id: ReleaseId, to: Phase) -> Result<Vec<Event>, Rejection> {
+/// `note` is what the verifier saw in production (verification only; may be empty).
+pub(crate) fn decide_advance(
+    ctx: &Ctx,
+    id: ReleaseId,
+    to: Phase,
+    note: &str,
+) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
+    let note = text::optional("note", note, MAX_TEXT)?;
     let (from, event, hint) = match to {
         Phase::Deployed => (
             Phase::Deploying,
@@ -683,7 +597,7 @@ pub(crate) fn decide_advance(ctx: &Ctx, id: ReleaseId, to: Phase) -> Result<Vec<
         ),
         Phase::Verified => (
             Phase::Deployed,
-            Event::ReleaseVerified { id },
+            Event::ReleaseVerified { id, note },
             "mark it deployed first",
         ),
         _ => (
@@ -828,9 +742,15 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                         linked.push(*id);
                     }
                 }
+                let changed = rel.scope.changed_fields(scope);
                 rel.scope = scope.clone();
                 rel.revision = *revision;
-                rel.edits.push((*revision, r.at, r.actor.as_str().into()));
+                rel.edits.push(Edit {
+                    revision: *revision,
+                    at: r.at,
+                    by: r.actor.as_str().into(),
+                    changed: changed.into_iter().map(Name::from).collect(),
+                });
             }
         }
         Event::ApprovalGiven {
@@ -879,16 +799,19 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 milestone(rel, Phase::Deploying, r, None);
             }
         }
-        Event::ReleaseDeployed { id }
-        | Event::ReleaseVerified { id }
-        | Event::ReleaseClosed { id } => {
+        Event::ReleaseDeployed { id } | Event::ReleaseClosed { id } => {
             let phase = match &r.event {
                 Event::ReleaseDeployed { .. } => Phase::Deployed,
-                Event::ReleaseVerified { .. } => Phase::Verified,
                 _ => Phase::Closed,
             };
             if let Some(rel) = model.releases.get_mut(id) {
                 milestone(rel, phase, r, None);
+            }
+        }
+        Event::ReleaseVerified { id, note } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                let note = (!note.is_empty()).then_some(note);
+                milestone(rel, Phase::Verified, r, note);
             }
         }
         Event::ReleaseRolledBack { id, reason } | Event::ReleaseCancelled { id, reason } => {

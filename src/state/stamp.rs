@@ -38,20 +38,3 @@ pub mod option {
         Ok(Option::<Stamp>::deserialize(d)?.map(|s| s.0))
     }
 }
-
-/// A release's edits: (revision, when, by).
-pub mod edits {
-    use super::*;
-    use crate::state::Name;
-
-    type Edit = (u32, DateTime<Utc>, Name);
-
-    pub fn serialize<S: Serializer>(edits: &[Edit], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(edits.iter().map(|(n, at, by)| (n, Stamp(*at), by)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Edit>, D::Error> {
-        let edits = Vec::<(u32, Stamp, Name)>::deserialize(d)?;
-        Ok(edits.into_iter().map(|(n, at, by)| (n, at.0, by)).collect())
-    }
-}

@@ -22,13 +22,17 @@ pub(crate) fn decide_init(ctx: &Ctx, demo: bool) -> Result<Vec<Event>, Rejection
 }
 
 fn require_admin(ctx: &Ctx, what: &str) -> Result<(), Rejection> {
-    if !ctx.holds(ADMIN_ROLE) {
-        reject!(
-            "only an admin may {what}; {} does not hold the admin role",
-            ctx.actor
-        );
+    ctx.model.require_admin(ctx.actor, what)
+}
+
+impl Model {
+    /// Whether `user` is an admin, who alone may `what` (grant roles, replace the policy).
+    pub fn require_admin(&self, user: &str, what: &str) -> Result<(), Rejection> {
+        if !self.holds(user, ADMIN_ROLE) {
+            reject!("only an admin may {what}; {user} does not hold the admin role");
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn known_role(model: &Model, role: &str) -> Result<String, Rejection> {

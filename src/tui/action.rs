@@ -46,9 +46,19 @@ pub enum Action {
     ImportAlert,
     Notify,
     Report,
-    CycleTest,
+    /// Opens the status picker; `cycle-test` is its old name, kept so old keys.json files load.
+    #[serde(alias = "cycle-test")]
     SetTest,
     Waive,
+    /// Dialogs: move between fields, go on (next field, then the confirm step), confirm or
+    /// dismiss from the confirm step.
+    NextField,
+    PrevField,
+    Submit,
+    Confirm,
+    Dismiss,
+    /// Report overlay: write the previewed report to a file.
+    WriteReport,
 }
 
 impl Action {
@@ -95,10 +105,71 @@ impl Action {
             Action::ImportAlert => "import alert",
             Action::Notify => "send notice",
             Action::Report => "report",
-            Action::CycleTest => "cycle status",
             Action::SetTest => "set status",
             Action::Waive => "waive",
+            Action::NextField => "next field",
+            Action::PrevField => "previous field",
+            Action::Submit => "next / confirm",
+            Action::Confirm => "confirm (on the confirm step)",
+            Action::Dismiss => "cancel (on the confirm step)",
+            Action::WriteReport => "write the report",
         }
+    }
+
+    /// How often people reach for it, most used first: the footer shows hints in this order
+    /// and drops the least used whole when the line is too narrow.
+    pub fn rank(self) -> usize {
+        const ORDER: &[Action] = &[
+            Action::Approve,
+            Action::SetTest,
+            Action::Submit,
+            Action::NextField,
+            Action::Back,
+            Action::Open,
+            Action::Help,
+            Action::Qualify,
+            Action::CreateHotfix,
+            Action::Reject,
+            Action::AddTest,
+            Action::Deploy,
+            Action::Deployed,
+            Action::Verify,
+            Action::Close,
+            Action::Severity,
+            Action::Resolve,
+            Action::Waive,
+            Action::Edit,
+            Action::Report,
+            Action::WriteReport,
+            Action::Notify,
+            Action::Filter,
+            Action::NewIncident,
+            Action::ImportTests,
+            Action::ImportAlert,
+            Action::Rollback,
+            Action::Cancel,
+            Action::PlanRelease,
+            Action::SwitchUser,
+            Action::Roles,
+            Action::Policy,
+            Action::Confirm,
+            Action::Dismiss,
+            Action::PrevField,
+            Action::Quit,
+            Action::Down,
+            Action::Up,
+            Action::PageDown,
+            Action::PageUp,
+            Action::Top,
+            Action::Bottom,
+            Action::NextPane,
+            Action::PrevPane,
+            Action::FocusQueue,
+            Action::FocusApprovals,
+            Action::FocusTests,
+            Action::FocusReleases,
+        ];
+        ORDER.iter().position(|a| *a == self).unwrap_or(ORDER.len())
     }
 
     /// Moves and pane switches: shown in the help overlay, left out of the footer.

@@ -3,23 +3,28 @@
 
 use super::Pane;
 use super::action::Action;
-use super::form::{Form, FormInput, FormKind, Input};
-use super::keymap::{Key, Keymap};
+use super::form::{Form, FormInput, Input, Kind, Load, Person, Review, Step, Submit};
+use super::keymap::{Key, Keymap, Mode};
 use crate::present;
 use crate::state::{
-    Audience, Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, RoleCheck, Stage,
-    TestCase, TestStatus, decide,
+    Audience, Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, Seen, Stage,
+    TestCase, decide,
 };
 use crate::store::ExecError;
 use chrono::{DateTime, Utc};
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::crossterm::event::{KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
 use std::borrow::Cow;
+use std::cell::Cell;
 
-/// What the shell must do after a key.
+/// What the shell must do after a key. [`crate::tui::perform`] carries each out; the event
+/// loop and the tests call the same function.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     None,
     Execute(Command),
+    /// Read the files a dialog named, then record the command they make.
+    Load(Load),
     /// Read the log for the details overlay's audit trail.
     LoadTrail,
     /// Send a stakeholder notice (an HTTP post), then record how it went.
@@ -27,6 +32,13 @@ pub enum Effect {
         id: ReleaseId,
         stage: Stage,
         audience: Audience,
+    },
+    /// No webhook is configured: write the notice to a file instead (records nothing).
+    WriteNotice {
+        id: ReleaseId,
+        stage: Stage,
+        audience: Audience,
+        path: String,
     },
     /// Write the previewed report to a file.
     WriteReport {
@@ -59,13 +71,26 @@ pub enum Overlay {
         trail: Vec<String>,
         scroll: u16,
     },
-    Form(Form),
+    Form(Box<Form>),
 }
 
+/// A message in the status line. Information clears after [`STATUS_SECONDS`] or at the next
+/// key; an error stays until a key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Status {
     pub text: String,
     pub error: bool,
+    pub at: DateTime<Utc>,
+}
+
+pub const STATUS_SECONDS: i64 = 10;
+
+/// How far a scrolling overlay can scroll, as its last frame found: the view writes it, the
+/// keys read it, so `j` at the end does not scroll past it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScrollLimit {
+    pub max: u16,
+    pub page: u16,
 }
 
 /// The two lists as ids: sorted for a model version, then filtered for the current filters.
@@ -133,8 +158,14 @@ pub struct App {
     lists: Lists,
     /// Set when the store fails verification: every write would be refused.
     pub read_only: Option<String>,
-    /// Rows a page moves; the view sets it from the pane height.
-    pub page: usize,
+    /// Rows a page moves in the lists; the view keeps it to the pane height.
+    pub page: Cell<usize>,
+    /// The open overlay's scroll limit, from its last frame.
+    pub scroll_limit: Cell<ScrollLimit>,
+    /// Whether a webhook is configured: without one, the notice dialog offers a file instead.
+    pub webhook: bool,
+    /// The time of the last key or tick, for status messages.
+    pub clock: DateTime<Utc>,
 }
 
 const PANES: [Pane; 4] = [Pane::Queue, Pane::Approvals, Pane::Tests, Pane::Releases];
@@ -161,7 +192,10 @@ impl App {
             status: None,
             read_only: None,
             lists: Lists::default(),
-            page: 10,
+            page: Cell::new(10),
+            scroll_limit: Cell::new(ScrollLimit::default()),
+            webhook: false,
+            clock: DateTime::<Utc>::MIN_UTC,
         }
     }
 
@@ -389,18 +423,55 @@ impl App {
         self.status = Some(Status {
             text: text.into(),
             error,
+            at: self.clock,
         });
     }
 
-    /// Handles one key against the current model.
+    /// Shows a message in the status line (the shell's way to report what it did).
+    pub fn tell(&mut self, text: impl Into<String>, error: bool) {
+        self.say(text, error);
+    }
+
+    /// Advances the app's clock: information in the status line clears after ten seconds.
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        self.clock = now;
+        if let Some(s) = &self.status
+            && !s.error
+            && (now - s.at).num_seconds() >= STATUS_SECONDS
+        {
+            self.status = None;
+        }
+    }
+
+    /// Where keys go now: the open dialog, the open scrolling view, or the focused pane.
+    pub fn mode(&self) -> Mode {
+        match &self.overlay {
+            Overlay::Form(_) => Mode::Dialog,
+            Overlay::Help { .. } | Overlay::Details { .. } | Overlay::Report { .. } => Mode::View,
+            Overlay::None if self.filter_input.is_some() => Mode::Dialog,
+            Overlay::None => Mode::Pane(self.focus),
+        }
+    }
+
+    /// Handles one key against the current model. Keys go to the open dialog or view only;
+    /// the main screen sees a key only when nothing is open on top of it.
     pub fn on_key(&mut self, key: KeyEvent, model: &Model, now: DateTime<Utc>) -> Effect {
+        self.clock = now;
+        self.status = None; // any key dismisses the last message
+        let mode = self.mode();
+        let action = Key::of(key).and_then(|k| self.keymap.action(mode, &k));
+        if action == Some(Action::Quit)
+            && (mode != Mode::Dialog || key.modifiers.contains(KeyModifiers::CONTROL))
+        {
+            return Effect::Quit;
+        }
         if let Some(input) = &mut self.filter_input {
-            match key.code {
-                KeyCode::Esc => {
+            match action {
+                Some(Action::Back) => {
                     self.filters[pane_index(self.focus)].clear();
                     self.filter_input = None;
                 }
-                KeyCode::Enter => self.filter_input = None,
+                Some(Action::Submit) => self.filter_input = None,
                 _ => {
                     input.edit(key);
                     self.filters[pane_index(self.focus)] = input.text.clone();
@@ -410,46 +481,13 @@ impl App {
         }
         match &mut self.overlay {
             Overlay::Form(form) => {
-                return match form.on_key(key) {
+                return match form.on_key(key, action) {
                     FormInput::Cancel => {
                         self.overlay = Overlay::None;
                         self.say("cancelled: nothing was recorded", false);
                         Effect::None
                     }
-                    FormInput::Submit if matches!(form.kind, FormKind::Notify(_)) => {
-                        match form.command() {
-                            Ok(Command::RecordNotice {
-                                id,
-                                stage,
-                                audience,
-                                ..
-                            }) => {
-                                self.overlay = Overlay::None;
-                                Effect::Notify {
-                                    id,
-                                    stage,
-                                    audience,
-                                }
-                            }
-                            _ => Effect::None,
-                        }
-                    }
-                    FormInput::Submit if form.kind == FormKind::SwitchUser => {
-                        if let Some(user) = form.chosen_user() {
-                            self.user = user;
-                            self.say(format!("now acting as {} (demo store)", self.user), false);
-                        }
-                        self.overlay = Overlay::None;
-                        Effect::None
-                    }
-                    FormInput::Submit => match form.command() {
-                        Ok(command) => Effect::Execute(command),
-                        Err(e) => {
-                            form.preview = Err(e.clone());
-                            self.say(e, true);
-                            Effect::None
-                        }
-                    },
+                    FormInput::Submit => self.submit(model),
                     FormInput::Changed => {
                         self.preview(model, now);
                         Effect::None
@@ -457,40 +495,125 @@ impl App {
                     FormInput::Moved | FormInput::Nothing => Effect::None,
                 };
             }
-            Overlay::Report { id, .. } if key.code == KeyCode::Char('w') => {
-                let id = *id;
-                self.overlay = Overlay::None;
-                return Effect::WriteReport {
-                    id,
-                    path: format!("{id}-report.md"),
-                };
-            }
-            Overlay::Help { scroll }
-            | Overlay::Details { scroll, .. }
-            | Overlay::Report { scroll, .. } => {
-                match key.code {
-                    KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') | KeyCode::Char('?') => {
-                        self.overlay = Overlay::None
-                    }
-                    KeyCode::Down | KeyCode::Char('j') => *scroll = scroll.saturating_add(1),
-                    KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
-                    KeyCode::PageDown => *scroll = scroll.saturating_add(10),
-                    KeyCode::PageUp => *scroll = scroll.saturating_sub(10),
-                    KeyCode::Char('g') => *scroll = 0,
-                    _ => {}
-                }
-                return Effect::None;
+            Overlay::Help { .. } | Overlay::Details { .. } | Overlay::Report { .. } => {
+                return self.on_view_key(action);
             }
             Overlay::None => {}
         }
-        let Some(action) = Key::of(key).and_then(|k| self.keymap.action(self.focus, &k)) else {
-            return Effect::None;
-        };
-        self.act(action, model, now)
+        match action {
+            Some(action) => self.act(action, model, now),
+            None => Effect::None,
+        }
     }
 
-    /// Applies an action (from a key, or directly in tests).
+    /// Keys in the help, details and report views: scroll within the text, never past its end.
+    fn on_view_key(&mut self, action: Option<Action>) -> Effect {
+        let limit = self.scroll_limit.get();
+        let page = limit.page.max(1);
+        let (Overlay::Help { scroll }
+        | Overlay::Details { scroll, .. }
+        | Overlay::Report { scroll, .. }) = &mut self.overlay
+        else {
+            return Effect::None;
+        };
+        match action {
+            Some(Action::Back) => self.overlay = Overlay::None,
+            Some(Action::Down) => *scroll = scroll.saturating_add(1).min(limit.max),
+            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::PageDown) => *scroll = scroll.saturating_add(page).min(limit.max),
+            Some(Action::PageUp) => *scroll = scroll.saturating_sub(page),
+            Some(Action::Top) => *scroll = 0,
+            Some(Action::Bottom) => *scroll = limit.max,
+            Some(Action::WriteReport) => {
+                if let Overlay::Report { id, .. } = self.overlay {
+                    self.overlay = Overlay::None;
+                    return Effect::WriteReport {
+                        id,
+                        path: format!("{id}-report.md"),
+                    };
+                }
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    /// Confirms the open dialog.
+    fn submit(&mut self, model: &Model) -> Effect {
+        let Overlay::Form(form) = &mut self.overlay else {
+            return Effect::None;
+        };
+        match form.submit() {
+            Err(e) => {
+                form.preview = Err(e.clone());
+                self.say(e, true);
+                Effect::None
+            }
+            Ok(Submit::Command(command)) => {
+                if let Err(why) = &form.preview {
+                    // Known to be refused: say so, keep what was typed, record nothing.
+                    let why = why.clone();
+                    self.say(format!("refused: {why}"), true);
+                    return Effect::None;
+                }
+                self.pin_selection(model);
+                Effect::Execute(command)
+            }
+            Ok(Submit::Load(load)) => {
+                self.pin_selection(model);
+                Effect::Load(load)
+            }
+            Ok(Submit::SwitchUser(user)) => {
+                self.user = user;
+                self.overlay = Overlay::None;
+                self.say(format!("now acting as {} (demo store)", self.user), false);
+                Effect::None
+            }
+            Ok(Submit::Notice {
+                id,
+                stage,
+                audience,
+                send,
+            }) => {
+                self.overlay = Overlay::None;
+                if send {
+                    Effect::Notify {
+                        id,
+                        stage,
+                        audience,
+                    }
+                } else {
+                    Effect::WriteNotice {
+                        id,
+                        stage,
+                        audience,
+                        path: format!("{id}-notice-{stage}-{audience}.txt"),
+                    }
+                }
+            }
+            Ok(Submit::AcceptRevision) => {
+                if let Kind::Decide { id, shown, .. } = &mut form.kind
+                    && let Some(release) = model.releases.get(id)
+                {
+                    shown.seen = Seen::current(release);
+                    shown.scope = release.scope.clone();
+                    shown.moved = None;
+                }
+                form.focus = 0;
+                self.preview(model, self.clock);
+                self.say(
+                    "the dialog now shows the new revision: read it, then confirm again to record",
+                    false,
+                );
+                Effect::None
+            }
+        }
+    }
+
+    /// Applies an action of the main screen (from a key, or directly in tests).
     pub fn act(&mut self, action: Action, model: &Model, now: DateTime<Utc>) -> Effect {
+        self.clock = now;
+        let page = self.page.get() as isize;
         match action {
             Action::Quit => return Effect::Quit,
             Action::NextPane => self.focus_pane(PANES[(pane_index(self.focus) + 1) % 4]),
@@ -501,8 +624,8 @@ impl App {
             Action::FocusReleases => self.focus_pane(Pane::Releases),
             Action::Down => self.move_by(model, 1),
             Action::Up => self.move_by(model, -1),
-            Action::PageDown => self.move_by(model, self.page as isize),
-            Action::PageUp => self.move_by(model, -(self.page as isize)),
+            Action::PageDown => self.move_by(model, page),
+            Action::PageUp => self.move_by(model, -page),
             Action::Top => self.move_by(model, isize::MIN / 2),
             Action::Bottom => self.move_by(model, isize::MAX / 2),
             Action::Back => {
@@ -550,13 +673,20 @@ impl App {
                     None => self.say("nothing selected to open", false),
                 }
             }
-            Action::CycleTest => return self.cycle_test(model),
-            other => {
-                if let Some(form) = self.form_for(other, model) {
-                    self.overlay = Overlay::Form(form);
+            Action::NextField
+            | Action::PrevField
+            | Action::Submit
+            | Action::Confirm
+            | Action::Dismiss
+            | Action::WriteReport => {}
+            other => match self.form_for(other, model, now) {
+                Ok(Some(form)) => {
+                    self.overlay = Overlay::Form(Box::new(form));
                     self.preview(model, now);
                 }
-            }
+                Ok(None) => {}
+                Err(why) => self.say(why, true),
+            },
         }
         Effect::None
     }
@@ -614,127 +744,206 @@ impl App {
         }
     }
 
-    fn cycle_test(&mut self, model: &Model) -> Effect {
-        let (Some(release), Some(test)) = (self.current_release(model), self.selected_test(model))
-        else {
-            self.say("no test selected: add one with the add-test key", true);
-            return Effect::None;
+    /// Holds the selection on what is on screen, so a record that moves in its list after an
+    /// action (a hotfix that closes, an incident that changes severity) stays selected.
+    fn pin_selection(&mut self, model: &Model) {
+        self.selected_incident = self.selected_incident(model).map(|i| i.id);
+        self.selected_release = self.current_release(model).map(|r| r.id);
+        self.selected_test = self.selected_test(model).map(|t| t.name.to_string());
+    }
+
+    /// Why `self.user` cannot take `action` at all now, before any field is filled, from the
+    /// same rules `decide` applies. `Ok` means the dialog may open.
+    fn precheck(
+        &self,
+        action: Action,
+        model: &Model,
+        now: DateTime<Utc>,
+        release: Option<&Release>,
+    ) -> Result<(), String> {
+        let probe = |command: Command| {
+            decide(model, &self.user, now, command)
+                .map(|_| ())
+                .map_err(|r| r.message)
         };
-        let next = match test.status {
-            TestStatus::Pending => TestStatus::Running,
-            TestStatus::Running => TestStatus::Passed,
-            TestStatus::Passed => TestStatus::Failed,
-            TestStatus::Failed => TestStatus::Skipped,
-            TestStatus::Skipped => TestStatus::Pending,
+        if let Some(why) = &self.read_only
+            && !matches!(action, Action::SwitchUser)
+        {
+            return Err(format!("the store is read-only: {why}"));
+        }
+        let incident = self.selected_incident(model);
+        match (action, release, incident) {
+            (Action::Roles, ..) => model
+                .require_admin(&self.user, "grant or revoke roles")
+                .map_err(|r| r.message),
+            (Action::Policy, ..) => model
+                .require_admin(&self.user, "replace the policy")
+                .map_err(|r| r.message),
+            (Action::Qualify, _, Some(i)) => {
+                model.may_qualify(&self.user, i.id).map_err(|r| r.message)
+            }
+            (Action::CreateHotfix, _, Some(i)) => model.hotfixable(i.id).map_err(|r| r.message),
+            (Action::Resolve, _, Some(i)) => probe(Command::ResolveIncident {
+                id: i.id,
+                note: String::new(),
+            }),
+            (Action::Approve | Action::Reject, Some(r), _) => {
+                let approving = action == Action::Approve;
+                let open = if approving {
+                    model.approvable_roles(r, &self.user)
+                } else {
+                    model.rejectable_roles(r, &self.user)
+                };
+                if !open.is_empty() {
+                    return Ok(());
+                }
+                // The reason for the first needed role this user holds, else the general one.
+                let needed = model.required_roles(r);
+                let role = needed
+                    .iter()
+                    .find(|x| model.holds(&self.user, x))
+                    .or(needed.first())
+                    .cloned()
+                    .unwrap_or_default();
+                let why = if approving {
+                    model.may_approve(r, &self.user, &role)
+                } else {
+                    model.may_reject(r, &self.user, &role)
+                };
+                match why {
+                    Err(r) => Err(r.message),
+                    Ok(()) => Err(format!("{} has no role open to you", r.id)),
+                }
+            }
+            (Action::Deploy, Some(r), _) => probe(Command::StartDeploy { id: r.id }),
+            (Action::Deployed, Some(r), _) => probe(Command::MarkDeployed { id: r.id }),
+            (Action::Close, Some(r), _) => probe(Command::CloseRelease { id: r.id }),
+            (Action::Verify, Some(r), _) => probe(Command::VerifyRelease {
+                id: r.id,
+                note: String::new(),
+            }),
+            // A reason is required; "-" stands in for it to ask whether anything else stops it.
+            (Action::Rollback, Some(r), _) => probe(Command::RollBack {
+                id: r.id,
+                reason: "-".into(),
+            }),
+            (Action::Cancel, Some(r), _) => probe(Command::CancelRelease {
+                id: r.id,
+                reason: "-".into(),
+            }),
+            (Action::Edit, Some(r), _) if r.phase != crate::state::Phase::Pending => Err(format!(
+                "{} is {}: it can no longer be edited",
+                r.id,
+                model.release_status(r)
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The dialog an action opens, `Ok(None)` when it opens none, or why it cannot be taken.
+    fn form_for(
+        &mut self,
+        action: Action,
+        model: &Model,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Form>, String> {
+        let incident = self.selected_incident(model).map(|i| (i.id, i.severity));
+        let release = self.current_release(model);
+        let need_incident = || "select an incident in the queue first".to_string();
+        let need_release = || {
+            "select a release first: pick an incident with a hotfix, or one in the release queue"
+                .to_string()
         };
-        self.selected_test = Some(test.name.to_string());
-        Effect::Execute(Command::SetTestStatus {
-            id: release.id,
-            name: test.name.to_string(),
-            status: next,
-            note: None,
+        let needs_release = matches!(
+            action,
+            Action::Approve
+                | Action::Reject
+                | Action::Edit
+                | Action::Deploy
+                | Action::Deployed
+                | Action::Verify
+                | Action::Close
+                | Action::Rollback
+                | Action::Cancel
+                | Action::AddTest
+                | Action::ImportTests
+                | Action::Notify
+                | Action::SetTest
+                | Action::Waive
+        );
+        let needs_incident = matches!(
+            action,
+            Action::Severity | Action::Qualify | Action::CreateHotfix | Action::Resolve
+        );
+        if needs_release && release.is_none() {
+            return Err(need_release());
+        }
+        if needs_incident && incident.is_none() {
+            return Err(need_incident());
+        }
+        if action == Action::SwitchUser && !model.demo {
+            return Err("acting as another user is only possible in a demo store: here you are $HOTFIX_USER or your login".into());
+        }
+        self.precheck(action, model, now, release)?;
+        Ok(match action {
+            Action::NewIncident => Some(Form::new_incident()),
+            Action::PlanRelease => Some(Form::plan_release(&next_version(model, false))),
+            Action::Roles => Some(Form::roles(&model.policy.roles)),
+            Action::Policy => Some(Form::policy()),
+            Action::SwitchUser => Some(Form::switch_user(&people(model), &self.user)),
+            Action::ImportAlert => Some(Form::import_alert()),
+            Action::Severity | Action::Qualify | Action::CreateHotfix | Action::Resolve => {
+                incident.and_then(|(id, sev)| incident_form(action, model, id, sev))
+            }
+            _ => match release {
+                Some(r) => self.release_form(action, model, r)?,
+                None => None,
+            },
         })
     }
 
-    /// The needed roles the user holds, and of them those still open (waiting or stale).
-    fn roles_for(&self, model: &Model, release: &Release) -> (Vec<String>, Vec<String>) {
-        let checks = model.checklist(release);
-        let held: Vec<String> = checks
-            .iter()
-            .map(|c| c.role().to_string())
-            .filter(|r| model.holds(&self.user, r))
-            .collect();
-        let open = checks
-            .iter()
-            .filter(|c| matches!(c, RoleCheck::Waiting { .. } | RoleCheck::Stale { .. }))
-            .map(|c| c.role().to_string())
-            .filter(|r| held.contains(r))
-            .collect();
-        (held, open)
-    }
-
-    fn form_for(&mut self, action: Action, model: &Model) -> Option<Form> {
-        let incident = self.selected_incident(model).map(|i| (i.id, i.severity));
-        let release = self.current_release(model).map(|r| r.id);
-        let need_incident = |app: &mut App| {
-            app.say("select an incident in the queue first", true);
-            None
-        };
-        let need_release = |app: &mut App| {
-            app.say("select a release first: pick an incident with a hotfix, or one in the release queue", true);
-            None
-        };
-        let step = |kind: fn(ReleaseId) -> FormKind, verb: &str| {
-            release.map(|id| Form::step(kind(id), format!("{verb} {id}?")))
-        };
-        let form = match action {
-            Action::NewIncident => Some(Form::new_incident()),
-            Action::PlanRelease => Some(Form::plan_release()),
-            Action::Roles => Some(Form::roles(&model.policy.roles)),
-            Action::Policy => Some(Form::policy()),
-            Action::SwitchUser if model.demo => {
-                let users: Vec<String> = model.users.keys().cloned().collect();
-                return Some(Form::switch_user(&users, &self.user));
-            }
-            Action::SwitchUser => {
-                self.say("acting as another user is only possible in a demo store: here you are $HOTFIX_USER or your login", true);
-                return None;
-            }
-            Action::Severity => match incident {
-                Some((id, sev)) => Some(Form::severity(id, sev)),
-                None => return need_incident(self),
-            },
-            Action::Qualify => match incident {
-                Some((id, sev)) => Some(Form::qualify(
-                    id,
-                    sev,
-                    model.policy.hotfix_severities.contains(&sev),
-                )),
-                None => return need_incident(self),
-            },
-            Action::CreateHotfix => match incident {
-                Some((id, _)) => Some(Form::create_hotfix(id)),
-                None => return need_incident(self),
-            },
-            Action::Resolve => match incident {
-                Some((id, _)) => Some(Form::resolve(id)),
-                None => return need_incident(self),
-            },
-            Action::Approve | Action::Reject => {
-                let Some(r) = self.current_release(model) else {
-                    return need_release(self);
-                };
-                let (held, open) = self.roles_for(model, r);
-                Some(if action == Action::Approve {
-                    Form::approve(r.id, &open)
-                } else {
-                    Form::reject(r.id, &held)
-                })
-            }
-            Action::Edit => match self.current_release(model) {
-                Some(r) => Some(Form::edit(r.id, &r.scope)),
-                None => return need_release(self),
-            },
-            Action::Deploy => step(FormKind::Deploy, "Start deploying"),
-            Action::Deployed => step(FormKind::Deployed, "Mark deployed:"),
-            Action::Verify => step(FormKind::Verify, "Mark verified in production:"),
-            Action::Close => step(FormKind::Close, "Close"),
-            Action::Rollback => release
-                .map(|id| Form::with_reason(FormKind::Rollback(id), format!("Roll back {id}?"))),
-            Action::Cancel => {
-                release.map(|id| Form::with_reason(FormKind::Cancel(id), format!("Cancel {id}")))
-            }
-            Action::AddTest => release.map(|id| Form::add_test(id, &self.user)),
-            Action::ImportTests => release.map(Form::import_tests),
-            Action::ImportAlert => Some(Form::import_alert()),
-            Action::Notify => release.map(|id| {
+    /// The dialogs about the current release.
+    fn release_form(
+        &self,
+        action: Action,
+        model: &Model,
+        r: &Release,
+    ) -> Result<Option<Form>, String> {
+        let id = r.id;
+        Ok(match action {
+            Action::Approve => Some(Form::decide(
+                id,
+                true,
+                &model.approvable_roles(r, &self.user),
+                self.review(r),
+            )),
+            Action::Reject => Some(Form::decide(
+                id,
+                false,
+                &model.rejectable_roles(r, &self.user),
+                self.review(r),
+            )),
+            Action::Edit => Some(Form::edit(id, &r.scope)),
+            Action::Deploy => Some(Form::step(id, Step::Deploy)),
+            Action::Deployed => Some(Form::step(id, Step::Deployed)),
+            Action::Close => Some(Form::step(id, Step::Close)),
+            Action::Verify => Some(Form::verify(id)),
+            Action::Rollback => Some(Form::end(id, true)),
+            Action::Cancel => Some(Form::end(id, false)),
+            Action::AddTest => Some(Form::add_test(id, &self.user)),
+            Action::ImportTests => Some(Form::import_tests(id)),
+            Action::Notify => {
                 let stage = crate::notify::next_stage(model, id).unwrap_or(Stage::Planned);
-                Form::notify(id, stage)
-            }),
+                Some(Form::notify(id, stage, self.webhook))
+            }
             Action::SetTest | Action::Waive => {
-                let (Some(id), Some(test)) = (release, self.selected_test(model)) else {
-                    self.say("select a test in the tests pane first", true);
-                    return None;
+                let Some(test) = self.selected_test(model) else {
+                    return Err(format!(
+                        "{id} has no test selected: add one first ({} in the tests pane)",
+                        self.keymap
+                            .keys(Mode::Pane(Pane::Tests), Action::AddTest)
+                            .unwrap_or_default()
+                    ));
                 };
                 Some(if action == Action::SetTest {
                     Form::set_test(id, &test.name, test.status)
@@ -743,66 +952,152 @@ impl App {
                 })
             }
             _ => None,
-        };
-        if form.is_none() {
-            return need_release(self);
-        }
-        form
+        })
     }
 
-    /// Recomputes the open form's preview: what `decide` would record, or why it would refuse.
+    /// What an approve or reject dialog shows of `r`: its current revision and scope, and
+    /// what changed since this user last approved it.
+    fn review(&self, r: &Release) -> Review {
+        let mine = r
+            .approvals
+            .iter()
+            .rev()
+            .find(|a| a.approver == self.user)
+            .map(|a| a.revision)
+            .filter(|rev| *rev < r.revision);
+        Review {
+            seen: Seen::current(r),
+            scope: r.scope.clone(),
+            since_mine: mine.map(|rev| {
+                (
+                    rev,
+                    r.changed_since(rev).into_iter().map(String::from).collect(),
+                )
+            }),
+            moved: None,
+        }
+    }
+
+    /// Recomputes the open dialog's preview: what `decide` would record, or why it would
+    /// refuse. An approve or reject dialog whose release moved on to a new revision says so at
+    /// once and shows the new scope; it still binds to the revision first shown until the user
+    /// takes the step of reviewing the new one.
     pub fn preview(&mut self, model: &Model, now: DateTime<Utc>) {
         let user = self.user.clone();
         let read_only = self.read_only.clone();
-        if let Overlay::Form(form) = &mut self.overlay {
-            if form.kind == FormKind::SwitchUser {
-                form.preview = Ok(Vec::new());
-                return;
+        let Overlay::Form(form) = &mut self.overlay else {
+            return;
+        };
+        if let Kind::Decide { id, shown, .. } = &mut form.kind
+            && let Some(release) = model.releases.get(id)
+            && release.revision != shown.seen.revision
+        {
+            let changed = release
+                .changed_since(shown.seen.revision)
+                .into_iter()
+                .map(String::from)
+                .collect();
+            if shown.moved.as_ref().map(|(rev, _)| *rev) != Some(release.revision) {
+                shown.moved = Some((release.revision, changed));
+                shown.scope = release.scope.clone();
+                form.focus = 0; // off the confirm step: a pending Enter must not land there
             }
-            form.preview = form.command().and_then(|command| {
-                if let Some(why) = &read_only {
-                    return Err(format!("the store is read-only: {why}"));
-                }
-                decide(model, &user, now, command)
-                    .map(|events| {
-                        events
-                            .into_iter()
-                            .map(|event| {
-                                present::describe(&Recorded {
-                                    seq: 0,
-                                    at: now,
-                                    actor: user.clone(),
-                                    event,
-                                })
-                            })
-                            .collect()
-                    })
-                    .map_err(|r| r.message)
-            });
         }
+        if let Kind::Notify {
+            id,
+            stage,
+            audience,
+            ..
+        } = &form.kind
+        {
+            let (id, stage, audience) = (*id, stage.value().copied(), audience.value().copied());
+            let text = match (stage, audience) {
+                (Some(s), Some(a)) => match crate::notify::render(model, id, s, a, now) {
+                    Ok(n) => std::iter::once(n.title)
+                        .chain(n.body.lines().map(String::from))
+                        .collect(),
+                    Err(r) => vec![r.message],
+                },
+                _ => Vec::new(),
+            };
+            if let Some(t) = form.notice_text_mut() {
+                *t = text;
+            }
+        }
+        form.preview = match form.submit() {
+            Err(e) => Err(e),
+            Ok(_) if read_only.is_some() => Err(format!(
+                "the store is read-only: {}",
+                read_only.unwrap_or_default()
+            )),
+            Ok(Submit::Command(command)) => decide(model, &user, now, command)
+                .map(|events| {
+                    events
+                        .into_iter()
+                        .map(|event| {
+                            present::describe(&Recorded {
+                                seq: 0,
+                                at: now,
+                                actor: user.clone(),
+                                event,
+                            })
+                        })
+                        .collect()
+                })
+                .map_err(|r| r.message),
+            Ok(Submit::Load(load)) => Ok(vec![format!("will {}", load.describe())]),
+            Ok(Submit::AcceptRevision) => Err(match &form.kind {
+                Kind::Decide { id, shown, .. } => format!(
+                    "{id} changed to revision {} while this was open (changed: {}): nothing was recorded; review the new scope above before deciding",
+                    shown.moved.as_ref().map_or(0, |(r, _)| *r),
+                    shown
+                        .moved
+                        .as_ref()
+                        .map(|(_, c)| c.join(", "))
+                        .unwrap_or_default()
+                ),
+                _ => String::new(),
+            }),
+            Ok(Submit::SwitchUser(_) | Submit::Notice { .. }) => Ok(Vec::new()),
+        };
     }
 
-    /// Takes the outcome of an executed command: success closes the form; a refusal keeps it
-    /// open with what was typed, and says why.
-    pub fn executed(&mut self, outcome: Result<Vec<Recorded>, ExecError>) {
+    /// Takes the outcome of an executed command: success closes the dialog and keeps the
+    /// records it touched selected; a refusal keeps the dialog open with what was typed, and
+    /// says why.
+    pub fn executed(&mut self, outcome: Result<Vec<Recorded>, ExecError>, model: &Model) {
         match outcome {
             Ok(recorded) => {
                 if let Overlay::Form(_) = self.overlay {
                     self.overlay = Overlay::None;
                 }
+                let before = self.selected_release;
                 for r in &recorded {
                     match &r.event {
                         crate::state::Event::IncidentReported { id, .. } => {
-                            self.selected_incident = Some(*id)
+                            self.selected_incident = Some(*id);
                         }
                         crate::state::Event::HotfixCreated { id, .. }
                         | crate::state::Event::RegularReleasePlanned { id, .. } => {
                             self.selected_release = Some(*id);
                         }
                         crate::state::Event::TestAdded { name, .. } => {
-                            self.selected_test = Some(name.clone())
+                            self.selected_test = Some(name.clone());
                         }
                         _ => {}
+                    }
+                }
+                // A release that left the incident queue's view with its incident (closed,
+                // resolving it) stays on screen: the panes follow it from the release queue.
+                if let Some(id) = before
+                    && self.current_release(model).map(|r| r.id) != Some(id)
+                    && model.releases.contains_key(&id)
+                    && recorded.iter().any(|r| r.event.release() == Some(id))
+                {
+                    self.context = Pane::Releases;
+                    self.selected_release = Some(id);
+                    if self.focus == Pane::Queue {
+                        self.focus = Pane::Releases;
                     }
                 }
                 let text: Vec<String> = recorded.iter().map(present::describe).collect();
@@ -818,7 +1113,6 @@ impl App {
         }
     }
 
-    /// Fills the details overlay's audit trail from the log.
     /// The trail the details overlay asks for: (release, incident).
     pub fn trail_wanted(&self) -> Option<(Option<ReleaseId>, Option<IncidentId>)> {
         match &self.overlay {
@@ -846,4 +1140,135 @@ impl App {
                 .collect();
         }
     }
+
+    /// A mouse event on a screen of `area` (`--mouse`): a click focuses the pane under the
+    /// pointer and selects the row clicked; the wheel scrolls the pane (or view) under it.
+    pub fn on_mouse(&mut self, event: MouseEvent, area: Rect, model: &Model) -> Effect {
+        let at = Position::new(event.column, event.row);
+        match &self.overlay {
+            Overlay::Form(_) => return Effect::None,
+            Overlay::Help { .. } | Overlay::Details { .. } | Overlay::Report { .. } => {
+                let action = match event.kind {
+                    MouseEventKind::ScrollDown => Some(Action::Down),
+                    MouseEventKind::ScrollUp => Some(Action::Up),
+                    _ => None,
+                };
+                return self.on_view_key(action);
+            }
+            Overlay::None => {}
+        }
+        let Some((pane, rect)) = super::view::layout(area)
+            .panes()
+            .into_iter()
+            .find(|(_, r)| r.contains(at))
+        else {
+            return Effect::None;
+        };
+        match event.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let keep = self.focus;
+                self.focus = pane;
+                let delta = if event.kind == MouseEventKind::ScrollDown {
+                    1
+                } else {
+                    -1
+                };
+                self.move_by(model, delta);
+                self.focus = keep;
+            }
+            MouseEventKind::Down(_) => {
+                self.focus_pane(pane);
+                // Rows start under the border and the header row; the list keeps the
+                // selection in view the way [`super::view::list_offset`] says.
+                let row = usize::from(event.row.saturating_sub(rect.y + 2));
+                if event.row < rect.y + 2 || event.row + 1 >= rect.bottom() {
+                    return Effect::None;
+                }
+                self.select_row(model, pane, rect.height, row);
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    fn select_row(&mut self, model: &Model, pane: Pane, height: u16, row: usize) {
+        match pane {
+            Pane::Queue => {
+                let ids = self.queue_ids(model);
+                let at = self
+                    .selected_incident(model)
+                    .and_then(|i| ids.iter().position(|x| *x == i.id));
+                let offset = super::view::list_offset(at, height);
+                if let Some(id) = ids.get(offset + row).copied() {
+                    self.selected_incident = Some(id);
+                    self.selected_test = None;
+                }
+            }
+            Pane::Releases => {
+                let ids = self.release_ids(model);
+                let at = self
+                    .current_release(model)
+                    .and_then(|r| ids.iter().position(|x| *x == r.id));
+                let offset = super::view::list_offset(at, height);
+                if let Some(id) = ids.get(offset + row).copied() {
+                    self.selected_release = Some(id);
+                    self.selected_test = None;
+                }
+            }
+            Pane::Tests | Pane::Approvals => {}
+        }
+    }
+}
+
+/// The dialogs about the selected incident.
+fn incident_form(
+    action: Action,
+    model: &Model,
+    id: IncidentId,
+    sev: crate::state::Severity,
+) -> Option<Form> {
+    match action {
+        Action::Severity => Some(Form::severity(id, sev)),
+        Action::Qualify => Some(Form::qualify(
+            id,
+            sev,
+            model.policy.hotfix_severities.contains(&sev),
+        )),
+        Action::CreateHotfix => Some(Form::create_hotfix(id, &next_version(model, true))),
+        Action::Resolve => Some(Form::resolve(id)),
+        _ => None,
+    }
+}
+
+/// The version a new release most likely has: the next patch (a hotfix) or minor (a regular
+/// release) after the highest version in the store; empty when there is none to go by.
+pub fn next_version(model: &Model, hotfix: bool) -> String {
+    let highest = model
+        .releases
+        .values()
+        .filter_map(|r| semver::Version::parse(&r.scope.version).ok())
+        .filter(|v| v.pre.is_empty())
+        .max();
+    highest
+        .map(|v| {
+            if hotfix {
+                semver::Version::new(v.major, v.minor, v.patch + 1)
+            } else {
+                semver::Version::new(v.major, v.minor + 1, 0)
+            }
+            .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// The demo users with their roles, for the act-as chooser.
+fn people(model: &Model) -> Vec<Person> {
+    model
+        .users
+        .iter()
+        .map(|(name, roles)| Person {
+            name: name.clone(),
+            roles: roles.iter().cloned().collect(),
+        })
+        .collect()
 }

@@ -1,11 +1,20 @@
-//! Forms and confirmation dialogs: a few fields, validated live by running `decide` on what
-//! would be recorded, so a form says exactly what the store will say before anything is written.
+//! Dialogs: each a typed set of fields (text inputs and choices of typed values) that builds a
+//! [`Submit`]. The app previews every dialog by running `decide` on what it would record, so a
+//! dialog says exactly what the store will say before anything is written.
+//!
+//! Key rules, the same in every dialog: the focus starts in the first field; a printable
+//! character in a text field is always text; Enter and Tab move on, and the last field's Enter
+//! reaches the confirm step, where a further Enter (or `y`) confirms. Nothing is recorded
+//! without that step.
 
+use super::action::Action;
 use crate::state::{
-    Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput,
-    Severity, Stage, TestStatus,
+    Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Scope, ScopeEdit,
+    ScopeInput, Seen, Severity, Stage, TestStatus,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::fmt;
+use std::path::PathBuf;
 
 /// A one-line text input with a cursor (in characters).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,608 +71,336 @@ impl Input {
     }
 }
 
+/// A labelled text field.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    Text(Input),
-    /// One of `options`; Left/Right or Space change it.
-    Choice(Vec<String>, usize),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Field {
+pub struct Text {
     pub label: &'static str,
-    pub value: Value,
+    pub input: Input,
 }
 
-impl Field {
-    fn text(label: &'static str, initial: &str) -> Field {
-        Field {
+impl Text {
+    fn new(label: &'static str, initial: &str) -> Text {
+        Text {
             label,
-            value: Value::Text(Input::new(initial)),
+            input: Input::new(initial),
         }
     }
 
-    fn choice<T: ToString>(label: &'static str, options: &[T], selected: usize) -> Field {
-        Field {
-            label,
-            value: Value::Choice(options.iter().map(ToString::to_string).collect(), selected),
-        }
+    pub fn value(&self) -> String {
+        self.input.text.clone()
     }
 
-    pub fn as_str(&self) -> &str {
-        match &self.value {
-            Value::Text(i) => &i.text,
-            Value::Choice(options, i) => options.get(*i).map_or("", String::as_str),
-        }
+    fn optional(&self) -> Option<String> {
+        let v = self.input.text.trim();
+        (!v.is_empty()).then(|| self.input.text.clone())
+    }
+
+    /// Comma-separated items, trimmed, empty ones dropped.
+    fn list(&self) -> Vec<String> {
+        self.input
+            .text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
     }
 }
 
-/// What a form asks for; with the field values it becomes a [`Command`].
+/// A labelled choice of typed values; Left/Right or Space change it, a letter jumps to the
+/// next option starting with it, as in a select box.
 #[derive(Clone, Debug, PartialEq)]
-pub enum FormKind {
-    NewIncident,
-    Severity(IncidentId),
-    Qualify(IncidentId),
-    CreateHotfix(IncidentId),
-    Resolve(IncidentId),
-    Edit(ReleaseId),
-    PlanRelease,
-    Roles,
-    Policy,
+pub struct Pick<T> {
+    pub label: &'static str,
+    pub options: Vec<T>,
+    pub index: usize,
+}
+
+impl<T: Clone + PartialEq + fmt::Display> Pick<T> {
+    fn new(label: &'static str, options: &[T], selected: Option<&T>) -> Pick<T> {
+        let index = selected
+            .and_then(|s| options.iter().position(|o| o == s))
+            .unwrap_or(0);
+        Pick {
+            label,
+            options: options.to_vec(),
+            index,
+        }
+    }
+
+    pub fn value(&self) -> Option<&T> {
+        self.options.get(self.index)
+    }
+
+    fn chosen(&self) -> Result<T, String> {
+        self.value()
+            .cloned()
+            .ok_or_else(|| format!("{} has nothing to choose from", self.label))
+    }
+}
+
+/// What the view needs of a field, whatever its type.
+pub enum Shown<'a> {
+    Text(&'a Input),
+    /// The chosen option's text, and how many options there are.
+    Pick(String, usize),
+}
+
+/// A field as the dialog machinery sees it.
+pub trait Widget {
+    fn label(&self) -> &'static str;
+    fn shown(&self) -> Shown<'_>;
+    /// Applies an editing key; returns whether it changed anything.
+    fn edit(&mut self, key: KeyEvent) -> bool;
+    fn is_text(&self) -> bool;
+}
+
+impl Widget for Text {
+    fn label(&self) -> &'static str {
+        self.label
+    }
+    fn shown(&self) -> Shown<'_> {
+        Shown::Text(&self.input)
+    }
+    fn edit(&mut self, key: KeyEvent) -> bool {
+        self.input.edit(key)
+    }
+    fn is_text(&self) -> bool {
+        true
+    }
+}
+
+impl<T: Clone + PartialEq + fmt::Display> Widget for Pick<T> {
+    fn label(&self) -> &'static str {
+        self.label
+    }
+    fn shown(&self) -> Shown<'_> {
+        Shown::Pick(
+            self.value().map(ToString::to_string).unwrap_or_default(),
+            self.options.len(),
+        )
+    }
+    fn edit(&mut self, key: KeyEvent) -> bool {
+        let n = self.options.len();
+        if n < 2 {
+            return false;
+        }
+        match key.code {
+            KeyCode::Left => self.index = (self.index + n - 1) % n,
+            KeyCode::Right | KeyCode::Char(' ') => self.index = (self.index + 1) % n,
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                let starts = |k: usize| {
+                    self.options[k]
+                        .to_string()
+                        .to_lowercase()
+                        .starts_with(c.to_ascii_lowercase())
+                };
+                match (1..=n).map(|d| (self.index + d) % n).find(|k| starts(*k)) {
+                    Some(k) => self.index = k,
+                    None => return false,
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+    fn is_text(&self) -> bool {
+        false
+    }
+}
+
+/// Grant or revoke, in the roles dialog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grant {
+    Grant,
+    Revoke,
+}
+
+impl fmt::Display for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Grant::Grant => "grant",
+            Grant::Revoke => "revoke",
+        })
+    }
+}
+
+/// How a test is run, in the add-test dialog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestKind {
+    Automated,
+    Manual,
+}
+
+impl fmt::Display for TestKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TestKind::Automated => "automated",
+            TestKind::Manual => "manual",
+        })
+    }
+}
+
+/// A demo user and the roles they hold, in the act-as chooser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub roles: Vec<String>,
+}
+
+impl fmt::Display for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.roles.is_empty() {
+            write!(f, "{} (no roles)", self.name)
+        } else {
+            write!(f, "{} ({})", self.name, self.roles.join(", "))
+        }
+    }
+}
+
+/// A lifecycle step that needs nothing but a confirmation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Deploy,
+    Deployed,
+    Close,
+}
+
+/// What an approve or reject dialog showed, and what happened to the scope since.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Review {
+    /// The revision the dialog binds the decision to.
+    pub seen: Seen,
+    /// The scope on screen (the newest, once a change was noticed).
+    pub scope: Scope,
+    /// The revision this user last approved, and the fields changed since, when older.
+    pub since_mine: Option<(u32, Vec<String>)>,
+    /// The scope moved on to this revision while the dialog was open: confirming first needs
+    /// the deliberate step of accepting it.
+    pub moved: Option<(u32, Vec<String>)>,
+}
+
+/// Files a dialog names are read when it is submitted, by the shell, never per keystroke.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load {
+    Policy(PathBuf),
+    TestResults(ReleaseId, Vec<PathBuf>),
+    Alert(PathBuf),
+}
+
+impl Load {
+    pub fn describe(&self) -> String {
+        let names = |files: &[PathBuf]| {
+            files
+                .iter()
+                .map(|f| crate::sanitize::line(&f.display().to_string()).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Load::Policy(f) => format!(
+                "read {} and replace the policy with it",
+                names(std::slice::from_ref(f))
+            ),
+            Load::TestResults(id, files) => {
+                format!("read {} and record its results in {id}", names(files))
+            }
+            Load::Alert(f) => format!(
+                "read {} and create or update the incident it keys",
+                names(std::slice::from_ref(f))
+            ),
+        }
+    }
+}
+
+/// What confirming a dialog asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Submit {
+    Command(Command),
+    /// Read files, then record the command they make.
+    Load(Load),
+    /// Demo stores only: act as another user (records nothing).
+    SwitchUser(String),
+    /// Send a notice to the webhook and record how it went; without a webhook, write the
+    /// notice to a file instead (nothing is recorded).
+    Notice {
+        id: ReleaseId,
+        stage: Stage,
+        audience: Audience,
+        send: bool,
+    },
+    /// The scope changed while an approve/reject dialog was open: show the new one as what
+    /// the decision binds to. Records nothing.
+    AcceptRevision,
+}
+
+/// Declares the dialogs: each variant's data, then its fields in the order they are shown.
+/// Generates the enum and the two field accessors from one list, so they cannot drift.
+macro_rules! dialogs {
+    ($( $(#[$doc:meta])* $variant:ident { $($data:ident : $dty:ty),* ; $($w:ident : $wty:ty),* } )*) => {
+        /// Every dialog, with its own data and typed fields.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum Kind {
+            $( $(#[$doc])* $variant { $($data: $dty,)* $($w: $wty,)* }, )*
+        }
+
+        impl Kind {
+            pub fn widgets(&self) -> Vec<&dyn Widget> {
+                match self {
+                    $( Kind::$variant { $($w,)* .. } => vec![$($w as &dyn Widget),*], )*
+                }
+            }
+
+            fn widgets_mut(&mut self) -> Vec<&mut dyn Widget> {
+                match self {
+                    $( Kind::$variant { $($w,)* .. } => vec![$($w as &mut dyn Widget),*], )*
+                }
+            }
+        }
+    };
+}
+
+dialogs! {
+    NewIncident { ; title: Text, severity: Pick<Severity>, services: Text, impact: Text }
+    Severity { id: IncidentId ; severity: Pick<Severity>, reason: Text }
+    Qualify { id: IncidentId, current: Severity ;
+        decision: Pick<Decision>, risk: Pick<Risk>, impact: Text, rationale: Text }
+    CreateHotfix { id: IncidentId ;
+        version: Text, summary: Text, changes: Text, risks: Text, rollback: Text }
+    Resolve { id: IncidentId ; note: Text }
+    EditHotfix { id: ReleaseId ;
+        version: Text, summary: Text, changes: Text, risks: Text, rollback: Text, add: Text }
+    EditRegular { id: ReleaseId ; version: Text, summary: Text }
+    PlanRelease { ; version: Text, summary: Text, planned: Text }
+    Roles { ; grant: Pick<Grant>, user: Text, role: Pick<String> }
+    Policy { ; file: Text }
     /// Demo stores only: act as another demo user. Changes the view, records nothing.
-    SwitchUser,
-    Approve(ReleaseId),
-    Reject(ReleaseId),
-    Deploy(ReleaseId),
-    Deployed(ReleaseId),
-    Verify(ReleaseId),
-    Close(ReleaseId),
-    Rollback(ReleaseId),
-    Cancel(ReleaseId),
-    AddTest(ReleaseId),
-    ImportTests(ReleaseId),
-    ImportAlert,
-    /// Records a notice after the shell sent it; the form only chooses stage and audience.
-    Notify(ReleaseId),
-    SetTest(ReleaseId, String),
-    Waive(ReleaseId, String),
+    SwitchUser { ; person: Pick<Person> }
+    /// Approve (`approving`) or reject, bound to the revision shown.
+    Decide { id: ReleaseId, approving: bool, shown: Box<Review> ; role: Pick<String>, text: Text }
+    Step { id: ReleaseId, step: Step ; }
+    Verify { id: ReleaseId ; note: Text }
+    /// Roll back (`rollback`) or cancel.
+    End { id: ReleaseId, rollback: bool ; reason: Text }
+    AddTest { id: ReleaseId ; name: Text, priority: Pick<Priority>, kind: Pick<TestKind>, owner: Text }
+    ImportTests { id: ReleaseId ; files: Text }
+    ImportAlert { ; file: Text }
+    /// `text` is the notice as it would go out, filled in by the app's preview.
+    Notify { id: ReleaseId, webhook: bool, text: Vec<String> ; stage: Pick<Stage>, audience: Pick<Audience> }
+    SetTest { id: ReleaseId, name: String ; status: Pick<TestStatus>, note: Text }
+    Waive { id: ReleaseId, name: String ; reason: Text }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Form {
-    pub kind: FormKind,
-    pub title: String,
-    pub fields: Vec<Field>,
-    /// The focused row: a field index, or `fields.len()` for the confirm button.
+    pub kind: Kind,
+    /// The focused row: a field index, or the number of fields for the confirm step.
     pub focus: usize,
     /// What `decide` says now: the events that would be recorded, or why it would be refused.
     pub preview: Result<Vec<String>, String>,
-    /// Confirmation dialogs start on the button, where `y`/Enter confirm and `n`/Esc cancel.
-    pub confirm: bool,
 }
 
-impl Form {
-    fn new(kind: FormKind, title: String, fields: Vec<Field>, confirm: bool) -> Form {
-        let focus = if confirm { fields.len() } else { 0 };
-        Form {
-            kind,
-            title,
-            fields,
-            focus,
-            preview: Ok(Vec::new()),
-            confirm,
-        }
-    }
-
-    pub fn on_button(&self) -> bool {
-        self.focus >= self.fields.len()
-    }
-
-    pub fn new_incident() -> Form {
-        let fields = vec![
-            Field::text("Title", ""),
-            Field::choice("Severity", Severity::ALL, 1),
-            Field::text("Services (comma-separated)", ""),
-            Field::text("Impact", ""),
-        ];
-        Form::new(
-            FormKind::NewIncident,
-            "Report an incident".into(),
-            fields,
-            false,
-        )
-    }
-
-    pub fn severity(id: IncidentId, current: Severity) -> Form {
-        let idx = Severity::ALL
-            .iter()
-            .position(|s| *s == current)
-            .unwrap_or(0);
-        let fields = vec![
-            Field::choice("Severity", Severity::ALL, idx),
-            Field::text("Reason", ""),
-        ];
-        Form::new(
-            FormKind::Severity(id),
-            format!("Change the severity of {id}"),
-            fields,
-            false,
-        )
-    }
-
-    pub fn qualify(id: IncidentId, severity: Severity, hotfixable: bool) -> Form {
-        let decision = if hotfixable { 0 } else { 1 };
-        let fields = vec![
-            Field::choice("Decision", Decision::ALL, decision),
-            Field::choice("Risk of the fix", Risk::ALL, 1),
-            Field::text("Impact assessment", ""),
-            Field::text("Rationale", ""),
-        ];
-        Form::new(
-            FormKind::Qualify(id),
-            format!("Qualify {id} ({severity})"),
-            fields,
-            false,
-        )
-    }
-
-    pub fn create_hotfix(id: IncidentId) -> Form {
-        let fields = vec![
-            Field::text("Version", ""),
-            Field::text("Summary", ""),
-            Field::text("Changes", ""),
-            Field::text("Risks", ""),
-            Field::text("Rollback plan", ""),
-        ];
-        Form::new(
-            FormKind::CreateHotfix(id),
-            format!("Create a hotfix for {id}"),
-            fields,
-            false,
-        )
-    }
-
-    pub fn resolve(id: IncidentId) -> Form {
-        Form::new(
-            FormKind::Resolve(id),
-            format!("Resolve {id}"),
-            vec![Field::text("Note", "")],
-            false,
-        )
-    }
-
-    pub fn edit(id: ReleaseId, scope: &crate::state::Scope) -> Form {
-        let mut fields = vec![
-            Field::text("Version", &scope.version),
-            Field::text("Summary", &scope.summary),
-        ];
-        if id.is_hotfix() {
-            fields.extend([
-                Field::text("Changes", &scope.changes),
-                Field::text("Risks", &scope.risks),
-                Field::text("Rollback plan", &scope.rollback),
-                Field::text("Add incidents (comma-separated ids)", ""),
-            ]);
-        }
-        Form::new(
-            FormKind::Edit(id),
-            format!("Edit {id} (approvals so far become stale)"),
-            fields,
-            false,
-        )
-    }
-
-    pub fn plan_release() -> Form {
-        let fields = vec![
-            Field::text("Version", ""),
-            Field::text("Summary", ""),
-            Field::text("Planned (RFC 3339, optional)", ""),
-        ];
-        Form::new(
-            FormKind::PlanRelease,
-            "Plan a regular release".into(),
-            fields,
-            false,
-        )
-    }
-
-    pub fn roles(roles: &[String]) -> Form {
-        let fields = vec![
-            Field::choice("Action", &["grant", "revoke"], 0),
-            Field::text("User", ""),
-            Field::choice("Role", roles, 0),
-        ];
-        Form::new(
-            FormKind::Roles,
-            "Grant or revoke a role (admin)".into(),
-            fields,
-            false,
-        )
-    }
-
-    pub fn switch_user(users: &[String], current: &str) -> Form {
-        let idx = users.iter().position(|u| u == current).unwrap_or(0);
-        let fields = vec![Field::choice("Act as", users, idx)];
-        Form::new(
-            FormKind::SwitchUser,
-            "Act as another demo user (demo stores only)".into(),
-            fields,
-            false,
-        )
-    }
-
-    /// The user chosen in a switch-user form.
-    pub fn chosen_user(&self) -> Option<String> {
-        (self.kind == FormKind::SwitchUser).then(|| self.field("Act as").to_string())
-    }
-
-    pub fn policy() -> Form {
-        Form::new(
-            FormKind::Policy,
-            "Replace the policy (admin)".into(),
-            vec![Field::text("Policy JSON file", "")],
-            false,
-        )
-    }
-
-    /// Approve, offering a choice only when the user holds several open roles.
-    pub fn approve(id: ReleaseId, roles: &[String]) -> Form {
-        let mut fields = Vec::new();
-        if roles.len() > 1 {
-            fields.push(Field::choice("Role", roles, 0));
-        }
-        fields.push(Field::text("Comment (optional)", ""));
-        Form::new(
-            FormKind::Approve(id),
-            format!("Approve {id}?"),
-            fields,
-            true,
-        )
-    }
-
-    pub fn reject(id: ReleaseId, roles: &[String]) -> Form {
-        let mut fields = Vec::new();
-        if roles.len() > 1 {
-            fields.push(Field::choice("Role", roles, 0));
-        }
-        fields.push(Field::text("Reason", ""));
-        let mut form = Form::new(FormKind::Reject(id), format!("Reject {id}?"), fields, true);
-        form.focus = form.fields.len() - 1; // the reason is required: start there
-        form
-    }
-
-    /// A plain confirmation (deploy and the later lifecycle steps).
-    pub fn step(kind: FormKind, title: String) -> Form {
-        Form::new(kind, title, Vec::new(), true)
-    }
-
-    /// Rollback and cancel: a reason is required, so the form starts in it.
-    pub fn with_reason(kind: FormKind, title: String) -> Form {
-        let confirm = matches!(kind, FormKind::Rollback(_));
-        let mut form = Form::new(kind, title, vec![Field::text("Reason", "")], confirm);
-        form.focus = 0;
-        form
-    }
-
-    pub fn add_test(id: ReleaseId, user: &str) -> Form {
-        let fields = vec![
-            Field::text("Name", ""),
-            Field::choice("Priority", Priority::ALL, 0),
-            Field::choice("Kind", &["automated", "manual"], 0),
-            Field::text("Owner", user),
-        ];
-        Form::new(
-            FormKind::AddTest(id),
-            format!("Add a test to {id}"),
-            fields,
-            false,
-        )
-    }
-
-    pub fn import_tests(id: ReleaseId) -> Form {
-        let fields = vec![Field::text("JUnit XML files (comma-separated)", "")];
-        Form::new(
-            FormKind::ImportTests(id),
-            format!("Import test results into {id}"),
-            fields,
-            false,
-        )
-    }
-
-    pub fn import_alert() -> Form {
-        let fields = vec![Field::text("Alertmanager or PagerDuty JSON file", "")];
-        Form::new(
-            FormKind::ImportAlert,
-            "Import an alert".into(),
-            fields,
-            false,
-        )
-    }
-
-    pub fn notify(id: ReleaseId, stage: Stage) -> Form {
-        let idx = Stage::ALL.iter().position(|s| *s == stage).unwrap_or(0);
-        let fields = vec![
-            Field::choice("Stage", Stage::ALL, idx),
-            Field::choice("Audience", Audience::ALL, 0),
-        ];
-        Form::new(
-            FormKind::Notify(id),
-            format!("Send a notice about {id} to the webhook"),
-            fields,
-            true,
-        )
-    }
-
-    pub fn set_test(id: ReleaseId, name: &str, current: TestStatus) -> Form {
-        let idx = TestStatus::ALL
-            .iter()
-            .position(|s| *s == current)
-            .unwrap_or(0);
-        let fields = vec![
-            Field::choice("Status", TestStatus::ALL, idx),
-            Field::text("Note", ""),
-        ];
-        Form::new(
-            FormKind::SetTest(id, name.to_string()),
-            format!("Set the status of {name}"),
-            fields,
-            false,
-        )
-    }
-
-    pub fn waive(id: ReleaseId, name: &str) -> Form {
-        Form::new(
-            FormKind::Waive(id, name.to_string()),
-            format!("Waive {name}"),
-            vec![Field::text("Reason", "")],
-            false,
-        )
-    }
-
-    fn field(&self, label: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|f| f.label.starts_with(label))
-            .map_or("", Field::as_str)
-    }
-
-    fn role(&self) -> Option<String> {
-        self.fields
-            .iter()
-            .find(|f| f.label == "Role")
-            .map(|f| f.as_str().to_string())
-    }
-
-    /// The command the form asks for, or why the fields cannot make one.
-    pub fn command(&self) -> Result<Command, String> {
-        let f = |label: &str| self.field(label).to_string();
-        let list = |text: &str| -> Vec<String> {
-            text.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect()
-        };
-        let optional = |label: &str| {
-            let v = f(label);
-            (!v.is_empty()).then_some(v)
-        };
-        Ok(match &self.kind {
-            FormKind::NewIncident => Command::ReportIncident {
-                title: f("Title"),
-                severity: f("Severity").parse()?,
-                services: list(self.field("Services")),
-                impact: f("Impact"),
-            },
-            FormKind::Severity(id) => Command::ChangeSeverity {
-                id: *id,
-                severity: f("Severity").parse()?,
-                reason: f("Reason"),
-            },
-            FormKind::Qualify(id) => Command::QualifyIncident {
-                id: *id,
-                decision: f("Decision").parse()?,
-                risk: f("Risk").parse()?,
-                impact: f("Impact"),
-                rationale: f("Rationale"),
-            },
-            FormKind::CreateHotfix(id) => Command::CreateHotfix {
-                incidents: vec![*id],
-                scope: ScopeInput {
-                    version: f("Version"),
-                    summary: f("Summary"),
-                    changes: f("Changes"),
-                    risks: f("Risks"),
-                    rollback: f("Rollback"),
-                },
-            },
-            FormKind::Resolve(id) => Command::ResolveIncident {
-                id: *id,
-                note: f("Note"),
-            },
-            FormKind::Edit(id) => {
-                let add_incidents = list(self.field("Add incidents"))
-                    .iter()
-                    .map(|s| s.parse())
-                    .collect::<Result<Vec<IncidentId>, _>>()?;
-                let keep = |label: &str| {
-                    Some(f(label))
-                        .filter(|_| self.fields.iter().any(|x| x.label.starts_with(label)))
-                };
-                Command::EditRelease {
-                    id: *id,
-                    edit: ScopeEdit {
-                        version: keep("Version"),
-                        summary: keep("Summary"),
-                        changes: keep("Changes"),
-                        risks: keep("Risks"),
-                        rollback: keep("Rollback"),
-                        add_incidents,
-                    },
-                }
-            }
-            FormKind::PlanRelease => {
-                let planned_at = match optional("Planned") {
-                    None => None,
-                    Some(t) => Some(
-                        chrono::DateTime::parse_from_rfc3339(&t)
-                            .map_err(|e| format!("planned time \"{t}\" is not RFC 3339 ({e}), e.g. 2026-12-01T09:00:00Z"))?
-                            .with_timezone(&chrono::Utc),
-                    ),
-                };
-                Command::PlanRegularRelease {
-                    version: f("Version"),
-                    summary: f("Summary"),
-                    planned_at,
-                }
-            }
-            FormKind::Roles => {
-                let (user, role) = (f("User"), f("Role"));
-                if f("Action") == "grant" {
-                    Command::GrantRole { user, role }
-                } else {
-                    Command::RevokeRole { user, role }
-                }
-            }
-            FormKind::Policy => {
-                let path = f("Policy");
-                if path.is_empty() {
-                    return Err(
-                        "give the path of a policy JSON file (see `hotfix policy show --json`)"
-                            .into(),
-                    );
-                }
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| format!("cannot read {path}: {e}"))?;
-                Command::SetPolicy {
-                    policy: crate::state::Policy::from_json(&text).map_err(|r| r.message)?,
-                }
-            }
-            FormKind::SwitchUser => return Err("switching user records nothing".into()),
-            FormKind::Approve(id) => Command::Approve {
-                id: *id,
-                role: self.role(),
-                comment: f("Comment"),
-            },
-            FormKind::Reject(id) => Command::Reject {
-                id: *id,
-                role: self.role(),
-                reason: f("Reason"),
-            },
-            FormKind::Deploy(id) => Command::StartDeploy { id: *id },
-            FormKind::Deployed(id) => Command::MarkDeployed { id: *id },
-            FormKind::Verify(id) => Command::VerifyRelease { id: *id },
-            FormKind::Close(id) => Command::CloseRelease { id: *id },
-            FormKind::Rollback(id) => Command::RollBack {
-                id: *id,
-                reason: f("Reason"),
-            },
-            FormKind::Cancel(id) => Command::CancelRelease {
-                id: *id,
-                reason: f("Reason"),
-            },
-            FormKind::AddTest(id) => Command::AddTest {
-                id: *id,
-                name: f("Name"),
-                priority: f("Priority").parse()?,
-                automated: f("Kind") == "automated",
-                owner: optional("Owner"),
-            },
-            FormKind::SetTest(id, name) => Command::SetTestStatus {
-                id: *id,
-                name: name.clone(),
-                status: f("Status").parse()?,
-                note: optional("Note"),
-            },
-            FormKind::ImportTests(id) => {
-                let mut results = Vec::new();
-                let files = list(self.field("JUnit"));
-                if files.is_empty() {
-                    return Err("give the path of at least one JUnit XML file".into());
-                }
-                for file in files {
-                    let text = std::fs::read_to_string(&file)
-                        .map_err(|e| format!("cannot read {file}: {e}"))?;
-                    results.extend(crate::import::junit::parse(&text, &file)?);
-                }
-                Command::ImportTestResults { id: *id, results }
-            }
-            FormKind::ImportAlert => {
-                let file = f("Alertmanager");
-                if file.is_empty() {
-                    return Err("give the path of an Alertmanager or PagerDuty JSON file".into());
-                }
-                let text = std::fs::read_to_string(&file)
-                    .map_err(|e| format!("cannot read {file}: {e}"))?;
-                Command::ImportAlert {
-                    alert: crate::import::alerts::parse(&text, &file)?,
-                }
-            }
-            FormKind::Notify(id) => Command::RecordNotice {
-                id: *id,
-                stage: f("Stage").parse()?,
-                audience: f("Audience").parse()?,
-                channel: "webhook".into(),
-                error: None,
-            },
-            FormKind::Waive(id, name) => Command::WaiveTest {
-                id: *id,
-                name: name.clone(),
-                reason: f("Reason"),
-            },
-        })
-    }
-
-    /// What a key does inside the form.
-    pub fn on_key(&mut self, key: KeyEvent) -> FormInput {
-        let rows = self.fields.len() + 1;
-        match key.code {
-            KeyCode::Esc => return FormInput::Cancel,
-            KeyCode::Tab | KeyCode::Down => self.focus = (self.focus + 1) % rows,
-            KeyCode::BackTab | KeyCode::Up => self.focus = (self.focus + rows - 1) % rows,
-            KeyCode::Enter if self.on_button() || self.focus + 1 == self.fields.len() => {
-                return FormInput::Submit;
-            }
-            KeyCode::Enter => self.focus += 1,
-            KeyCode::Char('y') if self.on_button() => return FormInput::Submit,
-            KeyCode::Char('n') if self.on_button() => return FormInput::Cancel,
-            _ => {
-                let Some(field) = self.fields.get_mut(self.focus) else {
-                    return FormInput::Nothing;
-                };
-                match &mut field.value {
-                    Value::Text(input) => {
-                        if !input.edit(key) {
-                            return FormInput::Nothing;
-                        }
-                    }
-                    Value::Choice(options, i) => match key.code {
-                        KeyCode::Left => *i = (*i + options.len() - 1) % options.len().max(1),
-                        KeyCode::Right | KeyCode::Char(' ') => *i = (*i + 1) % options.len().max(1),
-                        // A letter picks the next option starting with it, as in a select box.
-                        KeyCode::Char(c) => {
-                            let n = options.len();
-                            let starts = |k: usize| {
-                                options[k]
-                                    .to_lowercase()
-                                    .starts_with(c.to_ascii_lowercase())
-                            };
-                            match (1..=n).map(|d| (*i + d) % n).find(|k| starts(*k)) {
-                                Some(k) => *i = k,
-                                None => return FormInput::Nothing,
-                            }
-                        }
-                        _ => return FormInput::Nothing,
-                    },
-                }
-                return FormInput::Changed;
-            }
-        }
-        FormInput::Moved
-    }
-}
-
-/// What happened to a form after a key.
+/// What happened to a dialog after a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FormInput {
     Nothing,
@@ -673,17 +410,629 @@ pub enum FormInput {
     Cancel,
 }
 
+fn text(label: &'static str) -> Text {
+    Text::new(label, "")
+}
+
+impl Form {
+    fn new(kind: Kind) -> Form {
+        Form {
+            kind,
+            focus: 0,
+            preview: Ok(Vec::new()),
+        }
+    }
+
+    pub fn fields(&self) -> Vec<&dyn Widget> {
+        self.kind.widgets()
+    }
+
+    /// Whether the focus is on the confirm step.
+    pub fn on_button(&self) -> bool {
+        self.focus >= self.kind.widgets().len()
+    }
+
+    pub fn title(&self) -> String {
+        match &self.kind {
+            Kind::NewIncident { .. } => "Report an incident".into(),
+            Kind::Severity { id, .. } => format!("Change the severity of {id}"),
+            Kind::Qualify { id, current, .. } => format!("Qualify {id} ({current})"),
+            Kind::CreateHotfix { id, .. } => format!("Create a hotfix for {id}"),
+            Kind::Resolve { id, .. } => format!("Resolve {id}"),
+            Kind::EditHotfix { id, .. } | Kind::EditRegular { id, .. } => {
+                format!("Edit {id} (approvals so far become stale)")
+            }
+            Kind::PlanRelease { .. } => "Plan a regular release".into(),
+            Kind::Roles { .. } => "Grant or revoke a role (admin)".into(),
+            Kind::Policy { .. } => "Replace the policy (admin)".into(),
+            Kind::SwitchUser { .. } => "Act as another demo user (demo stores only)".into(),
+            Kind::Decide {
+                id,
+                approving,
+                shown,
+                ..
+            } => format!(
+                "{} {id} revision {}?",
+                if *approving { "Approve" } else { "Reject" },
+                shown.seen.revision
+            ),
+            Kind::Step { id, step, .. } => match step {
+                Step::Deploy => format!("Start deploying {id}?"),
+                Step::Deployed => format!("Mark {id} deployed?"),
+                Step::Close => format!("Close {id}?"),
+            },
+            Kind::Verify { id, .. } => format!("Mark {id} verified in production?"),
+            Kind::End { id, rollback, .. } => {
+                if *rollback {
+                    format!("Roll back {id}?")
+                } else {
+                    format!("Cancel {id}?")
+                }
+            }
+            Kind::AddTest { id, .. } => format!("Add a test to {id}"),
+            Kind::ImportTests { id, .. } => format!("Import test results into {id}"),
+            Kind::ImportAlert { .. } => "Import an alert".into(),
+            Kind::Notify { id, webhook, .. } => {
+                if *webhook {
+                    format!("Send a notice about {id} to the webhook")
+                } else {
+                    format!("Notice about {id} (no webhook configured)")
+                }
+            }
+            Kind::SetTest { name, .. } => {
+                format!("Set the status of {}", crate::sanitize::line(name))
+            }
+            Kind::Waive { name, .. } => format!("Waive {}", crate::sanitize::line(name)),
+        }
+    }
+
+    /// The confirm step's label: what Enter there does.
+    pub fn button(&self) -> String {
+        match &self.kind {
+            Kind::Decide { shown, .. } if shown.moved.is_some() => {
+                let (rev, _) = shown
+                    .moved
+                    .as_ref()
+                    .map_or((0, &Vec::new()), |(r, c)| (*r, c));
+                format!("Review revision {rev} instead")
+            }
+            Kind::Decide {
+                approving: true,
+                shown,
+                ..
+            } => format!("Approve revision {}", shown.seen.revision),
+            Kind::Decide { shown, .. } => format!("Reject revision {}", shown.seen.revision),
+            Kind::SwitchUser { .. } => "Switch".into(),
+            Kind::Notify { webhook: false, .. } => "Write to a file".into(),
+            Kind::Notify { .. } => "Send".into(),
+            Kind::Policy { .. } | Kind::ImportTests { .. } | Kind::ImportAlert { .. } => {
+                "Read and record".into()
+            }
+            _ => "Confirm".into(),
+        }
+    }
+
+    pub fn new_incident() -> Form {
+        Form::new(Kind::NewIncident {
+            title: text("Title"),
+            severity: Pick::new("Severity", Severity::ALL, Some(&Severity::P2)),
+            services: text("Services (comma-separated)"),
+            impact: text("Impact"),
+        })
+    }
+
+    pub fn severity(id: IncidentId, current: Severity) -> Form {
+        Form::new(Kind::Severity {
+            id,
+            severity: Pick::new("Severity", Severity::ALL, Some(&current)),
+            reason: text("Reason"),
+        })
+    }
+
+    pub fn qualify(id: IncidentId, current: Severity, hotfixable: bool) -> Form {
+        let decision = if hotfixable {
+            Decision::Hotfix
+        } else {
+            Decision::RegularRelease
+        };
+        Form::new(Kind::Qualify {
+            id,
+            current,
+            decision: Pick::new("Decision", Decision::ALL, Some(&decision)),
+            risk: Pick::new("Risk of the fix", Risk::ALL, Some(&Risk::Medium)),
+            impact: text("Impact assessment"),
+            rationale: text("Rationale"),
+        })
+    }
+
+    /// `version` is prefilled with the next patch version the store suggests.
+    pub fn create_hotfix(id: IncidentId, version: &str) -> Form {
+        Form::new(Kind::CreateHotfix {
+            id,
+            version: Text::new("Version", version),
+            summary: text("Summary"),
+            changes: text("Changes"),
+            risks: text("Risks"),
+            rollback: text("Rollback plan"),
+        })
+    }
+
+    pub fn resolve(id: IncidentId) -> Form {
+        Form::new(Kind::Resolve {
+            id,
+            note: text("Note"),
+        })
+    }
+
+    pub fn edit(id: ReleaseId, scope: &Scope) -> Form {
+        if !id.is_hotfix() {
+            return Form::new(Kind::EditRegular {
+                id,
+                version: Text::new("Version", &scope.version),
+                summary: Text::new("Summary", &scope.summary),
+            });
+        }
+        Form::new(Kind::EditHotfix {
+            id,
+            version: Text::new("Version", &scope.version),
+            summary: Text::new("Summary", &scope.summary),
+            changes: Text::new("Changes", &scope.changes),
+            risks: Text::new("Risks", &scope.risks),
+            rollback: Text::new("Rollback plan", &scope.rollback),
+            add: text("Add incidents (comma-separated ids)"),
+        })
+    }
+
+    pub fn plan_release(version: &str) -> Form {
+        Form::new(Kind::PlanRelease {
+            version: Text::new("Version", version),
+            summary: text("Summary"),
+            planned: text("Planned (RFC 3339, optional)"),
+        })
+    }
+
+    pub fn roles(roles: &[String]) -> Form {
+        Form::new(Kind::Roles {
+            grant: Pick::new("Action", &[Grant::Grant, Grant::Revoke], None),
+            user: text("User"),
+            role: Pick::new("Role", roles, None),
+        })
+    }
+
+    pub fn switch_user(people: &[Person], current: &str) -> Form {
+        let at = people.iter().find(|p| p.name == current);
+        Form::new(Kind::SwitchUser {
+            person: Pick::new("Act as", people, at),
+        })
+    }
+
+    pub fn policy() -> Form {
+        Form::new(Kind::Policy {
+            file: text("Policy JSON file"),
+        })
+    }
+
+    /// Approve or reject `id` as one of `roles`, bound to the revision in `shown`.
+    pub fn decide(id: ReleaseId, approving: bool, roles: &[String], shown: Review) -> Form {
+        let label = if approving {
+            "Comment (optional)"
+        } else {
+            "Reason"
+        };
+        Form::new(Kind::Decide {
+            id,
+            approving,
+            shown: Box::new(shown),
+            role: Pick::new("Role", roles, None),
+            text: text(label),
+        })
+    }
+
+    pub fn step(id: ReleaseId, step: Step) -> Form {
+        Form::new(Kind::Step { id, step })
+    }
+
+    pub fn verify(id: ReleaseId) -> Form {
+        Form::new(Kind::Verify {
+            id,
+            note: text("How it was verified"),
+        })
+    }
+
+    pub fn end(id: ReleaseId, rollback: bool) -> Form {
+        Form::new(Kind::End {
+            id,
+            rollback,
+            reason: text("Reason"),
+        })
+    }
+
+    pub fn add_test(id: ReleaseId, user: &str) -> Form {
+        Form::new(Kind::AddTest {
+            id,
+            name: text("Name"),
+            priority: Pick::new("Priority", Priority::ALL, None),
+            kind: Pick::new("Kind", &[TestKind::Automated, TestKind::Manual], None),
+            owner: Text::new("Owner", user),
+        })
+    }
+
+    pub fn import_tests(id: ReleaseId) -> Form {
+        Form::new(Kind::ImportTests {
+            id,
+            files: text("JUnit XML files (comma-separated)"),
+        })
+    }
+
+    pub fn import_alert() -> Form {
+        Form::new(Kind::ImportAlert {
+            file: text("Alertmanager or PagerDuty JSON file"),
+        })
+    }
+
+    pub fn notify(id: ReleaseId, stage: Stage, webhook: bool) -> Form {
+        Form::new(Kind::Notify {
+            id,
+            webhook,
+            text: Vec::new(),
+            stage: Pick::new("Stage", Stage::ALL, Some(&stage)),
+            audience: Pick::new("Audience", Audience::ALL, None),
+        })
+    }
+
+    /// The status picker: opens on the next status a tester usually records.
+    pub fn set_test(id: ReleaseId, name: &str, current: TestStatus) -> Form {
+        let next = match current {
+            TestStatus::Pending => TestStatus::Running,
+            TestStatus::Running => TestStatus::Passed,
+            other => other,
+        };
+        Form::new(Kind::SetTest {
+            id,
+            name: name.to_string(),
+            status: Pick::new("Status", TestStatus::ALL, Some(&next)),
+            note: text("Note"),
+        })
+    }
+
+    pub fn waive(id: ReleaseId, name: &str) -> Form {
+        Form::new(Kind::Waive {
+            id,
+            name: name.to_string(),
+            reason: text("Reason"),
+        })
+    }
+
+    /// What confirming asks for, or why the fields cannot make it.
+    pub fn submit(&self) -> Result<Submit, String> {
+        let command = match &self.kind {
+            Kind::NewIncident {
+                title,
+                severity,
+                services,
+                impact,
+            } => Command::ReportIncident {
+                title: title.value(),
+                severity: severity.chosen()?,
+                services: services.list(),
+                impact: impact.value(),
+            },
+            Kind::Severity {
+                id,
+                severity,
+                reason,
+            } => Command::ChangeSeverity {
+                id: *id,
+                severity: severity.chosen()?,
+                reason: reason.value(),
+            },
+            Kind::Qualify {
+                id,
+                decision,
+                risk,
+                impact,
+                rationale,
+                ..
+            } => Command::QualifyIncident {
+                id: *id,
+                decision: decision.chosen()?,
+                risk: risk.chosen()?,
+                impact: impact.value(),
+                rationale: rationale.value(),
+            },
+            Kind::CreateHotfix {
+                id,
+                version,
+                summary,
+                changes,
+                risks,
+                rollback,
+            } => Command::CreateHotfix {
+                incidents: vec![*id],
+                scope: ScopeInput {
+                    version: version.value(),
+                    summary: summary.value(),
+                    changes: changes.value(),
+                    risks: risks.value(),
+                    rollback: rollback.value(),
+                },
+            },
+            Kind::Resolve { id, note } => Command::ResolveIncident {
+                id: *id,
+                note: note.value(),
+            },
+            Kind::EditHotfix {
+                id,
+                version,
+                summary,
+                changes,
+                risks,
+                rollback,
+                add,
+            } => Command::EditRelease {
+                id: *id,
+                edit: ScopeEdit {
+                    version: Some(version.value()),
+                    summary: Some(summary.value()),
+                    changes: Some(changes.value()),
+                    risks: Some(risks.value()),
+                    rollback: Some(rollback.value()),
+                    add_incidents: add
+                        .list()
+                        .iter()
+                        .map(|s| s.parse())
+                        .collect::<Result<Vec<IncidentId>, _>>()?,
+                },
+            },
+            Kind::EditRegular {
+                id,
+                version,
+                summary,
+            } => Command::EditRelease {
+                id: *id,
+                edit: ScopeEdit {
+                    version: Some(version.value()),
+                    summary: Some(summary.value()),
+                    ..ScopeEdit::default()
+                },
+            },
+            Kind::PlanRelease {
+                version,
+                summary,
+                planned,
+            } => {
+                let planned_at = match planned.optional() {
+                    None => None,
+                    Some(t) => Some(
+                        chrono::DateTime::parse_from_rfc3339(t.trim())
+                            .map_err(|e| {
+                                format!(
+                                    "planned time \"{}\" is not RFC 3339 ({e}), e.g. 2026-12-01T09:00:00Z",
+                                    crate::sanitize::line(&t)
+                                )
+                            })?
+                            .with_timezone(&chrono::Utc),
+                    ),
+                };
+                Command::PlanRegularRelease {
+                    version: version.value(),
+                    summary: summary.value(),
+                    planned_at,
+                }
+            }
+            Kind::Roles { grant, user, role } => {
+                let (user, role) = (user.value().trim().to_string(), role.chosen()?);
+                match grant.chosen()? {
+                    Grant::Grant => Command::GrantRole { user, role },
+                    Grant::Revoke => Command::RevokeRole { user, role },
+                }
+            }
+            Kind::Policy { file } => {
+                let path = file.value();
+                if path.trim().is_empty() {
+                    return Err(
+                        "give the path of a policy JSON file (see `hotfix policy show --json`)"
+                            .into(),
+                    );
+                }
+                return Ok(Submit::Load(Load::Policy(PathBuf::from(path.trim()))));
+            }
+            Kind::SwitchUser { person } => return Ok(Submit::SwitchUser(person.chosen()?.name)),
+            Kind::Decide { shown, .. } if shown.moved.is_some() => {
+                return Ok(Submit::AcceptRevision);
+            }
+            Kind::Decide {
+                id,
+                approving,
+                shown,
+                role,
+                text,
+            } => {
+                let role = role.value().cloned();
+                let seen = Some(shown.seen.clone());
+                if *approving {
+                    Command::Approve {
+                        id: *id,
+                        role,
+                        comment: text.value(),
+                        seen,
+                    }
+                } else {
+                    Command::Reject {
+                        id: *id,
+                        role,
+                        reason: text.value(),
+                        seen,
+                    }
+                }
+            }
+            Kind::Step { id, step } => match step {
+                Step::Deploy => Command::StartDeploy { id: *id },
+                Step::Deployed => Command::MarkDeployed { id: *id },
+                Step::Close => Command::CloseRelease { id: *id },
+            },
+            Kind::Verify { id, note } => Command::VerifyRelease {
+                id: *id,
+                note: note.value(),
+            },
+            Kind::End {
+                id,
+                rollback,
+                reason,
+            } => {
+                if *rollback {
+                    Command::RollBack {
+                        id: *id,
+                        reason: reason.value(),
+                    }
+                } else {
+                    Command::CancelRelease {
+                        id: *id,
+                        reason: reason.value(),
+                    }
+                }
+            }
+            Kind::AddTest {
+                id,
+                name,
+                priority,
+                kind,
+                owner,
+            } => Command::AddTest {
+                id: *id,
+                name: name.value(),
+                priority: priority.chosen()?,
+                automated: kind.chosen()? == TestKind::Automated,
+                owner: owner.optional().map(|o| o.trim().to_string()),
+            },
+            Kind::ImportTests { id, files } => {
+                let files = files.list();
+                if files.is_empty() {
+                    return Err("give the path of at least one JUnit XML file".into());
+                }
+                return Ok(Submit::Load(Load::TestResults(
+                    *id,
+                    files.into_iter().map(PathBuf::from).collect(),
+                )));
+            }
+            Kind::ImportAlert { file } => {
+                let path = file.value();
+                if path.trim().is_empty() {
+                    return Err("give the path of an Alertmanager or PagerDuty JSON file".into());
+                }
+                return Ok(Submit::Load(Load::Alert(PathBuf::from(path.trim()))));
+            }
+            Kind::Notify {
+                id,
+                webhook,
+                stage,
+                audience,
+                ..
+            } => {
+                return Ok(Submit::Notice {
+                    id: *id,
+                    stage: stage.chosen()?,
+                    audience: audience.chosen()?,
+                    send: *webhook,
+                });
+            }
+            Kind::SetTest {
+                id,
+                name,
+                status,
+                note,
+            } => Command::SetTestStatus {
+                id: *id,
+                name: name.clone(),
+                status: status.chosen()?,
+                note: note.optional(),
+            },
+            Kind::Waive { id, name, reason } => Command::WaiveTest {
+                id: *id,
+                name: name.clone(),
+                reason: reason.value(),
+            },
+        };
+        Ok(Submit::Command(command))
+    }
+
+    /// What a key does inside the dialog. `action` is the key's meaning in the key map's
+    /// dialog section; a printable character in a text field is text whatever it is bound to.
+    pub fn on_key(&mut self, key: KeyEvent, action: Option<Action>) -> FormInput {
+        let count = self.kind.widgets().len();
+        let rows = count + 1;
+        let plain_char =
+            matches!(key.code, KeyCode::Char(_)) && !key.modifiers.contains(KeyModifiers::CONTROL);
+        let in_text = self
+            .kind
+            .widgets()
+            .get(self.focus)
+            .is_some_and(|w| w.is_text());
+        if !(in_text && plain_char) {
+            match action {
+                Some(Action::Back) => return FormInput::Cancel,
+                Some(Action::NextField) => {
+                    self.focus = (self.focus + 1) % rows;
+                    return FormInput::Moved;
+                }
+                Some(Action::PrevField) => {
+                    self.focus = (self.focus + rows - 1) % rows;
+                    return FormInput::Moved;
+                }
+                Some(Action::Submit) if self.on_button() => return FormInput::Submit,
+                Some(Action::Submit) => {
+                    self.focus += 1;
+                    return FormInput::Moved;
+                }
+                Some(Action::Confirm) if self.on_button() => return FormInput::Submit,
+                Some(Action::Dismiss) if self.on_button() => return FormInput::Cancel,
+                _ => {}
+            }
+        }
+        let mut widgets = self.kind.widgets_mut();
+        let changed = widgets.get_mut(self.focus).is_some_and(|w| w.edit(key));
+        if changed {
+            FormInput::Changed
+        } else {
+            FormInput::Nothing
+        }
+    }
+
+    /// The dialog's notice text, when it is a notice dialog (the preview fills it).
+    pub fn notice_text_mut(&mut self) -> Option<&mut Vec<String>> {
+        match &mut self.kind {
+            Kind::Notify { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::keymap::{Key, Keymap, Mode};
 
     fn press(form: &mut Form, code: KeyCode) -> FormInput {
-        form.on_key(KeyEvent::new(code, KeyModifiers::NONE))
+        let key = KeyEvent::new(code, KeyModifiers::NONE);
+        let action = Key::of(key).and_then(|k| Keymap::default_map().action(Mode::Dialog, &k));
+        form.on_key(key, action)
     }
 
     fn typed(form: &mut Form, text: &str) {
         for c in text.chars() {
             press(form, KeyCode::Char(c));
+        }
+    }
+
+    fn shown() -> Review {
+        Review {
+            seen: Seen {
+                revision: 1,
+                fingerprint: Some("abc".into()),
+            },
+            scope: Scope::default(),
+            since_mine: None,
+            moved: None,
         }
     }
 
@@ -696,29 +1045,47 @@ mod tests {
         press(&mut form, KeyCode::Enter);
         typed(&mut form, "db, api");
         assert_eq!(
-            form.command(),
-            Ok(Command::ReportIncident {
+            form.submit(),
+            Ok(Submit::Command(Command::ReportIncident {
                 title: "DB down".into(),
                 severity: Severity::P1,
                 services: vec!["db".into(), "api".into()],
                 impact: String::new()
-            })
+            }))
         );
         press(&mut form, KeyCode::Enter);
+        // Enter in the last field reaches the confirm step; only the next one submits.
+        assert_eq!(press(&mut form, KeyCode::Enter), FormInput::Moved);
+        assert!(form.on_button());
         assert_eq!(press(&mut form, KeyCode::Enter), FormInput::Submit);
     }
 
     #[test]
-    fn confirmation_dialogs_start_on_the_button() {
-        let mut form = Form::approve(ReleaseId::Hotfix(1), &["prod-owner".into()]);
+    fn letters_typed_into_a_dialog_are_text_never_shortcuts() {
+        let roles = ["prod-owner".to_string()];
+        let mut form = Form::decide(ReleaseId::Hotfix(1), true, &roles, shown());
+        assert!(!form.on_button(), "the focus starts in the first field");
+        press(&mut form, KeyCode::Tab); // past the role, into the comment
+        typed(&mut form, "yes fine");
+        let Ok(Submit::Command(Command::Approve { comment, seen, .. })) = form.submit() else {
+            panic!("an approval");
+        };
+        assert_eq!(comment, "yes fine");
+        assert_eq!(seen.map(|s| s.revision), Some(1));
+        // y and n act only on the confirm step.
+        press(&mut form, KeyCode::Enter);
         assert!(form.on_button());
         assert_eq!(press(&mut form, KeyCode::Char('n')), FormInput::Cancel);
         assert_eq!(press(&mut form, KeyCode::Char('y')), FormInput::Submit);
-        press(&mut form, KeyCode::Up);
-        typed(&mut form, "yes");
-        assert!(
-            matches!(form.command(), Ok(Command::Approve { comment, role: None, .. }) if comment == "yes")
-        );
+    }
+
+    #[test]
+    fn a_scope_that_moved_needs_a_review_step_before_confirming() {
+        let mut s = shown();
+        s.moved = Some((2, vec!["changes".into()]));
+        let form = Form::decide(ReleaseId::Hotfix(1), true, &["qa".into()], s);
+        assert_eq!(form.submit(), Ok(Submit::AcceptRevision));
+        assert_eq!(form.button(), "Review revision 2 instead");
     }
 
     #[test]
@@ -734,8 +1101,23 @@ mod tests {
 
     #[test]
     fn bad_planned_times_are_explained() {
-        let mut form = Form::plan_release();
-        form.fields[2].value = Value::Text(Input::new("tomorrow"));
-        assert!(form.command().unwrap_err().contains("RFC 3339"));
+        let mut form = Form::plan_release("");
+        press(&mut form, KeyCode::Tab);
+        press(&mut form, KeyCode::Tab);
+        typed(&mut form, "tomorrow");
+        assert!(form.submit().unwrap_err().contains("RFC 3339"));
+    }
+
+    #[test]
+    fn files_are_named_on_submit_not_read() {
+        let mut form = Form::import_tests(ReleaseId::Hotfix(2));
+        typed(&mut form, "a.xml, b.xml");
+        assert_eq!(
+            form.submit(),
+            Ok(Submit::Load(Load::TestResults(
+                ReleaseId::Hotfix(2),
+                vec!["a.xml".into(), "b.xml".into()]
+            )))
+        );
     }
 }

@@ -46,12 +46,92 @@ impl Key {
     }
 }
 
+/// Where keys are read: a pane of the main screen, a dialog, or a scrolling view (help,
+/// details, report). Each has its own section of the map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Pane(Pane),
+    Dialog,
+    View,
+}
+
+impl Mode {
+    fn section(self) -> &'static str {
+        match self {
+            Mode::Pane(p) => pane_name(p),
+            Mode::Dialog => "dialog",
+            Mode::View => "view",
+        }
+    }
+}
+
+const SECTIONS: [&str; 7] = [
+    "global",
+    "queue",
+    "approvals",
+    "tests",
+    "releases",
+    "dialog",
+    "view",
+];
+
+const MODES: [Mode; 6] = [
+    Mode::Pane(Pane::Queue),
+    Mode::Pane(Pane::Approvals),
+    Mode::Pane(Pane::Tests),
+    Mode::Pane(Pane::Releases),
+    Mode::Dialog,
+    Mode::View,
+];
+
+/// One action with every key bound to it in a mode, in the map's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub keys: Vec<String>,
+    pub action: Action,
+}
+
+impl Binding {
+    /// The keys as people read them: `j/↓`.
+    pub fn keys_label(&self) -> String {
+        self.keys
+            .iter()
+            .map(|k| display(k))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// A key's name as shown on screen: arrows as arrows, named keys capitalised.
+pub fn display(key: &str) -> String {
+    match key {
+        "down" => "↓".into(),
+        "up" => "↑".into(),
+        "left" => "←".into(),
+        "right" => "→".into(),
+        "enter" => "Enter".into(),
+        "esc" => "Esc".into(),
+        "tab" => "Tab".into(),
+        "backtab" => "S-Tab".into(),
+        "space" => "Space".into(),
+        "pageup" => "PgUp".into(),
+        "pagedown" => "PgDn".into(),
+        "home" => "Home".into(),
+        "end" => "End".into(),
+        "backspace" => "Bksp".into(),
+        "delete" => "Del".into(),
+        other => match other.strip_prefix("ctrl-") {
+            Some(rest) => format!("Ctrl-{}", rest.to_uppercase()),
+            None => other.to_string(),
+        },
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Keymap {
-    global: BTreeMap<String, Action>,
-    panes: BTreeMap<&'static str, BTreeMap<String, Action>>,
-    /// Each pane's effective bindings, worked out once: the footer shows them every frame.
-    bound: BTreeMap<&'static str, Vec<(String, Action)>>,
+    sections: BTreeMap<&'static str, BTreeMap<String, Action>>,
+    /// Each mode's bindings, worked out once: the footer shows them every frame.
+    bound: BTreeMap<&'static str, Vec<Binding>>,
 }
 
 type RawMap = BTreeMap<String, BTreeMap<String, Action>>;
@@ -76,23 +156,21 @@ impl Keymap {
     }
 
     fn from_raw(mut raw: RawMap) -> Keymap {
-        let global = raw.remove("global").unwrap_or_default();
-        let panes = ["queue", "approvals", "tests", "releases"]
+        let sections = SECTIONS
             .into_iter()
-            .map(|p| (p, raw.remove(p).unwrap_or_default()))
+            .map(|name| (name, raw.remove(name).unwrap_or_default()))
             .collect();
         Keymap {
-            global,
-            panes,
+            sections,
             bound: BTreeMap::new(),
         }
         .bind()
     }
 
     fn bind(mut self) -> Keymap {
-        self.bound = [Pane::Queue, Pane::Approvals, Pane::Tests, Pane::Releases]
+        self.bound = MODES
             .into_iter()
-            .map(|pane| (pane_name(pane), self.effective(pane)))
+            .map(|mode| (mode.section(), self.effective(mode)))
             .collect();
         self
     }
@@ -103,12 +181,13 @@ impl Keymap {
             serde_json::from_str(text).map_err(|e| format!("keys.json is not valid: {e}"))?;
         let mut map = Keymap::default_map();
         for (section, keys) in overrides {
-            let target = match section.as_str() {
-                "global" => &mut map.global,
-                other => match map.panes.iter_mut().find(|(name, _)| **name == other) {
-                    Some((_, keys)) => keys,
-                    None => return Err(format!("keys.json has an unknown section \"{other}\"")),
-                },
+            let Some((_, target)) = map.sections.iter_mut().find(|(name, _)| **name == section)
+            else {
+                return Err(format!(
+                    "keys.json has an unknown section \"{}\" (known: {})",
+                    crate::sanitize::line(&section),
+                    SECTIONS.join(", ")
+                ));
             };
             target.extend(keys);
         }
@@ -132,46 +211,67 @@ impl Keymap {
         }
     }
 
-    /// What `key` does in `pane`: the pane's own binding first, then the global one.
-    pub fn action(&self, pane: Pane, key: &Key) -> Option<Action> {
-        self.panes
-            .get(pane_name(pane))
-            .and_then(|m| m.get(&key.0))
-            .or_else(|| self.global.get(&key.0))
-            .copied()
+    fn section(&self, name: &str) -> Option<&BTreeMap<String, Action>> {
+        self.sections.get(name)
     }
 
-    /// The bindings active in `pane`, pane-specific first, each action once, in a stable order.
-    pub fn bindings(&self, pane: Pane) -> &[(String, Action)] {
-        self.bound.get(pane_name(pane)).map_or(&[], Vec::as_slice)
+    /// What `key` does in `mode`. In a pane: the pane's own binding first, then the global
+    /// one. Dialogs and views read only their own section, so no main-screen key acts there.
+    pub fn action(&self, mode: Mode, key: &Key) -> Option<Action> {
+        let own = self.section(mode.section()).and_then(|m| m.get(&key.0));
+        match mode {
+            Mode::Pane(_) => own.or_else(|| self.section("global").and_then(|m| m.get(&key.0))),
+            Mode::Dialog | Mode::View => own,
+        }
+        .copied()
     }
 
-    fn effective(&self, pane: Pane) -> Vec<(String, Action)> {
-        let mut out: Vec<(String, Action)> = Vec::new();
-        let own = self.panes.get(pane_name(pane)).cloned().unwrap_or_default();
-        for (key, action) in own.iter().chain(self.global.iter()) {
-            let shadowed = self.action(pane, &Key(key.clone())) != Some(*action);
-            if !shadowed && !out.iter().any(|(_, a)| a == action) {
-                out.push((key.clone(), *action));
+    /// The bindings active in `mode`, one per action with all its keys, the mode's own first.
+    pub fn bindings(&self, mode: Mode) -> &[Binding] {
+        self.bound.get(mode.section()).map_or(&[], Vec::as_slice)
+    }
+
+    fn effective(&self, mode: Mode) -> Vec<Binding> {
+        let mut out: Vec<Binding> = Vec::new();
+        let own = self.section(mode.section()).into_iter().flatten();
+        let global = match mode {
+            Mode::Pane(_) => self.section("global"),
+            Mode::Dialog | Mode::View => None,
+        };
+        for (key, action) in own.chain(global.into_iter().flatten()) {
+            if self.action(mode, &Key(key.clone())) != Some(*action) {
+                continue; // shadowed by the pane's own binding
             }
+            match out.iter_mut().find(|b| b.action == *action) {
+                Some(b) if !b.keys.contains(key) => b.keys.push(key.clone()),
+                Some(_) => {}
+                None => out.push(Binding {
+                    keys: vec![key.clone()],
+                    action: *action,
+                }),
+            }
+        }
+        for b in &mut out {
+            // Letters before named keys, so hints read `j/↓`, not `down/j`.
+            b.keys.sort_by_key(|k| (k.chars().count() > 1, k.clone()));
         }
         out
     }
 
     /// The actions bound in the pane's own section.
     pub fn own_actions(&self, pane: Pane) -> Vec<Action> {
-        self.panes
-            .get(pane_name(pane))
+        self.section(pane_name(pane))
             .map(|m| m.values().copied().collect())
             .unwrap_or_default()
     }
 
-    /// The first key bound to `action` in `pane`, for hints like "press a to approve".
-    pub fn key_for(&self, pane: Pane, action: Action) -> Option<String> {
-        self.bindings(pane)
+    /// The keys bound to `action` in `mode`, as shown on screen (`y`, `Enter`, `j/↓`), for
+    /// hints like "press a to approve". `None` when the action has no key there.
+    pub fn keys(&self, mode: Mode, action: Action) -> Option<String> {
+        self.bindings(mode)
             .iter()
-            .find(|(_, a)| *a == action)
-            .map(|(k, _)| k.clone())
+            .find(|b| b.action == action)
+            .map(Binding::keys_label)
     }
 }
 
@@ -188,35 +288,47 @@ mod tests {
     fn pane_bindings_override_global_ones() {
         let map = Keymap::default_map();
         assert_eq!(
-            map.action(Pane::Queue, &key(KeyCode::Char('s'))),
+            map.action(Mode::Pane(Pane::Queue), &key(KeyCode::Char('s'))),
             Some(Action::Severity)
         );
         assert_eq!(
-            map.action(Pane::Tests, &key(KeyCode::Char('s'))),
+            map.action(Mode::Pane(Pane::Tests), &key(KeyCode::Char('s'))),
             Some(Action::SetTest)
         );
         assert_eq!(
-            map.action(Pane::Tests, &key(KeyCode::Char(' '))),
-            Some(Action::CycleTest)
+            map.action(Mode::Pane(Pane::Tests), &key(KeyCode::Char(' '))),
+            Some(Action::SetTest)
+        );
+        // Dialogs read only their own section: `a` there is never "approve".
+        assert_eq!(map.action(Mode::Dialog, &key(KeyCode::Char('a'))), None);
+        assert_eq!(
+            map.action(Mode::View, &key(KeyCode::End)),
+            Some(Action::Bottom)
         );
         assert_eq!(
-            map.action(Pane::Approvals, &key(KeyCode::Char('a'))),
+            map.action(Mode::Pane(Pane::Approvals), &key(KeyCode::Char('a'))),
             Some(Action::Approve)
         );
         assert_eq!(
-            map.action(Pane::Queue, &key(KeyCode::Tab)),
+            map.action(Mode::Pane(Pane::Queue), &key(KeyCode::Tab)),
             Some(Action::NextPane)
         );
         let ctrl_c = Key::of(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)).unwrap();
-        assert_eq!(map.action(Pane::Queue, &ctrl_c), Some(Action::Quit));
-        assert_eq!(map.action(Pane::Queue, &key(KeyCode::Char('Z'))), None);
+        assert_eq!(
+            map.action(Mode::Pane(Pane::Queue), &ctrl_c),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.action(Mode::Pane(Pane::Queue), &key(KeyCode::Char('Z'))),
+            None
+        );
     }
 
     #[test]
     fn overrides_replace_keys_and_bad_files_are_reported() {
         let map = Keymap::with_overrides(r#"{"global": {"Z": "approve"}}"#).unwrap();
         assert_eq!(
-            map.action(Pane::Queue, &key(KeyCode::Char('Z'))),
+            map.action(Mode::Pane(Pane::Queue), &key(KeyCode::Char('Z'))),
             Some(Action::Approve)
         );
         assert!(Keymap::with_overrides(r#"{"global": {"a": "fly"}}"#).is_err());
@@ -228,17 +340,31 @@ mod tests {
     }
 
     #[test]
-    fn every_pane_lists_each_action_once() {
+    fn every_mode_lists_each_action_once_with_all_its_keys() {
         let map = Keymap::default_map();
-        for pane in [Pane::Queue, Pane::Approvals, Pane::Tests, Pane::Releases] {
-            let b = map.bindings(pane);
-            for (i, (_, a)) in b.iter().enumerate() {
+        for mode in MODES {
+            let b = map.bindings(mode);
+            for (i, x) in b.iter().enumerate() {
                 assert!(
-                    !b[i + 1..].iter().any(|(_, x)| x == a),
-                    "{a:?} twice in {pane:?}"
+                    !b[i + 1..].iter().any(|y| y.action == x.action),
+                    "{:?} twice in {mode:?}",
+                    x.action
                 );
             }
         }
-        assert_eq!(map.key_for(Pane::Queue, Action::Help).as_deref(), Some("?"));
+        let queue = Mode::Pane(Pane::Queue);
+        assert_eq!(map.keys(queue, Action::Help).as_deref(), Some("?"));
+        assert_eq!(map.keys(queue, Action::Down).as_deref(), Some("j/↓"));
+        assert_eq!(map.keys(queue, Action::Top).as_deref(), Some("g/Home"));
+        assert_eq!(map.keys(Mode::Dialog, Action::Back).as_deref(), Some("Esc"));
+    }
+
+    #[test]
+    fn old_key_files_naming_cycle_test_still_load() {
+        let map = Keymap::with_overrides(r#"{"tests": {"z": "cycle-test"}}"#).unwrap();
+        assert_eq!(
+            map.action(Mode::Pane(Pane::Tests), &key(KeyCode::Char('z'))),
+            Some(Action::SetTest)
+        );
     }
 }

@@ -21,7 +21,9 @@ mod overlay;
 mod panels;
 
 use super::Pane;
+use super::action::Action;
 use super::app::{App, Overlay};
+use super::keymap::{Binding, Mode};
 use super::theme::Theme;
 use crate::state::Model;
 use chrono::{DateTime, Utc};
@@ -45,30 +47,21 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let text = format!(
-            "Terminal too small: hotfix needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}. Enlarge it, or press q to quit.",
-            area.width, area.height
+            "Terminal too small: hotfix needs {MIN_WIDTH}x{MIN_HEIGHT}, this is {}x{}. Enlarge it, or press {} to quit.",
+            area.width,
+            area.height,
+            key(app, app.focus, Action::Quit)
         );
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let [head, body, foot] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(8),
-        Constraint::Length(2),
-    ])
-    .areas(area);
-    header::render(frame, head, app, ctx);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-    let [queue, releases] =
-        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
-    let [approvals, tests] =
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
-    lists::queue(frame, queue, app, ctx);
-    lists::releases(frame, releases, app, ctx);
-    panels::approvals(frame, approvals, app, ctx);
-    panels::tests(frame, tests, app, ctx);
-    footer(frame, foot, app, ctx);
+    let areas = layout(area);
+    header::render(frame, areas.head, app, ctx);
+    lists::queue(frame, areas.queue, app, ctx);
+    lists::releases(frame, areas.releases, app, ctx);
+    panels::approvals(frame, areas.approvals, app, ctx);
+    panels::tests(frame, areas.tests, app, ctx);
+    footer(frame, areas.foot, app, ctx);
     match &app.overlay {
         Overlay::None => {}
         Overlay::Help { scroll } => overlay::help(frame, area, app, ctx, *scroll),
@@ -76,12 +69,71 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
             target,
             trail,
             scroll,
-        } => overlay::details(frame, area, ctx, *target, trail, *scroll),
+        } => overlay::details(frame, area, app, ctx, *target, trail, *scroll),
         Overlay::Report { id, text, scroll } => {
-            overlay::report(frame, area, ctx, *id, text, *scroll)
+            overlay::report(frame, area, app, ctx, *id, text, *scroll)
         }
-        Overlay::Form(form) => overlay::form(frame, area, form, ctx),
+        Overlay::Form(form) => overlay::form(frame, area, app, form, ctx),
     }
+}
+
+/// Where each region of the main screen goes on a screen of `area`. The app uses the same
+/// layout to find the pane under the mouse.
+pub struct Areas {
+    pub head: Rect,
+    pub queue: Rect,
+    pub releases: Rect,
+    pub approvals: Rect,
+    pub tests: Rect,
+    pub foot: Rect,
+}
+
+impl Areas {
+    pub fn panes(&self) -> [(Pane, Rect); 4] {
+        [
+            (Pane::Queue, self.queue),
+            (Pane::Approvals, self.approvals),
+            (Pane::Tests, self.tests),
+            (Pane::Releases, self.releases),
+        ]
+    }
+}
+
+pub fn layout(area: Rect) -> Areas {
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(8),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
+    let [queue, releases] =
+        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
+    let [approvals, tests] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
+    Areas {
+        head,
+        queue,
+        releases,
+        approvals,
+        tests,
+        foot,
+    }
+}
+
+/// The first row a list of `height` (borders and header included) shows, so that the
+/// selected row stays in view.
+pub fn list_offset(selected: Option<usize>, height: u16) -> usize {
+    let visible = usize::from(height.saturating_sub(3)).max(1);
+    selected.map_or(0, |s| s.saturating_sub(visible - 1))
+}
+
+/// The keys for `action` on the main screen with `pane` focused, for hints in the text.
+pub fn key(app: &App, pane: Pane, action: Action) -> String {
+    app.keymap
+        .keys(Mode::Pane(pane), action)
+        .unwrap_or_else(|| "(unbound)".into())
 }
 
 /// A pane's frame: its number, title, and a focused style when it has the keyboard.
@@ -111,42 +163,91 @@ pub fn pane_block<'a>(app: &App, ctx: &Ctx, pane: Pane, title: Line<'a>) -> Bloc
         .title(Line::from(spans))
 }
 
+/// The key hints for what has the keyboard now (a pane, a dialog, a view), most used first,
+/// each hint dropped whole when the line has no room for it.
+pub fn hints(app: &App, width: usize) -> Vec<(String, &'static str)> {
+    let mode = app.mode();
+    let own = match mode {
+        Mode::Pane(p) => app.keymap.own_actions(p),
+        Mode::Dialog | Mode::View => Vec::new(),
+    };
+    let mut shown: Vec<&Binding> = app
+        .keymap
+        .bindings(mode)
+        .iter()
+        .filter(|b| !matches!(mode, Mode::Pane(_)) || !b.action.is_navigation())
+        .filter(|b| b.action != Action::Quit || !matches!(mode, Mode::Dialog))
+        .collect();
+    // The pane's own keys lead, then the rest by how often people use them.
+    shown.sort_by_key(|b| (!own.contains(&b.action), b.action.rank()));
+    // Each hint is "keys label" and a two-space gap (the last one's gap may fall off).
+    let len = |b: &Binding| b.keys_label().chars().count() + 1 + b.action.label().chars().count();
+    // Help leads to every other key, so room for it is kept first.
+    let reserved = shown
+        .iter()
+        .find(|b| b.action == Action::Help)
+        .map_or(0, |b| len(b) + 2);
+    let mut used = 0;
+    let mut out = Vec::new();
+    for b in shown {
+        let room = if b.action == Action::Help {
+            width + 2
+        } else {
+            (width + 2).saturating_sub(reserved)
+        };
+        if used + len(b) + 2 > room {
+            continue; // a shorter hint further on may still fit
+        }
+        used += len(b) + 2;
+        out.push((b.keys_label(), b.action.label()));
+    }
+    out
+}
+
 fn footer(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let mut keys: Vec<Span> = Vec::new();
     if let Some(input) = &app.filter_input {
+        let key = |a| app.keymap.keys(Mode::Dialog, a).unwrap_or_default();
         keys.push(Span::styled("filter: ", t.bold()));
         keys.push(Span::raw(crate::sanitize::line(&input.text).into_owned()));
-        keys.push(Span::styled("  (Enter keep, Esc clear)", t.dim()));
+        keys.push(Span::styled(
+            format!(
+                "  ({} keep, {} clear)",
+                key(Action::Submit),
+                key(Action::Back)
+            ),
+            t.dim(),
+        ));
     } else {
-        let bindings = app.keymap.bindings(app.focus);
-        let own = app.keymap.own_actions(app.focus);
-        let mut shown: Vec<&(String, super::action::Action)> = bindings
-            .iter()
-            .filter(|(_, a)| !a.is_navigation())
-            .collect();
-        // The pane's own keys lead, then help, so both survive a narrow terminal.
-        shown.sort_by_key(|(_, a)| {
-            if own.contains(a) {
-                0
-            } else if *a == super::action::Action::Help {
-                1
-            } else {
-                2
-            }
-        });
-        for (key, action) in shown {
+        for (key, label) in hints(app, usize::from(area.width)) {
             keys.push(Span::styled(
-                key.clone(),
+                key,
                 t.accent().add_modifier(ratatui::style::Modifier::BOLD),
             ));
-            keys.push(Span::raw(format!(" {}  ", action.label())));
+            keys.push(Span::raw(format!(" {label}  ")));
         }
     }
     let status = match &app.status {
         Some(s) if s.error => Line::styled(crate::sanitize::line(&s.text).into_owned(), t.bad()),
         Some(s) => Line::styled(crate::sanitize::line(&s.text).into_owned(), t.good()),
-        None => Line::styled("Tab/1-4 switch panes · Enter details · ? all keys", t.dim()),
+        None if !matches!(app.mode(), Mode::Pane(_)) => Line::raw(""),
+        None => {
+            let key = |a| {
+                app.keymap
+                    .keys(Mode::Pane(app.focus), a)
+                    .unwrap_or_else(|| "-".into())
+            };
+            Line::styled(
+                format!(
+                    "{}/1-4 switch panes · {} details · {} all keys",
+                    key(Action::NextPane),
+                    key(Action::Open),
+                    key(Action::Help)
+                ),
+                t.dim(),
+            )
+        }
     };
     let [k, s] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(Paragraph::new(Line::from(keys)), k);

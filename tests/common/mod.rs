@@ -131,6 +131,7 @@ impl World {
         self.run(
             actor,
             Command::Approve {
+                seen: None,
                 id,
                 role: Some(role.into()),
                 comment: String::new(),

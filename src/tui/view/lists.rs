@@ -6,6 +6,7 @@ use crate::sanitize::line;
 use crate::state::incident::Target;
 use crate::state::{Incident, IncidentStatus, ReleaseId};
 use crate::tui::Pane;
+use crate::tui::action::Action;
 use crate::tui::app::App;
 use chrono::Duration;
 use ratatui::Frame;
@@ -37,8 +38,7 @@ pub fn timer(incident: &Incident, ctx: &Ctx) -> (String, Style) {
 
 /// Keeps the selected row visible: the table state for a list of `len` rows in `height` rows.
 fn table_state(selected: Option<usize>, height: u16) -> TableState {
-    let visible = usize::from(height.saturating_sub(3)).max(1);
-    let offset = selected.map_or(0, |s| s.saturating_sub(visible - 1));
+    let offset = super::list_offset(selected, height);
     TableState::new()
         .with_offset(offset)
         .with_selected(selected)
@@ -134,9 +134,15 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     );
     if list.is_empty() {
         let text = if app.filter(Pane::Queue).is_empty() {
-            "No unresolved incidents. Press n to report one."
+            format!(
+                "No unresolved incidents. Press {} to report one.",
+                super::key(app, Pane::Queue, Action::NewIncident)
+            )
         } else {
-            "Nothing matches the filter (Esc clears it)."
+            format!(
+                "Nothing matches the filter ({} clears it).",
+                super::key(app, Pane::Queue, Action::Back)
+            )
         };
         frame.render_widget(
             Paragraph::new(Line::styled(text, t.dim())).block(block),
@@ -144,6 +150,8 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         );
         return;
     }
+    app.page
+        .set(usize::from(area.height.saturating_sub(3)).max(1));
     let state = table_state(selected, area.height);
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
     let shown: Vec<(&Incident, String, (String, Style))> = list
@@ -230,8 +238,11 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Line::from(format!("Release queue ({})", list.len())),
     );
     if list.is_empty() {
-        let text =
-            "No releases. Create a hotfix from a qualified incident (h), or plan a release (P).";
+        let text = format!(
+            "No releases. Create a hotfix from a qualified incident ({}), or plan a release ({}).",
+            super::key(app, Pane::Queue, Action::CreateHotfix),
+            super::key(app, Pane::Releases, Action::PlanRelease)
+        );
         frame.render_widget(
             Paragraph::new(Line::styled(text, t.dim()))
                 .wrap(ratatui::widgets::Wrap { trim: true })

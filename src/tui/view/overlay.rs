@@ -5,8 +5,10 @@ use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
 use crate::state::ReleaseId;
 use crate::tui::Pane;
-use crate::tui::app::{App, Target};
-use crate::tui::form::{Form, Value};
+use crate::tui::action::Action;
+use crate::tui::app::{App, ScrollLimit, Target};
+use crate::tui::form::{Form, Kind, Shown};
+use crate::tui::keymap::Mode;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Modifier;
@@ -23,42 +25,97 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     h
 }
 
+/// Scrolls `paragraph` within `rect`, never past its end, and tells the app how far it can go.
+fn scrolled(
+    frame: &mut Frame,
+    rect: Rect,
+    app: &App,
+    paragraph: Paragraph,
+    block: Block,
+    scroll: u16,
+) {
+    let inner = block.inner(rect);
+    let total = u16::try_from(paragraph.line_count(inner.width)).unwrap_or(u16::MAX);
+    let max = total.saturating_sub(inner.height);
+    app.scroll_limit.set(ScrollLimit {
+        max,
+        page: inner.height.saturating_sub(1).max(1),
+    });
+    frame.render_widget(paragraph.scroll((scroll.min(max), 0)).block(block), rect);
+}
+
+/// The title of a scrolling view, with its keys from the key map.
+fn view_title(app: &App, what: &str) -> String {
+    let key = |a| app.keymap.keys(Mode::View, a).unwrap_or_else(|| "-".into());
+    format!(
+        " {what} · {} close · {}/{} scroll · {}/{} page · {}/{} ends ",
+        key(Action::Back),
+        key(Action::Down),
+        key(Action::Up),
+        key(Action::PageDown),
+        key(Action::PageUp),
+        key(Action::Top),
+        key(Action::Bottom)
+    )
+}
+
 pub fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, scroll: u16) {
     let t = ctx.theme;
+    let rect = centered(area, 100, area.height.saturating_sub(2));
+    let inner_width = usize::from(rect.width.saturating_sub(2));
     let mut lines = vec![
         Line::styled(
-            "Every key below comes from the key map (assets/keymap.json; override in keys.json in the config directory).",
+            "Every key below comes from the key map (assets/keymap.json; override any in keys.json in the config directory).",
             t.dim(),
         ),
         Line::raw(""),
     ];
-    let sections = [
-        ("Everywhere", None),
-        ("1 Incident queue", Some(Pane::Queue)),
-        ("2 Approvals", Some(Pane::Approvals)),
-        ("3 Tests", Some(Pane::Tests)),
-        ("4 Release queue", Some(Pane::Releases)),
-    ];
-    let everywhere: Vec<(String, crate::tui::action::Action)> = app
+    let global = app
         .keymap
-        .bindings(Pane::Approvals)
+        .bindings(Mode::Pane(Pane::Approvals))
         .iter()
-        .filter(|(_, a)| !app.keymap.own_actions(Pane::Approvals).contains(a))
+        .filter(|b| !app.keymap.own_actions(Pane::Approvals).contains(&b.action))
         .cloned()
-        .collect();
-    for (title, pane) in sections {
-        let bindings: Vec<(String, crate::tui::action::Action)> = match pane {
-            None => everywhere.clone(),
-            Some(p) => {
-                let own = app.keymap.own_actions(p);
-                app.keymap
-                    .bindings(p)
-                    .iter()
-                    .filter(|(_, a)| own.contains(a))
-                    .cloned()
-                    .collect()
-            }
-        };
+        .collect::<Vec<_>>();
+    let own = |pane: Pane| {
+        let own = app.keymap.own_actions(pane);
+        app.keymap
+            .bindings(Mode::Pane(pane))
+            .iter()
+            .filter(|b| own.contains(&b.action))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let sections = [
+        ("Everywhere on the main screen", global),
+        ("1 Incident queue", own(Pane::Queue)),
+        ("2 Approvals", own(Pane::Approvals)),
+        ("3 Tests", own(Pane::Tests)),
+        ("4 Release queue", own(Pane::Releases)),
+        (
+            "In a dialog (a letter typed in a text field is always text)",
+            app.keymap.bindings(Mode::Dialog).to_vec(),
+        ),
+        (
+            "In help, details and the report",
+            app.keymap.bindings(Mode::View).to_vec(),
+        ),
+    ];
+    // Columns as wide as the longest entry, as many as fit: nothing is cut at 80 columns.
+    let entries = |b: &crate::tui::keymap::Binding| (b.keys_label(), b.action.label());
+    let key_width = sections
+        .iter()
+        .flat_map(|(_, bs)| bs.iter().map(|b| entries(b).0.chars().count()))
+        .max()
+        .unwrap_or(1);
+    let label_width = sections
+        .iter()
+        .flat_map(|(_, bs)| bs.iter().map(|b| b.action.label().chars().count()))
+        .max()
+        .unwrap_or(1);
+    let cell = key_width + 1 + label_width + 2;
+    let columns = (inner_width / cell).max(1);
+    for (title, bindings) in sections {
         if bindings.is_empty() {
             continue;
         }
@@ -66,33 +123,36 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, scroll: u16) {
             title,
             t.bold().add_modifier(Modifier::UNDERLINED),
         ));
-        for chunk in bindings.chunks(3) {
+        for chunk in bindings.chunks(columns) {
             let mut spans = Vec::new();
-            for (key, action) in chunk {
+            for b in chunk {
+                let (keys, label) = entries(b);
                 spans.push(Span::styled(
-                    format!("{key:>9} "),
+                    format!("{keys:>key_width$} "),
                     t.accent().add_modifier(Modifier::BOLD),
                 ));
-                spans.push(Span::raw(format!("{:<22}", action.label())));
+                spans.push(Span::raw(format!("{label:<label_width$}  ")));
             }
             lines.push(Line::from(spans));
         }
         lines.push(Line::raw(""));
     }
     lines.push(Line::styled(
-        "In forms: Tab/↑↓ move, ←→/Space change a choice, Enter next/submit, Esc cancel.",
+        "In a choice: ←/→ or Space change it, a letter jumps to an option. In text: ←/→, Home/End, Bksp, Ctrl-U clears.",
         t.dim(),
     ));
-    lines.push(Line::styled(
-        "Confirmations: y or Enter confirms, n or Esc cancels.",
-        t.dim(),
-    ));
-    let rect = centered(area, 100, area.height.saturating_sub(2));
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(" Keys (Esc closes, j/k scroll) ")
+        .title(view_title(app, "Keys"))
         .border_style(t.border(true));
-    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)).block(block), rect);
+    scrolled(
+        frame,
+        rect,
+        app,
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        block,
+        scroll,
+    );
 }
 
 fn field<'a>(label: &str, value: impl Into<String>, ctx: &Ctx) -> Line<'a> {
@@ -176,7 +236,7 @@ fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> 
             text_block(&mut lines, "rationale", &q.rationale, ctx);
         }
         None => lines.push(Line::styled(
-            "Not qualified yet: the SRE AVP qualifies it (Q in the queue).",
+            "Not qualified yet: the SRE AVP qualifies it from the incident queue.",
             t.warn(),
         )),
     }
@@ -319,6 +379,7 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
 pub fn details(
     frame: &mut Frame,
     area: Rect,
+    app: &App,
     ctx: &Ctx,
     target: Target,
     trail: &[String],
@@ -341,53 +402,158 @@ pub fn details(
     );
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(format!("{title}(Esc closes, j/k scroll) "))
+        .title(view_title(app, title.trim()))
         .border_style(t.border(true));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(block),
+    scrolled(
+        frame,
         rect,
+        app,
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        block,
+        scroll,
     );
 }
 
-pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
+/// `s` escaped on one line, cut with `…` to `width` characters.
+fn cut_to(s: &str, width: usize) -> String {
+    let one = line(s).into_owned();
+    if one.chars().count() > width {
+        let mut c: String = one.chars().take(width.saturating_sub(1)).collect();
+        c.push('…');
+        c
+    } else {
+        one
+    }
+}
+
+/// The lines a dialog shows above its fields: for an approval or rejection, the scope being
+/// decided (revision, fingerprint, summary, changes, risks, rollback) and what changed.
+fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
     let t = ctx.theme;
-    let width = area.width.saturating_sub(4).clamp(1, 90);
+    let cut = |s: &str| cut_to(s, width);
+    match &form.kind {
+        Kind::Decide { shown, .. } => {
+            let mut lines = Vec::new();
+            if let Some((rev, changed)) = &shown.moved {
+                lines.push(Line::styled(
+                    cut(&format!(
+                        "The scope changed to revision {rev} while this was open (changed: {}). Below is revision {rev}.",
+                        changed.join(", ")
+                    )),
+                    t.bad().add_modifier(Modifier::BOLD),
+                ));
+            }
+            let scope = &shown.scope;
+            let revision = shown
+                .moved
+                .as_ref()
+                .map_or(shown.seen.revision, |(r, _)| *r);
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<10}", "scope"), t.dim()),
+                Span::styled(
+                    format!("revision {revision} · fingerprint {}", scope.fingerprint()),
+                    t.bold(),
+                ),
+            ]));
+            for (label, text) in [
+                ("version", &scope.version),
+                ("summary", &scope.summary),
+                ("changes", &scope.changes),
+                ("risks", &scope.risks),
+                ("rollback", &scope.rollback),
+            ] {
+                if !text.is_empty() {
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{label:<10}"), t.dim()),
+                        Span::raw(cut_to(text, width.saturating_sub(10))),
+                    ]));
+                }
+            }
+            if let Some((rev, changed)) = &shown.since_mine {
+                lines.push(Line::styled(
+                    cut(&format!(
+                        "You last approved revision {rev}; changed since: {}",
+                        changed.join(", ")
+                    )),
+                    t.warn(),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines
+        }
+        Kind::Notify { webhook, text, .. } => {
+            let mut lines: Vec<Line> = text
+                .iter()
+                .take(8)
+                .map(|l| Line::styled(cut(l), t.dim()))
+                .collect();
+            if text.len() > 8 {
+                lines.push(Line::styled("…", t.dim()));
+            }
+            if !webhook {
+                lines.push(Line::styled(
+                    cut("No webhook is configured (HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json): nothing can be sent. Confirming writes this notice to a file to paste; nothing is recorded."),
+                    t.warn(),
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub fn form(frame: &mut Frame, area: Rect, app: &App, form: &Form, ctx: &Ctx) {
+    let t = ctx.theme;
+    let width = area.width.saturating_sub(4).clamp(1, 100);
+    let inner_width = usize::from(width.saturating_sub(2));
+    let mut context = dialog_context(form, ctx, inner_width);
+    let fields = form.fields();
     let preview_rows = match &form.preview {
-        Ok(events) => events.len().max(1),
-        Err(_) => 2,
+        Ok(events) => events.len() + 1,
+        Err(why) => 1 + line(why).chars().count().div_ceil(inner_width.max(1)),
     };
-    let height = (form.fields.len() + preview_rows + 7) as u16;
+    let rest = fields.len() + preview_rows + 5;
+    // On a short screen the scope gives way first: the fields, the confirm step and what
+    // would be recorded always show. The first context line (a change notice) stays.
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(rest);
+    if context.len() > room {
+        let keep_first = usize::from(room > 0);
+        let drop = context.len() - room;
+        context.drain(keep_first..(keep_first + drop).min(context.len()));
+    }
+    let height = (context.len() + rest) as u16;
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(format!(" {} ", line(&form.title)))
+        .title(format!(" {} ", line(&form.title())))
         .border_style(t.border(true));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let label_width = form
-        .fields
+    let label_width = fields
         .iter()
-        .map(|f| f.label.chars().count())
+        .map(|f| f.label().chars().count())
         .max()
         .unwrap_or(0)
         + 2;
-    let mut lines = Vec::new();
+    let top = context.len() as u16;
+    let mut lines = context;
     let mut cursor = None;
-    for (i, f) in form.fields.iter().enumerate() {
+    for (i, f) in fields.iter().enumerate() {
         let focused = form.focus == i;
         let label = Span::styled(
-            format!("{:<label_width$}", f.label),
+            format!("{:<label_width$}", f.label()),
             if focused { t.bold() } else { t.dim() },
         );
-        let value = match &f.value {
-            Value::Text(input) => {
+        let value = match f.shown() {
+            Shown::Text(input) => {
                 if focused {
                     let before: String = input.text.chars().take(input.cursor).collect();
                     let x = inner.x + (label_width + line(&before).chars().count()) as u16;
-                    cursor = Some((x.min(inner.right().saturating_sub(1)), inner.y + i as u16));
+                    cursor = Some((
+                        x.min(inner.right().saturating_sub(1)),
+                        inner.y + top + i as u16,
+                    ));
                 }
                 Span::styled(
                     line(&input.text).into_owned(),
@@ -398,26 +564,47 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
                     },
                 )
             }
-            Value::Choice(options, idx) => {
-                let text = format!("‹ {} ›", options.get(*idx).map_or("", String::as_str));
+            Shown::Pick(text, n) => {
+                let text = if n > 1 {
+                    format!("‹ {} ›", line(&text))
+                } else {
+                    line(&text).into_owned()
+                };
                 Span::styled(text, if focused { t.selected() } else { t.accent() })
             }
         };
         lines.push(Line::from(vec![label, value]));
     }
     lines.push(Line::raw(""));
+    let key = |a| {
+        app.keymap
+            .keys(Mode::Dialog, a)
+            .unwrap_or_else(|| "-".into())
+    };
     let button = Span::styled(
-        " Confirm ",
+        format!(" {} ", form.button()),
         if form.on_button() {
             t.selected().add_modifier(Modifier::BOLD)
         } else {
-            t.bold()
+            t.dim()
         },
     );
-    let keys = match (form.on_button(), form.fields.is_empty()) {
-        (true, true) => "  y/Enter confirm · n/Esc cancel",
-        (true, false) => "  y/Enter confirm · n/Esc cancel · ↑ edit fields",
-        (false, _) => "  Enter next · Tab/↑↓ move · Esc cancel",
+    let keys = if form.on_button() {
+        format!(
+            "  {}/{} confirm · {}/{} cancel · {} fields",
+            key(Action::Submit),
+            key(Action::Confirm),
+            key(Action::Dismiss),
+            key(Action::Back),
+            key(Action::PrevField)
+        )
+    } else {
+        format!(
+            "  {} next · {} move · {} cancel",
+            key(Action::Submit),
+            key(Action::NextField),
+            key(Action::Back)
+        )
     };
     lines.push(Line::from(vec![button, Span::styled(keys, t.dim())]));
     lines.push(Line::raw(""));
@@ -426,7 +613,7 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
         Ok(events) => {
             lines.push(Line::styled("Will record:", t.good()));
             for e in events {
-                lines.push(Line::raw(format!("  {e}")));
+                lines.push(Line::raw(format!("  {}", line(e))));
             }
         }
         Err(why) => {
@@ -440,7 +627,15 @@ pub fn form(frame: &mut Frame, area: Rect, form: &Form, ctx: &Ctx) {
     }
 }
 
-pub fn report(frame: &mut Frame, area: Rect, ctx: &Ctx, id: ReleaseId, text: &str, scroll: u16) {
+pub fn report(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    ctx: &Ctx,
+    id: ReleaseId,
+    text: &str,
+    scroll: u16,
+) {
     let t = ctx.theme;
     let lines: Vec<Line> = text
         .lines()
@@ -458,13 +653,18 @@ pub fn report(frame: &mut Frame, area: Rect, ctx: &Ctx, id: ReleaseId, text: &st
         area.height.saturating_sub(2).max(1),
     );
     frame.render_widget(Clear, rect);
-    let title = format!(" {id} report · w writes {id}-report.md · j/k scroll · Esc closes ");
+    let write = app
+        .keymap
+        .keys(Mode::View, Action::WriteReport)
+        .unwrap_or_else(|| "-".into());
+    let title = view_title(app, &format!("{id} report · {write} writes {id}-report.md"));
     let block = Block::bordered().title(title).border_style(t.border(true));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(block),
+    scrolled(
+        frame,
         rect,
+        app,
+        Paragraph::new(lines).wrap(Wrap { trim: false }),
+        block,
+        scroll,
     );
 }

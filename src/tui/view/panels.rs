@@ -5,6 +5,7 @@ use crate::present::stamp;
 use crate::sanitize::line;
 use crate::state::{Priority, RoleCheck, TestCase, TestStatus};
 use crate::tui::Pane;
+use crate::tui::action::Action;
 use crate::tui::app::App;
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -32,9 +33,12 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let m = ctx.model;
     let Some(r) = app.current_release(m) else {
-        let text =
-            "No release for the selected incident. Qualify it (Q), then create a hotfix (h).";
-        frame.render_widget(hint(app, ctx, Pane::Approvals, text), area);
+        let text = format!(
+            "No release for the selected incident. Qualify it ({}), then create a hotfix ({}).",
+            super::key(app, Pane::Queue, Action::Qualify),
+            super::key(app, Pane::Queue, Action::CreateHotfix)
+        );
+        frame.render_widget(hint(app, ctx, Pane::Approvals, &text), area);
         return;
     };
     let status = m.release_status(r);
@@ -166,7 +170,10 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         if let Some(next) = crate::notify::next_stage(m, r.id) {
             let key = app
                 .keymap
-                .key_for(app.focus, crate::tui::action::Action::Notify)
+                .keys(
+                    crate::tui::keymap::Mode::Pane(app.focus),
+                    crate::tui::action::Action::Notify,
+                )
                 .unwrap_or_default();
             spans.push(Span::styled(format!("({key}: send {next})"), t.dim()));
         }

@@ -1,0 +1,268 @@
+//! Approvals and rejections: who may fill which role of a release, and binding each decision to
+//! the exact revision of the scope the approver was shown.
+//!
+//! [`Model::may_approve`] is the one rule for "may this person approve as this role now": the
+//! reducer, the "waiting on you" list and the cockpit's dialogs all ask it, so they never
+//! disagree about who can act or why not.
+
+use super::kinds::ReleaseId;
+use super::release::{Phase, Release};
+use super::text::{self, MAX_TEXT};
+use super::{Ctx, Event, Model, Rejection, reject};
+
+/// What the approver was shown: a revision of the scope and, where known, its fingerprint.
+/// An approval or rejection that carries it is refused once the scope has moved on, so nobody
+/// approves a scope they did not see (as GitLab's approve API takes the head SHA).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub revision: u32,
+    pub fingerprint: Option<String>,
+}
+
+impl Seen {
+    /// The revision `release` has now, as a dialog shows it.
+    pub fn current(release: &Release) -> Seen {
+        Seen {
+            revision: release.revision,
+            fingerprint: Some(release.scope.fingerprint()),
+        }
+    }
+}
+
+impl Model {
+    /// Whether `user` may approve `release` as `role` now, and if not, the reason in words.
+    pub fn may_approve(&self, release: &Release, user: &str, role: &str) -> Result<(), Rejection> {
+        let id = release.id;
+        self.may_decide(release, user, role, "be approved")?;
+        if let Some(rej) = release.standing_rejections().next() {
+            reject!(
+                "{id} was rejected by {} ({}): \"{}\"; edit the release to address it before approving",
+                rej.by,
+                rej.role,
+                crate::sanitize::line(&rej.reason)
+            );
+        }
+        if release.author == user {
+            reject!("{user} wrote {id} and cannot approve it: another {role} must");
+        }
+        if let Some(other) = self.role_filled_by(release, user).filter(|r| *r != role) {
+            reject!("{user} already fills {other} on {id}: one person fills at most one role");
+        }
+        if let Some(a) = release.approval_for(role).filter(|a| release.is_current(a)) {
+            if a.approver == user {
+                reject!(
+                    "{user} already approved revision {} of {id} as {role}: nothing to do",
+                    a.revision
+                );
+            }
+            reject!(
+                "{role} on {id} is already filled by {} ({})",
+                a.approver,
+                a.at.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether `user` may reject `release` as `role` now.
+    pub fn may_reject(&self, release: &Release, user: &str, role: &str) -> Result<(), Rejection> {
+        self.may_decide(release, user, role, "be rejected")
+    }
+
+    /// The needed roles `user` could approve `release` as now, in the policy's order.
+    pub fn approvable_roles(&self, release: &Release, user: &str) -> Vec<String> {
+        self.required_roles(release)
+            .into_iter()
+            .filter(|role| self.may_approve(release, user, role).is_ok())
+            .collect()
+    }
+
+    /// The needed roles `user` holds, which they may reject `release` as.
+    pub fn rejectable_roles(&self, release: &Release, user: &str) -> Vec<String> {
+        self.required_roles(release)
+            .into_iter()
+            .filter(|role| self.may_reject(release, user, role).is_ok())
+            .collect()
+    }
+
+    /// The role `user` fills on `release` with their latest approval for it (stale or not).
+    fn role_filled_by<'r>(&self, release: &'r Release, user: &str) -> Option<&'r str> {
+        self.required_roles(release).iter().find_map(|r| {
+            release
+                .approval_for(r)
+                .filter(|a| a.approver == user)
+                .map(|a| a.role.as_str())
+        })
+    }
+
+    /// What approving and rejecting share: a pending hotfix, a role that exists, is needed and held.
+    fn may_decide(
+        &self,
+        release: &Release,
+        user: &str,
+        role: &str,
+        verb: &str,
+    ) -> Result<(), Rejection> {
+        let id = release.id;
+        if release.phase != Phase::Pending {
+            reject!(
+                "{id} is {}: it can no longer {verb}",
+                self.release_status(release)
+            );
+        }
+        if !id.is_hotfix() {
+            reject!("{id} is a regular release: it needs no approvals");
+        }
+        let needed = self.required_roles(release);
+        if needed.is_empty() {
+            reject!(
+                "{id} has no roles to approve: its severity may not be hotfixed under the policy"
+            );
+        }
+        if !self.policy.roles.iter().any(|r| r == role) {
+            reject!(
+                "there is no role \"{}\": the policy's roles are {}",
+                crate::sanitize::line(role),
+                self.policy.roles.join(", ")
+            );
+        }
+        if !needed.iter().any(|r| r == role) {
+            reject!("{id} does not need {role}: it needs {}", needed.join(", "));
+        }
+        if !self.holds(user, role) {
+            reject!("{user} does not hold the {role} role: an admin can grant it");
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a decision about a scope other than the one the approver was shown, naming both
+/// revisions and what changed between them.
+fn check_seen(release: &Release, seen: Option<&Seen>, verb: &str) -> Result<(), Rejection> {
+    let Some(seen) = seen else {
+        return Ok(());
+    };
+    let id = release.id;
+    if seen.revision > release.revision || seen.revision == 0 {
+        reject!(
+            "{id} has no revision {}: its scope is at revision {}",
+            seen.revision,
+            release.revision
+        );
+    }
+    if seen.revision < release.revision {
+        let changed = release.changed_since(seen.revision);
+        let by = release
+            .edits
+            .last()
+            .map(|e| format!(" (last edited by {} at {})", e.by, e.at.format("%H:%M UTC")))
+            .unwrap_or_default();
+        reject!(
+            "{id} changed since you were shown it: you saw revision {}, it is now revision {}{by}; changed: {}. Review it (`hotfix release show {id}`) and {verb} revision {} if it still holds",
+            seen.revision,
+            release.revision,
+            changed.join(", "),
+            release.revision
+        );
+    }
+    let current = release.scope.fingerprint();
+    if let Some(fp) = &seen.fingerprint
+        && *fp != current
+    {
+        reject!(
+            "the scope fingerprint you were shown ({}) is not that of {id} revision {} ({current}): show the release again",
+            crate::sanitize::line(fp),
+            release.revision
+        );
+    }
+    Ok(())
+}
+
+/// Picks the role a decision fills: the one named, or the single role the actor may take.
+fn choose_role(
+    ctx: &Ctx,
+    release: &Release,
+    role: Option<String>,
+    approving: bool,
+) -> Result<String, Rejection> {
+    let may = |role: &str| {
+        if approving {
+            ctx.model.may_approve(release, ctx.actor, role)
+        } else {
+            ctx.model.may_reject(release, ctx.actor, role)
+        }
+    };
+    if let Some(role) = role {
+        may(&role)?;
+        return Ok(role);
+    }
+    let id = release.id;
+    let needed = ctx.model.required_roles(release);
+    let open: Vec<&String> = needed.iter().filter(|r| may(r).is_ok()).collect();
+    match open.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => {
+            // The most telling reason: the one for a role the actor holds, if any.
+            let held = needed.iter().find(|r| ctx.holds(r));
+            match held {
+                Some(role) => may(role).map(|()| role.clone()),
+                None if needed.is_empty() => may("").map(|()| String::new()),
+                None => reject!(
+                    "{} holds none of the roles {id} needs ({}): an admin can grant one",
+                    ctx.actor,
+                    needed.join(", ")
+                ),
+            }
+        }
+        several => {
+            let names: Vec<&str> = several.iter().map(|s| s.as_str()).collect();
+            reject!(
+                "{} may fill several roles of {id} ({}): choose one with --role",
+                ctx.actor,
+                names.join(", ")
+            )
+        }
+    }
+}
+
+pub(crate) fn decide_approve(
+    ctx: &Ctx,
+    id: ReleaseId,
+    role: Option<String>,
+    comment: &str,
+    seen: Option<&Seen>,
+) -> Result<Vec<Event>, Rejection> {
+    let release = ctx.model.release(id)?;
+    if release.phase == Phase::Pending {
+        check_seen(release, seen, "approve")?;
+    }
+    let role = choose_role(ctx, release, role, true)?;
+    Ok(vec![Event::ApprovalGiven {
+        id,
+        role,
+        comment: text::optional("comment", comment, MAX_TEXT)?,
+        revision: release.revision,
+        fingerprint: release.scope.fingerprint(),
+    }])
+}
+
+pub(crate) fn decide_reject(
+    ctx: &Ctx,
+    id: ReleaseId,
+    role: Option<String>,
+    reason: &str,
+    seen: Option<&Seen>,
+) -> Result<Vec<Event>, Rejection> {
+    let release = ctx.model.release(id)?;
+    if release.phase == Phase::Pending {
+        check_seen(release, seen, "reject")?;
+    }
+    let role = choose_role(ctx, release, role, false)?;
+    Ok(vec![Event::ApprovalRejected {
+        id,
+        role,
+        reason: text::required("reason", reason, MAX_TEXT)?,
+        revision: release.revision,
+        fingerprint: release.scope.fingerprint(),
+    }])
+}

@@ -30,13 +30,18 @@ Example:
 #[command(name = "hotfix", version, about = "Run the hotfix-release process from the terminal", after_help = AFTER_HELP)]
 pub struct Cli {
     /// Store directory (default: $HOTFIX_STORE, else the user's data directory)
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub store: Option<PathBuf>,
-    /// Print JSON instead of text
-    #[arg(long, global = true)]
+    /// Print JSON on stdout; an error is then one JSON object on stderr
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
-    /// Enable mouse support in the cockpit
-    #[arg(long, global = true)]
+    /// In the cockpit: a click focuses a pane and selects a row, the wheel scrolls
+    #[arg(long)]
     pub mouse: bool,
     #[command(subcommand)]
     pub verb: Option<Verb>,
@@ -101,7 +106,9 @@ pub enum Verb {
         after_help = "Examples:\n  hotfix report HF-1 --output HF-1.md\n  hotfix report HF-1 --format json | jq .target"
     )]
     Report {
+        /// The release, e.g. HF-1
         id: ReleaseId,
+        /// md (Markdown, for people) or json (for tools)
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
         /// Write to FILE instead of standard output
@@ -111,6 +118,7 @@ pub enum Verb {
     /// The Keep a Changelog entry for a hotfix
     #[command(after_help = "Example:\n  hotfix changelog HF-1 >> CHANGELOG.md")]
     Changelog {
+        /// The release, e.g. HF-1
         id: ReleaseId,
         /// File the entry under Security instead of Fixed
         #[arg(long)]
@@ -121,9 +129,12 @@ pub enum Verb {
         after_help = "The webhook URL comes from --webhook, else $HOTFIX_WEBHOOK_URL, else \"webhook_url\" in\nconfig.json in the config directory. It is a secret: hotfix never prints or logs it.\n\nExamples:\n  hotfix notify HF-1 --stage deploying --audience ops --print\n  HOTFIX_WEBHOOK_URL=https://hooks.slack.com/services/... hotfix notify HF-1 --stage deployed --audience users"
     )]
     Notify {
+        /// The release, e.g. HF-1
         id: ReleaseId,
+        /// Which stage of the release the notice announces
         #[arg(long, value_name = "planned|deploying|deployed|rolled-back")]
         stage: Stage,
+        /// ops (the operations team) or users (end users)
         #[arg(long, value_name = "ops|users", default_value = "ops")]
         audience: Audience,
         /// The incoming-webhook URL (prefer the environment or the config file)
@@ -137,11 +148,16 @@ pub enum Verb {
     #[command(after_help = "Example:\n  HOTFIX_USER=dana hotfix waiting")]
     Waiting,
     /// The audit trail, optionally for one release or incident
-    #[command(after_help = "Example:\n  hotfix log --release HF-1")]
+    #[command(after_help = "Examples:\n  hotfix log HF-1\n  hotfix log INC-4 --json")]
     Log {
-        #[arg(long)]
+        /// A release (HF-n, REL-n) or an incident (INC-n); all events without it
+        #[arg(value_name = "ID", conflicts_with_all = ["release", "incident"])]
+        id: Option<RecordId>,
+        /// The release whose trail to show
+        #[arg(long, value_name = "ID")]
         release: Option<ReleaseId>,
-        #[arg(long)]
+        /// The incident whose trail to show, with its releases' events
+        #[arg(long, value_name = "ID")]
         incident: Option<IncidentId>,
     },
     /// Verify the whole event log's hash chain
@@ -155,22 +171,41 @@ pub enum Verb {
         /// Generate a large store of N incidents (1 to 100000, about ten events each) instead of the tour
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
         incidents: Option<u64>,
+        /// Keep the temporary demo store when the cockpit exits (it is removed otherwise)
+        #[arg(long)]
+        keep: bool,
+        /// In the cockpit: a click focuses a pane and selects a row, the wheel scrolls
+        #[arg(long)]
+        mouse: bool,
     },
     /// Print shell completions
     #[command(
         after_help = "Example:\n  hotfix completions bash > ~/.local/share/bash-completion/completions/hotfix"
     )]
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum UserVerb {
     /// Grant a role (admin only)
     #[command(after_help = "Example:\n  hotfix user grant dana dev-lead")]
-    Grant { user: String, role: String },
+    Grant {
+        /// The user's login name (the name hotfix records them by)
+        user: String,
+        /// The role to grant (see `hotfix policy show`)
+        role: String,
+    },
     /// Revoke a role (admin only)
     #[command(after_help = "Example:\n  hotfix user revoke dana dev-lead")]
-    Revoke { user: String, role: String },
+    Revoke {
+        /// The user's login name
+        user: String,
+        /// The role to revoke
+        role: String,
+    },
     /// List users and their roles
     #[command(after_help = "Example:\n  hotfix user list --json")]
     List,
@@ -183,7 +218,10 @@ pub enum PolicyVerb {
     Show,
     /// Replace the policy with a JSON file (admin only; validated)
     #[command(after_help = "Example:\n  hotfix policy set policy.json")]
-    Set { file: PathBuf },
+    Set {
+        /// A policy JSON file (`hotfix policy show --json` prints the one in force)
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -193,12 +231,16 @@ pub enum IncidentVerb {
         after_help = "Example:\n  hotfix incident new --title \"Checkout 500s\" --severity P1 --service checkout --impact \"30% of orders fail\""
     )]
     New {
+        /// One line naming the problem
         #[arg(long)]
         title: String,
+        /// How severe: P1 is the highest; P1 and P2 may get a hotfix
         #[arg(long, value_name = "P1|P2|P3|P4")]
         severity: Severity,
+        /// An affected service (repeatable)
         #[arg(long = "service", value_name = "S")]
         services: Vec<String>,
+        /// Who or what is affected, and how much
         #[arg(long, default_value = "")]
         impact: String,
     },
@@ -211,15 +253,21 @@ pub enum IncidentVerb {
     },
     /// One incident's full record
     #[command(after_help = "Example:\n  hotfix incident show INC-1")]
-    Show { id: IncidentId },
+    Show {
+        /// The record to show
+        id: IncidentId,
+    },
     /// Change an incident's severity, with a reason
     #[command(
         after_help = "Example:\n  hotfix incident severity INC-3 P2 --reason \"now affects all EU users\""
     )]
     Severity {
+        /// The incident, e.g. INC-3
         id: IncidentId,
+        /// The new severity
         #[arg(value_name = "P1|P2|P3|P4")]
         severity: Severity,
+        /// Why the severity changes
         #[arg(long)]
         reason: String,
     },
@@ -228,13 +276,18 @@ pub enum IncidentVerb {
         after_help = "Example:\n  hotfix incident qualify INC-1 --decision hotfix --risk low --impact \"all card payments\" --rationale \"one-line fix, revenue loss\""
     )]
     Qualify {
+        /// The incident, e.g. INC-1
         id: IncidentId,
+        /// Whether it gets a hotfix, waits for a regular release, or needs nothing
         #[arg(long, value_name = "hotfix|regular-release|no-action")]
         decision: Decision,
+        /// The risk of the fix itself
         #[arg(long, value_name = "low|medium|high")]
         risk: Risk,
+        /// The impact assessment: who is affected and how
         #[arg(long)]
         impact: String,
+        /// Why this decision
         #[arg(long)]
         rationale: String,
     },
@@ -250,7 +303,9 @@ pub enum IncidentVerb {
     /// Resolve an incident by hand
     #[command(after_help = "Example:\n  hotfix incident resolve INC-4 --note \"fixed in 4.13.0\"")]
     Resolve {
+        /// The incident, e.g. INC-4
         id: IncidentId,
+        /// How it was resolved
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -271,10 +326,13 @@ pub struct NewRelease {
     /// Semantic version, e.g. 4.12.1
     #[arg(long)]
     version: String,
+    /// One line saying what it fixes
     #[arg(long)]
     summary: String,
+    /// What the fix changes
     #[arg(long, required_unless_present = "regular")]
     changes: Option<String>,
+    /// What could go wrong when it is deployed
     #[arg(long, required_unless_present = "regular")]
     risks: Option<String>,
     /// The rollback plan
@@ -287,15 +345,20 @@ pub struct NewRelease {
 
 #[derive(Args, Debug)]
 pub struct EditRelease {
+    /// The release to edit, e.g. HF-1
     id: ReleaseId,
     #[arg(long)]
     version: Option<String>,
+    /// A new one-line summary
     #[arg(long)]
     summary: Option<String>,
+    /// A new description of the changes
     #[arg(long)]
     changes: Option<String>,
+    /// A new description of the risks
     #[arg(long)]
     risks: Option<String>,
+    /// A new rollback plan
     #[arg(long)]
     rollback: Option<String>,
     /// Link another qualified incident (repeatable)
@@ -324,16 +387,28 @@ pub enum ReleaseVerb {
     },
     /// One release's full record: scope, approvals, tests, gate
     #[command(after_help = "Example:\n  hotfix release show HF-1 --json")]
-    Show { id: ReleaseId },
+    Show {
+        /// The record to show
+        id: ReleaseId,
+    },
     /// What blocks the deploy (exit 0 open, 3 blocked)
     #[command(after_help = "Example:\n  hotfix release gate HF-1 && echo ready")]
-    Gate { id: ReleaseId },
+    Gate {
+        /// The release, e.g. HF-1
+        id: ReleaseId,
+    },
     /// Start deploying (the gate must be open)
     #[command(after_help = "Example:\n  hotfix release deploy HF-1")]
-    Deploy { id: ReleaseId },
+    Deploy {
+        /// The release, e.g. HF-1
+        id: ReleaseId,
+    },
     /// Mark a deploying release deployed
     #[command(after_help = "Example:\n  hotfix release deployed HF-1")]
-    Deployed { id: ReleaseId },
+    Deployed {
+        /// The release, e.g. HF-1
+        id: ReleaseId,
+    },
     /// Mark a deployed release verified in production
     #[command(
         after_help = "Example:\n  hotfix release verify HF-1 --note \"error rate back to baseline on the checkout dashboard\""
@@ -347,13 +422,18 @@ pub enum ReleaseVerb {
     },
     /// Close a verified release; resolves its incidents
     #[command(after_help = "Example:\n  hotfix release close HF-1")]
-    Close { id: ReleaseId },
+    Close {
+        /// The release, e.g. HF-1
+        id: ReleaseId,
+    },
     /// Roll back a deploying, deployed or verified release
     #[command(
         after_help = "Example:\n  hotfix release rollback HF-1 --reason \"error rate doubled\""
     )]
     Rollback {
+        /// The release, e.g. HF-1
         id: ReleaseId,
+        /// Why it is rolled back
         #[arg(long)]
         reason: String,
     },
@@ -362,7 +442,9 @@ pub enum ReleaseVerb {
         after_help = "Example:\n  hotfix release cancel HF-2 --reason \"superseded by HF-3\""
     )]
     Cancel {
+        /// The release, e.g. HF-2
         id: ReleaseId,
+        /// Why it is cancelled
         #[arg(long)]
         reason: String,
     },
@@ -375,13 +457,18 @@ pub enum TestVerb {
         after_help = "Example:\n  hotfix test add HF-1 --name \"payments::card_e2e\" --priority critical --automated --owner quinn"
     )]
     Add {
+        /// The release, e.g. HF-1
         id: ReleaseId,
+        /// The test's name, e.g. payments::card_e2e
         #[arg(long)]
         name: String,
+        /// critical tests gate the deploy; high must pass or be waived; medium and low are deferred
         #[arg(long, value_name = "critical|high|medium|low")]
         priority: Priority,
+        /// Run by CI rather than by hand
         #[arg(long)]
         automated: bool,
+        /// Who runs it (their login name)
         #[arg(long)]
         owner: Option<String>,
     },
@@ -390,10 +477,14 @@ pub enum TestVerb {
         after_help = "Example:\n  hotfix test set HF-1 payments::card_e2e --status passed --note \"run 8812\""
     )]
     Set {
+        /// The release, e.g. HF-1
         id: ReleaseId,
+        /// The test's name
         name: String,
+        /// The new status
         #[arg(long, value_name = "pending|running|passed|failed|skipped")]
         status: TestStatus,
+        /// Evidence for the record: a CI run, a link, what was seen
         #[arg(long)]
         note: Option<String>,
     },
@@ -402,23 +493,54 @@ pub enum TestVerb {
         after_help = "Example:\n  hotfix test waive HF-1 ui::receipt --reason \"cosmetic, covered by manual check\""
     )]
     Waive {
+        /// The release, e.g. HF-1
         id: ReleaseId,
+        /// The test's name
         name: String,
+        /// Why it need not pass for this hotfix
         #[arg(long)]
         reason: String,
     },
     /// A release's tests, critical first, failing first
     #[command(after_help = "Example:\n  hotfix test list HF-1 --json")]
-    List { id: ReleaseId },
+    List {
+        /// The release, e.g. HF-1
+        id: ReleaseId,
+    },
     /// Import JUnit XML (cargo-nextest, pytest --junitxml, Maven Surefire): update matching tests, add new ones
     #[command(
         after_help = "Examples:\n  hotfix test import HF-1 target/nextest/ci/junit.xml\n  hotfix test import HF-1 target/surefire-reports/TEST-*.xml"
     )]
     Import {
+        /// The release whose tests the results are for, e.g. HF-1
         id: ReleaseId,
+        /// JUnit XML files
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+}
+
+/// A release or an incident id, for verbs that take either.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordId {
+    Release(ReleaseId),
+    Incident(IncidentId),
+}
+
+impl std::str::FromStr for RecordId {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse::<ReleaseId>()
+            .map(RecordId::Release)
+            .or_else(|_| s.parse::<IncidentId>().map(RecordId::Incident))
+            .map_err(|_| {
+                format!(
+                    "\"{}\" is not a release (HF-1, REL-2) or an incident (INC-3) id",
+                    crate::sanitize::line(s)
+                )
+            })
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -441,20 +563,42 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             clap_complete::generate(shell, &mut Cli::command(), "hotfix", &mut std::io::stdout());
             Ok(())
         }
-        Verb::Demo { incidents } => match store_flag.as_deref() {
+        Verb::Demo {
+            incidents,
+            keep,
+            mouse,
+        } => match store_flag.as_deref() {
             Some(d) => read::demo(&out, d, incidents),
-            // On a terminal, a demo without --store opens straight in the cockpit.
+            // On a terminal, a demo without --store opens straight in the cockpit, on a
+            // temporary store removed when it exits (unless --keep).
             None if !cli.json
                 && std::io::stdin().is_terminal()
                 && std::io::stdout().is_terminal() =>
             {
                 let d = crate::paths::fresh_demo_dir()?;
                 let you = crate::paths::actor()?;
-                match incidents {
-                    Some(n) => crate::demo::generate(&d, &you, now(), n)?,
-                    None => crate::demo::write(&d, &you, now())?,
+                let written = match incidents {
+                    Some(n) => crate::demo::generate(&d, &you, now(), n).map(|_| ()),
+                    None => crate::demo::write(&d, &you, now()).map(|_| ()),
                 };
-                crate::tui::run(&d, cli.mouse)
+                let shown = crate::sanitize::line(&d.display().to_string()).into_owned();
+                let ran = written.and_then(|()| {
+                    eprintln!(
+                        "hotfix: demo store in {shown} ({})",
+                        if keep {
+                            "kept after you quit"
+                        } else {
+                            "removed when you quit; --keep keeps it"
+                        }
+                    );
+                    crate::tui::run(&d, mouse || cli.mouse)
+                });
+                if keep {
+                    eprintln!("hotfix: the demo store is kept in {shown}");
+                } else if std::fs::remove_dir_all(&d).is_ok() {
+                    eprintln!("hotfix: removed the demo store {shown}");
+                }
+                ran
             }
             None => read::demo(&out, &crate::paths::fresh_demo_dir()?, incidents),
         },
@@ -468,7 +612,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Verb::Release(ReleaseVerb::Gate { id }) => read::gate(&out, &dir()?, id),
         Verb::Test(TestVerb::List { id }) => read::tests(&out, &dir()?, id),
         Verb::Waiting => read::waiting(&out, &dir()?),
-        Verb::Log { release, incident } => read::log(&out, &dir()?, release, incident),
+        Verb::Log {
+            id,
+            release,
+            incident,
+        } => {
+            let (release, incident) = match id {
+                Some(RecordId::Release(r)) => (Some(r), None),
+                Some(RecordId::Incident(i)) => (None, Some(i)),
+                None => (release, incident),
+            };
+            read::log(&out, &dir()?, release, incident)
+        }
         Verb::Verify => read::verify(&out, &dir()?),
         Verb::Report { id, format, output } => {
             outside::report(&out, &dir()?, id, format, output.as_deref())

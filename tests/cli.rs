@@ -508,3 +508,120 @@ fn every_verb_has_help_with_an_example_and_completions_print() {
     }
     assert!(ok(dir.path(), "x", &["completions", "bash"]).contains("hotfix"));
 }
+
+#[test]
+fn every_option_is_described_and_global_options_appear_once() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" && id != "version" && arg.get_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&hotfix::cli::Cli::command(), "hotfix", &mut missing);
+    assert!(
+        missing.is_empty(),
+        "options without a description: {missing:?}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let help = ok(dir.path(), "x", &["approve", "--help"]);
+    assert_eq!(help.matches("--store").count(), 1, "{help}");
+    assert!(help.contains("Global options"), "{help}");
+    assert!(
+        !help.contains("--mouse"),
+        "--mouse is only for the cockpit: {help}"
+    );
+    assert!(ok(dir.path(), "x", &["--help"]).contains("--mouse"));
+}
+
+#[test]
+fn an_approval_of_a_revision_that_moved_on_is_refused_and_names_both() {
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    let d = dir.path();
+    // HF-3 is at revision 2 in the demo; priya read revision 2, then sam edits it.
+    let show = ok(d, "priya", &["release", "show", "HF-3"]);
+    assert!(show.contains("revision 2"), "{show}");
+    assert!(show.contains("hotfix approve HF-3 --revision 2"), "{show}");
+    ok(
+        d,
+        "sam",
+        &["release", "edit", "HF-3", "--risks", "refunds too"],
+    );
+    refused(
+        d,
+        "priya",
+        &["approve", "HF-3", "--revision", "2"],
+        "you saw revision 2, it is now revision 3",
+    );
+    refused(
+        d,
+        "priya",
+        &["approve", "HF-3", "--revision", "2"],
+        "changed: risks",
+    );
+    refused(
+        d,
+        "priya",
+        &["approve", "HF-3", "--revision", "9"],
+        "has no revision 9",
+    );
+    let out = ok(d, "priya", &["approve", "HF-3", "--revision", "3"]);
+    assert!(out.contains("HF-3 revision 3 approved by priya"), "{out}");
+    // Without --revision the current one is approved, and the output names it.
+    let out = ok(d, "dana", &["approve", "HF-3"]);
+    assert!(out.contains("revision 3"), "{out}");
+    refused(
+        d,
+        "avery",
+        &["approve", "HF-3", "--role", "god"],
+        "there is no role \"god\"",
+    );
+    let waiting = ok(d, "avery", &["waiting"]);
+    assert!(waiting.contains("--revision 3"), "{waiting}");
+    let nobody = ok(d, "nobody", &["waiting"]);
+    assert!(nobody.contains("nobody holds no roles"), "{nobody}");
+}
+
+#[test]
+fn with_json_errors_are_one_json_object_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    for (args, exit) in [
+        (&["approve", "HF-3", "--revision", "1", "--json"][..], 3),
+        (&["release", "show", "HF-99", "--json"], 3),
+        (&["release", "show", "nonsense", "--json"], 2),
+        (&["--json", "frobnicate"], 2),
+    ] {
+        let out = hotfix(dir.path(), "priya").args(args).assert().code(exit);
+        let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert!(
+            stdout.trim().is_empty() || serde_json::from_str::<Value>(&stdout).is_ok(),
+            "{args:?}: stdout is JSON or empty: {stdout}"
+        );
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        let v: Value = serde_json::from_str(stderr.trim())
+            .unwrap_or_else(|e| panic!("{args:?}: stderr is not JSON ({e}): {stderr}"));
+        assert_eq!(v["exit"], exit, "{args:?}");
+        assert!(v["error"].as_str().is_some_and(|s| !s.is_empty()), "{v}");
+    }
+}
+
+#[test]
+fn log_takes_the_id_as_an_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    let by_arg = ok(dir.path(), "x", &["log", "HF-3"]);
+    let by_flag = ok(dir.path(), "x", &["log", "--release", "HF-3"]);
+    assert_eq!(by_arg, by_flag);
+    assert!(by_arg.contains("HF-3"));
+    let inc = ok(dir.path(), "x", &["log", "INC-6"]);
+    assert_eq!(inc, ok(dir.path(), "x", &["log", "--incident", "INC-6"]));
+}

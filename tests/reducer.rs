@@ -1089,3 +1089,138 @@ fn waiting_lists_what_a_person_can_do_now() {
     );
     assert_eq!(w.model.waiting_on("quinn").tests.len(), 1);
 }
+
+fn seen(revision: u32) -> Option<Seen> {
+    Some(Seen {
+        revision,
+        fingerprint: None,
+    })
+}
+
+#[test]
+fn an_approval_of_an_older_revision_is_refused_naming_both_and_what_changed() {
+    // Given a P1 hotfix by sam at revision 1, edited by sam to revision 2 (risks, rollback)
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P1);
+    w.run(
+        "sam",
+        Command::EditRelease {
+            id: hf,
+            edit: ScopeEdit {
+                risks: Some("touches refunds".into()),
+                rollback: Some("flag off".into()),
+                ..ScopeEdit::default()
+            },
+        },
+    );
+    // When avery approves the revision she was shown (1), then it is refused
+    let approve = |revision| Command::Approve {
+        id: hf,
+        role: None,
+        comment: String::new(),
+        seen: seen(revision),
+    };
+    let why = w.refuse("avery", approve(1));
+    assert!(
+        why.contains("you saw revision 1, it is now revision 2"),
+        "{why}"
+    );
+    assert!(why.contains("changed: risks, rollback"), "{why}");
+    assert!(w.refuse("avery", approve(3)).contains("has no revision 3"));
+    // and a rejection of the old revision too
+    let why = w.refuse(
+        "dana",
+        Command::Reject {
+            id: hf,
+            role: None,
+            reason: "no".into(),
+            seen: seen(1),
+        },
+    );
+    assert!(why.contains("you saw revision 1"), "{why}");
+    // When she approves the current one, then it is recorded against revision 2
+    let events = w.run("avery", approve(2));
+    assert!(matches!(
+        &events[..],
+        [Event::ApprovalGiven { revision: 2, role, .. }] if role == "sre-avp"
+    ));
+}
+
+#[test]
+fn a_fingerprint_other_than_the_revisions_is_refused() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    let current = w.release(hf).scope.fingerprint();
+    let approve = |fp: &str| Command::Approve {
+        id: hf,
+        role: None,
+        comment: String::new(),
+        seen: Some(Seen {
+            revision: 1,
+            fingerprint: Some(fp.into()),
+        }),
+    };
+    assert!(
+        w.refuse("avery", approve("0000"))
+            .contains("fingerprint you were shown")
+    );
+    w.run("avery", approve(&current));
+}
+
+#[test]
+fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
+    // Given dana approved a P1 hotfix as dev-lead and also holds qa and prod-owner
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P1);
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "dana".into(),
+            role: "prod-owner".into(),
+        },
+    );
+    w.run(
+        "dana",
+        Command::Approve {
+            id: hf,
+            role: Some("dev-lead".into()),
+            comment: String::new(),
+            seen: None,
+        },
+    );
+    let release = w.release(hf).clone();
+    // Then nothing waits on her, no role is open to her, and approving says why
+    assert!(w.model.approvable_roles(&release, "dana").is_empty());
+    assert!(w.model.waiting_on("dana").approvals.is_empty());
+    let why = w.refuse(
+        "dana",
+        Command::Approve {
+            id: hf,
+            role: Some("prod-owner".into()),
+            comment: String::new(),
+            seen: None,
+        },
+    );
+    assert!(why.contains("one person fills at most one role"), "{why}");
+    let why = w.refuse(
+        "dana",
+        Command::Approve {
+            id: hf,
+            role: None,
+            comment: String::new(),
+            seen: None,
+        },
+    );
+    assert!(why.contains("already approved revision 1"), "{why}");
+    // And a role that does not exist is named as such
+    let why = w.refuse(
+        "dana",
+        Command::Approve {
+            id: hf,
+            role: Some("god".into()),
+            comment: String::new(),
+            seen: None,
+        },
+    );
+    assert!(why.contains("there is no role \"god\""), "{why}");
+}

@@ -495,3 +495,148 @@ fn long_ids_and_ages_of_a_large_old_store_are_shown_whole() {
         "{newest} in full:\n{text}"
     );
 }
+
+#[test]
+fn help_at_80x24_scrolls_and_lists_every_key_uncut() {
+    let (_d, store) = demo();
+    let mut app = app_for("you");
+    app.overlay = Overlay::Help { scroll: 0 };
+    let t = draw(&app, &store.model, 80, 24, true);
+    insta::assert_snapshot!("help_80x24_top", t.backend());
+    let first = buffer_text(t.backend().buffer());
+    // Scroll to the end: the last line is there, and pressing on scrolls no further.
+    let mut text = String::new();
+    for _ in 0..3 {
+        app.on_key(code(KeyCode::End), &store.model, now());
+        let t = draw(&app, &store.model, 80, 24, true);
+        text = buffer_text(t.backend().buffer());
+    }
+    let Overlay::Help { scroll } = app.overlay else {
+        panic!("help closed")
+    };
+    assert_eq!(scroll, app.scroll_limit.get().max, "never past the end");
+    assert!(text.contains("Ctrl-U clears"), "{text}");
+    app.on_key(key('j'), &store.model, now());
+    assert!(matches!(app.overlay, Overlay::Help { scroll: s } if s == scroll));
+    // Every binding of every mode shows somewhere in the help, whole.
+    let mut all = first.clone();
+    for _ in 0..20 {
+        app.on_key(code(KeyCode::PageUp), &store.model, now());
+    }
+    let mut last_seen = String::new();
+    for _ in 0..20 {
+        let t = draw(&app, &store.model, 80, 24, true);
+        let page = buffer_text(t.backend().buffer());
+        if page == last_seen {
+            break;
+        }
+        all.push_str(&page);
+        last_seen = page;
+        app.on_key(code(KeyCode::PageDown), &store.model, now());
+    }
+    for label in [
+        "down",
+        "up",
+        "first",
+        "last",
+        "quit",
+        "help",
+        "approve",
+        "set status",
+        "next field",
+        "next / confirm",
+        "write the report",
+        "page down",
+    ] {
+        assert!(all.contains(label), "help lacks {label:?}");
+    }
+    for key in ["j/↓", "k/↑", "g/Home", "G/End", "Ctrl-C", "PgDn"] {
+        assert!(all.contains(key), "help lacks the key {key:?}");
+    }
+}
+
+#[test]
+fn the_footer_at_80_columns_drops_hints_whole() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you");
+    for pane in ['1', '2', '3', '4'] {
+        press(&mut app, &mut store, &[key(pane)]);
+        let hints = hotfix::tui::view::hints(&app, 80);
+        let line: String = hints
+            .iter()
+            .map(|(k, l)| format!("{k} {l}"))
+            .collect::<Vec<_>>()
+            .join("  ");
+        assert!(line.chars().count() <= 80, "{line}");
+        assert!(
+            hints.iter().any(|(_, l)| *l == "help"),
+            "help stays: {line}"
+        );
+        let t = draw(&app, &store.model, 80, 24, true);
+        let footer = buffer_text(t.backend().buffer())
+            .lines()
+            .nth(22)
+            .unwrap()
+            .to_string();
+        for (k, l) in &hints {
+            assert!(
+                footer.contains(&format!("{k} {l}")),
+                "{footer:?} cuts {l:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn text_typed_into_each_dialog_lands_in_its_field() {
+    let (_d, mut store) = demo();
+    let before = store.model.seq;
+    // (user, keys to open the dialog, Tabs to the first text field)
+    let dialogs: [(&str, &[KeyEvent], usize); 6] = [
+        ("you", &[key('n')], 0),
+        ("you", &[key('j'), key('Q')], 2),
+        ("priya", &[key('a')], 1),
+        ("priya", &[key('x')], 1),
+        ("quinn", &[key('3'), key('t')], 0),
+        ("quinn", &[key('3'), key(' ')], 1),
+    ];
+    for (user, open, tabs) in dialogs {
+        let mut app = app_for(user);
+        press(&mut app, &mut store, open);
+        assert!(
+            matches!(app.overlay, Overlay::Form(_)),
+            "{open:?} opened no dialog"
+        );
+        for _ in 0..tabs {
+            press(&mut app, &mut store, &[code(KeyCode::Tab)]);
+        }
+        for c in "yes, edit now".chars() {
+            press(&mut app, &mut store, &[key(c)]);
+        }
+        let Overlay::Form(form) = &app.overlay else {
+            panic!("typing closed the dialog opened by {open:?}")
+        };
+        let typed = form.fields()[tabs].shown();
+        assert!(
+            matches!(typed, Shown::Text(i) if i.text.ends_with("yes, edit now")),
+            "{open:?}"
+        );
+        assert_eq!(store.model.seq, before, "typing recorded nothing");
+    }
+    let mut app = app_for("priya");
+    press(&mut app, &mut store, &[key('a'), code(KeyCode::Tab)]);
+    for c in "yne".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    let t = draw(&app, &store.model, 80, 24, true);
+    insta::assert_snapshot!("approve_dialog_with_yne_typed", t.backend());
+}
+
+#[test]
+fn space_on_a_test_opens_the_status_picker() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("quinn");
+    press(&mut app, &mut store, &[key('3'), key(' ')]);
+    let t = draw(&app, &store.model, 80, 24, true);
+    insta::assert_snapshot!(t.backend());
+}

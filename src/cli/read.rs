@@ -303,12 +303,30 @@ pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
         out.line(&format!("planned:   {}", stamp(p)));
     }
     out.line(&format!(
-        "author:    {} at {}; scope revision {} ({})",
+        "author:    {} at {}",
         r.author,
-        stamp(r.created_at),
-        r.revision,
-        r.scope.fingerprint()
+        stamp(r.created_at)
     ));
+    out.line(&format!(
+        "revision:  {} (fingerprint {}){}",
+        r.revision,
+        r.scope.fingerprint(),
+        r.edits
+            .last()
+            .map(|e| format!(
+                ", edited by {} at {}: {}",
+                e.by,
+                stamp(e.at),
+                e.changed.join(", ")
+            ))
+            .unwrap_or_default()
+    ));
+    if r.phase == crate::state::Phase::Pending && id.is_hotfix() {
+        out.line(&format!(
+            "decide:    hotfix approve {id} --revision {}   (or reject {id} --revision {} --reason ...)",
+            r.revision, r.revision
+        ));
+    }
     let checks = m.checklist(r);
     if !checks.is_empty() {
         out.line(&out.bold("approvals:"));
@@ -453,21 +471,30 @@ pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
 pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let store = open_read(dir)?;
-    let w = store.model.waiting_on(&actor);
+    let m = &store.model;
+    let w = m.waiting_on(&actor);
+    let revision = |id: &ReleaseId| m.releases.get(id).map_or(0, |r| r.revision);
     if out.json {
         return out.json(&json!({
             "user": actor,
-            "approvals": w.approvals.iter().map(|(id, role)| json!({"release": id, "role": role})).collect::<Vec<_>>(),
+            "roles": m.roles_of(&actor),
+            "approvals": w.approvals.iter().map(|(id, role)| json!({"release": id, "role": role, "revision": revision(id)})).collect::<Vec<_>>(),
             "tests": w.tests.iter().map(|(id, t)| json!({"release": id, "name": t.name, "priority": t.priority, "status": t.status})).collect::<Vec<_>>(),
         }));
+    }
+    if m.roles_of(&actor).is_empty() {
+        out.line(&format!(
+            "{actor} holds no roles in this store, so no approval can wait on them; an admin grants one with `hotfix user grant {actor} ROLE` (see `hotfix user list`)."
+        ));
     }
     if w.approvals.is_empty() && w.tests.is_empty() {
         out.line(&format!("Nothing waits on {actor}."));
         return Ok(());
     }
     for (id, role) in &w.approvals {
+        let rev = revision(id);
         out.line(&format!(
-            "approve {id} as {role}:  hotfix approve {id} --role {role}"
+            "approve {id} revision {rev} as {role}:  hotfix release show {id}; hotfix approve {id} --revision {rev} --role {role}"
         ));
     }
     for (id, t) in &w.tests {

@@ -265,6 +265,15 @@ impl Keymap {
             .unwrap_or_default()
     }
 
+    /// The first key bound to `action` in `mode`, as shown on screen: for short hints.
+    pub fn first_key(&self, mode: Mode, action: Action) -> Option<String> {
+        self.bindings(mode)
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| b.keys.first())
+            .map(|k| display(k))
+    }
+
     /// The keys bound to `action` in `mode`, as shown on screen (`y`, `Enter`, `j/↓`), for
     /// hints like "press a to approve". `None` when the action has no key there.
     pub fn keys(&self, mode: Mode, action: Action) -> Option<String> {

@@ -220,3 +220,8 @@ pub fn demo() -> (tempfile::TempDir, hotfix::store::Store) {
     let store = hotfix::store::Store::open(dir.path()).unwrap();
     (dir, store)
 }
+
+/// Writes the demo store (fixed clock) into `dir`, for tests that run the binary on it.
+pub fn demo_store(dir: &std::path::Path) {
+    hotfix::demo::write(dir, "you", noon()).unwrap();
+}

@@ -46,10 +46,16 @@ fn scrolled(
 
 /// The title of a scrolling view, with its keys from the key map.
 fn view_title(app: &App, what: &str) -> String {
-    let key = |a| app.keymap.keys(Mode::View, a).unwrap_or_else(|| "-".into());
+    let key = |a| {
+        app.keymap
+            .first_key(Mode::View, a)
+            .unwrap_or_else(|| "-".into())
+    };
     format!(
         " {what} · {} close · {}/{} scroll · {}/{} page · {}/{} ends ",
-        key(Action::Back),
+        app.keymap
+            .keys(Mode::View, Action::Back)
+            .unwrap_or_else(|| "-".into()),
         key(Action::Down),
         key(Action::Up),
         key(Action::PageDown),

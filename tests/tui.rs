@@ -640,3 +640,40 @@ fn space_on_a_test_opens_the_status_picker() {
     let t = draw(&app, &store.model, 80, 24, true);
     insta::assert_snapshot!(t.backend());
 }
+
+#[test]
+fn a_click_focuses_the_pane_and_selects_the_row_the_wheel_scrolls_under_the_pointer() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use ratatui::layout::Rect;
+    let (_d, store) = demo();
+    let mut app = app_for("you");
+    let area = Rect::new(0, 0, 120, 40);
+    let releases = view::layout(area).releases;
+    let mouse = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    // The third row of the release queue (under its border and header).
+    let click = mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        releases.x + 3,
+        releases.y + 4,
+    );
+    app.on_mouse(click, area, &store.model);
+    assert_eq!(app.focus, hotfix::tui::Pane::Releases);
+    let third = app.release_ids(&store.model)[2];
+    assert_eq!(app.current_release(&store.model).unwrap().id, third);
+    // The wheel over the queue moves its selection, leaving the focus where it was.
+    let queue = view::layout(area).queue;
+    let first = app.queue_ids(&store.model)[0];
+    app.on_mouse(
+        mouse(MouseEventKind::ScrollDown, queue.x + 2, queue.y + 3),
+        area,
+        &store.model,
+    );
+    assert_eq!(app.focus, hotfix::tui::Pane::Releases);
+    assert_ne!(app.selected_incident, Some(first));
+    assert_eq!(app.selected_incident, Some(app.queue_ids(&store.model)[1]));
+}

@@ -14,6 +14,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, TableState};
+use unicode_width::UnicodeWidthStr;
 
 /// The timer cell: time left (amber in the last quarter of the target), breached (red), met or missed.
 pub fn timer(incident: &Incident, ctx: &Ctx) -> (String, Style) {
@@ -115,7 +116,17 @@ fn write_row<'a>(
 ) {
     buf.set_style(line, style);
     for (column, (text, style)) in columns.iter().zip(cells) {
-        buf.set_stringn(column.x, line.y, text, usize::from(column.width), style);
+        let width = usize::from(column.width);
+        if width == 0 {
+            continue;
+        }
+        // Cut text ends with `…`, so a cut is never mistaken for the whole value.
+        if text.width() > width {
+            let (x, _) = buf.set_stringn(column.x, line.y, text, width - 1, style);
+            buf.set_stringn(x, line.y, "…", 1, style);
+        } else {
+            buf.set_stringn(column.x, line.y, text, width, style);
+        }
     }
 }
 

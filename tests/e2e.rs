@@ -132,8 +132,7 @@ fn a_scope_edited_while_the_dialog_is_open_is_shown_and_never_approved_unseen() 
     tmux.wait_for("Waiting on you: approve HF-3 as prod-owner", 10);
     tmux.keys(&["a"]);
     tmux.wait_for("Approve revision 2", 5);
-    // On the confirm step, typing a comment first: `y`, `e` and `s` are text here.
-    tmux.keys(&["Enter"]);
+    // The dialog opens in the comment: `y`, `e` and `s` are text here.
     tmux.keys(&["-l", "yes"]);
     tmux.keys(&["Enter"]);
     // Meanwhile, in another terminal, the author changes the scope.
@@ -144,7 +143,7 @@ fn a_scope_edited_while_the_dialog_is_open_is_shown_and_never_approved_unseen() 
     let screen = tmux.wait_for("changed to revision 3 while this was open", 5);
     assert!(screen.contains("also touches refunds"), "{screen}");
     // A confirming Enter now records nothing: it only shows revision 3 as what to decide.
-    tmux.keys(&["Enter", "Enter", "Enter"]);
+    tmux.keys(&["Enter", "Enter"]);
     tmux.wait_for("Approve revision 3", 5);
     let hf3 = Store::open(dir.path()).unwrap();
     let approvals = &hf3.model.release(ReleaseId::Hotfix(3)).unwrap().approvals;
@@ -153,7 +152,7 @@ fn a_scope_edited_while_the_dialog_is_open_is_shown_and_never_approved_unseen() 
         "nothing recorded for the revision priya did not see: {approvals:?}"
     );
     // The deliberate second step records revision 3, with what was typed.
-    tmux.keys(&["Enter", "Enter", "Enter"]);
+    tmux.keys(&["Enter", "Enter"]);
     tmux.wait_for("[x] prod-owner priya", 5);
     let store = Store::open(dir.path()).unwrap();
     let last = store
@@ -199,8 +198,8 @@ fn approve_in_the_cockpit_then_see_another_process_approve_live() {
 
     tmux.keys(&["a"]);
     tmux.wait_for("HF-3 revision 2 approved by priya as prod-owner", 5);
-    // Role, comment, then the confirm step: the third Enter records.
-    tmux.keys(&["Enter", "Enter", "Enter"]);
+    // From the comment to the confirm step; the second Enter records.
+    tmux.keys(&["Enter", "Enter"]);
     tmux.wait_for("[x] prod-owner priya", 5);
     let store = Store::open(dir.path()).unwrap();
     let approval = store

@@ -562,10 +562,7 @@ fn two_cockpits_acting_at_once_fill_each_role_once() {
                     ratatui::crossterm::event::KeyEvent::from(
                         ratatui::crossterm::event::KeyCode::Char('a'),
                     ),
-                    // Role, comment, then the confirm step.
-                    ratatui::crossterm::event::KeyEvent::from(
-                        ratatui::crossterm::event::KeyCode::Enter,
-                    ),
+                    // From the comment to the confirm step, then confirm.
                     ratatui::crossterm::event::KeyEvent::from(
                         ratatui::crossterm::event::KeyCode::Enter,
                     ),

@@ -323,7 +323,7 @@ pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     ));
     if r.phase == crate::state::Phase::Pending && id.is_hotfix() {
         out.line(&format!(
-            "decide:    hotfix approve {id} --revision {}   (or reject {id} --revision {} --reason ...)",
+            "decide:    hotfix approve {id} --revision {}   (or: hotfix reject {id} --revision {} --reason ...)",
             r.revision, r.revision
         ));
     }

@@ -599,7 +599,7 @@ impl App {
                     shown.scope = release.scope.clone();
                     shown.moved = None;
                 }
-                form.focus = 0;
+                form.focus = form.first_focus();
                 self.preview(model, self.clock);
                 self.say(
                     "the dialog now shows the new revision: read it, then confirm again to record",
@@ -1000,7 +1000,7 @@ impl App {
             if shown.moved.as_ref().map(|(rev, _)| *rev) != Some(release.revision) {
                 shown.moved = Some((release.revision, changed));
                 shown.scope = release.scope.clone();
-                form.focus = 0; // off the confirm step: a pending Enter must not land there
+                form.focus = form.first_focus(); // off the confirm step: a pending Enter must not land there
             }
         }
         if let Kind::Notify {

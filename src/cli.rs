@@ -745,10 +745,7 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             id,
             role,
             comment,
-            seen: revision.map(|revision| Seen {
-                revision,
-                fingerprint: None,
-            }),
+            seen: revision.map(Seen::revision),
         },
         Verb::Reject {
             id,
@@ -759,10 +756,7 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             id,
             role,
             reason,
-            seen: revision.map(|revision| Seen {
-                revision,
-                fingerprint: None,
-            }),
+            seen: revision.map(Seen::revision),
         },
         Verb::Test(TestVerb::Add {
             id,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-pub use approval::Seen;
+pub use approval::{Seen, Vote};
 pub use gate::Gate;
 pub use incident::{Incident, Qualification};
 pub use kinds::{
@@ -502,13 +502,13 @@ pub fn decide(
             role,
             comment,
             seen,
-        } => approval::decide_approve(&ctx, id, role, &comment, seen.as_ref()),
+        } => approval::decide_vote(&ctx, id, Vote::Approve, role, &comment, seen.as_ref()),
         Command::Reject {
             id,
             role,
             reason,
             seen,
-        } => approval::decide_reject(&ctx, id, role, &reason, seen.as_ref()),
+        } => approval::decide_vote(&ctx, id, Vote::Reject, role, &reason, seen.as_ref()),
         Command::StartDeploy { id } => release::decide_deploy(&ctx, id),
         Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed, ""),
         Command::VerifyRelease { id, note } => {

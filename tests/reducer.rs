@@ -1091,10 +1091,7 @@ fn waiting_lists_what_a_person_can_do_now() {
 }
 
 fn seen(revision: u32) -> Option<Seen> {
-    Some(Seen {
-        revision,
-        fingerprint: None,
-    })
+    Some(Seen::revision(revision))
 }
 
 #[test]
@@ -1190,7 +1187,11 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
     );
     let release = w.release(hf).clone();
     // Then nothing waits on her, no role is open to her, and approving says why
-    assert!(w.model.approvable_roles(&release, "dana").is_empty());
+    assert!(
+        w.model
+            .open_roles(&release, "dana", Vote::Approve)
+            .is_empty()
+    );
     assert!(w.model.waiting_on("dana").approvals.is_empty());
     let why = w.refuse(
         "dana",

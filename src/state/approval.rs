@@ -20,6 +20,14 @@ pub struct Seen {
 }
 
 impl Seen {
+    /// A revision named on the command line (`--revision N`), with no fingerprint.
+    pub fn revision(revision: u32) -> Seen {
+        Seen {
+            revision,
+            fingerprint: None,
+        }
+    }
+
     /// The revision `release` has now, as a dialog shows it.
     pub fn current(release: &Release) -> Seen {
         Seen {
@@ -29,7 +37,28 @@ impl Seen {
     }
 }
 
+/// Which way a role holder decides on a release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vote {
+    Approve,
+    Reject,
+}
+
 impl Model {
+    /// Whether `user` may cast `vote` on `release` as `role` now, and if not, the reason.
+    pub fn may_vote(
+        &self,
+        release: &Release,
+        user: &str,
+        role: &str,
+        vote: Vote,
+    ) -> Result<(), Rejection> {
+        match vote {
+            Vote::Approve => self.may_approve(release, user, role),
+            Vote::Reject => self.may_reject(release, user, role),
+        }
+    }
+
     /// Whether `user` may approve `release` as `role` now, and if not, the reason in words.
     pub fn may_approve(&self, release: &Release, user: &str, role: &str) -> Result<(), Rejection> {
         let id = release.id;
@@ -69,20 +98,51 @@ impl Model {
         self.may_decide(release, user, role, "be rejected")
     }
 
-    /// The needed roles `user` could approve `release` as now, in the policy's order.
-    pub fn approvable_roles(&self, release: &Release, user: &str) -> Vec<String> {
+    /// The needed roles `user` may cast `vote` as on `release` now, in the policy's order.
+    pub fn open_roles(&self, release: &Release, user: &str, vote: Vote) -> Vec<String> {
         self.required_roles(release)
             .into_iter()
-            .filter(|role| self.may_approve(release, user, role).is_ok())
+            .filter(|role| self.may_vote(release, user, role, vote).is_ok())
             .collect()
     }
 
-    /// The needed roles `user` holds, which they may reject `release` as.
-    pub fn rejectable_roles(&self, release: &Release, user: &str) -> Vec<String> {
-        self.required_roles(release)
-            .into_iter()
-            .filter(|role| self.may_reject(release, user, role).is_ok())
-            .collect()
+    /// The role a vote fills: `role` if named and allowed, else the single role open to
+    /// `user`. Refused with the most telling reason when none is open, and asks to choose
+    /// when several are.
+    pub fn choose_role(
+        &self,
+        release: &Release,
+        user: &str,
+        role: Option<String>,
+        vote: Vote,
+    ) -> Result<String, Rejection> {
+        if let Some(role) = role {
+            self.may_vote(release, user, &role, vote)?;
+            return Ok(role);
+        }
+        let id = release.id;
+        let needed = self.required_roles(release);
+        let mut open = self.open_roles(release, user, vote);
+        match open.len() {
+            1 => Ok(open.remove(0)),
+            0 => match needed.iter().find(|r| self.holds(user, r)) {
+                // The reason for a role the user holds says most.
+                Some(role) => self
+                    .may_vote(release, user, role, vote)
+                    .map(|()| role.clone()),
+                None if needed.is_empty() => self
+                    .may_vote(release, user, "", vote)
+                    .map(|()| String::new()),
+                None => reject!(
+                    "{user} holds none of the roles {id} needs ({}): an admin can grant one",
+                    needed.join(", ")
+                ),
+            },
+            _ => reject!(
+                "{user} may fill several roles of {id} ({}): choose one with --role",
+                open.join(", ")
+            ),
+        }
     }
 
     /// The role `user` fills on `release` with their latest approval for it (stale or not).
@@ -138,7 +198,11 @@ impl Model {
 
 /// Refuses a decision about a scope other than the one the approver was shown, naming both
 /// revisions and what changed between them.
-fn check_seen(release: &Release, seen: Option<&Seen>, verb: &str) -> Result<(), Rejection> {
+fn check_seen(release: &Release, seen: Option<&Seen>, vote: Vote) -> Result<(), Rejection> {
+    let verb = match vote {
+        Vote::Approve => "approve",
+        Vote::Reject => "reject",
+    };
     let Some(seen) = seen else {
         return Ok(());
     };
@@ -178,91 +242,36 @@ fn check_seen(release: &Release, seen: Option<&Seen>, verb: &str) -> Result<(), 
     Ok(())
 }
 
-/// Picks the role a decision fills: the one named, or the single role the actor may take.
-fn choose_role(
-    ctx: &Ctx,
-    release: &Release,
-    role: Option<String>,
-    approving: bool,
-) -> Result<String, Rejection> {
-    let may = |role: &str| {
-        if approving {
-            ctx.model.may_approve(release, ctx.actor, role)
-        } else {
-            ctx.model.may_reject(release, ctx.actor, role)
-        }
-    };
-    if let Some(role) = role {
-        may(&role)?;
-        return Ok(role);
-    }
-    let id = release.id;
-    let needed = ctx.model.required_roles(release);
-    let open: Vec<&String> = needed.iter().filter(|r| may(r).is_ok()).collect();
-    match open.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => {
-            // The most telling reason: the one for a role the actor holds, if any.
-            let held = needed.iter().find(|r| ctx.holds(r));
-            match held {
-                Some(role) => may(role).map(|()| role.clone()),
-                None if needed.is_empty() => may("").map(|()| String::new()),
-                None => reject!(
-                    "{} holds none of the roles {id} needs ({}): an admin can grant one",
-                    ctx.actor,
-                    needed.join(", ")
-                ),
-            }
-        }
-        several => {
-            let names: Vec<&str> = several.iter().map(|s| s.as_str()).collect();
-            reject!(
-                "{} may fill several roles of {id} ({}): choose one with --role",
-                ctx.actor,
-                names.join(", ")
-            )
-        }
-    }
-}
-
-pub(crate) fn decide_approve(
+/// Approves (with an optional comment) or rejects (with a required reason) as one role,
+/// bound to the revision shown when `seen` is given.
+pub(crate) fn decide_vote(
     ctx: &Ctx,
     id: ReleaseId,
+    vote: Vote,
     role: Option<String>,
-    comment: &str,
+    text: &str,
     seen: Option<&Seen>,
 ) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
     if release.phase == Phase::Pending {
-        check_seen(release, seen, "approve")?;
+        check_seen(release, seen, vote)?;
     }
-    let role = choose_role(ctx, release, role, true)?;
-    Ok(vec![Event::ApprovalGiven {
-        id,
-        role,
-        comment: text::optional("comment", comment, MAX_TEXT)?,
-        revision: release.revision,
-        fingerprint: release.scope.fingerprint(),
-    }])
-}
-
-pub(crate) fn decide_reject(
-    ctx: &Ctx,
-    id: ReleaseId,
-    role: Option<String>,
-    reason: &str,
-    seen: Option<&Seen>,
-) -> Result<Vec<Event>, Rejection> {
-    let release = ctx.model.release(id)?;
-    if release.phase == Phase::Pending {
-        check_seen(release, seen, "reject")?;
-    }
-    let role = choose_role(ctx, release, role, false)?;
-    Ok(vec![Event::ApprovalRejected {
-        id,
-        role,
-        reason: text::required("reason", reason, MAX_TEXT)?,
-        revision: release.revision,
-        fingerprint: release.scope.fingerprint(),
+    let role = ctx.model.choose_role(release, ctx.actor, role, vote)?;
+    let (revision, fingerprint) = (release.revision, release.scope.fingerprint());
+    Ok(vec![match vote {
+        Vote::Approve => Event::ApprovalGiven {
+            id,
+            role,
+            comment: text::optional("comment", text, MAX_TEXT)?,
+            revision,
+            fingerprint,
+        },
+        Vote::Reject => Event::ApprovalRejected {
+            id,
+            role,
+            reason: text::required("reason", text, MAX_TEXT)?,
+            revision,
+            fingerprint,
+        },
     }])
 }

@@ -1,7 +1,7 @@
 //! What waits on one person: approvals they could give now, and tests they own that are not done.
 
+use super::approval::Vote;
 use super::kinds::{ReleaseId, TestStatus};
-use super::release::{Phase, RoleCheck};
 use super::{Model, TestCase};
 
 #[derive(Debug, Default)]
@@ -16,29 +16,8 @@ impl Model {
     pub fn waiting_on(&self, user: &str) -> Waiting<'_> {
         let mut waiting = Waiting::default();
         for release in self.release_queue(false) {
-            if release.phase == Phase::Pending
-                && release.id.is_hotfix()
-                && release.author != user
-                && release.standing_rejections().next().is_none()
-            {
-                let checks = self.checklist(release);
-                let fills_other = |role: &str| {
-                    checks.iter().any(|c| match c {
-                        RoleCheck::Approved { approval, .. }
-                        | RoleCheck::Stale { approval, .. } => {
-                            approval.approver == user && approval.role != role
-                        }
-                        _ => false,
-                    })
-                };
-                for check in &checks {
-                    let open = matches!(check, RoleCheck::Waiting { .. } | RoleCheck::Stale { .. });
-                    if open && self.holds(user, check.role()) && !fills_other(check.role()) {
-                        waiting
-                            .approvals
-                            .push((release.id, check.role().to_string()));
-                    }
-                }
+            for role in self.open_roles(release, user, Vote::Approve) {
+                waiting.approvals.push((release.id, role));
             }
             if !release.phase.is_finished() {
                 for test in release.tests_by_priority() {

@@ -8,7 +8,7 @@ use super::keymap::{Key, Keymap, Mode};
 use crate::present;
 use crate::state::{
     Audience, Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, Seen, Stage,
-    TestCase, decide,
+    TestCase, Vote, decide,
 };
 use crate::store::ExecError;
 use chrono::{DateTime, Utc};
@@ -788,32 +788,14 @@ impl App {
                 note: String::new(),
             }),
             (Action::Approve | Action::Reject, Some(r), _) => {
-                let approving = action == Action::Approve;
-                let open = if approving {
-                    model.approvable_roles(r, &self.user)
-                } else {
-                    model.rejectable_roles(r, &self.user)
-                };
-                if !open.is_empty() {
-                    return Ok(());
+                let vote = vote_of(action);
+                if model.open_roles(r, &self.user, vote).is_empty() {
+                    // Nothing is open: the same rule says why.
+                    model
+                        .choose_role(r, &self.user, None, vote)
+                        .map_err(|why| why.message)?;
                 }
-                // The reason for the first needed role this user holds, else the general one.
-                let needed = model.required_roles(r);
-                let role = needed
-                    .iter()
-                    .find(|x| model.holds(&self.user, x))
-                    .or(needed.first())
-                    .cloned()
-                    .unwrap_or_default();
-                let why = if approving {
-                    model.may_approve(r, &self.user, &role)
-                } else {
-                    model.may_reject(r, &self.user, &role)
-                };
-                match why {
-                    Err(r) => Err(r.message),
-                    Ok(()) => Err(format!("{} has no role open to you", r.id)),
-                }
+                Ok(())
             }
             (Action::Deploy, Some(r), _) => probe(Command::StartDeploy { id: r.id }),
             (Action::Deployed, Some(r), _) => probe(Command::MarkDeployed { id: r.id }),
@@ -911,18 +893,11 @@ impl App {
     ) -> Result<Option<Form>, String> {
         let id = r.id;
         Ok(match action {
-            Action::Approve => Some(Form::decide(
-                id,
-                true,
-                &model.approvable_roles(r, &self.user),
-                self.review(r),
-            )),
-            Action::Reject => Some(Form::decide(
-                id,
-                false,
-                &model.rejectable_roles(r, &self.user),
-                self.review(r),
-            )),
+            Action::Approve | Action::Reject => {
+                let vote = vote_of(action);
+                let roles = model.open_roles(r, &self.user, vote);
+                Some(Form::decide(id, vote, &roles, self.review(r)))
+            }
             Action::Edit => Some(Form::edit(id, &r.scope)),
             Action::Deploy => Some(Form::step(id, Step::Deploy)),
             Action::Deployed => Some(Form::step(id, Step::Deployed)),
@@ -1217,6 +1192,14 @@ impl App {
             }
             Pane::Tests | Pane::Approvals => {}
         }
+    }
+}
+
+fn vote_of(action: Action) -> Vote {
+    if action == Action::Approve {
+        Vote::Approve
+    } else {
+        Vote::Reject
     }
 }
 

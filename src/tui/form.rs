@@ -10,7 +10,7 @@
 use super::action::Action;
 use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Scope, ScopeEdit,
-    ScopeInput, Seen, Severity, Stage, TestStatus,
+    ScopeInput, Seen, Severity, Stage, TestStatus, Vote,
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::fmt;
@@ -376,8 +376,8 @@ dialogs! {
     Policy { ; file: Text }
     /// Demo stores only: act as another demo user. Changes the view, records nothing.
     SwitchUser { ; person: Pick<Person> }
-    /// Approve (`approving`) or reject, bound to the revision shown.
-    Decide { id: ReleaseId, approving: bool, shown: Box<Review> ; role: Pick<String>, text: Text }
+    /// Approve or reject, bound to the revision shown.
+    Decide { id: ReleaseId, vote: Vote, shown: Box<Review> ; role: Pick<String>, text: Text }
     Step { id: ReleaseId, step: Step ; }
     Verify { id: ReleaseId ; note: Text }
     /// Roll back (`rollback`) or cancel.
@@ -459,13 +459,13 @@ impl Form {
             Kind::Policy { .. } => "Replace the policy (admin)".into(),
             Kind::SwitchUser { .. } => "Act as another demo user (demo stores only)".into(),
             Kind::Decide {
-                id,
-                approving,
-                shown,
-                ..
+                id, vote, shown, ..
             } => format!(
                 "{} {id} revision {}?",
-                if *approving { "Approve" } else { "Reject" },
+                match vote {
+                    Vote::Approve => "Approve",
+                    Vote::Reject => "Reject",
+                },
                 shown.seen.revision
             ),
             Kind::Step { id, step, .. } => match step {
@@ -509,7 +509,7 @@ impl Form {
                 format!("Review revision {rev} instead")
             }
             Kind::Decide {
-                approving: true,
+                vote: Vote::Approve,
                 shown,
                 ..
             } => format!("Approve revision {}", shown.seen.revision),
@@ -625,15 +625,14 @@ impl Form {
     }
 
     /// Approve or reject `id` as one of `roles`, bound to the revision in `shown`.
-    pub fn decide(id: ReleaseId, approving: bool, roles: &[String], shown: Review) -> Form {
-        let label = if approving {
-            "Comment (optional)"
-        } else {
-            "Reason"
+    pub fn decide(id: ReleaseId, vote: Vote, roles: &[String], shown: Review) -> Form {
+        let label = match vote {
+            Vote::Approve => "Comment (optional)",
+            Vote::Reject => "Reason",
         };
         Form::new(Kind::Decide {
             id,
-            approving,
+            vote,
             shown: Box::new(shown),
             role: Pick::new("Role", roles, None),
             text: text(label),
@@ -855,14 +854,14 @@ impl Form {
             }
             Kind::Decide {
                 id,
-                approving,
+                vote,
                 shown,
                 role,
                 text,
             } => {
                 let role = role.value().cloned();
                 let seen = Some(shown.seen.clone());
-                if *approving {
+                if *vote == Vote::Approve {
                     Command::Approve {
                         id: *id,
                         role,
@@ -1075,7 +1074,7 @@ mod tests {
     #[test]
     fn letters_typed_into_a_dialog_are_text_never_shortcuts() {
         let roles = ["prod-owner".to_string()];
-        let mut form = Form::decide(ReleaseId::Hotfix(1), true, &roles, shown());
+        let mut form = Form::decide(ReleaseId::Hotfix(1), Vote::Approve, &roles, shown());
         assert_eq!(form.focus, 1, "the focus starts in the comment");
         typed(&mut form, "yes fine");
         let Ok(Submit::Command(Command::Approve { comment, seen, .. })) = form.submit() else {
@@ -1094,7 +1093,7 @@ mod tests {
     fn a_scope_that_moved_needs_a_review_step_before_confirming() {
         let mut s = shown();
         s.moved = Some((2, vec!["changes".into()]));
-        let form = Form::decide(ReleaseId::Hotfix(1), true, &["qa".into()], s);
+        let form = Form::decide(ReleaseId::Hotfix(1), Vote::Approve, &["qa".into()], s);
         assert_eq!(form.submit(), Ok(Submit::AcceptRevision));
         assert_eq!(form.button(), "Review revision 2 instead");
     }

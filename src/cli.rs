@@ -663,13 +663,7 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
     Ok(match verb {
         Verb::User(UserVerb::Grant { user, role }) => Command::GrantRole { user, role },
         Verb::User(UserVerb::Revoke { user, role }) => Command::RevokeRole { user, role },
-        Verb::Policy(PolicyVerb::Set { file }) => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Error::Failed(format!("cannot read {}: {e}", file.display())))?;
-            let policy =
-                crate::state::Policy::from_json(&text).map_err(|r| Error::Refused(r.message))?;
-            Command::SetPolicy { policy }
-        }
+        Verb::Policy(PolicyVerb::Set { file }) => crate::load::Load::Policy(file).command()?,
         Verb::Incident(IncidentVerb::New {
             title,
             severity,

@@ -12,6 +12,7 @@ pub mod fsio;
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 pub mod demo;
 pub mod import;
+pub mod load;
 pub mod notify;
 pub mod paths;
 pub mod present;

@@ -12,7 +12,6 @@ pub mod view;
 use crate::error::Error;
 use crate::store::{Integrity, Store, StoreError};
 use app::{App, Effect, Overlay};
-use form::Load;
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind,
 };
@@ -292,12 +291,12 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
         Effect::None => {}
         Effect::Quit => return Flow::Quit,
         Effect::Execute(command) => execute(app, session, command),
-        Effect::Load(load) => match load_command(&load) {
+        Effect::Load(load) => match load.command() {
             Ok(command) => execute(app, session, command),
             Err(e) => {
-                app.tell(format!("nothing was recorded: {e}"), true);
+                app.tell(format!("nothing was recorded: {}", e.message()), true);
                 if let Overlay::Form(form) = &mut app.overlay {
-                    form.preview = Err(e);
+                    form.preview = Err(e.message().to_string());
                 }
             }
         },
@@ -377,35 +376,6 @@ fn command_verb(command: &crate::state::Command) -> String {
         .next()
         .unwrap_or_default()
         .to_string()
-}
-
-/// Reads the files a dialog named and makes the command they hold.
-fn load_command(load: &Load) -> Result<crate::state::Command, String> {
-    use crate::state::Command;
-    let read = |path: &Path| {
-        std::fs::read_to_string(path).map_err(|e| {
-            format!(
-                "cannot read {}: {e}",
-                crate::sanitize::line(&path.display().to_string())
-            )
-        })
-    };
-    Ok(match load {
-        Load::Policy(path) => Command::SetPolicy {
-            policy: crate::state::Policy::from_json(&read(path)?).map_err(|r| r.message)?,
-        },
-        Load::TestResults(id, files) => {
-            let mut results = Vec::new();
-            for file in files {
-                let name = file.display().to_string();
-                results.extend(crate::import::junit::parse(&read(file)?, &name)?);
-            }
-            Command::ImportTestResults { id: *id, results }
-        }
-        Load::Alert(path) => Command::ImportAlert {
-            alert: crate::import::alerts::parse(&read(path)?, &path.display().to_string())?,
-        },
-    })
 }
 
 fn event_loop(

@@ -5,13 +5,10 @@ use super::write::{Entry, open};
 use super::{Out, ReportFormat};
 use crate::clock::now;
 use crate::error::Error;
+use crate::load::Load;
 use crate::present;
 use crate::state::{Audience, Command, ReleaseId, Stage};
 use std::path::Path;
-
-fn refused(r: crate::state::Rejection) -> Error {
-    Error::Refused(r.message)
-}
 
 /// Writes `text` to `output`, or prints it.
 fn emit(out: &Out, text: &str, output: Option<&Path>) -> Result<(), Error> {
@@ -37,7 +34,7 @@ pub fn report(
     output: Option<&Path>,
 ) -> Result<(), Error> {
     let store = open(dir)?;
-    let report = crate::report::build(&store.model, id, now()).map_err(refused)?;
+    let report = crate::report::build(&store.model, id, now())?;
     let json = out.json || format == ReportFormat::Json;
     let text = if json {
         serde_json::to_string_pretty(&report).map_err(|e| Error::Failed(e.to_string()))? + "\n"
@@ -54,7 +51,7 @@ pub fn changelog(out: &Out, dir: &Path, id: ReleaseId, security: bool) -> Result
             "{id} is a regular release: the changelog entry is for hotfixes"
         )));
     }
-    let report = crate::report::build(&store.model, id, now()).map_err(refused)?;
+    let report = crate::report::build(&store.model, id, now())?;
     emit(out, &crate::report::changelog(&report, security), None)
 }
 
@@ -70,7 +67,7 @@ pub fn notify(
     let actor = crate::paths::actor()?;
     let mut store = open(dir)?;
     let at = now();
-    let notice = crate::notify::render(&store.model, id, stage, audience, at).map_err(refused)?;
+    let notice = crate::notify::render(&store.model, id, stage, audience, at)?;
     // Check that the notice may be recorded before sending anything.
     let record = |error: Option<String>| Command::RecordNotice {
         id,
@@ -79,7 +76,7 @@ pub fn notify(
         channel: "webhook".into(),
         error,
     };
-    crate::state::decide(&store.model, &actor, at, record(None)).map_err(refused)?;
+    crate::state::decide(&store.model, &actor, at, record(None))?;
     if print {
         out.line(&notice.title);
         out.line("");
@@ -143,18 +140,13 @@ pub fn import_tests(
 ) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     // Parse every file first: a bad one changes nothing.
-    let mut results = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::Failed(format!("cannot read {}: {e}", file.display())))?;
-        results.extend(
-            crate::import::junit::parse(&text, &file.display().to_string())
-                .map_err(Error::Refused)?,
-        );
-    }
-    let count = results.len();
+    let command = Load::TestResults(id, files.to_vec()).command()?;
+    let count = match &command {
+        Command::ImportTestResults { results, .. } => results.len(),
+        _ => 0,
+    };
     let mut store = open(dir)?;
-    let recorded = store.execute(&actor, now(), Command::ImportTestResults { id, results })?;
+    let recorded = store.execute(&actor, now(), command)?;
     report_changes(
         out,
         &recorded,
@@ -164,19 +156,9 @@ pub fn import_tests(
 
 pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
-    let (text, name) = if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Error::Failed(format!("cannot read standard input: {e}")))?;
-        (text, "standard input".to_string())
-    } else {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::Failed(format!("cannot read {}: {e}", file.display())))?;
-        (text, file.display().to_string())
-    };
-    let alert = crate::import::alerts::parse(&text, &name).map_err(Error::Refused)?;
+    let command = Load::Alert(file.to_path_buf()).command()?;
     let mut store = open(dir)?;
-    let recorded = store.execute(&actor, now(), Command::ImportAlert { alert })?;
+    let recorded = store.execute(&actor, now(), command)?;
     report_changes(
         out,
         &recorded,

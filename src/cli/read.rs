@@ -10,10 +10,6 @@ use crate::store::{Integrity, Store};
 use serde_json::{Value, json};
 use std::path::Path;
 
-fn refused(r: crate::state::Rejection) -> Error {
-    Error::Refused(r.message)
-}
-
 pub fn users(out: &Out, dir: &Path) -> Result<(), Error> {
     let store = open_read(dir)?;
     let users = &store.model.users;
@@ -102,7 +98,7 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
 pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), Error> {
     let store = open_read(dir)?;
     let m = &store.model;
-    let i = m.incident(id).map_err(refused)?;
+    let i = m.incident(id)?;
     let releases: Vec<&Release> = m
         .releases
         .values()
@@ -261,8 +257,8 @@ fn approvals_json(r: &Release) -> Vec<Value> {
 pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let store = open_read(dir)?;
     let m = &store.model;
-    let r = m.release(id).map_err(refused)?;
-    let gate = m.gate(id).map_err(refused)?;
+    let r = m.release(id)?;
+    let gate = m.gate(id)?;
     if out.json {
         let mut v = release_row(m, r);
         v["changes"] = json!(r.scope.changes);
@@ -436,7 +432,7 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
 
 pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let store = open_read(dir)?;
-    let gate = store.model.gate(id).map_err(refused)?;
+    let gate = store.model.gate(id)?;
     if out.json {
         out.json(&gate)?;
     } else {
@@ -456,7 +452,7 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
 
 pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let store = open_read(dir)?;
-    let r = store.model.release(id).map_err(refused)?;
+    let r = store.model.release(id)?;
     if out.json {
         return out.json(&r.tests_by_priority());
     }

@@ -3,8 +3,9 @@
 
 use super::Pane;
 use super::action::Action;
-use super::form::{Form, FormInput, Input, Kind, Load, Person, Review, Step, Submit};
+use super::form::{Form, FormInput, Input, Kind, Person, Review, Step, Submit};
 use super::keymap::{Key, Keymap, Mode};
+use crate::load::Load;
 use crate::present;
 use crate::state::{
     Audience, Command, Incident, IncidentId, Model, Recorded, Release, ReleaseId, Seen, Stage,

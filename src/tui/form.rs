@@ -8,6 +8,7 @@
 //! without that step.
 
 use super::action::Action;
+use crate::load::Load;
 use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Scope, ScopeEdit,
     ScopeInput, Seen, Severity, Stage, TestStatus, Vote,
@@ -93,6 +94,19 @@ impl Text {
     fn optional(&self) -> Option<String> {
         let v = self.input.text.trim();
         (!v.is_empty()).then(|| self.input.text.clone())
+    }
+
+    /// The file paths named (comma-separated), refusing `-`: in the cockpit standard input
+    /// is the terminal.
+    fn paths(&self, what: &str) -> Result<Vec<PathBuf>, String> {
+        let paths = self.list();
+        if paths.is_empty() {
+            return Err(format!("give the path of {what}"));
+        }
+        if paths.iter().any(|p| p == "-") {
+            return Err("standard input is this terminal here: give a file path".into());
+        }
+        Ok(paths.into_iter().map(PathBuf::from).collect())
     }
 
     /// Comma-separated items, trimmed, empty ones dropped.
@@ -278,39 +292,6 @@ pub struct Review {
     /// The scope moved on to this revision while the dialog was open: confirming first needs
     /// the deliberate step of accepting it.
     pub moved: Option<(u32, Vec<String>)>,
-}
-
-/// Files a dialog names are read when it is submitted, by the shell, never per keystroke.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Load {
-    Policy(PathBuf),
-    TestResults(ReleaseId, Vec<PathBuf>),
-    Alert(PathBuf),
-}
-
-impl Load {
-    pub fn describe(&self) -> String {
-        let names = |files: &[PathBuf]| {
-            files
-                .iter()
-                .map(|f| crate::sanitize::line(&f.display().to_string()).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match self {
-            Load::Policy(f) => format!(
-                "read {} and replace the policy with it",
-                names(std::slice::from_ref(f))
-            ),
-            Load::TestResults(id, files) => {
-                format!("read {} and record its results in {id}", names(files))
-            }
-            Load::Alert(f) => format!(
-                "read {} and create or update the incident it keys",
-                names(std::slice::from_ref(f))
-            ),
-        }
-    }
 }
 
 /// What confirming a dialog asks for.
@@ -839,14 +820,9 @@ impl Form {
                 }
             }
             Kind::Policy { file } => {
-                let path = file.value();
-                if path.trim().is_empty() {
-                    return Err(
-                        "give the path of a policy JSON file (see `hotfix policy show --json`)"
-                            .into(),
-                    );
-                }
-                return Ok(Submit::Load(Load::Policy(PathBuf::from(path.trim()))));
+                let mut path =
+                    file.paths("a policy JSON file (see `hotfix policy show --json`)")?;
+                return Ok(Submit::Load(Load::Policy(path.remove(0))));
             }
             Kind::SwitchUser { person } => return Ok(Submit::SwitchUser(person.chosen()?.name)),
             Kind::Decide { shown, .. } if shown.moved.is_some() => {
@@ -917,21 +893,12 @@ impl Form {
                 owner: owner.optional().map(|o| o.trim().to_string()),
             },
             Kind::ImportTests { id, files } => {
-                let files = files.list();
-                if files.is_empty() {
-                    return Err("give the path of at least one JUnit XML file".into());
-                }
-                return Ok(Submit::Load(Load::TestResults(
-                    *id,
-                    files.into_iter().map(PathBuf::from).collect(),
-                )));
+                let files = files.paths("at least one JUnit XML file")?;
+                return Ok(Submit::Load(Load::TestResults(*id, files)));
             }
             Kind::ImportAlert { file } => {
-                let path = file.value();
-                if path.trim().is_empty() {
-                    return Err("give the path of an Alertmanager or PagerDuty JSON file".into());
-                }
-                return Ok(Submit::Load(Load::Alert(PathBuf::from(path.trim()))));
+                let mut path = file.paths("an Alertmanager or PagerDuty JSON file")?;
+                return Ok(Submit::Load(Load::Alert(path.remove(0))));
             }
             Kind::Notify {
                 id,

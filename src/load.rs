@@ -1,0 +1,83 @@
+//! Files that become commands: a policy, JUnit reports, an alert payload. The CLI and the
+//! cockpit both read them through here, so a file is read and judged the same way wherever it
+//! is named. A file that cannot be read fails (exit 1); one that does not parse is refused
+//! (exit 3); either way nothing is recorded.
+
+use crate::error::Error;
+use crate::state::{Command, Policy, ReleaseId};
+use std::path::{Path, PathBuf};
+
+/// What to read, and the command it makes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Load {
+    Policy(PathBuf),
+    TestResults(ReleaseId, Vec<PathBuf>),
+    /// `-` reads standard input (the CLI only: in the cockpit it is the terminal).
+    Alert(PathBuf),
+}
+
+/// A path as shown in messages: escaped, so a file name cannot drive the terminal.
+fn shown(path: &Path) -> String {
+    if path == Path::new("-") {
+        "standard input".into()
+    } else {
+        crate::sanitize::line(&path.display().to_string()).into_owned()
+    }
+}
+
+/// Reads a whole file, or standard input for `-`.
+fn read(path: &Path) -> Result<String, Error> {
+    let fail = |e: std::io::Error| Error::Failed(format!("cannot read {}: {e}", shown(path)));
+    if path == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(fail)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path).map_err(fail)
+    }
+}
+
+impl Load {
+    /// What confirming will do, for a dialog's preview.
+    pub fn describe(&self) -> String {
+        let names = |files: &[PathBuf]| {
+            files
+                .iter()
+                .map(|f| shown(f))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            Load::Policy(f) => format!("read {} and replace the policy with it", shown(f)),
+            Load::TestResults(id, files) => {
+                format!("read {} and record its results in {id}", names(files))
+            }
+            Load::Alert(f) => format!(
+                "read {} and create or update the incident it keys",
+                shown(f)
+            ),
+        }
+    }
+
+    /// Reads the files and makes the command they hold. Every file is parsed before anything
+    /// is returned, so one bad file changes nothing.
+    pub fn command(&self) -> Result<Command, Error> {
+        Ok(match self {
+            Load::Policy(path) => Command::SetPolicy {
+                policy: Policy::from_json(&read(path)?)?,
+            },
+            Load::TestResults(id, files) => {
+                let mut results = Vec::new();
+                for file in files {
+                    let parsed = crate::import::junit::parse(&read(file)?, &shown(file));
+                    results.extend(parsed.map_err(Error::Refused)?);
+                }
+                Command::ImportTestResults { id: *id, results }
+            }
+            Load::Alert(path) => Command::ImportAlert {
+                alert: crate::import::alerts::parse(&read(path)?, &shown(path))
+                    .map_err(Error::Refused)?,
+            },
+        })
+    }
+}

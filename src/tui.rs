@@ -322,60 +322,53 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             path,
         } => {
             let text = crate::notify::render(&session.store.model, id, stage, audience, app.clock)
-                .map_err(|r| r.message)
-                .and_then(|n| {
-                    crate::fsio::write_new_file(
-                        Path::new(&path),
-                        format!("{}\n\n{}\n", n.title, n.body).as_bytes(),
-                    )
-                });
-            match text {
-                Ok(()) => app.tell(
-                    format!("wrote the notice to {path} in the current directory (nothing was sent or recorded)"),
-                    false,
-                ),
-                Err(e) => app.tell(format!("cannot write {path}: {e}"), true),
-            }
+                .map(|n| format!("{}\n\n{}\n", n.title, n.body));
+            write_file(app, &path, text, " (nothing was sent or recorded)");
         }
         Effect::WriteReport { id, path } => {
-            let written = crate::report::build(&session.store.model, id, crate::clock::now())
-                .map_err(|r| r.message)
-                .and_then(|r| {
-                    crate::fsio::write_new_file(
-                        Path::new(&path),
-                        crate::report::markdown(&r).as_bytes(),
-                    )
-                });
-            match written {
-                Ok(()) => app.tell(format!("wrote {path} in the current directory"), false),
-                Err(e) => app.tell(format!("cannot write {path}: {e}"), true),
-            }
+            let text = crate::report::build(&session.store.model, id, app.clock)
+                .map(|r| crate::report::markdown(&r));
+            write_file(app, &path, text, "");
         }
     }
     notices(app, session.store);
     Flow::Continue
 }
 
+/// Writes text a dialog asked for to `path` in the current directory, and says how it went.
+fn write_file(
+    app: &mut App,
+    path: &str,
+    text: Result<String, crate::state::Rejection>,
+    note: &str,
+) {
+    let written = text
+        .map_err(|r| r.message)
+        .and_then(|t| crate::fsio::write_new_file(Path::new(path), t.as_bytes()));
+    match written {
+        Ok(()) => app.tell(
+            format!("wrote {path} in the current directory{note}"),
+            false,
+        ),
+        Err(e) => app.tell(format!("cannot write {path}: {e}"), true),
+    }
+}
+
 /// Decides and appends a command (after the whole log is verified), then shows the outcome.
+/// The log file gets the event types only: record text stays in the store.
 fn execute(app: &mut App, session: &mut Session<'_>, command: crate::state::Command) {
     session.ready_to_write(app);
-    log(&format!("{} executes {}", app.user, command_verb(&command)));
     let outcome = session
         .store
         .execute(&app.user, crate::clock::now(), command);
-    if let Err(e) = &outcome {
-        log(&format!("refused: {e}"));
+    match &outcome {
+        Ok(recorded) => {
+            let kinds: Vec<&str> = recorded.iter().map(|r| r.event.kind()).collect();
+            log(&format!("{} recorded {}", app.user, kinds.join(", ")));
+        }
+        Err(_) => log(&format!("{}: a command was refused", app.user)),
     }
     app.executed(outcome, &session.store.model);
-}
-
-/// A command's name for the log file, which holds no record text.
-fn command_verb(command: &crate::state::Command) -> String {
-    let text = format!("{command:?}");
-    text.split([' ', '{', '('])
-        .next()
-        .unwrap_or_default()
-        .to_string()
 }
 
 fn event_loop(

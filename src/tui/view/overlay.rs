@@ -25,23 +25,40 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     h
 }
 
-/// Scrolls `paragraph` within `rect`, never past its end, and tells the app how far it can go.
+/// Draws a scrolling view: `lines` wrapped in a bordered box titled with the view's keys, on
+/// top of what is behind, scrolled to `scroll` but never past the end. Tells the app how far
+/// it can scroll and how long a page is.
 fn scrolled(
     frame: &mut Frame,
     rect: Rect,
     app: &App,
-    paragraph: Paragraph,
-    block: Block,
+    ctx: &Ctx,
+    what: &str,
+    lines: Vec<Line>,
     scroll: u16,
 ) {
+    let block = Block::bordered()
+        .title(view_title(app, what))
+        .border_style(ctx.theme.border(true));
     let inner = block.inner(rect);
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
     let total = u16::try_from(paragraph.line_count(inner.width)).unwrap_or(u16::MAX);
     let max = total.saturating_sub(inner.height);
     app.scroll_limit.set(ScrollLimit {
         max,
         page: inner.height.saturating_sub(1).max(1),
     });
+    frame.render_widget(Clear, rect);
     frame.render_widget(paragraph.scroll((scroll.min(max), 0)).block(block), rect);
+}
+
+/// The whole screen but a margin, where the details and the report show.
+fn full(area: Rect) -> Rect {
+    centered(
+        area,
+        area.width.saturating_sub(4).max(1),
+        area.height.saturating_sub(2).max(1),
+    )
 }
 
 /// The title of a scrolling view, with its keys from the key map.
@@ -147,18 +164,7 @@ pub fn help(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, scroll: u16) {
         "In a choice: ←/→ or Space change it, a letter jumps to an option. In text: ←/→, Home/End, Bksp, Ctrl-U clears.",
         t.dim(),
     ));
-    frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(view_title(app, "Keys"))
-        .border_style(t.border(true));
-    scrolled(
-        frame,
-        rect,
-        app,
-        Paragraph::new(lines).wrap(Wrap { trim: false }),
-        block,
-        scroll,
-    );
+    scrolled(frame, rect, app, ctx, "Keys", lines, scroll);
 }
 
 fn field<'a>(label: &str, value: impl Into<String>, ctx: &Ctx) -> Line<'a> {
@@ -393,31 +399,15 @@ pub fn details(
 ) {
     let t = ctx.theme;
     let (title, mut lines) = match target {
-        Target::Incident(id) => (format!(" {id} "), incident_lines(ctx, id)),
-        Target::Release(id) => (format!(" {id} "), release_lines(ctx, id)),
+        Target::Incident(id) => (id.to_string(), incident_lines(ctx, id)),
+        Target::Release(id) => (id.to_string(), release_lines(ctx, id)),
     };
     lines.push(Line::raw(""));
     lines.push(Line::styled("Audit trail", t.bold()));
     for entry in trail {
         lines.push(Line::raw(format!("  {entry}")));
     }
-    let rect = centered(
-        area,
-        area.width.saturating_sub(4).max(1),
-        area.height.saturating_sub(2).max(1),
-    );
-    frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(view_title(app, title.trim()))
-        .border_style(t.border(true));
-    scrolled(
-        frame,
-        rect,
-        app,
-        Paragraph::new(lines).wrap(Wrap { trim: false }),
-        block,
-        scroll,
-    );
+    scrolled(frame, full(area), app, ctx, &title, lines, scroll);
 }
 
 /// `s` escaped on one line, cut with `…` to `width` characters.
@@ -653,24 +643,10 @@ pub fn report(
             }
         })
         .collect();
-    let rect = centered(
-        area,
-        area.width.saturating_sub(4).max(1),
-        area.height.saturating_sub(2).max(1),
-    );
-    frame.render_widget(Clear, rect);
     let write = app
         .keymap
         .keys(Mode::View, Action::WriteReport)
         .unwrap_or_else(|| "-".into());
-    let title = view_title(app, &format!("{id} report · {write} writes {id}-report.md"));
-    let block = Block::bordered().title(title).border_style(t.border(true));
-    scrolled(
-        frame,
-        rect,
-        app,
-        Paragraph::new(lines).wrap(Wrap { trim: false }),
-        block,
-        scroll,
-    );
+    let what = format!("{id} report · {write} writes {id}-report.md");
+    scrolled(frame, full(area), app, ctx, &what, lines, scroll);
 }

@@ -680,3 +680,39 @@ fn a_click_focuses_the_pane_and_selects_the_row_the_wheel_scrolls_under_the_poin
     assert_ne!(app.selected_incident, Some(first));
     assert_eq!(app.selected_incident, Some(app.queue_ids(&store.model)[1]));
 }
+
+#[test]
+fn a_hotfix_closed_from_the_incident_queue_stays_selected() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("dana");
+    // HF-2 (deployed) is the hotfix of INC-5, third in the queue.
+    press(&mut app, &mut store, &[key('j'), key('j'), key('j')]);
+    assert_eq!(
+        app.current_release(&store.model).unwrap().id,
+        ReleaseId::Hotfix(2)
+    );
+    // Verify (note, then the confirm step), then close (a confirm step only).
+    press(&mut app, &mut store, &[key('v')]);
+    for c in "p99 back under 300 ms".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    press(
+        &mut app,
+        &mut store,
+        &[
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+            key('c'),
+            code(KeyCode::Enter),
+        ],
+    );
+    let hf2 = store.model.release(ReleaseId::Hotfix(2)).unwrap();
+    assert_eq!(hf2.phase, hotfix::state::Phase::Closed, "{:?}", app.status);
+    // INC-5 resolved and left the queue; the closed hotfix is still the one on screen.
+    assert_eq!(
+        app.current_release(&store.model).unwrap().id,
+        ReleaseId::Hotfix(2)
+    );
+    let verified = hf2.milestone(hotfix::state::Phase::Verified).unwrap();
+    assert_eq!(verified.reason.as_deref(), Some("p99 back under 300 ms"));
+}

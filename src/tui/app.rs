@@ -420,17 +420,13 @@ impl App {
             .or(list.first().copied())
     }
 
-    fn say(&mut self, text: impl Into<String>, error: bool) {
+    /// Shows a message in the status line: an error, or information that clears by itself.
+    pub fn tell(&mut self, text: impl Into<String>, error: bool) {
         self.status = Some(Status {
             text: text.into(),
             error,
             at: self.clock,
         });
-    }
-
-    /// Shows a message in the status line (the shell's way to report what it did).
-    pub fn tell(&mut self, text: impl Into<String>, error: bool) {
-        self.say(text, error);
     }
 
     /// Advances the app's clock: information in the status line clears after ten seconds.
@@ -485,7 +481,7 @@ impl App {
                 return match form.on_key(key, action) {
                     FormInput::Cancel => {
                         self.overlay = Overlay::None;
-                        self.say("cancelled: nothing was recorded", false);
+                        self.tell("cancelled: nothing was recorded", false);
                         Effect::None
                     }
                     FormInput::Submit => self.submit(model),
@@ -547,14 +543,14 @@ impl App {
         match form.submit() {
             Err(e) => {
                 form.preview = Err(e.clone());
-                self.say(e, true);
+                self.tell(e, true);
                 Effect::None
             }
             Ok(Submit::Command(command)) => {
                 if let Err(why) = &form.preview {
                     // Known to be refused: say so, keep what was typed, record nothing.
                     let why = why.clone();
-                    self.say(format!("refused: {why}"), true);
+                    self.tell(format!("refused: {why}"), true);
                     return Effect::None;
                 }
                 self.pin_selection(model);
@@ -567,7 +563,7 @@ impl App {
             Ok(Submit::SwitchUser(user)) => {
                 self.user = user;
                 self.overlay = Overlay::None;
-                self.say(format!("now acting as {} (demo store)", self.user), false);
+                self.tell(format!("now acting as {} (demo store)", self.user), false);
                 Effect::None
             }
             Ok(Submit::Notice {
@@ -602,7 +598,7 @@ impl App {
                 }
                 form.focus = form.first_focus();
                 self.preview(model, self.clock);
-                self.say(
+                self.tell(
                     "the dialog now shows the new revision: read it, then confirm again to record",
                     false,
                 );
@@ -635,7 +631,7 @@ impl App {
             }
             Action::Filter => {
                 if self.focus == Pane::Approvals {
-                    self.say("the approvals pane has nothing to filter", false);
+                    self.tell("the approvals pane has nothing to filter", false);
                 } else {
                     self.filter_input = Some(Input::new(self.filter(self.focus)));
                 }
@@ -651,9 +647,9 @@ impl App {
                             scroll: 0,
                         };
                     }
-                    Err(e) => self.say(e.message, true),
+                    Err(e) => self.tell(e.message, true),
                 },
-                None => self.say("select a release first", true),
+                None => self.tell("select a release first", true),
             },
             Action::Open => {
                 let target = match self.focus {
@@ -671,7 +667,7 @@ impl App {
                         };
                         return Effect::LoadTrail;
                     }
-                    None => self.say("nothing selected to open", false),
+                    None => self.tell("nothing selected to open", false),
                 }
             }
             Action::NextField
@@ -686,7 +682,7 @@ impl App {
                     self.preview(model, now);
                 }
                 Ok(None) => {}
-                Err(why) => self.say(why, true),
+                Err(why) => self.tell(why, true),
             },
         }
         Effect::None
@@ -830,43 +826,10 @@ impl App {
         model: &Model,
         now: DateTime<Utc>,
     ) -> Result<Option<Form>, String> {
-        let incident = self.selected_incident(model).map(|i| (i.id, i.severity));
-        let release = self.current_release(model);
-        let need_incident = || "select an incident in the queue first".to_string();
-        let need_release = || {
-            "select a release first: pick an incident with a hotfix, or one in the release queue"
-                .to_string()
-        };
-        let needs_release = matches!(
-            action,
-            Action::Approve
-                | Action::Reject
-                | Action::Edit
-                | Action::Deploy
-                | Action::Deployed
-                | Action::Verify
-                | Action::Close
-                | Action::Rollback
-                | Action::Cancel
-                | Action::AddTest
-                | Action::ImportTests
-                | Action::Notify
-                | Action::SetTest
-                | Action::Waive
-        );
-        let needs_incident = matches!(
-            action,
-            Action::Severity | Action::Qualify | Action::CreateHotfix | Action::Resolve
-        );
-        if needs_release && release.is_none() {
-            return Err(need_release());
-        }
-        if needs_incident && incident.is_none() {
-            return Err(need_incident());
-        }
         if action == Action::SwitchUser && !model.demo {
             return Err("acting as another user is only possible in a demo store: here you are $HOTFIX_USER or your login".into());
         }
+        let release = self.current_release(model);
         self.precheck(action, model, now, release)?;
         Ok(match action {
             Action::NewIncident => Some(Form::new_incident()),
@@ -876,12 +839,18 @@ impl App {
             Action::SwitchUser => Some(Form::switch_user(&people(model), &self.user)),
             Action::ImportAlert => Some(Form::import_alert()),
             Action::Severity | Action::Qualify | Action::CreateHotfix | Action::Resolve => {
-                incident.and_then(|(id, sev)| incident_form(action, model, id, sev))
+                let i = self
+                    .selected_incident(model)
+                    .ok_or("select an incident in the queue first")?;
+                incident_form(action, model, i.id, i.severity)
             }
-            _ => match release {
-                Some(r) => self.release_form(action, model, r)?,
-                None => None,
-            },
+            // Every other action is about the current release.
+            _ => {
+                let r = release.ok_or(
+                    "select a release first: pick an incident with a hotfix, or one in the release queue",
+                )?;
+                self.release_form(action, model, r)?
+            }
         })
     }
 
@@ -1067,7 +1036,6 @@ impl App {
                 // resolving it) stays on screen: the panes follow it from the release queue.
                 if let Some(id) = before
                     && self.current_release(model).map(|r| r.id) != Some(id)
-                    && model.releases.contains_key(&id)
                     && recorded.iter().any(|r| r.event.release() == Some(id))
                 {
                     self.context = Pane::Releases;
@@ -1077,14 +1045,14 @@ impl App {
                     }
                 }
                 let text: Vec<String> = recorded.iter().map(present::describe).collect();
-                self.say(format!("recorded: {}", text.join("; ")), false);
+                self.tell(format!("recorded: {}", text.join("; ")), false);
             }
             Err(e) => {
                 let message = e.to_string();
                 if let Overlay::Form(form) = &mut self.overlay {
                     form.preview = Err(message.clone());
                 }
-                self.say(format!("refused: {message}"), true);
+                self.tell(format!("refused: {message}"), true);
             }
         }
     }

@@ -482,19 +482,11 @@ impl Form {
     /// The confirm step's label: what Enter there does.
     pub fn button(&self) -> String {
         match &self.kind {
-            Kind::Decide { shown, .. } if shown.moved.is_some() => {
-                let (rev, _) = shown
-                    .moved
-                    .as_ref()
-                    .map_or((0, &Vec::new()), |(r, c)| (*r, c));
-                format!("Review revision {rev} instead")
-            }
-            Kind::Decide {
-                vote: Vote::Approve,
-                shown,
-                ..
-            } => format!("Approve revision {}", shown.seen.revision),
-            Kind::Decide { shown, .. } => format!("Reject revision {}", shown.seen.revision),
+            Kind::Decide { vote, shown, .. } => match (&shown.moved, vote) {
+                (Some((rev, _)), _) => format!("Review revision {rev} instead"),
+                (None, Vote::Approve) => format!("Approve revision {}", shown.seen.revision),
+                (None, Vote::Reject) => format!("Reject revision {}", shown.seen.revision),
+            },
             Kind::SwitchUser { .. } => "Switch".into(),
             Kind::Notify { webhook: false, .. } => "Write to a file".into(),
             Kind::Notify { .. } => "Send".into(),

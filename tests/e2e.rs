@@ -120,6 +120,13 @@ fn cockpit_env(store: &Path, user: &str, env: &str) -> String {
     )
 }
 
+/// The newest approval of the demo's HF-3, as the store on disk has it.
+fn last_approval_of_hf3(dir: &Path) -> hotfix::state::Approval {
+    let store = Store::open(dir).unwrap();
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    hf3.approvals.last().unwrap().clone()
+}
+
 fn terminal_restored(screen: &str) -> bool {
     screen.contains("icanon echo") && !screen.contains("-icanon") && !screen.contains("-echo ")
 }
@@ -154,15 +161,7 @@ fn a_scope_edited_while_the_dialog_is_open_is_shown_and_never_approved_unseen() 
     // The deliberate second step records revision 3, with what was typed.
     tmux.keys(&["Enter", "Enter"]);
     tmux.wait_for("[x] prod-owner priya", 5);
-    let store = Store::open(dir.path()).unwrap();
-    let last = store
-        .model
-        .release(ReleaseId::Hotfix(3))
-        .unwrap()
-        .approvals
-        .last()
-        .unwrap()
-        .clone();
+    let last = last_approval_of_hf3(dir.path());
     assert_eq!(
         (last.approver.as_str(), last.revision, last.comment.as_str()),
         ("priya", 3, "yes")
@@ -201,15 +200,7 @@ fn approve_in_the_cockpit_then_see_another_process_approve_live() {
     // From the comment to the confirm step; the second Enter records.
     tmux.keys(&["Enter", "Enter"]);
     tmux.wait_for("[x] prod-owner priya", 5);
-    let store = Store::open(dir.path()).unwrap();
-    let approval = store
-        .model
-        .release(ReleaseId::Hotfix(3))
-        .unwrap()
-        .approvals
-        .last()
-        .unwrap()
-        .clone();
+    let approval = last_approval_of_hf3(dir.path());
     assert_eq!(
         (approval.role.as_str(), approval.approver.as_str()),
         ("prod-owner", "priya")

@@ -1136,25 +1136,27 @@ impl App {
     }
 
     fn select_row(&mut self, model: &Model, pane: Pane, height: u16, row: usize) {
+        /// The id on screen row `row` of a list of `height` whose selection is `current`.
+        fn row_at<K: Copy + PartialEq>(
+            ids: &[K],
+            current: Option<K>,
+            height: u16,
+            row: usize,
+        ) -> Option<K> {
+            let at = current.and_then(|c| ids.iter().position(|x| *x == c));
+            ids.get(super::view::list_offset(at, height) + row).copied()
+        }
         match pane {
             Pane::Queue => {
-                let ids = self.queue_ids(model);
-                let at = self
-                    .selected_incident(model)
-                    .and_then(|i| ids.iter().position(|x| *x == i.id));
-                let offset = super::view::list_offset(at, height);
-                if let Some(id) = ids.get(offset + row).copied() {
+                let current = self.selected_incident(model).map(|i| i.id);
+                if let Some(id) = row_at(&self.queue_ids(model), current, height, row) {
                     self.selected_incident = Some(id);
                     self.selected_test = None;
                 }
             }
             Pane::Releases => {
-                let ids = self.release_ids(model);
-                let at = self
-                    .current_release(model)
-                    .and_then(|r| ids.iter().position(|x| *x == r.id));
-                let offset = super::view::list_offset(at, height);
-                if let Some(id) = ids.get(offset + row).copied() {
+                let current = self.current_release(model).map(|r| r.id);
+                if let Some(id) = row_at(&self.release_ids(model), current, height, row) {
                     self.selected_release = Some(id);
                     self.selected_test = None;
                 }

@@ -296,7 +296,7 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             Err(e) => {
                 app.tell(format!("nothing was recorded: {}", e.message()), true);
                 if let Overlay::Form(form) = &mut app.overlay {
-                    form.preview = Err(e.message().to_string());
+                    form.refused(e.message().to_string());
                 }
             }
         },

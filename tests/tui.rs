@@ -306,6 +306,14 @@ fn a_refusal_keeps_the_form_and_what_was_typed() {
     assert!(matches!(impact, Shown::Text(i) if i.text == "yes, every SSO user"));
     assert_eq!(store.model.seq, before, "nothing recorded");
     assert!(app.status.as_ref().unwrap().error);
+    // The focus is back on the fields: an `n` typed now is text, not "cancel".
+    assert!(!form.on_button());
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Tab), code(KeyCode::Tab), key('n')],
+    );
+    assert!(matches!(app.overlay, Overlay::Form(_)), "n did not cancel");
 }
 
 #[test]

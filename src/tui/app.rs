@@ -542,14 +542,14 @@ impl App {
         };
         match form.submit() {
             Err(e) => {
-                form.preview = Err(e.clone());
+                form.refused(e.clone());
                 self.tell(e, true);
                 Effect::None
             }
             Ok(Submit::Command(command)) => {
-                if let Err(why) = &form.preview {
+                if let Err(why) = form.preview.clone() {
                     // Known to be refused: say so, keep what was typed, record nothing.
-                    let why = why.clone();
+                    form.refused(why.clone());
                     self.tell(format!("refused: {why}"), true);
                     return Effect::None;
                 }
@@ -1050,7 +1050,7 @@ impl App {
             Err(e) => {
                 let message = e.to_string();
                 if let Overlay::Form(form) = &mut self.overlay {
-                    form.preview = Err(message.clone());
+                    form.refused(message.clone());
                 }
                 self.tell(format!("refused: {message}"), true);
             }

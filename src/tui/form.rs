@@ -420,6 +420,13 @@ impl Form {
         self.kind.widgets()
     }
 
+    /// A confirm was refused: show why, and put the focus back on the fields, so what is typed
+    /// next corrects them (on the confirm step it would do nothing, or `n` would cancel).
+    pub fn refused(&mut self, why: String) {
+        self.preview = Err(why);
+        self.focus = self.first_focus();
+    }
+
     /// Whether the focus is on the confirm step.
     pub fn on_button(&self) -> bool {
         self.focus >= self.kind.widgets().len()

@@ -129,6 +129,18 @@ pub fn list_offset(selected: Option<usize>, height: u16) -> usize {
     selected.map_or(0, |s| s.saturating_sub(visible - 1))
 }
 
+/// `s` escaped on one line, cut with `…` to `width` characters.
+pub fn cut(s: &str, width: usize) -> String {
+    let one = crate::sanitize::line(s).into_owned();
+    if one.chars().count() > width {
+        let mut c: String = one.chars().take(width.saturating_sub(1)).collect();
+        c.push('…');
+        c
+    } else {
+        one
+    }
+}
+
 /// The keys for `action` on the main screen with `pane` focused, for hints in the text.
 pub fn key(app: &App, pane: Pane, action: Action) -> String {
     app.keymap
@@ -229,8 +241,8 @@ fn footer(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         }
     }
     let status = match &app.status {
-        Some(s) if s.error => Line::styled(crate::sanitize::line(&s.text).into_owned(), t.bad()),
-        Some(s) => Line::styled(crate::sanitize::line(&s.text).into_owned(), t.good()),
+        Some(s) if s.error => Line::styled(cut(&s.text, usize::from(area.width)), t.bad()),
+        Some(s) => Line::styled(cut(&s.text, usize::from(area.width)), t.good()),
         None if !matches!(app.mode(), Mode::Pane(_)) => Line::raw(""),
         None => {
             let key = |a| {

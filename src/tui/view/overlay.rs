@@ -410,23 +410,11 @@ pub fn details(
     scrolled(frame, full(area), app, ctx, &title, lines, scroll);
 }
 
-/// `s` escaped on one line, cut with `…` to `width` characters.
-fn cut_to(s: &str, width: usize) -> String {
-    let one = line(s).into_owned();
-    if one.chars().count() > width {
-        let mut c: String = one.chars().take(width.saturating_sub(1)).collect();
-        c.push('…');
-        c
-    } else {
-        one
-    }
-}
-
 /// The lines a dialog shows above its fields: for an approval or rejection, the scope being
 /// decided (revision, fingerprint, summary, changes, risks, rollback) and what changed.
 fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
     let t = ctx.theme;
-    let cut = |s: &str| cut_to(s, width);
+    let cut = |s: &str| super::cut(s, width);
     match &form.kind {
         Kind::Decide { shown, .. } => {
             let mut lines = Vec::new();
@@ -461,7 +449,7 @@ fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
                 if !text.is_empty() {
                     lines.push(Line::from(vec![
                         Span::styled(format!("{label:<10}"), t.dim()),
-                        Span::raw(cut_to(text, width.saturating_sub(10))),
+                        Span::raw(super::cut(text, width.saturating_sub(10))),
                     ]));
                 }
             }

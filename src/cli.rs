@@ -1,6 +1,7 @@
 //! The command line: clap definitions, and the dispatch from a verb to a read or a command.
 //! Every write verb becomes a [`Command`] and goes through the same store path as the cockpit.
 
+mod complete;
 mod output;
 mod outside;
 mod read;
@@ -15,6 +16,7 @@ use crate::state::{
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+pub use complete::VAR as COMPLETE_VAR;
 pub use output::Out;
 use std::io::IsTerminal;
 
@@ -70,9 +72,10 @@ pub enum Verb {
     )]
     Approve {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// The role to fill (default: the one needed role you may fill)
-        #[arg(long)]
+        #[arg(long, add = complete::roles())]
         role: Option<String>,
         /// The scope revision you reviewed (`release show` prints it); refused if it moved on
         #[arg(long, value_name = "N")]
@@ -87,9 +90,10 @@ pub enum Verb {
     )]
     Reject {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// The role to reject as (default: the one needed role you hold)
-        #[arg(long)]
+        #[arg(long, add = complete::roles())]
         role: Option<String>,
         /// The scope revision you reviewed; refused if it moved on
         #[arg(long, value_name = "N")]
@@ -107,6 +111,7 @@ pub enum Verb {
     )]
     Report {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// md (Markdown, for people) or json (for tools)
         #[arg(long, value_enum, default_value = "md")]
@@ -119,6 +124,7 @@ pub enum Verb {
     #[command(after_help = "Example:\n  hotfix changelog HF-1 >> CHANGELOG.md")]
     Changelog {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// File the entry under Security instead of Fixed
         #[arg(long)]
@@ -130,12 +136,13 @@ pub enum Verb {
     )]
     Notify {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// Which stage of the release the notice announces
-        #[arg(long, value_name = "planned|deploying|deployed|rolled-back")]
+        #[arg(long, value_name = "planned|deploying|deployed|rolled-back", add = complete::words(Stage::ALL))]
         stage: Stage,
         /// ops (the operations team) or users (end users)
-        #[arg(long, value_name = "ops|users", default_value = "ops")]
+        #[arg(long, value_name = "ops|users", default_value = "ops", add = complete::words(Audience::ALL))]
         audience: Audience,
         /// The incoming-webhook URL (prefer the environment or the config file)
         #[arg(long, value_name = "URL", conflicts_with = "print")]
@@ -151,13 +158,13 @@ pub enum Verb {
     #[command(after_help = "Examples:\n  hotfix log HF-1\n  hotfix log INC-4 --json")]
     Log {
         /// A release (HF-n, REL-n) or an incident (INC-n); all events without it
-        #[arg(value_name = "ID", conflicts_with_all = ["release", "incident"])]
+        #[arg(value_name = "ID", conflicts_with_all = ["release", "incident"], add = complete::records())]
         id: Option<RecordId>,
         /// The release whose trail to show
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", add = complete::releases())]
         release: Option<ReleaseId>,
         /// The incident whose trail to show, with its releases' events
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", add = complete::incidents())]
         incident: Option<IncidentId>,
     },
     /// Verify the whole event log's hash chain
@@ -178,9 +185,9 @@ pub enum Verb {
         #[arg(long)]
         mouse: bool,
     },
-    /// Print shell completions
+    /// Print the script that registers shell completion
     #[command(
-        after_help = "Example:\n  hotfix completions bash > ~/.local/share/bash-completion/completions/hotfix"
+        after_help = "Completion is dynamic: on each Tab the shell asks hotfix, which offers the words (P1, critical,\npassed...) and what is in the store now: release and incident ids, roles, users, a release's\ntests. It reads the store the command line names with --store, else $HOTFIX_STORE, else the\ndefault.\n\nExamples:\n  hotfix completions bash > ~/.local/share/bash-completion/completions/hotfix\n  echo 'source <(hotfix completions zsh)' >> ~/.zshrc\n  hotfix completions fish > ~/.config/fish/completions/hotfix.fish"
     )]
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell
@@ -194,16 +201,20 @@ pub enum UserVerb {
     #[command(after_help = "Example:\n  hotfix user grant dana dev-lead")]
     Grant {
         /// The user's login name (the name hotfix records them by)
+        #[arg(add = complete::users())]
         user: String,
         /// The role to grant (see `hotfix policy show`)
+        #[arg(add = complete::roles())]
         role: String,
     },
     /// Revoke a role (admin only)
     #[command(after_help = "Example:\n  hotfix user revoke dana dev-lead")]
     Revoke {
         /// The user's login name
+        #[arg(add = complete::users())]
         user: String,
         /// The role to revoke
+        #[arg(add = complete::roles())]
         role: String,
     },
     /// List users and their roles
@@ -235,7 +246,7 @@ pub enum IncidentVerb {
         #[arg(long)]
         title: String,
         /// How severe: P1 is the highest; P1 and P2 may get a hotfix
-        #[arg(long, value_name = "P1|P2|P3|P4")]
+        #[arg(long, value_name = "P1|P2|P3|P4", add = complete::words(Severity::ALL))]
         severity: Severity,
         /// An affected service (repeatable)
         #[arg(long = "service", value_name = "S")]
@@ -255,6 +266,7 @@ pub enum IncidentVerb {
     #[command(after_help = "Example:\n  hotfix incident show INC-1")]
     Show {
         /// The record to show
+        #[arg(add = complete::incidents())]
         id: IncidentId,
     },
     /// Change an incident's severity, with a reason
@@ -263,9 +275,10 @@ pub enum IncidentVerb {
     )]
     Severity {
         /// The incident, e.g. INC-3
+        #[arg(add = complete::incidents())]
         id: IncidentId,
         /// The new severity
-        #[arg(value_name = "P1|P2|P3|P4")]
+        #[arg(value_name = "P1|P2|P3|P4", add = complete::words(Severity::ALL))]
         severity: Severity,
         /// Why the severity changes
         #[arg(long)]
@@ -277,12 +290,13 @@ pub enum IncidentVerb {
     )]
     Qualify {
         /// The incident, e.g. INC-1
+        #[arg(add = complete::incidents())]
         id: IncidentId,
         /// Whether it gets a hotfix, waits for a regular release, or needs nothing
-        #[arg(long, value_name = "hotfix|regular-release|no-action")]
+        #[arg(long, value_name = "hotfix|regular-release|no-action", add = complete::words(Decision::ALL))]
         decision: Decision,
         /// The risk of the fix itself
-        #[arg(long, value_name = "low|medium|high")]
+        #[arg(long, value_name = "low|medium|high", add = complete::words(Risk::ALL))]
         risk: Risk,
         /// The impact assessment: who is affected and how
         #[arg(long)]
@@ -304,6 +318,7 @@ pub enum IncidentVerb {
     #[command(after_help = "Example:\n  hotfix incident resolve INC-4 --note \"fixed in 4.13.0\"")]
     Resolve {
         /// The incident, e.g. INC-4
+        #[arg(add = complete::incidents())]
         id: IncidentId,
         /// How it was resolved
         #[arg(long, default_value = "")]
@@ -320,7 +335,8 @@ pub struct NewRelease {
     #[arg(
         long = "incident",
         value_name = "ID",
-        required_unless_present = "regular"
+        required_unless_present = "regular",
+        add = complete::incidents()
     )]
     incidents: Vec<IncidentId>,
     /// Semantic version, e.g. 4.12.1
@@ -346,6 +362,7 @@ pub struct NewRelease {
 #[derive(Args, Debug)]
 pub struct EditRelease {
     /// The release to edit, e.g. HF-1
+    #[arg(add = complete::releases())]
     id: ReleaseId,
     #[arg(long)]
     version: Option<String>,
@@ -362,7 +379,7 @@ pub struct EditRelease {
     #[arg(long)]
     rollback: Option<String>,
     /// Link another qualified incident (repeatable)
-    #[arg(long = "add-incident", value_name = "ID")]
+    #[arg(long = "add-incident", value_name = "ID", add = complete::incidents())]
     add_incidents: Vec<IncidentId>,
 }
 
@@ -389,24 +406,28 @@ pub enum ReleaseVerb {
     #[command(after_help = "Example:\n  hotfix release show HF-1 --json")]
     Show {
         /// The record to show
+        #[arg(add = complete::releases())]
         id: ReleaseId,
     },
     /// What blocks the deploy (exit 0 open, 3 blocked)
     #[command(after_help = "Example:\n  hotfix release gate HF-1 && echo ready")]
     Gate {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
     },
     /// Start deploying (the gate must be open)
     #[command(after_help = "Example:\n  hotfix release deploy HF-1")]
     Deploy {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
     },
     /// Mark a deploying release deployed
     #[command(after_help = "Example:\n  hotfix release deployed HF-1")]
     Deployed {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
     },
     /// Mark a deployed release verified in production
@@ -415,6 +436,7 @@ pub enum ReleaseVerb {
     )]
     Verify {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// How it was verified (dashboards, synthetic checks...)
         #[arg(long, default_value = "")]
@@ -424,6 +446,7 @@ pub enum ReleaseVerb {
     #[command(after_help = "Example:\n  hotfix release close HF-1")]
     Close {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
     },
     /// Roll back a deploying, deployed or verified release
@@ -432,6 +455,7 @@ pub enum ReleaseVerb {
     )]
     Rollback {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// Why it is rolled back
         #[arg(long)]
@@ -443,6 +467,7 @@ pub enum ReleaseVerb {
     )]
     Cancel {
         /// The release, e.g. HF-2
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// Why it is cancelled
         #[arg(long)]
@@ -458,18 +483,19 @@ pub enum TestVerb {
     )]
     Add {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// The test's name, e.g. payments::card_e2e
         #[arg(long)]
         name: String,
         /// critical tests gate the deploy; high must pass or be waived; medium and low are deferred
-        #[arg(long, value_name = "critical|high|medium|low")]
+        #[arg(long, value_name = "critical|high|medium|low", add = complete::words(Priority::ALL))]
         priority: Priority,
         /// Run by CI rather than by hand
         #[arg(long)]
         automated: bool,
         /// Who runs it (their login name)
-        #[arg(long)]
+        #[arg(long, add = complete::users())]
         owner: Option<String>,
     },
     /// Set a test's status
@@ -478,11 +504,13 @@ pub enum TestVerb {
     )]
     Set {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// The test's name
+        #[arg(add = complete::tests())]
         name: String,
         /// The new status
-        #[arg(long, value_name = "pending|running|passed|failed|skipped")]
+        #[arg(long, value_name = "pending|running|passed|failed|skipped", add = complete::words(TestStatus::ALL))]
         status: TestStatus,
         /// Evidence for the record: a CI run, a link, what was seen
         #[arg(long)]
@@ -494,8 +522,10 @@ pub enum TestVerb {
     )]
     Waive {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// The test's name
+        #[arg(add = complete::tests())]
         name: String,
         /// Why it need not pass for this hotfix
         #[arg(long)]
@@ -505,6 +535,7 @@ pub enum TestVerb {
     #[command(after_help = "Example:\n  hotfix test list HF-1 --json")]
     List {
         /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
     },
     /// Import JUnit XML (cargo-nextest, pytest --junitxml, Maven Surefire): update matching tests, add new ones
@@ -513,6 +544,7 @@ pub enum TestVerb {
     )]
     Import {
         /// The release whose tests the results are for, e.g. HF-1
+        #[arg(add = complete::releases())]
         id: ReleaseId,
         /// JUnit XML files
         #[arg(required = true, value_name = "FILE")]
@@ -558,11 +590,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         return crate::tui::run(&dir()?, cli.mouse);
     };
     match verb {
-        Verb::Completions { shell } => {
-            use clap::CommandFactory;
-            clap_complete::generate(shell, &mut Cli::command(), "hotfix", &mut std::io::stdout());
-            Ok(())
-        }
+        Verb::Completions { shell } => complete::registration(shell)
+            .map_err(|e| Error::Failed(format!("cannot print the completion script: {e}"))),
         Verb::Demo {
             incidents,
             keep,

@@ -14,6 +14,10 @@ fn report(message: &str, code: u8, json: bool) {
 
 fn main() -> ExitCode {
     let _ = hotfix::STARTED.set(std::time::Instant::now());
+    // A shell asking for completions (COMPLETE=bash hotfix -- ...) is answered and exits here.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(cli::COMPLETE_VAR)
+        .complete();
     if let Err(e) = color_eyre::install() {
         eprintln!("hotfix: {e}");
     }

@@ -155,6 +155,16 @@ pub fn span(d: Duration) -> String {
     }
 }
 
+/// A duration by its largest unit only: `3h`, `2d`, `49m` (for narrow columns).
+pub fn span_short(d: Duration) -> String {
+    let mins = d.num_minutes().abs();
+    match (mins / 1440, mins / 60) {
+        (0, 0) => format!("{mins}m"),
+        (0, hours) => format!("{hours}h"),
+        (days, _) => format!("{days}d"),
+    }
+}
+
 /// Time left to a deadline, or how long ago it was breached.
 pub fn time_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let d = deadline - now;

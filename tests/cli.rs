@@ -506,7 +506,81 @@ fn every_verb_has_help_with_an_example_and_completions_print() {
         let out = ok(dir.path(), "x", &all);
         assert!(out.contains("Example"), "{args:?}: {out}");
     }
-    assert!(ok(dir.path(), "x", &["completions", "bash"]).contains("hotfix"));
+    for shell in ["bash", "zsh", "fish"] {
+        let script = ok(dir.path(), "x", &["completions", shell]);
+        assert!(script.contains("HOTFIX_COMPLETE"), "{shell}: {script}");
+    }
+}
+
+/// What the shell gets on Tab after `words` (the last word is the one being completed), as the
+/// registered bash function asks for it.
+fn complete(store: &Path, words: &[&str]) -> Vec<String> {
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hotfix"))
+        .env("HOTFIX_STORE", store)
+        .env("HOTFIX_COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", words.len().to_string())
+        .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+        .env("_CLAP_COMPLETE_SPACE", "true")
+        .args(["--", "hotfix"])
+        .args(words)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn completion_offers_words_and_what_is_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    let s = dir.path();
+    let has = |words: &[&str], want: &[&str]| {
+        let got = complete(s, words);
+        for w in want {
+            assert!(got.iter().any(|g| g == w), "{words:?}: {w} not in {got:?}");
+        }
+        got
+    };
+    // Open releases come before closed ones; only ids matching what is typed.
+    let got = has(&["release", "gate", ""], &["HF-2", "HF-3", "HF-1", "REL-1"]);
+    assert!(got.iter().position(|g| g == "HF-3") < got.iter().position(|g| g == "HF-1"));
+    assert_eq!(complete(s, &["release", "gate", "REL"]), ["REL-1"]);
+    has(&["incident", "show", "INC"], &["INC-1", "INC-7"]);
+    has(&["log", ""], &["HF-1", "INC-1"]);
+    has(
+        &["approve", "HF-3", "--role", ""],
+        &["sre-avp", "dev-lead", "prod-owner"],
+    );
+    has(&["user", "revoke", ""], &["dana", "priya"]);
+    has(
+        &["test", "set", "HF-1", ""],
+        &["mailer::reset_mail_under_60s"],
+    );
+    assert_eq!(
+        complete(s, &["test", "set", "HF-1", "x", "--status", "p"]),
+        ["pending", "passed"]
+    );
+    has(
+        &["incident", "new", "--severity", ""],
+        &["P1", "P2", "P3", "P4"],
+    );
+    has(
+        &["incident", "qualify", "INC-2", "--decision", ""],
+        &["hotfix", "no-action"],
+    );
+    has(
+        &["test", "add", "HF-3", "--priority", ""],
+        &["critical", "low"],
+    );
+    has(&["notify", "HF-3", "--stage", ""], &["rolled-back"]);
+    // --store on the line being completed wins over $HOTFIX_STORE.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let at = elsewhere.path().to_str().unwrap();
+    assert!(!complete(s, &["--store", at, "release", "gate", ""]).contains(&"HF-1".to_string()));
+    // Completion never writes: the store is byte for byte the same.
+    let before = std::fs::read(log_of(s)).unwrap();
+    complete(s, &["approve", ""]);
+    assert_eq!(std::fs::read(log_of(s)).unwrap(), before);
 }
 
 #[test]

@@ -183,7 +183,7 @@ fn colours_carry_severity_gate_and_breached_timers() {
     let t = draw(&app_for("you"), &store.model, 140, 40, true);
     let b = t.backend().buffer();
     let (x, y) = find(b, "INC-6");
-    let p1 = b[(x + 7, y)].clone();
+    let p1 = b[(x + 6, y)].clone();
     assert_eq!(p1.symbol(), "P");
     assert_eq!(p1.fg, Color::Red);
     let (x, y) = find(b, "-6h00m");
@@ -197,7 +197,7 @@ fn colours_carry_severity_gate_and_breached_timers() {
     let (x, y) = find(b, "BLOCKED");
     assert_eq!(b[(x, y)].fg, Color::Red);
     let (x, y) = find(b, "INC-2");
-    assert_eq!(b[(x + 7, y)].fg, Color::DarkGray, "P4 is dim");
+    assert_eq!(b[(x + 6, y)].fg, Color::DarkGray, "P4 is dim");
 }
 
 #[test]
@@ -723,4 +723,45 @@ fn a_hotfix_closed_from_the_incident_queue_stays_selected() {
     );
     let verified = hf2.milestone(hotfix::state::Phase::Verified).unwrap();
     assert_eq!(verified.reason.as_deref(), Some("p99 back under 300 ms"));
+}
+
+/// The text of row `y` between columns `from` and `to`.
+fn text_at(buffer: &Buffer, y: u16, from: u16, to: u16) -> String {
+    (from..to).map(|x| buffer[(x, y)].symbol()).collect()
+}
+
+#[test]
+fn at_the_minimum_size_every_column_shows_some_text_and_cuts_end_with_an_ellipsis() {
+    let (_d, store) = demo();
+    let t = draw(&app_for("you"), &store.model, 60, 16, false);
+    insta::assert_snapshot!(t.backend());
+    let b = t.backend().buffer();
+    // Each list's header names every column (maybe cut), and a row shows text in every
+    // column, its title or summary included, cut with `…`.
+    for (first, headers, row) in [
+        ("ID", &["ID", "S", "", "A", "T", "T"][..], "INC-6"),
+        ("ID", &["ID", "S", "S", "V", "S"][..], "HF-3  P1"),
+    ] {
+        let (x, y) = find(b, row);
+        let header = text_at(b, y - 1, x, x + 28);
+        assert!(header.starts_with(first), "{header:?}");
+        let words: Vec<&str> = header.split_whitespace().collect();
+        let named: Vec<&&str> = headers.iter().filter(|h| !h.is_empty()).collect();
+        assert_eq!(
+            words.len(),
+            named.len(),
+            "every column has a header: {header:?}"
+        );
+        for (w, h) in words.iter().zip(named) {
+            assert!(w.starts_with(*h), "{header:?}");
+        }
+        let cells = text_at(b, y, x, x + 28);
+        assert!(
+            cells.split_whitespace().count() >= headers.len() && cells.trim_end().ends_with('…'),
+            "every column shows text, the last one cut: {cells:?}"
+        );
+    }
+    // Test names cut by the pane end with `…` rather than stopping mid-word.
+    let (x, y) = find(b, "payments::token");
+    assert!(text_at(b, y, x, 59).trim_end().ends_with('…'));
 }

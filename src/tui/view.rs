@@ -141,6 +141,50 @@ pub fn cut(s: &str, width: usize) -> String {
     }
 }
 
+/// `line` cut to `width` columns, ending with `…` when anything was cut, so a cut is never
+/// mistaken for the whole text (a `Paragraph` or a block title would drop the rest silently).
+pub fn fit(line: Line<'_>, width: usize) -> Line<'_> {
+    use unicode_width::UnicodeWidthStr;
+    if line.width() <= width {
+        return line;
+    }
+    let Line {
+        spans,
+        style,
+        alignment,
+    } = line;
+    let mut room = width.saturating_sub(1);
+    let mut kept = Vec::new();
+    let mut last_style = ratatui::style::Style::default();
+    for span in spans {
+        last_style = span.style;
+        if span.content.width() <= room {
+            room -= span.content.width();
+            kept.push(span);
+            continue;
+        }
+        let mut text = String::new();
+        for c in span.content.chars() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if w > room {
+                break;
+            }
+            room -= w;
+            text.push(c);
+        }
+        kept.push(Span::styled(text, span.style));
+        break;
+    }
+    if width > 0 {
+        kept.push(Span::styled("…", last_style));
+    }
+    Line {
+        spans: kept,
+        style,
+        alignment,
+    }
+}
+
 /// The keys for `action` on the main screen with `pane` focused, for hints in the text.
 pub fn key(app: &App, pane: Pane, action: Action) -> String {
     app.keymap
@@ -149,7 +193,7 @@ pub fn key(app: &App, pane: Pane, action: Action) -> String {
 }
 
 /// A pane's frame: its number, title, and a focused style when it has the keyboard.
-pub fn pane_block<'a>(app: &App, ctx: &Ctx, pane: Pane, title: Line<'a>) -> Block<'a> {
+pub fn pane_block<'a>(app: &App, ctx: &Ctx, pane: Pane, title: Line<'a>, area: Rect) -> Block<'a> {
     let number = match pane {
         Pane::Queue => "1",
         Pane::Approvals => "2",
@@ -170,9 +214,11 @@ pub fn pane_block<'a>(app: &App, ctx: &Ctx, pane: Pane, title: Line<'a>) -> Bloc
             ctx.theme.warn(),
         ));
     }
+    // The title sits between the corners.
+    let title = fit(Line::from(spans), usize::from(area.width.saturating_sub(2)));
     Block::bordered()
         .border_style(ctx.theme.border(focused))
-        .title(Line::from(spans))
+        .title(title)
 }
 
 /// The key hints for what has the keyboard now (a pane, a dialog, a view), most used first,

@@ -24,11 +24,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Constraint::Length(clock.len() as u16 + 1),
     ])
     .areas(area);
-    let top = Line::from(vec![
+    let width = usize::from(left.width);
+    let mut top = Line::from(vec![
         Span::styled(" hotfix ", t.bold()),
         Span::styled(if m.demo { "DEMO " } else { "" }, t.warn()),
         Span::raw("· "),
-        Span::styled(app.user.clone(), t.bold()),
+        Span::styled(line(&app.user).into_owned(), t.bold()),
         Span::styled(format!(" ({roles}) "), t.dim()),
         Span::raw("· "),
         Span::styled(
@@ -44,6 +45,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Span::styled(line(&app.store_label).into_owned(), t.dim()),
     ]);
 
+    // The counts matter more than the list of roles: on a narrow terminal the roles go first.
+    if top.width() > width {
+        top.spans[4] = Span::raw(" ");
+    }
     let second = if let Some(why) = &app.read_only {
         Line::styled(
             format!(
@@ -73,7 +78,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             Line::from(spans)
         }
     };
-    frame.render_widget(Paragraph::new(vec![top, second]), left);
+    frame.render_widget(
+        Paragraph::new(vec![super::fit(top, width), super::fit(second, width)]),
+        left,
+    );
     frame.render_widget(
         Paragraph::new(Line::styled(clock, t.dim())).alignment(ratatui::layout::Alignment::Right),
         right,

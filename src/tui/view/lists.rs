@@ -1,7 +1,7 @@
 //! The two lists: the incident queue and the release queue. Only visible rows are laid out.
 
 use super::{Ctx, pane_block};
-use crate::present::span;
+use crate::present::{span, span_short};
 use crate::sanitize::line;
 use crate::state::incident::Target;
 use crate::state::{Incident, IncidentStatus, ReleaseId};
@@ -16,8 +16,13 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, TableState};
 use unicode_width::UnicodeWidthStr;
 
+/// A duration as the list shows it: `3h10m`, or only its largest unit (`3h`) when `short`.
+fn age(d: Duration, short: bool) -> String {
+    if short { span_short(d) } else { span(d) }
+}
+
 /// The timer cell: time left (amber in the last quarter of the target), breached (red), met or missed.
-pub fn timer(incident: &Incident, ctx: &Ctx) -> (String, Style) {
+fn timer(incident: &Incident, ctx: &Ctx, short: bool) -> (String, Style) {
     let t = ctx.theme;
     match incident.target(ctx.model) {
         Target::None => (String::new(), t.base()),
@@ -25,16 +30,60 @@ pub fn timer(incident: &Incident, ctx: &Ctx) -> (String, Style) {
             let left = deadline - ctx.now;
             let total = deadline - incident.reported_at;
             if left < Duration::zero() {
-                (format!("-{}", span(left)), t.bad())
+                (format!("-{}", age(left, short)), t.bad())
             } else if left * 4 < total {
-                (span(left), t.warn())
+                (age(left, short), t.warn())
             } else {
-                (span(left), t.base())
+                (age(left, short), t.base())
             }
         }
         Target::Deployed { at, deadline } if at <= deadline => ("met".into(), t.good()),
         Target::Deployed { .. } => ("missed".into(), t.bad()),
     }
+}
+
+/// A list column: the width its widest text wants, and the least it may be cut to.
+#[derive(Clone, Copy, Debug)]
+struct Column {
+    want: u16,
+    least: u16,
+}
+
+impl Column {
+    /// A column whose text is never cut (an id).
+    fn never_cut(width: u16) -> Column {
+        Column {
+            want: width,
+            least: width,
+        }
+    }
+}
+
+/// The widths of `columns` followed by a last column that takes what is left of `width` (one
+/// space between columns). While the last would get less than `rest_least`, the column with
+/// the most to spare above its least gives up one cell; so on the smallest terminal every
+/// column still shows some of its text, and the ids (whose least is their want) are never cut.
+fn fit_columns(columns: &[Column], rest_least: u16, width: u16) -> Vec<u16> {
+    let mut widths: Vec<u16> = columns.iter().map(|c| c.want).collect();
+    let spacing = u16::try_from(columns.len()).unwrap_or(u16::MAX);
+    let rest = |widths: &[u16]| {
+        let used = widths.iter().fold(spacing, |sum, w| sum.saturating_add(*w));
+        width.saturating_sub(used)
+    };
+    while rest(&widths) < rest_least {
+        let spare = widths
+            .iter()
+            .zip(columns)
+            .enumerate()
+            .map(|(i, (w, c))| (w.saturating_sub(c.least), i))
+            .max();
+        match spare {
+            Some((n, i)) if n > 0 => widths[i] -= 1,
+            _ => break,
+        }
+    }
+    widths.push(rest(&widths));
+    widths
 }
 
 /// Keeps the selected row visible: the table state for a list of `len` rows in `height` rows.
@@ -142,6 +191,7 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         ctx,
         Pane::Queue,
         Line::from(format!("Incident queue ({})", list.len())),
+        area,
     );
     if list.is_empty() {
         let text = if app.filter(Pane::Queue).is_empty() {
@@ -165,29 +215,46 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         .set(usize::from(area.height.saturating_sub(3)).max(1));
     let state = table_state(selected, area.height);
     let visible = usize::from(area.height.saturating_sub(3)).max(1);
-    let shown: Vec<(&Incident, String, (String, Style))> = list
+    let shown: Vec<&Incident> = list
         .iter()
         .skip(state.offset())
         .take(visible)
         .filter_map(|id| ctx.model.incidents.get(id))
-        .map(|i| (i, span(ctx.now - i.reported_at), timer(i, ctx)))
         .collect();
-    // The age and timer columns are as wide as what is shown ("690d11h" in an old store).
-    let age_width = shown
-        .iter()
-        .map(|(_, a, _)| a.len())
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    let timer_width = shown
-        .iter()
-        .map(|(_, _, (x, _))| x.len())
-        .max()
-        .unwrap_or(0)
-        .max(7);
+    let widest = |f: &dyn Fn(&Incident) -> String| {
+        shown.iter().map(|i| f(i).len()).max().unwrap_or(0) as u16
+    };
+    // As wide as the newest (longest) id, so INC-10000 is never cut to INC-10.
+    let id_width = ctx
+        .model
+        .incidents
+        .keys()
+        .next_back()
+        .map_or(2, |id| id.to_string().len().max(2)) as u16;
+    // The age and timer columns are as wide as what is shown ("690d11h" in an old store); on a
+    // narrow pane they show only the largest unit ("690d"), and are cut after that.
+    let column = |f: &dyn Fn(bool) -> u16, header: u16| Column {
+        want: f(false).max(header),
+        least: f(true).clamp(1, 4),
+    };
+    let ages = column(&|short| widest(&|i| age(ctx.now - i.reported_at, short)), 3);
+    let timers = column(&|short| widest(&|i| timer(i, ctx, short).0), 6);
+    let columns = [
+        Column::never_cut(id_width),
+        Column { want: 3, least: 2 },
+        Column { want: 1, least: 1 },
+        ages,
+        timers,
+    ];
+    let inner = area.width.saturating_sub(2);
+    let fitted = fit_columns(&columns, 8, inner);
+    let short_age = fitted[3] < ages.want;
+    let short_timer = fitted[4] < timers.want;
     let rows: Vec<ListRow> = shown
         .into_iter()
-        .map(|(i, age, (timer, timer_style))| {
+        .map(|i| {
+            let (timer, timer_style) = timer(i, ctx, short_timer);
+            let age = age(ctx.now - i.reported_at, short_age);
             let glyph = match i.status {
                 IncidentStatus::Open => "○",
                 IncidentStatus::Qualified => "◆",
@@ -204,21 +271,7 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         })
         .collect();
     let header = ["ID", "SEV", "", "AGE", "TARGET", "TITLE"];
-    // As wide as the newest (longest) id, so INC-10000 is never cut to INC-10.
-    let id_width = ctx
-        .model
-        .incidents
-        .keys()
-        .next_back()
-        .map_or(6, |id| id.to_string().len().max(6));
-    let widths = [
-        Constraint::Length(id_width as u16),
-        Constraint::Length(3),
-        Constraint::Length(1),
-        Constraint::Length(age_width as u16),
-        Constraint::Length(timer_width as u16),
-        Constraint::Fill(1),
-    ];
+    let widths: Vec<Constraint> = fitted.into_iter().map(Constraint::Length).collect();
     draw_list(
         frame,
         area,
@@ -247,6 +300,7 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         ctx,
         Pane::Releases,
         Line::from(format!("Release queue ({})", list.len())),
+        area,
     );
     if list.is_empty() {
         let text = format!(
@@ -304,15 +358,18 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         .flatten()
         .map(|id| id.to_string().len())
         .max()
-        .unwrap_or(6)
-        .max(6);
-    let widths = [
-        Constraint::Length(id_width as u16),
-        Constraint::Length(3),
-        Constraint::Length(17),
-        Constraint::Length(8),
-        Constraint::Fill(1),
+        .unwrap_or(2)
+        .max(2) as u16;
+    let columns = [
+        Column::never_cut(id_width),
+        Column { want: 3, least: 2 },
+        Column { want: 17, least: 4 },
+        Column { want: 8, least: 5 },
     ];
+    let widths: Vec<Constraint> = fit_columns(&columns, 8, area.width.saturating_sub(2))
+        .into_iter()
+        .map(Constraint::Length)
+        .collect();
     draw_list(
         frame,
         area,
@@ -324,4 +381,30 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         state.offset(),
         ctx,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Column, fit_columns};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the widths wanted, the result fills the pane exactly when it can, never
+        /// cuts a column below its least, and leaves the last column its least when possible.
+        #[test]
+        fn columns_fit(spec in proptest::collection::vec((1u16..30, 1u16..30), 1..7), width in 0u16..300) {
+            let columns: Vec<Column> = spec.iter().map(|&(a, b)| Column { want: a.max(b), least: a.min(b) }).collect();
+            let widths = fit_columns(&columns, 8, width);
+            prop_assert_eq!(widths.len(), columns.len() + 1);
+            for (w, c) in widths.iter().zip(&columns) {
+                prop_assert!(*w >= c.least && *w <= c.want);
+            }
+            let least: u16 = columns.iter().map(|c| c.least + 1).sum();
+            let used: u16 = widths.iter().sum::<u16>() + columns.len() as u16;
+            if least + 8 <= width {
+                prop_assert!(widths[columns.len()] >= 8);
+                prop_assert_eq!(used, width);
+            }
+        }
+    }
 }

@@ -13,7 +13,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-fn hint(app: &App, ctx: &Ctx, pane: Pane, text: &str) -> Paragraph<'static> {
+fn hint(app: &App, ctx: &Ctx, pane: Pane, text: &str, area: Rect) -> Paragraph<'static> {
     let block = pane_block(
         app,
         ctx,
@@ -23,6 +23,7 @@ fn hint(app: &App, ctx: &Ctx, pane: Pane, text: &str) -> Paragraph<'static> {
         } else {
             "Approvals"
         }),
+        area,
     );
     Paragraph::new(Line::styled(text.to_string(), ctx.theme.dim()))
         .wrap(Wrap { trim: true })
@@ -38,7 +39,7 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             super::key(app, Pane::Queue, Action::Qualify),
             super::key(app, Pane::Queue, Action::CreateHotfix)
         );
-        frame.render_widget(hint(app, ctx, Pane::Approvals, &text), area);
+        frame.render_widget(hint(app, ctx, Pane::Approvals, &text, area), area);
         return;
     };
     let status = m.release_status(r);
@@ -179,7 +180,7 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         }
         lines.push(Line::from(spans));
     }
-    let block = pane_block(app, ctx, Pane::Approvals, title);
+    let block = pane_block(app, ctx, Pane::Approvals, title, area);
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
@@ -216,7 +217,10 @@ fn done(test: &TestCase) -> bool {
 pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     let t = ctx.theme;
     let Some(release) = app.current_release(ctx.model) else {
-        frame.render_widget(hint(app, ctx, Pane::Tests, "No release selected."), area);
+        frame.render_widget(
+            hint(app, ctx, Pane::Tests, "No release selected.", area),
+            area,
+        );
         return;
     };
     let all = &release.tests;
@@ -233,7 +237,7 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         ),
         Span::raw(format!(" {finished}/{}", all.len())),
     ]);
-    let block = pane_block(app, ctx, Pane::Tests, title);
+    let block = pane_block(app, ctx, Pane::Tests, title, area);
     if all.is_empty() {
         let text = "No tests yet. Press t (in this pane) to add one: at least one critical test must pass before deploying.";
         frame.render_widget(
@@ -244,6 +248,7 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         );
         return;
     }
+    let width = usize::from(area.width.saturating_sub(2));
     let list = app.tests(ctx.model);
     let selected = app.selected_test(ctx.model).map(|x| x.name.clone());
     let mut lines: Vec<Line> = Vec::new();
@@ -300,6 +305,7 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                     t.dim(),
                 ),
             ]);
+            let row = super::fit(row, width);
             lines.push(if is_selected {
                 row.style(t.selected())
             } else {

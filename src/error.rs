@@ -44,7 +44,10 @@ impl std::error::Error for Error {}
 
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
-        Error::Failed(e.to_string())
+        match e {
+            StoreError::Setting(why) => Error::Usage(why),
+            e => Error::Failed(e.to_string()),
+        }
     }
 }
 

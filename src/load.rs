@@ -25,16 +25,40 @@ fn shown(path: &Path) -> String {
     }
 }
 
-/// Reads a whole file, or standard input for `-`.
-fn read(path: &Path) -> Result<String, Error> {
+/// The most a file may hold, by kind: far above any real one, so a device or a runaway file
+/// is refused before it is read into memory (the README names these limits).
+pub const POLICY_LIMIT: u64 = 1 << 20;
+pub const ALERT_LIMIT: u64 = 16 << 20;
+pub const JUNIT_LIMIT: u64 = 256 << 20;
+
+/// Reads a whole file, or standard input for `-`, refusing one larger than `limit` bytes.
+fn read(path: &Path, limit: u64) -> Result<String, Error> {
+    use std::io::Read;
     let fail = |e: std::io::Error| Error::Failed(format!("cannot read {}: {e}", shown(path)));
-    if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(fail)?;
-        Ok(text)
+    let source: Box<dyn Read> = if path == Path::new("-") {
+        Box::new(std::io::stdin())
     } else {
-        std::fs::read_to_string(path).map_err(fail)
+        Box::new(std::fs::File::open(path).map_err(fail)?)
+    };
+    let mut bytes = Vec::new();
+    source
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(fail)?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::Failed(format!(
+            "{} is larger than {} MiB, the most hotfix reads for this kind of file: nothing was read",
+            shown(path),
+            limit >> 20
+        )));
     }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::Failed(format!(
+            "cannot read {}: it is not UTF-8 text (byte {})",
+            shown(path),
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 impl Load {
@@ -64,18 +88,19 @@ impl Load {
     pub fn command(&self) -> Result<Command, Error> {
         Ok(match self {
             Load::Policy(path) => Command::SetPolicy {
-                policy: Policy::from_json(&read(path)?)?,
+                policy: Policy::from_json(&read(path, POLICY_LIMIT)?)?,
             },
             Load::TestResults(id, files) => {
                 let mut results = Vec::new();
                 for file in files {
-                    let parsed = crate::import::junit::parse(&read(file)?, &shown(file));
+                    let parsed =
+                        crate::import::junit::parse(&read(file, JUNIT_LIMIT)?, &shown(file));
                     results.extend(parsed.map_err(Error::Refused)?);
                 }
                 Command::ImportTestResults { id: *id, results }
             }
             Load::Alert(path) => Command::ImportAlert {
-                alert: crate::import::alerts::parse(&read(path)?, &shown(path))
+                alert: crate::import::alerts::parse(&read(path, ALERT_LIMIT)?, &shown(path))
                     .map_err(Error::Refused)?,
             },
         })

@@ -163,6 +163,9 @@ pub fn post(url: &str, payload: &serde_json::Value, timeout: Duration) -> Result
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        // A redirect would be followed as a GET without the body, and its 200 taken for
+        // delivery: a 3xx is reported as not sent instead.
+        .max_redirects(0)
         .build()
         .into();
     let body = payload.to_string();
@@ -178,10 +181,10 @@ pub fn post(url: &str, payload: &serde_json::Value, timeout: Duration) -> Result
             }
             let text = response.body_mut().read_to_string().unwrap_or_default();
             let text: String = sanitize::line(text.trim()).chars().take(200).collect();
-            let hint = if status == 429 {
-                " (rate limited: try again shortly)"
-            } else {
-                ""
+            let hint = match status {
+                429 => " (rate limited: try again shortly)",
+                300..=399 => " (a redirect, which hotfix does not follow: configure the final URL)",
+                _ => "",
             };
             Err(format!(
                 "the webhook answered HTTP {status}{hint}: {}",
@@ -222,13 +225,14 @@ pub fn webhook_url(flag: Option<&str>) -> Option<String> {
     value.get("webhook_url")?.as_str().map(String::from)
 }
 
-/// How long a post may take: `$HOTFIX_WEBHOOK_TIMEOUT` seconds, else 10.
-pub fn timeout() -> Duration {
-    std::env::var("HOTFIX_WEBHOOK_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map_or(Duration::from_secs(10), Duration::from_secs_f64)
+/// How long a post may take: `$HOTFIX_WEBHOOK_TIMEOUT` seconds (0.1 to 600), else 10.
+pub fn timeout() -> Result<Duration, String> {
+    crate::paths::env_seconds(
+        "HOTFIX_WEBHOOK_TIMEOUT",
+        Duration::from_secs(10),
+        0.1,
+        600.0,
+    )
 }
 
 /// The next notice a release is due, given what went out already.

@@ -27,12 +27,9 @@ use std::time::Duration;
 /// (seconds) says otherwise.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
-fn lock_wait() -> Duration {
-    std::env::var("HOTFIX_LOCK_WAIT")
-        .ok()
-        .and_then(|s| s.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map_or(LOCK_WAIT, Duration::from_secs_f64)
+fn lock_wait() -> Result<Duration, StoreError> {
+    crate::paths::env_seconds("HOTFIX_LOCK_WAIT", LOCK_WAIT, 0.0, 3600.0)
+        .map_err(StoreError::Setting)
 }
 
 /// What the head file holds.
@@ -82,9 +79,10 @@ pub trait Backend: Clone {
     fn read_snapshot(&self, _max: u64) -> Option<Vec<u8>> {
         None
     }
-    /// Replaces the snapshot with what `write` produces, whole or not at all.
+    /// Replaces the snapshot with what `write` produces, whole or not at all (under the lock).
     fn write_snapshot(
         &self,
+        _lock: &Self::Lock,
         _write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
         Ok(())
@@ -101,8 +99,10 @@ pub enum StoreError {
     },
     /// A line that cannot be read at all: every command fails.
     Corrupt { line: u64, reason: String },
-    /// The lock stayed taken for the whole wait.
-    Locked(PathBuf),
+    /// The lock stayed taken for the whole wait (how long it was).
+    Locked(PathBuf, Duration),
+    /// A setting from the environment that cannot be used.
+    Setting(String),
     /// The log's integrity is broken: reads work, writes are refused.
     ReadOnly(String),
 }
@@ -120,12 +120,13 @@ impl fmt::Display for StoreError {
                 f,
                 "the event log is damaged at line {line}: {reason}; nothing was changed (see `hotfix verify`)"
             ),
-            StoreError::Locked(path) => write!(
+            StoreError::Locked(path, wait) => write!(
                 f,
-                "another hotfix process held the store lock ({}) for {} s: try again when it finishes",
+                "another hotfix process held the store lock ({}) for {:.1} s: try again when it finishes, or wait longer with HOTFIX_LOCK_WAIT=SECONDS",
                 path.display(),
-                LOCK_WAIT.as_secs()
+                wait.as_secs_f64()
             ),
+            StoreError::Setting(why) => f.write_str(why),
             StoreError::ReadOnly(why) => {
                 write!(f, "the store is read-only: {why}; nothing was written")
             }
@@ -404,12 +405,27 @@ pub struct Store<B: Backend = FileLog> {
     /// Things the user must be told, such as a torn tail that was set aside; drained by the shell.
     pub notices: Vec<String>,
     lock_wait: Duration,
+    /// The size of an unacknowledged tail a read has reported (so it is reported once).
+    torn_seen: Option<usize>,
+    /// The snapshot to compare with the fold when it reaches the event the snapshot covers.
+    audit: Option<Box<snapshot::Snapshot>>,
+    /// Whether that comparison failed.
+    snapshot_disagreed: bool,
 }
 
+/// Why the log is read: only a write may change it (set a torn tail aside).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Reading,
+    Writing,
+}
+use Purpose::{Reading, Writing};
+
 impl Store<FileLog> {
-    /// Opens the store in `dir`, which must exist, and reads it.
+    /// Opens the store in `dir`, which must exist, and reads it whole, auditing the snapshot
+    /// on the way (see [`Store::audited`]): for writes, `verify` and answers a write would act on.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        Store::with_backend(FileLog::open(dir)?)
+        Store::audited(FileLog::open(dir)?)
     }
 
     /// Opens the store in `dir` from its snapshot when one matches the log, reading only the
@@ -434,11 +450,40 @@ impl Store<FileLog> {
 }
 
 impl<B: Backend> Store<B> {
+    /// Reads the whole log as [`Store::with_backend`], and compares the snapshot's state with
+    /// the log's own fold as it passes the event the snapshot covers. A snapshot that
+    /// disagrees (edited, even with its digest recomputed) is rewritten from the log and the
+    /// user is told, so it cannot go on deciding what one-shot reads show.
+    pub fn audited(backend: B) -> Result<Self, StoreError> {
+        let audit = backend
+            .read_snapshot(u64::MAX)
+            .and_then(|b| snapshot::read(&b))
+            .map(Box::new);
+        let mut store = Store::unread(backend, audit)?;
+        store.refresh()?;
+        if store.snapshot_disagreed && store.integrity == Integrity::Verified {
+            let rewritten = match store.write_snapshot() {
+                Ok(()) => "it was rewritten from the log".to_string(),
+                Err(e) => format!("it could not be rewritten ({e})"),
+            };
+            store.notices.push(format!(
+                "the snapshot ({SNAPSHOT_FILE}) did not match the log: {rewritten}"
+            ));
+        }
+        Ok(store)
+    }
+
     pub fn with_backend(backend: B) -> Result<Self, StoreError> {
+        let mut store = Store::unread(backend, None)?;
+        store.refresh()?;
+        Ok(store)
+    }
+
+    fn unread(backend: B, audit: Option<Box<snapshot::Snapshot>>) -> Result<Self, StoreError> {
         let snapshot_seq = backend
             .read_snapshot(snapshot::HEADER_MAX)
             .and_then(|b| snapshot::covers(&b));
-        let mut store = Store {
+        let store = Store {
             backend,
             model: Model::default(),
             cursor: 0,
@@ -449,9 +494,11 @@ impl<B: Backend> Store<B> {
             first_batch: 0,
             integrity: Integrity::Verified,
             notices: Vec::new(),
-            lock_wait: lock_wait(),
+            lock_wait: lock_wait()?,
+            torn_seen: None,
+            audit,
+            snapshot_disagreed: false,
         };
-        store.refresh()?;
         Ok(store)
     }
 
@@ -461,7 +508,7 @@ impl<B: Backend> Store<B> {
     /// full read, which the first write does itself if nothing did before. Without a usable
     /// snapshot, the same as [`Store::with_backend`].
     pub fn with_snapshot(backend: B) -> Result<Self, StoreError> {
-        let lock_wait = lock_wait();
+        let lock_wait = lock_wait()?;
         let lock = backend.lock(lock_wait)?;
         let Some(snap) = usable_snapshot(&backend, &lock) else {
             drop(lock);
@@ -478,7 +525,7 @@ impl<B: Backend> Store<B> {
     /// do that), so the store stays [`Integrity::Unchecked`]: a write through it reads the whole
     /// log first, as with any store opened from a snapshot.
     pub fn for_reading(backend: B) -> Result<Self, StoreError> {
-        let lock_wait = lock_wait();
+        let lock_wait = lock_wait()?;
         let lock = backend.lock(lock_wait)?;
         let snap = usable_snapshot(&backend, &lock);
         let head = backend.read_head(&lock)?;
@@ -518,8 +565,11 @@ impl<B: Backend> Store<B> {
             integrity: Integrity::Unchecked,
             notices: Vec::new(),
             lock_wait,
+            torn_seen: None,
+            audit: None,
+            snapshot_disagreed: false,
         };
-        store.catch_up(lock)?;
+        store.catch_up(lock, Reading)?;
         Ok(store)
     }
 
@@ -578,8 +628,9 @@ impl<B: Backend> Store<B> {
             first_batch: self.first_batch,
         };
         let model = &self.model;
+        let lock = self.backend.lock(self.lock_wait)?;
         self.backend
-            .write_snapshot(&mut |out| snapshot::write(out, &mark, model))?;
+            .write_snapshot(&lock, &mut |out| snapshot::write(out, &mark, model))?;
         self.snapshot_seq = Some(mark.lines);
         Ok(())
     }
@@ -592,6 +643,11 @@ impl<B: Backend> Store<B> {
         } else {
             self.snapshot_seq
         }
+    }
+
+    /// Whether the snapshot disagreed with the log when [`Store::audited`] read it.
+    pub fn snapshot_disagreed(&self) -> bool {
+        self.snapshot_disagreed
     }
 
     /// Events read that no known snapshot covers.
@@ -611,10 +667,14 @@ impl<B: Backend> Store<B> {
     /// Reads what other processes appended since the last read. Returns whether anything changed.
     pub fn refresh(&mut self) -> Result<bool, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
-        self.catch_up(&lock)
+        self.catch_up(&lock, Reading)
     }
 
-    fn catch_up(&mut self, lock: &B::Lock) -> Result<bool, StoreError> {
+    /// Reads and verifies what was appended since the last read. A tail that no finished
+    /// append wrote (a kill mid-append) is skipped by a read, which changes nothing, and set
+    /// aside only by a write, under the lock: but a partial line that the head file says was
+    /// acknowledged is damage, never a torn append, and is left where it is.
+    fn catch_up(&mut self, lock: &B::Lock, purpose: Purpose) -> Result<bool, StoreError> {
         let reader = self.backend.read_since(lock, self.cursor)?;
         let head = self.backend.read_head(lock)?;
         let seq = self.model.seq;
@@ -630,19 +690,42 @@ impl<B: Backend> Store<B> {
                 self.last_line = self.cursor + range.start as u64;
             }
             self.cursor += batch.len() as u64;
+            if let Some(snap) = self.audit.take_if(|s| s.mark.lines <= self.chain.lines) {
+                self.snapshot_disagreed = snap.mark.lines != self.chain.lines
+                    || snap.mark.last_hash != self.chain.last_hash
+                    || snap.model != self.model;
+            }
             Ok(())
         });
         self.integrity = self.verdict();
         let tail = scanned?;
-        if !tail.is_empty() {
+        let what = if tail.contains(&b'\n') {
+            "an unfinished command"
+        } else {
+            "an incomplete last line"
+        };
+        let acknowledged = head.head().is_some_and(|h| h.seq > self.chain.lines);
+        if tail.is_empty() {
+            self.torn_seen = None;
+        } else if acknowledged {
+            self.chain.broken(
+                self.chain.lines + 1,
+                format!(
+                    "the log ends with {what} ({} bytes) where the head file records acknowledged events: the log was damaged, and nothing was moved",
+                    tail.len()
+                ),
+            );
+        } else if purpose == Writing {
             let kept = self.backend.set_aside(lock, self.cursor, &tail)?;
-            let what = if tail.contains(&b'\n') {
-                "an unfinished command"
-            } else {
-                "an incomplete last line"
-            };
+            self.torn_seen = None;
             self.notices.push(format!(
                 "the log ended with {what} ({} bytes from an append that never finished and was never acknowledged); it was moved to {kept}",
+                tail.len()
+            ));
+        } else if self.torn_seen != Some(tail.len()) {
+            self.torn_seen = Some(tail.len());
+            self.notices.push(format!(
+                "the log ends with {what} ({} bytes from an append that never finished and was never acknowledged); it is left in place, and the next write moves it aside",
                 tail.len()
             ));
         }
@@ -663,7 +746,7 @@ impl<B: Backend> Store<B> {
     fn lock_to_write(&mut self) -> Result<B::Lock, StoreError> {
         self.check_whole_log()?;
         let lock = self.backend.lock(self.lock_wait)?;
-        self.catch_up(&lock)?;
+        self.catch_up(&lock, Writing)?;
         if let Integrity::Broken { line, reason } = &self.integrity {
             return Err(StoreError::ReadOnly(format!(
                 "line {line} of the log fails verification ({reason})"
@@ -811,7 +894,7 @@ impl<B: Backend> Store<B> {
             return self.verify();
         }
         let lock = self.backend.lock(self.lock_wait)?;
-        self.catch_up(&lock)?;
+        self.catch_up(&lock, Reading)?;
         Ok(Verification {
             events: self.chain.lines,
             last_hash: self.chain.last_hash.clone(),

@@ -475,10 +475,17 @@ fn send_notice(
         app.tell("no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json (nothing was sent or recorded)", true);
         return;
     };
+    let timeout = match crate::notify::timeout() {
+        Ok(t) => t,
+        Err(why) => {
+            app.tell(format!("{why} (nothing was sent or recorded)"), true);
+            return;
+        }
+    };
     let outcome = crate::notify::post(
         &url,
         &crate::notify::slack_payload(&notice, id, stage, audience),
-        crate::notify::timeout(),
+        timeout,
     );
     log(&format!(
         "{} notice {id} {stage} {audience}: {}",

@@ -412,7 +412,7 @@ fn power_loss_at_every_byte_of_the_multi_event_close() {
 // ---- torn tails and damage ----
 
 #[test]
-fn trailing_nul_bytes_after_a_complete_line_are_set_aside() {
+fn trailing_nul_bytes_after_a_complete_line_are_left_by_reads_and_set_aside_by_a_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = new_store(dir.path());
     s.execute("q", now(), report("kept")).unwrap();
@@ -420,12 +420,32 @@ fn trailing_nul_bytes_after_a_complete_line_are_set_aside() {
     let mut damaged = before.clone();
     damaged.extend_from_slice(&[0u8; 4096]);
     std::fs::write(log_of(dir.path()), &damaged).unwrap();
-    let out = hotfix(dir.path(), "q")
-        .args(["incident", "list"])
+    for read in [&["incident", "list"][..], &["verify"]] {
+        let out = hotfix(dir.path(), "q").args(read).assert().success();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("4096 bytes") && stderr.contains("left in place"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read(log_of(dir.path())).unwrap(),
+            damaged,
+            "{read:?} changed the log"
+        );
+    }
+    hotfix(dir.path(), "q")
+        .args(["incident", "new", "--title", "next", "--severity", "P3"])
         .assert()
         .success();
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("4096 bytes"));
-    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), before);
+    let after = std::fs::read(log_of(dir.path())).unwrap();
+    assert!(after.starts_with(&before) && !after.contains(&0u8));
+    let torn: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".torn-"))
+        .collect();
+    assert_eq!(torn.len(), 1);
+    assert_eq!(std::fs::read(torn[0].path()).unwrap(), vec![0u8; 4096]);
 }
 
 #[test]

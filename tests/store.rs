@@ -72,7 +72,7 @@ fn files_are_owner_only() {
 }
 
 #[test]
-fn a_torn_last_line_is_set_aside_verbatim_and_reported() {
+fn a_torn_last_line_is_left_by_reads_then_set_aside_verbatim_by_a_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = new_store(dir.path());
     report(&mut s, "kept");
@@ -84,6 +84,7 @@ fn a_torn_last_line_is_set_aside_verbatim_and_reported() {
         .unwrap()
         .write_all(torn)
         .unwrap();
+    let damaged = fs::read(log_of(dir.path())).unwrap();
 
     let out = hotfix(dir.path(), "quinn")
         .args(["incident", "list", "--json"])
@@ -91,15 +92,23 @@ fn a_torn_last_line_is_set_aside_verbatim_and_reported() {
         .success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("incomplete") && stderr.contains("events.jsonl.torn-"),
+        stderr.contains("incomplete") && stderr.contains("left in place"),
         "{stderr}"
     );
     assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("kept"));
     assert_eq!(
         fs::read(log_of(dir.path())).unwrap(),
-        before,
-        "the log is back to its complete lines"
+        damaged,
+        "a read changes nothing"
     );
+    // The next write sets it aside, verbatim, and is recorded after the complete lines.
+    let out = hotfix(dir.path(), "quinn")
+        .args(["incident", "new", "--title", "after", "--severity", "P3"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("events.jsonl.torn-"), "{stderr}");
+    assert!(fs::read(log_of(dir.path())).unwrap().starts_with(&before));
     let side: Vec<_> = fs::read_dir(dir.path())
         .unwrap()
         .filter_map(Result::ok)
@@ -107,11 +116,6 @@ fn a_torn_last_line_is_set_aside_verbatim_and_reported() {
         .collect();
     assert_eq!(side.len(), 1);
     assert_eq!(fs::read(side[0].path()).unwrap(), torn);
-    // Writing works again and the chain verifies.
-    hotfix(dir.path(), "quinn")
-        .args(["incident", "new", "--title", "after", "--severity", "P3"])
-        .assert()
-        .success();
     hotfix(dir.path(), "quinn").arg("verify").assert().success();
 }
 
@@ -425,15 +429,19 @@ fn a_snapshot_that_does_not_match_the_log_is_named_replaced_by_the_log_and_rewri
         fast.model.incidents[&id].title, "forged",
         "read before verification"
     );
-    let out = hotfix(&path, "you").arg("verify").assert().success();
+    // `verify` names it and exits 1, and (like any full read) rewrites it from the log.
+    let out = hotfix(&path, "you").arg("verify").assert().code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(stderr.contains("does not match the log"), "{stderr}");
-    let out = hotfix(&path, "you")
-        .args(["--json", "verify"])
-        .assert()
-        .success();
-    let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    assert_eq!(json["snapshot"]["matches"], false, "{json}");
+    assert!(stderr.contains("did not match the log"), "{stderr}");
+    assert_eq!(
+        snapshot_of(&path).model,
+        truth,
+        "rewritten by the full read"
+    );
+    hotfix(&path, "you").arg("verify").assert().success();
+    rewrite_snapshot(&path, |s| {
+        s.model.incidents.get_mut(&id).unwrap().title = "forged".into();
+    });
     fast.adopt(Store::open(&path).unwrap()).unwrap();
     assert_eq!(fast.model, truth, "the log's own fold replaced it");
     assert!(

@@ -89,8 +89,9 @@ pub fn notify(
         ));
     };
     let payload = crate::notify::slack_payload(&notice, id, stage, audience);
-    let outcome = crate::notify::post(&url, &payload, crate::notify::timeout());
-    let recorded = store.execute(&actor, now(), record(outcome.clone().err()))?;
+    let timeout = crate::notify::timeout().map_err(Error::Usage)?;
+    let outcome = crate::notify::post(&url, &payload, timeout);
+    let recorded = super::write::record(&mut store, &actor, record(outcome.clone().err()))?;
     if out.json {
         out.json(&recorded.iter().map(Entry::from).collect::<Vec<_>>())?;
     }
@@ -146,7 +147,7 @@ pub fn import_tests(
         _ => 0,
     };
     let mut store = open(dir)?;
-    let recorded = store.execute(&actor, now(), command)?;
+    let recorded = super::write::record(&mut store, &actor, command)?;
     report_changes(
         out,
         &recorded,
@@ -158,7 +159,7 @@ pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let command = Load::Alert(file.to_path_buf()).command()?;
     let mut store = open(dir)?;
-    let recorded = store.execute(&actor, now(), command)?;
+    let recorded = super::write::record(&mut store, &actor, command)?;
     report_changes(
         out,
         &recorded,

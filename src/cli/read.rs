@@ -431,7 +431,9 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
 }
 
 pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    // The exit code is what a pipeline deploys on: decided on the log read whole, never on
+    // the snapshot.
+    let store = super::write::open(dir)?;
     let gate = store.model.gate(id)?;
     if out.json {
         out.json(&gate)?;
@@ -545,6 +547,7 @@ fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, Erro
 
 pub fn verify(out: &Out, dir: &Path) -> Result<(), Error> {
     let mut store = Store::open(dir)?;
+    let snapshot_was_forged = store.snapshot_disagreed();
     for notice in store.notices.drain(..) {
         eprintln!("hotfix: warning: {notice}");
     }
@@ -559,11 +562,12 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), Error> {
         Integrity::Verified | Integrity::Unchecked => {
             // The snapshot is a cache, but one that disagrees with the log is named.
             let snapshot = check_snapshot(dir, &store)?;
-            if let Some((covers, false)) = snapshot {
-                eprintln!(
-                    "hotfix: warning: the snapshot ({}, up to event {covers}) does not match the log; the log is what counts, and the cockpit replaces and rewrites the snapshot when it opens",
+            if snapshot_was_forged || matches!(snapshot, Some((_, false))) {
+                return Err(Error::Failed(format!(
+                    "the log's hash chain is intact ({} events), but the snapshot ({}) did not match the log folded from its first line: it was edited or damaged, and has been rewritten from the log",
+                    v.events,
                     crate::store::SNAPSHOT_FILE
-                );
+                )));
             }
             if out.json {
                 let snapshot =

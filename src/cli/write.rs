@@ -55,6 +55,14 @@ pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     Ok(std::mem::ManuallyDrop::new(store))
 }
 
+/// Runs `command` as `actor` through the store, then tells the user what the store found on
+/// the way (a tail it set aside, say): every CLI write goes through here.
+pub fn record(store: &mut Store, actor: &str, command: Command) -> Result<Vec<Recorded>, Error> {
+    let recorded = store.execute(actor, now(), command);
+    warn(store);
+    Ok(recorded?)
+}
+
 pub fn warn(store: &mut Store) {
     for notice in store.notices.drain(..) {
         eprintln!("hotfix: warning: {notice}");
@@ -70,7 +78,7 @@ pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = Store::create(dir)?;
     warn(&mut store);
-    let recorded = store.execute(&actor, now(), Command::Init)?;
+    let recorded = record(&mut store, &actor, Command::Init)?;
     if out.json {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();
         return out.json(&entries);
@@ -86,7 +94,7 @@ pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
 pub fn execute(out: &Out, dir: &Path, command: Command) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = open(dir)?;
-    let recorded = store.execute(&actor, now(), command)?;
+    let recorded = record(&mut store, &actor, command)?;
     if out.json {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();
         return out.json(&entries);

@@ -1,10 +1,17 @@
 //! The file backend: `events.jsonl` beside a `hotfix.lock` that is `flock`ed for every command.
+//!
+//! A store directory may be shared by a group (see the README), so nothing in it is trusted to
+//! be what its name says: every file is opened relative to the directory's handle without
+//! following symlinks, and checked to be a regular file before it is read. New files are
+//! created exclusively (temporaries under unpredictable names, then renamed into place).
 
 use super::{Backend, Head, HeadFile, SNAPSHOT_FILE, StoreError};
-use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use rustix::fs::{AtFlags, Mode, OFlags};
+use std::fs::{self, File};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const LOG_FILE: &str = "events.jsonl";
@@ -12,29 +19,59 @@ pub const LOCK_FILE: &str = "hotfix.lock";
 pub const HEAD_FILE: &str = "head.json";
 /// The head file's fixed size: its JSON padded with spaces, well within one 512-byte sector.
 const HEAD_RECORD: usize = 160;
+/// Temporary snapshots are named `snapshot.bin.tmp-<random>` until renamed into place.
+const SNAPSHOT_TMP: &str = "snapshot.bin.tmp-";
+/// Set-aside tails are named `events.jsonl.torn-<time>`.
+const TORN: &str = "events.jsonl.torn-";
 
 #[derive(Clone)]
 pub struct FileLog {
     dir: PathBuf,
+    /// The directory itself, opened once: every file is found relative to it.
+    handle: Arc<OwnedFd>,
 }
 
 /// Holds the flock until dropped (closing the file releases it, even if the process is killed).
 pub struct FileLock {
-    _file: Option<File>,
+    file: Option<File>,
+}
+
+/// How a store file is opened.
+#[derive(Clone, Copy)]
+enum How {
+    Read,
+    Append,
+    /// Read and write, created (with the store's mode) when missing.
+    Update,
+    /// A new file that must not exist yet.
+    New,
+}
+
+fn open_dir(dir: &Path) -> std::io::Result<OwnedFd> {
+    Ok(rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
 }
 
 impl FileLog {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        if !dir.join(LOG_FILE).is_file() {
-            return Err(StoreError::Missing(dir.to_path_buf()));
-        }
-        Ok(FileLog {
+        let handle = open_dir(dir).map_err(|_| StoreError::Missing(dir.to_path_buf()))?;
+        let log = FileLog {
             dir: dir.to_path_buf(),
-        })
+            handle: Arc::new(handle),
+        };
+        match rustix::fs::statat(&*log.handle, LOG_FILE, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_file() => Ok(log),
+            Ok(_) => Err(log.not_regular(LOG_FILE)),
+            Err(_) => Err(StoreError::Missing(dir.to_path_buf())),
+        }
     }
 
-    /// Creates the directory and files owner-only; leaves existing ones as they are.
+    /// Creates the directory and the log owner-only; leaves existing ones as they are.
     pub fn create(dir: &Path) -> Result<Self, StoreError> {
+        use std::os::unix::fs::DirBuilderExt;
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -43,53 +80,114 @@ impl FileLog {
                 "cannot create the store directory {}",
                 dir.display()
             )))?;
-        let log = dir.join(LOG_FILE);
-        OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&log)
-            .map_err(StoreError::io(format!("cannot create {}", log.display())))?;
-        Ok(FileLog {
+        let handle = open_dir(dir).map_err(StoreError::io(format!(
+            "cannot open the store directory {}",
+            dir.display()
+        )))?;
+        let log = FileLog {
             dir: dir.to_path_buf(),
-        })
+            handle: Arc::new(handle),
+        };
+        log.open_file(LOG_FILE, How::Update)
+            .map_err(log.error(format!("cannot create {LOG_FILE}")))?;
+        Ok(log)
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    fn not_regular(&self, name: &str) -> StoreError {
+        StoreError::Io {
+            context: format!("cannot open {}", self.dir.join(name).display()),
+            source: std::io::Error::other(
+                "it is not a regular file (hotfix opens no symbolic links, devices or pipes in a store)",
+            ),
+        }
+    }
+
+    /// An I/O error on a store file, with a plain word for a planted symlink.
+    fn error(&self, context: String) -> impl FnOnce(std::io::Error) -> StoreError {
+        move |e| {
+            let source = if e.raw_os_error() == Some(libc::ELOOP) {
+                std::io::Error::other(
+                    "it is a symbolic link, which hotfix never follows in a store",
+                )
+            } else {
+                e
+            };
+            StoreError::Io { context, source }
+        }
+    }
+
     /// Owner-only files, unless the store directory was made group-writable on purpose (see
     /// the README): then new files are group-writable too, so the team can keep writing.
     fn file_mode(&self) -> u32 {
-        // (The umask may still clear bits here; `share` sets them exactly.)
-        use std::os::unix::fs::PermissionsExt;
-        match fs::metadata(&self.dir) {
-            Ok(m) if m.permissions().mode() & 0o020 != 0 => 0o660,
+        match rustix::fs::fstat(&*self.handle) {
+            Ok(st) if st.st_mode & 0o020 != 0 => 0o660,
             _ => 0o600,
         }
     }
 
-    fn log_path(&self) -> PathBuf {
-        self.dir.join(LOG_FILE)
+    /// Opens `name` in the store without following a symlink and without blocking on a pipe,
+    /// and refuses anything but a regular file.
+    fn open_file(&self, name: &str, how: How) -> std::io::Result<File> {
+        let base = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        let flags = match how {
+            How::Read => OFlags::RDONLY,
+            How::Append => OFlags::WRONLY | OFlags::APPEND,
+            How::Update => OFlags::RDWR | OFlags::CREATE,
+            How::New => OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL,
+        };
+        let mode = self.file_mode();
+        let fd = rustix::fs::openat(
+            &*self.handle,
+            name,
+            base | flags,
+            Mode::from_bits_truncate(mode),
+        )?;
+        let file = File::from(fd);
+        let meta = file.metadata()?;
+        if !meta.file_type().is_file() {
+            return Err(std::io::Error::other(
+                "it is not a regular file (hotfix opens no symbolic links, devices or pipes in a store)",
+            ));
+        }
+        // Clear O_NONBLOCK again: it was only there so that opening a planted FIFO cannot hang.
+        rustix::fs::fcntl_setfl(&file, rustix::fs::fcntl_getfl(&file)? - OFlags::NONBLOCK)?;
+        if matches!(how, How::Update | How::New) && mode != 0o600 {
+            // The umask may have cleared the group bits of a file just created.
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o777 != mode && meta.len() == 0 {
+                let _ = file.set_permissions(fs::Permissions::from_mode(mode));
+            }
+        }
+        Ok(file)
     }
-}
 
-/// Gives a new file exactly the store's mode, whatever the umask.
-fn share(file: &File, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    if mode != 0o600 {
-        let _ = file.set_permissions(fs::Permissions::from_mode(mode));
+    fn sync_dir(&self) -> Result<(), StoreError> {
+        rustix::fs::fsync(&*self.handle).map_err(|e| {
+            StoreError::io(format!(
+                "cannot sync the store directory {}",
+                self.dir.display()
+            ))(e.into())
+        })
     }
-}
 
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(StoreError::io(format!(
-            "cannot sync the store directory {}",
-            dir.display()
-        )))
+    /// Removes what killed processes left behind: temporary snapshots. Called under the lock,
+    /// where no other hotfix can be writing one.
+    fn remove_leftovers(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if let Some(name) = entry.file_name().to_str()
+                && name.starts_with(SNAPSHOT_TMP)
+            {
+                let _ = rustix::fs::unlinkat(&*self.handle, name, AtFlags::empty());
+            }
+        }
+    }
 }
 
 impl Backend for FileLog {
@@ -98,34 +196,27 @@ impl Backend for FileLog {
 
     fn lock(&self, wait: Duration) -> Result<FileLock, StoreError> {
         let path = self.dir.join(LOCK_FILE);
-        let file = match OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(self.file_mode())
-            .open(&path)
-        {
+        let file = match self.open_file(LOCK_FILE, How::Update) {
             Ok(f) => f,
             // A read-only store (a read-only mount, say) can still be read: there is no writer to exclude.
-            Err(e) if matches!(e.raw_os_error(), Some(30 | 13)) => {
-                return Ok(FileLock { _file: None });
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EROFS | libc::EACCES)) => {
+                return Ok(FileLock { file: None });
             }
             Err(e) => {
-                return Err(StoreError::io(format!(
-                    "cannot open the lock file {}",
-                    path.display()
-                ))(e));
+                return Err(self
+                    .error(format!("cannot open the lock file {}", path.display()))(
+                    e
+                ));
             }
         };
         let deadline = Instant::now() + wait;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(FileLock { _file: Some(file) }),
+                Ok(()) => return Ok(FileLock { file: Some(file) }),
                 Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(5));
                 }
-                Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(path)),
+                Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(path, wait)),
                 Err(fs::TryLockError::Error(e)) => {
                     return Err(StoreError::io(format!("cannot lock {}", path.display()))(e));
                 }
@@ -134,9 +225,10 @@ impl Backend for FileLog {
     }
 
     fn read_since(&self, _lock: &FileLock, cursor: u64) -> Result<File, StoreError> {
-        let path = self.log_path();
-        let context = || format!("cannot read {}", path.display());
-        let mut file = File::open(&path).map_err(StoreError::io(context()))?;
+        let context = || format!("cannot read {}", self.dir.join(LOG_FILE).display());
+        let mut file = self
+            .open_file(LOG_FILE, How::Read)
+            .map_err(self.error(context()))?;
         let len = file.metadata().map_err(StoreError::io(context()))?.len();
         if len < cursor {
             return Err(StoreError::Corrupt {
@@ -152,8 +244,8 @@ impl Backend for FileLog {
     }
 
     fn append(&self, lock: &FileLock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        let path = self.log_path();
-        if lock._file.is_none() {
+        let path = self.dir.join(LOG_FILE);
+        if lock.file.is_none() {
             return Err(StoreError::ReadOnly(format!(
                 "{} cannot be written",
                 self.dir.display()
@@ -161,14 +253,12 @@ impl Backend for FileLog {
         }
         let context = format!("cannot write to {}", path.display());
         let mut file =
-            OpenOptions::new()
-                .append(true)
-                .open(&path)
+            self.open_file(LOG_FILE, How::Append)
                 .map_err(|e| match e.raw_os_error() {
-                    Some(30 | 13) => {
+                    Some(libc::EROFS | libc::EACCES) => {
                         StoreError::ReadOnly(format!("{} cannot be written ({e})", path.display()))
                     }
-                    _ => StoreError::io(context.clone())(e),
+                    _ => self.error(context.clone())(e),
                 })?;
         let written = file.write_all(bytes).and_then(|()| file.sync_data());
         if let Err(e) = written {
@@ -179,28 +269,29 @@ impl Backend for FileLog {
         Ok(())
     }
 
-    fn set_aside(&self, _lock: &FileLock, cursor: u64, tail: &[u8]) -> Result<String, StoreError> {
+    fn set_aside(&self, lock: &FileLock, cursor: u64, tail: &[u8]) -> Result<String, StoreError> {
+        if lock.file.is_none() {
+            return Err(StoreError::ReadOnly(format!(
+                "{} cannot be written",
+                self.dir.display()
+            )));
+        }
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
-        let side = self.dir.join(format!("{LOG_FILE}.torn-{stamp}"));
+        let name = format!("{TORN}{stamp}");
+        let side = self.dir.join(&name);
         let context = format!("cannot keep the incomplete last line in {}", side.display());
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(self.file_mode())
-            .open(&side)
-            .map_err(StoreError::io(context.clone()))?;
-        share(&file, self.file_mode());
-        file.write_all(tail)
-            .and_then(|()| file.sync_all())
-            .map_err(StoreError::io(context))?;
-        sync_dir(&self.dir)?;
-        let log = OpenOptions::new()
-            .write(true)
-            .open(self.log_path())
-            .map_err(StoreError::io(format!(
-                "cannot open {} to set aside its last line",
-                LOG_FILE
-            )))?;
+        let mut file = self
+            .open_file(&name, How::New)
+            .map_err(self.error(context.clone()))?;
+        if let Err(e) = file.write_all(tail).and_then(|()| file.sync_all()) {
+            // A full disk must not leave an empty copy behind each attempt.
+            let _ = rustix::fs::unlinkat(&*self.handle, name.as_str(), AtFlags::empty());
+            return Err(StoreError::io(context)(e));
+        }
+        self.sync_dir()?;
+        let log = self
+            .open_file(LOG_FILE, How::Update)
+            .map_err(self.error(format!("cannot open {LOG_FILE} to set aside its last line")))?;
         log.set_len(cursor)
             .and_then(|()| log.sync_all())
             .map_err(StoreError::io(format!(
@@ -211,14 +302,19 @@ impl Backend for FileLog {
 
     fn read_head(&self, _lock: &FileLock) -> Result<HeadFile, StoreError> {
         let path = self.dir.join(HEAD_FILE);
-        match fs::read(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HeadFile::Missing),
-            Err(e) => Err(StoreError::io(format!("cannot read {}", path.display()))(e)),
-            Ok(bytes) => Ok(match serde_json::from_slice::<Head>(&bytes) {
-                Ok(head) => HeadFile::Valid(head),
-                Err(e) => HeadFile::Unreadable(e.to_string()),
-            }),
-        }
+        let file = match self.open_file(HEAD_FILE, How::Read) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HeadFile::Missing),
+            Err(e) => return Err(self.error(format!("cannot read {}", path.display()))(e)),
+            Ok(f) => f,
+        };
+        let mut bytes = Vec::new();
+        file.take(4 * HEAD_RECORD as u64)
+            .read_to_end(&mut bytes)
+            .map_err(StoreError::io(format!("cannot read {}", path.display())))?;
+        Ok(match serde_json::from_slice::<Head>(&bytes) {
+            Ok(head) => HeadFile::Valid(head),
+            Err(e) => HeadFile::Unreadable(e.to_string()),
+        })
     }
 
     /// Overwrites the head in place as one fixed-size record within the file's first disk
@@ -234,62 +330,76 @@ impl Backend for FileLog {
             record.resize(HEAD_RECORD - 1, b' ');
         }
         record.push(b'\n');
-        let existed = path.exists();
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(self.file_mode())
-            .open(&path)
-            .map_err(StoreError::io(context.clone()))?;
+        let file = self
+            .open_file(HEAD_FILE, How::Update)
+            .map_err(self.error(context.clone()))?;
+        let existed = file.metadata().map(|m| m.len() > 0).unwrap_or(true);
         file.write_all_at(&record, 0)
             .map_err(StoreError::io(context.clone()))?;
         if !existed {
-            share(&file, self.file_mode());
             file.sync_all().map_err(StoreError::io(context))?;
-            sync_dir(&self.dir)?;
+            self.sync_dir()?;
         }
         Ok(())
     }
 
     fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
-        use std::io::Read;
-        let mut bytes = Vec::new();
-        File::open(self.dir.join(SNAPSHOT_FILE))
-            .ok()?
-            .take(max)
-            .read_to_end(&mut bytes)
-            .ok()?;
+        let file = self.open_file(SNAPSHOT_FILE, How::Read).ok()?;
+        let len = file.metadata().ok()?.len();
+        let mut bytes = Vec::with_capacity(usize::try_from(len.min(max)).ok()?);
+        // Never more than the file held when opened, even if it grows meanwhile.
+        file.take(len.min(max)).read_to_end(&mut bytes).ok()?;
         Some(bytes)
     }
 
     /// Through a synced temporary file and a rename: a crash leaves the old snapshot or the new.
     fn write_snapshot(
         &self,
+        lock: &FileLock,
         write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
+        use std::os::unix::fs::PermissionsExt;
+        if lock.file.is_none() {
+            return Ok(()); // a read-only store keeps the snapshot it has
+        }
+        self.remove_leftovers();
         let path = self.dir.join(SNAPSHOT_FILE);
-        let tmp = self
-            .dir
-            .join(format!("{SNAPSHOT_FILE}.tmp-{}", std::process::id()));
         let context = format!("cannot write {}", path.display());
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(self.file_mode())
-            .open(&tmp)
+        let tmp = tempfile::Builder::new()
+            .prefix(SNAPSHOT_TMP)
+            .permissions(fs::Permissions::from_mode(self.file_mode()))
+            .tempfile_in(&self.dir)
             .map_err(StoreError::io(context.clone()))?;
-        share(&file, self.file_mode());
-        let mut out = BufWriter::with_capacity(1 << 20, file);
+        // Exactly the store's mode, whatever the umask.
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(self.file_mode()))
+            .map_err(StoreError::io(context.clone()))?;
+        let mut out = BufWriter::with_capacity(1 << 20, tmp);
         let written = write(&mut out)
             .and_then(|()| out.flush())
-            .and_then(|()| out.get_ref().sync_data())
-            .and_then(|()| fs::rename(&tmp, &path));
+            .and_then(|()| out.get_ref().as_file().sync_data());
         if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(StoreError::io(context)(e));
+            return Err(StoreError::io(context)(e)); // the temporary file is removed on drop
         }
+        let tmp = out
+            .into_inner()
+            .map_err(|e| StoreError::io(context.clone())(e.into_error()))?;
+        let name = tmp
+            .path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+            .unwrap_or_default();
+        let (_, kept) = tmp
+            .keep()
+            .map_err(|e| StoreError::io(context.clone())(e.error))?;
+        if let Err(e) =
+            rustix::fs::renameat(&*self.handle, name.as_str(), &*self.handle, SNAPSHOT_FILE)
+        {
+            let _ = rustix::fs::unlinkat(&*self.handle, name.as_str(), AtFlags::empty());
+            return Err(StoreError::io(context)(e.into()));
+        }
+        drop(kept);
         Ok(())
     }
 }

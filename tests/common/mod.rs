@@ -10,6 +10,8 @@ pub struct World {
     pub now: DateTime<Utc>,
     /// Every event recorded, in order, as the log would hold it.
     pub log: Vec<Recorded>,
+    /// Every command run, with its actor and time, to replay into a real store.
+    pub commands: Vec<(String, DateTime<Utc>, Command)>,
 }
 
 pub fn t0() -> DateTime<Utc> {
@@ -25,6 +27,7 @@ impl World {
             model: Model::default(),
             now: t0(),
             log: Vec::new(),
+            commands: Vec::new(),
         };
         w.run("admin", Command::Init);
         for (user, role) in [
@@ -55,8 +58,17 @@ impl World {
         let events = self
             .when(actor, command.clone())
             .unwrap_or_else(|r| panic!("{command:?} refused: {r}"));
+        self.commands.push((actor.into(), self.now, command));
         self.record(actor, &events);
         events
+    }
+
+    /// A real store in `dir` holding what this world ran, command by command.
+    pub fn store(&self, dir: &std::path::Path) -> hotfix::store::Store {
+        let mut store = hotfix::store::Store::create(dir).unwrap();
+        store.execute_all(self.commands.iter().cloned()).unwrap();
+        assert_eq!(store.model, self.model);
+        store
     }
 
     pub fn record(&mut self, actor: &str, events: &[Event]) {

@@ -1,0 +1,269 @@
+//! A hostile filesystem and a hostile group member: symlinks planted for every name the store
+//! uses, pipes and devices where files should be, leftovers from killed processes, and a store
+//! that cannot be written. Each test failed on the store before it opened files by handle.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{hotfix, log_of};
+use hotfix::state::{Command, Severity};
+use hotfix::store::{SNAPSHOT_FILE, Store};
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::time::Duration;
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    common::noon()
+}
+
+fn new_store(dir: &Path) -> Store {
+    let mut s = Store::create(dir).unwrap();
+    s.execute("admin", now(), Command::Init).unwrap();
+    s.execute(
+        "admin",
+        now(),
+        Command::ReportIncident {
+            title: "first".into(),
+            severity: Severity::P3,
+            services: vec![],
+            impact: String::new(),
+        },
+    )
+    .unwrap();
+    s
+}
+
+/// A file outside the store that a hostile member points a planted symlink at.
+fn victim(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("victim.txt");
+    std::fs::write(&path, b"precious, not the store's\npartial").unwrap();
+    path
+}
+
+/// How many files in `dir` have `part` in their name.
+fn named(dir: &Path, part: &str) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(part))
+        .count()
+}
+
+#[test]
+fn symlinks_planted_for_snapshot_temporaries_are_never_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = victim(outside.path());
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_store(dir.path());
+    // Every name the old code could have used, for the next thousand pids.
+    let me = std::process::id();
+    for pid in me..me + 1000 {
+        symlink(
+            &target,
+            dir.path().join(format!("{SNAPSHOT_FILE}.tmp-{pid}")),
+        )
+        .unwrap();
+    }
+    s.write_snapshot().unwrap();
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"precious, not the store's\npartial"
+    );
+    assert!(dir.path().join(SNAPSHOT_FILE).is_file());
+    // The planted names were leftovers under the lock: removed, the target untouched.
+    assert_eq!(
+        named(dir.path(), ".tmp-"),
+        0,
+        "temporaries are removed under the lock"
+    );
+    assert!(target.exists());
+}
+
+#[test]
+fn a_log_that_is_a_symlink_is_refused_and_its_target_untouched() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = victim(outside.path());
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    std::fs::remove_file(log_of(dir.path())).unwrap();
+    symlink(&target, log_of(dir.path())).unwrap();
+    for args in [&["incident", "list"][..], &["verify"], &["init"]] {
+        let out = hotfix(dir.path(), "admin").args(args).assert().failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains("not a regular file") || stderr.contains("symbolic link"),
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"precious, not the store's\npartial"
+    );
+    assert_eq!(
+        named(dir.path(), "torn"),
+        0,
+        "nothing was copied out of the target"
+    );
+}
+
+#[test]
+fn a_head_file_that_is_a_symlink_fails_loudly() {
+    let outside = tempfile::tempdir().unwrap();
+    let target = victim(outside.path());
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    std::fs::remove_file(dir.path().join("head.json")).unwrap();
+    symlink(&target, dir.path().join("head.json")).unwrap();
+    let before = std::fs::read(log_of(dir.path())).unwrap();
+    hotfix(dir.path(), "admin")
+        .args(["incident", "new", "--title", "x", "--severity", "P3"])
+        .assert()
+        .failure();
+    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), before);
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"precious, not the store's\npartial"
+    );
+}
+
+#[test]
+fn a_snapshot_that_is_a_device_or_a_pipe_is_ignored_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    let snap = dir.path().join(SNAPSHOT_FILE);
+    symlink("/dev/zero", &snap).unwrap();
+    hotfix(dir.path(), "admin")
+        .args(["incident", "list"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .success();
+    std::fs::remove_file(&snap).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&snap)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        eprintln!("skipped the FIFO half: mkfifo is not available");
+        return;
+    }
+    for args in [&["incident", "list"][..], &["release", "list"]] {
+        hotfix(dir.path(), "admin")
+            .args(args)
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .success();
+    }
+    hotfix(dir.path(), "admin")
+        .args(["incident", "new", "--title", "after", "--severity", "P3"])
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .success();
+    // (No time assertion: a hang would hit the 20 s timeouts above.)
+}
+
+#[test]
+fn imports_and_policies_read_at_most_their_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    let before = std::fs::read(log_of(dir.path())).unwrap();
+    for args in [
+        &["policy", "set", "/dev/zero"][..],
+        &["incident", "import", "/dev/zero"],
+    ] {
+        let out = hotfix(dir.path(), "admin")
+            .args(args)
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains("larger than"), "{args:?}: {stderr}");
+    }
+    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), before);
+}
+
+#[test]
+fn a_store_that_cannot_be_written_can_still_be_read_with_a_torn_tail() {
+    use std::os::unix::fs::PermissionsExt;
+    if is_root() {
+        eprintln!(
+            "skipped: root ignores file permissions, so a read-only store cannot be made here"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    let mut log = std::fs::read(log_of(dir.path())).unwrap();
+    log.extend_from_slice(b"{\"v\":1,\"seq\":9");
+    std::fs::write(log_of(dir.path()), &log).unwrap();
+    std::fs::remove_file(dir.path().join("hotfix.lock")).ok();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o500)).unwrap();
+    std::fs::set_permissions(log_of(dir.path()), std::fs::Permissions::from_mode(0o400)).unwrap();
+    for args in [&["incident", "list"][..], &["verify"]] {
+        hotfix(dir.path(), "admin").args(args).assert().success();
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), log);
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(true)
+}
+
+#[test]
+fn a_forged_snapshot_never_opens_a_gate_and_is_rewritten() {
+    use hotfix::state::TestStatus;
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    w.set_test(id, "smoke", TestStatus::Failed);
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = w.store(dir.path());
+    store.write_snapshot().unwrap();
+    // A group member edits the snapshot (the digest recomputed, as anyone can) so the failed
+    // critical test reads passed.
+    let bytes = std::fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap();
+    let mut snap = hotfix::store::snapshot::read(&bytes).unwrap();
+    let release = snap.model.releases.get_mut(&id).unwrap();
+    release.tests[0].status = TestStatus::Passed;
+    assert!(
+        snap.model.gate(id).unwrap().ready,
+        "the forgery would open the gate"
+    );
+    let mut forged = Vec::new();
+    hotfix::store::snapshot::write(&mut forged, &snap.mark, &snap.model).unwrap();
+    std::fs::write(dir.path().join(SNAPSHOT_FILE), &forged).unwrap();
+
+    let gate = |code| {
+        let out = hotfix(dir.path(), "quinn")
+            .args(["release", "gate", &id.to_string()])
+            .assert()
+            .code(code);
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    let stderr = gate(3);
+    assert!(
+        stderr.contains("snapshot") && stderr.contains("did not match"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("smoke"),
+        "the real blocker is named: {stderr}"
+    );
+    let now = std::fs::read(dir.path().join(SNAPSHOT_FILE)).unwrap();
+    assert_ne!(now, forged, "the forged snapshot was replaced");
+    assert!(
+        !hotfix::store::snapshot::read(&now)
+            .unwrap()
+            .model
+            .gate(id)
+            .unwrap()
+            .ready
+    );
+    gate(3);
+    // `verify` on a forged snapshot exits 1.
+    std::fs::write(dir.path().join(SNAPSHOT_FILE), &forged).unwrap();
+    hotfix(dir.path(), "quinn").arg("verify").assert().code(1);
+}

@@ -7,7 +7,7 @@ use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput,
     Severity, Stage, TestStatus,
 };
-use crate::store::{ExecError, LOG_FILE, Store};
+use crate::store::{ExecError, Store, create_whole};
 use chrono::{DateTime, Duration, Utc};
 use std::path::Path;
 
@@ -171,12 +171,21 @@ fn hotfix(
 /// Writes the demo into `dir`, which must not hold a store yet; `you` gets roles to act with.
 /// Returns the number of events written.
 pub fn write(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, Error> {
-    if dir.join(LOG_FILE).exists() {
-        return Err(Error::Refused(format!(
-            "{} already holds a hotfix store: the demo never overwrites one; choose another --store",
-            dir.display()
-        )));
+    whole(dir, |tmp| write_into(tmp, you, now))
+}
+
+/// Builds the demo in a temporary directory and moves it into `dir` whole (see
+/// [`create_whole`]): a killed demo leaves no store rather than half of one, and an existing
+/// store is never overwritten.
+fn whole(dir: &Path, fill: impl FnOnce(&Path) -> Result<u64, Error>) -> Result<u64, Error> {
+    let (events, cleaned) = create_whole(dir, fill)?;
+    for c in cleaned {
+        eprintln!("hotfix: {}", crate::sanitize::line(&c));
     }
+    Ok(events)
+}
+
+fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u64, Error> {
     let store = Store::create(dir)?;
     let mut s = Script { store, now };
     let day = 24 * 60;
@@ -571,12 +580,10 @@ const PROBLEMS: &[&str] = &[
 /// notices, resolutions), all decided by the real state module, so the store verifies. The last
 /// few incidents are left open and in flight, as on a real day.
 pub fn generate(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Result<u64, Error> {
-    if dir.join(LOG_FILE).exists() {
-        return Err(Error::Refused(format!(
-            "{} already holds a hotfix store: the demo never overwrites one; choose another --store",
-            dir.display()
-        )));
-    }
+    whole(dir, |tmp| generate_into(tmp, you, now, incidents))
+}
+
+fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> Result<u64, Error> {
     let slot = Duration::minutes(100);
     // One incident every 100 minutes, ending now: the first must still be a representable time.
     let start = i32::try_from(incidents.saturating_add(1))

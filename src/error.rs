@@ -46,6 +46,7 @@ impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Setting(why) => Error::Usage(why),
+            e @ StoreError::Exists(_) => Error::Refused(e.to_string()),
             e => Error::Failed(e.to_string()),
         }
     }

@@ -21,3 +21,4 @@ pub mod sanitize;
 pub mod state;
 pub mod store;
 pub mod tui;
+pub mod witness;

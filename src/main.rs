@@ -8,7 +8,8 @@ fn report(message: &str, code: u8, json: bool) {
         let v = serde_json::json!({"error": message, "exit": code});
         eprintln!("{v}");
     } else {
-        eprintln!("hotfix: {message}");
+        // Errors quote input and paths: escaped, like everything hotfix prints.
+        eprintln!("hotfix: {}", hotfix::sanitize::block(message));
     }
 }
 

@@ -21,17 +21,27 @@ pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, Error> {
 }
 
 /// `$HOTFIX_USER`, else the OS login name.
+/// The name must be one `hotfix user grant` would accept: it is recorded in the log as is.
 pub fn actor() -> Result<String, Error> {
-    if let Ok(user) = std::env::var("HOTFIX_USER")
-        && !user.trim().is_empty()
-    {
-        return Ok(user.trim().to_string());
+    let (name, source) = match std::env::var_os("HOTFIX_USER").filter(|u| !u.is_empty()) {
+        Some(user) => (user.to_string_lossy().into_owned(), "HOTFIX_USER"),
+        None => (
+            whoami::username().map_err(|e| {
+                Error::Failed(format!(
+                    "cannot tell who you are ({e}): set HOTFIX_USER to your user name"
+                ))
+            })?,
+            "your login name",
+        ),
+    };
+    match crate::state::text::check_name("user", &name) {
+        Ok(valid) if valid == name => Ok(valid),
+        _ => Err(Error::Usage(format!(
+            "{source} \"{}\" cannot be recorded as a user: a user name is 1 to {} letters, digits and . _ @ + - (no spaces or control characters); set HOTFIX_USER to one",
+            crate::sanitize::line(&name.chars().take(80).collect::<String>()),
+            crate::state::text::MAX_NAME
+        ))),
     }
-    whoami::username().map_err(|e| {
-        Error::Failed(format!(
-            "cannot tell who you are ({e}): set HOTFIX_USER to your user name"
-        ))
-    })
 }
 
 /// A new, empty, kept temporary directory for a demo store.

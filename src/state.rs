@@ -462,6 +462,14 @@ pub fn decide(
     if !model.initialized && !matches!(command, Command::Init | Command::InitDemo) {
         reject!("this store has not been initialised: run `hotfix init` first");
     }
+    // Whoever acts is named in the log like any granted user: a name, never a control sequence.
+    if text::check_name("user", actor).ok().as_deref() != Some(actor) {
+        reject!(
+            "the acting user \"{}\" is not a valid user name: use letters, digits and . _ @ + - only (at most {} characters)",
+            crate::sanitize::line(actor),
+            text::MAX_NAME
+        );
+    }
     let ctx = Ctx { model, actor, now };
     match command {
         Command::Init => users::decide_init(&ctx, false),

@@ -13,7 +13,7 @@ mod file;
 mod line;
 pub mod snapshot;
 
-pub use file::{FileLog, HEAD_FILE, LOG_FILE};
+pub use file::{FileLog, HEAD_FILE, LOG_FILE, create_whole};
 pub use line::{FORMAT_VERSION, GENESIS};
 pub use snapshot::{SNAPSHOT_EVERY, SNAPSHOT_FILE};
 
@@ -27,7 +27,7 @@ use std::time::Duration;
 /// (seconds) says otherwise.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
-fn lock_wait() -> Result<Duration, StoreError> {
+pub(crate) fn lock_wait() -> Result<Duration, StoreError> {
     crate::paths::env_seconds("HOTFIX_LOCK_WAIT", LOCK_WAIT, 0.0, 3600.0)
         .map_err(StoreError::Setting)
 }
@@ -103,6 +103,8 @@ pub enum StoreError {
     Locked(PathBuf, Duration),
     /// A setting from the environment that cannot be used.
     Setting(String),
+    /// A new store was asked for where one exists.
+    Exists(PathBuf),
     /// The log's integrity is broken: reads work, writes are refused.
     ReadOnly(String),
 }
@@ -127,6 +129,11 @@ impl fmt::Display for StoreError {
                 wait.as_secs_f64()
             ),
             StoreError::Setting(why) => f.write_str(why),
+            StoreError::Exists(dir) => write!(
+                f,
+                "{} already holds a hotfix store: nothing was changed (choose another --store for a new one)",
+                dir.display()
+            ),
             StoreError::ReadOnly(why) => {
                 write!(f, "the store is read-only: {why}; nothing was written")
             }
@@ -752,6 +759,15 @@ impl<B: Backend> Store<B> {
                 "line {line} of the log fails verification ({reason})"
             )));
         }
+        // The head file must be writable before anything is appended: a write that could not
+        // record its head would silently switch off the detection of deleted events.
+        if self.chain.lines > 0 {
+            let head = Head {
+                seq: self.chain.lines,
+                hash: self.chain.last_hash.clone(),
+            };
+            self.backend.write_head(&lock, &head)?;
+        }
         Ok(lock)
     }
 
@@ -931,6 +947,73 @@ impl<B: Backend> Store<B> {
     pub fn head_hash(&self) -> &str {
         &self.chain.last_hash
     }
+
+    /// The newest event read, and where its line starts: what a witness remembers.
+    pub fn newest(&self) -> Option<Mark> {
+        (self.chain.lines > 0).then(|| Mark {
+            seq: self.chain.lines,
+            hash: self.chain.last_hash.clone(),
+            offset: self.last_line,
+        })
+    }
+
+    /// Whether the log still holds `mark`'s event where it was, with its hash: one line read,
+    /// whatever the log's size. `None` says yes; otherwise what is wrong.
+    pub fn still_holds(&self, mark: &Mark) -> Result<Option<(u64, String)>, StoreError> {
+        use std::io::{BufRead, Read};
+        if mark.seq > self.chain.lines {
+            return Ok(Some((
+                self.chain.lines + 1,
+                format!(
+                    "the log ends at event {}, but event {} was seen in it before: events were removed, or the store was put back from an older copy",
+                    self.chain.lines, mark.seq
+                ),
+            )));
+        }
+        let lock = self.backend.lock(self.lock_wait)?;
+        let reader = match self.backend.read_since(&lock, mark.offset) {
+            Ok(r) => r,
+            Err(StoreError::Corrupt { .. }) => {
+                return Ok(Some((mark.seq, "the log is shorter than it was".into())));
+            }
+            Err(e) => return Err(e),
+        };
+        let mut raw = Vec::new();
+        std::io::BufReader::new(reader.take(LINE_READ_MAX))
+            .read_until(b'\n', &mut raw)
+            .map_err(StoreError::io("cannot read the event log"))?;
+        let same = line::parse(&raw, mark.seq).is_ok_and(|p| {
+            p.recorded.seq == mark.seq
+                && p.hash == mark.hash
+                && line::check_chain(&p, &raw, mark.seq, &p.prev).is_ok()
+        });
+        Ok((!same).then(|| {
+            let reason = format!(
+                "event {} is no longer the one seen before (hash {}…): the log was rewritten",
+                mark.seq,
+                mark.hash.get(..12).unwrap_or(&mark.hash)
+            );
+            (mark.seq, reason)
+        }))
+    }
+
+    /// Marks the store untrustworthy for a reason found outside it (a witness): reads go on,
+    /// with the reason named, and writes are refused.
+    pub fn distrust(&mut self, line: u64, reason: String) {
+        self.chain.broken(line, reason);
+        self.integrity = self.verdict();
+    }
+}
+
+/// The most read to find one line: far above any event hotfix writes.
+const LINE_READ_MAX: u64 = 64 << 20;
+
+/// An event by its sequence number and hash, and where its line starts in the log.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mark {
+    pub seq: u64,
+    pub hash: String,
+    pub offset: u64,
 }
 
 /// What `hotfix verify` reports.

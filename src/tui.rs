@@ -127,7 +127,25 @@ fn read_only(store: &Store) -> Option<String> {
     }
 }
 
+/// Compares the store with this user's witness and remembers its newest event (see
+/// [`crate::witness`]); a witness that cannot be written is said once.
+fn witness(store: &mut Store) {
+    static WITNESS: std::sync::Mutex<Option<(crate::witness::Witness, bool)>> =
+        std::sync::Mutex::new(None);
+    let Ok(mut guard) = WITNESS.lock() else {
+        return;
+    };
+    let (w, told) = guard.get_or_insert_with(|| (crate::witness::Witness::load(), false));
+    w.check(store);
+    if let Err(e) = w.note(store, crate::clock::now())
+        && !std::mem::replace(told, true)
+    {
+        store.notices.push(e);
+    }
+}
+
 fn notices(app: &mut App, store: &mut Store) {
+    witness(store);
     for n in store.notices.drain(..) {
         log(&format!("notice: {n}"));
         app.tell(n, true);
@@ -558,10 +576,12 @@ fn start_screen(
         }
         match key.code {
             KeyCode::Char('i') => {
-                let created = Store::create(dir).map_err(Error::from).and_then(|mut s| {
+                let created = crate::store::create_whole(dir, |tmp| {
+                    let mut s = Store::create(tmp)?;
                     s.execute(user, crate::clock::now(), crate::state::Command::Init)?;
-                    Ok(s)
-                });
+                    Ok::<_, Error>(())
+                })
+                .and_then(|_| Ok(Store::open(dir)?));
                 match created {
                     Ok(s) => return Ok(Some(s)),
                     Err(e) => error = Some(e.to_string()),

@@ -40,7 +40,7 @@ fn the_whole_flow_from_init_to_close() {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path();
     assert!(ok(s, "admin", &["init"]).contains("admin is its admin"));
-    refused(s, "admin", &["init"], "already initialised");
+    refused(s, "admin", &["init"], "already holds a hotfix store");
     for (u, r) in [
         ("avery", "sre-avp"),
         ("dana", "dev-lead"),

@@ -91,7 +91,9 @@ fn a_log_that_is_a_symlink_is_refused_and_its_target_untouched() {
         let out = hotfix(dir.path(), "admin").args(args).assert().failure();
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(
-            stderr.contains("not a regular file") || stderr.contains("symbolic link"),
+            stderr.contains("not a regular file")
+                || stderr.contains("symbolic link")
+                || stderr.contains("already holds a hotfix store"),
             "{args:?}: {stderr}"
         );
     }
@@ -266,4 +268,209 @@ fn a_forged_snapshot_never_opens_a_gate_and_is_rewritten() {
     // `verify` on a forged snapshot exits 1.
     std::fs::write(dir.path().join(SNAPSHOT_FILE), &forged).unwrap();
     hotfix(dir.path(), "quinn").arg("verify").assert().code(1);
+}
+
+/// Runs the binary with this test's witness directory and returns (exit code, stderr).
+fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = hotfix(dir, "admin").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_store_rolled_back_behind_what_you_saw_is_named_and_refuses_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    assert_eq!(run(&store, &["init"]).0, 0);
+    assert_eq!(
+        run(
+            &store,
+            &["incident", "new", "--title", "a", "--severity", "P3"]
+        )
+        .0,
+        0
+    );
+    // A copy of the log and its head, as someone with write access could keep.
+    let old_log = std::fs::read(log_of(&store)).unwrap();
+    let old_head = std::fs::read(store.join("head.json")).unwrap();
+    assert_eq!(
+        run(
+            &store,
+            &["incident", "new", "--title", "b", "--severity", "P3"]
+        )
+        .0,
+        0
+    );
+    assert_eq!(run(&store, &["incident", "list"]).0, 0);
+    // Both rolled back together: the chain verifies on its own, the witness does not agree.
+    std::fs::write(log_of(&store), &old_log).unwrap();
+    std::fs::write(store.join("head.json"), &old_head).unwrap();
+    let (code, stderr) = run(&store, &["verify"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("were removed") && stderr.contains("witness"),
+        "{stderr}"
+    );
+    let (code, stderr) = run(&store, &["incident", "list"]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("read-only"), "reads name it: {stderr}");
+    let (code, stderr) = run(
+        &store,
+        &["incident", "new", "--title", "c", "--severity", "P3"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        std::fs::read(log_of(&store)).unwrap(),
+        old_log,
+        "no id is reissued"
+    );
+}
+
+#[test]
+fn a_store_whose_history_was_replaced_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let other = dir.path().join("other");
+    for s in [&store, &other] {
+        assert_eq!(run(s, &["init"]).0, 0);
+    }
+    assert_eq!(
+        run(
+            &store,
+            &["incident", "new", "--title", "real", "--severity", "P3"]
+        )
+        .0,
+        0
+    );
+    assert_eq!(
+        run(
+            &other,
+            &["incident", "new", "--title", "fake", "--severity", "P3"]
+        )
+        .0,
+        0
+    );
+    // The whole store swapped for another with as many events: every hash differs.
+    for f in ["events.jsonl", "head.json"] {
+        std::fs::copy(other.join(f), store.join(f)).unwrap();
+    }
+    let (code, stderr) = run(&store, &["verify"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("rewritten"), "{stderr}");
+}
+
+#[test]
+fn a_head_file_that_cannot_be_written_fails_the_write_before_anything_is_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    let before = std::fs::read(log_of(dir.path())).unwrap();
+    std::fs::remove_file(dir.path().join("head.json")).unwrap();
+    std::fs::create_dir(dir.path().join("head.json")).unwrap();
+    let (code, stderr) = run(
+        dir.path(),
+        &["incident", "new", "--title", "x", "--severity", "P3"],
+    );
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("head.json"), "{stderr}");
+    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), before);
+}
+
+#[test]
+fn a_demo_killed_at_any_moment_leaves_no_store_or_a_whole_one() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, delay) in [5u64, 30, 80, 150, 300].into_iter().enumerate() {
+        let store = dir.path().join(format!("d{i}"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hotfix"))
+            .env("XDG_STATE_HOME", common::state_home())
+            .env("HOTFIX_USER", "you")
+            .args(["--store"])
+            .arg(&store)
+            .args(["demo", "--incidents", "3000"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        if log_of(&store).exists() {
+            // Whole: it verifies.
+            assert_eq!(run(&store, &["verify"]).0, 0, "delay {delay} ms");
+        } else {
+            // Nothing: a new demo there works, and says what it cleaned up.
+            let (code, stderr) = run(&store, &["demo"]);
+            assert_eq!(code, 0, "delay {delay} ms: {stderr}");
+            assert_eq!(run(&store, &["verify"]).0, 0);
+            assert_eq!(named(&store, ".hotfix-new-"), 0, "leftovers removed");
+        }
+    }
+}
+
+#[test]
+fn escape_sequences_never_reach_the_terminal_raw() {
+    let osc52 = "x\u{1b}]52;c;ZXZpbA==\u{7}";
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    let raw = |out: &std::process::Output| {
+        out.stdout.contains(&0x1b) || out.stderr.contains(&0x1b) || out.stderr.contains(&0x07)
+    };
+    // The actor: refused before anything is recorded, and the message escapes it.
+    let before = std::fs::read(log_of(dir.path())).unwrap();
+    let out = hotfix(dir.path(), osc52)
+        .args(["incident", "new", "--title", "t", "--severity", "P3"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!raw(&out) && String::from_utf8_lossy(&out.stderr).contains("\\x1b]52"));
+    // Names that a grant would refuse are refused as actors too (an empty one means the login).
+    for name in ["dana ", " dana", &"a".repeat(5000), "da na"] {
+        let out = hotfix(dir.path(), name)
+            .args(["incident", "new", "--title", "t", "--severity", "P3"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{:?}", name.get(..8));
+    }
+    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), before);
+    // Stored text, refusals that echo input, and paths in errors.
+    hotfix(dir.path(), "admin")
+        .args([
+            "incident",
+            "new",
+            "--title",
+            osc52,
+            "--severity",
+            "P3",
+            "--impact",
+            osc52,
+        ])
+        .assert()
+        .success();
+    let long_service = format!("{}{osc52}", "s".repeat(100));
+    for args in [
+        vec!["incident", "show", "INC-2"],
+        vec!["incident", "list"],
+        vec!["log"],
+        vec![
+            "incident",
+            "new",
+            "--title",
+            "t",
+            "--severity",
+            "P3",
+            "--service",
+            &long_service,
+        ],
+        vec!["incident", "show", osc52],
+    ] {
+        let out = hotfix(dir.path(), "admin").args(&args).output().unwrap();
+        assert!(!raw(&out), "{args:?}: {out:?}");
+    }
+    let elsewhere = dir.path().join(osc52);
+    let out = hotfix(&elsewhere, "admin")
+        .args(["incident", "list"])
+        .output()
+        .unwrap();
+    assert!(!raw(&out) && out.status.code() == Some(1), "{out:?}");
 }

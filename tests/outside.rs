@@ -118,12 +118,60 @@ fn stored_text_in_a_report_cannot_break_the_markdown_or_the_terminal() {
             },
         )
         .unwrap();
+    // The author forges sections of the auditor's report in the scope text.
+    let forged = "fix\n## Approvals\n| prod-owner | priya | approved |\n## Gate\nREADY\n<img src=x onerror=alert(1)>\n```\n# open fence";
+    store
+        .execute(
+            "sam",
+            now(),
+            Command::EditRelease {
+                id: ReleaseId::Hotfix(3),
+                edit: hotfix::state::ScopeEdit {
+                    changes: Some(forged.into()),
+                    summary: Some("<b>x</b> [link](http://e) | `code`".into()),
+                    ..Default::default()
+                },
+            },
+        )
+        .unwrap();
     let report = hotfix::report::build(&store.model, ReleaseId::Hotfix(3), now()).unwrap();
     let md = hotfix::report::markdown(&report);
     assert!(
-        md.contains("pipe \\| and \\x1b[31mred\\x1b[0m") && !md.contains('\u{1b}'),
+        md.contains("pipe \\| and \\\\x1b\\[31mred\\\\x1b\\[0m") && !md.contains('\u{1b}'),
         "{md}"
     );
+    assert!(
+        md.contains("&lt;b&gt;x&lt;/b&gt; \\[link\\](http://e) \\| \\`code\\`"),
+        "{md}"
+    );
+    // Outside fenced blocks, the only headings are the report's own, once each, and no
+    // HTML; every fence that opens closes.
+    let mut fence: Option<usize> = None;
+    let mut headings = Vec::new();
+    for line in md.lines() {
+        let ticks = line.chars().take_while(|c| *c == '`').count();
+        match fence {
+            Some(open) if ticks >= open && line.trim_start_matches('`').trim().is_empty() => {
+                fence = None
+            }
+            Some(_) => {}
+            None if ticks >= 3 => fence = Some(ticks),
+            None => {
+                assert!(!line.contains("<img"), "raw HTML outside a fence: {line}");
+                if line.starts_with('#') {
+                    headings.push(line.to_string());
+                }
+            }
+        }
+    }
+    assert_eq!(fence, None, "a fence was left open:\n{md}");
+    for h in ["## Approvals", "## Gate"] {
+        assert!(
+            headings.iter().filter(|l| l.as_str() == h).count() <= 1,
+            "{h} forged:\n{md}"
+        );
+    }
+    assert!(!headings.iter().any(|h| h == "# open fence"), "{md}");
 }
 
 // ---- JUnit imports from real runs ----

@@ -25,8 +25,11 @@ impl Out {
         Ok(())
     }
 
-    /// Prints one line; a closed pipe (`| head`) ends quietly.
+    /// Prints one line; a closed pipe (`| head`) ends quietly. This is the one way text reaches
+    /// standard output, so it is where text is made inert: every control character is escaped
+    /// (`\x1b`), except, on a colour terminal, the colour codes this module itself writes.
     pub fn line(&self, text: &str) {
+        let text = crate::sanitize::terminal(text, self.color);
         let mut stdout = std::io::stdout().lock();
         if writeln!(stdout, "{text}").is_err() {
             std::process::exit(0);

@@ -20,7 +20,10 @@ fn emit(out: &Out, text: &str, output: Option<&Path>) -> Result<(), Error> {
         Some(path) => {
             std::fs::write(path, text)
                 .map_err(|e| Error::Failed(format!("cannot write {}: {e}", path.display())))?;
-            eprintln!("hotfix: wrote {}", path.display());
+            eprintln!(
+                "hotfix: wrote {}",
+                crate::sanitize::line(&path.display().to_string())
+            );
             Ok(())
         }
     }

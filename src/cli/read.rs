@@ -547,9 +547,10 @@ fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, Erro
 
 pub fn verify(out: &Out, dir: &Path) -> Result<(), Error> {
     let mut store = Store::open(dir)?;
+    crate::witness::Witness::load().check(&mut store);
     let snapshot_was_forged = store.snapshot_disagreed();
     for notice in store.notices.drain(..) {
-        eprintln!("hotfix: warning: {notice}");
+        eprintln!("hotfix: warning: {}", crate::sanitize::line(&notice));
     }
     let v = store.verification()?;
     let head = match &v.head {
@@ -618,6 +619,7 @@ pub fn demo(out: &Out, dir: &Path, incidents: Option<u64>) -> Result<(), Error> 
         Some(n) => crate::demo::generate(dir, &actor, crate::clock::now(), n)?,
         None => crate::demo::write(dir, &actor, crate::clock::now())?,
     };
+    super::write::forget_old_store(dir);
     if out.json {
         return out.json(&json!({"store": dir, "events": summary}));
     }

@@ -40,6 +40,7 @@ impl<'a> From<&'a Recorded> for Entry<'a> {
 /// holds no lock or open file between commands, so nothing is left behind.)
 pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     let mut store = Store::open(dir)?;
+    witness(&mut store);
     warn(&mut store);
     // A snapshot is only a cache: a store that cannot take one (read-only, full) works the same.
     let _ = store.checkpoint();
@@ -50,6 +51,7 @@ pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
 /// log's hash chain up to it holds (see [`Store::for_reading`]), else read whole as [`open`].
 pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     let mut store = Store::open_to_read(dir)?;
+    witness(&mut store);
     warn(&mut store);
     let _ = store.checkpoint();
     Ok(std::mem::ManuallyDrop::new(store))
@@ -59,26 +61,66 @@ pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
 /// the way (a tail it set aside, say): every CLI write goes through here.
 pub fn record(store: &mut Store, actor: &str, command: Command) -> Result<Vec<Recorded>, Error> {
     let recorded = store.execute(actor, now(), command);
-    warn(store);
+    if recorded.is_ok()
+        && let Err(e) = crate::witness::Witness::load().note(store, now())
+    {
+        store.notices.push(e);
+    }
+    // (The store's integrity was told when it was opened.)
+    tell(store);
     Ok(recorded?)
 }
 
-pub fn warn(store: &mut Store) {
-    for notice in store.notices.drain(..) {
-        eprintln!("hotfix: warning: {notice}");
+/// Compares the store with this user's witness (a store behind what they saw refuses writes),
+/// then remembers its newest event.
+fn witness(store: &mut Store) {
+    let mut witness = crate::witness::Witness::load();
+    witness.check(store);
+    if let Err(e) = witness.note(store, now()) {
+        store.notices.push(e);
     }
+}
+
+/// A new store where this user saw another before: the witness forgets the old one, and says so.
+pub fn forget_old_store(dir: &Path) {
+    if let Some(seq) = crate::witness::Witness::load().forget(dir) {
+        eprintln!(
+            "hotfix: note: you had seen {seq} events in a store at this path before; this is a new store, and your witness now follows it"
+        );
+    }
+}
+
+/// Tells the user (on stderr) what the store found and did on the way.
+fn tell(store: &mut Store) {
+    for notice in store.notices.drain(..) {
+        eprintln!("hotfix: warning: {}", crate::sanitize::line(&notice));
+    }
+}
+
+/// Tells the notices, and that the store is read-only if it is.
+pub fn warn(store: &mut Store) {
+    tell(store);
     if let Integrity::Broken { line, reason } = &store.integrity {
         eprintln!(
-            "hotfix: warning: line {line} of the event log fails verification ({reason}); the store is read-only until it is repaired (see `hotfix verify`)"
+            "hotfix: warning: line {line} of the event log fails verification ({}); the store is read-only until it is repaired (see `hotfix verify`)",
+            crate::sanitize::line(reason)
         );
     }
 }
 
 pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
-    let mut store = Store::create(dir)?;
-    warn(&mut store);
-    let recorded = record(&mut store, &actor, Command::Init)?;
+    // Built aside and moved into place whole; the witness follows from the next command.
+    let (recorded, cleaned) = crate::store::create_whole(dir, |tmp| {
+        let mut store = Store::create(tmp)?;
+        let recorded = store.execute(&actor, now(), Command::Init);
+        warn(&mut store);
+        Ok::<_, Error>(recorded?)
+    })?;
+    for c in cleaned {
+        eprintln!("hotfix: {}", crate::sanitize::line(&c));
+    }
+    forget_old_store(dir);
     if out.json {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();
         return out.json(&entries);

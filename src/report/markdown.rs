@@ -5,20 +5,43 @@ use crate::present::{span, stamp};
 use crate::sanitize;
 use std::fmt::Write as _;
 
-/// Text for a table cell: one line, control characters escaped, pipes escaped.
+/// User text inline (a table cell, a line of prose): one line, control characters escaped, and
+/// made inert as Markdown: HTML characters become entities, and the characters that make
+/// links, emphasis, code spans or table columns are backslash-escaped. So no stored text can
+/// add a section, a row or markup to the report.
 fn cell(text: &str) -> String {
-    let t = sanitize::line(text).replace('|', "\\|");
+    let one = sanitize::line(text);
+    let mut t = String::with_capacity(one.len() + 8);
+    for c in one.chars() {
+        match c {
+            '&' => t.push_str("&amp;"),
+            '<' => t.push_str("&lt;"),
+            '>' => t.push_str("&gt;"),
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '~' => {
+                t.push('\\');
+                t.push(c);
+            }
+            c => t.push(c),
+        }
+    }
     if t.is_empty() { "–".into() } else { t }
 }
 
-/// A block of free text, control characters escaped, kept as written otherwise.
+/// A block of free text, kept as written (control characters escaped) inside a fenced block
+/// longer than any run of backticks in it, where Markdown interprets nothing: no heading, table,
+/// HTML or fence in the text can escape it.
 fn block(text: &str) -> String {
     let t = sanitize::block(text.trim());
     if t.is_empty() {
-        "_(none given)_".into()
-    } else {
-        t.into_owned()
+        return "_(none given)_".into();
     }
+    let (mut longest, mut run) = (0, 0);
+    for c in t.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}text\n{t}\n{fence}")
 }
 
 pub fn markdown(r: &Report) -> String {
@@ -72,7 +95,7 @@ pub fn markdown(r: &Report) -> String {
         }
         for i in &r.incidents {
             if !i.impact.trim().is_empty() {
-                let _ = writeln!(out, "\n**{} impact:** {}", i.id, block(&i.impact));
+                let _ = writeln!(out, "\n**{} impact:**\n\n{}", i.id, block(&i.impact));
             }
             for c in &i.severity_changes {
                 let _ = writeln!(

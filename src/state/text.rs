@@ -48,7 +48,8 @@ pub fn check_name(field: &str, value: &str) -> Result<String, Rejection> {
     }
     if v.chars().count() > MAX_NAME {
         return Err(Rejection::new(format!(
-            "{field} \"{v}\" is longer than {MAX_NAME} characters"
+            "{field} \"{}…\" is longer than {MAX_NAME} characters",
+            crate::sanitize::line(&v.chars().take(MAX_NAME).collect::<String>())
         )));
     }
     if let Some(bad) = v

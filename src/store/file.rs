@@ -71,6 +71,14 @@ impl FileLog {
 
     /// Creates the directory and the log owner-only; leaves existing ones as they are.
     pub fn create(dir: &Path) -> Result<Self, StoreError> {
+        let log = FileLog::make_dir(dir)?;
+        log.open_file(LOG_FILE, How::Update)
+            .map_err(log.error(format!("cannot create {LOG_FILE}")))?;
+        Ok(log)
+    }
+
+    /// The store directory, created owner-only (with its parents) if it does not exist.
+    fn make_dir(dir: &Path) -> Result<Self, StoreError> {
         use std::os::unix::fs::DirBuilderExt;
         fs::DirBuilder::new()
             .recursive(true)
@@ -84,13 +92,10 @@ impl FileLog {
             "cannot open the store directory {}",
             dir.display()
         )))?;
-        let log = FileLog {
+        Ok(FileLog {
             dir: dir.to_path_buf(),
             handle: Arc::new(handle),
-        };
-        log.open_file(LOG_FILE, How::Update)
-            .map_err(log.error(format!("cannot create {LOG_FILE}")))?;
-        Ok(log)
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -321,10 +326,16 @@ impl Backend for FileLog {
     /// sector, which a power loss cannot tear, and without a sync of its own: the log was synced
     /// first, so after a crash the head may lag the log, never lead it. Only the file's creation
     /// (with the first command) is synced, so that it cannot vanish.
-    fn write_head(&self, _lock: &FileLock, head: &Head) -> Result<(), StoreError> {
+    fn write_head(&self, lock: &FileLock, head: &Head) -> Result<(), StoreError> {
         use std::os::unix::fs::FileExt;
         let path = self.dir.join(HEAD_FILE);
         let context = format!("cannot write {}", path.display());
+        if lock.file.is_none() {
+            return Err(StoreError::ReadOnly(format!(
+                "{} cannot be written",
+                self.dir.display()
+            )));
+        }
         let mut record = serde_json::to_vec(head).unwrap_or_default();
         if record.len() < HEAD_RECORD - 1 {
             record.resize(HEAD_RECORD - 1, b' ');
@@ -332,7 +343,12 @@ impl Backend for FileLog {
         record.push(b'\n');
         let file = self
             .open_file(HEAD_FILE, How::Update)
-            .map_err(self.error(context.clone()))?;
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::EROFS | libc::EACCES) => {
+                    StoreError::ReadOnly(format!("{} cannot be written ({e})", path.display()))
+                }
+                _ => self.error(context.clone())(e),
+            })?;
         let existed = file.metadata().map(|m| m.len() > 0).unwrap_or(true);
         file.write_all_at(&record, 0)
             .map_err(StoreError::io(context.clone()))?;
@@ -402,4 +418,75 @@ impl Backend for FileLog {
         drop(kept);
         Ok(())
     }
+}
+
+/// Where a new store is built before it appears: `DIR/.hotfix-new-<random>`.
+const NEW_PREFIX: &str = ".hotfix-new-";
+
+/// Creates a new store in `dir` whole or not at all: `fill` writes it in a temporary directory
+/// inside `dir`, and its files are then renamed into `dir`, the log last, so a kill at any
+/// moment leaves either no store or a complete one. Holds `dir`'s lock throughout, so two
+/// creations cannot interleave. Refuses a `dir` that already holds a log. Returns `fill`'s
+/// result and what was cleaned up on the way (an earlier creation that was killed).
+pub fn create_whole<T, E: From<StoreError>>(
+    dir: &Path,
+    fill: impl FnOnce(&Path) -> Result<T, E>,
+) -> Result<(T, Vec<String>), E> {
+    use std::os::unix::fs::PermissionsExt;
+    let log = FileLog::make_dir(dir)?;
+    // A log without one finished command is what an init killed mid-append (by an older
+    // hotfix) leaves: no store, and it is set aside below rather than refused.
+    let unfinished = rustix::fs::statat(&*log.handle, LOG_FILE, AtFlags::SYMLINK_NOFOLLOW).is_ok()
+        && super::Store::with_backend(log.clone()).is_ok_and(|s| s.model.seq == 0);
+    let _lock = log.lock(super::lock_wait()?)?;
+    let mut cleaned = Vec::new();
+    if rustix::fs::statat(&*log.handle, LOG_FILE, AtFlags::SYMLINK_NOFOLLOW).is_ok() {
+        if !unfinished {
+            return Err(StoreError::Exists(dir.to_path_buf()).into());
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+        let side = format!("{TORN}{stamp}");
+        rustix::fs::renameat(&*log.handle, LOG_FILE, &*log.handle, side.as_str())
+            .map_err(|e| StoreError::io(format!("cannot set aside {LOG_FILE}"))(e.into()))?;
+        cleaned.push(format!(
+            "{LOG_FILE} held only an unfinished command (an init that never finished); it was moved to {}",
+            dir.join(side).display()
+        ));
+    }
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(NEW_PREFIX) && fs::remove_dir_all(entry.path()).is_ok() {
+            cleaned.push(format!(
+                "removed {}, a store creation that never finished (its process was killed)",
+                entry.path().display()
+            ));
+        }
+    }
+    let building = tempfile::Builder::new()
+        .prefix(NEW_PREFIX)
+        .tempdir_in(dir)
+        .map_err(StoreError::io(format!(
+            "cannot create a directory in {}",
+            dir.display()
+        )))?;
+    // The same mode as the store directory (a group-shared one makes group-writable files).
+    let mode = rustix::fs::fstat(&*log.handle).map_or(0o700, |st| st.st_mode & 0o2770 | 0o700);
+    let _ = fs::set_permissions(building.path(), fs::Permissions::from_mode(mode));
+    let made = fill(building.path())?;
+    let from = open_dir(building.path()).map_err(StoreError::io("cannot open the new store"))?;
+    let mut names: Vec<String> = fs::read_dir(building.path())
+        .map_err(StoreError::io("cannot list the new store"))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != LOCK_FILE && n != LOG_FILE)
+        .collect();
+    names.push(LOG_FILE.to_string());
+    for name in &names {
+        rustix::fs::renameat(&from, name.as_str(), &*log.handle, name.as_str()).map_err(|e| {
+            StoreError::io(format!("cannot move {name} into {}", dir.display()))(e.into())
+        })?;
+    }
+    log.sync_dir()?;
+    drop(building); // removes what is left: the temporary lock file
+    Ok((made, cleaned))
 }

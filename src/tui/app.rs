@@ -422,8 +422,10 @@ impl App {
 
     /// Shows a message in the status line: an error, or information that clears by itself.
     pub fn tell(&mut self, text: impl Into<String>, error: bool) {
+        // Messages quote what people typed and what files hold: shown escaped, never raw.
+        let text: String = text.into();
         self.status = Some(Status {
-            text: text.into(),
+            text: crate::sanitize::line(&text).into_owned(),
             error,
             at: self.clock,
         });
@@ -1077,7 +1079,7 @@ impl App {
                     format!(
                         "{}  {:<8} {}",
                         present::stamp(r.at),
-                        r.actor,
+                        crate::sanitize::line(&r.actor),
                         present::describe(r)
                     )
                 })

@@ -205,12 +205,20 @@ pub fn scope() -> ScopeInput {
 /// The built binary, run with a fixed user and no inherited store.
 pub fn hotfix(store: &std::path::Path, user: &str) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hotfix"));
-    cmd.env_remove("HOTFIX_STORE")
+    cmd.env("XDG_STATE_HOME", state_home())
+        .env_remove("HOTFIX_STORE")
         .env("HOTFIX_USER", user)
         .env("NO_COLOR", "1")
         .arg("--store")
         .arg(store);
     cmd
+}
+
+/// A state directory (the witness, the cockpit's log) of this test process's own, so tests
+/// never read or write the real user's.
+pub fn state_home() -> &'static std::path::Path {
+    static HOME: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    HOME.get_or_init(|| tempfile::tempdir().unwrap()).path()
 }
 
 /// The log file of a store directory.

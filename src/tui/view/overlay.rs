@@ -201,7 +201,7 @@ fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> 
         field("status", i.status.as_str(), ctx),
         field(
             "reported",
-            format!("{} by {}", stamp(i.reported_at), i.reported_by),
+            format!("{} by {}", stamp(i.reported_at), line(&i.reported_by)),
             ctx,
         ),
     ];
@@ -227,7 +227,7 @@ fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> 
                 "{} -> {} by {} at {}: {}",
                 c.from,
                 c.to,
-                c.by,
+                line(&c.by),
                 stamp(c.at),
                 line(&c.reason)
             ),
@@ -243,7 +243,11 @@ fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> 
                 format!("{} (risk of the fix: {})", q.decision, q.risk),
                 ctx,
             ));
-            lines.push(field("by", format!("{} at {}", q.by, stamp(q.at)), ctx));
+            lines.push(field(
+                "by",
+                format!("{} at {}", line(&q.by), stamp(q.at)),
+                ctx,
+            ));
             text_block(&mut lines, "impact", &q.impact, ctx);
             text_block(&mut lines, "rationale", &q.rationale, ctx);
         }
@@ -271,7 +275,12 @@ fn incident_lines<'a>(ctx: &Ctx, id: crate::state::IncidentId) -> Vec<Line<'a>> 
     if let Some(res) = &i.resolution {
         lines.push(field(
             "resolved",
-            format!("by {} at {} {}", res.by, stamp(res.at), line(&res.note)),
+            format!(
+                "by {} at {} {}",
+                line(&res.by),
+                stamp(res.at),
+                line(&res.note)
+            ),
             ctx,
         ));
     }
@@ -308,7 +317,7 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
     }
     lines.push(field(
         "author",
-        format!("{} at {}", r.author, stamp(r.created_at)),
+        format!("{} at {}", line(&r.author), stamp(r.created_at)),
         ctx,
     ));
     lines.push(field(
@@ -334,7 +343,7 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
         lines.push(Line::raw(format!(
             "  approved as {} by {} at {}, rev {}{stale}{comment}",
             a.role,
-            a.approver,
+            line(&a.approver),
             stamp(a.at),
             a.revision
         )));
@@ -349,7 +358,7 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
             format!(
                 "  rejected as {} by {} at {}{standing}: {}",
                 x.role,
-                x.by,
+                line(&x.by),
                 stamp(x.at),
                 line(&x.reason)
             ),
@@ -381,7 +390,7 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
             "  {} {:<12} by {}{took}{reason}",
             stamp(ms.at),
             what,
-            ms.by
+            line(&ms.by)
         )));
         last = Some(ms.at);
     }

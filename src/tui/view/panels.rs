@@ -72,7 +72,11 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                 Line::from(vec![
                     Span::styled("[x] ", t.good()),
                     Span::raw(role),
-                    Span::raw(format!("{} {}", a.approver, a.at.format("%m-%d %H:%M"))),
+                    Span::raw(format!(
+                        "{} {}",
+                        line(&a.approver),
+                        a.at.format("%m-%d %H:%M")
+                    )),
                     Span::styled(comment, t.dim()),
                 ])
             }
@@ -86,7 +90,8 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                 Span::styled(
                     format!(
                         "{} STALE: approved rev {}, scope now rev {current_revision}",
-                        a.approver, a.revision
+                        line(&a.approver),
+                        a.revision
                     ),
                     t.warn(),
                 ),
@@ -95,7 +100,7 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                 Span::styled("[!] ", t.bad()),
                 Span::raw(role),
                 Span::styled(
-                    format!("REJECTED by {}: {}", x.by, line(&x.reason)),
+                    format!("REJECTED by {}: {}", line(&x.by), line(&x.reason)),
                     t.bad(),
                 ),
             ]),
@@ -149,7 +154,7 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         _ => {
             if let Some(m) = r.milestones.last() {
                 lines.push(Line::styled(
-                    format!("{} by {} at {}", status, m.by, stamp(m.at)),
+                    format!("{} by {} at {}", status, line(&m.by), stamp(m.at)),
                     t.release_status(status),
                 ));
             }
@@ -279,7 +284,7 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             }
             let mut extra = Vec::new();
             if let Some(w) = &test.waiver {
-                extra.push(format!("waived by {}: {}", w.by, line(&w.reason)));
+                extra.push(format!("waived by {}: {}", line(&w.by), line(&w.reason)));
             }
             if !test.note.is_empty() {
                 extra.push(line(&test.note).into_owned());
@@ -292,7 +297,7 @@ pub fn tests(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                 ),
                 Span::raw(line(&test.name).into_owned()),
                 Span::styled(
-                    format!(" @{}", test.owner.as_deref().unwrap_or("-")),
+                    format!(" @{}", line(test.owner.as_deref().unwrap_or("-"))),
                     t.dim(),
                 ),
                 Span::styled(if test.automated { " auto" } else { " manual" }, t.dim()),

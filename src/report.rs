@@ -76,6 +76,8 @@ pub struct ApprovalFacts {
     pub stale: bool,
     /// The latest approval for its role, which the gate counts (if not stale).
     pub counts: bool,
+    /// Its giver no longer holds the role (before deploying): shown, not counted.
+    pub revoked: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -214,17 +216,21 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
     timeline.sort_by_key(|(at, _, _)| *at);
 
     let checks = model.checklist(r);
-    let counted: Vec<(&str, &str, DateTime<Utc>)> = checks
-        .iter()
-        .filter_map(|c| match c {
-            RoleCheck::Approved { approval, .. } => Some((
-                approval.role.as_str(),
-                approval.approver.as_str(),
-                approval.at,
-            )),
-            _ => None,
-        })
-        .collect();
+    let approvals_that = |wanted: fn(&RoleCheck) -> Option<&crate::state::Approval>| {
+        checks
+            .iter()
+            .filter_map(wanted)
+            .map(|a| (a.role.as_str(), a.approver.as_str(), a.at))
+            .collect::<Vec<(&str, &str, DateTime<Utc>)>>()
+    };
+    let counted = approvals_that(|c| match c {
+        RoleCheck::Approved { approval, .. } => Some(approval),
+        _ => None,
+    });
+    let revoked = approvals_that(|c| match c {
+        RoleCheck::Revoked { approval, .. } => Some(approval),
+        _ => None,
+    });
 
     let tests = Priority::ALL
         .iter()
@@ -318,6 +324,7 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
                 fingerprint: a.fingerprint.to_string(),
                 stale: !r.is_current(a),
                 counts: counted.contains(&(a.role.as_str(), a.approver.as_str(), a.at)),
+                revoked: revoked.contains(&(a.role.as_str(), a.approver.as_str(), a.at)),
             })
             .collect(),
         rejections: r

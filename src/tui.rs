@@ -341,12 +341,18 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
         } => {
             let text = crate::notify::render(&session.store.model, id, stage, audience, app.clock)
                 .map(|n| format!("{}\n\n{}\n", n.title, n.body));
-            write_file(app, &path, text, " (nothing was sent or recorded)");
+            write_file(
+                app,
+                session.store.dir(),
+                &path,
+                text,
+                " (nothing was sent or recorded)",
+            );
         }
         Effect::WriteReport { id, path } => {
             let text = crate::report::build(&session.store.model, id, app.clock)
                 .map(|r| crate::report::markdown(&r));
-            write_file(app, &path, text, "");
+            write_file(app, session.store.dir(), &path, text, "");
         }
     }
     notices(app, session.store);
@@ -356,13 +362,14 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
 /// Writes text a dialog asked for to `path` in the current directory, and says how it went.
 fn write_file(
     app: &mut App,
+    store: &Path,
     path: &str,
     text: Result<String, crate::state::Rejection>,
     note: &str,
 ) {
     let written = text
         .map_err(|r| r.message)
-        .and_then(|t| crate::fsio::write_new_file(Path::new(path), t.as_bytes()));
+        .and_then(|t| crate::fsio::write_new_file(Path::new(path), t.as_bytes(), Some(store)));
     match written {
         Ok(()) => app.tell(
             format!("wrote {path} in the current directory{note}"),

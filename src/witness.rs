@@ -157,6 +157,6 @@ impl Witness {
         }
         let bytes = serde_json::to_vec_pretty(&self.seen).map_err(|e| fail(&e))?;
         // tempfile creates it 0600, exclusively, under a random name; then it replaces the old.
-        crate::fsio::write_new_file(path, &bytes).map_err(|e| fail(&e))
+        crate::fsio::write_new_file(path, &bytes, None).map_err(|e| fail(&e))
     }
 }

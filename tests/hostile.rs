@@ -474,3 +474,53 @@ fn escape_sequences_never_reach_the_terminal_raw() {
         .unwrap();
     assert!(!raw(&out) && out.status.code() == Some(1), "{out:?}");
 }
+
+#[test]
+fn a_report_is_never_written_onto_the_store_and_new_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    common::demo_store(&store);
+    let before = std::fs::read(log_of(&store)).unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let link = outside.path().join("link.md");
+    std::fs::hard_link(log_of(&store), &link).unwrap();
+    let sym = outside.path().join("sym.md");
+    symlink(log_of(&store), &sym).unwrap();
+    for target in [log_of(&store), store.join("new.md"), link, sym] {
+        let (code, stderr) = run(
+            &store,
+            &["report", "HF-3", "--output", target.to_str().unwrap()],
+        );
+        assert_eq!(code, 1, "{}: {stderr}", target.display());
+        assert!(stderr.contains("in the hotfix store"), "{stderr}");
+    }
+    assert_eq!(std::fs::read(log_of(&store)).unwrap(), before);
+    // A new report is 0600; one that replaces a file keeps that file's mode.
+    let fresh = outside.path().join("HF-3.md");
+    assert_eq!(
+        run(
+            &store,
+            &["report", "HF-3", "--output", fresh.to_str().unwrap()]
+        )
+        .0,
+        0
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&fresh), 0o600);
+    std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(
+        run(
+            &store,
+            &["report", "HF-3", "--output", fresh.to_str().unwrap()]
+        )
+        .0,
+        0
+    );
+    assert_eq!(mode(&fresh), 0o644);
+    assert!(
+        std::fs::read_to_string(&fresh)
+            .unwrap()
+            .starts_with("# Hotfix HF-3")
+    );
+}

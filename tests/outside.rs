@@ -65,7 +65,8 @@ fn changelog_entries_are_keep_a_changelog() {
 #[test]
 fn report_cli_writes_a_file_and_refuses_unknown_releases() {
     let (dir, _store) = demo();
-    let out = dir.path().join("HF-1.md");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("HF-1.md");
     hotfix(dir.path(), "you")
         .args(["report", "HF-1", "--output"])
         .arg(&out)

@@ -11,14 +11,14 @@ use crate::state::{Audience, Command, ReleaseId, Stage};
 use std::path::Path;
 
 /// Writes `text` to `output`, or prints it.
-fn emit(out: &Out, text: &str, output: Option<&Path>) -> Result<(), Error> {
+fn emit(out: &Out, text: &str, output: Option<&Path>, store: &Path) -> Result<(), Error> {
     match output {
         None => {
             out.line(text.trim_end());
             Ok(())
         }
         Some(path) => {
-            std::fs::write(path, text)
+            crate::fsio::write_new_file(path, text.as_bytes(), Some(store))
                 .map_err(|e| Error::Failed(format!("cannot write {}: {e}", path.display())))?;
             eprintln!(
                 "hotfix: wrote {}",
@@ -44,7 +44,7 @@ pub fn report(
     } else {
         crate::report::markdown(&report)
     };
-    emit(out, &text, output)
+    emit(out, &text, output, dir)
 }
 
 pub fn changelog(out: &Out, dir: &Path, id: ReleaseId, security: bool) -> Result<(), Error> {
@@ -55,7 +55,7 @@ pub fn changelog(out: &Out, dir: &Path, id: ReleaseId, security: bool) -> Result
         )));
     }
     let report = crate::report::build(&store.model, id, now())?;
-    emit(out, &crate::report::changelog(&report, security), None)
+    emit(out, &crate::report::changelog(&report, security), None, dir)
 }
 
 pub fn notify(

@@ -364,6 +364,12 @@ fn checklist_line(out: &Out, c: &RoleCheck) -> String {
             stamp(a.at),
             a.revision
         ),
+        RoleCheck::Revoked { role, approval: a } => format!(
+            "{} {role:<11} {} at {} no longer counts: role revoked",
+            out.bad("[~]"),
+            a.approver,
+            stamp(a.at)
+        ),
         RoleCheck::Rejected { role, rejection: x } => {
             format!(
                 "{} {role:<11} REJECTED by {} at {}: {}",

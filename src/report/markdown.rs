@@ -156,7 +156,9 @@ pub fn markdown(r: &Report) -> String {
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|");
         for a in &r.approvals {
-            let state = if a.stale {
+            let state = if a.revoked {
+                "role revoked since: not counted"
+            } else if a.stale {
                 "stale (scope changed since)"
             } else if a.counts {
                 "counted"

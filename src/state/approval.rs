@@ -77,7 +77,11 @@ impl Model {
         if let Some(other) = self.role_filled_by(release, user).filter(|r| *r != role) {
             reject!("{user} already fills {other} on {id}: one person fills at most one role");
         }
-        if let Some(a) = release.approval_for(role).filter(|a| release.is_current(a)) {
+        // An approval fills its role while it is current and its giver still holds the role.
+        if let Some(a) = release
+            .approval_for(role)
+            .filter(|a| release.is_current(a) && self.holds(&a.approver, role))
+        {
             if a.approver == user {
                 reject!(
                     "{user} already approved revision {} of {id} as {role}: nothing to do",
@@ -150,7 +154,7 @@ impl Model {
         self.required_roles(release).iter().find_map(|r| {
             release
                 .approval_for(r)
-                .filter(|a| a.approver == user)
+                .filter(|a| a.approver == user && self.holds(user, r))
                 .map(|a| a.role.as_str())
         })
     }

@@ -43,6 +43,10 @@ impl Model {
                         "the {role} approval by {} is stale: it approved revision {} and the scope is now at revision {current_revision}",
                         approval.approver, approval.revision
                     )),
+                    RoleCheck::Revoked { role, approval } => blockers.push(format!(
+                        "the {role} approval by {} no longer counts: the {role} role was revoked from them since; someone who holds it must approve",
+                        approval.approver
+                    )),
                     RoleCheck::Rejected { role, rejection } => blockers.push(format!(
                         "rejected by {} ({role}): \"{}\"; edit the release to address it",
                         rejection.by,

@@ -57,9 +57,12 @@ impl Policy {
     pub fn validate(&self) -> Result<(), Rejection> {
         let known = |role: &String| self.roles.contains(role);
         let fail = |msg: String| Err(Rejection::new(format!("the policy is not valid: {msg}")));
-        for role in &self.roles {
+        for (i, role) in self.roles.iter().enumerate() {
             if let Err(e) = super::text::check_name("role", role) {
                 return fail(e.message);
+            }
+            if self.roles[..i].contains(role) {
+                return fail(format!("role \"{role}\" is listed twice in `roles`"));
             }
         }
         if !self.roles.iter().any(|r| r == ADMIN_ROLE) {
@@ -77,7 +80,12 @@ impl Policy {
             }
         }
         for (severity, roles) in &self.approvals {
-            for role in roles {
+            for (i, role) in roles.iter().enumerate() {
+                if roles[..i].contains(role) {
+                    return fail(format!(
+                        "approver role \"{role}\" is listed twice for {severity}"
+                    ));
+                }
                 if !known(role) {
                     return fail(format!(
                         "approver role \"{role}\" for {severity} is not in `roles`"

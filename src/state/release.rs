@@ -256,6 +256,11 @@ pub enum RoleCheck {
         role: String,
         rejection: ReleaseRejection,
     },
+    /// Approved by someone who no longer holds the role: shown, not counted.
+    Revoked {
+        role: String,
+        approval: Approval,
+    },
     Waiting {
         role: String,
     },
@@ -267,6 +272,7 @@ impl RoleCheck {
             RoleCheck::Approved { role, .. }
             | RoleCheck::Stale { role, .. }
             | RoleCheck::Rejected { role, .. }
+            | RoleCheck::Revoked { role, .. }
             | RoleCheck::Waiting { role } => role,
         }
     }
@@ -319,6 +325,16 @@ impl Model {
                     };
                 }
                 match release.approval_for(&role) {
+                    // Until deploying starts, an approval counts only while its giver holds
+                    // the role; after that the record stands as it was.
+                    Some(a)
+                        if release.phase == Phase::Pending && !self.holds(&a.approver, &role) =>
+                    {
+                        RoleCheck::Revoked {
+                            role,
+                            approval: a.clone(),
+                        }
+                    }
                     Some(a) if release.is_current(a) => RoleCheck::Approved {
                         role,
                         approval: a.clone(),

@@ -96,6 +96,14 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                     t.warn(),
                 ),
             ]),
+            RoleCheck::Revoked { approval: a, .. } => Line::from(vec![
+                Span::styled("[~] ", t.warn()),
+                Span::raw(role),
+                Span::styled(
+                    format!("{} STALE: role revoked", line(&a.approver)),
+                    t.warn(),
+                ),
+            ]),
             RoleCheck::Rejected { rejection: x, .. } => Line::from(vec![
                 Span::styled("[!] ", t.bad()),
                 Span::raw(role),

@@ -176,3 +176,50 @@ fn key_to_frame_filter_keystroke(bencher: divan::Bencher) {
         key_then_frame(&mut app, key);
     });
 }
+
+/// A JUnit report of `n` test cases, as a large suite writes it.
+fn junit(n: usize) -> String {
+    let mut xml =
+        format!("<?xml version=\"1.0\"?><testsuites><testsuite name=\"s\" tests=\"{n}\">\n");
+    for i in 0..n {
+        xml.push_str(&format!(
+            "<testcase classname=\"mod{}\" name=\"test_{i}\" time=\"0.01\"/>\n",
+            i % 100
+        ));
+    }
+    xml.push_str("</testsuite></testsuites>\n");
+    xml
+}
+
+/// Importing 100,000 test cases into a release: parse the XML, decide, and fold the events,
+/// all in memory (the append is one write; see `decide_and_append_one_command_with_fsync`).
+/// The budget is under a second; it was quadratic (80,000 cases took 35 s).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn import_100k_junit_cases(bencher: divan::Bencher) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    hotfix::demo::write(dir.path(), "you", now()).expect("demo");
+    let model = Store::open(dir.path()).expect("open").model;
+    let xml = junit(100_000);
+    let id = hotfix::state::ReleaseId::Hotfix(3);
+    bencher.bench_local(|| {
+        let results = hotfix::import::junit::parse(&xml, "bench.xml").expect("parse");
+        let events = hotfix::state::decide(
+            &model,
+            "quinn",
+            now(),
+            Command::ImportTestResults { id, results },
+        )
+        .expect("decide");
+        let mut m = model.clone();
+        for (i, event) in events.into_iter().enumerate() {
+            let r = hotfix::state::Recorded {
+                seq: m.seq + 1 + i as u64,
+                at: now(),
+                actor: "quinn".into(),
+                event,
+            };
+            hotfix::state::apply(&mut m, &r);
+        }
+        m
+    });
+}

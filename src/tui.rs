@@ -53,20 +53,39 @@ impl Drop for TerminalGuard {
 }
 
 /// Appends a line to the cockpit's log file in the state directory; the screen never shows logs.
-fn log(message: &str) {
+/// Starts the cockpit's diagnostic log: `hotfix.log` in the user's state directory, owner-only,
+/// written through `tracing`. It names users, ids, verbs and event types, never record text
+/// (titles, comments, reasons), which stays in the store.
+fn start_log() {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let Some(dir) = crate::paths::state_dir() else {
         return;
     };
-    if std::fs::create_dir_all(&dir).is_err() {
+    if std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .is_err()
+    {
         return;
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new()
+    let Ok(file) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(dir.join("hotfix.log"))
-    {
-        let _ = writeln!(f, "{} {message}", chrono::Utc::now().to_rfc3339());
-    }
+    else {
+        return;
+    };
+    // A log made by an older hotfix may be world-readable.
+    let _ = file.set_permissions(std::fs::Permissions::from_mode(0o600));
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_target(false)
+        .finish();
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 fn io_error(e: std::io::Error) -> Error {
@@ -75,6 +94,7 @@ fn io_error(e: std::io::Error) -> Error {
 
 /// Opens the cockpit on the store in `dir`, offering to create one (or a demo) when none exists.
 pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
+    start_log();
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Error::Usage(
             "the cockpit needs a terminal (stdin and stdout are not both one); use a verb such as `hotfix incident list`, see `hotfix --help`".into(),
@@ -113,7 +133,7 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
     let result = event_loop(&mut terminal, &mut app, &mut session, &stop);
     drop(guard);
     if let Err(e) = &result {
-        log(&format!("error: {e}"));
+        tracing::error!("{e}");
     }
     result
 }
@@ -147,7 +167,7 @@ fn witness(store: &mut Store) {
 fn notices(app: &mut App, store: &mut Store) {
     witness(store);
     for n in store.notices.drain(..) {
-        log(&format!("notice: {n}"));
+        tracing::warn!("notice: {n}");
         app.tell(n, true);
     }
     app.read_only = read_only(store);
@@ -230,7 +250,7 @@ type Check = std::sync::mpsc::Receiver<Result<Store, StoreError>>;
 fn after_first_frame(store: &mut Store) -> Option<Check> {
     if store.snapshot_covers().is_none() {
         if let Err(e) = store.checkpoint() {
-            log(&format!("cannot write the snapshot: {e}"));
+            tracing::warn!("cannot write the snapshot: {e}");
         }
         return None;
     }
@@ -239,7 +259,7 @@ fn after_first_frame(store: &mut Store) -> Option<Check> {
     std::thread::spawn(move || {
         let full = Store::open(&dir).map(|mut full| {
             if let Err(e) = full.checkpoint() {
-                log(&format!("cannot write the snapshot: {e}"));
+                tracing::warn!("cannot write the snapshot: {e}");
             }
             full
         });
@@ -269,7 +289,7 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
     };
     if let Err(e) = adopted {
         // Writes stay refused: the store checks the whole log itself before the next one.
-        log(&format!("verifying the whole log failed: {e}"));
+        tracing::error!("verifying the whole log failed: {e}");
         app.tell(format!("cannot verify the whole log: {e}"), true);
     }
     app.model_replaced();
@@ -389,9 +409,9 @@ fn execute(app: &mut App, session: &mut Session<'_>, command: crate::state::Comm
     match &outcome {
         Ok(recorded) => {
             let kinds: Vec<&str> = recorded.iter().map(|r| r.event.kind()).collect();
-            log(&format!("{} recorded {}", app.user, kinds.join(", ")));
+            tracing::info!("{} recorded {}", app.user, kinds.join(", "));
         }
-        Err(_) => log(&format!("{}: a command was refused", app.user)),
+        Err(_) => tracing::info!("{}: a command was refused", app.user),
     }
     app.executed(outcome, &session.store.model);
 }
@@ -433,12 +453,12 @@ fn event_loop(
             }
         }
         if stop.load(Ordering::Relaxed) {
-            log("signal received: restoring the terminal and exiting");
+            tracing::info!("signal received: restoring the terminal and exiting");
             return Ok(());
         }
         let input = wait_for_input(Duration::from_millis(200))?;
         if input == Input::Gone {
-            log("the terminal went away: exiting");
+            tracing::info!("the terminal went away: exiting");
             return Ok(());
         }
         if input == Input::Ready {
@@ -512,11 +532,11 @@ fn send_notice(
         &crate::notify::slack_payload(&notice, id, stage, audience),
         timeout,
     );
-    log(&format!(
+    tracing::info!(
         "{} notice {id} {stage} {audience}: {}",
         app.user,
         if outcome.is_ok() { "sent" } else { "failed" }
-    ));
+    );
     let command = crate::state::Command::RecordNotice {
         id,
         stage,

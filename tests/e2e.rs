@@ -114,7 +114,8 @@ fn cockpit(store: &Path, user: &str) -> String {
 
 fn cockpit_env(store: &Path, user: &str, env: &str) -> String {
     format!(
-        "env {env} HOTFIX_USER={user} NO_COLOR=1 TERM=xterm-256color {} --store {}; echo EXITED $?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo STTY-DONE; sleep 60",
+        "env {env} XDG_STATE_HOME={} HOTFIX_USER={user} NO_COLOR=1 TERM=xterm-256color {} --store {}; echo EXITED $?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo STTY-DONE; sleep 60",
+        common::state_home().display(),
         env!("CARGO_BIN_EXE_hotfix"),
         store.display()
     )
@@ -168,6 +169,17 @@ fn a_scope_edited_while_the_dialog_is_open_is_shown_and_never_approved_unseen() 
     );
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0", 5);
+    // The cockpit's log is owner-only and names what happened, never what was written.
+    use std::os::unix::fs::PermissionsExt;
+    let log = common::state_home().join("hotfix").join("hotfix.log");
+    let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("priya recorded"), "{text}");
+    assert!(
+        !text.contains("refunds") && !text.contains("\"yes\""),
+        "{text}"
+    );
 }
 
 #[test]

@@ -524,3 +524,68 @@ fn a_report_is_never_written_onto_the_store_and_new_files_are_owner_only() {
             .starts_with("# Hotfix HF-3")
     );
 }
+
+#[test]
+fn numbers_from_the_environment_are_bounded_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    for (var, value) in [
+        ("HOTFIX_LOCK_WAIT", "1e30"),
+        ("HOTFIX_LOCK_WAIT", "-1"),
+        ("HOTFIX_LOCK_WAIT", "soon"),
+        ("HOTFIX_WEBHOOK_TIMEOUT", "1e30"),
+        ("HOTFIX_WEBHOOK_TIMEOUT", "NaN"),
+    ] {
+        let out = hotfix(dir.path(), "admin")
+            .env(var, value)
+            .env("HOTFIX_WEBHOOK_URL", "http://127.0.0.1:1/x")
+            .args(["notify", "HF-3", "--stage", "planned"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}={value}: {stderr}");
+        assert!(
+            stderr.contains(var) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+    }
+    // The lock message names the wait actually used.
+    let lock = std::fs::File::open(dir.path().join("hotfix.lock")).unwrap();
+    lock.lock().unwrap();
+    let out = hotfix(dir.path(), "admin")
+        .env("HOTFIX_LOCK_WAIT", "0.2")
+        .args(["incident", "list"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("for 0.2 s"), "{stderr}");
+}
+
+#[test]
+fn a_set_aside_that_fails_for_space_leaves_no_empty_copies_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    let mut log = std::fs::read(log_of(dir.path())).unwrap();
+    let complete = log.len();
+    log.extend_from_slice(&[b'x'; 8192]);
+    std::fs::write(log_of(dir.path()), &log).unwrap();
+    // A file-size limit below the tail makes writing its copy fail, as a full disk would.
+    for _ in 0..3 {
+        let script = format!(
+            "trap '' XFSZ; ulimit -f 4; exec {} --store {} incident new --title t --severity P3",
+            env!("CARGO_BIN_EXE_hotfix"),
+            dir.path().display()
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env("HOTFIX_USER", "admin")
+            .env("XDG_STATE_HOME", common::state_home())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+    }
+    assert_eq!(named(dir.path(), "torn"), 0, "no partial or empty copies");
+    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), log);
+    assert!(log.len() > complete);
+}

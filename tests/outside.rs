@@ -492,6 +492,17 @@ fn imported_text_is_length_limited() {
 
 /// A one-shot HTTP server on 127.0.0.1: answers the first request as told, and hands back the body.
 fn server(answer: Option<(u16, &'static str)>) -> (String, std::thread::JoinHandle<String>) {
+    let reply = answer.map(|(status, body)| {
+        format!(
+            "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    });
+    server_replying(reply)
+}
+
+/// As [`server`], with the whole reply given (`None`: never answers in time).
+fn server_replying(reply: Option<String>) -> (String, std::thread::JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!(
         "http://{}/services/T000/B000/SECRET-TOKEN",
@@ -523,14 +534,8 @@ fn server(answer: Option<(u16, &'static str)>) -> (String, std::thread::JoinHand
                 break;
             }
         }
-        match answer {
-            Some((status, body)) => {
-                let reply = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                conn.write_all(reply.as_bytes()).unwrap();
-            }
+        match reply {
+            Some(reply) => conn.write_all(reply.as_bytes()).unwrap(),
             None => std::thread::sleep(Duration::from_secs(3)), // never answers in time
         }
         let text = String::from_utf8_lossy(&buf).into_owned();
@@ -539,6 +544,27 @@ fn server(answer: Option<(u16, &'static str)>) -> (String, std::thread::JoinHand
             .unwrap_or_default()
     });
     (url, handle)
+}
+
+#[test]
+fn a_webhook_that_redirects_is_not_followed_and_the_notice_is_recorded_as_not_sent() {
+    let (dir, _s) = demo();
+    // Where the redirect points: a server that would say 200 to anything.
+    let (elsewhere, _target) = server(Some((200, "ok")));
+    for status in [301, 302, 303, 307] {
+        let (url, server) = server_replying(Some(format!(
+            "HTTP/1.1 {status} Moved\r\nlocation: {elsewhere}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )));
+        let a = notify(dir.path(), &url).code(1);
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&format!("HTTP {status}")) && stderr.contains("redirect"),
+            "{stderr}"
+        );
+        server.join().unwrap();
+        let n = last_notice(dir.path());
+        assert!(n.error.is_some(), "{status} recorded as sent: {n:?}");
+    }
 }
 
 fn notify(dir: &Path, url: &str) -> assert_cmd::assert::Assert {

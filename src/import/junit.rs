@@ -176,9 +176,11 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<TestResult>, String> {
     }
     // A test reported more than once (reruns written as separate cases): the last word counts,
     // and it is flaky if an earlier run failed and a later one passed.
+    // Found by id through a map, so a large report merges in linear time.
     let mut merged: Vec<TestResult> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for r in results {
-        match merged.iter_mut().find(|m| m.id == r.id) {
+        match at.get(&r.id).and_then(|&i| merged.get_mut(i)) {
             Some(m) => {
                 let flaky = m.status == TestStatus::Failed && r.status == TestStatus::Passed;
                 *m = TestResult {
@@ -189,7 +191,10 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<TestResult>, String> {
                     m.message = "passed after a rerun".into();
                 }
             }
-            None => merged.push(r),
+            None => {
+                at.insert(r.id.clone(), merged.len());
+                merged.push(r);
+            }
         }
     }
     Ok(merged)

@@ -123,13 +123,19 @@ pub(crate) fn decide_tests(
         reject!("the report has no test cases: nothing to import");
     }
     let mut events = Vec::new();
-    let mut added: Vec<String> = Vec::new();
+    // Looked up by name, so an import is linear in its size (the first test of a name wins,
+    // as a scan would find it).
+    let mut by_name: std::collections::HashMap<&str, &super::TestCase> =
+        std::collections::HashMap::with_capacity(release.tests.len());
+    for t in &release.tests {
+        by_name.entry(t.name.as_str()).or_insert(t);
+    }
+    let mut added: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for r in results {
         let note = clip(&r.message, MAX_TEXT);
-        let existing = release
-            .tests
-            .iter()
-            .find(|t| t.name == r.id || t.name == r.name);
+        let existing = by_name
+            .get(r.id.as_str())
+            .or_else(|| by_name.get(r.name.as_str()));
         match existing {
             Some(t) => {
                 if t.status != r.status
@@ -145,7 +151,7 @@ pub(crate) fn decide_tests(
                     });
                 }
             }
-            None if added.contains(&r.id) => {}
+            None if added.contains(r.id.as_str()) => {}
             None => {
                 let name = clip(&r.id, MAX_LINE);
                 let priority = ctx
@@ -171,7 +177,7 @@ pub(crate) fn decide_tests(
                         flaky: r.flaky,
                     });
                 }
-                added.push(r.id.clone());
+                added.insert(r.id.as_str());
             }
         }
     }

@@ -154,6 +154,9 @@ pub struct Release {
     pub notices: Vec<Notice>,
     /// Scope edits, oldest first.
     pub edits: Vec<Edit>,
+    /// Where each test is in `tests`, so that folding a large import stays linear.
+    #[serde(skip)]
+    pub(crate) test_index: super::test_plan::TestIndex,
 }
 
 /// One scope edit: the revision it made, when, by whom, and which fields it changed.
@@ -882,6 +885,7 @@ fn new_release(
         frozen: None,
         notices: Vec::new(),
         edits: Vec::new(),
+        test_index: Default::default(),
         milestones: vec![Milestone {
             phase: Phase::Pending,
             at: r.at,

@@ -176,6 +176,43 @@ pub(crate) fn decide_waive(
     }])
 }
 
+/// A release's tests by name: a cache of positions in `Release::tests`, kept as tests are
+/// added and rebuilt whenever it does not cover them all (a release read from a snapshot).
+/// Never part of the state: it compares equal and is not serialised.
+#[derive(Clone, Debug, Default)]
+pub struct TestIndex {
+    /// The first test of each name (as a scan from the start finds).
+    by_name: std::collections::HashMap<Name, usize>,
+    /// How many of the release's tests it covers.
+    covered: usize,
+}
+
+impl PartialEq for TestIndex {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Release {
+    /// The position of the test named `name`, through the index.
+    fn test_position(&mut self, name: &str) -> Option<usize> {
+        let index = &mut self.test_index;
+        if index.covered > self.tests.len() {
+            *index = TestIndex::default();
+        }
+        for (i, t) in self.tests.iter().enumerate().skip(index.covered) {
+            index.by_name.entry(t.name.clone()).or_insert(i);
+        }
+        index.covered = self.tests.len();
+        index.by_name.get(name).copied()
+    }
+
+    fn test_mut(&mut self, name: &str) -> Option<&mut TestCase> {
+        let at = self.test_position(name)?;
+        self.tests.get_mut(at)
+    }
+}
+
 pub(crate) fn apply(model: &mut Model, r: &Recorded) {
     let Some(release) = r.event.release().and_then(|id| model.releases.get_mut(&id)) else {
         return;
@@ -187,18 +224,20 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             automated,
             owner,
             ..
-        } => release.tests.push(TestCase {
-            name: name.as_str().into(),
-            priority: *priority,
-            automated: *automated,
-            owner: owner.as_deref().map(Into::into),
-            status: TestStatus::Pending,
-            note: String::new(),
-            waiver: None,
-            flaky: false,
-            updated_at: r.at,
-            updated_by: r.actor.as_str().into(),
-        }),
+        } => {
+            release.tests.push(TestCase {
+                name: name.as_str().into(),
+                priority: *priority,
+                automated: *automated,
+                owner: owner.as_deref().map(Into::into),
+                status: TestStatus::Pending,
+                note: String::new(),
+                waiver: None,
+                flaky: false,
+                updated_at: r.at,
+                updated_by: r.actor.as_str().into(),
+            });
+        }
         Event::TestStatusSet {
             name,
             status,
@@ -206,7 +245,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             flaky,
             ..
         } => {
-            if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
+            if let Some(t) = release.test_mut(name) {
                 t.status = *status;
                 t.flaky = *flaky;
                 if let Some(note) = note {
@@ -217,7 +256,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             }
         }
         Event::TestWaived { name, reason, .. } => {
-            if let Some(t) = release.tests.iter_mut().find(|t| t.name == *name) {
+            if let Some(t) = release.test_mut(name) {
                 t.waiver = Some(Waiver {
                     by: r.actor.as_str().into(),
                     at: r.at,

@@ -435,6 +435,13 @@ impl Store<FileLog> {
         Store::audited(FileLog::open(dir)?)
     }
 
+    /// Reads the whole log of the store in `dir` without auditing the snapshot: for a caller that
+    /// compares the result with a store opened from the snapshot itself ([`Store::adopt`]), so
+    /// the snapshot's state is not held a second time.
+    pub fn open_whole(dir: &Path) -> Result<Self, StoreError> {
+        Store::with_backend(FileLog::open(dir)?)
+    }
+
     /// Opens the store in `dir` from its snapshot when one matches the log, reading only the
     /// events after it (see [`Store::with_snapshot`]); otherwise the same as [`Store::open`].
     pub fn open_from_snapshot(dir: &Path) -> Result<Self, StoreError> {

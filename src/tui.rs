@@ -257,7 +257,7 @@ fn after_first_frame(store: &mut Store) -> Option<Check> {
     let dir = store.dir().to_path_buf();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let full = Store::open(&dir).map(|mut full| {
+        let full = Store::open_whole(&dir).map(|mut full| {
             if let Err(e) = full.checkpoint() {
                 tracing::warn!("cannot write the snapshot: {e}");
             }

@@ -167,10 +167,23 @@ fn a_snapshot_that_is_a_device_or_a_pipe_is_ignored_at_once() {
 fn imports_and_policies_read_at_most_their_limit() {
     let dir = tempfile::tempdir().unwrap();
     new_store(dir.path());
+    hotfix(dir.path(), "admin")
+        .args([
+            "release",
+            "new",
+            "--regular",
+            "--version",
+            "1.0.0",
+            "--summary",
+            "r",
+        ])
+        .assert()
+        .success();
     let before = std::fs::read(log_of(dir.path())).unwrap();
     for args in [
         &["policy", "set", "/dev/zero"][..],
         &["incident", "import", "/dev/zero"],
+        &["test", "import", "REL-1", "/dev/zero"],
     ] {
         let out = hotfix(dir.path(), "admin")
             .args(args)
@@ -588,4 +601,97 @@ fn a_set_aside_that_fails_for_space_leaves_no_empty_copies_behind() {
     assert_eq!(named(dir.path(), "torn"), 0, "no partial or empty copies");
     assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), log);
     assert!(log.len() > complete);
+}
+
+#[test]
+fn another_uid_in_a_shared_store_cannot_redirect_our_writes() {
+    use std::os::unix::fs::PermissionsExt;
+    let outside = tempfile::tempdir().unwrap();
+    let target = victim(outside.path());
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("team");
+    let mut s = new_store(&store);
+    // A shared store: anyone in the group (here: anyone) may create files in it.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    // The other member (uid 65534) plants links under every name hotfix might create.
+    let me = std::process::id();
+    let mut plant = format!("cd {} &&", store.display());
+    for name in [
+        format!("{SNAPSHOT_FILE}.tmp-{me}"),
+        format!("{SNAPSHOT_FILE}.tmp-{}", me + 1),
+        "events.jsonl.torn-x".to_string(),
+    ] {
+        plant.push_str(&format!(" ln -s {} {name};", target.display()));
+    }
+    let planted = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "sh",
+            "-c",
+            &plant,
+        ])
+        .status()
+        .is_ok_and(|st| st.success());
+    if !planted {
+        eprintln!("skipped: cannot act as a second uid here (needs root and setpriv)");
+        return;
+    }
+    s.execute(
+        "admin",
+        now(),
+        Command::ReportIncident {
+            title: "after the plant".into(),
+            severity: Severity::P3,
+            services: vec![],
+            impact: String::new(),
+        },
+    )
+    .unwrap();
+    s.write_snapshot().unwrap();
+    let meta = std::fs::metadata(&target).unwrap();
+    assert_eq!(
+        meta.permissions().mode() & 0o777,
+        0o600,
+        "the target's mode is untouched"
+    );
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        b"precious, not the store's\npartial"
+    );
+}
+
+#[test]
+fn a_partial_line_the_head_says_was_acknowledged_is_damage_and_left_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    // The last acknowledged line loses its second half: not a torn append, since the head
+    // file records that event.
+    let log = std::fs::read(log_of(dir.path())).unwrap();
+    let last_start = log[..log.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let cut = &log[..last_start + (log.len() - last_start) / 2];
+    std::fs::write(log_of(dir.path()), cut).unwrap();
+    let (code, stderr) = run(dir.path(), &["verify"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("damaged") || stderr.contains("deleted"),
+        "{stderr}"
+    );
+    let (code, _) = run(
+        dir.path(),
+        &["incident", "new", "--title", "x", "--severity", "P3"],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        std::fs::read(log_of(dir.path())).unwrap(),
+        cut,
+        "nothing was moved"
+    );
+    assert_eq!(named(dir.path(), "torn"), 0);
 }

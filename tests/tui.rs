@@ -765,3 +765,15 @@ fn at_the_minimum_size_every_column_shows_some_text_and_cuts_end_with_an_ellipsi
     let (x, y) = find(b, "payments::token");
     assert!(text_at(b, y, x, 59).trim_end().ends_with('…'));
 }
+
+#[test]
+fn the_cockpit_shows_an_escape_sequence_as_text_never_raw() {
+    let (_d, store) = demo();
+    let mut app = app_for("you");
+    app.tell("cannot read x\u{1b}]52;c;ZXZpbA==\u{7}", true);
+    let t = draw(&app, &store.model, 100, 30, false);
+    let b = t.backend().buffer();
+    let (x, y) = find(b, "cannot read");
+    let shown = text_at(b, y, x, x + 40);
+    assert!(shown.contains("x\\x1b]52;c;ZXZpbA==\\x07"), "{shown:?}");
+}

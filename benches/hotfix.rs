@@ -202,7 +202,8 @@ fn import_100k_junit_cases(bencher: divan::Bencher) {
     let xml = junit(100_000);
     let id = hotfix::state::ReleaseId::Hotfix(3);
     bencher.bench_local(|| {
-        let results = hotfix::import::junit::parse(&xml, "bench.xml").expect("parse");
+        let parsed = hotfix::import::junit::parse(&xml, "bench.xml").expect("parse");
+        let results = hotfix::import::junit::merge(vec![parsed]).results;
         let events = hotfix::state::decide(
             &model,
             "quinn",

@@ -692,7 +692,10 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
     Ok(match verb {
         Verb::User(UserVerb::Grant { user, role }) => Command::GrantRole { user, role },
         Verb::User(UserVerb::Revoke { user, role }) => Command::RevokeRole { user, role },
-        Verb::Policy(PolicyVerb::Set { file }) => crate::load::Load::Policy(file).command()?,
+        Verb::Policy(PolicyVerb::Set { file }) => crate::load::Load::Policy(file)
+            .command()?
+            .command
+            .ok_or_else(|| Error::Failed("the policy file holds no policy".into()))?,
         Verb::Incident(IncidentVerb::New {
             title,
             severity,

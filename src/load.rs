@@ -83,26 +83,60 @@ impl Load {
         }
     }
 
-    /// Reads the files and makes the command they hold. Every file is parsed before anything
-    /// is returned, so one bad file changes nothing.
-    pub fn command(&self) -> Result<Command, Error> {
+    /// Reads the files and makes the command they hold, with what the user should be told
+    /// about them. Every file is parsed before anything is returned, so one bad file changes
+    /// nothing.
+    pub fn command(&self) -> Result<Loaded, Error> {
         Ok(match self {
-            Load::Policy(path) => Command::SetPolicy {
+            Load::Policy(path) => Loaded::just(Command::SetPolicy {
                 policy: Policy::from_json(&read(path, POLICY_LIMIT)?)?,
-            },
+            }),
             Load::TestResults(id, files) => {
-                let mut results = Vec::new();
+                let mut reports = Vec::new();
                 for file in files {
                     let parsed =
                         crate::import::junit::parse(&read(file, JUNIT_LIMIT)?, &shown(file));
-                    results.extend(parsed.map_err(Error::Refused)?);
+                    reports.push(parsed.map_err(Error::Refused)?);
                 }
-                Command::ImportTestResults { id: *id, results }
+                let merged = crate::import::junit::merge(reports);
+                Loaded {
+                    command: Some(Command::ImportTestResults {
+                        id: *id,
+                        results: merged.results,
+                    }),
+                    notes: merged.notes,
+                }
             }
-            Load::Alert(path) => Command::ImportAlert {
-                alert: crate::import::alerts::parse(&read(path, ALERT_LIMIT)?, &shown(path))
-                    .map_err(Error::Refused)?,
-            },
+            Load::Alert(path) => {
+                match crate::import::alerts::parse(&read(path, ALERT_LIMIT)?, &shown(path))
+                    .map_err(Error::Refused)?
+                {
+                    crate::import::alerts::Alert::Input(alert) => {
+                        Loaded::just(Command::ImportAlert { alert })
+                    }
+                    crate::import::alerts::Alert::Ignored(why) => Loaded {
+                        command: None,
+                        notes: vec![why],
+                    },
+                }
+            }
         })
+    }
+}
+
+/// What reading a file gave: the command to run (none when the file asks for nothing, such as
+/// an alert event that is not about an incident), and notes for the user.
+#[derive(Debug)]
+pub struct Loaded {
+    pub command: Option<Command>,
+    pub notes: Vec<String>,
+}
+
+impl Loaded {
+    fn just(command: Command) -> Loaded {
+        Loaded {
+            command: Some(command),
+            notes: Vec::new(),
+        }
     }
 }

@@ -111,7 +111,10 @@ pub fn describe(r: &Recorded) -> String {
         Event::TestWaived { id, name, reason } => {
             format!("{id} test {} waived: {}", s(name), s(reason))
         }
-        Event::IncidentNoted { id, note } => format!("{id} noted: {}", s(note)),
+        Event::IncidentNoted { id, note, .. } => format!("{id} noted: {}", s(note)),
+        Event::IncidentServicesChanged { id, services } => {
+            format!("{id} services now: {}", s(&services.join(", ")))
+        }
         Event::NoticeRecorded {
             id,
             stage,

@@ -261,6 +261,15 @@ pub enum Event {
     IncidentNoted {
         id: IncidentId,
         note: String,
+        /// What the source calls this remark (an event id, or the group key and state), so a
+        /// payload imported twice is noted once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+    },
+    /// The services the source now lists for an incident.
+    IncidentServicesChanged {
+        id: IncidentId,
+        services: Vec<String>,
     },
     IncidentSeverityChanged {
         id: IncidentId,
@@ -401,6 +410,7 @@ impl Event {
             Event::TestStatusSet { .. } => "test_status_set",
             Event::TestWaived { .. } => "test_waived",
             Event::IncidentNoted { .. } => "incident_noted",
+            Event::IncidentServicesChanged { .. } => "incident_services_changed",
             Event::NoticeRecorded { .. } => "notice_recorded",
         }
     }
@@ -435,7 +445,8 @@ impl Event {
             | Event::IncidentSeverityChanged { id, .. }
             | Event::IncidentQualified { id, .. }
             | Event::IncidentResolved { id, .. }
-            | Event::IncidentNoted { id, .. } => vec![*id],
+            | Event::IncidentNoted { id, .. }
+            | Event::IncidentServicesChanged { id, .. } => vec![*id],
             Event::HotfixCreated { incidents, .. } => incidents.clone(),
             Event::ReleaseEdited { scope, .. } => scope.incidents.clone(),
             _ => Vec::new(),
@@ -576,7 +587,8 @@ pub fn apply(model: &mut Model, r: &Recorded) {
         | Event::IncidentSeverityChanged { .. }
         | Event::IncidentQualified { .. }
         | Event::IncidentResolved { .. }
-        | Event::IncidentNoted { .. } => incident::apply(model, r),
+        | Event::IncidentNoted { .. }
+        | Event::IncidentServicesChanged { .. } => incident::apply(model, r),
         Event::TestAdded { .. } | Event::TestStatusSet { .. } | Event::TestWaived { .. } => {
             test_plan::apply(model, r);
         }

@@ -330,7 +330,22 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
         Effect::Quit => return Flow::Quit,
         Effect::Execute(command) => execute(app, session, command),
         Effect::Load(load) => match load.command() {
-            Ok(command) => execute(app, session, command),
+            Ok(loaded) => {
+                match loaded.command {
+                    Some(command) => execute(app, session, command),
+                    None => app.tell("nothing was recorded", false),
+                }
+                // What the import found is said after the outcome, so it is what stays on screen.
+                if !loaded.notes.is_empty() {
+                    let error = app.status.as_ref().is_some_and(|s| s.error);
+                    let text = app
+                        .status
+                        .as_ref()
+                        .map(|s| s.text.clone())
+                        .unwrap_or_default();
+                    app.tell(format!("{text} · {}", loaded.notes.join(" · ")), error);
+                }
+            }
             Err(e) => {
                 app.tell(format!("nothing was recorded: {}", e.message()), true);
                 if let Overlay::Form(form) = &mut app.overlay {

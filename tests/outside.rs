@@ -178,11 +178,14 @@ fn stored_text_in_a_report_cannot_break_the_markdown_or_the_terminal() {
 // ---- JUnit imports from real runs ----
 
 fn import(store: &mut Store, files: &[&str]) -> usize {
-    let mut results = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(fixture(f)).unwrap();
-        results.extend(hotfix::import::junit::parse(&text, f).unwrap());
-    }
+    let reports = files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(fixture(f)).unwrap();
+            hotfix::import::junit::parse(&text, f).unwrap()
+        })
+        .collect();
+    let results = hotfix::import::junit::merge(reports).results;
     store
         .execute(
             "ci",
@@ -338,7 +341,7 @@ fn malformed_xml_is_refused_and_changes_nothing() {
         .code(3);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("malformed.xml is not well-formed XML (line 6)"),
+        stderr.contains("malformed.xml is not well-formed XML (line 6, column 3)"),
         "{stderr}"
     );
     assert_eq!(
@@ -359,7 +362,11 @@ fn malformed_xml_is_refused_and_changes_nothing() {
 
 fn alert(store: &mut Store, file: &str) -> Vec<hotfix::state::Recorded> {
     let text = std::fs::read_to_string(fixture(file)).unwrap();
-    let input = hotfix::import::alerts::parse(&text, file).unwrap();
+    let hotfix::import::alerts::Alert::Input(input) =
+        hotfix::import::alerts::parse(&text, file).unwrap()
+    else {
+        return Vec::new(); // an event about no incident: nothing to record
+    };
     store
         .execute("alerts", now(), Command::ImportAlert { alert: input })
         .unwrap()
@@ -470,6 +477,8 @@ fn imported_text_is_length_limited() {
         services: vec!["a service with spaces".into(), "\u{1b}[2J".into()],
         impact: "i".repeat(100_000),
         resolved: false,
+        change: hotfix::state::imports::AlertChange::State,
+        event: None,
     };
     store
         .execute("alerts", now(), Command::ImportAlert { alert: input })
@@ -705,4 +714,227 @@ fn an_untrue_notice_is_refused_before_anything_is_sent() {
         before,
         "printing records nothing"
     );
+}
+
+// ---- imports that must be right on real-world files ----
+
+/// Runs `hotfix` and returns (exit code, stdout, stderr).
+fn run_import(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = hotfix(dir, "ci").args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_real_jest_junit_report_imports_whole_names_once_and_reports_unnamed_cases() {
+    let (dir, _store) = demo();
+    let file = fixture("junit/jest-junit.xml");
+    let (code, _, stderr) = run_import(dir.path(), &["test", "import", "HF-3", &file]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("1 unnamed test case not imported"),
+        "{stderr}"
+    );
+    let tests = Store::open(dir.path())
+        .unwrap()
+        .model
+        .release(ReleaseId::Hotfix(3))
+        .unwrap()
+        .tests
+        .clone();
+    let names: Vec<&str> = tests.iter().map(|t| t.name.as_str()).collect();
+    // Stored trimmed and whole: the parameterised name runs past 200 characters.
+    assert!(
+        names.contains(&"checkout applies a discount::checkout applies a discount"),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n.chars().count() > 400));
+    assert!(!names.iter().any(|n| n.is_empty() || n.ends_with(' ')));
+    // The same file again changes nothing.
+    let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let (code, stdout, _) = run_import(dir.path(), &["test", "import", "HF-3", &file]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("no changes"), "{stdout}");
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn a_disabled_critical_test_is_skipped_and_keeps_the_gate_shut() {
+    use hotfix::state::Priority;
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    w.add_test(id, "disabled_test", Priority::Critical);
+    let dir = tempfile::tempdir().unwrap();
+    w.store(dir.path());
+    let (code, _, stderr) = run_import(
+        dir.path(),
+        &[
+            "test",
+            "import",
+            &id.to_string(),
+            &fixture("junit/tst-disabled.xml"),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let store = Store::open(dir.path()).unwrap();
+    let t = store
+        .model
+        .release(id)
+        .unwrap()
+        .test("disabled_test")
+        .unwrap()
+        .clone();
+    assert_eq!(t.status, TestStatus::Skipped);
+    assert!(t.note.contains("disabled"), "{}", t.note);
+    let (code, _, stderr) = run_import(dir.path(), &["release", "gate", &id.to_string()]);
+    assert_eq!(code, 3, "the gate stays shut: {stderr}");
+}
+
+#[test]
+fn suites_that_disagree_are_named_and_a_rerun_in_one_suite_is_flaky() {
+    let (dir, _store) = demo();
+    let (code, _, stderr) = run_import(
+        dir.path(),
+        &[
+            "test",
+            "import",
+            "HF-3",
+            &fixture("junit/two-suites-disagree.xml"),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("payments::card_e2e ran in 2 suites that disagree")
+            && stderr.contains("linux")
+            && stderr.contains("macos"),
+        "{stderr}"
+    );
+    let store = Store::open(dir.path()).unwrap();
+    let r = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    assert_eq!(
+        r.test("payments::card_e2e").unwrap().status,
+        TestStatus::Failed
+    );
+    let retry = r.test("payments::retry").unwrap();
+    assert_eq!((retry.status, retry.flaky), (TestStatus::Passed, true));
+}
+
+#[test]
+fn an_import_that_would_cross_the_test_limit_is_refused_whole() {
+    let (dir, _store) = demo();
+    let mut xml = String::from("<testsuite name='big'>");
+    for i in 0..10_000 {
+        xml.push_str(&format!("<testcase classname='c' name='t{i}'/>"));
+    }
+    xml.push_str("</testsuite>");
+    let file = dir
+        .path()
+        .join("..")
+        .join(format!("big-{}.xml", std::process::id()));
+    std::fs::write(&file, xml).unwrap();
+    let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let (code, _, stderr) = run_import(
+        dir.path(),
+        &["test", "import", "HF-3", file.to_str().unwrap()],
+    );
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("over the limit of 10000 tests"), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn malformed_xml_of_every_kind_is_refused_with_line_and_column_and_changes_nothing() {
+    let (dir, _store) = demo();
+    let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    for (i, bad) in [
+        "<testsuite time=\"<<computed>>\"><testcase name='a'/></testsuite>",
+        "<testsuite><testcase name='a'/></testsuite><testsuite/>",
+        "<testsuite><testcase name='a' name='b'/></testsuite>",
+        "<testsuite><testcase name='a&nbsp;b'/></testsuite>",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = dir
+            .path()
+            .join("..")
+            .join(format!("bad-{}-{i}.xml", std::process::id()));
+        std::fs::write(&file, bad).unwrap();
+        let (code, _, stderr) = run_import(
+            dir.path(),
+            &["test", "import", "HF-3", file.to_str().unwrap()],
+        );
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(code, 3, "{bad}: {stderr}");
+        assert!(
+            stderr.contains("not well-formed XML (line 1, column"),
+            "{bad}: {stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn pagerduty_events_are_handled_by_type_and_a_repeat_records_nothing() {
+    let (dir, _store) = demo();
+    let import = |file: &str| run_import(dir.path(), &["incident", "import", &fixture(file)]);
+    let log = || std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    // Not about an incident: ignored, exit 0, nothing recorded.
+    let before = log();
+    let (code, _, stderr) = import("alerts/pagerduty-service-event.json");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("\"service.updated\"") && stderr.contains("ignored"),
+        "{stderr}"
+    );
+    assert_eq!(log(), before);
+    assert_eq!(import("alerts/pagerduty-triggered.json").0, 0);
+    let incidents = || Store::open(dir.path()).unwrap().model.incidents.len();
+    let pt4 = || {
+        Store::open(dir.path())
+            .unwrap()
+            .model
+            .incidents
+            .values()
+            .find(|i| i.source.as_deref() == Some("pagerduty:PT4KHLK"))
+            .cloned()
+            .unwrap()
+    };
+    let count = incidents();
+    // A note lands on that incident (keyed by the PagerDuty incident id), once.
+    assert_eq!(import("alerts/pagerduty-annotated.json").0, 0);
+    assert_eq!(incidents(), count, "no second incident");
+    let inc = pt4();
+    assert!(
+        inc.notes.iter().any(|n| n.note.contains("NTP on idp-2")),
+        "{:?}",
+        inc.notes
+    );
+    let before = log();
+    for file in [
+        "alerts/pagerduty-annotated.json",
+        "alerts/pagerduty-triggered.json",
+    ] {
+        let (code, stdout, _) = import(file);
+        assert_eq!(code, 0);
+        assert!(stdout.contains("no changes"), "{file}: {stdout}");
+    }
+    assert_eq!(log(), before, "a repeat records nothing");
+    // service_updated moves the incident to its new service.
+    assert_eq!(import("alerts/pagerduty-service-updated.json").0, 0);
+    let inc = pt4();
+    assert_eq!(inc.services, vec!["single-sign-on"]);
 }

@@ -144,7 +144,11 @@ pub fn import_tests(
 ) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     // Parse every file first: a bad one changes nothing.
-    let command = Load::TestResults(id, files.to_vec()).command()?;
+    let loaded = Load::TestResults(id, files.to_vec()).command()?;
+    tell_notes(&loaded.notes);
+    let Some(command) = loaded.command else {
+        return Ok(());
+    };
     let count = match &command {
         Command::ImportTestResults { results, .. } => results.len(),
         _ => 0,
@@ -158,9 +162,23 @@ pub fn import_tests(
     )
 }
 
+/// What reading an import found that the user should know (on stderr, escaped).
+fn tell_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("hotfix: note: {}", crate::sanitize::line(n));
+    }
+}
+
 pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
-    let command = Load::Alert(file.to_path_buf()).command()?;
+    let loaded = Load::Alert(file.to_path_buf()).command()?;
+    tell_notes(&loaded.notes);
+    let Some(command) = loaded.command else {
+        if out.json {
+            out.json(&Vec::<serde_json::Value>::new())?;
+        }
+        return Ok(()); // nothing to record: said in the note
+    };
     let mut store = open(dir)?;
     let recorded = super::write::record(&mut store, &actor, command)?;
     report_changes(

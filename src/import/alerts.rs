@@ -1,7 +1,7 @@
 //! Alert payloads: an Alertmanager webhook (version 4) or a PagerDuty v3 webhook event, reduced
 //! to an [`AlertInput`]. Only the fields hotfix uses are read; everything else is ignored.
 
-use crate::state::imports::{AlertInput, SeverityHint};
+use crate::state::imports::{AlertChange, AlertInput, SeverityHint};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -39,10 +39,14 @@ struct PagerDutyEnvelope {
 
 #[derive(Deserialize)]
 struct PdEvent {
+    #[serde(default)]
+    id: Option<String>,
     event_type: String,
-    data: PdIncident,
+    #[serde(default)]
+    data: serde_json::Value,
 }
 
+/// PagerDuty's incident object (`data` of most `incident.*` events).
 #[derive(Deserialize)]
 struct PdIncident {
     id: String,
@@ -62,14 +66,37 @@ struct PdIncident {
     html_url: String,
 }
 
+/// What `incident.annotated` and `incident.responder.*` carry: a reference to the incident.
+#[derive(Deserialize)]
+struct PdAbout {
+    incident: PdRefId,
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    user: Option<PdRef>,
+}
+
+#[derive(Deserialize)]
+struct PdRefId {
+    id: String,
+}
+
 #[derive(Deserialize)]
 struct PdRef {
     #[serde(default)]
     summary: Option<String>,
 }
 
+/// An alert payload read: something to record, or an event that concerns no incident.
+#[derive(Debug)]
+pub enum Alert {
+    Input(AlertInput),
+    /// Nothing to record, and why (exit 0).
+    Ignored(String),
+}
+
 /// Reads an Alertmanager or PagerDuty payload. `source` names the file in errors.
-pub fn parse(text: &str, source: &str) -> Result<AlertInput, String> {
+pub fn parse(text: &str, source: &str) -> Result<Alert, String> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("{source} is not valid JSON ({e})"))?;
     if value
@@ -80,13 +107,13 @@ pub fn parse(text: &str, source: &str) -> Result<AlertInput, String> {
         let pd: PagerDutyEnvelope = serde_json::from_value(value).map_err(|e| {
             format!("{source} looks like a PagerDuty webhook but is missing fields ({e})")
         })?;
-        return Ok(pagerduty(pd.event));
+        return pagerduty(pd.event, source);
     }
     if value.get("groupKey").is_some() && value.get("alerts").is_some() {
         let am: Alertmanager = serde_json::from_value(value).map_err(|e| {
             format!("{source} looks like an Alertmanager webhook but is missing fields ({e})")
         })?;
-        return Ok(alertmanager(am));
+        return Ok(Alert::Input(alertmanager(am)));
     }
     Err(format!(
         "{source} is neither an Alertmanager webhook payload (groupKey, alerts) nor a PagerDuty v3 webhook event (event.event_type)"
@@ -146,17 +173,71 @@ fn alertmanager(am: Alertmanager) -> AlertInput {
         services,
         impact: impact.trim().to_string(),
         resolved: am.status == "resolved",
+        change: AlertChange::State,
+        // Alertmanager has no event id: a repeat is known by its group and state.
+        event: None,
     }
 }
 
-fn pagerduty(e: PdEvent) -> AlertInput {
-    let d = e.data;
-    let resolved = e.event_type == "incident.resolved" || d.status == "resolved";
+/// PagerDuty v3: each incident event type handled by name, keyed by the incident's id; events
+/// about anything else (a service, a user) are ignored and said so.
+fn pagerduty(e: PdEvent, source: &str) -> Result<Alert, String> {
+    let kind = e.event_type.as_str();
+    let missing = |err: serde_json::Error| {
+        format!("{source}: the PagerDuty {kind} event is missing fields ({err})")
+    };
+    let about = |data: serde_json::Value| serde_json::from_value::<PdAbout>(data).map_err(missing);
+    let change = match kind {
+        "incident.triggered"
+        | "incident.acknowledged"
+        | "incident.unacknowledged"
+        | "incident.escalated"
+        | "incident.reassigned"
+        | "incident.delegated"
+        | "incident.priority_updated"
+        | "incident.urgency_updated"
+        | "incident.reopened"
+        | "incident.resolved" => AlertChange::State,
+        "incident.service_updated" => AlertChange::Services,
+        "incident.annotated" => {
+            let a = about(e.data)?;
+            let note = a.content.unwrap_or_default();
+            return Ok(Alert::Input(reference(
+                a.incident.id,
+                e.id,
+                AlertChange::Note(format!("PagerDuty note: {}", note.trim())),
+            )));
+        }
+        "incident.responder.added" | "incident.responder.replied" => {
+            let a = about(e.data)?;
+            let who = a
+                .user
+                .and_then(|u| u.summary)
+                .unwrap_or_else(|| "someone".into());
+            let what = if kind.ends_with("added") {
+                "added as a responder"
+            } else {
+                "replied as a responder"
+            };
+            return Ok(Alert::Input(reference(
+                a.incident.id,
+                e.id,
+                AlertChange::Note(format!("PagerDuty: {} {what}", who.trim())),
+            )));
+        }
+        other => {
+            return Ok(Alert::Ignored(format!(
+                "{source} is a PagerDuty \"{other}\" event, which says nothing hotfix records about an incident: ignored, nothing recorded"
+            )));
+        }
+    };
+    let d: PdIncident = serde_json::from_value(e.data).map_err(missing)?;
+    let resolved = kind == "incident.resolved" || d.status == "resolved";
     let number = d
         .number
         .map(|n| format!("PagerDuty #{n}"))
         .unwrap_or_else(|| "PagerDuty".into());
-    AlertInput {
+    Ok(Alert::Input(AlertInput {
         key: format!("pagerduty:{}", d.id),
         title: d.title,
         severity: SeverityHint::PagerDuty {
@@ -166,5 +247,24 @@ fn pagerduty(e: PdEvent) -> AlertInput {
         services: d.service.and_then(|s| s.summary).into_iter().collect(),
         impact: format!("{number} {}", d.html_url).trim().to_string(),
         resolved,
+        change,
+        event: e.id,
+    }))
+}
+
+/// An event about a PagerDuty incident that carries only its id (a note, a responder).
+fn reference(incident: String, event: Option<String>, change: AlertChange) -> AlertInput {
+    AlertInput {
+        key: format!("pagerduty:{incident}"),
+        title: String::new(),
+        severity: SeverityHint::PagerDuty {
+            priority: None,
+            urgency: None,
+        },
+        services: Vec::new(),
+        impact: String::new(),
+        resolved: false,
+        change,
+        event,
     }
 }

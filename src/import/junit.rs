@@ -1,246 +1,346 @@
-//! JUnit XML as written by cargo-nextest, pytest (`--junitxml`) and Maven Surefire: a
-//! `<testsuites>` or bare `<testsuite>` root, `<testcase>`s whose child says how they ended.
+//! JUnit XML as real producers write it (cargo-nextest, pytest, Maven Surefire, jest-junit,
+//! go-junit-report, tst, ...): a `<testsuites>` or bare `<testsuite>` root, `<testcase>`s whose
+//! children and attributes say how they ended.
+//!
+//! The rules, which the README states too:
+//! - **Well-formed or nothing.** roxmltree checks well-formedness itself (undefined entities,
+//!   duplicate attributes, a second root, a `<` in an attribute) and never expands external
+//!   entities; a file that fails is refused whole with its line and column.
+//! - **Identity**: `classname::name`, or `name` without a classname, both trimmed
+//!   ([`test_identity`]). A case without one, or longer than [`MAX_TEST_NAME`], is counted and
+//!   reported, never stored or cut.
+//! - **Outcome**: `<failure>`/`<error>` failed; `<skipped>`, or a `status`/`result` attribute
+//!   saying it did not run, skipped; otherwise passed, flaky when a `<flakyFailure>`,
+//!   `<flakyError>`, `<rerunFailure>` or `<rerunError>` shows an earlier failed attempt.
+//! - **Reruns**: the same identity twice in one `<testsuite>` is a rerun: the last run counts,
+//!   flaky when an earlier one failed. In different suites (or files) it is not: any failure
+//!   makes it failed, and the import says which suites disagreed.
 
 use crate::state::TestStatus;
-use crate::state::imports::TestResult;
-use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use crate::state::imports::{TestResult, test_identity};
+use crate::state::text::MAX_TEST_NAME;
+use std::collections::HashMap;
 
-/// The 1-based line of a byte offset, for error messages.
-fn line_of(text: &str, offset: u64) -> usize {
-    let end = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+/// Words in a `status` or `result` attribute that mean the test did not run.
+const NOT_RUN: &[&str] = &[
+    "disabled",
+    "notrun",
+    "not run",
+    "not_run",
+    "notexecuted",
+    "not executed",
+    "skipped",
+    "skip",
+    "ignored",
+    "suppressed",
+];
+
+/// One report read: each case with the suite it ran in, and what could not be imported.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    cases: Vec<(String, TestResult)>,
+    unnamed: usize,
+    too_long: Vec<String>,
 }
 
-fn attr(e: &BytesStart, name: &str) -> String {
-    e.attributes()
-        .flatten()
-        .find(|a| a.key.0 == name)
-        .and_then(|a| {
-            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .ok()
-                .map(|v| v.into_owned())
-        })
-        .unwrap_or_default()
+/// Several reports merged into what one import records, and what to tell the user about it.
+#[derive(Debug, Default)]
+pub struct Merged {
+    pub results: Vec<TestResult>,
+    pub notes: Vec<String>,
 }
 
-/// The case being read and what its children said.
-#[derive(Default)]
-struct Case {
-    id: String,
-    name: String,
-    failed: bool,
-    skipped: bool,
-    flaky: bool,
-    message: String,
-}
-
-impl Case {
-    fn start(e: &BytesStart) -> Case {
-        let name = attr(e, "name");
-        let class = attr(e, "classname");
-        let id = if class.is_empty() {
-            name.clone()
-        } else {
-            format!("{class}::{name}")
-        };
-        Case {
-            id,
-            name,
-            ..Case::default()
-        }
-    }
-
-    /// A child element of the test case.
-    fn child(&mut self, e: &BytesStart) {
-        let message = attr(e, "message");
-        match e.name().0 {
-            "failure" | "error" => {
-                self.failed = true;
-                self.message = if message.is_empty() {
-                    "failed".into()
-                } else {
-                    message
-                };
-            }
-            "skipped" => {
-                self.skipped = true;
-                if self.message.is_empty() {
-                    self.message = if message.is_empty() {
-                        "skipped".into()
-                    } else {
-                        message
-                    };
-                }
-            }
-            // A failed attempt followed by a passing rerun (nextest, Surefire).
-            "flakyFailure" | "flakyError" => self.flaky = true,
-            _ => {}
-        }
-    }
-
-    fn finish(self) -> TestResult {
-        let status = if self.failed {
-            TestStatus::Failed
-        } else if self.skipped {
-            TestStatus::Skipped
-        } else {
-            TestStatus::Passed
-        };
-        let flaky = self.flaky && status == TestStatus::Passed;
-        let message = match status {
-            TestStatus::Passed if flaky => "passed after a rerun".into(),
-            TestStatus::Passed => String::new(),
-            _ => self.message,
-        };
-        TestResult {
-            id: self.id,
-            name: self.name,
-            status,
-            flaky,
-            message,
-        }
-    }
-}
-
-/// Parses one JUnit report. `source` names the file in errors.
-pub fn parse(text: &str, source: &str) -> Result<Vec<TestResult>, String> {
-    let mut reader = Reader::from_str(text);
-    reader.config_mut().trim_text(true);
-    let mut results: Vec<TestResult> = Vec::new();
-    let mut case: Option<Case> = None;
-    let mut root: Option<String> = None;
-    let mut depth_in_case = 0usize;
-    loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "{source} is not well-formed XML (line {}): {e}",
-                line_of(text, reader.error_position())
-            )
-        })?;
-        match event {
-            Event::Start(e) | Event::Empty(e) if root.is_none() => {
-                let name = e.name().0.to_string();
-                if name != "testsuites" && name != "testsuite" {
-                    return Err(format!(
-                        "{source} is not a JUnit report: its root element is <{name}>, not <testsuites> or <testsuite>"
-                    ));
-                }
-                root = Some(name);
-            }
-            Event::Start(e) if e.name().0 == "testcase" && case.is_none() => {
-                case = Some(Case::start(&e));
-                depth_in_case = 0;
-            }
-            Event::Empty(e) if e.name().0 == "testcase" && case.is_none() => {
-                results.push(Case::start(&e).finish());
-            }
-            Event::Start(e) => {
-                if let Some(c) = case.as_mut() {
-                    if depth_in_case == 0 {
-                        c.child(&e);
-                    }
-                    depth_in_case += 1;
-                }
-            }
-            Event::Empty(e) => {
-                if let Some(c) = case.as_mut().filter(|_| depth_in_case == 0) {
-                    c.child(&e);
-                }
-            }
-            Event::End(e) if e.name().0 == "testcase" && depth_in_case == 0 => {
-                if let Some(c) = case.take() {
-                    results.push(c.finish());
-                }
-            }
-            Event::End(_) => depth_in_case = depth_in_case.saturating_sub(1),
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    if root.is_none() {
+/// Parses one JUnit report. `source` names the file in errors and in suite names.
+pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
+    if text.trim().is_empty() {
         return Err(format!(
             "{source} is empty: no <testsuites> or <testsuite> element"
         ));
     }
-    if case.is_some() {
+    let doc = roxmltree::Document::parse(text).map_err(|e| {
+        let at = e.pos();
+        let what = e.to_string();
+        let suffix = format!(" at {}:{}", at.row, at.col);
+        format!(
+            "{source} is not well-formed XML (line {}, column {}): {}; nothing was imported",
+            at.row,
+            at.col,
+            what.strip_suffix(&suffix).unwrap_or(&what)
+        )
+    })?;
+    let root = doc.root_element();
+    let kind = root.tag_name().name();
+    if kind != "testsuites" && kind != "testsuite" {
         return Err(format!(
-            "{source} ends inside a <testcase>: the file is truncated"
+            "{source} is not a JUnit report: its root element is <{kind}>, not <testsuites> or <testsuite>"
         ));
     }
-    // A test reported more than once (reruns written as separate cases): the last word counts,
-    // and it is flaky if an earlier run failed and a later one passed.
-    // Found by id through a map, so a large report merges in linear time.
-    let mut merged: Vec<TestResult> = Vec::new();
-    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for r in results {
-        match at.get(&r.id).and_then(|&i| merged.get_mut(i)) {
-            Some(m) => {
-                let flaky = m.status == TestStatus::Failed && r.status == TestStatus::Passed;
-                *m = TestResult {
-                    flaky: r.flaky || flaky,
-                    ..r
-                };
-                if m.flaky && m.message.is_empty() {
-                    m.message = "passed after a rerun".into();
-                }
+    let mut parsed = Parsed::default();
+    // Each suite's label, by node: told apart by file, name and position.
+    let suites: HashMap<roxmltree::NodeId, String> = root
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .enumerate()
+        .map(|(i, s)| {
+            let name = s.attribute("name").unwrap_or("").trim();
+            let label = if name.is_empty() {
+                format!("{source} suite #{}", i + 1)
+            } else {
+                format!("{source} {name} (#{})", i + 1)
+            };
+            (s.id(), label)
+        })
+        .collect();
+    for node in root.descendants().filter(|n| n.has_tag_name("testcase")) {
+        let suite = node
+            .ancestors()
+            .find(|a| a.has_tag_name("testsuite"))
+            .and_then(|s| suites.get(&s.id()).cloned())
+            .unwrap_or_else(|| source.to_string());
+        let class = node.attribute("classname").unwrap_or("");
+        let name = node.attribute("name").unwrap_or("");
+        let Some(id) = test_identity(class, name) else {
+            parsed.unnamed += 1;
+            continue;
+        };
+        if id.chars().count() > MAX_TEST_NAME {
+            parsed.too_long.push(id);
+            continue;
+        }
+        parsed.cases.push((suite, outcome(node, id, name.trim())));
+    }
+    Ok(parsed)
+}
+
+/// How one `<testcase>` ended.
+fn outcome(node: roxmltree::Node, id: String, name: &str) -> TestResult {
+    let mut failed = None;
+    let mut skipped = None;
+    let mut flaky = false;
+    for child in node.children().filter(roxmltree::Node::is_element) {
+        let message = || {
+            child
+                .attribute("message")
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+        };
+        match child.tag_name().name() {
+            "failure" | "error" => {
+                failed.get_or_insert_with(|| message().unwrap_or_else(|| "failed".into()));
             }
-            None => {
-                at.insert(r.id.clone(), merged.len());
-                merged.push(r);
+            "skipped" => {
+                skipped.get_or_insert_with(|| message().unwrap_or_else(|| "skipped".into()));
+            }
+            // An earlier attempt failed and a rerun followed (nextest, Surefire).
+            "flakyFailure" | "flakyError" | "rerunFailure" | "rerunError" => flaky = true,
+            _ => {}
+        }
+    }
+    let said = ["status", "result"]
+        .iter()
+        .filter_map(|a| node.attribute(*a))
+        .map(|v| v.trim().to_ascii_lowercase())
+        .find(|v| NOT_RUN.contains(&v.as_str()));
+    if skipped.is_none()
+        && let Some(word) = said
+    {
+        skipped = Some(format!("not run ({word})"));
+    }
+    let (status, message) = match (failed, skipped) {
+        (Some(m), _) => (TestStatus::Failed, m),
+        (None, Some(m)) => (TestStatus::Skipped, m),
+        (None, None) if flaky => (TestStatus::Passed, "passed after a rerun".into()),
+        (None, None) => (TestStatus::Passed, String::new()),
+    };
+    TestResult {
+        id,
+        name: name.to_string(),
+        status,
+        flaky: flaky && status == TestStatus::Passed,
+        message,
+    }
+}
+
+/// Merges the reports of one import (see the module's rules), in the order cases first appear.
+pub fn merge(reports: Vec<Parsed>) -> Merged {
+    // Per identity: its result in each suite (a rerun within a suite replaces the earlier run).
+    let mut order: Vec<String> = Vec::new();
+    let mut by_id: HashMap<String, Vec<(String, TestResult)>> = HashMap::new();
+    let (mut unnamed, mut too_long) = (0, Vec::new());
+    for report in reports {
+        unnamed += report.unnamed;
+        too_long.extend(report.too_long);
+        for (suite, r) in report.cases {
+            let runs = by_id.entry(r.id.clone()).or_insert_with(|| {
+                order.push(r.id.clone());
+                Vec::new()
+            });
+            match runs.iter_mut().find(|(s, _)| *s == suite) {
+                Some((_, earlier)) => {
+                    let flaky = r.flaky
+                        || (r.status == TestStatus::Passed
+                            && (earlier.status == TestStatus::Failed || earlier.flaky));
+                    *earlier = TestResult { flaky, ..r };
+                    if earlier.flaky && earlier.message.is_empty() {
+                        earlier.message = "passed after a rerun".into();
+                    }
+                }
+                None => runs.push((suite, r)),
             }
         }
     }
-    Ok(merged)
+    let mut merged = Merged::default();
+    for id in order {
+        let Some(runs) = by_id.remove(&id) else {
+            continue;
+        };
+        let rank = |s: TestStatus| match s {
+            TestStatus::Failed => 3,
+            TestStatus::Passed => 2,
+            TestStatus::Running => 1,
+            TestStatus::Skipped | TestStatus::Pending => 0,
+        };
+        let worst = runs
+            .iter()
+            .max_by_key(|(_, r)| rank(r.status))
+            .map(|(_, r)| r.status);
+        if runs.iter().any(|(_, r)| Some(r.status) != worst) {
+            let said: Vec<String> = runs
+                .iter()
+                .map(|(s, r)| format!("{} in {s}", r.status))
+                .collect();
+            merged.notes.push(format!(
+                "{id} ran in {} suites that disagree ({}): recorded as {}",
+                runs.len(),
+                said.join(", "),
+                worst.map_or("?", TestStatus::as_str)
+            ));
+        }
+        // The run that decides: a failing one if any, else the best, flaky if any run was.
+        let flaky = runs.iter().any(|(_, r)| r.flaky);
+        if let Some((_, mut r)) = runs.into_iter().max_by_key(|(_, r)| rank(r.status)) {
+            r.flaky = flaky && r.status == TestStatus::Passed;
+            merged.results.push(r);
+        }
+    }
+    if unnamed > 0 {
+        merged.notes.push(format!(
+            "{unnamed} unnamed test case{} not imported (no name and no classname)",
+            if unnamed == 1 { "" } else { "s" }
+        ));
+    }
+    if !too_long.is_empty() {
+        let first: String = too_long[0].chars().take(60).collect();
+        merged.notes.push(format!(
+            "{} test case{} with a name over {MAX_TEST_NAME} characters not imported (never cut): {first}…",
+            too_long.len(),
+            if too_long.len() == 1 { "" } else { "s" }
+        ));
+    }
+    merged
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn outcomes_and_identities() {
-        let xml = r#"<testsuite name="s"><testcase classname="a.b" name="ok"/>
-            <testcase classname="a.b" name="bad"><failure message="boom">trace</failure></testcase>
-            <testcase name="skip"><skipped message="later"/></testcase>
-            <testcase classname="c" name="flaky"><flakyFailure message="first"/></testcase></testsuite>"#;
-        let r = parse(xml, "t.xml").unwrap();
-        assert_eq!(r.len(), 4);
-        assert_eq!(
-            (r[0].id.as_str(), r[0].status),
-            ("a.b::ok", TestStatus::Passed)
-        );
-        assert_eq!(
-            (r[1].status, r[1].message.as_str()),
-            (TestStatus::Failed, "boom")
-        );
-        assert_eq!(
-            (r[2].id.as_str(), r[2].status),
-            ("skip", TestStatus::Skipped)
-        );
-        assert!(r[3].flaky && r[3].status == TestStatus::Passed);
+    fn one(xml: &str) -> Merged {
+        merge(vec![parse(xml, "t.xml").expect("parses")])
     }
 
     #[test]
-    fn malformed_and_foreign_files_are_explained() {
+    fn malformed_input_is_refused_with_line_and_column() {
+        for bad in [
+            "<testsuite><testcase name='a'></testsuite>",
+            "<testsuite time=\"<<computed>>\"/>",
+            "<testsuite/><testsuite/>",
+            "<testsuite><testcase name='a' name='b'/></testsuite>",
+            "<testsuite><testcase name='a&nbsp;b'/></testsuite>",
+            "<!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]><testsuite name='&e;'/>",
+        ] {
+            let e = parse(bad, "t.xml").expect_err(bad);
+            assert!(
+                e.contains("not well-formed") && e.contains("column"),
+                "{bad}: {e}"
+            );
+        }
         assert!(
-            parse("<testsuite><testcase name='x'>", "t.xml")
-                .unwrap_err()
-                .contains("truncated")
-        );
-        assert!(
-            parse("<html></html>", "t.xml")
+            parse("<html/>", "t.xml")
                 .unwrap_err()
                 .contains("root element is <html>")
         );
-        let e = parse("<testsuite>\n<testcase name='x'></testsuit>", "t.xml").unwrap_err();
-        assert!(e.contains("not well-formed") && e.contains("line 2"), "{e}");
         assert!(parse("", "t.xml").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn disabled_and_not_run_cases_are_skipped_never_passed() {
+        let m = one(
+            "<testsuite><testcase name='disabled_test' status='disabled'/>\
+             <testcase name='n' result='NotRun'/><testcase name='ok' status='run'/></testsuite>",
+        );
+        let status: Vec<_> = m
+            .results
+            .iter()
+            .map(|r| (r.id.as_str(), r.status))
+            .collect();
+        assert_eq!(
+            status,
+            [
+                ("disabled_test", TestStatus::Skipped),
+                ("n", TestStatus::Skipped),
+                ("ok", TestStatus::Passed)
+            ]
+        );
+    }
+
+    #[test]
+    fn identities_are_trimmed_unnamed_cases_counted_long_ones_never_cut() {
+        let long = "x".repeat(MAX_TEST_NAME + 1);
+        let m = one(&format!(
+            "<testsuite><testcase classname=' a ' name='b '/><testcase classname='' name=''/>\
+             <testcase classname='c' name='{long}'/></testsuite>"
+        ));
+        assert_eq!(m.results.len(), 1);
+        assert_eq!(m.results[0].id, "a::b");
+        assert!(
+            m.notes
+                .iter()
+                .any(|n| n.starts_with("1 unnamed test case not imported"))
+        );
+        assert!(m.notes.iter().any(|n| n.contains("over 1000 characters")));
+    }
+
+    #[test]
+    fn reruns_in_a_suite_and_disagreements_across_suites() {
+        let m = one(
+            "<testsuites><testsuite name='s1'><testcase name='r'><failure/></testcase>\
+             <testcase name='r'/></testsuite>\
+             <testsuite name='s2'><testcase name='x'/></testsuite>\
+             <testsuite name='s3'><testcase name='x'><failure message='boom'/></testcase></testsuite>\
+             <testsuite name='s4'><testcase name='f'><flakyFailure/></testcase></testsuite></testsuites>",
+        );
+        let get = |id: &str| m.results.iter().find(|r| r.id == id).expect(id);
+        assert_eq!(
+            (get("r").status, get("r").flaky),
+            (TestStatus::Passed, true)
+        );
+        assert_eq!(
+            (get("x").status, get("x").message.as_str()),
+            (TestStatus::Failed, "boom")
+        );
+        assert_eq!(
+            (get("f").status, get("f").flaky),
+            (TestStatus::Passed, true)
+        );
+        assert!(
+            m.notes
+                .iter()
+                .any(|n| n.contains("x ran in 2 suites that disagree")
+                    && n.contains("s2")
+                    && n.contains("s3")),
+            "{:?}",
+            m.notes
+        );
     }
 }

@@ -4,9 +4,20 @@
 
 use super::kinds::{Audience, IncidentStatus, Priority, ReleaseId, Severity, Stage, TestStatus};
 use super::release::Phase;
-use super::text::{MAX_LINE, MAX_NAME, MAX_TEXT};
+use super::text::{MAX_LINE, MAX_NAME, MAX_TEST_NAME, MAX_TESTS, MAX_TEXT};
 use super::{Ctx, Event, Rejection, reject};
 use serde::{Deserialize, Serialize};
+
+/// A test's identity as imports store and match it: `classname::name`, or `name` when there is
+/// no classname, both trimmed. `None` when there is no name to go by.
+pub fn test_identity(classname: &str, name: &str) -> Option<String> {
+    let (class, name) = (classname.trim(), name.trim());
+    match (class.is_empty(), name.is_empty()) {
+        (_, true) => None,
+        (true, false) => Some(name.to_string()),
+        (false, false) => Some(format!("{class}::{name}")),
+    }
+}
 
 /// One test case's outcome from a JUnit report.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +55,21 @@ pub struct AlertInput {
     pub services: Vec<String>,
     pub impact: String,
     pub resolved: bool,
+    /// What the event changes.
+    pub change: AlertChange,
+    /// The source's id for this event, if it has one (PagerDuty), to note a repeat once.
+    pub event: Option<String>,
+}
+
+/// What an alert event changes about its incident.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlertChange {
+    /// Its state: create the incident, or follow its severity and resolution.
+    State,
+    /// A remark from the source (a PagerDuty note or responder).
+    Note(String),
+    /// The services the source lists for it.
+    Services,
 }
 
 /// A policy rule giving imported tests their priority: the first whose pattern matches wins.
@@ -122,6 +148,15 @@ pub(crate) fn decide_tests(
     if results.is_empty() {
         reject!("the report has no test cases: nothing to import");
     }
+    if let Some(r) = results
+        .iter()
+        .find(|r| r.id.trim() != r.id || r.id.is_empty() || r.id.chars().count() > MAX_TEST_NAME)
+    {
+        reject!(
+            "the test name \"{}\" is empty, untrimmed or longer than {MAX_TEST_NAME} characters: nothing was imported",
+            crate::sanitize::line(&r.id.chars().take(80).collect::<String>())
+        );
+    }
     let mut events = Vec::new();
     // Looked up by name, so an import is linear in its size (the first test of a name wins,
     // as a scan would find it).
@@ -153,7 +188,7 @@ pub(crate) fn decide_tests(
             }
             None if added.contains(r.id.as_str()) => {}
             None => {
-                let name = clip(&r.id, MAX_LINE);
+                let name = r.id.clone();
                 let priority = ctx
                     .model
                     .policy
@@ -180,6 +215,14 @@ pub(crate) fn decide_tests(
                 added.insert(r.id.as_str());
             }
         }
+    }
+    // The per-release limit holds for imports too, whole or not at all.
+    if release.tests.len() + added.len() > MAX_TESTS {
+        reject!(
+            "{id} lists {} tests and this import would add {} more: over the limit of {MAX_TESTS} tests per release; nothing was imported",
+            release.tests.len(),
+            added.len()
+        );
     }
     Ok(events)
 }
@@ -213,19 +256,7 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
         reject!("the alert has no key to de-duplicate by (groupKey or incident id)");
     }
     let severity = map_severity(&ctx.model.policy, &alert.severity);
-    let existing = ctx
-        .model
-        .incidents
-        .values()
-        .find(|i| i.source.as_deref() == Some(key.as_str()));
-    let Some(incident) = existing else {
-        if alert.resolved {
-            return Ok(Vec::new()); // resolved before hotfix ever saw it firing
-        }
-        let mut title = clip(&alert.title, MAX_LINE);
-        if title.is_empty() {
-            title = "(untitled alert)".into();
-        }
+    let services = || {
         let mut services: Vec<String> = alert
             .services
             .iter()
@@ -233,34 +264,87 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
             .collect();
         services.dedup();
         services.truncate(50);
+        services
+    };
+    let existing = ctx
+        .model
+        .incidents
+        .values()
+        .find(|i| i.source.as_deref() == Some(key.as_str()));
+    let Some(incident) = existing else {
+        if alert.resolved || alert.change != AlertChange::State {
+            // Resolved before hotfix ever saw it firing, or a remark about an incident hotfix
+            // does not know: nothing to record.
+            return Ok(Vec::new());
+        }
+        let mut title = clip(&alert.title, MAX_LINE);
+        if title.is_empty() {
+            title = "(untitled alert)".into();
+        }
         return Ok(vec![Event::IncidentReported {
             id: ctx.model.next_incident_id(),
             title,
             severity,
-            services,
+            services: services(),
             impact: clip(&alert.impact, MAX_TEXT),
             source: Some(key),
         }]);
     };
     let id = incident.id;
-    Ok(match (alert.resolved, incident.status) {
-        (_, IncidentStatus::Resolved) if !alert.resolved => {
-            vec![Event::IncidentNoted { id, note: "the source reports it firing again after it was resolved".into() }]
+    // A remark is recorded once: by the source's event id, else by the key and what it says.
+    let note = |what: &str, text: String| {
+        let note_key = clip(
+            &alert
+                .event
+                .clone()
+                .unwrap_or_else(|| format!("{key}:{what}")),
+            MAX_TEXT,
+        );
+        if incident
+            .notes
+            .iter()
+            .any(|n| n.key.as_deref() == Some(note_key.as_str()))
+        {
+            Vec::new()
+        } else {
+            vec![Event::IncidentNoted {
+                id,
+                note: clip(&text, MAX_TEXT),
+                key: Some(note_key),
+            }]
         }
-        (true, IncidentStatus::Open) => {
-            vec![Event::IncidentResolved { id, note: "resolved at the source".into(), release: None }]
+    };
+    Ok(match &alert.change {
+        AlertChange::Note(text) => note("note", text.clone()),
+        AlertChange::Services => {
+            let now = services();
+            let before: Vec<&str> = incident.services.iter().map(|s| s.as_str()).collect();
+            if now.is_empty() || now.iter().map(String::as_str).eq(before.iter().copied()) {
+                Vec::new()
+            } else {
+                vec![Event::IncidentServicesChanged { id, services: now }]
+            }
         }
-        (true, IncidentStatus::Qualified) => vec![Event::IncidentNoted {
-            id,
-            note: "the source reports it resolved; it stays qualified until its hotfix or a person resolves it".into(),
-        }],
-        (false, _) if severity < incident.severity => vec![Event::IncidentSeverityChanged {
-            id,
-            from: incident.severity,
-            to: severity,
-            reason: format!("the source now reports {severity}"),
-        }],
-        _ => Vec::new(),
+        AlertChange::State => match (alert.resolved, incident.status) {
+            (_, IncidentStatus::Resolved) if !alert.resolved => note(
+                "firing",
+                "the source reports it firing again after it was resolved".into(),
+            ),
+            (true, IncidentStatus::Open) => {
+                vec![Event::IncidentResolved { id, note: "resolved at the source".into(), release: None }]
+            }
+            (true, IncidentStatus::Qualified) => note(
+                "resolved",
+                "the source reports it resolved; it stays qualified until its hotfix or a person resolves it".into(),
+            ),
+            (false, _) if severity < incident.severity => vec![Event::IncidentSeverityChanged {
+                id,
+                from: incident.severity,
+                to: severity,
+                reason: format!("the source now reports {severity}"),
+            }],
+            _ => Vec::new(),
+        },
     })
 }
 

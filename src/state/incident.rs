@@ -30,6 +30,9 @@ pub struct Incident {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Note {
     pub note: String,
+    /// The source's name for it (see `Event::IncidentNoted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub by: Name,
     #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
@@ -334,9 +337,15 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 });
             }
         }
-        Event::IncidentNoted { id, note } => {
+        Event::IncidentServicesChanged { id, services } => {
+            if let Some(i) = model.incidents.get_mut(id) {
+                i.services = services.iter().map(|s| s.as_str().into()).collect();
+            }
+        }
+        Event::IncidentNoted { id, note, key } => {
             if let Some(i) = model.incidents.get_mut(id) {
                 i.notes.push(Note {
+                    key: key.clone(),
                     note: note.clone(),
                     by: r.actor.as_str().into(),
                     at: r.at,

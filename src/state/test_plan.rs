@@ -3,7 +3,7 @@
 
 use super::Name;
 use super::kinds::{Priority, ReleaseId, TestStatus};
-use super::text::{self, MAX_LINE, MAX_TEXT};
+use super::text::{self, MAX_TEXT};
 use super::{Ctx, Event, Model, Recorded, Rejection, Release, reject};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -96,15 +96,18 @@ pub(crate) fn decide_add(
     owner: Option<&str>,
 ) -> Result<Vec<Event>, Rejection> {
     let release = open_release(ctx.model, id)?;
-    let name = text::required("test name", name, MAX_LINE)?;
+    let name = text::required("test name", name, text::MAX_TEST_NAME)?;
     if release.tests.iter().any(|t| t.name == name) {
         reject!(
             "{id} already has a test named \"{}\"",
             crate::sanitize::line(&name)
         );
     }
-    if release.tests.len() >= 10_000 {
-        reject!("{id} already has 10000 tests, the most one release may list");
+    if release.tests.len() >= text::MAX_TESTS {
+        reject!(
+            "{id} already has {} tests, the most one release may list",
+            text::MAX_TESTS
+        );
     }
     let owner = owner.map(|o| text::check_name("owner", o)).transpose()?;
     Ok(vec![Event::TestAdded {

@@ -10,6 +10,11 @@ pub const MAX_TEXT: usize = 4_000;
 pub const MAX_DOC: usize = 20_000;
 /// User names, role names, services, owners.
 pub const MAX_NAME: usize = 64;
+/// Test names: real parameterised and jest names run past 200 characters, and a name is never
+/// cut (a cut name would match another test, or none).
+pub const MAX_TEST_NAME: usize = 1_000;
+/// The most tests one release may list, by hand and by import together.
+pub const MAX_TESTS: usize = 10_000;
 
 /// Trims `value` and checks it is present and within `max` characters.
 pub fn required(field: &str, value: &str, max: usize) -> Result<String, Rejection> {

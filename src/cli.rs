@@ -120,8 +120,10 @@ pub enum Verb {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// The Keep a Changelog entry for a hotfix
-    #[command(after_help = "Example:\n  hotfix changelog HF-1 >> CHANGELOG.md")]
+    /// The Keep a Changelog entry for a deployed hotfix, printed or put in its place in a file
+    #[command(
+        after_help = "Only a hotfix that reached production (deployed, verified, closed) gets a dated entry; a rolled-back\nor cancelled one gets none. --into puts the entry in its place in a Keep a Changelog file (newest\nversion first, after [Unreleased], before the link references), replacing the file whole.\n\nExamples:\n  hotfix changelog HF-1 --into CHANGELOG.md\n  hotfix changelog HF-3 --unreleased --into CHANGELOG.md\n  hotfix changelog HF-1 --json"
+    )]
     Changelog {
         /// The release, e.g. HF-1
         #[arg(add = complete::releases())]
@@ -129,6 +131,12 @@ pub enum Verb {
         /// File the entry under Security instead of Fixed
         #[arg(long)]
         security: bool,
+        /// A hotfix not deployed yet: an item under [Unreleased], without a version or date
+        #[arg(long)]
+        unreleased: bool,
+        /// Put the entry in its place in this Keep a Changelog file (created if missing)
+        #[arg(long, value_name = "FILE")]
+        into: Option<PathBuf>,
     },
     /// Print a stakeholder notice, or post it to a Slack-compatible webhook (recorded)
     #[command(
@@ -657,7 +665,12 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Verb::Report { id, format, output } => {
             outside::report(&out, &dir()?, id, format, output.as_deref())
         }
-        Verb::Changelog { id, security } => outside::changelog(&out, &dir()?, id, security),
+        Verb::Changelog {
+            id,
+            security,
+            unreleased,
+            into,
+        } => outside::changelog(&out, &dir()?, id, security, unreleased, into.as_deref()),
         Verb::Notify {
             id,
             stage,

@@ -38,6 +38,27 @@ pub fn render(
     audience: Audience,
     now: DateTime<Utc>,
 ) -> Result<Notice, Rejection> {
+    render_as(model, id, stage, audience, now, |s| s)
+}
+
+/// Slack's escaping for text it formats (`text` and mrkdwn): `&`, `<` and `>` as entities, so
+/// data can never make a mention (`<!channel>`), a link or a user reference.
+pub fn slack_escape(text: String) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The notice with every value taken from the store passed through `escape` (the templates'
+/// own formatting is kept).
+fn render_as(
+    model: &Model,
+    id: ReleaseId,
+    stage: Stage,
+    audience: Audience,
+    now: DateTime<Utc>,
+    escape: fn(String) -> String,
+) -> Result<Notice, Rejection> {
     let r = model.release(id)?;
     let incidents: Vec<&crate::state::Incident> = model.incidents_of(r).collect();
     let one = |s: &str| sanitize::line(s.trim()).into_owned();
@@ -131,7 +152,7 @@ pub fn render(
     ];
     let mut text = template(stage, audience).to_string();
     for (key, value) in values {
-        text = text.replace(&format!("{{{{{key}}}}}"), &value);
+        text = text.replace(&format!("{{{{{key}}}}}"), &escape(value));
     }
     let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
     Ok(Notice {
@@ -142,19 +163,40 @@ pub fn render(
 
 /// The Slack incoming-webhook message: `text` as the fallback, and blocks for a rich view.
 pub fn slack_payload(
-    notice: &Notice,
+    model: &Model,
     id: ReleaseId,
     stage: Stage,
     audience: Audience,
-) -> serde_json::Value {
-    json!({
-        "text": format!("{}\n{}", notice.title, notice.body),
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, Rejection> {
+    // The header is plain text, which Slack shows as is; `text` and the section are formatted,
+    // so the data in them is escaped.
+    let plain = render(model, id, stage, audience, now)?;
+    let formatted = render_as(model, id, stage, audience, now, slack_escape)?;
+    Ok(json!({
+        "text": format!("{}\n{}", formatted.title, formatted.body),
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": notice.title.chars().take(150).collect::<String>()}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": notice.body.chars().take(3000).collect::<String>()}},
+            {"type": "header", "text": {"type": "plain_text", "text": cut(&plain.title, 150)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": cut(&formatted.body, 3000)}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{id} · {stage} notice for {audience} · sent by hotfix")}]}
         ]
-    })
+    }))
+}
+
+/// At most `max` characters (Slack's limits: a header 150, a section 3,000), ending with `…`
+/// when cut. Never inside an entity: one cut part-way is dropped whole.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    if let Some(amp) = out.rfind('&')
+        && !out[amp..].contains(';')
+    {
+        out.truncate(amp);
+    }
+    out.push('…');
+    out
 }
 
 /// Posts `payload` to the webhook. Success is HTTP 200; anything else is an error whose message

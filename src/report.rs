@@ -3,9 +3,10 @@
 //! policy's target was met. Built purely from the model; rendered as Markdown or JSON
 //! (schema: `assets/report.schema.json`), and as a Keep a Changelog entry.
 
+pub mod changelog;
 mod markdown;
 
-pub use markdown::{changelog, markdown};
+pub use markdown::markdown;
 
 use crate::present::span;
 use crate::state::incident::Target;

@@ -524,8 +524,8 @@ fn send_notice(
     audience: crate::state::Audience,
 ) {
     let now = crate::clock::now();
-    let notice = match crate::notify::render(&store.model, id, stage, audience, now) {
-        Ok(n) => n,
+    let payload = match crate::notify::slack_payload(&store.model, id, stage, audience, now) {
+        Ok(p) => p,
         Err(r) => {
             app.tell(r.message, true);
             return;
@@ -542,11 +542,7 @@ fn send_notice(
             return;
         }
     };
-    let outcome = crate::notify::post(
-        &url,
-        &crate::notify::slack_payload(&notice, id, stage, audience),
-        timeout,
-    );
+    let outcome = crate::notify::post(&url, &payload, timeout);
     tracing::info!(
         "{} notice {id} {stage} {audience}: {}",
         app.user,

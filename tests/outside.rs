@@ -56,10 +56,117 @@ fn report_json_follows_the_schema() {
 
 #[test]
 fn changelog_entries_are_keep_a_changelog() {
+    use hotfix::report::changelog::entry;
     let (_d, store) = demo();
-    let report = hotfix::report::build(&store.model, ReleaseId::Hotfix(1), now()).unwrap();
-    insta::assert_snapshot!(hotfix::report::changelog(&report, false));
-    assert!(hotfix::report::changelog(&report, true).contains("### Security"));
+    let m = &store.model;
+    insta::assert_snapshot!(
+        entry(m, ReleaseId::Hotfix(1), false, false)
+            .unwrap()
+            .markdown()
+    );
+    assert!(
+        entry(m, ReleaseId::Hotfix(1), true, false)
+            .unwrap()
+            .markdown()
+            .contains("### Security")
+    );
+    // Not deployed yet: refused, unless filed under [Unreleased].
+    let e = entry(m, ReleaseId::Hotfix(3), false, false).unwrap_err();
+    assert!(e.message.contains("not been deployed"), "{e}");
+    let pending = entry(m, ReleaseId::Hotfix(3), false, true).unwrap();
+    assert!(pending.markdown().starts_with("## [Unreleased]"));
+}
+
+#[test]
+fn a_rolled_back_hotfix_gets_no_changelog_entry() {
+    use hotfix::state::Command as C;
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    w.run("admin", C::StartDeploy { id });
+    w.run("admin", C::MarkDeployed { id });
+    w.run(
+        "admin",
+        C::RollBack {
+            id,
+            reason: "error rate doubled".into(),
+        },
+    );
+    let e = hotfix::report::changelog::entry(&w.model, id, false, false).unwrap_err();
+    assert!(e.message.contains("rolled-back"), "{e}");
+}
+
+#[test]
+fn changelog_into_puts_the_entry_in_its_place_and_json_is_json() {
+    let (dir, _store) = demo();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("CHANGELOG.md");
+    std::fs::write(
+        &file,
+        "# Changelog\n\n## [Unreleased]\n\n### Added\n\n- Dark mode\n\n## [4.11.1] - 2026-10-01\n\n### Fixed\n\n- Login\n\n## [3.8.4] - 2026-09-01\n\n### Fixed\n\n- Search\n\n[Unreleased]: https://example.com/compare/v4.11.1...HEAD\n[4.11.1]: https://example.com/compare/v3.8.4...v4.11.1\n[3.8.4]: https://example.com/releases/tag/v3.8.4\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    for id in ["HF-1", "HF-2"] {
+        hotfix(dir.path(), "you")
+            .args(["changelog", id, "--into", f])
+            .assert()
+            .success();
+    }
+    hotfix(dir.path(), "you")
+        .args(["changelog", "HF-3", "--unreleased", "--into", f])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in {text}"));
+    assert!(at("## [Unreleased]") < at("### Fixed\n\n- Handle a missing card token"));
+    assert!(at("- Handle a missing card token") < at("## [4.11.2]"));
+    assert!(at("## [4.11.2]") < at("## [4.11.1]"));
+    assert!(at("## [4.11.1]") < at("## [3.8.5]"), "{text}");
+    assert!(at("## [3.8.5]") < at("## [3.8.4]"));
+    assert!(text.ends_with("[3.8.4]: https://example.com/releases/tag/v3.8.4\n"));
+    // A second time is refused and leaves the file as it was; so is a file that is not a changelog.
+    hotfix(dir.path(), "you")
+        .args(["changelog", "HF-1", "--into", f])
+        .assert()
+        .code(3);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    let notes = out.path().join("NOTES.md");
+    std::fs::write(&notes, "random notes\n").unwrap();
+    hotfix(dir.path(), "you")
+        .args(["changelog", "HF-1", "--into", notes.to_str().unwrap()])
+        .assert()
+        .code(3);
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "random notes\n");
+    // --json is JSON.
+    let json = hotfix(dir.path(), "you")
+        .args(["changelog", "HF-1", "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(
+        (v["version"].as_str(), v["section"].as_str()),
+        (Some("4.11.2"), Some("Fixed"))
+    );
+    assert_eq!(v["date"], "2026-11-21");
+    // A real Keep a Changelog parser reads it, newest first.
+    let parsed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, keepachangelog; print(json.dumps(list(keepachangelog.to_dict(sys.argv[1]).keys())))",
+            f,
+        ])
+        .output();
+    match parsed {
+        Ok(o) if o.status.success() => {
+            let versions: Vec<String> = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(
+                versions,
+                ["4.11.2", "4.11.1", "3.8.5", "3.8.4"],
+                "{versions:?}"
+            );
+        }
+        _ => eprintln!("skipped the keepachangelog check: `pip install keepachangelog` to run it"),
+    }
 }
 
 #[test]
@@ -937,4 +1044,47 @@ fn pagerduty_events_are_handled_by_type_and_a_repeat_records_nothing() {
     assert_eq!(import("alerts/pagerduty-service-updated.json").0, 0);
     let inc = pt4();
     assert_eq!(inc.services, vec!["single-sign-on"]);
+}
+
+#[test]
+fn slack_formatting_in_data_is_escaped_so_it_cannot_mention_or_link() {
+    use hotfix::state::{Audience, Stage};
+    let mut w = common::World::new();
+    let inc = w.model.next_incident_id();
+    w.run(
+        "quinn",
+        Command::ReportIncident {
+            title: "<!channel> checkout & <https://evil.example|click here> down".into(),
+            severity: hotfix::state::Severity::P1,
+            services: vec!["api".into()],
+            impact: "<@U024BE7LH> please look & fix > now".into(),
+        },
+    );
+    w.qualify(inc, hotfix::state::Decision::Hotfix);
+    let id = w.hotfix_for(&[inc]);
+    w.run(
+        "sam",
+        Command::EditRelease {
+            id,
+            edit: hotfix::state::ScopeEdit {
+                summary: Some(format!("fix <!here> {}", "x".repeat(180))),
+                ..Default::default()
+            },
+        },
+    );
+    for audience in [Audience::Ops, Audience::Users] {
+        let p =
+            hotfix::notify::slack_payload(&w.model, id, Stage::Planned, audience, now()).unwrap();
+        let text = p["text"].as_str().unwrap();
+        let section = p["blocks"][1]["text"]["text"].as_str().unwrap();
+        for formatted in [text, section] {
+            for raw in ["<!channel>", "<!here>", "<@U024BE7LH>", "<https://evil"] {
+                assert!(!formatted.contains(raw), "{raw} in {formatted}");
+            }
+            assert!(!formatted.contains(" & "), "a raw & in {formatted}");
+        }
+        assert!(text.contains("&lt;!here&gt;") || section.contains("&lt;!here&gt;"));
+        let header = p["blocks"][0]["text"]["text"].as_str().unwrap();
+        assert!(header.chars().count() <= 150, "{header}");
+    }
 }

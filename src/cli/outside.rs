@@ -47,15 +47,41 @@ pub fn report(
     emit(out, &text, output, dir)
 }
 
-pub fn changelog(out: &Out, dir: &Path, id: ReleaseId, security: bool) -> Result<(), Error> {
+pub fn changelog(
+    out: &Out,
+    dir: &Path,
+    id: ReleaseId,
+    security: bool,
+    unreleased: bool,
+    into: Option<&Path>,
+) -> Result<(), Error> {
+    use crate::report::changelog;
     let store = open(dir)?;
-    if !id.is_hotfix() {
-        return Err(Error::Refused(format!(
-            "{id} is a regular release: the changelog entry is for hotfixes"
-        )));
+    let entry = changelog::entry(&store.model, id, security, unreleased)?;
+    let Some(path) = into else {
+        if out.json {
+            return out.json(&entry);
+        }
+        return emit(out, &entry.markdown(), None, dir);
+    };
+    let shown = crate::sanitize::line(&path.display().to_string()).into_owned();
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::Failed(format!("cannot read {shown}: {e}"))),
+    };
+    let updated = changelog::insert(&existing, &entry)
+        .map_err(|why| Error::Refused(format!("{shown} was left as it was: {why}")))?;
+    crate::fsio::write_new_file(path, updated.as_bytes(), Some(dir))
+        .map_err(|e| Error::Failed(format!("cannot write {shown}: {e}")))?;
+    if out.json {
+        return out.json(&entry);
     }
-    let report = crate::report::build(&store.model, id, now())?;
-    emit(out, &crate::report::changelog(&report, security), None, dir)
+    eprintln!(
+        "hotfix: put the {id} entry in {shown} ({})",
+        entry.version.as_deref().unwrap_or("Unreleased")
+    );
+    Ok(())
 }
 
 pub fn notify(
@@ -91,7 +117,7 @@ pub fn notify(
             "no webhook is configured: pass --webhook URL, set HOTFIX_WEBHOOK_URL, or put \"webhook_url\" in config.json in the config directory; or use --print".into(),
         ));
     };
-    let payload = crate::notify::slack_payload(&notice, id, stage, audience);
+    let payload = crate::notify::slack_payload(&store.model, id, stage, audience, at)?;
     let timeout = crate::notify::timeout().map_err(Error::Usage)?;
     let outcome = crate::notify::post(&url, &payload, timeout);
     let recorded = super::write::record(&mut store, &actor, record(outcome.clone().err()))?;

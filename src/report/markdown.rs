@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 /// made inert as Markdown: HTML characters become entities, and the characters that make
 /// links, emphasis, code spans or table columns are backslash-escaped. So no stored text can
 /// add a section, a row or markup to the report.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     let one = sanitize::line(text);
     let mut t = String::with_capacity(one.len() + 8);
     for c in one.chars() {
@@ -350,35 +350,4 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
-}
-
-/// The Keep a Changelog 1.1.0 entry for a hotfix: a patch version under `Fixed` or `Security`.
-pub fn changelog(r: &Report, security: bool) -> String {
-    let date = r
-        .timeline
-        .iter()
-        .find(|s| s.what == "deployed")
-        .map_or(r.generated_at, |s| s.at)
-        .format("%Y-%m-%d");
-    let section = if security { "Security" } else { "Fixed" };
-    let mut out = format!(
-        "## [{}] - {date}\n\n### {section}\n\n",
-        sanitize::line(&r.release.version)
-    );
-    let incidents: Vec<String> = r
-        .incidents
-        .iter()
-        .map(|i| format!("{}: {}", i.id, sanitize::line(&i.title)))
-        .collect();
-    let _ = write!(
-        out,
-        "- {} ({}",
-        sanitize::line(&r.release.summary),
-        r.release.id
-    );
-    if !incidents.is_empty() {
-        let _ = write!(out, "; {}", incidents.join("; "));
-    }
-    out.push_str(")\n");
-    out
 }

@@ -518,6 +518,34 @@ fn alertmanager_creates_then_deduplicates_and_notes_resolution() {
     let inc = &store.model.incidents[&id];
     assert_eq!(inc.status, IncidentStatus::Qualified);
     assert!(inc.notes[0].note.contains("reports it resolved"));
+    // The same payload again (Alertmanager resends while it stays resolved) notes nothing new.
+    assert!(alert(&mut store, "alerts/alertmanager-resolved.json").is_empty());
+    assert_eq!(store.model.incidents[&id].notes.len(), 1);
+}
+
+#[test]
+fn a_real_pytest_report_keeps_long_parameterised_names_whole_and_xfail_skipped() {
+    let (dir, _store) = demo();
+    let file = fixture("junit/pytest-long-names.xml");
+    let (code, _, stderr) = run_import(dir.path(), &["test", "import", "HF-3", &file]);
+    assert_eq!(code, 0, "{stderr}");
+    let store = Store::open(dir.path()).unwrap();
+    let r = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    let long = r
+        .tests
+        .iter()
+        .find(|t| {
+            t.name
+                .starts_with("test_refunds::test_refund_accepts_reason[refund-reason-")
+        })
+        .expect("the long name is stored");
+    assert_eq!(long.name.chars().count(), "test_refunds::".len() + 302);
+    let xfail = r
+        .test("test_refunds::test_refund_rounds_half_even")
+        .unwrap();
+    assert_eq!(xfail.status, TestStatus::Skipped);
+    let (_, stdout, _) = run_import(dir.path(), &["test", "import", "HF-3", &file]);
+    assert!(stdout.contains("no changes"), "{stdout}");
 }
 
 #[test]

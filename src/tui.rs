@@ -335,7 +335,7 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
                     Some(command) => execute(app, session, command),
                     None => app.tell("nothing was recorded", false),
                 }
-                // What the import found is said after the outcome, so it is what stays on screen.
+                // What the import found comes first: the outcome that follows may be long.
                 if !loaded.notes.is_empty() {
                     let error = app.status.as_ref().is_some_and(|s| s.error);
                     let text = app
@@ -343,7 +343,7 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
                         .as_ref()
                         .map(|s| s.text.clone())
                         .unwrap_or_default();
-                    app.tell(format!("{text} · {}", loaded.notes.join(" · ")), error);
+                    app.tell(format!("{} · {text}", loaded.notes.join(" · ")), error);
                 }
             }
             Err(e) => {

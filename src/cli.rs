@@ -593,7 +593,18 @@ pub enum ReportFormat {
 pub fn run(cli: Cli) -> Result<(), Error> {
     let out = Out::new(cli.json);
     let store_flag = cli.store;
-    let dir = || crate::paths::store_dir(store_flag.as_deref());
+    let dir = || {
+        let dir = crate::paths::store_dir(store_flag.as_deref())?;
+        // In team mode the database login is who acts: nobody may name themselves.
+        if crate::store::database(&dir).is_some()
+            && std::env::var_os("HOTFIX_USER").is_some_and(|u| !u.is_empty())
+        {
+            return Err(Error::Usage(
+                "HOTFIX_USER cannot choose who you are in team mode: events are recorded as your database login. Unset HOTFIX_USER, and connect as yourself".into(),
+            ));
+        }
+        Ok(dir)
+    };
     let Some(verb) = cli.verb else {
         return crate::tui::run(&dir()?, cli.mouse);
     };
@@ -605,6 +616,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             keep,
             mouse,
         } => match store_flag.as_deref() {
+            Some(d) if crate::store::database(d).is_some() => Err(Error::Usage(
+                "the demo writes a directory store (--store DIR): it invents people, which a database store, where every event is its login's, cannot hold".into(),
+            )),
             Some(d) => read::demo(&out, d, incidents),
             // On a terminal, a demo without --store opens straight in the cockpit, on a
             // temporary store removed when it exits (unless --keep).

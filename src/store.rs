@@ -11,6 +11,7 @@
 
 mod file;
 mod line;
+pub mod pg;
 pub mod snapshot;
 
 pub use file::{FileLog, HEAD_FILE, LOG_FILE, create_whole};
@@ -86,6 +87,147 @@ pub trait Backend: Clone {
         _write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
         Ok(())
+    }
+    /// Who acts, when the backend knows better than the caller (a database login).
+    fn actor(&self) -> Option<String> {
+        None
+    }
+    /// The time every event of the command under `lock` carries, when the backend keeps the
+    /// clock (a database server).
+    fn now(&self, _lock: &Self::Lock) -> Option<DateTime<Utc>> {
+        None
+    }
+    /// The store's identity for the witness: a canonical path, or server, database and schema.
+    fn identity(&self) -> String {
+        String::new()
+    }
+}
+
+/// A file store or a database store, chosen by what `--store` names.
+#[derive(Clone)]
+pub enum AnyLog {
+    File(FileLog),
+    Database(pg::PgLog),
+}
+
+pub enum AnyLock {
+    File(file::FileLock),
+    Database(pg::PgLock),
+}
+
+pub enum AnyReader {
+    File(std::fs::File),
+    Database(std::io::Cursor<Vec<u8>>),
+}
+
+impl std::io::Read for AnyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            AnyReader::File(f) => f.read(buf),
+            AnyReader::Database(c) => c.read(buf),
+        }
+    }
+}
+
+/// One backend's lock from the other's is a bug: refused rather than trusted.
+fn mismatch() -> StoreError {
+    StoreError::Io {
+        context: "internal".into(),
+        source: std::io::Error::other("a lock from another store"),
+    }
+}
+
+impl Backend for AnyLog {
+    type Lock = AnyLock;
+    type Reader = AnyReader;
+
+    fn lock(&self, wait: Duration) -> Result<AnyLock, StoreError> {
+        Ok(match self {
+            AnyLog::File(b) => AnyLock::File(b.lock(wait)?),
+            AnyLog::Database(b) => AnyLock::Database(b.lock(wait)?),
+        })
+    }
+
+    fn read_since(&self, lock: &AnyLock, cursor: u64) -> Result<AnyReader, StoreError> {
+        match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => Ok(AnyReader::File(b.read_since(l, cursor)?)),
+            (AnyLog::Database(b), AnyLock::Database(l)) => {
+                Ok(AnyReader::Database(b.read_since(l, cursor)?))
+            }
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn append(&self, lock: &AnyLock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => b.append(l, cursor, bytes),
+            (AnyLog::Database(b), AnyLock::Database(l)) => b.append(l, cursor, bytes),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn set_aside(&self, lock: &AnyLock, cursor: u64, tail: &[u8]) -> Result<String, StoreError> {
+        match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => b.set_aside(l, cursor, tail),
+            (AnyLog::Database(b), AnyLock::Database(l)) => b.set_aside(l, cursor, tail),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn read_head(&self, lock: &AnyLock) -> Result<HeadFile, StoreError> {
+        match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => b.read_head(l),
+            (AnyLog::Database(b), AnyLock::Database(l)) => b.read_head(l),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn write_head(&self, lock: &AnyLock, head: &Head) -> Result<(), StoreError> {
+        match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => b.write_head(l, head),
+            (AnyLog::Database(b), AnyLock::Database(l)) => b.write_head(l, head),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
+        match self {
+            AnyLog::File(b) => b.read_snapshot(max),
+            AnyLog::Database(b) => b.read_snapshot(max),
+        }
+    }
+
+    fn write_snapshot(
+        &self,
+        lock: &AnyLock,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => b.write_snapshot(l, write),
+            (AnyLog::Database(b), AnyLock::Database(l)) => b.write_snapshot(l, write),
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn actor(&self) -> Option<String> {
+        match self {
+            AnyLog::File(b) => b.actor(),
+            AnyLog::Database(b) => b.actor(),
+        }
+    }
+
+    fn now(&self, lock: &AnyLock) -> Option<DateTime<Utc>> {
+        match (self, lock) {
+            (AnyLog::Database(b), AnyLock::Database(l)) => b.now(l),
+            _ => None,
+        }
+    }
+
+    fn identity(&self) -> String {
+        match self {
+            AnyLog::File(b) => b.identity(),
+            AnyLog::Database(b) => b.identity(),
+        }
     }
 }
 
@@ -395,7 +537,7 @@ fn chain_holds<B: Backend>(
 }
 
 /// A store opened by one process: the folded model and where in the log it has read up to.
-pub struct Store<B: Backend = FileLog> {
+pub struct Store<B: Backend = AnyLog> {
     backend: B,
     pub model: Model,
     cursor: u64,
@@ -428,38 +570,68 @@ enum Purpose {
 }
 use Purpose::{Reading, Writing};
 
-impl Store<FileLog> {
-    /// Opens the store in `dir`, which must exist, and reads it whole, auditing the snapshot
-    /// on the way (see [`Store::audited`]): for writes, `verify` and answers a write would act on.
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        Store::audited(FileLog::open(dir)?)
+impl AnyLog {
+    /// The store `location` names: a database (see [`pg::is_database`]) or a directory, which
+    /// must hold a store.
+    pub fn open(location: &Path) -> Result<AnyLog, StoreError> {
+        match database(location) {
+            Some(spec) => Ok(AnyLog::Database(pg::PgLog::open(spec)?)),
+            None => Ok(AnyLog::File(FileLog::open(location)?)),
+        }
+    }
+}
+
+/// The database spec `location` holds, if it names one.
+pub fn database(location: &Path) -> Option<&str> {
+    location.to_str().filter(|s| pg::is_database(s))
+}
+
+impl Store<AnyLog> {
+    /// Opens the store at `location`, which must exist, and reads it whole, auditing the
+    /// snapshot on the way (see [`Store::audited`]): for writes, `verify` and answers a write
+    /// would act on.
+    pub fn open(location: &Path) -> Result<Self, StoreError> {
+        Store::audited(AnyLog::open(location)?)
     }
 
-    /// Reads the whole log of the store in `dir` without auditing the snapshot: for a caller that
-    /// compares the result with a store opened from the snapshot itself ([`Store::adopt`]), so
-    /// the snapshot's state is not held a second time.
-    pub fn open_whole(dir: &Path) -> Result<Self, StoreError> {
-        Store::with_backend(FileLog::open(dir)?)
+    /// Reads the whole log of the store at `location` without auditing the snapshot: for a
+    /// caller that compares the result with a store opened from the snapshot itself
+    /// ([`Store::adopt`]), so the snapshot's state is not held a second time.
+    pub fn open_whole(location: &Path) -> Result<Self, StoreError> {
+        Store::with_backend(AnyLog::open(location)?)
     }
 
-    /// Opens the store in `dir` from its snapshot when one matches the log, reading only the
-    /// events after it (see [`Store::with_snapshot`]); otherwise the same as [`Store::open`].
-    pub fn open_from_snapshot(dir: &Path) -> Result<Self, StoreError> {
-        Store::with_snapshot(FileLog::open(dir)?)
+    /// Opens the store at `location` from its snapshot when one matches the log, reading only
+    /// the events after it (see [`Store::with_snapshot`]); otherwise the same as [`Store::open`].
+    pub fn open_from_snapshot(location: &Path) -> Result<Self, StoreError> {
+        Store::with_snapshot(AnyLog::open(location)?)
     }
 
     /// For one-shot reads: see [`Store::for_reading`].
-    pub fn open_to_read(dir: &Path) -> Result<Self, StoreError> {
-        Store::for_reading(FileLog::open(dir)?)
+    pub fn open_to_read(location: &Path) -> Result<Self, StoreError> {
+        Store::for_reading(AnyLog::open(location)?)
     }
 
     /// Creates the store directory and an empty log (owner-only), or opens the existing one.
+    /// (A database store is made by `hotfix init`: see [`pg::PgLog::create`].)
     pub fn create(dir: &Path) -> Result<Self, StoreError> {
-        Store::with_backend(FileLog::create(dir)?)
+        Store::with_backend(AnyLog::File(FileLog::create(dir)?))
     }
 
+    /// Where the store is: its directory, or the database (without any password).
     pub fn dir(&self) -> &Path {
-        self.backend.dir()
+        match &self.backend {
+            AnyLog::File(b) => b.dir(),
+            AnyLog::Database(b) => b.shown(),
+        }
+    }
+
+    /// A database store's login, which every event it records is recorded as.
+    pub fn login(&self) -> Option<&str> {
+        match &self.backend {
+            AnyLog::File(_) => None,
+            AnyLog::Database(b) => Some(b.login()),
+        }
     }
 }
 
@@ -851,6 +1023,10 @@ impl<B: Backend> Store<B> {
         command: Command,
     ) -> Result<Vec<Recorded>, ExecError> {
         let lock = self.lock_to_write()?;
+        // A database says who acts and when; a file store takes the caller's word.
+        let login = self.backend.actor();
+        let actor = login.as_deref().unwrap_or(actor);
+        let now = self.backend.now(&lock).unwrap_or(now);
         let events = state::decide(&self.model, actor, now, command).map_err(ExecError::Refused)?;
         if events.is_empty() {
             return Ok(Vec::new()); // nothing changed (an import that matched what is recorded)
@@ -948,6 +1124,11 @@ impl<B: Backend> Store<B> {
             head,
             integrity: chain.integrity,
         })
+    }
+
+    /// The store's identity (see [`Backend::identity`]).
+    pub fn identity(&self) -> String {
+        self.backend.identity()
     }
 
     /// Hash of the newest event read.

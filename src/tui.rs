@@ -124,6 +124,8 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
     };
     let (keymap, warning) = keymap::Keymap::load();
     let label = store.dir().display().to_string();
+    // In team mode the cockpit acts as the database login, whatever the OS user is called.
+    let user = store.login().map_or(user, str::to_string);
     let mut app = App::new(&user, &label, keymap);
     if let Some(w) = warning {
         app.tell(w, true);

@@ -49,9 +49,7 @@ impl Witness {
     }
 
     fn key(store: &Store) -> Option<String> {
-        std::fs::canonicalize(store.dir())
-            .ok()
-            .map(|p| p.to_string_lossy().into_owned())
+        Some(store.identity()).filter(|k| !k.is_empty())
     }
 
     /// Compares `store` with what was seen in it before; if it is behind or rewritten, the
@@ -129,12 +127,8 @@ impl Witness {
     }
 
     /// Forgets a store (a new store made where an old one was): said to the user by the caller.
-    pub fn forget(&mut self, dir: &Path) -> Option<u64> {
-        let key = std::fs::canonicalize(dir)
-            .ok()?
-            .to_string_lossy()
-            .into_owned();
-        let entry = self.seen.stores.remove(&key)?;
+    pub fn forget(&mut self, identity: &str) -> Option<u64> {
+        let entry = self.seen.stores.remove(identity)?;
         self.save().ok()?;
         Some(entry.mark.seq)
     }

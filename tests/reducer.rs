@@ -245,6 +245,16 @@ fn reporting_hands_out_sequential_ids_and_validates_text() {
         impact: String::new(),
     };
     assert!(w.refuse("quinn", huge).contains("limit is 200"));
+    // NUL is refused in every field (PostgreSQL text cannot hold it).
+    for (title, impact) in [("a\0b", ""), ("ok", "x\0y")] {
+        let nul = Command::ReportIncident {
+            title: title.into(),
+            severity: Severity::P2,
+            services: vec![],
+            impact: impact.into(),
+        };
+        assert!(w.refuse("quinn", nul).contains("NUL"));
+    }
 }
 
 #[test]

@@ -83,7 +83,11 @@ fn witness(store: &mut Store) {
 
 /// A new store where this user saw another before: the witness forgets the old one, and says so.
 pub fn forget_old_store(dir: &Path) {
-    if let Some(seq) = crate::witness::Witness::load().forget(dir) {
+    use crate::store::Backend;
+    let Ok(log) = crate::store::AnyLog::open(dir) else {
+        return;
+    };
+    if let Some(seq) = crate::witness::Witness::load().forget(&log.identity()) {
         eprintln!(
             "hotfix: note: you had seen {seq} events in a store at this path before; this is a new store, and your witness now follows it"
         );
@@ -109,17 +113,32 @@ pub fn warn(store: &mut Store) {
 }
 
 pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
-    let actor = crate::paths::actor()?;
-    // Built aside and moved into place whole; the witness follows from the next command.
-    let (recorded, cleaned) = crate::store::create_whole(dir, |tmp| {
-        let mut store = Store::create(tmp)?;
-        let recorded = store.execute(&actor, now(), Command::Init);
-        warn(&mut store);
-        Ok::<_, Error>(recorded?)
-    })?;
-    for c in cleaned {
-        eprintln!("hotfix: {}", crate::sanitize::line(&c));
-    }
+    let mut actor = crate::paths::actor()?;
+    let recorded = match crate::store::database(dir) {
+        // Team mode: the schema, its roles and the append function, then the first event in
+        // it, recorded as the login that ran init (its first admin).
+        Some(spec) => {
+            let log = crate::store::pg::PgLog::create(spec)?;
+            actor = log.login().to_string();
+            let mut store = Store::with_backend(crate::store::AnyLog::Database(log))?;
+            let recorded = store.execute(&actor, now(), Command::Init);
+            warn(&mut store);
+            recorded?
+        }
+        // Built aside and moved into place whole; the witness follows from the next command.
+        None => {
+            let (recorded, cleaned) = crate::store::create_whole(dir, |tmp| {
+                let mut store = Store::create(tmp)?;
+                let recorded = store.execute(&actor, now(), Command::Init);
+                warn(&mut store);
+                Ok::<_, Error>(recorded?)
+            })?;
+            for c in cleaned {
+                eprintln!("hotfix: {}", crate::sanitize::line(&c));
+            }
+            recorded
+        }
+    };
     forget_old_store(dir);
     if out.json {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();

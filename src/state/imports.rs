@@ -105,6 +105,7 @@ fn clip(text: &str, max: usize) -> String {
     let one_line: String = text
         .trim()
         .chars()
+        .filter(|c| *c != '\0')
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
         .collect();
     if one_line.chars().count() <= max {

@@ -37,6 +37,13 @@ fn within(field: &str, v: &str, max: usize) -> Result<String, Rejection> {
             "{field} is {n} characters long: the limit is {max}; shorten it"
         )));
     }
+    // A NUL is never text a person meant, and PostgreSQL's text cannot hold it: refused in
+    // both backends, so a store can always move between them.
+    if v.contains('\0') {
+        return Err(Rejection::new(format!(
+            "{field} contains a NUL character: remove it"
+        )));
+    }
     if max <= MAX_LINE && v.contains(['\n', '\r']) {
         return Err(Rejection::new(format!("{field} must be a single line")));
     }

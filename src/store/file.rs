@@ -359,6 +359,13 @@ impl Backend for FileLog {
         Ok(())
     }
 
+    fn identity(&self) -> String {
+        fs::canonicalize(&self.dir)
+            .unwrap_or_else(|_| self.dir.clone())
+            .to_string_lossy()
+            .into_owned()
+    }
+
     fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
         let file = self.open_file(SNAPSHOT_FILE, How::Read).ok()?;
         let len = file.metadata().ok()?.len();

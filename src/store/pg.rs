@@ -1,0 +1,613 @@
+//! Team mode: the log in PostgreSQL, where the database, not the client, says who acted.
+//!
+//! The table `hotfix.events` holds each event as the exact line `events.jsonl` would hold (the
+//! same bytes, so the same hashes and the same `hotfix verify`). Members can only read it and
+//! call `hotfix.append`, a `SECURITY DEFINER` function that takes the store's lock, checks each
+//! line's place in the chain and its hash, and refuses any line whose actor is not the login
+//! (`session_user`) or whose time is not the server's clock for the transaction. Triggers refuse
+//! `UPDATE`, `DELETE` and `TRUNCATE`, even for the owner.
+//!
+//! A command runs in one transaction: take the lock, read what is new, decide (with the server's
+//! time and the login as actor), append, commit. Nothing is acknowledged before the commit.
+
+use super::{Backend, Head, HeadFile, StoreError};
+use chrono::{DateTime, Utc};
+use postgres::{Client, Config, NoTls};
+use std::io::Cursor;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The store's advisory lock ("hotf" as a number): one writer at a time, across all clients.
+const LOCK_KEY: i64 = 0x686f_7466;
+/// The schema version this hotfix writes; later versions add migrations after it.
+const SCHEMA_VERSION: i32 = 1;
+
+/// Whether `spec` names a database rather than a directory: a `postgresql://` or `postgres://`
+/// URL, or libpq's `key=value` form (`host=db dbname=hotfix`).
+pub fn is_database(spec: &str) -> bool {
+    const KEYS: &[&str] = &[
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "password",
+        "sslmode",
+        "connect_timeout",
+        "application_name",
+        "options",
+        "sslrootcert",
+    ];
+    spec.starts_with("postgresql://")
+        || spec.starts_with("postgres://")
+        || (!spec.starts_with('/')
+            && !spec.starts_with('.')
+            && spec.split_whitespace().all(|kv| {
+                kv.split_once('=')
+                    .is_some_and(|(k, _)| KEYS.contains(&k.trim()))
+            }))
+}
+
+#[derive(Clone)]
+pub struct PgLog {
+    conn: Arc<Mutex<Client>>,
+    /// The spec without any password, as the store is shown.
+    shown: std::path::PathBuf,
+    /// Who the database says we are.
+    login: String,
+    /// Server, port, database and schema: the store's identity (for the witness), no secrets.
+    identity: String,
+}
+
+/// The store's lock: an open transaction holding the advisory lock, committed when dropped.
+pub struct PgLock {
+    conn: Arc<Mutex<Client>>,
+    /// The transaction's time (`now()`), which every event of the command carries.
+    now: DateTime<Utc>,
+    /// Set when a statement failed: the transaction is rolled back instead.
+    failed: std::cell::Cell<bool>,
+}
+
+impl Drop for PgLock {
+    fn drop(&mut self) {
+        let sql = if self.failed.get() {
+            "ROLLBACK"
+        } else {
+            "COMMIT"
+        };
+        if let Ok(mut c) = self.conn.lock() {
+            let _ = c.batch_execute(sql);
+        }
+    }
+}
+
+/// PostgreSQL's own words: message, detail and hint, never a bare "db error".
+pub fn db_error(context: &str, e: &postgres::Error) -> StoreError {
+    let said = match e.as_db_error() {
+        Some(db) => {
+            let mut s = db.message().to_string();
+            if let Some(d) = db.detail() {
+                s.push_str(&format!(" (detail: {d})"));
+            }
+            if let Some(h) = db.hint() {
+                s.push_str(&format!(" (hint: {h})"));
+            }
+            s
+        }
+        None => {
+            let mut s = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(inner) = source {
+                s.push_str(&format!(": {inner}"));
+                source = inner.source();
+            }
+            s
+        }
+    };
+    StoreError::Io {
+        context: context.to_string(),
+        source: std::io::Error::other(said),
+    }
+}
+
+/// The connection settings: `spec`, then what it leaves out from the variables libpq users set
+/// (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGCONNECT_TIMEOUT`, `PGSSLMODE`)
+/// and the password from `~/.pgpass` (or `PGPASSFILE`): the `postgres` crate reads none of them.
+fn config(spec: &str) -> Result<(Config, Duration), StoreError> {
+    let bad =
+        |why: String| StoreError::Setting(format!("the database store {}: {why}", redacted(spec)));
+    let mut c: Config = spec
+        .parse()
+        .map_err(|e: postgres::Error| bad(e.to_string()))?;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if c.get_hosts().is_empty() {
+        match env("PGHOST") {
+            Some(h) => {
+                c.host(&h);
+            }
+            None => {
+                c.host("/var/run/postgresql");
+            }
+        }
+    }
+    if c.get_ports().is_empty()
+        && let Some(p) = env("PGPORT")
+    {
+        c.port(
+            p.parse()
+                .map_err(|_| bad(format!("PGPORT={p} is not a port number")))?,
+        );
+    }
+    if c.get_user().is_none() {
+        let user = env("PGUSER")
+            .or_else(|| whoami::username().ok())
+            .unwrap_or_default();
+        c.user(&user);
+    }
+    if c.get_dbname().is_none() {
+        let db = env("PGDATABASE")
+            .or_else(|| c.get_user().map(str::to_string))
+            .unwrap_or_default();
+        c.dbname(&db);
+    }
+    let timeout = match c.get_connect_timeout() {
+        Some(t) => *t,
+        None => crate::paths::env_seconds("PGCONNECT_TIMEOUT", Duration::from_secs(10), 1.0, 600.0)
+            .map_err(StoreError::Setting)?,
+    };
+    c.connect_timeout(timeout);
+    if let Some(mode) = env("PGSSLMODE").filter(|_| !spec.contains("sslmode")) {
+        let mode = match mode.as_str() {
+            "disable" => postgres::config::SslMode::Disable,
+            "prefer" | "allow" => postgres::config::SslMode::Prefer,
+            other => {
+                return Err(bad(format!(
+                    "PGSSLMODE={other} needs TLS, which this build does not have yet"
+                )));
+            }
+        };
+        c.ssl_mode(mode);
+    }
+    if matches!(c.get_ssl_mode(), postgres::config::SslMode::Require) || spec.contains("verify-") {
+        return Err(bad(
+            "TLS (sslmode require, verify-ca, verify-full) is not in this build yet: connect over a trusted network or a local socket with sslmode=disable or prefer".into(),
+        ));
+    }
+    if c.get_password().is_none() {
+        if let Some(p) = env("PGPASSWORD") {
+            c.password(&p);
+        } else if let Some(p) = pgpass(&c) {
+            c.password(&p);
+        }
+    }
+    // A stalled client must not hold the lock; a statement must not wait for ever.
+    let wait = super::lock_wait()?.as_millis();
+    c.options(&format!(
+        "-c lock_timeout={wait} -c statement_timeout=30000 -c idle_in_transaction_session_timeout=60000"
+    ));
+    c.application_name("hotfix");
+    c.keepalives_idle(Duration::from_secs(30));
+    Ok((c, timeout))
+}
+
+/// The password for `c` from the pgpass file (`hostname:port:database:username:password`, `*`
+/// matches anything, `\` escapes), as libpq reads it. Ignored unless it is owner-only.
+fn pgpass(c: &Config) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PGPASSFILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().join(".pgpass")))?;
+    let meta = std::fs::metadata(&path).ok()?;
+    if !meta.is_file() || meta.permissions().mode() & 0o077 != 0 || meta.len() > 1 << 20 {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let host = match c.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => "localhost".into(),
+    };
+    let port = c.get_ports().first().copied().unwrap_or(5432).to_string();
+    let want = [
+        host.as_str(),
+        port.as_str(),
+        c.get_dbname().unwrap_or(""),
+        c.get_user().unwrap_or(""),
+    ];
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let fields = split_pgpass(line);
+        if fields.len() == 5
+            && fields[..4]
+                .iter()
+                .zip(want)
+                .all(|(f, w)| f == "*" || f == w)
+        {
+            return Some(fields[4].clone());
+        }
+    }
+    None
+}
+
+fn split_pgpass(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => {
+                if let (Some(next), Some(f)) = (chars.next(), fields.last_mut()) {
+                    f.push(next);
+                }
+            }
+            ':' => fields.push(String::new()),
+            other => {
+                if let Some(f) = fields.last_mut() {
+                    f.push(other);
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// `spec` with any password removed, for messages.
+pub fn redacted(spec: &str) -> String {
+    let no_url_password = match (spec.find("://"), spec.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &spec[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &spec[..scheme + 3], &spec[at..]),
+                None => spec.to_string(),
+            }
+        }
+        _ => spec.to_string(),
+    };
+    no_url_password
+        .split_whitespace()
+        .map(|kv| {
+            if kv.starts_with("password=") {
+                "password=***"
+            } else {
+                kv
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Connects within the timeout, even to a server that accepts and never answers (the crate's
+/// own `connect_timeout` does not cover that): the attempt runs on a thread that is left behind.
+fn connect(spec: &str) -> Result<Client, StoreError> {
+    let (config, timeout) = config(spec)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(NoTls));
+    });
+    let shown = redacted(spec);
+    match rx.recv_timeout(timeout) {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(db_error(
+            &format!("cannot connect to the database store {shown}"),
+            &e,
+        )),
+        Err(_) => Err(StoreError::Io {
+            context: format!("cannot connect to the database store {shown}"),
+            source: std::io::Error::other(format!(
+                "no answer within {} s (PGCONNECT_TIMEOUT)",
+                timeout.as_secs_f64()
+            )),
+        }),
+    }
+}
+
+const SCHEMA: &str = r#"
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_owner') THEN CREATE ROLE hotfix_owner NOLOGIN; END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_member') THEN CREATE ROLE hotfix_member NOLOGIN; END IF;
+END $$;
+CREATE SCHEMA hotfix AUTHORIZATION hotfix_owner;
+REVOKE ALL ON SCHEMA hotfix FROM PUBLIC;
+GRANT USAGE ON SCHEMA hotfix TO hotfix_member;
+CREATE TABLE hotfix.schema_version (version integer NOT NULL);
+CREATE TABLE hotfix.events (
+  seq bigint PRIMARY KEY,
+  line text NOT NULL,
+  hash text NOT NULL,
+  actor text NOT NULL,
+  at timestamptz NOT NULL,
+  ends_at bigint NOT NULL
+);
+CREATE FUNCTION hotfix.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  RAISE EXCEPTION 'the hotfix log is append-only: % is refused', TG_OP
+    USING HINT = 'events are recorded through hotfix.append only';
+END $f$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON hotfix.events
+  FOR EACH ROW EXECUTE FUNCTION hotfix.refuse_change();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON hotfix.events
+  FOR EACH STATEMENT EXECUTE FUNCTION hotfix.refuse_change();
+CREATE FUNCTION hotfix.append(lines text[]) RETURNS bigint
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
+DECLARE
+  last_seq bigint; last_hash text; last_end bigint;
+  l text; j jsonb; body text; h text;
+BEGIN
+  PERFORM pg_advisory_xact_lock(1752134758);
+  SELECT e.seq, e.hash, e.ends_at INTO last_seq, last_hash, last_end
+    FROM hotfix.events e ORDER BY e.seq DESC LIMIT 1;
+  IF NOT FOUND THEN
+    last_seq := 0; last_hash := repeat('0', 64); last_end := 0;
+  END IF;
+  FOREACH l IN ARRAY lines LOOP
+    j := l::jsonb;
+    IF (j->>'v')::int IS DISTINCT FROM 1 THEN
+      RAISE EXCEPTION 'event line format % is not 1', j->>'v';
+    END IF;
+    IF (j->>'seq')::bigint IS DISTINCT FROM last_seq + 1 THEN
+      RAISE EXCEPTION 'the line for event % does not follow event %', j->>'seq', last_seq;
+    END IF;
+    IF j->>'prev' IS DISTINCT FROM last_hash THEN
+      RAISE EXCEPTION 'the line for event % does not chain to the previous event', j->>'seq';
+    END IF;
+    IF j->>'actor' IS DISTINCT FROM session_user THEN
+      RAISE EXCEPTION 'the login % cannot record an event as %', session_user, j->>'actor'
+        USING HINT = 'in team mode every event is recorded as the database login that sends it';
+    END IF;
+    IF (j->>'at')::timestamptz IS DISTINCT FROM now() THEN
+      RAISE EXCEPTION 'the event time % is not the server''s clock (%)', j->>'at', now();
+    END IF;
+    IF right(l, 75) !~ '^,"hash":"[0-9a-f]{64}"}$' THEN
+      RAISE EXCEPTION 'the line for event % does not end with its hash', j->>'seq';
+    END IF;
+    body := left(l, length(l) - 75);
+    h := encode(sha256(convert_to(body, 'UTF8')), 'hex');
+    IF j->>'hash' IS DISTINCT FROM h OR right(l, 75) <> ',"hash":"' || h || '"}' THEN
+      RAISE EXCEPTION 'the hash of the line for event % is wrong', j->>'seq';
+    END IF;
+    last_seq := last_seq + 1;
+    last_end := last_end + octet_length(l) + 1;
+    INSERT INTO hotfix.events (seq, line, hash, actor, at, ends_at)
+      VALUES (last_seq, l, h, session_user, now(), last_end);
+    last_hash := h;
+  END LOOP;
+  PERFORM pg_notify('hotfix_events', last_seq::text);
+  RETURN last_seq;
+END $f$;
+ALTER TABLE hotfix.events OWNER TO hotfix_owner;
+ALTER TABLE hotfix.schema_version OWNER TO hotfix_owner;
+ALTER FUNCTION hotfix.refuse_change() OWNER TO hotfix_owner;
+ALTER FUNCTION hotfix.append(text[]) OWNER TO hotfix_owner;
+REVOKE ALL ON FUNCTION hotfix.append(text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION hotfix.refuse_change() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION hotfix.append(text[]) TO hotfix_member;
+REVOKE ALL ON hotfix.events, hotfix.schema_version FROM PUBLIC;
+GRANT SELECT ON hotfix.events, hotfix.schema_version TO hotfix_member;
+INSERT INTO hotfix.schema_version VALUES (1);
+"#;
+
+impl PgLog {
+    /// Opens the store the database `spec` names. Fails when there is none (run `hotfix init`).
+    pub fn open(spec: &str) -> Result<PgLog, StoreError> {
+        let mut client = connect(spec)?;
+        let ctx = format!("cannot open the database store {}", redacted(spec));
+        let row = client
+            .query_opt(
+                "SELECT session_user::text, current_database()::text, inet_server_port(), \
+                 to_regclass('hotfix.events') IS NOT NULL",
+                &[],
+            )
+            .map_err(|e| db_error(&ctx, &e))?
+            .ok_or_else(|| StoreError::Missing(spec.into()))?;
+        let (login, db, port, exists): (String, String, Option<i32>, bool) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        if !exists {
+            return Err(StoreError::Missing(redacted(spec).into()));
+        }
+        let version: Option<i32> = client
+            .query_opt("SELECT max(version) FROM hotfix.schema_version", &[])
+            .map_err(|e| db_error(&ctx, &e))?
+            .and_then(|r| r.get(0));
+        if version.unwrap_or(0) > SCHEMA_VERSION {
+            return Err(StoreError::Setting(format!(
+                "the database store has schema version {}, newer than this hotfix reads ({SCHEMA_VERSION}): upgrade hotfix",
+                version.unwrap_or(0)
+            )));
+        }
+        let host = config(spec)
+            .ok()
+            .and_then(|(c, _)| match c.get_hosts().first() {
+                Some(postgres::config::Host::Tcp(h)) => Some(h.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| "local".into());
+        Ok(PgLog {
+            conn: Arc::new(Mutex::new(client)),
+            shown: redacted(spec).into(),
+            login,
+            identity: format!("postgresql://{host}:{}/{db}#hotfix", port.unwrap_or(5432)),
+        })
+    }
+
+    /// Creates the schema, its two roles and the append function (the login must be allowed
+    /// to create roles and schemas), and makes the login a member. Refuses an existing store.
+    pub fn create(spec: &str) -> Result<PgLog, StoreError> {
+        let mut client = connect(spec)?;
+        let ctx = format!("cannot create the database store {}", redacted(spec));
+        let exists: bool = client
+            .query_one("SELECT to_regclass('hotfix.events') IS NOT NULL", &[])
+            .map_err(|e| db_error(&ctx, &e))?
+            .get(0);
+        if exists {
+            return Err(StoreError::Exists(redacted(spec).into()));
+        }
+        let login: String = client
+            .query_one("SELECT session_user::text", &[])
+            .map_err(|e| db_error(&ctx, &e))?
+            .get(0);
+        let quoted = format!("\"{}\"", login.replace('"', "\"\""));
+        let mut tx = client.transaction().map_err(|e| db_error(&ctx, &e))?;
+        // The login needs the owner role while it builds (to create objects owned by it), and
+        // gives it up before committing: afterwards it can only read and append, like anyone.
+        tx.batch_execute(&format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_owner') THEN CREATE ROLE hotfix_owner NOLOGIN; END IF; END $$; GRANT hotfix_owner TO {quoted};"
+        ))
+        .map_err(|e| db_error(&ctx, &e))?;
+        tx.batch_execute(SCHEMA).map_err(|e| db_error(&ctx, &e))?;
+        tx.batch_execute(&format!(
+            "GRANT hotfix_member TO {quoted}; REVOKE hotfix_owner FROM {quoted};"
+        ))
+        .map_err(|e| db_error(&ctx, &e))?;
+        tx.commit().map_err(|e| db_error(&ctx, &e))?;
+        drop(client);
+        PgLog::open(spec)
+    }
+
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+
+    pub fn shown(&self) -> &std::path::Path {
+        &self.shown
+    }
+
+    fn client(&self) -> Result<MutexGuard<'_, Client>, StoreError> {
+        self.conn.lock().map_err(|_| StoreError::Io {
+            context: "the database connection".into(),
+            source: std::io::Error::other("it was left unusable by an earlier failure"),
+        })
+    }
+}
+
+fn failed(lock: &PgLock, context: &str, e: &postgres::Error) -> StoreError {
+    lock.failed.set(true);
+    db_error(context, e)
+}
+
+impl Backend for PgLog {
+    type Lock = PgLock;
+    type Reader = Cursor<Vec<u8>>;
+
+    fn lock(&self, _wait: Duration) -> Result<PgLock, StoreError> {
+        let mut c = self.client()?;
+        let ctx = "cannot take the store's lock in the database";
+        c.batch_execute("BEGIN").map_err(|e| db_error(ctx, &e))?;
+        let now = c
+            .query_one("SELECT pg_advisory_xact_lock($1), now()", &[&LOCK_KEY])
+            .map(|r| r.get::<_, DateTime<Utc>>(1));
+        match now {
+            Ok(now) => Ok(PgLock {
+                conn: Arc::clone(&self.conn),
+                now,
+                failed: std::cell::Cell::new(false),
+            }),
+            Err(e) => {
+                let _ = c.batch_execute("ROLLBACK");
+                Err(db_error(ctx, &e))
+            }
+        }
+    }
+
+    fn read_since(&self, lock: &PgLock, cursor: u64) -> Result<Cursor<Vec<u8>>, StoreError> {
+        let mut c = self.client()?;
+        let after = i64::try_from(cursor).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT line FROM hotfix.events WHERE ends_at > $1 ORDER BY seq",
+                &[&after],
+            )
+            .map_err(|e| failed(lock, "cannot read the event log from the database", &e))?;
+        let mut bytes = Vec::new();
+        for row in rows {
+            bytes.extend_from_slice(row.get::<_, &str>(0).as_bytes());
+            bytes.push(b'\n');
+        }
+        Ok(Cursor::new(bytes))
+    }
+
+    fn append(&self, lock: &PgLock, _cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| StoreError::Io {
+            context: "cannot append to the database store".into(),
+            source: std::io::Error::other(e),
+        })?;
+        let lines: Vec<&str> = text.lines().collect();
+        let mut c = self.client()?;
+        c.query_one("SELECT hotfix.append($1)", &[&lines])
+            .map_err(|e| failed(lock, "the database refused the events", &e))?;
+        // Durable only once committed: commit now, so the caller may acknowledge.
+        c.batch_execute("COMMIT; BEGIN")
+            .map_err(|e| failed(lock, "cannot commit the events", &e))?;
+        Ok(())
+    }
+
+    fn set_aside(&self, _lock: &PgLock, _cursor: u64, _tail: &[u8]) -> Result<String, StoreError> {
+        // Transactions never leave half a line behind.
+        Ok(String::new())
+    }
+
+    fn read_head(&self, lock: &PgLock) -> Result<HeadFile, StoreError> {
+        let mut c = self.client()?;
+        let row = c
+            .query_opt(
+                "SELECT seq, hash FROM hotfix.events ORDER BY seq DESC LIMIT 1",
+                &[],
+            )
+            .map_err(|e| failed(lock, "cannot read the newest event", &e))?;
+        Ok(match row {
+            Some(r) => HeadFile::Valid(Head {
+                seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+                hash: r.get(1),
+            }),
+            None => HeadFile::Missing,
+        })
+    }
+
+    fn write_head(&self, _lock: &PgLock, _head: &Head) -> Result<(), StoreError> {
+        Ok(()) // the table is its own head: rows cannot be deleted
+    }
+
+    fn actor(&self) -> Option<String> {
+        Some(self.login.clone())
+    }
+
+    fn now(&self, lock: &PgLock) -> Option<DateTime<Utc>> {
+        Some(lock.now)
+    }
+
+    fn identity(&self) -> String {
+        self.identity.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_is_told_from_a_directory() {
+        for db in [
+            "postgresql://h/db",
+            "postgres://u@h:5433/db",
+            "host=db dbname=hotfix",
+            "dbname=hotfix",
+        ] {
+            assert!(is_database(db), "{db}");
+        }
+        for dir in ["/srv/hotfix", "./store", "store", "team=store", "my store"] {
+            assert!(!is_database(dir), "{dir}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(
+            redacted("postgresql://ann:s3cret@h/db"),
+            "postgresql://ann:***@h/db"
+        );
+        assert_eq!(
+            redacted("host=h password=s3cret dbname=d"),
+            "host=h password=*** dbname=d"
+        );
+        assert_eq!(
+            split_pgpass(r"h:5432:d:u:pa\:ss"),
+            ["h", "5432", "d", "u", "pa:ss"]
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Team mode against a real PostgreSQL server: `HOTFIX_TEST_PG` names one as a URL for a login
+//! that may create databases and roles (`.ci/run` starts a throwaway cluster and sets it). The
+//! tests say they were skipped when it is not set.
+//!
+//! Each test gets a database of its own and logins named after it; `CREATE ROLE` is cluster-wide,
+//! so the stores' shared roles are created one test at a time.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use hotfix::store::Store;
+use postgres::{Client, NoTls};
+use std::path::Path;
+use std::sync::Mutex;
+
+/// One `init` at a time: it creates the cluster-wide roles `hotfix_owner` and `hotfix_member`.
+static INIT: Mutex<()> = Mutex::new(());
+
+struct Server {
+    admin: String,
+}
+
+fn server() -> Option<Server> {
+    match std::env::var("HOTFIX_TEST_PG") {
+        Ok(url) if !url.is_empty() => Some(Server { admin: url }),
+        _ => {
+            eprintln!("skipped: HOTFIX_TEST_PG is not set (see the README's Team mode section)");
+            None
+        }
+    }
+}
+
+impl Server {
+    fn admin(&self) -> Client {
+        Client::connect(&self.admin, NoTls).unwrap()
+    }
+
+    /// A fresh database named after `test`, and its URL for `login` (the server trusts local
+    /// logins in the throwaway cluster; a real one would ask for a password).
+    fn database(&self, test: &str) -> String {
+        let name = format!("hf_{test}_{}", std::process::id());
+        let mut c = self.admin();
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .unwrap();
+        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        name
+    }
+
+    fn url(&self, db: &str, login: &str) -> String {
+        let base = self
+            .admin
+            .split('@')
+            .nth(1)
+            .unwrap_or("127.0.0.1:5432/postgres");
+        let host = base.split('/').next().unwrap_or("127.0.0.1:5432");
+        format!("postgresql://{login}@{host}/{db}")
+    }
+
+    /// A login that is a member of the store (what a DBA does to add a person).
+    fn member(&self, name: &str) -> String {
+        self.login(name, " IN ROLE hotfix_member")
+    }
+
+    /// A login outside the store.
+    fn outsider(&self, name: &str) -> String {
+        self.login(name, "")
+    }
+
+    fn login(&self, name: &str, membership: &str) -> String {
+        let login = format!("{name}_{}", std::process::id());
+        let mut c = self.admin();
+        c.batch_execute(&format!(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') THEN CREATE ROLE {login} LOGIN{membership}; END IF; END $$;"
+        ))
+        .unwrap();
+        login
+    }
+}
+
+/// `hotfix` with the store at `url` and no HOTFIX_USER.
+fn hotfix(url: &str) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hotfix"));
+    cmd.env("XDG_STATE_HOME", common::state_home())
+        .env_remove("HOTFIX_USER")
+        .env_remove("HOTFIX_STORE")
+        .env("NO_COLOR", "1")
+        .args(["--store", url]);
+    cmd
+}
+
+fn ok(url: &str, args: &[&str]) -> String {
+    let out = hotfix(url).args(args).assert().success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+/// A store initialised by the admin login, with `alice` (dev-lead) and `bob` (sre-avp) as members.
+fn team(s: &Server, test: &str) -> (String, String, String, String) {
+    let db = s.database(test);
+    let admin_url = s.url(&db, &s.admin_login());
+    {
+        let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        ok(&admin_url, &["init"]);
+    }
+    let alice = s.member("alice");
+    let bob = s.member("bob");
+    ok(&admin_url, &["user", "grant", &alice, "dev-lead"]);
+    ok(&admin_url, &["user", "grant", &bob, "sre-avp"]);
+    (db, admin_url, alice, bob)
+}
+
+impl Server {
+    fn admin_login(&self) -> String {
+        let after = self.admin.split("://").nth(1).unwrap_or("postgres@");
+        after
+            .split('@')
+            .next()
+            .and_then(|u| u.split(':').next())
+            .unwrap_or("postgres")
+            .to_string()
+    }
+}
+
+#[test]
+fn events_are_recorded_as_the_database_login_and_the_chain_verifies() {
+    let Some(s) = server() else { return };
+    let (db, admin_url, alice, bob) = team(&s, "login");
+    let bob_url = s.url(&db, &bob);
+    ok(
+        &bob_url,
+        &["incident", "new", "--title", "DB down", "--severity", "P1"],
+    );
+    let log = ok(&admin_url, &["log", "--json"]);
+    let events: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], bob.as_str(), "{last}");
+    // HOTFIX_USER cannot choose who you are.
+    let out = hotfix(&bob_url)
+        .env("HOTFIX_USER", &alice)
+        .args(["incident", "list"])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("team mode"));
+    ok(&admin_url, &["verify"]);
+}
+
+#[test]
+fn two_logins_approve_the_same_hotfix_each_as_themselves() {
+    let Some(s) = server() else { return };
+    let (db, admin_url, alice, bob) = team(&s, "approve");
+    let (alice_url, bob_url) = (s.url(&db, &alice), s.url(&db, &bob));
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Checkout 500s",
+            "--severity",
+            "P2",
+        ],
+    );
+    let qualify = "incident qualify INC-1 --decision hotfix --risk low --impact all --rationale r";
+    ok(&bob_url, &qualify.split(' ').collect::<Vec<_>>());
+
+    ok(
+        &admin_url,
+        &[
+            "release",
+            "new",
+            "--incident",
+            "INC-1",
+            "--version",
+            "1.0.1",
+            "--summary",
+            "fix",
+            "--changes",
+            "c",
+            "--risks",
+            "r",
+            "--rollback",
+            "b",
+        ],
+    );
+    ok(&alice_url, &["approve", "HF-1", "--revision", "1"]);
+    ok(&bob_url, &["approve", "HF-1", "--revision", "1"]);
+    let store = Store::open(Path::new(&alice_url)).unwrap();
+    let approvals = &store
+        .model
+        .release("HF-1".parse().unwrap())
+        .unwrap()
+        .approvals;
+    let who: Vec<(&str, &str)> = approvals
+        .iter()
+        .map(|a| (a.role.as_str(), a.approver.as_str()))
+        .collect();
+    assert_eq!(
+        who,
+        [("dev-lead", alice.as_str()), ("sre-avp", bob.as_str())]
+    );
+}
+
+#[test]
+fn no_sql_a_member_may_run_can_forge_backdate_or_rewrite_the_log() {
+    let Some(s) = server() else { return };
+    let (db, _admin_url, alice, bob) = team(&s, "forge");
+    ok(
+        &s.url(&db, &alice),
+        &["incident", "new", "--title", "real", "--severity", "P3"],
+    );
+    let mut c = Client::connect(&s.url(&db, &alice), NoTls).unwrap();
+    let last: (i64, String) = c
+        .query_one(
+            "SELECT seq, hash FROM hotfix.events ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    let refused = |c: &mut Client, sql: &str| {
+        let e = c.batch_execute(sql).expect_err(sql);
+        e.as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        refused(
+            &mut c,
+            "INSERT INTO hotfix.events VALUES (99, 'x', 'h', 'a', now(), 1)"
+        )
+        .contains("permission denied")
+    );
+    assert!(refused(&mut c, "UPDATE hotfix.events SET line = 'x'").contains("permission denied"));
+    assert!(refused(&mut c, "DELETE FROM hotfix.events").contains("permission denied"));
+    assert!(refused(&mut c, "TRUNCATE hotfix.events").contains("permission denied"));
+    // A line claiming bob, or another time, is refused by the append function itself.
+    let line = |actor: &str, at: &str| {
+        format!(
+            "{{\"v\":1,\"seq\":{},\"at\":\"{at}\",\"actor\":\"{actor}\",\"type\":\"incident_noted\",\"id\":\"INC-1\",\"note\":\"x\",\"prev\":\"{}\",\"hash\":\"{}\"}}",
+            last.0 + 1,
+            last.1,
+            "0".repeat(64)
+        )
+    };
+    for (actor, at, expect) in [
+        (
+            bob.as_str(),
+            "2026-11-30T00:00:00Z",
+            "cannot record an event as",
+        ),
+        (alice.as_str(), "2020-01-01T00:00:00Z", "server's clock"),
+    ] {
+        let sql = format!(
+            "SELECT hotfix.append(ARRAY['{}'])",
+            line(actor, at).replace('\'', "''")
+        );
+        let said = refused(&mut c, &sql);
+        assert!(said.contains(expect), "{said}");
+    }
+    // Even the owner cannot change a recorded event: the triggers refuse.
+    let mut admin = Client::connect(&s.url(&db, &s.admin_login()), NoTls).unwrap();
+    let said = refused(
+        &mut admin,
+        "SET ROLE hotfix_owner; UPDATE hotfix.events SET line = line",
+    );
+    assert!(said.contains("append-only"), "{said}");
+    let _ = admin.batch_execute("RESET ROLE");
+}
+
+#[test]
+fn a_login_outside_the_store_can_neither_read_nor_write_it() {
+    let Some(s) = server() else { return };
+    let (db, ..) = team(&s, "outside");
+    let carol = s.outsider("carol");
+    let url = s.url(&db, &carol);
+    let out = hotfix(&url).args(["incident", "list"]).assert().failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("permission denied"), "{stderr}");
+}

@@ -178,6 +178,9 @@ pub enum Verb {
     /// Verify the whole event log's hash chain
     #[command(after_help = "Example:\n  hotfix verify")]
     Verify,
+    /// Move a store: copy a directory store's history into a new database store
+    #[command(subcommand)]
+    Store(StoreVerb),
     /// Write a realistic demo store to explore (never overwrites)
     #[command(
         after_help = "Examples:\n  hotfix demo --store /tmp/hotfix-demo\n  hotfix demo --store /tmp/hotfix-big --incidents 10000"
@@ -200,6 +203,22 @@ pub enum Verb {
     Completions {
         /// The shell: bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StoreVerb {
+    /// Copy a directory store's whole history, line for line, into a new database store
+    #[command(
+        after_help = "The directory store is verified first; the database store is created (as `hotfix init` does, by a\nlogin that may create roles and schemas) and holds the same lines, with the same hashes, which\nare verified again. Only a database without a hotfix store is accepted.\n\nExample:\n  hotfix store copy --from ~/.local/share/hotfix --to postgresql://dba@db.example/hotfix"
+    )]
+    Copy {
+        /// The directory store to copy
+        #[arg(long, value_name = "DIR")]
+        from: PathBuf,
+        /// The database to create the store in (postgresql://..., or host=... dbname=...)
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 
@@ -676,6 +695,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             read::log(&out, &dir()?, release, incident)
         }
         Verb::Verify => read::verify(&out, &dir()?),
+        Verb::Store(StoreVerb::Copy { from, to }) => write::copy(&out, &from, &to),
         Verb::Report { id, format, output } => {
             outside::report(&out, &dir()?, id, format, output.as_deref())
         }

@@ -275,3 +275,47 @@ fn a_login_outside_the_store_can_neither_read_nor_write_it() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("permission denied"), "{stderr}");
 }
+
+#[test]
+fn store_copy_moves_a_directory_store_line_for_line_and_both_verify() {
+    let Some(s) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    let db = s.database("copy");
+    let url = s.url(&db, &s.admin_login());
+    let from = dir.path().to_str().unwrap();
+    let out = {
+        let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        ok(&url, &["store", "copy", "--from", from, "--to", &url])
+    };
+    assert!(out.contains("both verify"), "{out}");
+    let file = Store::open(dir.path()).unwrap();
+    let copied = Store::open(Path::new(&url)).unwrap();
+    assert_eq!(copied.model, file.model);
+    assert_eq!(copied.head_hash(), file.head_hash());
+    // Only into a database without a store.
+    hotfix(&url)
+        .args(["store", "copy", "--from", from, "--to", &url])
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn a_server_that_accepts_and_never_answers_fails_within_the_connect_timeout() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _held = std::thread::spawn(move || {
+        let conns: Vec<_> = listener.incoming().take(2).collect();
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        drop(conns);
+    });
+    let url = format!("postgresql://nobody@127.0.0.1:{port}/db");
+    let out = hotfix(&url)
+        .env("PGCONNECT_TIMEOUT", "1")
+        .args(["incident", "list"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("no answer within 1 s"), "{stderr}");
+}

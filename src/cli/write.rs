@@ -152,6 +152,53 @@ pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// `hotfix store copy`: a directory store's verified history into a new database store,
+/// verified again there.
+pub fn copy(out: &Out, from: &Path, to: &str) -> Result<(), Error> {
+    use crate::store::{AnyLog, Integrity, pg};
+    if crate::store::database(from).is_some() {
+        return Err(Error::Usage("--from must be a directory store".into()));
+    }
+    if !pg::is_database(to) {
+        return Err(Error::Usage(
+            "--to must name a database (postgresql://... or host=... dbname=...)".into(),
+        ));
+    }
+    let source = Store::open(from)?;
+    let v = source.verify()?;
+    if let Integrity::Broken { line, reason } = v.integrity {
+        return Err(Error::Failed(format!(
+            "the directory store does not verify (line {line}: {reason}): nothing was copied"
+        )));
+    }
+    let text = std::fs::read_to_string(from.join(crate::store::LOG_FILE))
+        .map_err(|e| Error::Failed(format!("cannot read the log: {e}")))?;
+    let lines: Vec<&str> = text
+        .lines()
+        .take(usize::try_from(v.events).unwrap_or(usize::MAX))
+        .collect();
+    let log = pg::PgLog::create_with_history(to, &lines)?;
+    let copied = Store::with_backend(AnyLog::Database(log))?;
+    let check = copied.verify()?;
+    if check.integrity != Integrity::Verified || check.last_hash != v.last_hash {
+        return Err(Error::Failed(format!(
+            "the copy does not verify as the original did ({:?}); investigate before using it",
+            check.integrity
+        )));
+    }
+    if out.json {
+        return out
+            .json(&serde_json::json!({"events": check.events, "last_hash": check.last_hash}));
+    }
+    out.line(&format!(
+        "copied {} events into {}; both verify, last hash {}",
+        check.events,
+        pg::redacted(to),
+        check.last_hash
+    ));
+    Ok(())
+}
+
 pub fn execute(out: &Out, dir: &Path, command: Command) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = open(dir)?;

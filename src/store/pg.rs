@@ -429,6 +429,13 @@ impl PgLog {
     /// Creates the schema, its two roles and the append function (the login must be allowed
     /// to create roles and schemas), and makes the login a member. Refuses an existing store.
     pub fn create(spec: &str) -> Result<PgLog, StoreError> {
+        PgLog::create_with_history(spec, &[])
+    }
+
+    /// As [`PgLog::create`], with `lines` (a verified `events.jsonl`, line for line) recorded in
+    /// the same transaction, by the owner role the creating login holds only while it builds:
+    /// the one moment events with other actors and times may enter the store.
+    pub fn create_with_history(spec: &str, lines: &[&str]) -> Result<PgLog, StoreError> {
         let mut client = connect(spec)?;
         let ctx = format!("cannot create the database store {}", redacted(spec));
         let exists: bool = client
@@ -451,6 +458,23 @@ impl PgLog {
         ))
         .map_err(|e| db_error(&ctx, &e))?;
         tx.batch_execute(SCHEMA).map_err(|e| db_error(&ctx, &e))?;
+        let mut ends_at: i64 = 0;
+        for (i, line) in lines.iter().enumerate() {
+            let parsed = super::line::parse(line.as_bytes(), i as u64 + 1)?;
+            ends_at += i64::try_from(line.len() + 1).unwrap_or(i64::MAX);
+            tx.execute(
+                "INSERT INTO hotfix.events (seq, line, hash, actor, at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &i64::try_from(parsed.recorded.seq).unwrap_or(i64::MAX),
+                    line,
+                    &parsed.hash,
+                    &parsed.recorded.actor,
+                    &parsed.recorded.at,
+                    &ends_at,
+                ],
+            )
+            .map_err(|e| db_error(&ctx, &e))?;
+        }
         tx.batch_execute(&format!(
             "GRANT hotfix_member TO {quoted}; REVOKE hotfix_owner FROM {quoted};"
         ))

@@ -626,6 +626,15 @@ impl Store<AnyLog> {
         }
     }
 
+    /// For a database store: a stream that receives a byte whenever any client commits (see
+    /// [`pg::PgLog::watch`]). A directory store has none: the cockpit re-reads it on a timer.
+    pub fn watch(&self) -> Option<std::os::unix::net::UnixStream> {
+        match &self.backend {
+            AnyLog::File(_) => None,
+            AnyLog::Database(b) => b.watch(),
+        }
+    }
+
     /// A database store's login, which every event it records is recorded as.
     pub fn login(&self) -> Option<&str> {
         match &self.backend {

@@ -116,6 +116,14 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
     }
     let store = match Store::open_from_snapshot(dir) {
         Ok(store) => Some(store),
+        // A database gets its store from `hotfix init` (it needs a login that may create roles).
+        Err(StoreError::Missing(_)) if crate::store::database(dir).is_some() => {
+            drop(guard);
+            return Err(Error::Failed(format!(
+                "no hotfix store in the database {}: run `hotfix init --store ...` as a login that may create roles and schemas (see the README's Team mode)",
+                crate::store::pg::redacted(&dir.to_string_lossy())
+            )));
+        }
         Err(StoreError::Missing(_)) => start_screen(&mut terminal, dir, &user, &stop)?,
         Err(e) => return Err(e.into()),
     };
@@ -144,7 +152,7 @@ fn read_only(store: &Store) -> Option<String> {
     match &store.integrity {
         Integrity::Verified | Integrity::Unchecked => None,
         Integrity::Broken { line, reason } => Some(format!(
-            "line {line} of the log fails verification ({reason})"
+            "line {line} of the log fails verification ({reason}) (writes are refused; run `hotfix verify`)"
         )),
     }
 }
@@ -181,31 +189,54 @@ enum Input {
     Idle,
     /// The terminal hung up (its window closed, its tmux session killed).
     Gone,
+    /// Another client committed (team mode): re-read the store now.
+    Changed,
 }
 
 /// Waits up to `timeout` for input. crossterm's own timed poll spins at full CPU once the
 /// terminal hangs up (it keeps reading end-of-file and never times out), so the wait is a plain
 /// poll(2) on stdin, which also reports the hang-up; crossterm then reads what is there.
-fn wait_for_input(timeout: Duration) -> Result<Input, Error> {
+fn wait_for_input(
+    timeout: Duration,
+    watch: Option<&std::os::unix::net::UnixStream>,
+) -> Result<Input, Error> {
+    use std::os::fd::AsRawFd;
     // Events crossterm already read and buffered come first.
     if event::poll(Duration::ZERO).map_err(io_error)? {
         return Ok(Input::Ready);
     }
-    let mut fd = libc::pollfd {
-        fd: 0,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+    let mut fds = [
+        libc::pollfd {
+            fd: 0,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        // Another client's commit (team mode), or nothing (-1 is ignored by poll).
+        libc::pollfd {
+            fd: watch.map_or(-1, AsRawFd::as_raw_fd),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
     let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: `fd` is a valid pollfd for the duration of the call, and the count is 1.
-    let n = unsafe { libc::poll(&raw mut fd, 1, millis) };
+    // SAFETY: `fds` is a valid array of two pollfds for the duration of the call.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, millis) };
     if n < 0 {
         return Ok(Input::Idle); // interrupted by a signal: the caller checks the stop flag
     }
-    if fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+    if fds[0].revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
         return Ok(Input::Gone);
     }
-    if n == 0 {
+    if fds[1].revents & libc::POLLIN != 0
+        && let Some(mut w) = watch
+    {
+        // Drain what arrived: one re-read covers every commit so far.
+        let mut buf = [0u8; 256];
+        let _ = w.set_nonblocking(true);
+        while matches!(std::io::Read::read(&mut w, &mut buf), Ok(n) if n > 0) {}
+        return Ok(Input::Changed);
+    }
+    if n == 0 || fds[0].revents & libc::POLLIN == 0 {
         return Ok(Input::Idle);
     }
     Ok(if event::poll(Duration::ZERO).map_err(io_error)? {
@@ -442,6 +473,9 @@ fn event_loop(
     let theme = theme::Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
     notices(app, session.store);
     let mut last_refresh = Instant::now();
+    // Team mode: commits anywhere wake the loop at once; the timer still re-reads as a fallback.
+    let watch = session.store.watch();
+    let mut offline = false;
     let mut first_frame_log = std::env::var_os("HOTFIX_FIRST_FRAME_LOG");
     // The same probe's second line: when the whole log is verified (the benchmark reads the
     // cockpit's peak memory after that).
@@ -473,7 +507,7 @@ fn event_loop(
             tracing::info!("signal received: restoring the terminal and exiting");
             return Ok(());
         }
-        let input = wait_for_input(Duration::from_millis(200))?;
+        let input = wait_for_input(Duration::from_millis(200), watch.as_ref())?;
         if input == Input::Gone {
             tracing::info!("the terminal went away: exiting");
             return Ok(());
@@ -505,14 +539,29 @@ fn event_loop(
                 return Ok(());
             }
         }
-        if last_refresh.elapsed() >= REFRESH {
+        if last_refresh.elapsed() >= REFRESH || input == Input::Changed {
             last_refresh = Instant::now();
             match session.store.refresh() {
-                Ok(true) => app.preview(&session.store.model, now),
-                Ok(false) => {}
-                Err(e) => app.tell(format!("cannot re-read the store: {e}"), true),
+                Ok(changed) => {
+                    if std::mem::take(&mut offline) {
+                        app.tell("reconnected: the store is caught up", false);
+                    }
+                    if changed {
+                        app.preview(&session.store.model, now);
+                    }
+                    notices(app, session.store);
+                }
+                Err(e) => {
+                    // A lost database: a banner, writes refused (nothing is queued), and the
+                    // store reconnects with backoff on the next re-reads.
+                    if !std::mem::replace(&mut offline, true) {
+                        tracing::warn!("cannot re-read the store: {e}");
+                    }
+                    app.read_only = Some(format!(
+                        "cannot reach the store ({e}); retrying, writes are refused meanwhile"
+                    ));
+                }
             }
-            notices(app, session.store);
         }
     }
 }
@@ -603,9 +652,9 @@ fn start_screen(
         if stop.load(Ordering::Relaxed) {
             return Ok(None);
         }
-        match wait_for_input(Duration::from_millis(200))? {
+        match wait_for_input(Duration::from_millis(200), None)? {
             Input::Gone => return Ok(None),
-            Input::Idle => continue,
+            Input::Idle | Input::Changed => continue,
             Input::Ready => {}
         }
         let Event::Key(key) = event::read().map_err(io_error)? else {

@@ -51,6 +51,10 @@ pub fn is_database(spec: &str) -> bool {
 #[derive(Clone)]
 pub struct PgLog {
     conn: Arc<Mutex<Client>>,
+    /// How to connect again (for the listener, and after a lost connection). Never shown.
+    spec: Arc<String>,
+    /// When a lost connection may next be retried, and the wait after that (backoff).
+    retry: Arc<Mutex<(std::time::Instant, Duration)>>,
     /// The spec without any password, as the store is shown.
     shown: std::path::PathBuf,
     /// Who the database says we are.
@@ -420,6 +424,11 @@ impl PgLog {
             .unwrap_or_else(|| "local".into());
         Ok(PgLog {
             conn: Arc::new(Mutex::new(client)),
+            spec: Arc::new(spec.to_string()),
+            retry: Arc::new(Mutex::new((
+                std::time::Instant::now(),
+                Duration::from_millis(250),
+            ))),
             shown: redacted(spec).into(),
             login,
             identity: format!("postgresql://{host}:{}/{db}#hotfix", port.unwrap_or(5432)),
@@ -492,11 +501,79 @@ impl PgLog {
         &self.shown
     }
 
+    /// The connection, made again if it was lost: at most once per backoff step (doubling up
+    /// to 10 s), so a server that is down is not hammered. Until then, every command fails with
+    /// the reason: nothing is queued, which could fork the chain.
     fn client(&self) -> Result<MutexGuard<'_, Client>, StoreError> {
-        self.conn.lock().map_err(|_| StoreError::Io {
+        let mut client = self.conn.lock().map_err(|_| StoreError::Io {
             context: "the database connection".into(),
             source: std::io::Error::other("it was left unusable by an earlier failure"),
-        })
+        })?;
+        if !client.is_closed() {
+            return Ok(client);
+        }
+        let lost = || StoreError::Io {
+            context: "the connection to the database store was lost".into(),
+            source: std::io::Error::other("reconnecting; the store is read-only until then"),
+        };
+        let mut retry = self.retry.lock().map_err(|_| lost())?;
+        if std::time::Instant::now() < retry.0 {
+            return Err(lost());
+        }
+        match connect(&self.spec) {
+            Ok(fresh) => {
+                *client = fresh;
+                *retry = (std::time::Instant::now(), Duration::from_millis(250));
+                Ok(client)
+            }
+            Err(e) => {
+                let wait = retry.1;
+                *retry = (
+                    std::time::Instant::now() + wait,
+                    (wait * 2).min(Duration::from_secs(10)),
+                );
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts listening for other clients' commits on a connection of its own: each one
+    /// writes a byte to the returned stream, which the cockpit polls beside the keyboard, so a
+    /// commit anywhere appears at once. A lost listener reconnects with the same backoff.
+    pub fn watch(&self) -> Option<std::os::unix::net::UnixStream> {
+        use postgres::fallible_iterator::FallibleIterator;
+        use std::io::Write;
+        let (ours, mut theirs) = std::os::unix::net::UnixStream::pair().ok()?;
+        let spec = Arc::clone(&self.spec);
+        std::thread::spawn(move || {
+            let mut wait = Duration::from_millis(250);
+            loop {
+                if let Ok(mut c) = connect(&spec)
+                    && c.batch_execute("LISTEN hotfix_events").is_ok()
+                {
+                    wait = Duration::from_millis(250);
+                    // (Reconnected: whatever was missed is caught up by sequence number.)
+                    if theirs.write_all(b"!").is_err() {
+                        return;
+                    }
+                    let mut notes = c.notifications();
+                    let mut it = notes.blocking_iter();
+                    loop {
+                        match it.next() {
+                            Ok(Some(_)) => {
+                                if theirs.write_all(b".").is_err() {
+                                    return; // the cockpit is gone
+                                }
+                            }
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
+                }
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(10));
+            }
+        });
+        Some(ours)
     }
 }
 

@@ -51,10 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
     }
     let second = if let Some(why) = &app.read_only {
         Line::styled(
-            format!(
-                " READ-ONLY: {} (writes are refused; run `hotfix verify`)",
-                line(why)
-            ),
+            format!(" READ-ONLY: {}", line(why)),
             t.bad().add_modifier(ratatui::style::Modifier::REVERSED),
         )
     } else {

@@ -558,14 +558,10 @@ impl PgLog {
                     }
                     let mut notes = c.notifications();
                     let mut it = notes.blocking_iter();
-                    loop {
-                        match it.next() {
-                            Ok(Some(_)) => {
-                                if theirs.write_all(b".").is_err() {
-                                    return; // the cockpit is gone
-                                }
-                            }
-                            Ok(None) | Err(_) => break,
+                    // Until the connection ends (an error): then reconnect below.
+                    while let Ok(Some(_)) = it.next() {
+                        if theirs.write_all(b".").is_err() {
+                            return; // the cockpit is gone
                         }
                     }
                 }

@@ -319,3 +319,56 @@ fn a_server_that_accepts_and_never_answers_fails_within_the_connect_timeout() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("no answer within 1 s"), "{stderr}");
 }
+
+/// The cockpit as the login in `url`, in a private tmux.
+fn cockpit(name: &str, url: &str) -> common::tmux::Tmux {
+    let command = format!(
+        "env -u HOTFIX_USER XDG_STATE_HOME={} NO_COLOR=1 TERM=xterm-256color {} --store {url}; sleep 60",
+        common::state_home().display(),
+        env!("CARGO_BIN_EXE_hotfix"),
+    );
+    common::tmux::Tmux::start(name, &command)
+}
+
+#[test]
+fn a_cockpit_shows_another_logins_commit_at_once_and_survives_a_lost_connection() {
+    let Some(s) = server() else { return };
+    let (db, _admin_url, alice, bob) = team(&s, "live");
+    let (alice_url, bob_url) = (s.url(&db, &alice), s.url(&db, &bob));
+    let tmux = cockpit("live", &alice_url);
+    tmux.wait_for(&format!("hotfix · {alice}"), 10);
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Seen live",
+            "--severity",
+            "P3",
+        ],
+    );
+    // The commit wakes the cockpit (LISTEN/NOTIFY); the timer alone would take 0.5 s.
+    tmux.wait_for("Seen live", 3);
+    // The server ends every session of the cockpit's login, as a restart would.
+    let mut admin = s.admin();
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+            &[&alice],
+        )
+        .unwrap();
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "After the cut",
+            "--severity",
+            "P3",
+        ],
+    );
+    tmux.wait_for("After the cut", 10);
+    tmux.keys(&["q"]);
+}

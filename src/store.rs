@@ -12,6 +12,7 @@
 mod file;
 mod line;
 pub mod pg;
+mod pg_tls;
 pub mod snapshot;
 
 pub use file::{FileLog, HEAD_FILE, LOG_FILE, create_whole};

@@ -372,3 +372,110 @@ fn a_cockpit_shows_another_logins_commit_at_once_and_survives_a_lost_connection(
     tmux.wait_for("After the cut", 10);
     tmux.keys(&["q"]);
 }
+
+/// A CA, and a server certificate for `localhost` signed by it: (ca.pem, server.crt, server.key).
+fn certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "hotfix test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca_cert, &ca_key)
+        .unwrap();
+    (ca_cert.pem(), server.pem(), key.serialize_pem())
+}
+
+#[test]
+fn tls_modes_verify_what_they_promise_and_require_never_falls_back() {
+    let Some(s) = server() else { return };
+    let (db, ..) = team(&s, "tls");
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificates();
+    let (other_ca, ..) = certificates();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    for (name, text) in [
+        ("ca.pem", &ca),
+        ("other.pem", &other_ca),
+        ("server.crt", &cert),
+        ("server.key", &key),
+    ] {
+        std::fs::write(path(name), text).unwrap();
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(path("server.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let owned = std::process::Command::new("chown")
+        .args(["postgres", &path("server.crt"), &path("server.key")])
+        .status()
+        .is_ok_and(|st| st.success());
+    if !owned {
+        eprintln!(
+            "skipped: the server's key must belong to its user (needs root and a postgres user)"
+        );
+        return;
+    }
+    let mut admin = s.admin();
+    // (ALTER SYSTEM runs one statement at a time, outside any transaction.)
+    let reload = |admin: &mut Client, sql: &str| {
+        for statement in sql.split("; ") {
+            admin.batch_execute(statement).unwrap();
+        }
+        admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+    };
+    reload(
+        &mut admin,
+        &format!(
+            "ALTER SYSTEM SET ssl_cert_file = '{}'; ALTER SYSTEM SET ssl_key_file = '{}'; ALTER SYSTEM SET ssl = on",
+            path("server.crt"),
+            path("server.key")
+        ),
+    );
+    let port = s
+        .url(&db, "x")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let login = s.admin_login();
+    let store = |host: &str, mode: &str, root: &str| {
+        format!(
+            "postgresql://{login}@{host}:{port}/{db}?sslmode={mode}&sslrootcert={}",
+            path(root)
+        )
+    };
+    let works = |url: &str| hotfix(url).args(["incident", "list"]).output().unwrap();
+    let cases = [
+        (store("localhost", "verify-full", "ca.pem"), true),
+        (store("127.0.0.1", "verify-full", "ca.pem"), false), // not the certificate's name
+        (store("127.0.0.1", "verify-ca", "ca.pem"), true),
+        (store("localhost", "verify-ca", "other.pem"), false), // an unknown CA
+        (store("localhost", "verify-full", "other.pem"), false),
+        (store("127.0.0.1", "require", "ca.pem"), true),
+    ];
+    let mut failures = Vec::new();
+    for (url, expect) in &cases {
+        let out = works(url);
+        if out.status.success() != *expect {
+            failures.push(format!("{url}: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+    }
+    // Without TLS on the server, require refuses rather than talk in plain text.
+    reload(&mut admin, "ALTER SYSTEM RESET ssl");
+    let plain = works(&store("127.0.0.1", "require", "ca.pem"));
+    reload(
+        &mut admin,
+        "ALTER SYSTEM RESET ssl_cert_file; ALTER SYSTEM RESET ssl_key_file",
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(!plain.status.success());
+    assert!(String::from_utf8_lossy(&plain.stderr).contains("TLS"));
+}

@@ -115,12 +115,14 @@ pub fn db_error(context: &str, e: &postgres::Error) -> StoreError {
 }
 
 /// The connection settings: `spec`, then what it leaves out from the variables libpq users set
-/// (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGCONNECT_TIMEOUT`, `PGSSLMODE`)
-/// and the password from `~/.pgpass` (or `PGPASSFILE`): the `postgres` crate reads none of them.
-fn config(spec: &str) -> Result<(Config, Duration), StoreError> {
+/// (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`, `PGPASSWORD`, `PGCONNECT_TIMEOUT`, `PGSSLMODE`,
+/// `PGSSLROOTCERT`) and the password from `~/.pgpass` (or `PGPASSFILE`): the `postgres` crate
+/// reads none of them. Returns the TLS settings beside, which the crate cannot express.
+fn config(spec: &str) -> Result<(Config, Duration, Tls), StoreError> {
     let bad =
         |why: String| StoreError::Setting(format!("the database store {}: {why}", redacted(spec)));
-    let mut c: Config = spec
+    let (rest, mode, root) = super::pg_tls::split_spec(spec);
+    let mut c: Config = rest
         .parse()
         .map_err(|e: postgres::Error| bad(e.to_string()))?;
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
@@ -160,23 +162,23 @@ fn config(spec: &str) -> Result<(Config, Duration), StoreError> {
             .map_err(StoreError::Setting)?,
     };
     c.connect_timeout(timeout);
-    if let Some(mode) = env("PGSSLMODE").filter(|_| !spec.contains("sslmode")) {
-        let mode = match mode.as_str() {
-            "disable" => postgres::config::SslMode::Disable,
-            "prefer" | "allow" => postgres::config::SslMode::Prefer,
-            other => {
-                return Err(bad(format!(
-                    "PGSSLMODE={other} needs TLS, which this build does not have yet"
-                )));
-            }
-        };
-        c.ssl_mode(mode);
-    }
-    if matches!(c.get_ssl_mode(), postgres::config::SslMode::Require) || spec.contains("verify-") {
-        return Err(bad(
-            "TLS (sslmode require, verify-ca, verify-full) is not in this build yet: connect over a trusted network or a local socket with sslmode=disable or prefer".into(),
-        ));
-    }
+    let word = mode
+        .or_else(|| env("PGSSLMODE"))
+        .unwrap_or_else(|| "prefer".into());
+    let mode = super::pg_tls::Mode::parse(&word).ok_or_else(|| {
+        bad(format!(
+            "sslmode {word} is not one of disable, allow, prefer, require, verify-ca, verify-full"
+        ))
+    })?;
+    c.ssl_mode(mode.crate_mode());
+    let root = root
+        .or_else(|| env("PGSSLROOTCERT"))
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            directories::BaseDirs::new()
+                .map(|d| d.home_dir().join(".postgresql/root.crt"))
+                .filter(|p| p.is_file())
+        });
     if c.get_password().is_none() {
         if let Some(p) = env("PGPASSWORD") {
             c.password(&p);
@@ -191,7 +193,14 @@ fn config(spec: &str) -> Result<(Config, Duration), StoreError> {
     ));
     c.application_name("hotfix");
     c.keepalives_idle(Duration::from_secs(30));
-    Ok((c, timeout))
+    Ok((c, timeout, Tls { mode, root }))
+}
+
+/// TLS as libpq's `sslmode` and `sslrootcert` ask (see [`super::pg_tls`]).
+#[derive(Clone, Debug)]
+struct Tls {
+    mode: super::pg_tls::Mode,
+    root: Option<std::path::PathBuf>,
 }
 
 /// The password for `c` from the pgpass file (`hostname:port:database:username:password`, `*`
@@ -280,10 +289,17 @@ pub fn redacted(spec: &str) -> String {
 /// Connects within the timeout, even to a server that accepts and never answers (the crate's
 /// own `connect_timeout` does not cover that): the attempt runs on a thread that is left behind.
 fn connect(spec: &str) -> Result<Client, StoreError> {
-    let (config, timeout) = config(spec)?;
+    let (config, timeout, tls) = config(spec)?;
+    let rustls = match tls.mode {
+        super::pg_tls::Mode::Disable => None,
+        mode => Some(super::pg_tls::client_config(mode, tls.root.as_ref())?),
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(config.connect(NoTls));
+        let _ = tx.send(match rustls {
+            Some(c) => config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(c)),
+            None => config.connect(NoTls),
+        });
     });
     let shown = redacted(spec);
     match rx.recv_timeout(timeout) {
@@ -417,7 +433,7 @@ impl PgLog {
         }
         let host = config(spec)
             .ok()
-            .and_then(|(c, _)| match c.get_hosts().first() {
+            .and_then(|(c, ..)| match c.get_hosts().first() {
                 Some(postgres::config::Host::Tcp(h)) => Some(h.clone()),
                 _ => None,
             })

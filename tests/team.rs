@@ -479,3 +479,82 @@ fn tls_modes_verify_what_they_promise_and_require_never_falls_back() {
     assert!(!plain.status.success());
     assert!(String::from_utf8_lossy(&plain.stderr).contains("TLS"));
 }
+
+#[test]
+fn four_writer_processes_keep_a_gapless_chain() {
+    let Some(s) = server() else { return };
+    let (db, admin_url, alice, bob) = team(&s, "writers");
+    let dave = s.member("dave");
+    let urls = [
+        admin_url.clone(),
+        s.url(&db, &alice),
+        s.url(&db, &bob),
+        s.url(&db, &dave),
+    ];
+    let writers: Vec<_> = urls
+        .iter()
+        .enumerate()
+        .map(|(w, url)| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                for i in 0..15 {
+                    ok(
+                        &url,
+                        &[
+                            "incident",
+                            "new",
+                            "--title",
+                            &format!("w{w} #{i}"),
+                            "--severity",
+                            "P4",
+                        ],
+                    );
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    ok(&admin_url, &["verify"]);
+    let mut db_client = Client::connect(&s.url(&db, &s.admin_login()), NoTls).unwrap();
+    let (count, max): (i64, i64) = db_client
+        .query_one("SELECT count(*), max(seq) FROM hotfix.events", &[])
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert_eq!(count, max, "no gap in the sequence");
+    let store = Store::open(Path::new(&admin_url)).unwrap();
+    assert_eq!(store.model.incidents.len(), 60);
+}
+
+#[test]
+fn history_rewritten_by_a_superuser_is_named_by_a_client_that_saw_it() {
+    let Some(s) = server() else { return };
+    let (db, admin_url, alice, _bob) = team(&s, "rewrite");
+    let alice_url = s.url(&db, &alice);
+    ok(
+        &alice_url,
+        &["incident", "new", "--title", "first", "--severity", "P3"],
+    );
+    ok(
+        &alice_url,
+        &["incident", "new", "--title", "second", "--severity", "P3"],
+    );
+    // A superuser switches the triggers off and deletes the newest event.
+    let mut su = Client::connect(&s.url(&db, &s.admin_login()), NoTls).unwrap();
+    su.batch_execute(
+        "ALTER TABLE hotfix.events DISABLE TRIGGER events_append_only; \
+         DELETE FROM hotfix.events WHERE seq = (SELECT max(seq) FROM hotfix.events); \
+         ALTER TABLE hotfix.events ENABLE TRIGGER events_append_only",
+    )
+    .unwrap();
+    // alice saw it: her witness names the rollback, and her writes are refused.
+    let out = hotfix(&alice_url)
+        .args(["incident", "new", "--title", "third", "--severity", "P3"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("were removed"), "{stderr}");
+    // The admin never saw the deleted event: nothing tells them (the README says so).
+    ok(&admin_url, &["incident", "list"]);
+}

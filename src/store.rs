@@ -102,6 +102,12 @@ pub trait Backend: Clone {
     fn identity(&self) -> String {
         String::new()
     }
+    /// Whether the backend itself refuses a line that breaks the chain, and any change to a
+    /// recorded one (a database's append function and triggers): then a one-shot read from the
+    /// snapshot need not walk the log before it (see [`Store::for_reading`]).
+    fn enforces_chain(&self) -> bool {
+        false
+    }
 }
 
 /// A file store or a database store, chosen by what `--store` names.
@@ -229,6 +235,10 @@ impl Backend for AnyLog {
             AnyLog::File(b) => b.identity(),
             AnyLog::Database(b) => b.identity(),
         }
+    }
+
+    fn enforces_chain(&self) -> bool {
+        matches!(self, AnyLog::Database(_))
     }
 }
 
@@ -726,6 +736,7 @@ impl<B: Backend> Store<B> {
         let snap = usable_snapshot(&backend, &lock);
         let head = backend.read_head(&lock)?;
         let holds = match &snap {
+            Some(_) if backend.enforces_chain() => true,
             Some(s) => chain_holds(&backend, &lock, &s.mark, head.head())?,
             None => false,
         };

@@ -51,6 +51,8 @@ pub fn is_database(spec: &str) -> bool {
 #[derive(Clone)]
 pub struct PgLog {
     conn: Arc<Mutex<Client>>,
+    /// The local snapshot cache for this store, if there is a cache directory.
+    cache: Option<std::path::PathBuf>,
     /// How to connect again (for the listener, and after a lost connection). Never shown.
     spec: Arc<String>,
     /// When a lost connection may next be retried, and the wait after that (backoff).
@@ -70,10 +72,17 @@ pub struct PgLock {
     now: DateTime<Utc>,
     /// Set when a statement failed: the transaction is rolled back instead.
     failed: std::cell::Cell<bool>,
+    /// Set once an append committed the transaction: nothing is left to end.
+    ended: std::cell::Cell<bool>,
+    /// The newest event when the lock was taken (the table is its own head).
+    head: HeadFile,
 }
 
 impl Drop for PgLock {
     fn drop(&mut self) {
+        if self.ended.get() {
+            return;
+        }
         let sql = if self.failed.get() {
             "ROLLBACK"
         } else {
@@ -438,8 +447,19 @@ impl PgLog {
                 _ => None,
             })
             .unwrap_or_else(|| "local".into());
+        let identity = format!("postgresql://{host}:{}/{db}#hotfix", port.unwrap_or(5432));
+        let cache = directories::ProjectDirs::from("", "", "hotfix").map(|d| {
+            use sha2::Digest;
+            let key: String = sha2::Sha256::digest(identity.as_bytes())
+                .iter()
+                .take(12)
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            d.cache_dir().join("snapshots").join(format!("{key}.bin"))
+        });
         Ok(PgLog {
             conn: Arc::new(Mutex::new(client)),
+            cache,
             spec: Arc::new(spec.to_string()),
             retry: Arc::new(Mutex::new((
                 std::time::Instant::now(),
@@ -447,7 +467,7 @@ impl PgLog {
             ))),
             shown: redacted(spec).into(),
             login,
-            identity: format!("postgresql://{host}:{}/{db}#hotfix", port.unwrap_or(5432)),
+            identity,
         })
     }
 
@@ -483,20 +503,33 @@ impl PgLog {
         ))
         .map_err(|e| db_error(&ctx, &e))?;
         tx.batch_execute(SCHEMA).map_err(|e| db_error(&ctx, &e))?;
+        // In chunks of whole arrays (one statement each), not a statement per line.
         let mut ends_at: i64 = 0;
-        for (i, line) in lines.iter().enumerate() {
-            let parsed = super::line::parse(line.as_bytes(), i as u64 + 1)?;
-            ends_at += i64::try_from(line.len() + 1).unwrap_or(i64::MAX);
+        for (chunk_no, chunk) in lines.chunks(5_000).enumerate() {
+            let mut cols = (
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+            for (i, line) in chunk.iter().enumerate() {
+                let number = (chunk_no * 5_000 + i) as u64 + 1;
+                let parsed = super::line::parse(line.as_bytes(), number)?;
+                ends_at += i64::try_from(line.len() + 1).unwrap_or(i64::MAX);
+                cols.0
+                    .push(i64::try_from(parsed.recorded.seq).unwrap_or(i64::MAX));
+                cols.1.push(*line);
+                cols.2.push(parsed.hash);
+                cols.3.push(parsed.recorded.actor);
+                cols.4.push(parsed.recorded.at);
+                cols.5.push(ends_at);
+            }
             tx.execute(
-                "INSERT INTO hotfix.events (seq, line, hash, actor, at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &i64::try_from(parsed.recorded.seq).unwrap_or(i64::MAX),
-                    line,
-                    &parsed.hash,
-                    &parsed.recorded.actor,
-                    &parsed.recorded.at,
-                    &ends_at,
-                ],
+                "INSERT INTO hotfix.events (seq, line, hash, actor, at, ends_at) \
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::bigint[])",
+                &[&cols.0, &cols.1, &cols.2, &cols.3, &cols.4, &cols.5],
             )
             .map_err(|e| db_error(&ctx, &e))?;
         }
@@ -602,14 +635,31 @@ impl Backend for PgLog {
         let mut c = self.client()?;
         let ctx = "cannot take the store's lock in the database";
         c.batch_execute("BEGIN").map_err(|e| db_error(ctx, &e))?;
-        let now = c
-            .query_one("SELECT pg_advisory_xact_lock($1), now()", &[&LOCK_KEY])
-            .map(|r| r.get::<_, DateTime<Utc>>(1));
-        match now {
-            Ok(now) => Ok(PgLock {
+        // One round trip: the lock, the transaction's time and the newest event.
+        let taken = c
+            .query_one(
+                "SELECT pg_advisory_xact_lock($1), now(), \
+                 (SELECT seq FROM hotfix.events ORDER BY seq DESC LIMIT 1), \
+                 (SELECT hash FROM hotfix.events ORDER BY seq DESC LIMIT 1)",
+                &[&LOCK_KEY],
+            )
+            .map(|r| {
+                let head = match (r.get::<_, Option<i64>>(2), r.get::<_, Option<String>>(3)) {
+                    (Some(seq), Some(hash)) => HeadFile::Valid(Head {
+                        seq: u64::try_from(seq).unwrap_or(0),
+                        hash,
+                    }),
+                    _ => HeadFile::Missing,
+                };
+                (r.get::<_, DateTime<Utc>>(1), head)
+            });
+        match taken {
+            Ok((now, head)) => Ok(PgLock {
                 conn: Arc::clone(&self.conn),
                 now,
                 failed: std::cell::Cell::new(false),
+                ended: std::cell::Cell::new(false),
+                head,
             }),
             Err(e) => {
                 let _ = c.batch_execute("ROLLBACK");
@@ -645,8 +695,9 @@ impl Backend for PgLog {
         c.query_one("SELECT hotfix.append($1)", &[&lines])
             .map_err(|e| failed(lock, "the database refused the events", &e))?;
         // Durable only once committed: commit now, so the caller may acknowledge.
-        c.batch_execute("COMMIT; BEGIN")
+        c.batch_execute("COMMIT")
             .map_err(|e| failed(lock, "cannot commit the events", &e))?;
+        lock.ended.set(true);
         Ok(())
     }
 
@@ -656,20 +707,7 @@ impl Backend for PgLog {
     }
 
     fn read_head(&self, lock: &PgLock) -> Result<HeadFile, StoreError> {
-        let mut c = self.client()?;
-        let row = c
-            .query_opt(
-                "SELECT seq, hash FROM hotfix.events ORDER BY seq DESC LIMIT 1",
-                &[],
-            )
-            .map_err(|e| failed(lock, "cannot read the newest event", &e))?;
-        Ok(match row {
-            Some(r) => HeadFile::Valid(Head {
-                seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
-                hash: r.get(1),
-            }),
-            None => HeadFile::Missing,
-        })
+        Ok(lock.head.clone())
     }
 
     fn write_head(&self, _lock: &PgLock, _head: &Head) -> Result<(), StoreError> {
@@ -686,6 +724,60 @@ impl Backend for PgLog {
 
     fn identity(&self) -> String {
         self.identity.clone()
+    }
+
+    fn enforces_chain(&self) -> bool {
+        true
+    }
+
+    /// The snapshot is a cache on this machine (the user's cache directory, one file per
+    /// server, database and schema), checked against the database before it is used.
+    fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(self.cache.as_ref()?)
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let mut bytes = Vec::new();
+        file.take(meta.len().min(max))
+            .read_to_end(&mut bytes)
+            .ok()?;
+        Some(bytes)
+    }
+
+    fn write_snapshot(
+        &self,
+        _lock: &PgLock,
+        write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let Some(path) = &self.cache else {
+            return Ok(());
+        };
+        let context = format!("cannot write the local snapshot {}", path.display());
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(StoreError::io(context.clone()))?;
+        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(StoreError::io(context.clone()))?;
+        let mut out = std::io::BufWriter::new(tmp);
+        write(&mut out)
+            .and_then(|()| std::io::Write::flush(&mut out))
+            .map_err(StoreError::io(context.clone()))?;
+        let tmp = out
+            .into_inner()
+            .map_err(|e| StoreError::io(context.clone())(e.into_error()))?;
+        tmp.persist(path)
+            .map_err(|e| StoreError::io(context)(e.error))?;
+        Ok(())
     }
 }
 

@@ -1,0 +1,85 @@
+//! Team mode over loopback: `HOTFIX_TEST_PG=postgresql://postgres@127.0.0.1:PORT/postgres
+//! cargo bench --bench team`. Prints the percentiles the README's Team mode section quotes:
+//! - an acknowledged command (lock, catch up, decide, append through `hotfix.append`, commit);
+//! - another client's commit seen by a watching store (LISTEN/NOTIFY, then the re-read).
+
+use hotfix::state::{Command, Severity};
+use hotfix::store::Store;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let at = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[at.min(samples.len() - 1)]
+}
+
+fn report(title: &str) -> Command {
+    Command::ReportIncident {
+        title: title.into(),
+        severity: Severity::P4,
+        services: vec![],
+        impact: String::new(),
+    }
+}
+
+fn main() {
+    let Ok(admin) = std::env::var("HOTFIX_TEST_PG") else {
+        eprintln!(
+            "set HOTFIX_TEST_PG to a PostgreSQL URL that may create databases (see the README)"
+        );
+        return;
+    };
+    let db = format!("hf_bench_{}", std::process::id());
+    let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("connect");
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .expect("drop");
+    c.batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create");
+    let (base, _) = admin.rsplit_once('/').expect("a URL with a database");
+    let url = format!("{base}/{db}");
+    let log = hotfix::store::pg::PgLog::create(&url).expect("init");
+    let mut store = Store::with_backend(hotfix::store::AnyLog::Database(log)).expect("open");
+    store
+        .execute("x", chrono::Utc::now(), Command::Init)
+        .expect("init event");
+
+    let mut acked = Vec::new();
+    for i in 0..300 {
+        let t = Instant::now();
+        store
+            .execute("x", chrono::Utc::now(), report(&format!("bench {i}")))
+            .expect("execute");
+        acked.push(t.elapsed());
+    }
+    println!(
+        "acknowledged command: p50 {:.2} ms, p99 {:.2} ms ({} samples)",
+        percentile(&mut acked, 0.5).as_secs_f64() * 1e3,
+        percentile(&mut acked, 0.99).as_secs_f64() * 1e3,
+        acked.len()
+    );
+
+    let mut watcher = Store::open(Path::new(&url)).expect("open the watcher");
+    let mut watch = watcher.watch().expect("a database store can be watched");
+    let mut first = [0u8; 1];
+    watch.read_exact(&mut first).expect("the listener connects");
+    let mut seen = Vec::new();
+    for i in 0..100 {
+        let t = Instant::now();
+        store
+            .execute("x", chrono::Utc::now(), report(&format!("seen {i}")))
+            .expect("execute");
+        let mut byte = [0u8; 1];
+        watch.read_exact(&mut byte).expect("notified");
+        watcher.refresh().expect("re-read");
+        seen.push(t.elapsed());
+    }
+    println!(
+        "another client's commit seen (commit, NOTIFY, re-read): p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&mut seen, 0.5).as_secs_f64() * 1e3,
+        percentile(&mut seen, 0.99).as_secs_f64() * 1e3
+    );
+    drop((store, watcher));
+    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+}

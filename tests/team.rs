@@ -558,3 +558,69 @@ fn history_rewritten_by_a_superuser_is_named_by_a_client_that_saw_it() {
     // The admin never saw the deleted event: nothing tells them (the README says so).
     ok(&admin_url, &["incident", "list"]);
 }
+
+/// `ok` for a command line written as one string (no argument holds a space).
+fn run(url: &str, line: &str) -> String {
+    ok(url, &line.split(' ').collect::<Vec<_>>())
+}
+
+#[test]
+fn the_whole_process_runs_on_a_database_store_each_step_by_its_own_login() {
+    let Some(s) = server() else { return };
+    let (db, admin_url, alice, bob) = team(&s, "flow");
+    let priya = s.member("priya");
+    let quinn = s.member("quinn");
+    run(&admin_url, &format!("user grant {priya} prod-owner"));
+    run(&admin_url, &format!("user grant {quinn} qa"));
+    let [alice, bob, priya, quinn] = [&alice, &bob, &priya, &quinn].map(|l| s.url(&db, l));
+    run(
+        &quinn,
+        "incident new --title Checkout-500s --severity P1 --service checkout",
+    );
+    run(
+        &bob,
+        "incident qualify INC-1 --decision hotfix --risk low --impact all --rationale urgent",
+    );
+    run(
+        &admin_url,
+        "release new --incident INC-1 --version 4.12.1 --summary fix --changes c --risks r --rollback b",
+    );
+    run(&alice, "approve HF-1 --revision 1 --comment ok");
+    run(&bob, "approve HF-1 --revision 1");
+    run(&priya, "approve HF-1 --revision 1");
+    run(
+        &quinn,
+        "test add HF-1 --name smoke --priority critical --automated",
+    );
+    hotfix(&admin_url)
+        .args(["release", "gate", "HF-1"])
+        .assert()
+        .code(3);
+    run(&quinn, "test set HF-1 smoke --status passed --note ci-812");
+    run(&admin_url, "release gate HF-1");
+    run(&admin_url, "release deploy HF-1");
+    run(&admin_url, "release deployed HF-1");
+    run(&admin_url, "release verify HF-1 --note dashboards");
+    run(&admin_url, "release close HF-1");
+    let report = run(&admin_url, "report HF-1 --format json");
+    let v: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(v["release"]["status"], "closed");
+    let approvers: Vec<&str> = v["approvals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["approver"].as_str())
+        .collect();
+    assert_eq!(approvers.len(), 3, "{approvers:?}");
+    assert!(
+        approvers.iter().all(|a| !a.contains("postgres")),
+        "{approvers:?}"
+    );
+    run(&admin_url, "verify");
+    // Refusals read the same as with a directory store, and record nothing.
+    let out = hotfix(&alice)
+        .args(["user", "grant", "someone", "qa"])
+        .assert()
+        .code(3);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("only an admin"));
+}

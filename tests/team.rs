@@ -624,3 +624,70 @@ fn the_whole_process_runs_on_a_database_store_each_step_by_its_own_login() {
         .code(3);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("only an admin"));
 }
+
+// ---- the store's own behaviour, on the database backend ----
+
+fn report_as(store: &mut Store, title: &str) {
+    let c = hotfix::state::Command::ReportIncident {
+        title: title.into(),
+        severity: hotfix::state::Severity::P2,
+        services: vec![],
+        impact: String::new(),
+    };
+    // (The actor given is ignored: the database login acts.)
+    store.execute("ignored", chrono::Utc::now(), c).unwrap();
+}
+
+#[test]
+fn store_reopening_gives_the_same_model_and_a_second_handle_catches_up() {
+    let Some(s) = server() else { return };
+    let (_db, admin_url, ..) = team(&s, "reopen");
+    let path = Path::new(&admin_url);
+    let mut a = Store::open(path).unwrap();
+    let mut b = Store::open(path).unwrap();
+    for i in 0..20 {
+        report_as(&mut a, &format!("incident {i}"));
+    }
+    report_as(&mut b, "from b");
+    assert_eq!(b.model.incidents.len(), 21, "b caught up before deciding");
+    assert!(a.refresh().unwrap());
+    assert_eq!(a.model, b.model);
+    let reopened = Store::open(path).unwrap();
+    assert_eq!(reopened.model, a.model);
+    assert_eq!(reopened.integrity, hotfix::store::Integrity::Verified);
+    assert_eq!(reopened.head_hash(), a.head_hash());
+    assert!(
+        a.model
+            .incidents
+            .values()
+            .all(|i| i.reported_by == s.admin_login())
+    );
+}
+
+#[test]
+fn store_the_local_cache_serves_reads_and_a_write_still_checks_the_whole_log() {
+    let Some(s) = server() else { return };
+    let (_db, admin_url, ..) = team(&s, "cache");
+    let path = Path::new(&admin_url);
+    let mut w = Store::open(path).unwrap();
+    for i in 0..1_100 {
+        report_as(&mut w, &format!("incident {i}"));
+    }
+    // A full read writes the cache once it lags by 1,000 events.
+    let mut full = Store::open(path).unwrap();
+    full.checkpoint().unwrap();
+    let mut fast = Store::open_from_snapshot(path).unwrap();
+    assert!(
+        fast.snapshot_covers().is_some(),
+        "opened from the local cache"
+    );
+    assert_eq!(fast.model, full.model);
+    report_as(&mut fast, "after the cache");
+    assert_eq!(
+        fast.integrity,
+        hotfix::store::Integrity::Verified,
+        "the write checked it all"
+    );
+    let one_shot = Store::open_to_read(path).unwrap();
+    assert_eq!(one_shot.model, fast.model);
+}

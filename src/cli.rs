@@ -176,8 +176,14 @@ pub enum Verb {
         incident: Option<IncidentId>,
     },
     /// Verify the whole event log's hash chain
-    #[command(after_help = "Example:\n  hotfix verify")]
-    Verify,
+    #[command(
+        after_help = "Reports and notices name the log's head when they were made (SEQ:HASH). --witness checks that\nthis log still holds that event with that hash, so nothing before it was rewritten.\n\nExamples:\n  hotfix verify\n  hotfix verify --witness 57:3f2a...c9"
+    )]
+    Verify {
+        /// An event a report or notice named, as SEQ:HASH: this log must still hold it
+        #[arg(long, value_name = "SEQ:HASH")]
+        witness: Option<String>,
+    },
     /// Move a store: copy a directory store's history into a new database store
     #[command(subcommand)]
     Store(StoreVerb),
@@ -694,7 +700,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             };
             read::log(&out, &dir()?, release, incident)
         }
-        Verb::Verify => read::verify(&out, &dir()?),
+        Verb::Verify { witness } => read::verify(&out, &dir()?, witness.as_deref()),
         Verb::Store(StoreVerb::Copy { from, to }) => write::copy(&out, &from, &to),
         Verb::Report { id, format, output } => {
             outside::report(&out, &dir()?, id, format, output.as_deref())

@@ -15,6 +15,20 @@ pub struct Notice {
     pub body: String,
 }
 
+/// The line a notice ends with: the log's head when it was written, which the recipient can
+/// later check with `hotfix verify --witness`.
+pub fn witness_line(head: &crate::report::LogHead) -> String {
+    format!("hotfix log at event {} (witness {head})", head.seq)
+}
+
+impl Notice {
+    /// The notice ending with the log's head (see [`witness_line`]).
+    pub fn witnessed(mut self, head: &crate::report::LogHead) -> Notice {
+        self.body = format!("{}\n\n{}", self.body, witness_line(head));
+        self
+    }
+}
+
 fn template(stage: Stage, audience: Audience) -> &'static str {
     match (stage, audience) {
         (Stage::Planned, Audience::Ops) => include_str!("../assets/notices/planned.ops.md"),
@@ -168,6 +182,7 @@ pub fn slack_payload(
     stage: Stage,
     audience: Audience,
     now: DateTime<Utc>,
+    head: &crate::report::LogHead,
 ) -> Result<serde_json::Value, Rejection> {
     // The header is plain text, which Slack shows as is; `text` and the section are formatted,
     // so the data in them is escaped.
@@ -178,7 +193,7 @@ pub fn slack_payload(
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": cut(&plain.title, 150)}},
             {"type": "section", "text": {"type": "mrkdwn", "text": cut(&formatted.body, 3000)}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{id} · {stage} notice for {audience} · sent by hotfix")}]}
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{id} · {stage} notice for {audience} · sent by hotfix · {}", witness_line(head))}]}
         ]
     }))
 }

@@ -1152,6 +1152,30 @@ impl<B: Backend> Store<B> {
         self.backend.identity()
     }
 
+    /// The hash of event `seq` in the log, if the log holds it (read from the log itself).
+    pub fn hash_at(&self, seq: u64) -> Result<Option<String>, StoreError> {
+        let lock = self.backend.lock(self.lock_wait)?;
+        let mut found = None;
+        scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
+            if found.is_none() {
+                found = batch
+                    .lines()
+                    .find(|(p, _)| p.recorded.seq == seq)
+                    .map(|(p, _)| p.hash.clone());
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// The newest event read, for reports and notices to name (a witness outside the store).
+    pub fn log_head(&self) -> crate::report::LogHead {
+        crate::report::LogHead {
+            seq: self.chain.lines,
+            hash: self.chain.last_hash.clone(),
+        }
+    }
+
     /// Hash of the newest event read.
     pub fn head_hash(&self) -> &str {
         &self.chain.last_hash

@@ -407,7 +407,9 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             audience,
             path,
         } => {
+            let head = session.store.log_head();
             let text = crate::notify::render(&session.store.model, id, stage, audience, app.clock)
+                .map(|n| n.witnessed(&head))
                 .map(|n| format!("{}\n\n{}\n", n.title, n.body));
             write_file(
                 app,
@@ -418,7 +420,9 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             );
         }
         Effect::WriteReport { id, path } => {
+            let head = session.store.log_head();
             let text = crate::report::build(&session.store.model, id, app.clock)
+                .map(|r| r.witnessed(head))
                 .map(|r| crate::report::markdown(&r));
             write_file(app, session.store.dir(), &path, text, "");
         }
@@ -575,7 +579,9 @@ fn send_notice(
     audience: crate::state::Audience,
 ) {
     let now = crate::clock::now();
-    let payload = match crate::notify::slack_payload(&store.model, id, stage, audience, now) {
+    let head = store.log_head();
+    let payload = match crate::notify::slack_payload(&store.model, id, stage, audience, now, &head)
+    {
         Ok(p) => p,
         Err(r) => {
             app.tell(r.message, true);

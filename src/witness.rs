@@ -58,7 +58,13 @@ impl Witness {
         let Some(entry) = Self::key(store).and_then(|k| self.seen.stores.get(&k).cloned()) else {
             return;
         };
-        let found = match store.still_holds(&entry.mark) {
+        // Another process of this user may have written (and noted) an event after this store
+        // read the log: catch up once before calling the store behind.
+        let mut held = store.still_holds(&entry.mark);
+        if matches!(held, Ok(Some(_))) && store.refresh().is_ok() {
+            held = store.still_holds(&entry.mark);
+        }
+        let found = match held {
             Ok(found) => found,
             Err(e) => Some((
                 entry.mark.seq,

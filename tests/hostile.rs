@@ -695,3 +695,36 @@ fn a_partial_line_the_head_says_was_acknowledged_is_damage_and_left_in_place() {
     );
     assert_eq!(named(dir.path(), "torn"), 0);
 }
+
+#[test]
+fn concurrent_commands_of_one_user_never_trip_the_witness() {
+    // Each process notes the newest event it saw; one that read the log just before another
+    // wrote must catch up rather than call the store rolled back.
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let path = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                for i in 0..12 {
+                    let (code, stderr) = run(
+                        &path,
+                        &[
+                            "incident",
+                            "new",
+                            "--title",
+                            &format!("w{w} {i}"),
+                            "--severity",
+                            "P4",
+                        ],
+                    );
+                    assert_eq!(code, 0, "{stderr}");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    assert_eq!(run(dir.path(), &["verify"]).0, 0);
+}

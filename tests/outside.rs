@@ -1100,9 +1100,13 @@ fn slack_formatting_in_data_is_escaped_so_it_cannot_mention_or_link() {
             },
         },
     );
+    let head = hotfix::report::LogHead {
+        seq: w.model.seq,
+        hash: "0".repeat(64),
+    };
     for audience in [Audience::Ops, Audience::Users] {
-        let p =
-            hotfix::notify::slack_payload(&w.model, id, Stage::Planned, audience, now()).unwrap();
+        let p = hotfix::notify::slack_payload(&w.model, id, Stage::Planned, audience, now(), &head)
+            .unwrap();
         let text = p["text"].as_str().unwrap();
         let section = p["blocks"][1]["text"]["text"].as_str().unwrap();
         for formatted in [text, section] {
@@ -1115,4 +1119,66 @@ fn slack_formatting_in_data_is_escaped_so_it_cannot_mention_or_link() {
         let header = p["blocks"][0]["text"]["text"].as_str().unwrap();
         assert!(header.chars().count() <= 150, "{header}");
     }
+}
+
+#[test]
+fn reports_and_notices_name_the_log_head_and_verify_checks_it_later() {
+    let (dir, _store) = demo();
+    let out = hotfix(dir.path(), "you")
+        .args(["report", "HF-1"])
+        .assert()
+        .success();
+    let md = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let witness = md
+        .split("hotfix verify --witness ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the report names the log head")
+        .to_string();
+    let json = hotfix(dir.path(), "you")
+        .args(["report", "HF-1", "--format", "json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(
+        format!("{}:{}", v["log"]["seq"], v["log"]["hash"].as_str().unwrap()),
+        witness
+    );
+    let notice = hotfix(dir.path(), "you")
+        .args(["notify", "HF-2", "--stage", "deployed", "--print"])
+        .assert()
+        .success();
+    assert!(
+        String::from_utf8_lossy(&notice.get_output().stdout)
+            .contains(&format!("witness {witness}"))
+    );
+    // The true history passes, also after more events.
+    hotfix(dir.path(), "you")
+        .args(["incident", "new", "--title", "later", "--severity", "P4"])
+        .assert()
+        .success();
+    hotfix(dir.path(), "you")
+        .args(["verify", "--witness", &witness])
+        .assert()
+        .success();
+    // Another hash at that event: the history was rewritten.
+    let seq: u64 = witness.split(':').next().unwrap().parse().unwrap();
+    let out = hotfix(dir.path(), "you")
+        .args(["verify", "--witness", &format!("{seq}:{}", "a".repeat(64))])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("rewritten"));
+    let out = hotfix(dir.path(), "you")
+        .args([
+            "verify",
+            "--witness",
+            &format!("{}:{}", seq + 1000, "b".repeat(64)),
+        ])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("were removed"));
+    hotfix(dir.path(), "you")
+        .args(["verify", "--witness", "57"])
+        .assert()
+        .code(2);
 }

@@ -37,7 +37,7 @@ pub fn report(
     output: Option<&Path>,
 ) -> Result<(), Error> {
     let store = open(dir)?;
-    let report = crate::report::build(&store.model, id, now())?;
+    let report = crate::report::build(&store.model, id, now())?.witnessed(store.log_head());
     let json = out.json || format == ReportFormat::Json;
     let text = if json {
         serde_json::to_string_pretty(&report).map_err(|e| Error::Failed(e.to_string()))? + "\n"
@@ -96,7 +96,8 @@ pub fn notify(
     let actor = crate::paths::actor()?;
     let mut store = open(dir)?;
     let at = now();
-    let notice = crate::notify::render(&store.model, id, stage, audience, at)?;
+    let notice =
+        crate::notify::render(&store.model, id, stage, audience, at)?.witnessed(&store.log_head());
     // Check that the notice may be recorded before sending anything.
     let record = |error: Option<String>| Command::RecordNotice {
         id,
@@ -117,7 +118,8 @@ pub fn notify(
             "no webhook is configured: pass --webhook URL, set HOTFIX_WEBHOOK_URL, or put \"webhook_url\" in config.json in the config directory; or use --print".into(),
         ));
     };
-    let payload = crate::notify::slack_payload(&store.model, id, stage, audience, at)?;
+    let payload =
+        crate::notify::slack_payload(&store.model, id, stage, audience, at, &store.log_head())?;
     let timeout = crate::notify::timeout().map_err(Error::Usage)?;
     let outcome = crate::notify::post(&url, &payload, timeout);
     let recorded = super::write::record(&mut store, &actor, record(outcome.clone().err()))?;

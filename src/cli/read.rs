@@ -551,7 +551,32 @@ fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, Erro
     Ok(Some((covers, snap.model == store.model)))
 }
 
-pub fn verify(out: &Out, dir: &Path) -> Result<(), Error> {
+/// `--witness SEQ:HASH`: whether this log still holds that event with that hash.
+fn check_witness(store: &Store, witness: &str) -> Result<String, Error> {
+    let (seq, hash) = witness
+        .split_once(':')
+        .and_then(|(s, h)| Some((s.trim().parse::<u64>().ok()?, h.trim())))
+        .filter(|(_, h)| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--witness {} is not SEQ:HASH (an event number, a colon and a 64-digit SHA-256), as reports and notices print it",
+                crate::sanitize::line(witness)
+            ))
+        })?;
+    match store.hash_at(seq)? {
+        Some(found) if found.eq_ignore_ascii_case(hash) => Ok(format!(
+            "witness: event {seq} is in this log with the hash the witness names: the history up to it was not rewritten"
+        )),
+        Some(found) => Err(Error::Failed(format!(
+            "the history was rewritten: event {seq} has hash {found} in this log, but the witness names {hash}"
+        ))),
+        None => Err(Error::Failed(format!(
+            "the log has fewer than {seq} events, but the witness saw event {seq}: events were removed"
+        ))),
+    }
+}
+
+pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error> {
     let mut store = Store::open(dir)?;
     crate::witness::Witness::load().check(&mut store);
     let snapshot_was_forged = store.snapshot_disagreed();
@@ -576,10 +601,11 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), Error> {
                     crate::store::SNAPSHOT_FILE
                 )));
             }
+            let witnessed = witness.map(|w| check_witness(&store, w)).transpose()?;
             if out.json {
                 let snapshot =
                     snapshot.map(|(covers, matches)| json!({"covers": covers, "matches": matches}));
-                return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head, "snapshot": snapshot}));
+                return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head, "snapshot": snapshot, "witness": witnessed.is_some().then_some(true)}));
             }
             out.line(&format!(
                 "{}: {} events, hash chain intact, last hash {}",
@@ -599,6 +625,9 @@ pub fn verify(out: &Out, dir: &Path) -> Result<(), Error> {
                 out.line(&format!(
                     "snapshot: event {covers}, matches the log folded from its first line"
                 ));
+            }
+            if let Some(w) = witnessed {
+                out.line(&w);
             }
             Ok(())
         }

@@ -72,6 +72,13 @@ pub fn markdown(r: &Report) -> String {
         rel.fingerprint
     );
     let _ = writeln!(out, "Report generated {}.\n", stamp(r.generated_at));
+    if let Some(head) = &r.log {
+        let _ = writeln!(
+            out,
+            "The hotfix log stood at event {} (SHA-256 `{}`). Anyone holding this report can later check that the history it comes from was not rewritten: `hotfix verify --witness {head}`.\n",
+            head.seq, head.hash
+        );
+    }
 
     if !r.incidents.is_empty() {
         let _ = writeln!(out, "## Problem\n");

@@ -63,6 +63,12 @@ pub fn config_dir() -> Option<PathBuf> {
 }
 
 /// Where the cockpit writes its log file.
+/// Where this user's checkpoints of stores live (the cache directory: losing it costs one
+/// full read, never a record).
+pub fn checkpoint_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.cache_dir().join("checkpoints"))
+}
+
 pub fn state_dir() -> Option<PathBuf> {
     project_dirs().map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
 }

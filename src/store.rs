@@ -9,6 +9,7 @@
 //! number and hash after each append, so deleting events from the end is detected too. A
 //! snapshot of the folded model (see [`snapshot`]) lets the cockpit open a large store at once.
 
+mod checkpoint;
 mod file;
 mod line;
 pub mod pg;
@@ -24,6 +25,10 @@ use chrono::{DateTime, Utc};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// How long writes may start from the user's checkpoint after the last full verification of
+/// the whole log (see [`Store::open_to_write`]); the first write after that reads it all again.
+pub const FULL_CHECK_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// How long a command waits for another process to release the lock, unless `HOTFIX_LOCK_WAIT`
 /// (seconds) says otherwise.
@@ -493,23 +498,27 @@ fn scan<R: std::io::Read>(
 /// The snapshot, if it is one this hotfix wrote and its last event is still in the log where it
 /// says, with the hash it says.
 fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option<snapshot::Snapshot> {
-    use std::io::Read;
     let snap = snapshot::read(&backend.read_snapshot(u64::MAX)?)?;
-    let mark = &snap.mark;
-    let len = mark.cursor - mark.last_line;
+    mark_holds(backend, lock, &snap.mark).then_some(snap)
+}
+
+/// Whether the event `mark` names is still in the log at its place, whole, with its hash: one
+/// line read, whatever the log's size.
+fn mark_holds<B: Backend>(backend: &B, lock: &B::Lock, mark: &snapshot::Mark) -> bool {
+    use std::io::Read;
+    let len = mark.cursor.saturating_sub(mark.last_line);
     let mut raw = Vec::new();
-    backend
+    let read = backend
         .read_since(lock, mark.last_line)
-        .ok()?
-        .take(len)
-        .read_to_end(&mut raw)
-        .ok()?;
-    if raw.len() as u64 != len || raw.last() != Some(&b'\n') {
-        return None;
+        .map(|r| r.take(len).read_to_end(&mut raw));
+    if !matches!(read, Ok(Ok(_))) || raw.len() as u64 != len || raw.last() != Some(&b'\n') {
+        return false;
     }
-    let parsed = line::parse(&raw, mark.lines).ok()?;
+    let Ok(parsed) = line::parse(&raw, mark.lines) else {
+        return false;
+    };
     let whole = line::check_chain(&parsed, &raw, mark.lines, &parsed.prev).is_ok();
-    (whole && !parsed.more && parsed.hash == mark.last_hash).then_some(snap)
+    whole && !parsed.more && parsed.hash == mark.last_hash
 }
 
 /// Whether the log's lines up to the snapshot's mark chain from the first, each hashing to its
@@ -627,6 +636,50 @@ impl Store<AnyLog> {
     /// (A database store is made by `hotfix init`: see [`pg::PgLog::create`].)
     pub fn create(dir: &Path) -> Result<Self, StoreError> {
         Store::with_backend(AnyLog::File(FileLog::create(dir)?))
+    }
+
+    /// For a write: from this user's checkpoint of the store (in `checkpoints`, the user's cache
+    /// directory), when there is one, a full verification was recorded within
+    /// [`FULL_CHECK_EVERY`], and the event it names is still in the log at its place with its
+    /// hash (one line read). Then only the events after it are read, verified and folded, and
+    /// the head file is checked as always. Otherwise the log is read whole, verified and
+    /// audited, and the checkpoint is written (that is the full verification it records).
+    pub fn open_to_write(
+        location: &Path,
+        checkpoints: Option<&Path>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, StoreError> {
+        let backend = AnyLog::open(location)?;
+        let Some(dir) = checkpoints else {
+            return Store::audited(backend);
+        };
+        let at = checkpoint::Place::new(dir, &backend.identity());
+        if let Some(meta) = at.meta().filter(|m| now - m.verified_at < FULL_CHECK_EVERY)
+            && let Some(snap) = at.read()
+        {
+            let wait = lock_wait()?;
+            let lock = backend.lock(wait)?;
+            if mark_holds(&backend, &lock, &snap.mark) {
+                let covers = snap.mark.lines;
+                let mut store = Store::from_snapshot(backend, &lock, snap, wait)?;
+                drop(lock);
+                store.checked = true;
+                store.integrity = store.verdict();
+                // Keep the tail short: the checkpoint moves on (it still records the last full
+                // verification, not this one).
+                if store.integrity == Integrity::Verified
+                    && store.chain.lines.saturating_sub(covers) >= SNAPSHOT_EVERY
+                {
+                    let _ = at.write(&store, meta.verified_at);
+                }
+                return Ok(store);
+            }
+        }
+        let store = Store::audited(backend)?;
+        if store.integrity == Integrity::Verified {
+            let _ = at.write(&store, now);
+        }
+        Ok(store)
     }
 
     /// Where the store is: its directory, or the database (without any password).
@@ -824,15 +877,8 @@ impl<B: Backend> Store<B> {
     /// Checkpoints the folded model with the event it covers. Only a verified state is written:
     /// a snapshot must never carry damage forward.
     pub fn write_snapshot(&mut self) -> Result<(), StoreError> {
-        if self.integrity != Integrity::Verified || self.chain.lines == 0 {
+        let Some(mark) = self.mark() else {
             return Ok(());
-        }
-        let mark = snapshot::Mark {
-            lines: self.chain.lines,
-            cursor: self.cursor,
-            last_line: self.last_line,
-            last_hash: self.chain.last_hash.clone(),
-            first_batch: self.first_batch,
         };
         let model = &self.model;
         let lock = self.backend.lock(self.lock_wait)?;
@@ -840,6 +886,18 @@ impl<B: Backend> Store<B> {
             .write_snapshot(&lock, &mut |out| snapshot::write(out, &mark, model))?;
         self.snapshot_seq = Some(mark.lines);
         Ok(())
+    }
+
+    /// Where a checkpoint of this store's state would sit in the log: only for a verified
+    /// state that holds any event (a checkpoint must never carry damage forward).
+    pub(crate) fn mark(&self) -> Option<snapshot::Mark> {
+        (self.integrity == Integrity::Verified && self.chain.lines > 0).then(|| snapshot::Mark {
+            lines: self.chain.lines,
+            cursor: self.cursor,
+            last_line: self.last_line,
+            last_hash: self.chain.last_hash.clone(),
+            first_batch: self.first_batch,
+        })
     }
 
     /// The newest event of the snapshot this store was opened from, while the log before it is

@@ -22,10 +22,10 @@ fn cockpit(store: &Path, user: &str) -> String {
 
 fn cockpit_env(store: &Path, user: &str, env: &str) -> String {
     format!(
-        "env {env} XDG_STATE_HOME={} HOTFIX_USER={user} NO_COLOR=1 TERM=xterm-256color {} --store {}; echo EXITED $?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo STTY-DONE; sleep 60",
-        common::state_home().display(),
-        env!("CARGO_BIN_EXE_hotfix"),
-        store.display()
+        "env {env} XDG_STATE_HOME={home} XDG_CACHE_HOME={home} HOTFIX_USER={user} NO_COLOR=1 TERM=xterm-256color {bin} --store {store}; echo EXITED $?; stty -a | tr ' ' '\\n' | grep -E '^-?(icanon|echo)$' | tr '\\n' ' '; echo STTY-DONE; sleep 60",
+        home = common::state_home().display(),
+        bin = env!("CARGO_BIN_EXE_hotfix"),
+        store = store.display()
     )
 }
 

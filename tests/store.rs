@@ -593,3 +593,89 @@ fn reads_from_the_snapshot_still_name_damage_anywhere_in_the_log() {
         "{warnings}"
     );
 }
+
+// ---- writes from this user's checkpoint ----
+
+/// This user's checkpoint files of the store in `dir` (model and meta).
+fn checkpoint_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    use sha2::Digest;
+    let identity = fs::canonicalize(dir)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let key: String = sha2::Sha256::digest(identity.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let base = common::state_home().join("hotfix").join("checkpoints");
+    vec![
+        base.join(format!("{key}.bin")),
+        base.join(format!("{key}.json")),
+    ]
+}
+
+fn write_one(dir: &std::path::Path, title: &str) -> std::process::Output {
+    hotfix(dir, "quinn")
+        .args(["incident", "new", "--title", title, "--severity", "P4"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn writes_start_from_the_users_checkpoint_and_the_whole_log_is_read_again_after_a_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = new_store(dir.path());
+    report(&mut s, "first");
+    report(&mut s, "second");
+    assert!(write_one(dir.path(), "full read").status.success());
+    let [model, meta] = <[std::path::PathBuf; 2]>::try_from(checkpoint_files(dir.path())).unwrap();
+    assert!(
+        model.is_file() && meta.is_file(),
+        "the first write checkpoints"
+    );
+    // A casual edit of an old line: a write within the day, from the checkpoint, does not read
+    // it; `verify` (which always reads the whole log) names it.
+    let text = fs::read_to_string(log_of(dir.path())).unwrap();
+    fs::write(
+        log_of(dir.path()),
+        text.replacen("\"title\":\"first\"", "\"title\":\"FIRST\"", 1),
+    )
+    .unwrap();
+    assert!(
+        write_one(dir.path(), "from the checkpoint")
+            .status
+            .success()
+    );
+    hotfix(dir.path(), "quinn").arg("verify").assert().code(1);
+    // Once the last full verification is over a day old, the next write reads it all, finds
+    // the edit and refuses: the store is read-only, as always.
+    let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&meta).unwrap()).unwrap();
+    m["verified_at"] = serde_json::json!("2020-01-01T00:00:00Z");
+    fs::write(&meta, serde_json::to_vec(&m).unwrap()).unwrap();
+    let out = write_one(dir.path(), "after a day");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
+}
+
+#[test]
+fn a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    assert!(write_one(dir.path(), "a").status.success());
+    let [model, meta] = <[std::path::PathBuf; 2]>::try_from(checkpoint_files(dir.path())).unwrap();
+    for damage in [b"\x01garbage".as_slice(), b""] {
+        fs::write(&model, damage).unwrap();
+        assert!(write_one(dir.path(), "b").status.success());
+        // Rewritten by the full read, as the log stood before this write.
+        let snap = hotfix::store::snapshot::read(&fs::read(&model).unwrap()).expect("rewritten");
+        let now = Store::open(dir.path()).unwrap();
+        assert_eq!(snap.mark.lines + 1, now.model.seq);
+        assert_eq!(snap.model.seq, snap.mark.lines);
+    }
+    fs::remove_file(&meta).unwrap();
+    assert!(write_one(dir.path(), "c").status.success());
+    assert!(meta.is_file());
+    // The same answers whichever way the store was opened.
+    hotfix(dir.path(), "quinn").arg("verify").assert().success();
+}

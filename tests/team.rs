@@ -81,6 +81,7 @@ impl Server {
 fn hotfix(url: &str) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hotfix"));
     cmd.env("XDG_STATE_HOME", common::state_home())
+        .env("XDG_CACHE_HOME", common::state_home())
         .env_remove("HOTFIX_USER")
         .env_remove("HOTFIX_STORE")
         .env("NO_COLOR", "1")

@@ -1,7 +1,7 @@
 //! Verbs that face the outside world: the report and changelog, stakeholder notices, and imports
 //! of CI test results and alerts.
 
-use super::write::{Entry, open};
+use super::write::{Entry, open, open_whole};
 use super::{Out, ReportFormat};
 use crate::clock::now;
 use crate::error::Error;
@@ -36,7 +36,7 @@ pub fn report(
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<(), Error> {
-    let store = open(dir)?;
+    let store = open_whole(dir)?;
     let report = crate::report::build(&store.model, id, now())?.witnessed(store.log_head());
     let json = out.json || format == ReportFormat::Json;
     let text = if json {
@@ -56,7 +56,7 @@ pub fn changelog(
     into: Option<&Path>,
 ) -> Result<(), Error> {
     use crate::report::changelog;
-    let store = open(dir)?;
+    let store = open_whole(dir)?;
     let entry = changelog::entry(&store.model, id, security, unreleased)?;
     let Some(path) = into else {
         if out.json {

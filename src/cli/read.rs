@@ -439,7 +439,7 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
 pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     // The exit code is what a pipeline deploys on: decided on the log read whole, never on
     // the snapshot.
-    let store = super::write::open(dir)?;
+    let store = super::write::open_whole(dir)?;
     let gate = store.model.gate(id)?;
     if out.json {
         out.json(&gate)?;

@@ -39,7 +39,21 @@ impl<'a> From<&'a Recorded> for Entry<'a> {
 /// memory back at once, while freeing a large model piece by piece took 15 to 25 ms. (It
 /// holds no lock or open file between commands, so nothing is left behind.)
 pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
-    let mut store = Store::open(dir)?;
+    // Writes start from this user's checkpoint and read only what is new (see
+    // `Store::open_to_write` for what is checked, and when the whole log is read again).
+    let checkpoints = crate::paths::checkpoint_dir();
+    let store = Store::open_to_write(dir, checkpoints.as_deref(), now())?;
+    settle(store)
+}
+
+/// Opens an existing store read whole, verified and with its snapshot audited: for answers
+/// others act on (the gate's exit code, a report, a changelog).
+pub fn open_whole(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
+    settle(Store::open(dir)?)
+}
+
+/// The witness, the user told what was found, and a snapshot if one is due.
+fn settle(mut store: Store) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     witness(&mut store);
     warn(&mut store);
     // A snapshot is only a cache: a store that cannot take one (read-only, full) works the same.

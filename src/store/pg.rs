@@ -449,12 +449,7 @@ impl PgLog {
             .unwrap_or_else(|| "local".into());
         let identity = format!("postgresql://{host}:{}/{db}#hotfix", port.unwrap_or(5432));
         let cache = directories::ProjectDirs::from("", "", "hotfix").map(|d| {
-            use sha2::Digest;
-            let key: String = sha2::Sha256::digest(identity.as_bytes())
-                .iter()
-                .take(12)
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let key = super::checkpoint::key_of(&identity);
             d.cache_dir().join("snapshots").join(format!("{key}.bin"))
         });
         Ok(PgLog {
@@ -733,22 +728,7 @@ impl Backend for PgLog {
     /// The snapshot is a cache on this machine (the user's cache directory, one file per
     /// server, database and schema), checked against the database before it is used.
     fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
-        use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(self.cache.as_ref()?)
-            .ok()?;
-        let meta = file.metadata().ok()?;
-        if !meta.is_file() {
-            return None;
-        }
-        let mut bytes = Vec::new();
-        file.take(meta.len().min(max))
-            .read_to_end(&mut bytes)
-            .ok()?;
-        Some(bytes)
+        super::checkpoint::read_regular(self.cache.as_ref()?, max)
     }
 
     fn write_snapshot(

@@ -208,6 +208,7 @@ pub fn scope() -> ScopeInput {
 pub fn hotfix(store: &std::path::Path, user: &str) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hotfix"));
     cmd.env("XDG_STATE_HOME", state_home())
+        .env("XDG_CACHE_HOME", state_home())
         .env_remove("HOTFIX_STORE")
         .env("HOTFIX_USER", user)
         .env("NO_COLOR", "1")

@@ -1,0 +1,101 @@
+//! This user's checkpoint of a store, for writes: a fold of the log that this user's hotfix
+//! verified, kept in the user's cache directory (0700, files 0600), so no other member of a
+//! shared store can forge it, beside the time of the last full verification it stands for.
+//! The shared `snapshot.bin` in a store directory stays what it was: a cache that never decides.
+
+use super::{Backend, Store, snapshot};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// What the checkpoint stands for.
+#[derive(Serialize, Deserialize)]
+pub struct Meta {
+    /// When the whole log was last read and verified from its first line.
+    pub verified_at: DateTime<Utc>,
+    /// The newest event the checkpoint covers.
+    pub through: u64,
+}
+
+/// Where one store's checkpoint lives.
+pub struct Place {
+    model: PathBuf,
+    meta: PathBuf,
+}
+
+impl Place {
+    pub fn new(dir: &Path, identity: &str) -> Place {
+        let key = key_of(identity);
+        Place {
+            model: dir.join(format!("{key}.bin")),
+            meta: dir.join(format!("{key}.json")),
+        }
+    }
+
+    pub fn meta(&self) -> Option<Meta> {
+        serde_json::from_slice(&read_regular(&self.meta, 1 << 16)?).ok()
+    }
+
+    pub fn read(&self) -> Option<snapshot::Snapshot> {
+        snapshot::read(&read_regular(&self.model, u64::MAX)?)
+    }
+
+    /// Writes the checkpoint of `store` (verified) and when its last full verification was.
+    pub fn write<B: Backend>(
+        &self,
+        store: &Store<B>,
+        verified_at: DateTime<Utc>,
+    ) -> std::io::Result<()> {
+        let Some(mark) = store.mark() else {
+            return Ok(());
+        };
+        let mut bytes = Vec::new();
+        snapshot::write(&mut bytes, &mark, &store.model)?;
+        let meta = serde_json::to_vec(&Meta {
+            verified_at,
+            through: mark.lines,
+        })
+        .map_err(std::io::Error::other)?;
+        let dir = self.model.parent().unwrap_or(Path::new("."));
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        // The model first: a meta file never names a checkpoint that is not there.
+        crate::fsio::write_new_file(&self.model, &bytes, None).map_err(std::io::Error::other)?;
+        crate::fsio::write_new_file(&self.meta, &meta, None).map_err(std::io::Error::other)
+    }
+}
+
+/// A file name for a store's identity: no path or secret in it, the same on every run.
+pub(super) fn key_of(identity: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(identity.as_bytes())
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A regular file's bytes, at most `max`, never following a link or blocking on a pipe.
+pub(super) fn read_regular(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(meta.len().min(max))
+        .read_to_end(&mut bytes)
+        .ok()?;
+    Some(bytes)
+}

@@ -535,20 +535,37 @@ pub fn log(
     Ok(())
 }
 
-/// The event the snapshot covers and whether it matches the log's own fold (`None` when there is
-/// no usable snapshot, or another process wrote meanwhile so there is nothing to compare).
-fn check_snapshot(dir: &Path, store: &Store) -> Result<Option<(u64, bool)>, Error> {
-    let mut snap = Store::open_from_snapshot(dir)?;
-    let Some(covers) = snap.snapshot_covers() else {
-        return Ok(None);
+/// Where this user remembers the snapshots of a store it audited (their digests), so that
+/// `verify` folds the whole log again only for a snapshot it has not seen.
+fn audited_file(store: &Store) -> Option<std::path::PathBuf> {
+    let key = crate::store::key_of(&store.identity());
+    crate::paths::checkpoint_dir().map(|d| d.join(format!("{key}.audited")))
+}
+
+fn audited(store: &Store) -> Vec<String> {
+    audited_file(store)
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| t.lines().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn remember_audit(store: &Store, digest: &str) {
+    let Some(path) = audited_file(store) else {
+        return;
     };
-    if snap.model.seq < store.model.seq {
-        snap.refresh()?;
+    let mut known = audited(store);
+    known.retain(|d| d != digest);
+    known.push(digest.to_string());
+    let keep = known.len().saturating_sub(8);
+    let text: String = known[keep..].iter().map(|d| format!("{d}\n")).collect();
+    if let Some(dir) = path.parent() {
+        use std::os::unix::fs::DirBuilderExt;
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir);
     }
-    if snap.model.seq != store.model.seq {
-        return Ok(None);
-    }
-    Ok(Some((covers, snap.model == store.model)))
+    let _ = crate::fsio::write_new_file(&path, text.as_bytes(), None);
 }
 
 /// `--witness SEQ:HASH`: whether this log still holds that event with that hash.
@@ -577,9 +594,30 @@ fn check_witness(store: &Store, witness: &str) -> Result<String, Error> {
 }
 
 pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error> {
-    let mut store = Store::open(dir)?;
+    // The chain at hashing speed: every line up to the snapshot is framed, hashed (on all
+    // cores) and linked without parsing its event, and the newer lines are read as usual. If
+    // anything does not hold, the log is read whole instead, which names the first bad line.
+    let mut store = Store::open_to_read(dir)?;
+    if store.login().is_some() {
+        // A database store's one-shot reads trust its append function for the chain: `verify`
+        // is what checks that trust, so it reads the whole log.
+        store = Store::open(dir)?;
+    }
+    // A snapshot this user has not audited is checked against a fold of the whole log.
+    let snapshot = store.snapshot_digest();
+    let mut snapshot_was_forged = false;
+    let mut folded = false;
+    if let Some((_, digest)) = &snapshot
+        && !audited(&store).contains(digest)
+    {
+        store = Store::open(dir)?;
+        folded = true;
+        snapshot_was_forged = store.snapshot_disagreed();
+        if !snapshot_was_forged && store.integrity == Integrity::Verified {
+            remember_audit(&store, digest);
+        }
+    }
     crate::witness::Witness::load().check(&mut store);
-    let snapshot_was_forged = store.snapshot_disagreed();
     for notice in store.notices.drain(..) {
         eprintln!("hotfix: warning: {}", crate::sanitize::line(&notice));
     }
@@ -593,14 +631,14 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
         // (`verify` reads the whole log, so it is never unchecked.)
         Integrity::Verified | Integrity::Unchecked => {
             // The snapshot is a cache, but one that disagrees with the log is named.
-            let snapshot = check_snapshot(dir, &store)?;
-            if snapshot_was_forged || matches!(snapshot, Some((_, false))) {
+            if snapshot_was_forged {
                 return Err(Error::Failed(format!(
                     "the log's hash chain is intact ({} events), but the snapshot ({}) did not match the log folded from its first line: it was edited or damaged, and has been rewritten from the log",
                     v.events,
                     crate::store::SNAPSHOT_FILE
                 )));
             }
+            let snapshot = snapshot.map(|(covers, _)| (covers, true));
             let witnessed = witness.map(|w| check_witness(&store, w)).transpose()?;
             if out.json {
                 let snapshot =
@@ -623,7 +661,12 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
             }
             if let Some((covers, true)) = snapshot {
                 out.line(&format!(
-                    "snapshot: event {covers}, matches the log folded from its first line"
+                    "snapshot: event {covers}, {}",
+                    if folded {
+                        "matches the log folded from its first line"
+                    } else {
+                        "the same contents this user audited against the whole log before"
+                    }
                 ));
             }
             if let Some(w) = witnessed {

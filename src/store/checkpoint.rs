@@ -71,7 +71,7 @@ impl Place {
 }
 
 /// A file name for a store's identity: no path or secret in it, the same on every run.
-pub(super) fn key_of(identity: &str) -> String {
+pub fn key_of(identity: &str) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(identity.as_bytes())
         .iter()

@@ -197,13 +197,37 @@ fn unknown_version(line: u64, v: u32) -> StoreError {
 /// `,"prev":"<hex>","hash":"<hex>"}` last, at their fixed places. The line must be event `seq`,
 /// chain to `prev` and hash to its own hash, which is returned. `None` when anything differs:
 /// the caller then reads the log the full way, which names the problem.
+#[cfg(test)]
 pub fn check_fast<'a>(raw: &'a [u8], seq: u64, prev: &[u8]) -> Option<&'a [u8]> {
+    let f = frame(raw)?;
+    (f.seq == seq && f.prev == prev && f.hashes_to_itself()).then_some(f.hash)
+}
+
+/// A line's chain fields, found at their fixed places without parsing the event.
+pub struct Frame<'a> {
+    pub seq: u64,
+    pub prev: &'a [u8],
+    pub hash: &'a [u8],
+    body: &'a [u8],
+}
+
+impl Frame<'_> {
+    /// Whether the line's bytes before `,"hash":` hash to its own hash: the costly part, which
+    /// may run on any core.
+    pub fn hashes_to_itself(&self) -> bool {
+        is_hex_of(self.hash, &Sha256::digest(self.body))
+    }
+}
+
+/// The frame of a line as hotfix writes it (`{"v":1,"seq":N,` first and
+/// `,"prev":"<hex>","hash":"<hex>"}` last), or `None` for anything else.
+pub fn frame(raw: &[u8]) -> Option<Frame<'_>> {
     const START: &[u8] = b"{\"v\":1,\"seq\":";
     const PREV_KEY: &[u8] = b",\"prev\":\"";
     let text = raw.strip_suffix(b"\n")?;
     let rest = text.strip_prefix(START)?;
     let digits = rest.iter().position(|b| *b == b',')?;
-    let n: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let seq: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
     let body_len = text.len().checked_sub(SUFFIX_LEN)?;
     let prev_at = body_len.checked_sub(65)?;
     let hash = text.get(body_len + HASH_KEY.len()..body_len + HASH_KEY.len() + 64)?;
@@ -211,11 +235,12 @@ pub fn check_fast<'a>(raw: &'a [u8], seq: u64, prev: &[u8]) -> Option<&'a [u8]> 
         && text.ends_with(b"\"}")
         && text.get(prev_at.checked_sub(PREV_KEY.len())?..prev_at) == Some(PREV_KEY)
         && text[body_len - 1] == b'"';
-    let holds = framed
-        && n == seq
-        && text[prev_at..prev_at + 64] == *prev
-        && is_hex_of(hash, &Sha256::digest(&text[..body_len]));
-    holds.then_some(hash)
+    framed.then(|| Frame {
+        seq,
+        prev: &text[prev_at..prev_at + 64],
+        hash,
+        body: &text[..body_len],
+    })
 }
 
 /// Checks that the line is the `seq`-th event, chains to `prev`, and hashes to its own `hash`.

@@ -57,6 +57,12 @@ pub fn covers(prefix: &[u8]) -> Option<u64> {
     header(prefix).map(|(h, _)| h.mark.lines)
 }
 
+/// The SHA-256 of a snapshot's contents, as its header gives it (hex), from its first
+/// [`HEADER_MAX`] bytes.
+pub fn digest(prefix: &[u8]) -> Option<String> {
+    header(prefix).map(|(h, _)| h.digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 pub struct Snapshot {
     pub mark: Mark,
     pub model: Model,

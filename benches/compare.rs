@@ -9,7 +9,11 @@
 //! - key-to-frame latency (99th percentile) and one redraw at 200x50;
 //! - time to first frame and peak memory of the cockpit in a real terminal (tmux).
 //!
-//! `HOTFIX_BENCH_INCIDENTS` changes the store size.
+//! It runs at 1,000, 10,000 and 100,000 incidents in one run and prints the figures side by
+//! side (`HOTFIX_BENCH_SIZES=1000,10000` picks others), then the budgets of the cost issue at
+//! the largest size: first frame, one-shot reads and one write at most 50/50/20 ms, a write at
+//! most 2x the same write at the smallest size, the cockpit at most 100 MB, and `hotfix verify`
+//! at most 1.5x `sha256sum` of the same log.
 
 use chrono::{DateTime, Utc};
 use hotfix::state::{Command, Event, Severity};
@@ -103,11 +107,115 @@ struct Row {
     ok: bool,
 }
 
+/// What the cost issue's budgets are judged on, at one size.
+#[derive(Default)]
+struct Key {
+    one_shot: Duration,
+    gate: Duration,
+    write: Duration,
+    verify: Duration,
+    sha256sum: Duration,
+    first_frame: Option<Duration>,
+    peak_mb: Option<f64>,
+}
+
 fn main() {
-    let incidents: u64 = std::env::var("HOTFIX_BENCH_INCIDENTS")
+    let sizes: Vec<u64> = std::env::var("HOTFIX_BENCH_SIZES")
         .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<u64>| !v.is_empty())
+        .unwrap_or_else(|| vec![1_000, 10_000, 100_000]);
+    let mut tables = Vec::new();
+    for &n in &sizes {
+        let (rows, key) = measure(n);
+        tables.push((n, rows, key));
+    }
+    // Side by side: one column per size, the budget judged at each.
+    print!("\n{:<58}", "measurement");
+    for (n, ..) in &tables {
+        print!(" {:<30}", format!("{n} incidents"));
+    }
+    println!(" budget");
+    for (i, first) in tables[0].1.iter().enumerate() {
+        print!("{:<58}", first.what);
+        let mut all_ok = true;
+        for (_, rows, _) in &tables {
+            if let Some(r) = rows.get(i) {
+                print!(" {:<30}", r.measured);
+                all_ok &= r.ok;
+            }
+        }
+        let verdict = match (first.budget.as_str(), all_ok) {
+            ("-", _) => "",
+            (_, true) => "met",
+            (_, false) => "NOT MET (at some size)",
+        };
+        println!(" {:<20} {verdict}", first.budget);
+    }
+    let (Some((small_n, _, small)), Some((big_n, _, big))) = (tables.first(), tables.last()) else {
+        return;
+    };
+    println!("\nbudgets of the cost issue, at {big_n} incidents:");
+    let line = |what: &str, got: String, budget: &str, ok: bool| {
+        println!(
+            "  {what:<52} {got:<24} {budget:<28} {}",
+            if ok { "met" } else { "NOT MET" }
+        )
+    };
+    let msf = |d: Duration| d.as_secs_f64() * 1000.0;
+    match big.first_frame {
+        Some(f) => line(
+            "first frame (real terminal)",
+            ms(f),
+            "50 ms",
+            msf(f) <= 50.0,
+        ),
+        None => println!("  (tmux is not installed: no first frame)"),
+    }
+    line(
+        "one-shot read: incident list --json",
+        ms(big.one_shot),
+        "50 ms",
+        msf(big.one_shot) <= 50.0,
+    );
+    line(
+        "one-shot read: release gate",
+        ms(big.gate),
+        "50 ms",
+        msf(big.gate) <= 50.0,
+    );
+    line(
+        "one CLI write (incident new)",
+        ms(big.write),
+        "20 ms",
+        msf(big.write) <= 20.0,
+    );
+    let grow = big.write.as_secs_f64() / small.write.as_secs_f64();
+    line(
+        "  the same write against the smallest store",
+        format!("{grow:.2}x ({small_n} incidents)"),
+        "2x",
+        grow <= 2.0,
+    );
+    if let Some(mb) = big.peak_mb {
+        line(
+            "cockpit memory, whole log verified",
+            format!("{mb:.1} MB"),
+            "100 MB",
+            mb <= 100.0,
+        );
+    }
+    let r = big.verify.as_secs_f64() / big.sha256sum.as_secs_f64();
+    line(
+        "hotfix verify vs sha256sum of the log",
+        format!("{} ({r:.2}x)", ms(big.verify)),
+        "1.5x",
+        r <= 1.5,
+    );
+}
+
+fn measure(incidents: u64) -> (Vec<Row>, Key) {
+    let mut key = Key::default();
     let dir = tempfile::tempdir().expect("temp dir");
     let store_dir = dir.path().join("store");
     let t = Instant::now();
@@ -191,6 +299,11 @@ fn main() {
                 .expect("run")
         });
         let r = d.as_secs_f64() / bare.as_secs_f64();
+        if what.ends_with("--json") {
+            key.one_shot = d;
+        } else {
+            key.gate = d;
+        }
         rows.push(Row {
             what,
             measured: format!("{} ({r:.2}x the limit)", ms(d)),
@@ -198,6 +311,71 @@ fn main() {
             ok: r <= 1.5,
         });
     }
+    // One write as a whole process: the first reads the whole log (and checkpoints it), the
+    // next ones start from this user's checkpoint.
+    let state = dir.path().join("state");
+    let write = |i: usize| {
+        let t = Instant::now();
+        let out = Process::new(bin)
+            .env("HOTFIX_USER", "you")
+            .env("XDG_STATE_HOME", &state)
+            .env("XDG_CACHE_HOME", &state)
+            .arg("--store")
+            .arg(&store_dir)
+            .args([
+                "incident",
+                "new",
+                "--title",
+                &format!("bench {i}"),
+                "--severity",
+                "P4",
+            ])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{out:?}");
+        t.elapsed()
+    };
+    let first_write = write(0);
+    key.write = median((1..6).map(write).collect());
+    rows.push(Row {
+        what: "CLI: first write (whole log read, checkpointed)",
+        measured: ms(first_write),
+        budget: "-".into(),
+        ok: true,
+    });
+    rows.push(Row {
+        what: "CLI: one write (incident new), from the checkpoint",
+        measured: ms(key.write),
+        budget: "-".into(),
+        ok: true,
+    });
+    // Verification against the machine's hashing speed.
+    let verify = |()| {
+        Process::new(bin)
+            .env("HOTFIX_USER", "you")
+            .env("XDG_STATE_HOME", &state)
+            .env("XDG_CACHE_HOME", &state)
+            .arg("--store")
+            .arg(&store_dir)
+            .arg("verify")
+            .output()
+            .expect("run")
+    };
+    verify(()); // the snapshot audited once
+    key.verify = time(5, || verify(()));
+    key.sha256sum = time(5, || {
+        Process::new("sha256sum")
+            .arg(&log)
+            .output()
+            .expect("sha256sum")
+    });
+    let r = key.verify.as_secs_f64() / key.sha256sum.as_secs_f64();
+    rows.push(Row {
+        what: "hotfix verify (vs sha256sum of the log)",
+        measured: format!("{} ({r:.2}x)", ms(key.verify)),
+        budget: "-".into(),
+        ok: true,
+    });
 
     // Acknowledged append against the bare floor.
     let small = dir.path().join("small");
@@ -311,7 +489,7 @@ fn main() {
     });
 
     // The cockpit in a real terminal.
-    match first_frame(bin, &store_dir) {
+    match first_frame(bin, &store_dir, &state) {
         Some((first, verified, peak_kb)) => {
             rows.push(Row {
                 what: "time to first frame (real terminal)",
@@ -326,6 +504,8 @@ fn main() {
                 ok: true,
             });
             let ratio = (peak_kb as f64 * 1024.0) / size as f64;
+            key.first_frame = Some(first);
+            key.peak_mb = Some(peak_kb as f64 / 1024.0);
             rows.push(Row {
                 what: "peak memory of the cockpit",
                 measured: format!("{:.1} MB ({ratio:.2}x the log)", peak_kb as f64 / 1024.0),
@@ -336,22 +516,7 @@ fn main() {
         None => println!("(tmux is not installed: the real-terminal rows are skipped)"),
     }
 
-    println!("{:<55} {:<28} budget", "measurement", "result");
-    for r in &rows {
-        println!(
-            "{:<55} {:<28} {:<20} {}",
-            r.what,
-            r.measured,
-            r.budget,
-            if r.budget == "-" {
-                ""
-            } else if r.ok {
-                "met"
-            } else {
-                "NOT MET"
-            }
-        );
-    }
+    (rows, key)
 }
 
 /// One cockpit frame, as the event loop draws it.
@@ -410,7 +575,7 @@ fn four_plain_tables(f: &mut ratatui::Frame, rows: &[Vec<String>]) {
 
 /// Runs the cockpit in tmux; returns its time to first frame, the time until the whole log was
 /// verified in the background, and its peak resident memory (kB) after that.
-fn first_frame(bin: &str, store: &Path) -> Option<(Duration, Duration, u64)> {
+fn first_frame(bin: &str, store: &Path, state: &Path) -> Option<(Duration, Duration, u64)> {
     Process::new("tmux").arg("-V").output().ok()?;
     let mut firsts = Vec::new();
     let mut verified = Vec::new();
@@ -420,7 +585,8 @@ fn first_frame(bin: &str, store: &Path) -> Option<(Duration, Duration, u64)> {
         let probe = std::env::temp_dir().join(format!("{socket}.first-frame"));
         let _ = std::fs::remove_file(&probe);
         let cmd = format!(
-            "env HOTFIX_USER=you HOTFIX_FIRST_FRAME_LOG={} {bin} --store {}",
+            "env HOTFIX_USER=you XDG_STATE_HOME={0} XDG_CACHE_HOME={0} HOTFIX_FIRST_FRAME_LOG={1} {bin} --store {2}",
+            state.display(),
             probe.display(),
             store.display()
         );

@@ -437,9 +437,10 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
 }
 
 pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    // The exit code is what a pipeline deploys on: decided on the log read whole, never on
-    // the snapshot.
-    let store = super::write::open_whole(dir)?;
+    // The exit code is what a pipeline deploys on: decided as a write is, from this user's own
+    // checkpoint (a verified fold, within a day of the last full verification) and the newer
+    // lines, never on the shared snapshot.
+    let store = super::write::open(dir)?;
     let gate = store.model.gate(id)?;
     if out.json {
         out.json(&gate)?;

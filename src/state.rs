@@ -575,6 +575,50 @@ pub fn evolve(mut model: Model, recorded: &Recorded) -> Model {
     model
 }
 
+/// Whether `r` is an event the rules could have decided in `model`, the state just before it,
+/// for the events that grant power: changing roles or the policy needs an admin (the first
+/// grant of a new store excepted), and approving or rejecting needs the role and must not be
+/// the release's author. A log written around hotfix (an append made by hand, with valid
+/// hashes) fails here, and the store becomes read-only naming the line.
+pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
+    let actor = r.actor.as_str();
+    let admin = policy::ADMIN_ROLE;
+    match &r.event {
+        Event::StoreInitialized { .. } if model.initialized => {
+            Err("the store is initialised a second time".into())
+        }
+        // The grant that comes with initialising a store: its first admin.
+        Event::RoleGranted { user, role }
+            if model.users.is_empty() && user == actor && role == admin =>
+        {
+            Ok(())
+        }
+        Event::RoleGranted { .. } | Event::RoleRevoked { .. } | Event::PolicyReplaced { .. }
+            if !model.holds(actor, admin) =>
+        {
+            Err(format!(
+                "{actor} changed roles or the policy without being an admin"
+            ))
+        }
+        Event::ApprovalGiven { id, role, .. } | Event::ApprovalRejected { id, role, .. } => {
+            let release = model
+                .releases
+                .get(id)
+                .ok_or_else(|| format!("a decision on {id}, which does not exist"))?;
+            if !model.holds(actor, role) {
+                Err(format!(
+                    "{actor} decided on {id} as {role} without holding {role}"
+                ))
+            } else if matches!(r.event, Event::ApprovalGiven { .. }) && release.author == actor {
+                Err(format!("{actor} approved {id}, which they wrote"))
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// In-place form of [`evolve`], for folding long logs without moving the model each time.
 pub fn apply(model: &mut Model, r: &Recorded) {
     model.seq = r.seq;

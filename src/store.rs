@@ -984,6 +984,13 @@ impl<B: Backend> Store<B> {
         let scanned = scan(reader, self.chain.lines + 1, |batch| {
             for (parsed, raw) in batch.lines() {
                 self.chain.check(parsed, raw, head.head());
+                if let Err(why) = state::legal(&self.model, &parsed.recorded) {
+                    let line = self.chain.lines;
+                    self.chain.broken(
+                        line,
+                        format!("it records what the rules would have refused: {why} (the log was written around hotfix)"),
+                    );
+                }
                 state::apply(&mut self.model, &parsed.recorded);
             }
             if self.first_batch == 0 {

@@ -692,3 +692,38 @@ fn store_the_local_cache_serves_reads_and_a_write_still_checks_the_whole_log() {
     let one_shot = Store::open_to_read(path).unwrap();
     assert_eq!(one_shot.model, fast.model);
 }
+
+#[test]
+fn an_event_appended_around_the_rules_makes_the_store_read_only() {
+    let Some(s) = server() else { return };
+    let (db, _admin_url, alice, _bob) = team(&s, "around");
+    let alice_url = s.url(&db, &alice);
+    // alice (dev-lead, not admin) builds a valid line granting herself admin, in SQL, and
+    // appends it through the function: the chain, her name and the time all check out.
+    let mut c = Client::connect(&alice_url, NoTls).unwrap();
+    c.batch_execute(
+        r#"SELECT hotfix.append(ARRAY[body || ',"hash":"' || encode(sha256(convert_to(body, 'UTF8')), 'hex') || '"}'])
+           FROM (SELECT '{"v":1,"seq":' || (SELECT max(seq) + 1 FROM hotfix.events)
+                  || ',"at":"' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                  || '","actor":"' || session_user || '","type":"role_granted","user":"' || session_user
+                  || '","role":"admin","prev":"' || (SELECT hash FROM hotfix.events ORDER BY seq DESC LIMIT 1)
+                  || '"' AS body) AS forged"#,
+    )
+    .unwrap();
+    // Every client folds the log through the rules' own checks: the line is named, and
+    // nothing more can be written until the store is repaired.
+    let out = hotfix(&alice_url)
+        .args(["incident", "list"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("without being an admin") && stderr.contains("read-only"),
+        "{stderr}"
+    );
+    hotfix(&alice_url)
+        .args(["user", "grant", &alice, "prod-owner"])
+        .assert()
+        .code(1);
+    hotfix(&alice_url).arg("verify").assert().code(1);
+}

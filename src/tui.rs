@@ -176,6 +176,7 @@ fn witness(store: &mut Store) {
 
 fn notices(app: &mut App, store: &mut Store) {
     witness(store);
+    app.log_head = Some(store.log_head());
     for n in store.notices.drain(..) {
         tracing::warn!("notice: {n}");
         app.tell(n, true);

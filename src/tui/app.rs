@@ -165,6 +165,8 @@ pub struct App {
     pub scroll_limit: Cell<ScrollLimit>,
     /// Whether a webhook is configured: without one, the notice dialog offers a file instead.
     pub webhook: bool,
+    /// The log's newest event as last read, which the report preview names (a witness).
+    pub log_head: Option<crate::report::LogHead>,
     /// The time of the last key or tick, for status messages.
     pub clock: DateTime<Utc>,
 }
@@ -196,6 +198,7 @@ impl App {
             page: Cell::new(10),
             scroll_limit: Cell::new(ScrollLimit::default()),
             webhook: false,
+            log_head: None,
             clock: DateTime::<Utc>::MIN_UTC,
         }
     }
@@ -642,6 +645,10 @@ impl App {
             Action::Report => match self.current_release(model) {
                 Some(r) => match crate::report::build(model, r.id, now) {
                     Ok(report) => {
+                        let report = match self.log_head.clone() {
+                            Some(head) => report.witnessed(head),
+                            None => report,
+                        };
                         let text = crate::report::markdown(&report);
                         self.overlay = Overlay::Report {
                             id: r.id,

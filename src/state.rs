@@ -576,9 +576,10 @@ pub fn evolve(mut model: Model, recorded: &Recorded) -> Model {
 }
 
 /// Whether `r` is an event the rules could have decided in `model`, the state just before it,
-/// for the events that grant power: changing roles or the policy needs an admin (the first
-/// grant of a new store excepted), and approving or rejecting needs the role and must not be
-/// the release's author. A log written around hotfix (an append made by hand, with valid
+/// for the events that grant power or open the way to production: changing roles or the
+/// policy needs an admin (the first grant of a new store excepted); approving or rejecting
+/// needs the role and must not be the release's author; qualifying needs the qualifier role;
+/// waiving needs a waiver role; and deploying needs the gate open. A log written around hotfix (an append made by hand, with valid
 /// hashes) fails here, and the store becomes read-only naming the line.
 pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
     let actor = r.actor.as_str();
@@ -615,6 +616,28 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                 Ok(())
             }
         }
+        Event::IncidentQualified { id, .. } => model
+            .may_qualify(actor, *id)
+            .map_err(|r| format!("a qualification the rules refuse ({})", r.message)),
+        Event::TestWaived { id, .. }
+            if !model
+                .policy
+                .waiver_roles
+                .iter()
+                .any(|role| model.holds(actor, role)) =>
+        {
+            Err(format!(
+                "{actor} waived a test of {id} without a waiver role"
+            ))
+        }
+        Event::DeployStarted { id, .. } => match model.gate(*id) {
+            Ok(gate) if gate.ready => Ok(()),
+            Ok(gate) => Err(format!(
+                "{id} started deploying with its gate shut ({})",
+                gate.blockers.join("; ")
+            )),
+            Err(r) => Err(r.message),
+        },
         _ => Ok(()),
     }
 }

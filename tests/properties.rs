@@ -318,6 +318,92 @@ proptest! {
         }
         prop_assert_eq!(Model::replay(&w.log), w.model);
     }
+
+    #[test]
+    fn every_event_the_rules_decide_passes_the_folds_legality_check(steps in gate_steps()) {
+        let w = walk(near_the_gate(), steps);
+        let mut m = Model::default();
+        for r in &w.log {
+            if let Err(why) = hotfix::state::legal(&m, r) {
+                prop_assert!(false, "event {} ({}) judged illegal: {}", r.seq, r.event.kind(), why);
+            }
+            hotfix::state::apply(&mut m, r);
+        }
+    }
+}
+
+#[test]
+fn the_folds_legality_check_refuses_power_taken_around_the_rules() {
+    let w = near_the_gate();
+    let forged = |w: &World, actor: &str, event: Event| {
+        let r = hotfix::state::Recorded {
+            seq: w.model.seq + 1,
+            at: w.now,
+            actor: actor.into(),
+            event,
+        };
+        hotfix::state::legal(&w.model, &r)
+    };
+    let grant = Event::RoleGranted {
+        user: "dana".into(),
+        role: "admin".into(),
+    };
+    assert!(
+        forged(&w, "dana", grant.clone())
+            .unwrap_err()
+            .contains("without being an admin")
+    );
+    assert!(forged(&w, "admin", grant).is_ok());
+    let id = *w.model.releases.keys().next().unwrap();
+    let deploy = Event::DeployStarted {
+        id,
+        severity: None,
+        required_roles: vec![],
+    };
+    assert!(
+        forged(&w, "admin", deploy)
+            .unwrap_err()
+            .contains("gate shut")
+    );
+    let approve = |role: &str| Event::ApprovalGiven {
+        id,
+        role: role.into(),
+        comment: String::new(),
+        revision: 1,
+        fingerprint: String::new(),
+    };
+    assert!(
+        forged(&w, "quinn", approve("prod-owner"))
+            .unwrap_err()
+            .contains("without holding")
+    );
+    assert!(
+        forged(&w, "sam", approve("dev-lead"))
+            .unwrap_err()
+            .contains("which they wrote")
+    );
+    let qualify = Event::IncidentQualified {
+        id: hotfix::state::IncidentId(1),
+        decision: hotfix::state::Decision::Hotfix,
+        risk: hotfix::state::Risk::Low,
+        impact: String::new(),
+        rationale: String::new(),
+    };
+    assert!(
+        forged(&w, "quinn", qualify)
+            .unwrap_err()
+            .contains("qualification")
+    );
+    let waive = Event::TestWaived {
+        id,
+        name: "t1".into(),
+        reason: "r".into(),
+    };
+    assert!(
+        forged(&w, "quinn", waive)
+            .unwrap_err()
+            .contains("waiver role")
+    );
 }
 
 #[test]

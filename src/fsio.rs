@@ -32,6 +32,20 @@ pub fn write_new_file(path: &Path, bytes: &[u8], store: Option<&Path>) -> Result
     Ok(())
 }
 
+/// Writes one of this user's own files (the witness, checkpoints, caches): its directory made
+/// owner-only if missing, the file 0600, replaced whole.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    write_new_file(path, bytes, None)
+}
+
 fn refuse_store_file(path: &Path, dir: &Path, store: &Path) -> Result<(), String> {
     let Ok(store) = std::fs::canonicalize(store) else {
         return Ok(()); // no store there: nothing to protect

@@ -17,13 +17,13 @@ pub struct Notice {
 
 /// The line a notice ends with: the log's head when it was written, which the recipient can
 /// later check with `hotfix verify --witness`.
-pub fn witness_line(head: &crate::report::LogHead) -> String {
+pub fn witness_line(head: &crate::store::Head) -> String {
     format!("hotfix log at event {} (witness {head})", head.seq)
 }
 
 impl Notice {
     /// The notice ending with the log's head (see [`witness_line`]).
-    pub fn witnessed(mut self, head: &crate::report::LogHead) -> Notice {
+    pub fn witnessed(mut self, head: &crate::store::Head) -> Notice {
         self.body = format!("{}\n\n{}", self.body, witness_line(head));
         self
     }
@@ -182,7 +182,7 @@ pub fn slack_payload(
     stage: Stage,
     audience: Audience,
     now: DateTime<Utc>,
-    head: &crate::report::LogHead,
+    head: &crate::store::Head,
 ) -> Result<serde_json::Value, Rejection> {
     // The header is plain text, which Slack shows as is; `text` and the section are formatted,
     // so the data in them is escaped.

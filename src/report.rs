@@ -33,25 +33,12 @@ pub struct Report {
     /// The log's newest event when the report was made: a witness outside the store, which
     /// `hotfix verify --witness SEQ:HASH` checks later.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub log: Option<LogHead>,
-}
-
-/// The newest event of the log: its sequence number and hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct LogHead {
-    pub seq: u64,
-    pub hash: String,
-}
-
-impl std::fmt::Display for LogHead {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.seq, self.hash)
-    }
+    pub log: Option<crate::store::Head>,
 }
 
 impl Report {
     /// The report naming the log's head at this moment.
-    pub fn witnessed(mut self, head: LogHead) -> Report {
+    pub fn witnessed(mut self, head: crate::store::Head) -> Report {
         self.log = Some(head);
         self
     }

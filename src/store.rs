@@ -58,11 +58,18 @@ impl HeadFile {
     }
 }
 
-/// The newest event as of the last completed append: its sequence number and hash.
+/// The newest event as of the last completed append: its sequence number and hash. Reports
+/// and notices name it too, as `SEQ:HASH` (a witness outside the store).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Head {
     pub seq: u64,
     pub hash: String,
+}
+
+impl fmt::Display for Head {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
 }
 
 /// The small interface a backend offers, so a shared database could replace the file later
@@ -506,20 +513,45 @@ fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option<snapshot::
 /// Whether the event `mark` names is still in the log at its place, whole, with its hash: one
 /// line read, whatever the log's size.
 fn mark_holds<B: Backend>(backend: &B, lock: &B::Lock, mark: &snapshot::Mark) -> bool {
-    use std::io::Read;
     let len = mark.cursor.saturating_sub(mark.last_line);
-    let mut raw = Vec::new();
-    let read = backend
-        .read_since(lock, mark.last_line)
-        .map(|r| r.take(len).read_to_end(&mut raw));
-    if !matches!(read, Ok(Ok(_))) || raw.len() as u64 != len || raw.last() != Some(&b'\n') {
-        return false;
-    }
-    let Ok(parsed) = line::parse(&raw, mark.lines) else {
-        return false;
+    line_at(backend, lock, mark.last_line, len).is_ok_and(|held| {
+        held.is_some_and(|(p, raw)| {
+            raw.len() as u64 == len
+                && !p.more
+                && p.recorded.seq == mark.lines
+                && p.hash == mark.last_hash
+        })
+    })
+}
+
+/// The line that starts at byte `offset` of the log (at most `max` bytes, newline included),
+/// if it is a whole line that parses and hashes to its own hash; `None` for anything else,
+/// a log shorter than `offset` included.
+fn line_at<B: Backend>(
+    backend: &B,
+    lock: &B::Lock,
+    offset: u64,
+    max: u64,
+) -> Result<Option<(line::Parsed, Vec<u8>)>, StoreError> {
+    use std::io::{BufRead, Read};
+    let reader = match backend.read_since(lock, offset) {
+        Ok(r) => r,
+        Err(StoreError::Corrupt { .. }) => return Ok(None),
+        Err(e) => return Err(e),
     };
-    let whole = line::check_chain(&parsed, &raw, mark.lines, &parsed.prev).is_ok();
-    whole && !parsed.more && parsed.hash == mark.last_hash
+    let mut raw = Vec::new();
+    std::io::BufReader::new(reader.take(max))
+        .read_until(b'\n', &mut raw)
+        .map_err(StoreError::io("cannot read the event log"))?;
+    if raw.last() != Some(&b'\n') {
+        return Ok(None);
+    }
+    let Ok(parsed) = line::parse(&raw, 0) else {
+        return Ok(None);
+    };
+    let seq = parsed.recorded.seq;
+    let whole = line::check_chain(&parsed, &raw, seq, &parsed.prev).is_ok();
+    Ok(whole.then_some((parsed, raw)))
 }
 
 /// Whether the log's lines up to the snapshot's mark chain from the first, each hashing to its
@@ -631,6 +663,13 @@ impl AnyLog {
             None => Ok(AnyLog::File(FileLog::open(location)?)),
         }
     }
+}
+
+/// The event the backend's snapshot covers and the SHA-256 (hex) of its contents, from its
+/// header: what an audit of that snapshot is remembered by.
+pub fn snapshot_header<B: Backend>(backend: &B) -> Option<(u64, String)> {
+    let prefix = backend.read_snapshot(snapshot::HEADER_MAX)?;
+    Some((snapshot::covers(&prefix)?, snapshot::digest(&prefix)?))
 }
 
 /// The database spec `location` holds, if it names one.
@@ -1255,32 +1294,31 @@ impl<B: Backend> Store<B> {
         self.backend.identity()
     }
 
-    /// The hash of event `seq` in the log, if the log holds it (read from the log itself).
+    /// The hash of event `seq` in the log, if the log holds it: the lines are framed, not
+    /// parsed (the caller verified the chain), and the scan stops at that event.
     pub fn hash_at(&self, seq: u64) -> Result<Option<String>, StoreError> {
+        use std::io::BufRead;
         let lock = self.backend.lock(self.lock_wait)?;
-        let mut found = None;
-        scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
-            if found.is_none() {
-                found = batch
-                    .lines()
-                    .find(|(p, _)| p.recorded.seq == seq)
-                    .map(|(p, _)| p.hash.clone());
+        let mut reader =
+            std::io::BufReader::with_capacity(1 << 20, self.backend.read_since(&lock, 0)?);
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            let read = reader
+                .read_until(b'\n', &mut raw)
+                .map_err(StoreError::io("cannot read the event log"))?;
+            if read == 0 {
+                return Ok(None);
             }
-            Ok(())
-        })?;
-        Ok(found)
-    }
-
-    /// The SHA-256 (hex) the snapshot's header gives for its contents, if there is a snapshot
-    /// this hotfix reads: what an audit of it is remembered by.
-    pub fn snapshot_digest(&self) -> Option<(u64, String)> {
-        let prefix = self.backend.read_snapshot(snapshot::HEADER_MAX)?;
-        Some((snapshot::covers(&prefix)?, snapshot::digest(&prefix)?))
+            if let Some(f) = line::frame(&raw).filter(|f| f.seq == seq) {
+                return Ok(Some(String::from_utf8_lossy(f.hash).into_owned()));
+            }
+        }
     }
 
     /// The newest event read, for reports and notices to name (a witness outside the store).
-    pub fn log_head(&self) -> crate::report::LogHead {
-        crate::report::LogHead {
+    pub fn log_head(&self) -> Head {
+        Head {
             seq: self.chain.lines,
             hash: self.chain.last_hash.clone(),
         }
@@ -1303,7 +1341,6 @@ impl<B: Backend> Store<B> {
     /// Whether the log still holds `mark`'s event where it was, with its hash: one line read,
     /// whatever the log's size. `None` says yes; otherwise what is wrong.
     pub fn still_holds(&self, mark: &Mark) -> Result<Option<(u64, String)>, StoreError> {
-        use std::io::{BufRead, Read};
         if mark.seq > self.chain.lines {
             return Ok(Some((
                 self.chain.lines + 1,
@@ -1314,22 +1351,8 @@ impl<B: Backend> Store<B> {
             )));
         }
         let lock = self.backend.lock(self.lock_wait)?;
-        let reader = match self.backend.read_since(&lock, mark.offset) {
-            Ok(r) => r,
-            Err(StoreError::Corrupt { .. }) => {
-                return Ok(Some((mark.seq, "the log is shorter than it was".into())));
-            }
-            Err(e) => return Err(e),
-        };
-        let mut raw = Vec::new();
-        std::io::BufReader::new(reader.take(LINE_READ_MAX))
-            .read_until(b'\n', &mut raw)
-            .map_err(StoreError::io("cannot read the event log"))?;
-        let same = line::parse(&raw, mark.seq).is_ok_and(|p| {
-            p.recorded.seq == mark.seq
-                && p.hash == mark.hash
-                && line::check_chain(&p, &raw, mark.seq, &p.prev).is_ok()
-        });
+        let same = line_at(&self.backend, &lock, mark.offset, LINE_READ_MAX)?
+            .is_some_and(|(p, _)| p.recorded.seq == mark.seq && p.hash == mark.hash);
         Ok((!same).then(|| {
             let reason = format!(
                 "event {} is no longer the one seen before (hash {}…): the log was rewritten",

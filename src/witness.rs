@@ -10,7 +10,7 @@
 use crate::store::{Mark, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const FILE: &str = "witness.json";
 /// Stores remembered at most; the least recently seen are forgotten first.
@@ -146,17 +146,7 @@ impl Witness {
         let fail = |e: &dyn std::fmt::Display| {
             format!("cannot update your witness {}: {e}", path.display())
         };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
-                .map_err(|e| fail(&e))?;
-        }
         let bytes = serde_json::to_vec_pretty(&self.seen).map_err(|e| fail(&e))?;
-        // tempfile creates it 0600, exclusively, under a random name; then it replaces the old.
-        crate::fsio::write_new_file(path, &bytes, None).map_err(|e| fail(&e))
+        crate::fsio::write_private(path, &bytes).map_err(|e| fail(&e))
     }
 }

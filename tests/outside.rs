@@ -1100,7 +1100,7 @@ fn slack_formatting_in_data_is_escaped_so_it_cannot_mention_or_link() {
             },
         },
     );
-    let head = hotfix::report::LogHead {
+    let head = hotfix::store::Head {
         seq: w.model.seq,
         hash: "0".repeat(64),
     };

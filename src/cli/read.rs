@@ -538,35 +538,28 @@ pub fn log(
 
 /// Where this user remembers the snapshots of a store it audited (their digests), so that
 /// `verify` folds the whole log again only for a snapshot it has not seen.
-fn audited_file(store: &Store) -> Option<std::path::PathBuf> {
-    let key = crate::store::key_of(&store.identity());
+fn audited_file(identity: &str) -> Option<std::path::PathBuf> {
+    let key = crate::store::key_of(identity);
     crate::paths::checkpoint_dir().map(|d| d.join(format!("{key}.audited")))
 }
 
-fn audited(store: &Store) -> Vec<String> {
-    audited_file(store)
+fn audited(identity: &str) -> Vec<String> {
+    audited_file(identity)
         .and_then(|p| std::fs::read_to_string(p).ok())
         .map(|t| t.lines().map(str::to_string).collect())
         .unwrap_or_default()
 }
 
-fn remember_audit(store: &Store, digest: &str) {
-    let Some(path) = audited_file(store) else {
+fn remember_audit(identity: &str, digest: &str) {
+    let Some(path) = audited_file(identity) else {
         return;
     };
-    let mut known = audited(store);
+    let mut known = audited(identity);
     known.retain(|d| d != digest);
     known.push(digest.to_string());
     let keep = known.len().saturating_sub(8);
     let text: String = known[keep..].iter().map(|d| format!("{d}\n")).collect();
-    if let Some(dir) = path.parent() {
-        use std::os::unix::fs::DirBuilderExt;
-        let _ = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir);
-    }
-    let _ = crate::fsio::write_new_file(&path, text.as_bytes(), None);
+    let _ = crate::fsio::write_private(&path, text.as_bytes());
 }
 
 /// `--witness SEQ:HASH`: whether this log still holds that event with that hash.
@@ -595,28 +588,32 @@ fn check_witness(store: &Store, witness: &str) -> Result<String, Error> {
 }
 
 pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error> {
-    // The chain at hashing speed: every line up to the snapshot is framed, hashed (on all
-    // cores) and linked without parsing its event, and the newer lines are read as usual. If
-    // anything does not hold, the log is read whole instead, which names the first bad line.
-    let mut store = Store::open_to_read(dir)?;
-    if store.login().is_some() {
-        // A database store's one-shot reads trust its append function for the chain: `verify`
-        // is what checks that trust, so it reads the whole log.
-        store = Store::open(dir)?;
-    }
-    // A snapshot this user has not audited is checked against a fold of the whole log.
-    let snapshot = store.snapshot_digest();
-    let mut snapshot_was_forged = false;
-    let mut folded = false;
+    use crate::store::{AnyLog, Backend};
+    let log = AnyLog::open(dir)?;
+    let identity = log.identity();
+    let snapshot = crate::store::snapshot_header(&log);
+    // The log is read once, one of two ways. A snapshot this user has not audited (by its
+    // digest), or a database store (whose one-shot reads trust its append function: `verify`
+    // is what checks that trust), means a fold of the whole log, compared with the snapshot.
+    // Otherwise the chain goes at hashing speed: every line up to the snapshot framed, hashed
+    // on all cores and linked without parsing its event, then the newer lines; if anything
+    // does not hold, the log is read whole instead, which names the first bad line.
+    let folded = matches!(log, AnyLog::Database(_))
+        || snapshot
+            .as_ref()
+            .is_some_and(|(_, digest)| !audited(&identity).contains(digest));
+    let mut store = if folded {
+        Store::audited(log)?
+    } else {
+        Store::for_reading(log)?
+    };
+    let snapshot_was_forged = store.snapshot_disagreed();
     if let Some((_, digest)) = &snapshot
-        && !audited(&store).contains(digest)
+        && folded
+        && !snapshot_was_forged
+        && store.integrity == Integrity::Verified
     {
-        store = Store::open(dir)?;
-        folded = true;
-        snapshot_was_forged = store.snapshot_disagreed();
-        if !snapshot_was_forged && store.integrity == Integrity::Verified {
-            remember_audit(&store, digest);
-        }
+        remember_audit(&identity, digest);
     }
     crate::witness::Witness::load().check(&mut store);
     for notice in store.notices.drain(..) {

@@ -56,17 +56,9 @@ impl Place {
             through: mark.lines,
         })
         .map_err(std::io::Error::other)?;
-        let dir = self.model.parent().unwrap_or(Path::new("."));
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
-        }
         // The model first: a meta file never names a checkpoint that is not there.
-        crate::fsio::write_new_file(&self.model, &bytes, None).map_err(std::io::Error::other)?;
-        crate::fsio::write_new_file(&self.meta, &meta, None).map_err(std::io::Error::other)
+        crate::fsio::write_private(&self.model, &bytes).map_err(std::io::Error::other)?;
+        crate::fsio::write_private(&self.meta, &meta).map_err(std::io::Error::other)
     }
 }
 

@@ -420,13 +420,18 @@ impl PgLog {
         let row = client
             .query_opt(
                 "SELECT session_user::text, current_database()::text, inet_server_port(), \
-                 to_regclass('hotfix.events') IS NOT NULL",
+                 to_regclass('hotfix.events') IS NOT NULL, host(inet_server_addr())",
                 &[],
             )
             .map_err(|e| db_error(&ctx, &e))?
             .ok_or_else(|| StoreError::Missing(spec.into()))?;
         let (login, db, port, exists): (String, String, Option<i32>, bool) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
+        // The server as it says it is (no second reading of the settings; a local socket has
+        // no address).
+        let host: String = row
+            .get::<_, Option<String>>(4)
+            .unwrap_or_else(|| "local".into());
         if !exists {
             return Err(StoreError::Missing(redacted(spec).into()));
         }
@@ -440,13 +445,6 @@ impl PgLog {
                 version.unwrap_or(0)
             )));
         }
-        let host = config(spec)
-            .ok()
-            .and_then(|(c, ..)| match c.get_hosts().first() {
-                Some(postgres::config::Host::Tcp(h)) => Some(h.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "local".into());
         let identity = format!("postgresql://{host}:{}/{db}#hotfix", port.unwrap_or(5432));
         let cache = directories::ProjectDirs::from("", "", "hotfix").map(|d| {
             let key = super::checkpoint::key_of(&identity);
@@ -736,27 +734,17 @@ impl Backend for PgLog {
         _lock: &PgLock,
         write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
-        use std::os::unix::fs::DirBuilderExt;
         let Some(path) = &self.cache else {
             return Ok(());
         };
-        let context = format!("cannot write the local snapshot {}", path.display());
-        let dir = path.parent().unwrap_or(std::path::Path::new("."));
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(StoreError::io(context.clone()))?;
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(StoreError::io(context.clone()))?;
-        let mut out = std::io::BufWriter::new(tmp);
-        write(&mut out)
-            .and_then(|()| std::io::Write::flush(&mut out))
-            .map_err(StoreError::io(context.clone()))?;
-        let tmp = out
-            .into_inner()
-            .map_err(|e| StoreError::io(context.clone())(e.into_error()))?;
-        tmp.persist(path)
-            .map_err(|e| StoreError::io(context)(e.error))?;
+        let mut bytes = Vec::new();
+        let written = write(&mut bytes).map_err(|e| e.to_string());
+        written
+            .and_then(|()| crate::fsio::write_private(path, &bytes))
+            .map_err(|e| StoreError::Io {
+                context: format!("cannot write the local snapshot {}", path.display()),
+                source: std::io::Error::other(e),
+            })?;
         Ok(())
     }
 }

@@ -166,7 +166,7 @@ pub struct App {
     /// Whether a webhook is configured: without one, the notice dialog offers a file instead.
     pub webhook: bool,
     /// The log's newest event as last read, which the report preview names (a witness).
-    pub log_head: Option<crate::report::LogHead>,
+    pub log_head: Option<crate::store::Head>,
     /// The time of the last key or tick, for status messages.
     pub clock: DateTime<Utc>,
 }

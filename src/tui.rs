@@ -158,17 +158,34 @@ fn read_only(store: &Store) -> Option<String> {
 }
 
 /// Compares the store with this user's witness and remembers its newest event (see
-/// [`crate::witness`]); a witness that cannot be written is said once.
+/// [`crate::witness`]); a witness that cannot be written is said once. The comparison reads a
+/// line of the log under the lock, so it runs when the store has moved on, not on every re-read;
+/// a store found behind is compared every time (a store replaced by the background check
+/// must be marked again).
 fn witness(store: &mut Store) {
-    static WITNESS: std::sync::Mutex<Option<(crate::witness::Witness, bool)>> =
-        std::sync::Mutex::new(None);
+    struct Seen {
+        witness: crate::witness::Witness,
+        told: bool,
+        /// The newest event at the last comparison that found nothing wrong.
+        fine_at: Option<u64>,
+    }
+    static WITNESS: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
     let Ok(mut guard) = WITNESS.lock() else {
         return;
     };
-    let (w, told) = guard.get_or_insert_with(|| (crate::witness::Witness::load(), false));
-    w.check(store);
-    if let Err(e) = w.note(store, crate::clock::now())
-        && !std::mem::replace(told, true)
+    let seen = guard.get_or_insert_with(|| Seen {
+        witness: crate::witness::Witness::load(),
+        told: false,
+        fine_at: None,
+    });
+    let seq = store.model.seq;
+    if seen.fine_at == Some(seq) {
+        return;
+    }
+    seen.witness.check(store);
+    seen.fine_at = (!matches!(store.integrity, Integrity::Broken { .. })).then_some(seq);
+    if let Err(e) = seen.witness.note(store, crate::clock::now())
+        && !std::mem::replace(&mut seen.told, true)
     {
         store.notices.push(e);
     }

@@ -226,6 +226,11 @@ pub enum StoreVerb {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+    /// Bring a database store's schema up to this hotfix's version
+    #[command(
+        after_help = "Applies, in one transaction under the store's lock, the schema steps a store made by an older\nhotfix lacks; events are never touched. Run it as the login that ran `hotfix init` (or any login\nthat may create roles), then upgrade every client: a hotfix refuses a schema older or newer than\nits own.\n\nExample:\n  hotfix store migrate --store postgresql://dba@db.example/hotfix"
+    )]
+    Migrate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -702,6 +707,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         }
         Verb::Verify { witness } => read::verify(&out, &dir()?, witness.as_deref()),
         Verb::Store(StoreVerb::Copy { from, to }) => write::copy(&out, &from, &to),
+        Verb::Store(StoreVerb::Migrate) => write::migrate(&out, &dir()?),
         Verb::Report { id, format, output } => {
             outside::report(&out, &dir()?, id, format, output.as_deref())
         }

@@ -727,3 +727,100 @@ fn an_event_appended_around_the_rules_makes_the_store_read_only() {
         .code(1);
     hotfix(&alice_url).arg("verify").assert().code(1);
 }
+
+#[test]
+fn store_migrate_brings_an_older_schema_up_and_clients_refuse_a_mismatched_one() {
+    let Some(s) = server() else { return };
+    let (db, admin_url, alice, _bob) = team(&s, "migrate");
+    let alice_url = s.url(&db, &alice);
+    ok(
+        &alice_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Checkout down",
+            "--severity",
+            "P2",
+        ],
+    );
+    let before = ok(&admin_url, &["verify", "--json"]);
+    let mut c = Client::connect(&admin_url, NoTls).unwrap();
+    // What a store made by the first schema looks like: no jsonb column, version 1.
+    c.batch_execute(
+        "ALTER TABLE hotfix.events DROP COLUMN body; DELETE FROM hotfix.schema_version WHERE version > 1",
+    )
+    .unwrap();
+    let out = hotfix(&alice_url)
+        .args(["incident", "list"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("schema version 1, older") && stderr.contains("hotfix store migrate"),
+        "{stderr}"
+    );
+    // A member cannot migrate: the schema belongs to the owner role.
+    let out = hotfix(&alice_url)
+        .args(["store", "migrate"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("\"hotfix_owner\""), "{stderr}");
+    let out = {
+        let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        ok(&admin_url, &["store", "migrate"])
+    };
+    assert!(out.contains("from schema version 1 to 2"), "{out}");
+    assert!(ok(&admin_url, &["store", "migrate"]).contains("nothing to do"));
+    // The events are the same lines; the new column reads them.
+    assert_eq!(ok(&admin_url, &["verify", "--json"]), before);
+    let kind: String = c
+        .query_one("SELECT body->>'type' FROM hotfix.events WHERE seq = 1", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(kind, "store_initialized");
+    // The migrating login gave the owner role back.
+    let owner: bool = c
+        .query_one(
+            "SELECT pg_has_role(session_user, 'hotfix_owner', 'MEMBER')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(!owner || is_superuser(&mut c));
+    ok(
+        &alice_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Search slow",
+            "--severity",
+            "P3",
+        ],
+    );
+    // A schema from a newer hotfix is refused, by clients and by migrate alike.
+    c.batch_execute("INSERT INTO hotfix.schema_version VALUES (99)")
+        .unwrap();
+    for args in [&["incident", "list"][..], &["store", "migrate"]] {
+        let out = hotfix(&admin_url).args(args).assert().failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains("newer than this hotfix"), "{stderr}");
+    }
+    // And a directory store has nothing to migrate.
+    let dir = tempfile::tempdir().unwrap();
+    hotfix(dir.path().to_str().unwrap())
+        .args(["store", "migrate"])
+        .assert()
+        .code(2);
+}
+
+fn is_superuser(c: &mut Client) -> bool {
+    c.query_one(
+        "SELECT rolsuper FROM pg_roles WHERE rolname = session_user",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}

@@ -168,6 +168,32 @@ pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
 
 /// `hotfix store copy`: a directory store's verified history into a new database store,
 /// verified again there.
+/// `hotfix store migrate`: a database store's schema brought to this hotfix's version.
+pub fn migrate(out: &Out, store: &Path) -> Result<(), Error> {
+    use crate::store::pg;
+    let Some(spec) = crate::store::database(store) else {
+        return Err(Error::Usage(
+            "only a database store has a schema to migrate: --store must name one (postgresql://...); a directory store needs no migration".into(),
+        ));
+    };
+    let (from, to) = pg::migrate(spec)?;
+    if out.json {
+        return out.json(&serde_json::json!({"from": from, "to": to}));
+    }
+    out.line(&if from == to {
+        format!(
+            "{} is at schema version {to} already: nothing to do",
+            pg::redacted(spec)
+        )
+    } else {
+        format!(
+            "migrated {} from schema version {from} to {to}",
+            pg::redacted(spec)
+        )
+    });
+    Ok(())
+}
+
 pub fn copy(out: &Out, from: &Path, to: &str) -> Result<(), Error> {
     use crate::store::{AnyLog, Integrity, pg};
     if crate::store::database(from).is_some() {

@@ -19,8 +19,8 @@ use std::time::Duration;
 
 /// The store's advisory lock ("hotf" as a number): one writer at a time, across all clients.
 const LOCK_KEY: i64 = 0x686f_7466;
-/// The schema version this hotfix writes; later versions add migrations after it.
-const SCHEMA_VERSION: i32 = 1;
+/// The schema version this hotfix reads and writes: the last of [`MIGRATIONS`].
+const SCHEMA_VERSION: i32 = 2;
 
 /// Whether `spec` names a database rather than a directory: a `postgresql://` or `postgres://`
 /// URL, or libpq's `key=value` form (`host=db dbname=hotfix`).
@@ -327,7 +327,12 @@ fn connect(spec: &str) -> Result<Client, StoreError> {
     }
 }
 
-const SCHEMA: &str = r#"
+/// The schema, as the steps that build it, in order: `init` applies them all, and `hotfix store
+/// migrate` applies those a store made by an older hotfix lacks. A step is never edited once
+/// released (stores in the field were built by it); a change is a new step.
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_1), (2, SCHEMA_2)];
+
+const SCHEMA_1: &str = r#"
 DO $$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_owner') THEN CREATE ROLE hotfix_owner NOLOGIN; END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_member') THEN CREATE ROLE hotfix_member NOLOGIN; END IF;
@@ -409,8 +414,89 @@ REVOKE ALL ON FUNCTION hotfix.refuse_change() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION hotfix.append(text[]) TO hotfix_member;
 REVOKE ALL ON hotfix.events, hotfix.schema_version FROM PUBLIC;
 GRANT SELECT ON hotfix.events, hotfix.schema_version TO hotfix_member;
-INSERT INTO hotfix.schema_version VALUES (1);
 "#;
+
+/// Each event's line as `jsonb`, beside the line (never instead of it: its text never equals
+/// the line), so a DBA or a report can query the log in SQL (`body->>'type'`). Computed by the
+/// server from the line itself, so it cannot disagree with the evidence.
+const SCHEMA_2: &str = r#"
+ALTER TABLE hotfix.events ADD COLUMN body jsonb GENERATED ALWAYS AS (line::jsonb) STORED;
+CREATE INDEX events_type ON hotfix.events ((body->>'type'));
+"#;
+
+/// Applies the steps of [`MIGRATIONS`] after `from` in one transaction, recording each, as the
+/// owner role the login takes for the time it builds.
+fn migrate_in(tx: &mut postgres::Transaction<'_>, from: i32, ctx: &str) -> Result<i32, StoreError> {
+    let mut at = from;
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > from) {
+        tx.batch_execute(sql).map_err(|e| db_error(ctx, &e))?;
+        tx.execute("INSERT INTO hotfix.schema_version VALUES ($1)", &[version])
+            .map_err(|e| db_error(ctx, &e))?;
+        at = *version;
+    }
+    Ok(at)
+}
+
+/// The login as an SQL identifier.
+fn quoted(login: &str) -> String {
+    format!("\"{}\"", login.replace('"', "\"\""))
+}
+
+/// The store's schema version (0 for none recorded).
+fn schema_version(client: &mut impl postgres::GenericClient, ctx: &str) -> Result<i32, StoreError> {
+    Ok(client
+        .query_opt("SELECT max(version) FROM hotfix.schema_version", &[])
+        .map_err(|e| db_error(ctx, &e))?
+        .and_then(|r| r.get::<_, Option<i32>>(0))
+        .unwrap_or(0))
+}
+
+/// Brings the database store `spec` to this hotfix's schema version, run by a login that may
+/// take the owner role (the one that ran `init`, or any that may create roles). Returns the
+/// versions before and after; nothing is done to a store already at this version.
+pub fn migrate(spec: &str) -> Result<(i32, i32), StoreError> {
+    let mut client = connect(spec)?;
+    let ctx = format!("cannot migrate the database store {}", redacted(spec));
+    let exists: bool = client
+        .query_one("SELECT to_regclass('hotfix.events') IS NOT NULL", &[])
+        .map_err(|e| db_error(&ctx, &e))?
+        .get(0);
+    if !exists {
+        return Err(StoreError::Missing(redacted(spec).into()));
+    }
+    let login: String = client
+        .query_one("SELECT session_user::text", &[])
+        .map_err(|e| db_error(&ctx, &e))?
+        .get(0);
+    let mut tx = client.transaction().map_err(|e| db_error(&ctx, &e))?;
+    // The store's own lock: no append runs under a half-built schema, and two migrations
+    // never race.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        .map_err(|e| db_error(&ctx, &e))?;
+    let from = schema_version(&mut tx, &ctx)?;
+    if from > SCHEMA_VERSION {
+        return Err(newer(from));
+    }
+    if from == SCHEMA_VERSION {
+        return Ok((from, from));
+    }
+    let q = quoted(&login);
+    tx.batch_execute(&format!(
+        "GRANT hotfix_owner TO {q}; SET LOCAL ROLE hotfix_owner;"
+    ))
+    .map_err(|e| db_error(&ctx, &e))?;
+    let to = migrate_in(&mut tx, from, &ctx)?;
+    tx.batch_execute(&format!("RESET ROLE; REVOKE hotfix_owner FROM {q};"))
+        .map_err(|e| db_error(&ctx, &e))?;
+    tx.commit().map_err(|e| db_error(&ctx, &e))?;
+    Ok((from, to))
+}
+
+fn newer(version: i32) -> StoreError {
+    StoreError::Setting(format!(
+        "the database store has schema version {version}, newer than this hotfix reads ({SCHEMA_VERSION}): upgrade hotfix"
+    ))
+}
 
 impl PgLog {
     /// Opens the store the database `spec` names. Fails when there is none (run `hotfix init`).
@@ -435,14 +521,16 @@ impl PgLog {
         if !exists {
             return Err(StoreError::Missing(redacted(spec).into()));
         }
-        let version: Option<i32> = client
-            .query_opt("SELECT max(version) FROM hotfix.schema_version", &[])
-            .map_err(|e| db_error(&ctx, &e))?
-            .and_then(|r| r.get(0));
-        if version.unwrap_or(0) > SCHEMA_VERSION {
+        let version = schema_version(&mut client, &ctx)?;
+        if version > SCHEMA_VERSION {
+            return Err(newer(version));
+        }
+        if version < SCHEMA_VERSION {
             return Err(StoreError::Setting(format!(
-                "the database store has schema version {}, newer than this hotfix reads ({SCHEMA_VERSION}): upgrade hotfix",
-                version.unwrap_or(0)
+                "the database store {} has schema version {version}, older than this hotfix uses ({SCHEMA_VERSION}): \
+                 run `hotfix store migrate --store <the same URL>` as the login that ran `hotfix init` \
+                 (or any login that may create roles); clients of the older hotfix must be upgraded too",
+                redacted(spec)
             )));
         }
         let identity = format!("postgresql://{host}:{}/{db}#hotfix", port.unwrap_or(5432));
@@ -487,7 +575,7 @@ impl PgLog {
             .query_one("SELECT session_user::text", &[])
             .map_err(|e| db_error(&ctx, &e))?
             .get(0);
-        let quoted = format!("\"{}\"", login.replace('"', "\"\""));
+        let quoted = quoted(&login);
         let mut tx = client.transaction().map_err(|e| db_error(&ctx, &e))?;
         // The login needs the owner role while it builds (to create objects owned by it), and
         // gives it up before committing: afterwards it can only read and append, like anyone.
@@ -495,7 +583,7 @@ impl PgLog {
             "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_owner') THEN CREATE ROLE hotfix_owner NOLOGIN; END IF; END $$; GRANT hotfix_owner TO {quoted};"
         ))
         .map_err(|e| db_error(&ctx, &e))?;
-        tx.batch_execute(SCHEMA).map_err(|e| db_error(&ctx, &e))?;
+        migrate_in(&mut tx, 0, &ctx)?;
         // In chunks of whole arrays (one statement each), not a statement per line.
         let mut ends_at: i64 = 0;
         for (chunk_no, chunk) in lines.chunks(5_000).enumerate() {

@@ -30,32 +30,6 @@ fn report(s: &mut Store, title: &str) {
 }
 
 #[test]
-fn reopening_gives_the_same_model_as_the_writer_had() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = new_store(dir.path());
-    for i in 0..20 {
-        report(&mut s, &format!("incident {i}"));
-    }
-    let reopened = Store::open(dir.path()).unwrap();
-    assert_eq!(reopened.model, s.model);
-    assert_eq!(reopened.integrity, Integrity::Verified);
-    assert_eq!(reopened.head_hash(), s.head_hash());
-}
-
-#[test]
-fn a_second_store_handle_catches_up_before_deciding() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut a = new_store(dir.path());
-    let mut b = Store::open(dir.path()).unwrap();
-    report(&mut a, "from a");
-    report(&mut b, "from b");
-    let ids: Vec<u64> = b.model.incidents.keys().map(|i| i.0).collect();
-    assert_eq!(ids, vec![1, 2]);
-    assert!(a.refresh().unwrap());
-    assert_eq!(a.model, b.model);
-}
-
-#[test]
 fn files_are_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
@@ -120,48 +94,6 @@ fn a_torn_last_line_is_left_by_reads_then_set_aside_verbatim_by_a_write() {
 }
 
 #[test]
-fn an_edited_line_is_named_reads_warn_and_writes_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = new_store(dir.path());
-    report(&mut s, "original title");
-    report(&mut s, "second");
-    let text = fs::read_to_string(log_of(dir.path())).unwrap();
-    fs::write(
-        log_of(dir.path()),
-        text.replace("original title", "forged title"),
-    )
-    .unwrap();
-    let before = fs::read(log_of(dir.path())).unwrap();
-
-    let out = hotfix(dir.path(), "quinn").arg("verify").assert().code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        stderr.contains("line 3") && stderr.contains("edited"),
-        "{stderr}"
-    );
-
-    let out = hotfix(dir.path(), "quinn")
-        .args(["incident", "list"])
-        .assert()
-        .success();
-    assert!(
-        String::from_utf8_lossy(&out.get_output().stderr)
-            .contains("line 3 of the event log fails verification")
-    );
-
-    let out = hotfix(dir.path(), "quinn")
-        .args(["incident", "new", "--title", "x", "--severity", "P1"])
-        .assert()
-        .code(1);
-    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("read-only"));
-    assert_eq!(
-        fs::read(log_of(dir.path())).unwrap(),
-        before,
-        "nothing rewritten"
-    );
-}
-
-#[test]
 fn a_line_that_cannot_be_parsed_fails_every_command_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = new_store(dir.path());
@@ -202,154 +134,6 @@ fn an_open_handle_meeting_a_damaged_line_keeps_what_came_before_and_applies_it_o
         assert_eq!(reader.model.incidents.len(), 1, "applied once, never twice");
     }
     assert_eq!(reader.model, writer.model);
-}
-
-#[test]
-fn an_unknown_format_version_is_refused_clearly() {
-    let dir = tempfile::tempdir().unwrap();
-    new_store(dir.path());
-    let text =
-        fs::read_to_string(log_of(dir.path()))
-            .unwrap()
-            .replacen("{\"v\":1,", "{\"v\":2,", 1);
-    fs::write(log_of(dir.path()), text).unwrap();
-    let out = hotfix(dir.path(), "quinn")
-        .args(["incident", "list"])
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        stderr.contains("line 1") && stderr.contains("format version 2"),
-        "{stderr}"
-    );
-}
-
-#[test]
-fn two_processes_appending_concurrently_lose_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    new_store(dir.path());
-    let per_writer = 150;
-    let writers: Vec<_> = ["w1", "w2"]
-        .into_iter()
-        .map(|name| {
-            let store = dir.path().to_path_buf();
-            std::thread::spawn(move || {
-                for i in 0..per_writer {
-                    hotfix(&store, name)
-                        .args([
-                            "incident",
-                            "new",
-                            "--title",
-                            &format!("{name}-{i}"),
-                            "--severity",
-                            "P3",
-                        ])
-                        .assert()
-                        .success();
-                }
-            })
-        })
-        .collect();
-    for w in writers {
-        w.join().unwrap();
-    }
-    let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.integrity, Integrity::Verified);
-    assert_eq!(store.model.incidents.len(), 2 * per_writer);
-    let ids: Vec<u64> = store.model.incidents.keys().map(|i| i.0).collect();
-    assert_eq!(
-        ids,
-        (1..=2 * per_writer as u64).collect::<Vec<_>>(),
-        "ids are unique and dense"
-    );
-    for name in ["w1", "w2"] {
-        let mine: Vec<String> = store
-            .model
-            .incidents
-            .values()
-            .filter(|i| i.reported_by == name)
-            .map(|i| i.title.clone())
-            .collect();
-        let expected: Vec<String> = (0..per_writer).map(|i| format!("{name}-{i}")).collect();
-        assert_eq!(mine, expected, "{name}'s events are all there, in order");
-    }
-    hotfix(dir.path(), "quinn").arg("verify").assert().success();
-}
-
-#[test]
-fn two_processes_cannot_fill_one_role_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = new_store(dir.path());
-    for (u, r) in [("avery", "sre-avp"), ("ana", "sre-avp"), ("ben", "sre-avp")] {
-        s.execute(
-            "admin",
-            now(),
-            Command::GrantRole {
-                user: u.into(),
-                role: r.into(),
-            },
-        )
-        .unwrap();
-    }
-    report(&mut s, "x");
-    s.execute(
-        "avery",
-        now(),
-        Command::QualifyIncident {
-            id: hotfix::state::IncidentId(1),
-            decision: hotfix::state::Decision::Hotfix,
-            risk: hotfix::state::Risk::Low,
-            impact: "i".into(),
-            rationale: "r".into(),
-        },
-    )
-    .unwrap();
-    s.execute(
-        "sam",
-        now(),
-        Command::CreateHotfix {
-            incidents: vec![hotfix::state::IncidentId(1)],
-            scope: common::scope(),
-        },
-    )
-    .unwrap();
-    let racers: Vec<_> = ["ana", "ben"]
-        .into_iter()
-        .map(|u| {
-            let store = dir.path().to_path_buf();
-            std::thread::spawn(move || {
-                hotfix(&store, u)
-                    .args(["approve", "HF-1", "--role", "sre-avp"])
-                    .output()
-                    .unwrap()
-            })
-        })
-        .collect();
-    let codes: Vec<i32> = racers
-        .into_iter()
-        .map(|r| r.join().unwrap().status.code().unwrap())
-        .collect();
-    assert_eq!(
-        {
-            let mut c = codes.clone();
-            c.sort();
-            c
-        },
-        vec![0, 3],
-        "{codes:?}"
-    );
-    let store = Store::open(dir.path()).unwrap();
-    assert_eq!(
-        store
-            .model
-            .releases
-            .values()
-            .next()
-            .unwrap()
-            .approvals
-            .len(),
-        1
-    );
 }
 
 // ---- the snapshot ----
@@ -594,88 +378,308 @@ fn reads_from_the_snapshot_still_name_damage_anywhere_in_the_log() {
     );
 }
 
-// ---- writes from this user's checkpoint ----
+// ---- on both backends: the same tests on a directory and on a database store ----
 
-/// This user's checkpoint files of the store in `dir` (model and meta).
-fn checkpoint_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    use sha2::Digest;
-    let identity = fs::canonicalize(dir)
+use common::place::{Place, User};
+
+crate::on_both_backends!(
+    reopening_gives_the_same_model_as_the_writer_had,
+    a_second_store_handle_catches_up_before_deciding,
+    an_edited_line_is_named_reads_warn_and_writes_are_refused,
+    an_unknown_format_version_is_refused_clearly,
+    two_processes_appending_concurrently_lose_nothing,
+    two_processes_cannot_fill_one_role_twice,
+    writes_start_from_the_users_checkpoint_and_the_whole_log_is_read_again_after_a_day,
+    a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one,
+);
+
+fn report_by(s: &mut Store, who: &User, title: &str) {
+    let c = Command::ReportIncident {
+        title: title.into(),
+        severity: Severity::P2,
+        services: vec![],
+        impact: String::new(),
+    };
+    s.execute(&who.name, now(), c).unwrap();
+}
+
+fn stderr_of(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
+/// The sequence number of the first event whose line holds `text`.
+fn seq_holding(s: &Store, text: &str) -> u64 {
+    s.model
+        .incidents
+        .values()
+        .find(|i| i.title == text)
+        .map(|i| s.trail(None, Some(i.id)).unwrap()[0].seq)
         .unwrap()
-        .to_string_lossy()
-        .into_owned();
+}
+
+fn reopening_gives_the_same_model_as_the_writer_had(place: Place) {
+    let admin = place.init();
+    let mut s = admin.open();
+    for i in 0..20 {
+        report_by(&mut s, &admin, &format!("incident {i}"));
+    }
+    let reopened = admin.open();
+    assert_eq!(reopened.model, s.model);
+    assert_eq!(reopened.integrity, Integrity::Verified);
+    assert_eq!(reopened.head_hash(), s.head_hash());
+    assert!(
+        s.model
+            .incidents
+            .values()
+            .all(|i| i.reported_by == admin.name)
+    );
+}
+
+fn a_second_store_handle_catches_up_before_deciding(place: Place) {
+    let admin = place.init();
+    let quinn = place.user("quinn");
+    let mut a = admin.open();
+    let mut b = quinn.open();
+    report_by(&mut a, &admin, "from a");
+    report_by(&mut b, &quinn, "from b");
+    let ids: Vec<u64> = b.model.incidents.keys().map(|i| i.0).collect();
+    assert_eq!(ids, vec![1, 2]);
+    assert!(a.refresh().unwrap());
+    assert_eq!(a.model, b.model);
+}
+
+fn an_edited_line_is_named_reads_warn_and_writes_are_refused(place: Place) {
+    let admin = place.init();
+    let mut s = admin.open();
+    report_by(&mut s, &admin, "original title");
+    report_by(&mut s, &admin, "second");
+    let line = format!("line {}", seq_holding(&s, "original title"));
+    place.edit_log("original title", "forged title");
+
+    let out = admin.cli().arg("verify").assert().code(1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains(&line) && stderr.contains("edited"),
+        "{stderr}"
+    );
+
+    let out = admin.cli().args(["incident", "list"]).assert().success();
+    assert!(
+        stderr_of(&out).contains(&format!("{line} of the event log fails verification")),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = admin
+        .cli()
+        .args(["incident", "new", "--title", "x", "--severity", "P1"])
+        .assert()
+        .code(1);
+    assert!(stderr_of(&out).contains("read-only"));
+    assert_eq!(admin.open().model.incidents.len(), 2, "nothing was written");
+}
+
+fn an_unknown_format_version_is_refused_clearly(place: Place) {
+    let admin = place.init();
+    place.edit_log("{\"v\":1,", "{\"v\":2,");
+    let out = admin.cli().args(["incident", "list"]).assert().code(1);
+    let stderr = stderr_of(&out);
+    assert!(
+        stderr.contains("line 1") && stderr.contains("format version 2"),
+        "{stderr}"
+    );
+}
+
+fn two_processes_appending_concurrently_lose_nothing(place: Place) {
+    let admin = place.init();
+    let per_writer = 100;
+    let writers: Vec<User> = ["w1", "w2"].into_iter().map(|n| place.user(n)).collect();
+    std::thread::scope(|scope| {
+        for w in &writers {
+            scope.spawn(move || {
+                for i in 0..per_writer {
+                    w.cli()
+                        .args([
+                            "incident",
+                            "new",
+                            "--title",
+                            &format!("{}-{i}", w.name),
+                            "--severity",
+                            "P3",
+                        ])
+                        .assert()
+                        .success();
+                }
+            });
+        }
+    });
+    let store = admin.open();
+    assert_eq!(store.integrity, Integrity::Verified);
+    assert_eq!(store.model.incidents.len(), 2 * per_writer);
+    let ids: Vec<u64> = store.model.incidents.keys().map(|i| i.0).collect();
+    assert_eq!(
+        ids,
+        (1..=2 * per_writer as u64).collect::<Vec<_>>(),
+        "ids are unique and dense"
+    );
+    for w in &writers {
+        let mine: Vec<String> = store
+            .model
+            .incidents
+            .values()
+            .filter(|i| i.reported_by == w.name)
+            .map(|i| i.title.clone())
+            .collect();
+        let expected: Vec<String> = (0..per_writer).map(|i| format!("{}-{i}", w.name)).collect();
+        assert_eq!(
+            mine, expected,
+            "{}'s events are all there, in order",
+            w.name
+        );
+    }
+    admin.cli().arg("verify").assert().success();
+}
+
+fn two_processes_cannot_fill_one_role_twice(place: Place) {
+    let admin = place.init();
+    let [avery, ana, ben, sam] = ["avery", "ana", "ben", "sam"].map(|n| place.user(n));
+    let mut s = admin.open();
+    for u in [&avery, &ana, &ben] {
+        s.execute(
+            &admin.name,
+            now(),
+            Command::GrantRole {
+                user: u.name.clone(),
+                role: "sre-avp".into(),
+            },
+        )
+        .unwrap();
+    }
+    report_by(&mut s, &admin, "x");
+    avery
+        .open()
+        .execute(
+            &avery.name,
+            now(),
+            Command::QualifyIncident {
+                id: hotfix::state::IncidentId(1),
+                decision: hotfix::state::Decision::Hotfix,
+                risk: hotfix::state::Risk::Low,
+                impact: "i".into(),
+                rationale: "r".into(),
+            },
+        )
+        .unwrap();
+    sam.open()
+        .execute(
+            &sam.name,
+            now(),
+            Command::CreateHotfix {
+                incidents: vec![hotfix::state::IncidentId(1)],
+                scope: common::scope(),
+            },
+        )
+        .unwrap();
+    let codes: Vec<i32> = std::thread::scope(|scope| {
+        let racers: Vec<_> = [&ana, &ben]
+            .into_iter()
+            .map(|u| {
+                scope.spawn(move || {
+                    u.cli()
+                        .args(["approve", "HF-1", "--role", "sre-avp"])
+                        .output()
+                        .unwrap()
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|r| r.join().unwrap().status.code().unwrap())
+            .collect()
+    });
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![0, 3], "{codes:?}");
+    let store = admin.open();
+    assert_eq!(
+        store
+            .model
+            .releases
+            .values()
+            .next()
+            .unwrap()
+            .approvals
+            .len(),
+        1
+    );
+}
+
+/// This user's checkpoint files of the store (model and meta), named by its identity.
+fn checkpoint_files(user: &User) -> [std::path::PathBuf; 2] {
+    use sha2::Digest;
+    let identity = user.open().identity();
     let key: String = sha2::Sha256::digest(identity.as_bytes())
         .iter()
         .take(12)
         .map(|b| format!("{b:02x}"))
         .collect();
     let base = common::state_home().join("hotfix").join("checkpoints");
-    vec![
+    [
         base.join(format!("{key}.bin")),
         base.join(format!("{key}.json")),
     ]
 }
 
-fn write_one(dir: &std::path::Path, title: &str) -> std::process::Output {
-    hotfix(dir, "quinn")
+fn write_one(user: &User, title: &str) -> std::process::Output {
+    user.cli()
         .args(["incident", "new", "--title", title, "--severity", "P4"])
         .output()
         .unwrap()
 }
 
-#[test]
-fn writes_start_from_the_users_checkpoint_and_the_whole_log_is_read_again_after_a_day() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut s = new_store(dir.path());
-    report(&mut s, "first");
-    report(&mut s, "second");
-    assert!(write_one(dir.path(), "full read").status.success());
-    let [model, meta] = <[std::path::PathBuf; 2]>::try_from(checkpoint_files(dir.path())).unwrap();
+fn writes_start_from_the_users_checkpoint_and_the_whole_log_is_read_again_after_a_day(
+    place: Place,
+) {
+    let admin = place.init();
+    let mut s = admin.open();
+    report_by(&mut s, &admin, "first");
+    report_by(&mut s, &admin, "second");
+    assert!(write_one(&admin, "full read").status.success());
+    let [model, meta] = checkpoint_files(&admin);
     assert!(
         model.is_file() && meta.is_file(),
         "the first write checkpoints"
     );
     // A casual edit of an old line: a write within the day, from the checkpoint, does not read
     // it; `verify` (which always reads the whole log) names it.
-    let text = fs::read_to_string(log_of(dir.path())).unwrap();
-    fs::write(
-        log_of(dir.path()),
-        text.replacen("\"title\":\"first\"", "\"title\":\"FIRST\"", 1),
-    )
-    .unwrap();
-    assert!(
-        write_one(dir.path(), "from the checkpoint")
-            .status
-            .success()
-    );
-    hotfix(dir.path(), "quinn").arg("verify").assert().code(1);
+    place.edit_log("\"title\":\"first\"", "\"title\":\"FIRST\"");
+    assert!(write_one(&admin, "from the checkpoint").status.success());
+    admin.cli().arg("verify").assert().code(1);
     // Once the last full verification is over a day old, the next write reads it all, finds
     // the edit and refuses: the store is read-only, as always.
     let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&meta).unwrap()).unwrap();
     m["verified_at"] = serde_json::json!("2020-01-01T00:00:00Z");
     fs::write(&meta, serde_json::to_vec(&m).unwrap()).unwrap();
-    let out = write_one(dir.path(), "after a day");
+    let out = write_one(&admin, "after a day");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
 }
 
-#[test]
-fn a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one() {
-    let dir = tempfile::tempdir().unwrap();
-    new_store(dir.path());
-    assert!(write_one(dir.path(), "a").status.success());
-    let [model, meta] = <[std::path::PathBuf; 2]>::try_from(checkpoint_files(dir.path())).unwrap();
+fn a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one(place: Place) {
+    let admin = place.init();
+    assert!(write_one(&admin, "a").status.success());
+    let [model, meta] = checkpoint_files(&admin);
     for damage in [b"\x01garbage".as_slice(), b""] {
         fs::write(&model, damage).unwrap();
-        assert!(write_one(dir.path(), "b").status.success());
+        assert!(write_one(&admin, "b").status.success());
         // Rewritten by the full read, as the log stood before this write.
         let snap = hotfix::store::snapshot::read(&fs::read(&model).unwrap()).expect("rewritten");
-        let now = Store::open(dir.path()).unwrap();
+        let now = admin.open();
         assert_eq!(snap.mark.lines + 1, now.model.seq);
         assert_eq!(snap.model.seq, snap.mark.lines);
     }
     fs::remove_file(&meta).unwrap();
-    assert!(write_one(dir.path(), "c").status.success());
+    assert!(write_one(&admin, "c").status.success());
     assert!(meta.is_file());
     // The same answers whichever way the store was opened.
-    hotfix(dir.path(), "quinn").arg("verify").assert().success();
+    admin.cli().arg("verify").assert().success();
 }

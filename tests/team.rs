@@ -8,118 +8,10 @@
 
 mod common;
 
+use common::pg::{INIT, hotfix, ok, server, team};
 use hotfix::store::Store;
 use postgres::{Client, NoTls};
 use std::path::Path;
-use std::sync::Mutex;
-
-/// One `init` at a time: it creates the cluster-wide roles `hotfix_owner` and `hotfix_member`.
-static INIT: Mutex<()> = Mutex::new(());
-
-struct Server {
-    admin: String,
-}
-
-fn server() -> Option<Server> {
-    match std::env::var("HOTFIX_TEST_PG") {
-        Ok(url) if !url.is_empty() => Some(Server { admin: url }),
-        _ => {
-            eprintln!("skipped: HOTFIX_TEST_PG is not set (see the README's Team mode section)");
-            None
-        }
-    }
-}
-
-impl Server {
-    fn admin(&self) -> Client {
-        Client::connect(&self.admin, NoTls).unwrap()
-    }
-
-    /// A fresh database named after `test`, and its URL for `login` (the server trusts local
-    /// logins in the throwaway cluster; a real one would ask for a password).
-    fn database(&self, test: &str) -> String {
-        let name = format!("hf_{test}_{}", std::process::id());
-        let mut c = self.admin();
-        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .unwrap();
-        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        name
-    }
-
-    fn url(&self, db: &str, login: &str) -> String {
-        let base = self
-            .admin
-            .split('@')
-            .nth(1)
-            .unwrap_or("127.0.0.1:5432/postgres");
-        let host = base.split('/').next().unwrap_or("127.0.0.1:5432");
-        format!("postgresql://{login}@{host}/{db}")
-    }
-
-    /// A login that is a member of the store (what a DBA does to add a person).
-    fn member(&self, name: &str) -> String {
-        self.login(name, " IN ROLE hotfix_member")
-    }
-
-    /// A login outside the store.
-    fn outsider(&self, name: &str) -> String {
-        self.login(name, "")
-    }
-
-    fn login(&self, name: &str, membership: &str) -> String {
-        let login = format!("{name}_{}", std::process::id());
-        let mut c = self.admin();
-        c.batch_execute(&format!(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{login}') THEN CREATE ROLE {login} LOGIN{membership}; END IF; END $$;"
-        ))
-        .unwrap();
-        login
-    }
-}
-
-/// `hotfix` with the store at `url` and no HOTFIX_USER.
-fn hotfix(url: &str) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_hotfix"));
-    cmd.env("XDG_STATE_HOME", common::state_home())
-        .env("XDG_CACHE_HOME", common::state_home())
-        .env_remove("HOTFIX_USER")
-        .env_remove("HOTFIX_STORE")
-        .env("NO_COLOR", "1")
-        .args(["--store", url]);
-    cmd
-}
-
-fn ok(url: &str, args: &[&str]) -> String {
-    let out = hotfix(url).args(args).assert().success();
-    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
-}
-
-/// A store initialised by the admin login, with `alice` (dev-lead) and `bob` (sre-avp) as members.
-fn team(s: &Server, test: &str) -> (String, String, String, String) {
-    let db = s.database(test);
-    let admin_url = s.url(&db, &s.admin_login());
-    {
-        let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
-        ok(&admin_url, &["init"]);
-    }
-    let alice = s.member("alice");
-    let bob = s.member("bob");
-    ok(&admin_url, &["user", "grant", &alice, "dev-lead"]);
-    ok(&admin_url, &["user", "grant", &bob, "sre-avp"]);
-    (db, admin_url, alice, bob)
-}
-
-impl Server {
-    fn admin_login(&self) -> String {
-        let after = self.admin.split("://").nth(1).unwrap_or("postgres@");
-        after
-            .split('@')
-            .next()
-            .and_then(|u| u.split(':').next())
-            .unwrap_or("postgres")
-            .to_string()
-    }
-}
 
 #[test]
 fn events_are_recorded_as_the_database_login_and_the_chain_verifies() {
@@ -637,32 +529,6 @@ fn report_as(store: &mut Store, title: &str) {
     };
     // (The actor given is ignored: the database login acts.)
     store.execute("ignored", chrono::Utc::now(), c).unwrap();
-}
-
-#[test]
-fn store_reopening_gives_the_same_model_and_a_second_handle_catches_up() {
-    let Some(s) = server() else { return };
-    let (_db, admin_url, ..) = team(&s, "reopen");
-    let path = Path::new(&admin_url);
-    let mut a = Store::open(path).unwrap();
-    let mut b = Store::open(path).unwrap();
-    for i in 0..20 {
-        report_as(&mut a, &format!("incident {i}"));
-    }
-    report_as(&mut b, "from b");
-    assert_eq!(b.model.incidents.len(), 21, "b caught up before deciding");
-    assert!(a.refresh().unwrap());
-    assert_eq!(a.model, b.model);
-    let reopened = Store::open(path).unwrap();
-    assert_eq!(reopened.model, a.model);
-    assert_eq!(reopened.integrity, hotfix::store::Integrity::Verified);
-    assert_eq!(reopened.head_hash(), a.head_hash());
-    assert!(
-        a.model
-            .incidents
-            .values()
-            .all(|i| i.reported_by == s.admin_login())
-    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Shared test helpers: a world of users built through the real decide/evolve, and a store dir.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod pg;
+pub mod place;
 pub mod tmux;
 
 use chrono::{DateTime, Duration, Utc};

@@ -3,6 +3,7 @@
 //! actor come in as arguments, so every rule is testable as given events / when command / then.
 
 pub mod approval;
+pub mod archive;
 pub mod gate;
 pub mod imports;
 pub mod incident;
@@ -50,6 +51,12 @@ pub struct Model {
     pub releases: BTreeMap<ReleaseId, Release>,
     /// Incident -> the hotfixes that link it, kept by `evolve` so lookups never scan every release.
     pub hotfixes_by_incident: BTreeMap<IncidentId, Vec<ReleaseId>>,
+    /// When the newest event folded in was recorded.
+    #[serde(with = "stamp::option")]
+    pub at: Option<DateTime<Utc>>,
+    /// What this model leaves out (nothing unless it is a checkpoint's active part: see
+    /// [`archive`]).
+    pub archive: archive::Archive,
 }
 
 /// A refused command: nothing is recorded, and the message says what to do instead.
@@ -645,6 +652,7 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
 /// In-place form of [`evolve`], for folding long logs without moving the model each time.
 pub fn apply(model: &mut Model, r: &Recorded) {
     model.seq = r.seq;
+    model.at = Some(r.at);
     match &r.event {
         Event::StoreInitialized { .. }
         | Event::RoleGranted { .. }
@@ -746,7 +754,8 @@ impl Model {
     }
 
     pub fn next_incident_id(&self) -> IncidentId {
-        IncidentId(self.incidents.keys().next_back().map_or(1, |id| id.0 + 1))
+        let last = self.incidents.keys().next_back().map_or(0, |id| id.0);
+        IncidentId(last.max(self.archive.last_incident) + 1)
     }
 
     pub fn next_release_id(&self, hotfix: bool) -> ReleaseId {
@@ -758,7 +767,12 @@ impl Model {
                 ReleaseId::Hotfix(n) | ReleaseId::Regular(n) => *n,
             })
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .max(if hotfix {
+                self.archive.last_hotfix
+            } else {
+                self.archive.last_regular
+            });
         if hotfix {
             ReleaseId::Hotfix(last + 1)
         } else {

@@ -273,6 +273,9 @@ pub enum StoreError {
     Exists(PathBuf),
     /// The log's integrity is broken: reads work, writes are refused.
     ReadOnly(String),
+    /// The snapshot a model was opened from no longer holds the archive it was opened with
+    /// (another process replaced it), and an event needs it: the store is read whole instead.
+    ArchiveGone,
 }
 
 impl fmt::Display for StoreError {
@@ -303,6 +306,9 @@ impl fmt::Display for StoreError {
             StoreError::ReadOnly(why) => {
                 write!(f, "the store is read-only: {why}; nothing was written")
             }
+            StoreError::ArchiveGone => f.write_str(
+                "the snapshot was replaced while its archive was needed: run the command again",
+            ),
         }
     }
 }
@@ -503,11 +509,27 @@ fn scan<R: std::io::Read>(
     }
 }
 
-/// The snapshot, if it is one this hotfix wrote and its last event is still in the log where it
-/// says, with the hash it says.
-fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option<snapshot::Snapshot> {
-    let snap = snapshot::read(&backend.read_snapshot(u64::MAX)?)?;
+/// The snapshot's active part (see [`snapshot::read_active`]), if it is one this hotfix wrote
+/// and its last event is still in the log where it says, with the hash it says.
+fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option<snapshot::Active> {
+    let snap = snapshot::read_active(|max| backend.read_snapshot(max))?;
     mark_holds(backend, lock, &snap.mark).then_some(snap)
+}
+
+/// The file a model opened without its archive has it in.
+#[derive(Clone, Debug)]
+enum ArchiveFile {
+    /// The backend's snapshot.
+    Shared,
+    /// This user's checkpoint.
+    Checkpoint(PathBuf),
+}
+
+/// Where the archive of a model opened without it is, and what it must hash to.
+#[derive(Clone, Debug)]
+struct ArchiveSource {
+    file: ArchiveFile,
+    section: snapshot::Section,
 }
 
 /// Whether the event `mark` names is still in the log at its place, whole, with its hash: one
@@ -644,6 +666,11 @@ pub struct Store<B: Backend = AnyLog> {
     chain_checked: bool,
     /// Whether that comparison failed.
     snapshot_disagreed: bool,
+    /// For a model opened without its archive: where the archive is (see [`Store::load_archive`]).
+    archive_from: Option<ArchiveSource>,
+    /// Opened from this user's checkpoint, without a full verification (see
+    /// [`Store::open_to_write`]).
+    from_checkpoint: bool,
 }
 
 /// Why the log is read: only a write may change it (set a torn tail aside).
@@ -709,10 +736,11 @@ impl Store<AnyLog> {
         Store::with_backend(AnyLog::File(FileLog::create(dir)?))
     }
 
-    /// For a write: from this user's checkpoint of the store (in `checkpoints`, the user's cache
-    /// directory), when there is one, a full verification was recorded within
-    /// [`FULL_CHECK_EVERY`], and the event it names is still in the log at its place with its
-    /// hash (one line read). Then only the events after it are read, verified and folded, and
+    /// For a command, read or write: from this user's checkpoint of the store (in
+    /// `checkpoints`, the user's cache directory), when there is one, a full verification was
+    /// recorded within [`FULL_CHECK_EVERY`], and the event it names is still in the log at its
+    /// place with its hash (one line read). Then only the checkpoint's active part (see
+    /// [`crate::state::archive`]) and the events after it are read, verified and folded, and
     /// the head file is checked as always. Otherwise the log is read whole, verified and
     /// audited, and the checkpoint is written (that is the full verification it records).
     pub fn open_to_write(
@@ -725,32 +753,108 @@ impl Store<AnyLog> {
             return Store::audited(backend);
         };
         let at = checkpoint::Place::new(dir, &backend.identity());
-        if let Some(meta) = at.meta().filter(|m| now - m.verified_at < FULL_CHECK_EVERY)
-            && let Some(snap) = at.read()
-        {
-            let wait = lock_wait()?;
-            let lock = backend.lock(wait)?;
-            if mark_holds(&backend, &lock, &snap.mark) {
-                let covers = snap.mark.lines;
-                let mut store = Store::from_snapshot(backend, &lock, snap, wait)?;
-                drop(lock);
-                store.checked = true;
-                store.integrity = store.verdict();
-                // Keep the tail short: the checkpoint moves on (it still records the last full
-                // verification, not this one).
-                if store.integrity == Integrity::Verified
-                    && store.chain.lines.saturating_sub(covers) >= SNAPSHOT_EVERY
-                {
-                    let _ = at.write(&store, meta.verified_at);
-                }
-                return Ok(store);
-            }
+        if let Some(store) = Store::open_checkpoint(&backend, &at, now)? {
+            return Ok(store);
         }
         let store = Store::audited(backend)?;
         if store.integrity == Integrity::Verified {
             let _ = at.write(&store, now);
         }
         Ok(store)
+    }
+
+    /// The store as this user's checkpoint at `at` and the events after it give it, when the
+    /// checkpoint can be used (see [`Store::open_to_write`]); `None` when it cannot.
+    fn open_checkpoint(
+        backend: &AnyLog,
+        at: &checkpoint::Place,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Self>, StoreError> {
+        let Some(meta) = at.meta().filter(|m| now - m.verified_at < FULL_CHECK_EVERY) else {
+            return Ok(None);
+        };
+        let Some(snap) = at.read_active() else {
+            return Ok(None);
+        };
+        let wait = lock_wait()?;
+        let lock = backend.lock(wait)?;
+        if !mark_holds(backend, &lock, &snap.mark) {
+            return Ok(None);
+        }
+        let covers = snap.mark.lines;
+        let source = ArchiveFile::Checkpoint(at.model_path().to_path_buf());
+        let mut store = match Store::from_snapshot(backend.clone(), &lock, snap, source, wait) {
+            Err(StoreError::ArchiveGone) => return Ok(None),
+            other => other?,
+        };
+        drop(lock);
+        store.checked = true;
+        store.from_checkpoint = true;
+        store.integrity = store.verdict();
+        // Keep the tail short: the checkpoint moves on (it still records the last full
+        // verification, not this one).
+        if store.integrity == Integrity::Verified
+            && store.chain.lines.saturating_sub(covers) >= SNAPSHOT_EVERY
+        {
+            let _ = at.write(&store, meta.verified_at);
+        }
+        Ok(Some(store))
+    }
+
+    /// For the cockpit: the store from this user's checkpoint (as [`Store::open_to_write`]),
+    /// or `None` when there is no usable one.
+    pub fn open_from_checkpoint(
+        location: &Path,
+        checkpoints: &Path,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Self>, StoreError> {
+        let backend = AnyLog::open(location)?;
+        let at = checkpoint::Place::new(checkpoints, &backend.identity());
+        Store::open_checkpoint(&backend, &at, now)
+    }
+
+    /// Whether the log at `location` still chains, line by line, from its first event to the
+    /// event `mark` names, each line hashing to its own hash and agreeing with the head file:
+    /// the cockpit's background check of a store opened from a checkpoint, at hashing speed
+    /// (see [`Store::verify`] for the whole story).
+    pub fn chain_holds_to(location: &Path, mark: &snapshot::Mark) -> Result<bool, StoreError> {
+        let backend = AnyLog::open(location)?;
+        let lock = backend.lock(lock_wait()?)?;
+        let head = backend.read_head(&lock)?;
+        chain_holds(&backend, &lock, mark, head.head())
+    }
+
+    /// Stops this user's checkpoint in `checkpoints` vouching for the log, once damage was
+    /// found in it: the next command reads the whole log and is refused as read-only.
+    pub fn forget_checkpoint(&self, checkpoints: &Path) {
+        checkpoint::Place::new(checkpoints, &self.backend.identity()).forget();
+    }
+
+    /// Writes this user's checkpoint of this store (verified, read whole) into `checkpoints`,
+    /// recording `verified_at` as its last full verification. Returns whether it was written.
+    pub fn write_checkpoint(&self, checkpoints: &Path, verified_at: DateTime<Utc>) -> bool {
+        let at = checkpoint::Place::new(checkpoints, &self.backend.identity());
+        self.model.is_complete() && self.mark().is_some() && at.write(self, verified_at).is_ok()
+    }
+
+    /// Drops the closed records from memory when this user's checkpoint in `checkpoints`
+    /// holds this very state (the same event): they are read back from it when something
+    /// needs them (see [`Store::load_archive`]). Returns whether they were dropped.
+    pub fn unload_archive(&mut self, checkpoints: &Path) -> bool {
+        let at = checkpoint::Place::new(checkpoints, &self.backend.identity());
+        let Some(active) = at.read_active() else {
+            return false;
+        };
+        let same = Some(&active.mark) == self.mark().as_ref();
+        if !same || !self.model.is_complete() || active.model.is_complete() {
+            return false;
+        }
+        self.model = active.model;
+        self.archive_from = Some(ArchiveSource {
+            file: ArchiveFile::Checkpoint(at.model_path().to_path_buf()),
+            section: active.archive,
+        });
+        true
     }
 
     /// Where the store is: its directory, or the database (without any password).
@@ -829,6 +933,8 @@ impl<B: Backend> Store<B> {
             audit,
             snapshot_disagreed: false,
             chain_checked: false,
+            archive_from: None,
+            from_checkpoint: false,
         };
         Ok(store)
     }
@@ -845,7 +951,13 @@ impl<B: Backend> Store<B> {
             drop(lock);
             return Store::with_backend(backend);
         };
-        Store::from_snapshot(backend, &lock, snap, lock_wait)
+        match Store::from_snapshot(backend.clone(), &lock, snap, ArchiveFile::Shared, lock_wait) {
+            Err(StoreError::ArchiveGone) => {
+                drop(lock);
+                Store::with_backend(backend)
+            }
+            other => other,
+        }
     }
 
     /// For one-shot reads, which cannot verify after the fact: from the snapshot, as
@@ -865,26 +977,33 @@ impl<B: Backend> Store<B> {
             Some(s) => chain_holds(&backend, &lock, &s.mark, head.head())?,
             None => false,
         };
-        match snap {
-            Some(snap) if holds => {
-                let mut store = Store::from_snapshot(backend, &lock, snap, lock_wait)?;
-                store.chain_checked = true;
-                Ok(store)
-            }
-            _ => {
-                drop(lock);
-                Store::with_backend(backend)
+        if let Some(snap) = snap.filter(|_| holds) {
+            match Store::from_snapshot(backend.clone(), &lock, snap, ArchiveFile::Shared, lock_wait)
+            {
+                Err(StoreError::ArchiveGone) => {}
+                other => {
+                    let mut store = other?;
+                    store.chain_checked = true;
+                    return Ok(store);
+                }
             }
         }
+        drop(lock);
+        Store::with_backend(backend)
     }
 
     fn from_snapshot(
         backend: B,
         lock: &B::Lock,
-        snap: snapshot::Snapshot,
+        snap: snapshot::Active,
+        file: ArchiveFile,
         lock_wait: Duration,
     ) -> Result<Self, StoreError> {
         let mark = snap.mark;
+        let archive_from = (!snap.model.is_complete()).then_some(ArchiveSource {
+            file,
+            section: snap.archive,
+        });
         let mut store = Store {
             backend,
             model: snap.model,
@@ -905,9 +1024,66 @@ impl<B: Backend> Store<B> {
             audit: None,
             snapshot_disagreed: false,
             chain_checked: false,
+            archive_from,
+            from_checkpoint: false,
         };
         store.catch_up(lock, Reading)?;
         Ok(store)
+    }
+
+    /// The whole snapshot file the archive of this model is in, and where, if the archive is
+    /// still there as it was when the model was opened. `Ok(None)` for a complete model.
+    pub(crate) fn kept_archive(&self) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+        let Some(src) = &self.archive_from else {
+            return Ok(None);
+        };
+        let whole = match &src.file {
+            ArchiveFile::Shared => self.backend.read_snapshot(u64::MAX),
+            ArchiveFile::Checkpoint(path) => checkpoint::read_regular(path, u64::MAX),
+        };
+        match whole {
+            Some(w) if snapshot::archive_bytes(&w, &src.section).is_some() => {
+                Ok(Some((w, src.section.offset)))
+            }
+            _ => Err(StoreError::ArchiveGone),
+        }
+    }
+
+    /// Loads the closed records a checkpoint left out, so the model is complete: for lists of
+    /// everything, reports and commands on closed work. If the file they were in has been
+    /// replaced since, the log is read whole instead.
+    pub fn load_archive(&mut self) -> Result<(), StoreError> {
+        match self.merge_archive() {
+            Err(StoreError::ArchiveGone) => self.reread_whole(),
+            other => other,
+        }
+    }
+
+    /// [`Store::load_archive`] from the file only (no log read: callable under the lock).
+    fn merge_archive(&mut self) -> Result<(), StoreError> {
+        let Some((whole, _)) = self.kept_archive()? else {
+            return Ok(());
+        };
+        let section = self
+            .archive_from
+            .as_ref()
+            .map(|s| s.section.clone())
+            .ok_or(StoreError::ArchiveGone)?;
+        let archived = snapshot::read_archive(&whole, &section).ok_or(StoreError::ArchiveGone)?;
+        self.model.merge(archived);
+        self.archive_from = None;
+        Ok(())
+    }
+
+    /// Replaces this store with the log read whole (what it tells the user is kept).
+    fn reread_whole(&mut self) -> Result<(), StoreError> {
+        let mut full = Store::with_backend(self.backend.clone())?;
+        let mut notices = std::mem::take(&mut self.notices);
+        notices.append(&mut full.notices);
+        full.notices = notices;
+        full.snapshot_seq = full.snapshot_seq.max(self.snapshot_seq);
+        *self = full;
+        Ok(())
     }
 
     /// Takes over from `full`, a store of the same log read from its first line (verified and
@@ -923,7 +1099,7 @@ impl<B: Backend> Store<B> {
                 break;
             }
         }
-        let matched = full.model.seq != self.model.seq || full.model == self.model;
+        let matched = full.model.seq != self.model.seq || full.model.agrees_with(&self.model);
         let mut notices = std::mem::take(&mut self.notices);
         notices.append(&mut full.notices);
         full.notices = notices;
@@ -957,10 +1133,18 @@ impl<B: Backend> Store<B> {
         let Some(mark) = self.mark() else {
             return Ok(());
         };
+        // A model without its archive carries the one it was opened with over; if that is
+        // gone, there is nothing whole to write (the snapshot is a cache: it waits).
+        let Ok(kept) = self.kept_archive() else {
+            return Ok(());
+        };
+        let kept = kept
+            .as_ref()
+            .map(|(whole, offset)| &whole[*offset as usize..]);
         let model = &self.model;
         let lock = self.backend.lock(self.lock_wait)?;
         self.backend
-            .write_snapshot(&lock, &mut |out| snapshot::write(out, &mark, model))?;
+            .write_snapshot(&lock, &mut |out| snapshot::write(out, &mark, model, kept))?;
         self.snapshot_seq = Some(mark.lines);
         Ok(())
     }
@@ -987,6 +1171,12 @@ impl<B: Backend> Store<B> {
         }
     }
 
+    /// Whether this store was opened from this user's checkpoint: the log before it was
+    /// verified when the checkpoint was made, not now.
+    pub fn from_checkpoint(&self) -> bool {
+        self.from_checkpoint
+    }
+
     /// Whether the snapshot disagreed with the log when [`Store::audited`] read it.
     pub fn snapshot_disagreed(&self) -> bool {
         self.snapshot_disagreed
@@ -1009,7 +1199,14 @@ impl<B: Backend> Store<B> {
     /// Reads what other processes appended since the last read. Returns whether anything changed.
     pub fn refresh(&mut self) -> Result<bool, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
-        self.catch_up(&lock, Reading)
+        match self.catch_up(&lock, Reading) {
+            Err(StoreError::ArchiveGone) => {
+                drop(lock);
+                self.reread_whole()?;
+                Ok(true)
+            }
+            other => other,
+        }
     }
 
     /// Reads and verifies what was appended since the last read. A tail that no finished
@@ -1023,6 +1220,10 @@ impl<B: Backend> Store<B> {
         let scanned = scan(reader, self.chain.lines + 1, |batch| {
             for (parsed, raw) in batch.lines() {
                 self.chain.check(parsed, raw, head.head());
+                // An event on closed work needs the closed records (see state::archive).
+                if self.model.touches_archive(&parsed.recorded.event) {
+                    self.merge_archive()?;
+                }
                 if let Err(why) = state::legal(&self.model, &parsed.recorded) {
                     let line = self.chain.lines;
                     self.chain.broken(
@@ -1094,8 +1295,18 @@ impl<B: Backend> Store<B> {
     /// snapshot), the lock taken, other processes' events read, and the chain intact.
     fn lock_to_write(&mut self) -> Result<B::Lock, StoreError> {
         self.check_whole_log()?;
-        let lock = self.backend.lock(self.lock_wait)?;
-        self.catch_up(&lock, Writing)?;
+        let mut lock = self.backend.lock(self.lock_wait)?;
+        match self.catch_up(&lock, Writing) {
+            Err(StoreError::ArchiveGone) => {
+                drop(lock);
+                self.reread_whole()?;
+                lock = self.backend.lock(self.lock_wait)?;
+                self.catch_up(&lock, Writing)?;
+            }
+            other => {
+                other?;
+            }
+        }
         if let Integrity::Broken { line, reason } = &self.integrity {
             return Err(StoreError::ReadOnly(format!(
                 "line {line} of the log fails verification ({reason})"
@@ -1185,6 +1396,9 @@ impl<B: Backend> Store<B> {
         now: DateTime<Utc>,
         command: Command,
     ) -> Result<Vec<Recorded>, ExecError> {
+        if self.model.needs_archive(&command) {
+            self.load_archive()?;
+        }
         let lock = self.lock_to_write()?;
         // A database says who acts and when; a file store takes the caller's word.
         let login = self.backend.actor();

@@ -114,7 +114,7 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
     if mouse {
         execute!(std::io::stdout(), EnableMouseCapture).map_err(io_error)?;
     }
-    let store = match Store::open_from_snapshot(dir) {
+    let store = match open(dir) {
         Ok(store) => Some(store),
         // A database gets its store from `hotfix init` (it needs a login that may create roles).
         Err(StoreError::Missing(_)) if crate::store::database(dir).is_some() => {
@@ -292,31 +292,79 @@ fn draw(
         .map_err(io_error)
 }
 
-/// The whole log verified and folded from its first line, on another thread.
-type Check = std::sync::mpsc::Receiver<Result<Store, StoreError>>;
+/// Opens the store for the cockpit: from this user's checkpoint when it can be used (only the
+/// open work, see [`Store::open_to_write`]), else from the store's snapshot (see
+/// [`Store::open_from_snapshot`]), else read whole.
+fn open(dir: &Path) -> Result<Store, StoreError> {
+    if let Some(checkpoints) = crate::paths::checkpoint_dir()
+        && let Some(store) = Store::open_from_checkpoint(dir, &checkpoints, crate::clock::now())?
+    {
+        return Ok(store);
+    }
+    Store::open_from_snapshot(dir)
+}
 
-/// After the first frame: a store opened from its snapshot has the log before the snapshot
-/// verified and folded again in the background (its result replaces the snapshot's state); a
-/// store read whole checkpoints a new snapshot when the old one lags far behind.
+/// The background check's outcome: nothing to change (the chain held), or the store read whole
+/// from its first line, to take over from the one shown.
+type Check = std::sync::mpsc::Receiver<Result<Option<Store>, StoreError>>;
+
+/// After the first frame, on another thread: a store opened from this user's checkpoint has the
+/// log's hash chain walked up to its newest event at hashing speed (a broken chain is then read
+/// whole, which names the damage); a store opened from the shared snapshot has the whole log
+/// verified and folded again, which also writes this user's checkpoint. A store read whole
+/// writes the snapshot when the old one lags far behind, and this user's checkpoint.
 fn after_first_frame(store: &mut Store) -> Option<Check> {
+    let checkpoints = crate::paths::checkpoint_dir();
+    let dir = store.dir().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
     if store.snapshot_covers().is_none() {
+        if let Some(mark) = store.mark().filter(|_| store.from_checkpoint()) {
+            // From the checkpoint: the chain up to the newest event read.
+            std::thread::spawn(move || {
+                let outcome = match Store::chain_holds_to(&dir, &mark) {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Store::open_whole(&dir).map(Some),
+                    Err(e) => Err(e),
+                };
+                let _ = tx.send(outcome);
+            });
+            return Some(rx);
+        }
         if let Err(e) = store.checkpoint() {
             tracing::warn!("cannot write the snapshot: {e}");
         }
+        if let Some(c) = &checkpoints
+            && store.write_checkpoint(c, crate::clock::now())
+        {
+            release_archive(store, c);
+        }
         return None;
     }
-    let dir = store.dir().to_path_buf();
-    let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let full = Store::open_whole(&dir).map(|mut full| {
             if let Err(e) = full.checkpoint() {
                 tracing::warn!("cannot write the snapshot: {e}");
             }
-            full
+            if let Some(c) = &checkpoints {
+                full.write_checkpoint(c, crate::clock::now());
+            }
+            Some(full)
         });
         let _ = tx.send(full);
     });
     Some(rx)
+}
+
+/// Drops the closed records from memory once this user's checkpoint holds them, and hands
+/// the memory back to the system (the cockpit is long-lived).
+fn release_archive(store: &mut Store, checkpoints: &Path) {
+    if store.unload_archive(checkpoints) {
+        // SAFETY: malloc_trim only returns free memory to the system; nothing is in use.
+        #[cfg(target_env = "gnu")]
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
 }
 
 /// Takes the background check's result; with `wait`, waits for it (writes must).
@@ -334,10 +382,22 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
     };
     *check = None;
     let adopted = match outcome {
-        Ok(Ok(full)) => store.adopt(full).map_err(|e| e.to_string()),
+        Ok(Ok(None)) => Ok(()),
+        Ok(Ok(Some(full))) => store.adopt(full).map_err(|e| e.to_string()).map(|()| {
+            // (Closed work on screen stays loaded.)
+            if let Some(c) = crate::paths::checkpoint_dir().filter(|_| !app.history) {
+                release_archive(store, &c);
+            }
+        }),
         Ok(Err(e)) => Err(e.to_string()),
         Err(()) => Err("the check stopped unexpectedly".into()),
     };
+    // Damage the check found ends what this user's checkpoint vouches for.
+    if matches!(store.integrity, Integrity::Broken { .. })
+        && let Some(c) = crate::paths::checkpoint_dir()
+    {
+        store.forget_checkpoint(&c);
+    }
     if let Err(e) = adopted {
         // Writes stay refused: the store checks the whole log itself before the next one.
         tracing::error!("verifying the whole log failed: {e}");
@@ -404,6 +464,28 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
                 }
             }
         },
+        Effect::LoadArchive => {
+            let started = Instant::now();
+            match session.store.load_archive() {
+                Ok(()) => {
+                    app.show_history(true);
+                    let m = &session.store.model;
+                    tracing::info!(
+                        "closed records loaded in {} ms",
+                        started.elapsed().as_millis()
+                    );
+                    app.tell(
+                        format!(
+                            "closed work shown too: {} incidents and {} releases in all",
+                            m.incidents.len(),
+                            m.releases.len()
+                        ),
+                        false,
+                    );
+                }
+                Err(e) => app.tell(format!("cannot load the closed records: {e}"), true),
+            }
+        }
         Effect::LoadTrail => match app
             .trail_wanted()
             .map_or(Ok(Vec::new()), |(r, i)| session.store.trail(r, i))

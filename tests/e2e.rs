@@ -294,7 +294,7 @@ fn a_large_store_opens_from_its_snapshot_and_a_forged_snapshot_is_caught_and_rep
     let first = snap.model.incident_queue(false)[0].id;
     snap.model.incidents.get_mut(&first).unwrap().title = "FORGED TITLE".into();
     let mut bytes = Vec::new();
-    hotfix::store::snapshot::write(&mut bytes, &snap.mark, &snap.model).unwrap();
+    hotfix::store::snapshot::write(&mut bytes, &snap.mark, &snap.model, None).unwrap();
     std::fs::write(&snapshot, bytes).unwrap();
 
     let tmux = Tmux::start("snapshot", &cockpit(dir.path(), "you"));

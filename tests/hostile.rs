@@ -248,7 +248,7 @@ fn a_forged_snapshot_never_opens_a_gate_and_is_rewritten() {
         "the forgery would open the gate"
     );
     let mut forged = Vec::new();
-    hotfix::store::snapshot::write(&mut forged, &snap.mark, &snap.model).unwrap();
+    hotfix::store::snapshot::write(&mut forged, &snap.mark, &snap.model, None).unwrap();
     std::fs::write(dir.path().join(SNAPSHOT_FILE), &forged).unwrap();
 
     let gate = |code| {

@@ -240,7 +240,7 @@ proptest! {
             first_batch: 1,
         };
         let mut bytes = Vec::new();
-        hotfix::store::snapshot::write(&mut bytes, &mark, &w.model).unwrap();
+        hotfix::store::snapshot::write(&mut bytes, &mark, &w.model, None).unwrap();
         let read = hotfix::store::snapshot::read(&bytes).expect("reads back");
         prop_assert_eq!(read.mark, mark);
         prop_assert_eq!(read.model, w.model);

@@ -158,7 +158,7 @@ fn rewrite_snapshot(
     let mut snap = snapshot_of(dir);
     edit(&mut snap);
     let mut bytes = Vec::new();
-    hotfix::store::snapshot::write(&mut bytes, &snap.mark, &snap.model).unwrap();
+    hotfix::store::snapshot::write(&mut bytes, &snap.mark, &snap.model, None).unwrap();
     fs::write(dir.join(hotfix::store::SNAPSHOT_FILE), bytes).unwrap();
 }
 
@@ -357,8 +357,8 @@ fn reads_from_the_snapshot_still_name_damage_anywhere_in_the_log() {
     // A damaged snapshot is not used; the answer is the same.
     let snapshot = path.join(hotfix::store::SNAPSHOT_FILE);
     let mut bytes = fs::read(&snapshot).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x40;
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
     fs::write(&snapshot, &bytes).unwrap();
     assert_eq!(Store::open_to_read(&path).unwrap().snapshot_covers(), None);
     assert_eq!(listed(&path), (clean.clone(), String::new()));
@@ -367,10 +367,28 @@ fn reads_from_the_snapshot_still_name_damage_anywhere_in_the_log() {
         .write_snapshot()
         .unwrap();
 
-    // An edit early in the log (same length, so the snapshot's own line still matches).
+    // An edit early in the log (same length, so the snapshot's own line still matches). This
+    // user's reads start from their checkpoint, verified within the day, and do not see it;
+    // someone without one reads the whole log, and `verify` always does.
     let text = fs::read_to_string(log_of(&path)).unwrap();
     let edited = text.replacen("\"actor\":\"morgan\"", "\"actor\":\"norgan\"", 1);
     fs::write(log_of(&path), &edited).unwrap();
+    assert_eq!(listed(&path).1, "", "from this user's checkpoint");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = hotfix(&path, "you")
+        .env("XDG_CACHE_HOME", elsewhere.path())
+        .env("XDG_STATE_HOME", elsewhere.path())
+        .args(["incident", "list"])
+        .assert()
+        .success();
+    let warnings = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        warnings.contains("line 1") && warnings.contains("read-only"),
+        "{warnings}"
+    );
+    hotfix(&path, "you").arg("verify").assert().code(1);
+    // What `verify` found, this user's next command finds too: the checkpoint no longer
+    // vouches for the log.
     let (_, warnings) = listed(&path);
     assert!(
         warnings.contains("line 1") && warnings.contains("read-only"),
@@ -391,6 +409,7 @@ crate::on_both_backends!(
     two_processes_cannot_fill_one_role_twice,
     writes_start_from_the_users_checkpoint_and_the_whole_log_is_read_again_after_a_day,
     a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one,
+    verify_finding_damage_makes_the_next_command_read_the_whole_log,
 );
 
 fn report_by(s: &mut Store, who: &User, title: &str) {
@@ -653,13 +672,32 @@ fn writes_start_from_the_users_checkpoint_and_the_whole_log_is_read_again_after_
     // it; `verify` (which always reads the whole log) names it.
     place.edit_log("\"title\":\"first\"", "\"title\":\"FIRST\"");
     assert!(write_one(&admin, "from the checkpoint").status.success());
-    admin.cli().arg("verify").assert().code(1);
     // Once the last full verification is over a day old, the next write reads it all, finds
     // the edit and refuses: the store is read-only, as always.
     let mut m: serde_json::Value = serde_json::from_slice(&fs::read(&meta).unwrap()).unwrap();
     m["verified_at"] = serde_json::json!("2020-01-01T00:00:00Z");
     fs::write(&meta, serde_json::to_vec(&m).unwrap()).unwrap();
     let out = write_one(&admin, "after a day");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
+    admin.cli().arg("verify").assert().code(1);
+    assert!(
+        !meta.exists(),
+        "verify's finding ends what the checkpoint vouches for"
+    );
+}
+
+fn verify_finding_damage_makes_the_next_command_read_the_whole_log(place: Place) {
+    let admin = place.init();
+    let mut s = admin.open();
+    report_by(&mut s, &admin, "first");
+    report_by(&mut s, &admin, "second");
+    // The checkpoint this user's first write makes covers both (and names "second").
+    assert!(write_one(&admin, "third").status.success());
+    place.edit_log("\"title\":\"first\"", "\"title\":\"FIRST\"");
+    assert!(write_one(&admin, "within the day").status.success());
+    admin.cli().arg("verify").assert().code(1);
+    let out = write_one(&admin, "after verify");
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
 }

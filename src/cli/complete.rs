@@ -182,7 +182,11 @@ fn store_dir() -> Option<PathBuf> {
 
 fn from_store(f: impl Fn(&Model) -> Vec<CompletionCandidate>) -> Vec<CompletionCandidate> {
     store_dir()
-        .and_then(|dir| Store::open_to_read(&dir).ok())
+        // The open and recent work (a checkpoint's active part): what is worth offering.
+        .and_then(|dir| {
+            let checkpoints = crate::paths::checkpoint_dir();
+            Store::open_to_write(&dir, checkpoints.as_deref(), crate::clock::now()).ok()
+        })
         .map(|store| f(&store.model))
         .unwrap_or_default()
 }

@@ -2,6 +2,15 @@
 
 use super::Out;
 use super::write::{Entry, open_read};
+
+/// Loads the closed records a checkpoint left out when an answer needs them (see
+/// `state::archive`): lists of everything, and closed records asked for by id.
+fn load_if(store: &mut Store, needed: bool) -> Result<(), Error> {
+    if needed {
+        store.load_archive()?;
+    }
+    Ok(())
+}
 use crate::error::Error;
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
@@ -55,7 +64,8 @@ pub fn policy(out: &Out, dir: &Path) -> Result<(), Error> {
 }
 
 pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let mut store = open_read(dir)?;
+    load_if(&mut store, all)?;
     let list = store.model.incident_queue(all);
     if out.json {
         return out.json(&list);
@@ -96,7 +106,9 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
 }
 
 pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let mut store = open_read(dir)?;
+    let archived = store.model.incident_archived(id);
+    load_if(&mut store, archived)?;
     let m = &store.model;
     let i = m.incident(id)?;
     let releases: Vec<&Release> = m
@@ -192,7 +204,8 @@ fn release_row(m: &Model, r: &Release) -> Value {
 }
 
 pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let mut store = open_read(dir)?;
+    load_if(&mut store, all)?;
     let m = &store.model;
     let list = m.release_queue(all);
     if out.json {
@@ -255,7 +268,9 @@ fn approvals_json(r: &Release) -> Vec<Value> {
 }
 
 pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let mut store = open_read(dir)?;
+    let archived = store.model.release_archived(id);
+    load_if(&mut store, archived)?;
     let m = &store.model;
     let r = m.release(id)?;
     let gate = m.gate(id)?;
@@ -460,7 +475,9 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
 }
 
 pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let mut store = open_read(dir)?;
+    let archived = store.model.release_archived(id);
+    load_if(&mut store, archived)?;
     let r = store.model.release(id)?;
     if out.json {
         return out.json(&r.tests_by_priority());
@@ -519,7 +536,9 @@ pub fn log(
     release: Option<ReleaseId>,
     incident: Option<IncidentId>,
 ) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let mut store = open_read(dir)?;
+    let archived = incident.is_some_and(|i| store.model.incident_archived(i));
+    load_if(&mut store, archived)?;
     let selected = store.trail(release, incident)?;
     if out.json {
         return out.json(&selected.iter().map(Entry::from).collect::<Vec<_>>());
@@ -620,6 +639,11 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
         eprintln!("hotfix: warning: {}", crate::sanitize::line(&notice));
     }
     let v = store.verification()?;
+    if matches!(v.integrity, Integrity::Broken { .. })
+        && let Some(checkpoints) = crate::paths::checkpoint_dir()
+    {
+        store.forget_checkpoint(&checkpoints);
+    }
     let head = match &v.head {
         crate::store::HeadFile::Valid(h) => json!({"seq": h.seq, "hash": h.hash}),
         crate::store::HeadFile::Missing => json!(null),

@@ -61,14 +61,11 @@ fn settle(mut store: Store) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     Ok(std::mem::ManuallyDrop::new(store))
 }
 
-/// Opens an existing store for a command that only reads: from its snapshot when the whole
-/// log's hash chain up to it holds (see [`Store::for_reading`]), else read whole as [`open`].
+/// Opens an existing store for a command that only reads: as [`open`], from this user's
+/// checkpoint, with only the open work loaded (closed records come with
+/// [`Store::load_archive`] when the answer needs them).
 pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
-    let mut store = Store::open_to_read(dir)?;
-    witness(&mut store);
-    warn(&mut store);
-    let _ = store.checkpoint();
-    Ok(std::mem::ManuallyDrop::new(store))
+    open(dir)
 }
 
 /// Runs `command` as `actor` through the store, then tells the user what the store found on

@@ -392,8 +392,23 @@ impl Model {
     }
 
     /// The release queue: unfinished hotfixes by severity then age, then unfinished regular
-    /// releases by plan; `all` appends the finished ones, newest first.
+    /// releases by plan; `all` appends the finished ones, newest first (all of them: the
+    /// caller loads the archive first, see [`super::archive`]).
     pub fn release_queue(&self, all: bool) -> Vec<&Release> {
+        self.release_queue_since(all.then_some(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// The queue as the cockpit shows it: unfinished releases, then those finished in the
+    /// last [`super::archive::RECENT_DAYS`] before the newest event, newest first. The active
+    /// part of a checkpoint holds every one of them, so this needs no archive.
+    pub fn release_queue_recent(&self) -> Vec<&Release> {
+        self.release_queue_since(Some(
+            self.recent_since().unwrap_or(DateTime::<Utc>::MIN_UTC),
+        ))
+    }
+
+    /// The unfinished releases, then those finished at or after `since`, newest first.
+    fn release_queue_since(&self, since: Option<DateTime<Utc>>) -> Vec<&Release> {
         let mut open: Vec<&Release> = self
             .releases
             .values()
@@ -413,11 +428,11 @@ impl Model {
                 r.id,
             )
         });
-        if all {
+        if let Some(since) = since {
             let mut done: Vec<&Release> = self
                 .releases
                 .values()
-                .filter(|r| r.phase.is_finished())
+                .filter(|r| r.finished_at().is_some_and(|at| at >= since))
                 .collect();
             done.sort_by_key(|r| std::cmp::Reverse(r.created_at));
             open.extend(done);

@@ -36,8 +36,20 @@ impl Place {
         serde_json::from_slice(&read_regular(&self.meta, 1 << 16)?).ok()
     }
 
-    pub fn read(&self) -> Option<snapshot::Snapshot> {
-        snapshot::read(&read_regular(&self.model, u64::MAX)?)
+    /// The checkpoint's active part (the archive is read when needed, see
+    /// [`Store::load_archive`]).
+    pub fn read_active(&self) -> Option<snapshot::Active> {
+        snapshot::read_active(|max| read_regular(&self.model, max))
+    }
+
+    /// Stops the checkpoint vouching for the log (damage was found in it): the next command
+    /// reads the whole log again.
+    pub fn forget(&self) {
+        let _ = std::fs::remove_file(&self.meta);
+    }
+
+    pub fn model_path(&self) -> &Path {
+        &self.model
     }
 
     /// Writes the checkpoint of `store` (verified) and when its last full verification was.
@@ -49,8 +61,16 @@ impl Place {
         let Some(mark) = store.mark() else {
             return Ok(());
         };
+        // A model opened without its archive carries it over; if that is gone, this
+        // checkpoint waits for the next full read.
+        let Ok(kept) = store.kept_archive() else {
+            return Ok(());
+        };
+        let kept = kept
+            .as_ref()
+            .map(|(whole, offset)| &whole[*offset as usize..]);
         let mut bytes = Vec::new();
-        snapshot::write(&mut bytes, &mark, &store.model)?;
+        snapshot::write(&mut bytes, &mark, &store.model, kept)?;
         let meta = serde_json::to_vec(&Meta {
             verified_at,
             through: mark.lines,

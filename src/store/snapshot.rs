@@ -5,16 +5,24 @@
 //! with that hash. A store opened from it is `Unchecked` until the whole log has been verified and
 //! folded again (in the background in the cockpit, or before any write), and that fold replaces
 //! the snapshot's state; a snapshot that does not match is reported and rewritten.
+//!
+//! It has two sections after its header, each with its own digest: the active part of the model
+//! (see [`crate::state::archive`]), which is all that start-up reads, and the archive, read only
+//! when something needs a closed record. A snapshot written from a model that was itself
+//! opened without its archive carries the archive it was opened with over, byte for byte.
 
 use crate::state::Model;
-use serde::{Deserialize, Serialize};
+use crate::state::archive::Archived;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Binary (postcard), not JSON: it is read before the cockpit's first frame, and a JSON model of
 /// 10,000 incidents took 150 ms to parse against about a third of that in postcard.
 pub const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Bumped whenever the model's shape changes; the hotfix version is checked as well.
-const SNAPSHOT_FORMAT: u32 = 4;
+const SNAPSHOT_FORMAT: u32 = 5;
 /// The cockpit rewrites the snapshot once it lags the log by this many events.
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
@@ -33,15 +41,19 @@ pub struct Mark {
     pub first_batch: u64,
 }
 
-/// The snapshot's leading fields: enough to tell which event it covers without reading it all.
-/// The model's own bytes follow it, and `digest` is their SHA-256, so a damaged or casually
-/// edited snapshot is never used (a deliberate forgery is caught by the fold comparison).
+/// The snapshot's leading fields: enough to tell which event it covers, and where its two
+/// sections are, without reading it all. Each section's SHA-256 is here, so a damaged or
+/// casually edited snapshot is never used (a deliberate forgery is caught by the fold
+/// comparison).
 #[derive(Serialize, Deserialize)]
 struct Header {
     format: u32,
     hotfix: String,
     mark: Mark,
+    /// The active part's length; the archive follows it to the end.
+    active_len: u64,
     digest: [u8; 32],
+    archive_digest: [u8; 32],
 }
 
 /// Bytes that always hold the header.
@@ -57,39 +69,192 @@ pub fn covers(prefix: &[u8]) -> Option<u64> {
     header(prefix).map(|(h, _)| h.mark.lines)
 }
 
-/// The SHA-256 of a snapshot's contents, as its header gives it (hex), from its first
-/// [`HEADER_MAX`] bytes.
+/// The SHA-256 that stands for a snapshot's contents (hex: of its two sections' digests), from
+/// its first [`HEADER_MAX`] bytes.
 pub fn digest(prefix: &[u8]) -> Option<String> {
-    header(prefix).map(|(h, _)| h.digest.iter().map(|b| format!("{b:02x}")).collect())
+    header(prefix).map(|(h, _)| {
+        let mut both = Sha256::new();
+        both.update(h.digest);
+        both.update(h.archive_digest);
+        both.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    })
 }
 
+/// A whole snapshot: the model complete (its archive merged back in).
 pub struct Snapshot {
     pub mark: Mark,
     pub model: Model,
 }
 
-/// Writes the snapshot of `model` at `mark`.
-pub fn write(out: &mut dyn std::io::Write, mark: &Mark, model: &Model) -> std::io::Result<()> {
-    let body = postcard::to_stdvec(model).map_err(std::io::Error::other)?;
+/// Where a snapshot's archive section is, and what it must hash to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub offset: u64,
+    pub digest: [u8; 32],
+}
+
+/// The start-up read: the active part of the model, and where its archive is.
+pub struct Active {
+    pub mark: Mark,
+    pub model: Model,
+    pub archive: Section,
+}
+
+/// A map's entries for the keys picked, serialized as a map without copying the values.
+struct Picked<'a, K, V> {
+    map: &'a BTreeMap<K, V>,
+    keys: &'a BTreeSet<K>,
+}
+
+impl<K: Ord + Serialize, V: Serialize> Serialize for Picked<'_, K, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let entries: Vec<(&K, &V)> = self
+            .keys
+            .iter()
+            .filter_map(|k| self.map.get_key_value(k))
+            .collect();
+        let mut m = s.serialize_map(Some(entries.len()))?;
+        for (k, v) in entries {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// [`Archived`]'s shape, borrowed from a complete model.
+#[derive(Serialize)]
+struct ArchivedRef<'a> {
+    incidents: Picked<'a, crate::state::IncidentId, crate::state::Incident>,
+    releases: Picked<'a, crate::state::ReleaseId, crate::state::Release>,
+    hotfixes_by_incident: Picked<'a, crate::state::IncidentId, Vec<crate::state::ReleaseId>>,
+}
+
+/// Writes the snapshot of `model` at `mark`. A complete model is split (see
+/// [`Model::archivable`]); a model opened without its archive needs that archive's bytes,
+/// `kept`, which are carried over as they are.
+pub fn write(
+    out: &mut dyn std::io::Write,
+    mark: &Mark,
+    model: &Model,
+    kept: Option<&[u8]>,
+) -> std::io::Result<()> {
+    let (active, archive) = if model.is_complete() {
+        let (incidents, releases) = model.archivable();
+        let archive = postcard::to_stdvec(&ArchivedRef {
+            incidents: Picked {
+                map: &model.incidents,
+                keys: &incidents,
+            },
+            releases: Picked {
+                map: &model.releases,
+                keys: &releases,
+            },
+            hotfixes_by_incident: Picked {
+                map: &model.hotfixes_by_incident,
+                keys: &incidents,
+            },
+        })
+        .map_err(std::io::Error::other)?;
+        // The active part is the open work: small, so it is copied.
+        let mut active = Model {
+            incidents: BTreeMap::new(),
+            releases: BTreeMap::new(),
+            hotfixes_by_incident: BTreeMap::new(),
+            policy: model.policy.clone(),
+            users: model.users.clone(),
+            archive: model.archive.clone(),
+            ..*model
+        };
+        for (id, i) in model
+            .incidents
+            .iter()
+            .filter(|(id, _)| !incidents.contains(id))
+        {
+            active.incidents.insert(*id, i.clone());
+            if let Some(l) = model.hotfixes_by_incident.get(id) {
+                active.hotfixes_by_incident.insert(*id, l.clone());
+            }
+        }
+        for (id, r) in model
+            .releases
+            .iter()
+            .filter(|(id, _)| !releases.contains(id))
+        {
+            active.releases.insert(*id, r.clone());
+        }
+        active.archive.count(&incidents, &releases);
+        (
+            postcard::to_stdvec(&active).map_err(std::io::Error::other)?,
+            archive,
+        )
+    } else {
+        let kept = kept.ok_or_else(|| {
+            std::io::Error::other("the model's archive is not loaded and none was given")
+        })?;
+        (
+            postcard::to_stdvec(model).map_err(std::io::Error::other)?,
+            kept.to_vec(),
+        )
+    };
     let head = Header {
         format: SNAPSHOT_FORMAT,
         hotfix: env!("CARGO_PKG_VERSION").to_string(),
         mark: mark.clone(),
-        digest: Sha256::digest(&body).into(),
+        active_len: active.len() as u64,
+        digest: Sha256::digest(&active).into(),
+        archive_digest: Sha256::digest(&archive).into(),
     };
     postcard::to_io(&head, &mut *out).map_err(std::io::Error::other)?;
-    out.write_all(&body)
+    out.write_all(&active)?;
+    out.write_all(&archive)
 }
 
-/// Reads a snapshot this hotfix wrote; `None` for anything else (another version, damage).
-pub fn read(bytes: &[u8]) -> Option<Snapshot> {
-    let (head, body) = header(bytes)?;
-    if <[u8; 32]>::from(Sha256::digest(body)) != head.digest {
+/// Reads the active part through `prefix`, which returns a snapshot's first bytes (at most the
+/// number asked for): the header, then as much as the active part needs. `None` for anything
+/// this hotfix did not write whole (another version, damage).
+pub fn read_active(prefix: impl Fn(u64) -> Option<Vec<u8>>) -> Option<Active> {
+    let first = prefix(HEADER_MAX)?;
+    let (head, rest) = header(&first)?;
+    let header_len = (first.len() - rest.len()) as u64;
+    let end = header_len.checked_add(head.active_len)?;
+    let bytes = prefix(end)?;
+    let active = bytes.get(usize::try_from(header_len).ok()?..usize::try_from(end).ok()?)?;
+    if <[u8; 32]>::from(Sha256::digest(active)) != head.digest {
         return None;
     }
-    let model: Model = postcard::from_bytes(body).ok()?;
-    (model.seq == head.mark.lines && head.mark.last_line < head.mark.cursor).then_some(Snapshot {
+    let model: Model = postcard::from_bytes(active).ok()?;
+    let fits = model.seq == head.mark.lines && head.mark.last_line < head.mark.cursor;
+    fits.then_some(Active {
         mark: head.mark,
+        model,
+        archive: Section {
+            offset: end,
+            digest: head.archive_digest,
+        },
+    })
+}
+
+/// The archive section of `whole` (a snapshot's bytes) if it is the one `section` names.
+pub fn read_archive(whole: &[u8], section: &Section) -> Option<Archived> {
+    let bytes = archive_bytes(whole, section)?;
+    postcard::from_bytes(bytes).ok()
+}
+
+/// The archive section's bytes of `whole`, if they hash to what `section` names.
+pub fn archive_bytes<'a>(whole: &'a [u8], section: &Section) -> Option<&'a [u8]> {
+    let bytes = whole.get(usize::try_from(section.offset).ok()?..)?;
+    (<[u8; 32]>::from(Sha256::digest(bytes)) == section.digest).then_some(bytes)
+}
+
+/// Reads a whole snapshot this hotfix wrote, its archive merged back; `None` for anything else.
+pub fn read(bytes: &[u8]) -> Option<Snapshot> {
+    let active = read_active(|max| {
+        Some(bytes[..usize::try_from(max).unwrap_or(usize::MAX).min(bytes.len())].to_vec())
+    })?;
+    let mut model = active.model;
+    model.merge(read_archive(bytes, &active.archive)?);
+    Some(Snapshot {
+        mark: active.mark,
         model,
     })
 }

@@ -28,6 +28,8 @@ pub enum Effect {
     Load(Load),
     /// Read the log for the details overlay's audit trail.
     LoadTrail,
+    /// Load the closed records (see `state::archive`), then show them (see [`App::history`]).
+    LoadArchive,
     /// Send a stakeholder notice (an HTTP post), then record how it went.
     Notify {
         id: ReleaseId,
@@ -169,6 +171,9 @@ pub struct App {
     pub log_head: Option<crate::store::Head>,
     /// The time of the last key or tick, for status messages.
     pub clock: DateTime<Utc>,
+    /// The lists show closed work too: resolved incidents, and releases finished before the
+    /// recent ones (the shell loads them first, see [`Effect::LoadArchive`]).
+    pub history: bool,
 }
 
 const PANES: [Pane; 4] = [Pane::Queue, Pane::Approvals, Pane::Tests, Pane::Releases];
@@ -200,6 +205,7 @@ impl App {
             webhook: false,
             log_head: None,
             clock: DateTime::<Utc>::MIN_UTC,
+            history: false,
         }
     }
 
@@ -258,12 +264,12 @@ impl App {
         }
         if self.lists.seq != Some(model.seq) {
             self.lists.all_queue = model
-                .incident_queue(false)
+                .incident_queue(self.history)
                 .into_iter()
                 .map(|i| i.id)
                 .collect();
-            self.lists.all_releases = model
-                .release_queue(true)
+            self.lists.all_releases = self
+                .release_queue(model)
                 .into_iter()
                 .map(|r| r.id)
                 .collect();
@@ -328,12 +334,22 @@ impl App {
         }
         Cow::Owned(
             model
-                .incident_queue(false)
+                .incident_queue(self.history)
                 .into_iter()
                 .filter(|i| self.queue_matches(i))
                 .map(|i| i.id)
                 .collect(),
         )
+    }
+
+    /// The releases the pane lists: unfinished and recently finished ones, or with
+    /// [`App::history`] every one.
+    fn release_queue<'m>(&self, model: &'m Model) -> Vec<&'m crate::state::Release> {
+        if self.history {
+            model.release_queue(true)
+        } else {
+            model.release_queue_recent()
+        }
     }
 
     /// The release queue's ids as shown: in flight first, finished last, filtered.
@@ -342,8 +358,7 @@ impl App {
             return Cow::Borrowed(&self.lists.releases);
         }
         Cow::Owned(
-            model
-                .release_queue(true)
+            self.release_queue(model)
                 .into_iter()
                 .filter(|r| self.release_matches(model, r))
                 .map(|r| r.id)
@@ -642,6 +657,8 @@ impl App {
                 }
             }
             Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::History if self.history => self.show_history(false),
+            Action::History => return Effect::LoadArchive,
             Action::Report => match self.current_release(model) {
                 Some(r) => match crate::report::build(model, r.id, now) {
                     Ok(report) => {
@@ -695,6 +712,20 @@ impl App {
             },
         }
         Effect::None
+    }
+
+    /// Shows closed work in the lists, or only open and recent work again.
+    pub fn show_history(&mut self, on: bool) {
+        self.history = on;
+        self.lists.seq = None;
+        self.tell(
+            if on {
+                "the lists show closed work too: resolved incidents and every finished release"
+            } else {
+                "the lists show open work, and releases finished in the last 14 days"
+            },
+            false,
+        );
     }
 
     fn focus_pane(&mut self, pane: Pane) {

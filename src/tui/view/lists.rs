@@ -190,7 +190,11 @@ pub fn queue(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         app,
         ctx,
         Pane::Queue,
-        Line::from(format!("Incident queue ({})", list.len())),
+        Line::from(if app.history {
+            format!("Incidents, resolved too ({})", list.len())
+        } else {
+            format!("Incident queue ({})", list.len())
+        }),
         area,
     );
     if list.is_empty() {
@@ -299,7 +303,11 @@ pub fn releases(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         app,
         ctx,
         Pane::Releases,
-        Line::from(format!("Release queue ({})", list.len())),
+        Line::from(if app.history {
+            format!("Releases, every finished one too ({})", list.len())
+        } else {
+            format!("Release queue ({})", list.len())
+        }),
         area,
     );
     if list.is_empty() {

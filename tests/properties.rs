@@ -427,3 +427,167 @@ fn the_random_walk_does_reach_deploys() {
     }
     assert!(deploys >= 20, "only {deploys} deploys in 400 walks");
 }
+
+// ---- the active/archive split (see `state::archive`) ----
+
+/// A command, or time passing (so that work finishes long enough ago to be archived).
+#[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // a test's steps, built once
+enum Step {
+    Run(&'static str, Command),
+    Wait(i64),
+}
+
+fn split_steps(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Step>> {
+    let step = prop_oneof![
+        8 => (pick(ACTORS), command()).prop_map(|(a, c)| Step::Run(a, c)),
+        1 => (1i64..30).prop_map(Step::Wait),
+    ];
+    proptest::collection::vec(step, len)
+}
+
+/// What every list, record, gate, report and trail says, for the records `shown` holds.
+fn answers(m: &Model, shown: &Model, log: &[Recorded]) -> serde_json::Value {
+    let ids = |list: Vec<&Release>| list.iter().map(|r| r.id).collect::<Vec<_>>();
+    let incidents: Vec<_> = shown.incidents.keys().copied().collect();
+    let releases: Vec<_> = shown.releases.keys().copied().collect();
+    let now = common::t0() + chrono::Duration::days(400);
+    serde_json::json!({
+        "queue": m.incident_queue(false).iter().map(|i| i.id).collect::<Vec<_>>(),
+        "releases": ids(m.release_queue(false)),
+        "recent": ids(m.release_queue_recent()),
+        "in_flight": ids(m.hotfixes_in_flight()),
+        "next": [m.next_incident_id(), m.next_release_id(true), m.next_release_id(false)],
+        "waiting": ACTORS.iter().map(|a| {
+            let w = m.waiting_on(a);
+            (w.approvals.clone(), w.tests.iter().map(|(id, t)| (*id, t.name.clone())).collect::<Vec<_>>())
+        }).collect::<Vec<_>>(),
+        "incidents": incidents.iter().map(|id| {
+            let i = m.incident(*id).unwrap();
+            serde_json::json!([i, format!("{:?}", i.target(m)), m.hotfixes_for(*id).map(|r| r.id).collect::<Vec<_>>()])
+        }).collect::<Vec<_>>(),
+        "records": releases.iter().map(|id| {
+            let r = m.release(*id).unwrap();
+            serde_json::json!([
+                m.release_status(r), m.held_back_by(r), m.required_roles(r),
+                m.gate(*id).map(|g| (g.ready, g.blockers)).ok(),
+                hotfix::report::build(m, *id, now).ok(),
+            ])
+        }).collect::<Vec<_>>(),
+        "trails": releases.iter().map(|id| log.iter().filter(|r| m.in_trail(r, Some(*id), None)).map(|r| r.seq).collect::<Vec<_>>())
+            .chain(incidents.iter().map(|id| log.iter().filter(|r| m.in_trail(r, None, Some(*id))).map(|r| r.seq).collect::<Vec<_>>()))
+            .collect::<Vec<_>>(),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// The split never changes an answer: the active part (written and read back through the
+    /// snapshot format) answers every list, record, gate, report and trail of what it holds as
+    /// the whole model does; and carrying on from it, loading the archive only when a command
+    /// or an event asks for it (as the store does), decides and folds exactly as the whole
+    /// model, with `--all` lists equal once loaded.
+    #[test]
+    fn the_archive_split_never_changes_an_answer(history in split_steps(1..120), more in split_steps(0..40)) {
+        let mut w = World::new();
+        let mut log = w.log.clone();
+        let play = |w: &mut World, steps: &[Step], log: &mut Vec<Recorded>| {
+            for s in steps {
+                match s {
+                    Step::Wait(days) => w.now += chrono::Duration::days(*days),
+                    Step::Run(a, c) => if let Ok(events) = w.when(a, c.clone()) {
+                        w.record(a, &events);
+                    }
+                }
+            }
+            log.clone_from(&w.log);
+        };
+        play(&mut w, &history, &mut log);
+        let full = w.model.clone();
+        let mark = hotfix::store::snapshot::Mark {
+            lines: full.seq, cursor: 2, last_line: 1, last_hash: "0".repeat(64), first_batch: 1,
+        };
+        let mut bytes = Vec::new();
+        hotfix::store::snapshot::write(&mut bytes, &mark, &full, None).unwrap();
+        let active = hotfix::store::snapshot::read_active(|max| {
+            Some(bytes[..(max as usize).min(bytes.len())].to_vec())
+        }).expect("the active part reads back");
+        let mut part = active.model;
+        let archived = hotfix::store::snapshot::read_archive(&bytes, &active.archive).expect("the archive reads back");
+        let mut split = full.clone();
+        prop_assert_eq!(&split.split(), &archived, "the format holds what the split moves");
+        prop_assert_eq!(&split, &part);
+        prop_assert!(full.agrees_with(&part));
+        prop_assert_eq!(answers(&full, &part, &log), answers(&part, &part, &log));
+
+        // Carrying on: the archive comes in only when asked for.
+        let mut archive = Some(archived);
+        for s in &more {
+            let (actor, command) = match s {
+                Step::Wait(days) => { w.now += chrono::Duration::days(*days); continue; }
+                Step::Run(a, c) => (*a, c.clone()),
+            };
+            if part.needs_archive(&command) && let Some(a) = archive.take() {
+                part.merge(a);
+            }
+            let want = decide(&w.model, actor, w.now, command.clone());
+            let got = decide(&part, actor, w.now, command);
+            prop_assert_eq!(&got, &want);
+            if let Ok(events) = want {
+                for e in &events {
+                    if part.touches_archive(e) && let Some(a) = archive.take() {
+                        part.merge(a);
+                    }
+                }
+                w.record(actor, &events);
+                for r in &w.log[w.log.len() - events.len()..] {
+                    hotfix::state::apply(&mut part, r);
+                }
+            }
+            prop_assert!(w.model.agrees_with(&part));
+        }
+        log.clone_from(&w.log);
+        prop_assert_eq!(answers(&w.model, &part, &log), answers(&part, &part, &log));
+        if let Some(a) = archive.take() {
+            part.merge(a);
+        }
+        prop_assert_eq!(&part, &w.model, "loaded, the whole model");
+        prop_assert_eq!(answers(&w.model, &w.model, &log), answers(&part, &part, &log));
+    }
+}
+
+#[test]
+fn the_split_walk_does_archive_something() {
+    // The property above is only worth its name if closed work does get archived.
+    let mut w = World::new();
+    let inc = w.incident(Severity::P1);
+    w.qualify(inc, Decision::Hotfix);
+    let hf = w.hotfix_for(&[inc]);
+    w.run(
+        "sam",
+        Command::CancelRelease {
+            id: hf,
+            reason: "r".into(),
+        },
+    );
+    w.run(
+        "avery",
+        Command::ResolveIncident {
+            id: inc,
+            note: String::new(),
+        },
+    );
+    w.now += chrono::Duration::days(15);
+    w.incident(Severity::P3);
+    let mut part = w.model.clone();
+    let archived = part.split();
+    assert_eq!((archived.incidents.len(), archived.releases.len()), (1, 1));
+    assert!(part.incident_archived(inc) && part.release_archived(hf));
+    assert!(part.needs_archive(&Command::CloseRelease { id: hf }));
+    assert!(!part.needs_archive(&Command::CloseRelease {
+        id: ReleaseId::Hotfix(9)
+    }));
+    assert_eq!(part.next_incident_id(), IncidentId(3));
+    assert_eq!(part.next_release_id(true), ReleaseId::Hotfix(2));
+}

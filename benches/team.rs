@@ -1,7 +1,9 @@
 //! Team mode over loopback: `HOTFIX_TEST_PG=postgresql://postgres@127.0.0.1:PORT/postgres
 //! cargo bench --bench team`. Prints the percentiles the README's Team mode section quotes:
 //! - an acknowledged command (lock, catch up, decide, append through `hotfix.append`, commit);
-//! - another client's commit seen by a watching store (LISTEN/NOTIFY, then the re-read).
+//! - another client's commit seen by a watching store (LISTEN/NOTIFY, then the re-read);
+//! - a one-shot CLI read (`incident list --json`, the whole process) on a 10,000-incident store
+//!   moved in with `store copy`, from this user's checkpoint, against its budget of 30 ms.
 
 use hotfix::state::{Command, Severity};
 use hotfix::store::Store;
@@ -81,5 +83,52 @@ fn main() {
         percentile(&mut seen, 0.99).as_secs_f64() * 1e3
     );
     drop((store, watcher));
+    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+    one_shot(&mut c, base);
+}
+
+/// `incident list --json` as a whole process on a 10,000-incident database store.
+fn one_shot(c: &mut postgres::Client, base: &str) {
+    let db = format!("hf_bench_big_{}", std::process::id());
+    c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .expect("drop");
+    c.batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create");
+    let url = format!("{base}/{db}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let home = dir.path().join("home");
+    hotfix::demo::generate(&store, "you", chrono::Utc::now(), 10_000).expect("generate");
+    let hotfix = |args: &[&str]| {
+        let t = Instant::now();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hotfix"))
+            .env("XDG_CACHE_HOME", &home)
+            .env("XDG_STATE_HOME", &home)
+            .env_remove("HOTFIX_USER")
+            .args(["--store", &url])
+            .args(args)
+            .output()
+            .expect("run hotfix");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        t.elapsed()
+    };
+    let from = store.to_str().expect("a UTF-8 path");
+    let copied = hotfix(&["store", "copy", "--from", from, "--to", &url]);
+    let first = hotfix(&["incident", "list", "--json"]);
+    let mut runs: Vec<Duration> = (0..20)
+        .map(|_| hotfix(&["incident", "list", "--json"]))
+        .collect();
+    let p50 = percentile(&mut runs, 0.5);
+    println!(
+        "10,000 incidents: store copy {:.1} s; incident list --json, first run {:.0} ms, then p50 {:.1} ms (budget 30 ms: {})",
+        copied.as_secs_f64(),
+        first.as_secs_f64() * 1e3,
+        p50.as_secs_f64() * 1e3,
+        if p50 <= Duration::from_millis(30) {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    );
     let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }

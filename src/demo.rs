@@ -835,6 +835,17 @@ fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> R
                     reason: "error rate rose after the deploy".into(),
                 },
             );
+            // Fixed another way later, as a real team does: open work stays what is open today.
+            if !open_tail {
+                push(
+                    "quinn",
+                    m(90),
+                    Command::ResolveIncident {
+                        id,
+                        note: "fixed by a follow-up change after the rollback".into(),
+                    },
+                );
+            }
             continue;
         }
         push(

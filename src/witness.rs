@@ -108,7 +108,9 @@ impl Witness {
         {
             return Ok(());
         }
-        // Another hotfix of this user may have noted a newer event meanwhile: keep the newest.
+        // Another hotfix of this user may have noted a newer event meanwhile, or another store:
+        // read, change and write the file under its lock, so no process undoes another's note.
+        let _lock = self.lock();
         let on_disk = Witness::load();
         self.seen = on_disk.seen;
         if let Some(e) = self.seen.stores.get(&key)
@@ -134,9 +136,35 @@ impl Witness {
 
     /// Forgets a store (a new store made where an old one was): said to the user by the caller.
     pub fn forget(&mut self, identity: &str) -> Option<u64> {
+        let _lock = self.lock();
+        self.seen = Witness::load().seen;
         let entry = self.seen.stores.remove(identity)?;
         self.save().ok()?;
         Some(entry.mark.seq)
+    }
+
+    /// The witness's lock (`witness.lock` beside it), held until dropped; `None` when there is
+    /// no state directory or the lock cannot be had (the note is then made without it).
+    fn lock(&self) -> Option<std::fs::File> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let path = self.path.as_deref()?.with_file_name("witness.lock");
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir);
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .ok()?;
+        file.lock().ok()?;
+        Some(file)
     }
 
     fn save(&self) -> Result<(), String> {

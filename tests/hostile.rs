@@ -728,3 +728,41 @@ fn concurrent_commands_of_one_user_never_trip_the_witness() {
     }
     assert_eq!(run(dir.path(), &["verify"]).0, 0);
 }
+
+#[test]
+fn concurrent_commands_on_other_stores_never_lose_each_others_witness() {
+    // Found by the team suite: two processes of one user noting different stores at once
+    // each wrote back the file as they had read it, and one store's entry was lost.
+    let dirs: Vec<_> = (0..8).map(|_| tempfile::tempdir().unwrap()).collect();
+    for d in &dirs {
+        hotfix(d.path(), "admin").arg("init").assert().success();
+    }
+    std::thread::scope(|s| {
+        for d in &dirs {
+            s.spawn(move || {
+                for i in 0..3 {
+                    hotfix(d.path(), "admin")
+                        .args([
+                            "incident",
+                            "new",
+                            "--title",
+                            &format!("t{i}"),
+                            "--severity",
+                            "P3",
+                        ])
+                        .assert()
+                        .success();
+                }
+            });
+        }
+    });
+    let witness: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::state_home().join("hotfix").join("witness.json")).unwrap(),
+    )
+    .unwrap();
+    for d in &dirs {
+        let key = std::fs::canonicalize(d.path()).unwrap();
+        let entry = &witness["stores"][key.to_str().unwrap()];
+        assert_eq!(entry["seq"], 5, "{}: {entry}", key.display());
+    }
+}

@@ -614,7 +614,8 @@ fn store_migrate_brings_an_older_schema_up_and_clients_refuse_a_mismatched_one()
     let mut c = Client::connect(&admin_url, NoTls).unwrap();
     // What a store made by the first schema looks like: no jsonb column, version 1.
     c.batch_execute(
-        "ALTER TABLE hotfix.events DROP COLUMN body; DELETE FROM hotfix.schema_version WHERE version > 1",
+        "DROP INDEX hotfix.events_ends_at; ALTER TABLE hotfix.events DROP COLUMN body; \
+         DELETE FROM hotfix.schema_version WHERE version > 1",
     )
     .unwrap();
     let out = hotfix(&alice_url)
@@ -637,7 +638,7 @@ fn store_migrate_brings_an_older_schema_up_and_clients_refuse_a_mismatched_one()
         let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
         ok(&admin_url, &["store", "migrate"])
     };
-    assert!(out.contains("from schema version 1 to 2"), "{out}");
+    assert!(out.contains("from schema version 1 to 3"), "{out}");
     assert!(ok(&admin_url, &["store", "migrate"]).contains("nothing to do"));
     // The events are the same lines; the new column reads them.
     assert_eq!(ok(&admin_url, &["verify", "--json"]), before);

@@ -20,7 +20,7 @@ use std::time::Duration;
 /// The store's advisory lock ("hotf" as a number): one writer at a time, across all clients.
 const LOCK_KEY: i64 = 0x686f_7466;
 /// The schema version this hotfix reads and writes: the last of [`MIGRATIONS`].
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 /// Whether `spec` names a database rather than a directory: a `postgresql://` or `postgres://`
 /// URL, or libpq's `key=value` form (`host=db dbname=hotfix`).
@@ -330,7 +330,7 @@ fn connect(spec: &str) -> Result<Client, StoreError> {
 /// The schema, as the steps that build it, in order: `init` applies them all, and `hotfix store
 /// migrate` applies those a store made by an older hotfix lacks. A step is never edited once
 /// released (stores in the field were built by it); a change is a new step.
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_1), (2, SCHEMA_2)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_1), (2, SCHEMA_2), (3, SCHEMA_3)];
 
 const SCHEMA_1: &str = r#"
 DO $$ BEGIN
@@ -422,6 +422,13 @@ GRANT SELECT ON hotfix.events, hotfix.schema_version TO hotfix_member;
 const SCHEMA_2: &str = r#"
 ALTER TABLE hotfix.events ADD COLUMN body jsonb GENERATED ALWAYS AS (line::jsonb) STORED;
 CREATE INDEX events_type ON hotfix.events ((body->>'type'));
+"#;
+
+/// Reads from a place in the log (`ends_at >`, what every catch-up and the one-line checks of a
+/// checkpoint and the witness ask) by index, not by scanning the table: a one-shot command on a
+/// 10,000-incident store went from 100 ms to a few.
+const SCHEMA_3: &str = r#"
+CREATE UNIQUE INDEX events_ends_at ON hotfix.events (ends_at);
 "#;
 
 /// Applies the steps of [`MIGRATIONS`] after `from` in one transaction, recording each, as the

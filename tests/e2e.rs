@@ -306,3 +306,34 @@ fn a_large_store_opens_from_its_snapshot_and_a_forged_snapshot_is_caught_and_rep
     let screen = tmux.wait_for("STTY-DONE", 5);
     assert!(screen.contains("EXITED 0"), "{screen}");
 }
+
+#[test]
+fn the_cockpits_background_check_names_an_old_casual_edit_and_the_store_turns_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    common::hotfix(dir.path(), "you")
+        .args(["demo", "--incidents", "150"])
+        .assert()
+        .success();
+    // A command makes this user's checkpoint: the cockpit starts from it.
+    common::hotfix(dir.path(), "you")
+        .args(["incident", "list"])
+        .assert()
+        .success();
+    let log = common::log_of(dir.path());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let edited = text.replacen("\"actor\":\"morgan\"", "\"actor\":\"norgan\"", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&log, edited).unwrap();
+    let tmux = Tmux::start("casual-edit", &cockpit(dir.path(), "you"));
+    let screen = tmux.wait_for("fails verification", 15);
+    assert!(screen.contains("line 1"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("STTY-DONE", 5);
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    // What the cockpit found, the next command finds too: the checkpoint no longer vouches.
+    let out = common::hotfix(dir.path(), "you")
+        .args(["incident", "new", "--title", "x", "--severity", "P4"])
+        .assert()
+        .code(1);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("read-only"));
+}

@@ -706,7 +706,17 @@ fn a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one(place: Place)
     let admin = place.init();
     assert!(write_one(&admin, "a").status.success());
     let [model, meta] = checkpoint_files(&admin);
-    for damage in [b"\x01garbage".as_slice(), b""] {
+    let other_version = || {
+        let mut bytes = fs::read(&model).unwrap();
+        let version = env!("CARGO_PKG_VERSION").as_bytes();
+        let at = bytes
+            .windows(version.len())
+            .position(|w| w == version)
+            .unwrap();
+        bytes[at] = b'9'; // the header's hotfix version: another release wrote it
+        bytes
+    };
+    for damage in [b"\x01garbage".to_vec(), Vec::new(), other_version()] {
         fs::write(&model, damage).unwrap();
         assert!(write_one(&admin, "b").status.success());
         // Rewritten by the full read, as the log stood before this write.

@@ -5,6 +5,7 @@ mod complete;
 mod output;
 mod outside;
 mod read;
+mod stats;
 mod write;
 
 use crate::clock::now;
@@ -162,6 +163,18 @@ pub enum Verb {
     /// What waits on you: approvals you can give, tests you own
     #[command(after_help = "Example:\n  HOTFIX_USER=dana hotfix waiting")]
     Waiting,
+    /// How fast hotfixes move, where they wait, how often they fail: per hotfix and in aggregate
+    #[command(
+        after_help = "Times run from the first report of a hotfix's incidents. Medians and 90th percentiles are\nnearest-rank (always one of the measured times); hours and weekdays are UTC. A change failed\nif it was rolled back or another hotfix for the same incident or service followed within 7\ndays. --json has every figure, per hotfix too, in seconds.\n\nExamples:\n  hotfix stats\n  hotfix stats --since 2026-10-01 --service checkout\n  hotfix stats --since all --json"
+    )]
+    Stats {
+        /// The period: hotfixes created since this (`90d`, `12w`, a date `2026-10-01`, or `all`)
+        #[arg(long, default_value = "90d", value_name = "90d|DATE|all")]
+        since: String,
+        /// Only hotfixes fixing an incident of this service
+        #[arg(long, value_name = "SERVICE")]
+        service: Option<String>,
+    },
     /// The audit trail, optionally for one release or incident
     #[command(after_help = "Examples:\n  hotfix log HF-1\n  hotfix log INC-4 --json")]
     Log {
@@ -693,6 +706,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Verb::Release(ReleaseVerb::Gate { id }) => read::gate(&out, &dir()?, id),
         Verb::Test(TestVerb::List { id }) => read::tests(&out, &dir()?, id),
         Verb::Waiting => read::waiting(&out, &dir()?),
+        Verb::Stats { since, service } => stats::stats(&out, &dir()?, &since, service),
         Verb::Log {
             id,
             release,

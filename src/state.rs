@@ -7,6 +7,7 @@ pub mod archive;
 pub mod gate;
 pub mod imports;
 pub mod incident;
+pub mod insights;
 pub mod kinds;
 pub mod policy;
 pub mod release;

@@ -1031,9 +1031,10 @@ impl<B: Backend> Store<B> {
         Ok(store)
     }
 
-    /// The whole snapshot file the archive of this model is in, and where, if the archive is
-    /// still there as it was when the model was opened. `Ok(None)` for a complete model.
-    pub(crate) fn kept_archive(&self) -> Result<Option<(Vec<u8>, u64)>, StoreError> {
+    /// The whole snapshot file the archive of this model is in, if its facts and archive are
+    /// still there as they were when the model was opened (see [`snapshot::kept`]). `Ok(None)`
+    /// for a complete model.
+    pub(crate) fn kept_archive(&self) -> Result<Option<(Vec<u8>, snapshot::Section)>, StoreError> {
         let Some(src) = &self.archive_from else {
             return Ok(None);
         };
@@ -1042,11 +1043,34 @@ impl<B: Backend> Store<B> {
             ArchiveFile::Checkpoint(path) => checkpoint::read_regular(path, u64::MAX),
         };
         match whole {
-            Some(w) if snapshot::archive_bytes(&w, &src.section).is_some() => {
-                Ok(Some((w, src.section.offset)))
+            Some(w) if snapshot::kept(&w, &src.section).is_some() => {
+                Ok(Some((w, src.section.clone())))
             }
             _ => Err(StoreError::ArchiveGone),
         }
+    }
+
+    /// The insight facts of every release (see [`state::insights`]): those the model holds,
+    /// and, for a model opened without its archive, the archived ones the snapshot keeps beside
+    /// it, so statistics never load closed records. If that file was replaced since, the
+    /// archive is loaded (or the log read whole) instead.
+    pub fn facts(
+        &mut self,
+    ) -> Result<std::collections::BTreeMap<state::ReleaseId, state::insights::Facts>, StoreError>
+    {
+        if let Some(src) = &self.archive_from {
+            let end = src.section.facts.saturating_add(src.section.facts_len);
+            let bytes = match &src.file {
+                ArchiveFile::Shared => self.backend.read_snapshot(end),
+                ArchiveFile::Checkpoint(path) => checkpoint::read_regular(path, end),
+            };
+            if let Some(mut archived) = bytes.and_then(|b| snapshot::read_facts(&b, &src.section)) {
+                archived.extend(state::insights::facts(&self.model));
+                return Ok(archived);
+            }
+            self.load_archive()?;
+        }
+        Ok(state::insights::facts(&self.model))
     }
 
     /// Loads the closed records a checkpoint left out, so the model is complete: for lists of
@@ -1061,14 +1085,9 @@ impl<B: Backend> Store<B> {
 
     /// [`Store::load_archive`] from the file only (no log read: callable under the lock).
     fn merge_archive(&mut self) -> Result<(), StoreError> {
-        let Some((whole, _)) = self.kept_archive()? else {
+        let Some((whole, section)) = self.kept_archive()? else {
             return Ok(());
         };
-        let section = self
-            .archive_from
-            .as_ref()
-            .map(|s| s.section.clone())
-            .ok_or(StoreError::ArchiveGone)?;
         let archived = snapshot::read_archive(&whole, &section).ok_or(StoreError::ArchiveGone)?;
         self.model.merge(archived);
         self.archive_from = None;
@@ -1138,13 +1157,12 @@ impl<B: Backend> Store<B> {
         let Ok(kept) = self.kept_archive() else {
             return Ok(());
         };
-        let kept = kept
-            .as_ref()
-            .map(|(whole, offset)| &whole[*offset as usize..]);
         let model = &self.model;
         let lock = self.backend.lock(self.lock_wait)?;
-        self.backend
-            .write_snapshot(&lock, &mut |out| snapshot::write(out, &mark, model, kept))?;
+        self.backend.write_snapshot(&lock, &mut |out| {
+            let kept = kept.as_ref().and_then(|(w, s)| snapshot::kept(w, s));
+            snapshot::write(out, &mark, model, kept)
+        })?;
         self.snapshot_seq = Some(mark.lines);
         Ok(())
     }

@@ -520,6 +520,15 @@ proptest! {
         prop_assert_eq!(&split, &part);
         prop_assert!(full.agrees_with(&part));
         prop_assert_eq!(answers(&full, &part, &log), answers(&part, &part, &log));
+        // Statistics need no closed record: the facts kept beside the archive, with those of
+        // the active part, are the whole model's.
+        let kept_facts = hotfix::store::snapshot::read_facts(&bytes, &active.archive).expect("the facts read back");
+        let facts_of = |part: &Model| {
+            let mut f = kept_facts.clone();
+            f.extend(hotfix::state::insights::facts(part));
+            f
+        };
+        prop_assert_eq!(facts_of(&part), hotfix::state::insights::facts(&full));
 
         // Carrying on: the archive comes in only when asked for.
         let mut archive = Some(archived);
@@ -549,6 +558,9 @@ proptest! {
         }
         log.clone_from(&w.log);
         prop_assert_eq!(answers(&w.model, &part, &log), answers(&part, &part, &log));
+        if archive.is_some() {
+            prop_assert_eq!(facts_of(&part), hotfix::state::insights::facts(&w.model));
+        }
         if let Some(a) = archive.take() {
             part.merge(a);
         }

@@ -66,9 +66,7 @@ impl Place {
         let Ok(kept) = store.kept_archive() else {
             return Ok(());
         };
-        let kept = kept
-            .as_ref()
-            .map(|(whole, offset)| &whole[*offset as usize..]);
+        let kept = kept.as_ref().and_then(|(w, s)| snapshot::kept(w, s));
         let mut bytes = Vec::new();
         snapshot::write(&mut bytes, &mark, &store.model, kept)?;
         let meta = serde_json::to_vec(&Meta {

@@ -6,9 +6,10 @@
 //! folded again (in the background in the cockpit, or before any write), and that fold replaces
 //! the snapshot's state; a snapshot that does not match is reported and rewritten.
 //!
-//! It has two sections after its header, each with its own digest: the active part of the model
-//! (see [`crate::state::archive`]), which is all that start-up reads, and the archive, read only
-//! when something needs a closed record. A snapshot written from a model that was itself
+//! It has three sections after its header, each with its own digest: the active part of the
+//! model (see [`crate::state::archive`]), which is all that start-up reads; the insight facts of
+//! the archived releases (see [`crate::state::insights`]), which statistics read; and the
+//! archive, read only when something needs a closed record. A snapshot written from a model that was itself
 //! opened without its archive carries the archive it was opened with over, byte for byte.
 
 use crate::state::Model;
@@ -22,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// 10,000 incidents took 150 ms to parse against about a third of that in postcard.
 pub const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Bumped whenever the model's shape changes; the hotfix version is checked as well.
-const SNAPSHOT_FORMAT: u32 = 5;
+const SNAPSHOT_FORMAT: u32 = 6;
 /// The cockpit rewrites the snapshot once it lags the log by this many events.
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
@@ -50,9 +51,11 @@ struct Header {
     format: u32,
     hotfix: String,
     mark: Mark,
-    /// The active part's length; the archive follows it to the end.
+    /// The active part's length; the archived facts follow it, then the archive to the end.
     active_len: u64,
+    facts_len: u64,
     digest: [u8; 32],
+    facts_digest: [u8; 32],
     archive_digest: [u8; 32],
 }
 
@@ -75,6 +78,7 @@ pub fn digest(prefix: &[u8]) -> Option<String> {
     header(prefix).map(|(h, _)| {
         let mut both = Sha256::new();
         both.update(h.digest);
+        both.update(h.facts_digest);
         both.update(h.archive_digest);
         both.finalize().iter().map(|b| format!("{b:02x}")).collect()
     })
@@ -86,9 +90,14 @@ pub struct Snapshot {
     pub model: Model,
 }
 
-/// Where a snapshot's archive section is, and what it must hash to.
+/// Where a snapshot's facts and archive sections are, and what they must hash to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Section {
+    /// Where the archived releases' facts start, and how long they are.
+    pub facts: u64,
+    pub facts_len: u64,
+    pub facts_digest: [u8; 32],
+    /// Where the archive starts (it runs to the end).
     pub offset: u64,
     pub digest: [u8; 32],
 }
@@ -129,16 +138,22 @@ struct ArchivedRef<'a> {
     hotfixes_by_incident: Picked<'a, crate::state::IncidentId, Vec<crate::state::ReleaseId>>,
 }
 
+/// The facts and archive sections of a snapshot, as bytes.
+pub struct Kept<'a> {
+    pub facts: &'a [u8],
+    pub archive: &'a [u8],
+}
+
 /// Writes the snapshot of `model` at `mark`. A complete model is split (see
-/// [`Model::archivable`]); a model opened without its archive needs that archive's bytes,
-/// `kept`, which are carried over as they are.
+/// [`Model::archivable`]); a model opened without its archive needs that snapshot's facts and
+/// archive, `kept`, which are carried over as they are.
 pub fn write(
     out: &mut dyn std::io::Write,
     mark: &Mark,
     model: &Model,
-    kept: Option<&[u8]>,
+    kept: Option<Kept<'_>>,
 ) -> std::io::Result<()> {
-    let (active, archive) = if model.is_complete() {
+    let (active, facts, archive) = if model.is_complete() {
         let (incidents, releases) = model.archivable();
         let archive = postcard::to_stdvec(&ArchivedRef {
             incidents: Picked {
@@ -183,8 +198,14 @@ pub fn write(
             active.releases.insert(*id, r.clone());
         }
         active.archive.count(&incidents, &releases);
+        let facts: BTreeMap<_, _> = releases
+            .iter()
+            .filter_map(|id| model.releases.get(id))
+            .map(|r| (r.id, crate::state::insights::Facts::of(model, r)))
+            .collect();
         (
             postcard::to_stdvec(&active).map_err(std::io::Error::other)?,
+            postcard::to_stdvec(&facts).map_err(std::io::Error::other)?,
             archive,
         )
     } else {
@@ -193,7 +214,8 @@ pub fn write(
         })?;
         (
             postcard::to_stdvec(model).map_err(std::io::Error::other)?,
-            kept.to_vec(),
+            kept.facts.to_vec(),
+            kept.archive.to_vec(),
         )
     };
     let head = Header {
@@ -201,11 +223,14 @@ pub fn write(
         hotfix: env!("CARGO_PKG_VERSION").to_string(),
         mark: mark.clone(),
         active_len: active.len() as u64,
+        facts_len: facts.len() as u64,
         digest: Sha256::digest(&active).into(),
+        facts_digest: Sha256::digest(&facts).into(),
         archive_digest: Sha256::digest(&archive).into(),
     };
     postcard::to_io(&head, &mut *out).map_err(std::io::Error::other)?;
     out.write_all(&active)?;
+    out.write_all(&facts)?;
     out.write_all(&archive)
 }
 
@@ -228,7 +253,10 @@ pub fn read_active(prefix: impl Fn(u64) -> Option<Vec<u8>>) -> Option<Active> {
         mark: head.mark,
         model,
         archive: Section {
-            offset: end,
+            facts: end,
+            facts_len: head.facts_len,
+            facts_digest: head.facts_digest,
+            offset: end.saturating_add(head.facts_len),
             digest: head.archive_digest,
         },
     })
@@ -244,6 +272,35 @@ pub fn read_archive(whole: &[u8], section: &Section) -> Option<Archived> {
 pub fn archive_bytes<'a>(whole: &'a [u8], section: &Section) -> Option<&'a [u8]> {
     let bytes = whole.get(usize::try_from(section.offset).ok()?..)?;
     (<[u8; 32]>::from(Sha256::digest(bytes)) == section.digest).then_some(bytes)
+}
+
+/// The facts section of `bytes` (a snapshot's first bytes, at least through the facts), if it
+/// is the one `section` names: the insight facts of the archived releases.
+pub fn read_facts(
+    bytes: &[u8],
+    section: &Section,
+) -> Option<BTreeMap<crate::state::ReleaseId, crate::state::insights::Facts>> {
+    let start = usize::try_from(section.facts).ok()?;
+    let end = start.checked_add(usize::try_from(section.facts_len).ok()?)?;
+    let facts = bytes.get(start..end)?;
+    if <[u8; 32]>::from(Sha256::digest(facts)) != section.facts_digest {
+        return None;
+    }
+    postcard::from_bytes(facts).ok()
+}
+
+/// The facts and archive sections of `whole`, if they hash to what `section` names.
+pub fn kept<'a>(whole: &'a [u8], section: &Section) -> Option<Kept<'a>> {
+    let start = usize::try_from(section.facts).ok()?;
+    let end = start.checked_add(usize::try_from(section.facts_len).ok()?)?;
+    let facts = whole.get(start..end)?;
+    if <[u8; 32]>::from(Sha256::digest(facts)) != section.facts_digest {
+        return None;
+    }
+    Some(Kept {
+        facts,
+        archive: archive_bytes(whole, section)?,
+    })
 }
 
 /// Reads a whole snapshot this hotfix wrote, its archive merged back; `None` for anything else.

@@ -311,6 +311,23 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
             ok: r <= 1.5,
         });
     }
+    // `hotfix stats` (the last 90 days) against the one-shot read just measured.
+    let stats = time(5, || {
+        Process::new(bin)
+            .env("HOTFIX_USER", "you")
+            .arg("--store")
+            .arg(&store_dir)
+            .args(["stats", "--json"])
+            .output()
+            .expect("run")
+    });
+    let r = stats.as_secs_f64() / key.one_shot.as_secs_f64();
+    rows.push(Row {
+        what: "CLI: stats --json (last 90 days)",
+        measured: format!("{} ({r:.2}x incident list)", ms(stats)),
+        budget: "2x the one-shot read".into(),
+        ok: r <= 2.0,
+    });
     // One write as a whole process: the first reads the whole log (and checkpoints it), the
     // next ones start from this user's checkpoint.
     let state = dir.path().join("state");
@@ -478,6 +495,29 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
         budget: "1 ms".into(),
         ok: redraw <= Duration::from_millis(1),
     });
+    // The Insights view, on the statistics of the last 90 days.
+    {
+        use hotfix::state::insights;
+        let filter = insights::Filter {
+            since: Some(now() - chrono::Duration::days(90)),
+            service: None,
+        };
+        let computed = insights::stats(&insights::facts(model), &model.policy, &filter, now());
+        app.overlay = hotfix::tui::app::Overlay::Insights { selected: 0 };
+        app.set_insights(model.seq, computed);
+        let redraw = time(200, || {
+            terminal
+                .draw(|fr| cockpit_frame(fr, &app, model, theme))
+                .map(|_| ())
+        });
+        rows.push(Row {
+            what: "Insights view redraw at 200x50",
+            measured: ms(redraw),
+            budget: "1 ms".into(),
+            ok: redraw <= Duration::from_millis(1),
+        });
+        app.overlay = hotfix::tui::app::Overlay::None;
+    }
     let floor = time(200, || {
         terminal.draw(|f| four_plain_tables(f, &plain)).map(|_| ())
     });

@@ -29,6 +29,8 @@ pub struct Report {
     pub notices: Vec<NoticeFacts>,
     pub timeline: Vec<Step>,
     pub target: Option<TargetFacts>,
+    /// The hotfix's stages as durations, for charts and statistics (see `state::insights`).
+    pub durations: Durations,
     pub gate: GateFacts,
     /// The log's newest event when the report was made: a witness outside the store, which
     /// `hotfix verify --witness SEQ:HASH` checks later.
@@ -141,6 +143,31 @@ pub struct TargetFacts {
     pub deployed_at: Option<DateTime<Utc>>,
     /// `None` while not deployed yet.
     pub met: Option<bool>,
+}
+
+/// Seconds from the first report of its incidents to each stage (`null` until reached), each
+/// role's wait for the approval that counts, and the target.
+#[derive(Clone, Debug, Serialize)]
+pub struct Durations {
+    pub reported_at: Option<DateTime<Utc>>,
+    pub to_qualified_seconds: Option<i64>,
+    pub to_approved_seconds: Option<i64>,
+    pub to_gate_ready_seconds: Option<i64>,
+    pub to_deployed_seconds: Option<i64>,
+    pub to_verified_seconds: Option<i64>,
+    pub target_seconds: Option<i64>,
+    pub breached: bool,
+    pub approval_waits: Vec<WaitFacts>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WaitFacts {
+    pub role: String,
+    pub approver: String,
+    /// When the revision it approved was put up for approval.
+    pub asked_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub seconds: i64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -290,9 +317,34 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             })
         });
 
+    let facts = crate::state::insights::Facts::of(model, r);
+    let journey = crate::state::insights::journey(&facts, &model.policy, now);
+    let durations = Durations {
+        reported_at: facts.reported,
+        to_qualified_seconds: journey.stages[0],
+        to_approved_seconds: journey.stages[1],
+        to_gate_ready_seconds: journey.stages[2],
+        to_deployed_seconds: journey.stages[3],
+        to_verified_seconds: journey.stages[4],
+        target_seconds: journey.target,
+        breached: journey.breached,
+        approval_waits: facts
+            .approvals
+            .iter()
+            .map(|w| WaitFacts {
+                role: w.role.to_string(),
+                approver: w.approver.to_string(),
+                asked_at: w.asked,
+                at: w.at,
+                seconds: (w.at - w.asked).num_seconds(),
+            })
+            .collect(),
+    };
+
     Ok(Report {
         schema: SCHEMA,
         generated_at: now,
+        durations,
         release: ReleaseFacts {
             id,
             kind: if id.is_hotfix() { "hotfix" } else { "regular" },

@@ -1050,12 +1050,14 @@ impl<B: Backend> Store<B> {
         }
     }
 
-    /// The insight facts of every release (see [`state::insights`]): those the model holds,
-    /// and, for a model opened without its archive, the archived ones the snapshot keeps beside
-    /// it, so statistics never load closed records. If that file was replaced since, the
+    /// The insight facts of every release created at or after `since` (see
+    /// [`state::insights`]; more may come): those the model holds, and, for a model opened
+    /// without its archive, the archived ones the snapshot keeps beside it, so statistics never
+    /// load closed records. If that file was replaced since, the
     /// archive is loaded (or the log read whole) instead.
     pub fn facts(
         &mut self,
+        since: Option<DateTime<Utc>>,
     ) -> Result<std::collections::BTreeMap<state::ReleaseId, state::insights::Facts>, StoreError>
     {
         if let Some(src) = &self.archive_from {
@@ -1064,7 +1066,9 @@ impl<B: Backend> Store<B> {
                 ArchiveFile::Shared => self.backend.read_snapshot(end),
                 ArchiveFile::Checkpoint(path) => checkpoint::read_regular(path, end),
             };
-            if let Some(mut archived) = bytes.and_then(|b| snapshot::read_facts(&b, &src.section)) {
+            if let Some(mut archived) =
+                bytes.and_then(|b| snapshot::read_facts(&b, &src.section, since))
+            {
                 archived.extend(state::insights::facts(&self.model));
                 return Ok(archived);
             }

@@ -427,6 +427,25 @@ impl Session<'_> {
     }
 }
 
+/// Computes the Insights view's statistics over the last [`app::INSIGHTS_DAYS`] days, from the
+/// facts the store keeps (no closed record is loaded).
+fn insights(app: &mut App, store: &mut Store) {
+    use crate::state::insights;
+    let now = crate::clock::now();
+    let since = Some(now - chrono::Duration::days(app::INSIGHTS_DAYS));
+    match store.facts(since) {
+        Ok(facts) => {
+            let filter = insights::Filter {
+                since,
+                service: None,
+            };
+            let stats = insights::stats(&facts, &store.model.policy, &filter, now);
+            app.set_insights(store.model.seq, stats);
+        }
+        Err(e) => app.tell(format!("cannot compute the insights: {e}"), true),
+    }
+}
+
 /// Whether the loop goes on after an effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
@@ -464,6 +483,7 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
                 }
             }
         },
+        Effect::LoadInsights => insights(app, session.store),
         Effect::LoadArchive => {
             let started = Instant::now();
             match session.store.load_archive() {
@@ -589,6 +609,9 @@ fn event_loop(
         let now = crate::clock::now();
         app.tick(now);
         app.sync(&session.store.model);
+        if app.insights_stale(session.store.model.seq) {
+            insights(app, session.store);
+        }
         draw(terminal, app, session.store, now, theme)?;
         if let Some(path) = first_frame_log.take() {
             // The benchmark script's probe: how long from process start to the first frame.

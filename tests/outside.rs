@@ -1182,3 +1182,82 @@ fn reports_and_notices_name_the_log_head_and_verify_checks_it_later() {
         .assert()
         .code(2);
 }
+
+/// The Mermaid CLI, if installed: `HOTFIX_MMDC` (its path) with `HOTFIX_MMDC_CONFIG` (a
+/// puppeteer config, e.g. naming Debian's chromium), else `mmdc` on the PATH.
+fn mermaid_cli() -> Option<(String, Option<String>)> {
+    let bin = std::env::var("HOTFIX_MMDC").unwrap_or_else(|_| "mmdc".into());
+    let found = std::process::Command::new(&bin)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    found.then(|| (bin, std::env::var("HOTFIX_MMDC_CONFIG").ok()))
+}
+
+#[test]
+fn the_reports_gantt_block_is_mermaid_that_mermaid_cli_renders() {
+    let (dir, _store) = demo();
+    let mut blocks = Vec::new();
+    for id in ["HF-1", "HF-2", "HF-3"] {
+        let out = hotfix(dir.path(), "you")
+            .args(["report", id])
+            .assert()
+            .success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        let start = text.find("```mermaid\ngantt\n").expect("a gantt block") + "```mermaid\n".len();
+        let end = start + text[start..].find("\n```").expect("closed");
+        let block = text[start..end].to_string();
+        assert!(block.contains("dateFormat YYYY-MM-DD HH:mm:ss"), "{block}");
+        // Every task line is `name :[tags,] id, start, end`, with dates in that format.
+        for line in block.lines().filter(|l| l.contains(" :")) {
+            let fields: Vec<&str> = line.split(" :").nth(1).unwrap().split(", ").collect();
+            for date in &fields[fields.len() - 2..] {
+                assert!(
+                    chrono::NaiveDateTime::parse_from_str(date, "%Y-%m-%d %H:%M:%S").is_ok(),
+                    "{line}"
+                );
+            }
+        }
+        blocks.push((id, block));
+    }
+    let json = hotfix(dir.path(), "you")
+        .args(["report", "HF-1", "--format", "json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert!(
+        v["durations"]["to_deployed_seconds"].is_i64(),
+        "{}",
+        v["durations"]
+    );
+    let Some((bin, config)) = mermaid_cli() else {
+        eprintln!(
+            "skipped rendering the gantt blocks: install @mermaid-js/mermaid-cli (npm) and set HOTFIX_MMDC (and HOTFIX_MMDC_CONFIG for its browser), as .ci/run does"
+        );
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    for (id, block) in blocks {
+        let input = out.path().join(format!("{id}.mmd"));
+        let image = out.path().join(format!("{id}.svg"));
+        std::fs::write(&input, &block).unwrap();
+        let mut cmd = std::process::Command::new(&bin);
+        if let Some(c) = &config {
+            cmd.args(["-p", c]);
+        }
+        let run = cmd
+            .arg("-i")
+            .arg(&input)
+            .arg("-o")
+            .arg(&image)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{id}: mmdc refused the block:\n{block}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let svg = std::fs::read_to_string(&image).unwrap();
+        assert!(svg.contains("<svg") && svg.contains(id), "{id}");
+    }
+}

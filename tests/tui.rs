@@ -784,3 +784,86 @@ fn the_cockpit_shows_an_escape_sequence_as_text_never_raw() {
     let shown = text_at(b, y, x, x + 40);
     assert!(shown.contains("x\\x1b]52;c;ZXZpbA==\\x07"), "{shown:?}");
 }
+
+/// The demo generator's store of 300 incidents (three weeks to the fixed clock), with the
+/// Insights view open on its last 90 days, the newest hotfix selected.
+fn insights_on_the_demo() -> (tempfile::TempDir, Store, App) {
+    use hotfix::state::insights;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store");
+    hotfix::demo::generate(&path, "you", now(), 300).unwrap();
+    let store = Store::open(&path).unwrap();
+    let mut app = app_for("you");
+    app.sync(&store.model);
+    app.overlay = Overlay::Insights { selected: 0 };
+    let filter = insights::Filter {
+        since: Some(now() - chrono::Duration::days(90)),
+        service: None,
+    };
+    let stats = insights::stats(
+        &insights::facts(&store.model),
+        &store.model.policy,
+        &filter,
+        now(),
+    );
+    app.set_insights(store.model.seq, stats);
+    (dir, store, app)
+}
+
+#[test]
+fn insights_at_80x24() {
+    let (_dir, store, app) = insights_on_the_demo();
+    insta::assert_snapshot!(buffer_text(
+        draw(&app, &store.model, 80, 24, false).backend().buffer()
+    ));
+}
+
+#[test]
+fn insights_at_200x50() {
+    let (_dir, store, app) = insights_on_the_demo();
+    let terminal = draw(&app, &store.model, 200, 50, true);
+    let buffer = terminal.backend().buffer();
+    insta::assert_snapshot!(buffer_text(buffer));
+    // A breach is red: the newest hotfix is the selected one, so look at the caption.
+    let text = buffer_text(buffer);
+    assert!(
+        text.contains("P1 4h:") && text.contains("slowest step"),
+        "{text}"
+    );
+}
+
+#[test]
+fn insights_key_opens_the_view_and_a_selected_hotfix_opens_and_returns() {
+    let (_dir, mut store, mut app) = insights_on_the_demo();
+    app.overlay = Overlay::None;
+    app.insights = None;
+    press(&mut app, &mut store, &[key('5')]);
+    let Overlay::Insights { selected } = app.overlay else {
+        panic!("5 opens the Insights view");
+    };
+    let ids: Vec<ReleaseId> = app
+        .insights
+        .as_ref()
+        .expect("computed by the shell")
+        .1
+        .hotfixes
+        .iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(selected, ids.len() - 1, "the newest hotfix first");
+    press(&mut app, &mut store, &[key('k')]);
+    let id = ids[selected - 1];
+    press(&mut app, &mut store, &[code(KeyCode::Enter)]);
+    let Overlay::Details {
+        target, ref trail, ..
+    } = app.overlay
+    else {
+        panic!("Enter opens the selected hotfix");
+    };
+    assert_eq!(target, hotfix::tui::app::Target::Release(id));
+    assert!(!trail.is_empty(), "with its audit trail");
+    press(&mut app, &mut store, &[code(KeyCode::Esc)]);
+    assert!(matches!(app.overlay, Overlay::Insights { selected: s } if s == selected - 1));
+    press(&mut app, &mut store, &[code(KeyCode::Esc)]);
+    assert!(matches!(app.overlay, Overlay::None));
+}

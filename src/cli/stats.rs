@@ -13,7 +13,7 @@ pub fn stats(out: &Out, dir: &Path, since: &str, service: Option<String>) -> Res
     let now = crate::clock::now();
     let since = insights::parse_since(since, now).map_err(Error::Usage)?;
     let mut store = open_read(dir)?;
-    let facts = store.facts()?;
+    let facts = store.facts(since)?;
     let filter = Filter { since, service };
     let s = insights::stats(&facts, &store.model.policy, &filter, now);
     if out.json {

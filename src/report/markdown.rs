@@ -302,6 +302,8 @@ pub fn markdown(r: &Report) -> String {
     }
     out.push('\n');
 
+    gantt(&mut out, r);
+
     let _ = writeln!(out, "## Target\n");
     match &r.target {
         None => {
@@ -357,4 +359,87 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
         .unwrap_or_default()
+}
+
+/// The hotfix's journey as a Mermaid `gantt` block (GitHub and GitLab draw it): a bar per step
+/// from the first report, each role's wait for its approval, and the target as a milestone.
+/// Every name in it is an id, a role or a login (letters, digits and `._@+-`), so no stored
+/// text reaches Mermaid's syntax.
+fn gantt(out: &mut String, r: &Report) {
+    let d = &r.durations;
+    let Some(reported) = d.reported_at else {
+        return;
+    };
+    let at = |secs: i64| (reported + chrono::Duration::seconds(secs)).format("%Y-%m-%d %H:%M:%S");
+    let name = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._@+-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let stages = [
+        ("reported to qualified", d.to_qualified_seconds),
+        ("to approved", d.to_approved_seconds),
+        ("to gate ready", d.to_gate_ready_seconds),
+        ("to deployed", d.to_deployed_seconds),
+        ("to verified", d.to_verified_seconds),
+    ];
+    let _ = writeln!(out, "## Timeline chart\n");
+    let _ = writeln!(out, "```mermaid");
+    let _ = writeln!(out, "gantt");
+    let _ = writeln!(
+        out,
+        "    title {} from first report (UTC)",
+        name(&r.release.id.to_string())
+    );
+    let _ = writeln!(out, "    dateFormat YYYY-MM-DD HH:mm:ss");
+    let _ = writeln!(out, "    axisFormat %m-%d %H:%M");
+    let _ = writeln!(out, "    section Stages");
+    let mut from = 0;
+    for (i, (label, secs)) in stages.iter().enumerate() {
+        let Some(to) = *secs else {
+            continue;
+        };
+        let tags = if to <= from { "milestone, " } else { "" };
+        let _ = writeln!(
+            out,
+            "    {label} :{tags}s{i}, {}, {}",
+            at(from),
+            at(to.max(from))
+        );
+        from = to.max(from);
+    }
+    if !d.approval_waits.is_empty() {
+        let _ = writeln!(out, "    section Approvals");
+        for (i, w) in d.approval_waits.iter().enumerate() {
+            let start = (w.asked_at - reported).num_seconds();
+            let end = (w.at - reported).num_seconds().max(start);
+            let tags = if end <= start { "milestone, " } else { "" };
+            let _ = writeln!(
+                out,
+                "    {} by {} :{tags}w{i}, {}, {}",
+                name(&w.role),
+                name(&w.approver),
+                at(start),
+                at(end)
+            );
+        }
+    }
+    if let Some(target) = d.target_seconds {
+        let crit = if d.breached { "crit, " } else { "" };
+        let _ = writeln!(out, "    section Target");
+        let _ = writeln!(
+            out,
+            "    target {} :milestone, {crit}target, {}, {}",
+            crate::present::span(chrono::Duration::seconds(target)),
+            at(target),
+            at(target)
+        );
+    }
+    let _ = writeln!(out, "```\n");
 }

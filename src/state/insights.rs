@@ -308,6 +308,8 @@ pub struct Journey {
     pub rolled_back: bool,
     /// Another hotfix for the same incident or service followed within a week of its deploy.
     pub followed_up: bool,
+    /// Seconds from the first report to now, while it is neither deployed nor finished.
+    pub in_flight: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -424,6 +426,74 @@ fn spreads<K: Ord + ToString>(groups: BTreeMap<K, Vec<i64>>) -> Vec<WaitStat> {
         .collect()
 }
 
+/// One hotfix's journey from its facts, judged by `policy` at `now` (without looking at other
+/// hotfixes: `followed_up` is left false).
+pub fn journey(f: &Facts, policy: &Policy, now: DateTime<Utc>) -> Journey {
+    let required: Vec<String> = match &f.frozen_roles {
+        Some(roles) => roles.iter().map(ToString::to_string).collect(),
+        None => f
+            .severity
+            .and_then(|s| policy.approvers_for(s))
+            .map(<[String]>::to_vec)
+            .unwrap_or_default(),
+    };
+    let approved = required
+        .iter()
+        .map(|role| f.approvals.iter().find(|a| a.role == *role).map(|a| a.at))
+        .collect::<Option<Vec<_>>>()
+        .and_then(|t| t.into_iter().max());
+    let gate = match (approved, f.tests_done) {
+        (Some(a), Some(t)) => Some(a.max(t)),
+        _ => None,
+    };
+    let at = [f.qualified, approved, gate, f.deployed, f.verified];
+    let stages = at.map(|t| f.reported.zip(t).map(|(r, t)| secs(r, t)));
+    let target = f
+        .severity
+        .and_then(|s| policy.target_hours.get(&s))
+        .map(|h| i64::from(*h) * 3600);
+    let breached = match (target, f.reported) {
+        (Some(limit), Some(r)) => match f.deployed {
+            Some(d) => secs(r, d) > limit,
+            None => f.finished.is_none() && secs(r, now) > limit,
+        },
+        _ => false,
+    };
+    Journey {
+        id: f.id,
+        severity: f.severity,
+        services: f.services.iter().map(ToString::to_string).collect(),
+        stages,
+        target,
+        breached,
+        rolled_back: f.rolled_back.is_some(),
+        followed_up: false,
+        in_flight: match (f.deployed, f.finished, f.reported) {
+            (None, None, Some(r)) => Some(secs(r, now)),
+            _ => None,
+        },
+    }
+}
+
+/// The lists of hotfixes sharing an incident (`true`) or a service (`false`) with `f`.
+fn related<'m>(
+    f: &Facts,
+    by_incident: &'m BTreeMap<IncidentId, Vec<&'m Facts>>,
+    by_service: &'m BTreeMap<&'m str, Vec<&'m Facts>>,
+) -> Vec<(bool, &'m [&'m Facts])> {
+    let incidents = f
+        .incidents
+        .iter()
+        .filter_map(|i| by_incident.get(i))
+        .map(|l| (true, l.as_slice()));
+    let services = f
+        .services
+        .iter()
+        .filter_map(|s| by_service.get(s.as_str()))
+        .map(|l| (false, l.as_slice()));
+    incidents.chain(services).collect()
+}
+
 /// The statistics of the hotfixes `filter` picks from `facts`, judged by `policy` at `now`.
 pub fn stats(
     facts: &BTreeMap<ReleaseId, Facts>,
@@ -444,68 +514,44 @@ pub fn stats(
         .filter(|f| serves(f))
         .collect();
     let all_hotfixes: Vec<&Facts> = facts.values().filter(|f| f.id.is_hotfix()).collect();
-    let target_of = |f: &Facts| {
-        f.severity
-            .and_then(|s| policy.target_hours.get(&s))
-            .map(|h| i64::from(*h) * 3600)
-    };
-    let required = |f: &Facts| -> Vec<String> {
-        match &f.frozen_roles {
-            Some(roles) => roles.iter().map(ToString::to_string).collect(),
-            None => f
-                .severity
-                .and_then(|s| policy.approvers_for(s))
-                .map(<[String]>::to_vec)
-                .unwrap_or_default(),
+    // Hotfixes by incident and by service, oldest first: follow-ups and restores are looked up
+    // there, not by scanning every hotfix for each one.
+    let mut by_incident: BTreeMap<IncidentId, Vec<&Facts>> = BTreeMap::new();
+    let mut by_service: BTreeMap<&str, Vec<&Facts>> = BTreeMap::new();
+    for g in &all_hotfixes {
+        for i in &g.incidents {
+            by_incident.entry(*i).or_default().push(g);
         }
-    };
+        for s in &g.services {
+            by_service.entry(s.as_str()).or_default().push(g);
+        }
+    }
+    for list in by_incident.values_mut().chain(by_service.values_mut()) {
+        list.sort_by_key(|g| (g.created, g.id));
+    }
+    // The hotfixes sharing an incident (`true`) or a service (`false`) with `f`.
+    let related = |f: &Facts| related(f, &by_incident, &by_service);
     // A later hotfix, created within a week of this deploy, for one of the same incidents, or
     // for a new incident (reported after the deploy) on one of the same services.
     let follow_up = |f: &Facts, deployed: DateTime<Utc>| {
-        all_hotfixes.iter().any(|g| {
-            g.id != f.id
-                && g.created > deployed
-                && g.created <= deployed + Duration::days(FOLLOW_UP_DAYS)
-                && (g.incidents.iter().any(|i| f.incidents.contains(i))
-                    || (g.reported.is_some_and(|r| r > deployed)
-                        && g.services.iter().any(|s| f.services.contains(s))))
+        let until = deployed + Duration::days(FOLLOW_UP_DAYS);
+        related(f).into_iter().any(|(same_incident, list)| {
+            let from = list.partition_point(|g| g.created <= deployed);
+            list[from..]
+                .iter()
+                .take_while(|g| g.created <= until)
+                .any(|g| {
+                    g.id != f.id && (same_incident || g.reported.is_some_and(|r| r > deployed))
+                })
         })
     };
-    let mut journeys = Vec::new();
-    for f in &picked {
-        let approved = {
-            let roles = required(f);
-            let times: Option<Vec<_>> = roles
-                .iter()
-                .map(|role| f.approvals.iter().find(|a| a.role == *role).map(|a| a.at))
-                .collect();
-            times.and_then(|t| t.into_iter().max())
-        };
-        let gate = match (approved, f.tests_done) {
-            (Some(a), Some(t)) => Some(a.max(t)),
-            _ => None,
-        };
-        let at = [f.qualified, approved, gate, f.deployed, f.verified];
-        let stages = at.map(|t| f.reported.zip(t).map(|(r, t)| secs(r, t)));
-        let target = target_of(f);
-        let breached = match (target, f.reported) {
-            (Some(limit), Some(r)) => match f.deployed {
-                Some(d) => secs(r, d) > limit,
-                None => f.finished.is_none() && secs(r, now) > limit,
-            },
-            _ => false,
-        };
-        journeys.push(Journey {
-            id: f.id,
-            severity: f.severity,
-            services: f.services.iter().map(ToString::to_string).collect(),
-            stages,
-            target,
-            breached,
-            rolled_back: f.rolled_back.is_some(),
+    let journeys: Vec<Journey> = picked
+        .iter()
+        .map(|f| Journey {
             followed_up: f.deployed.is_some_and(|d| follow_up(f, d)),
-        });
-    }
+            ..journey(f, policy, now)
+        })
+        .collect();
     let stages = STAGES
         .iter()
         .enumerate()
@@ -559,13 +605,10 @@ pub fn stats(
     let mut unrestored = Vec::new();
     for f in &failed {
         let Some(start) = f.deployed else { continue };
-        let next = all_hotfixes
-            .iter()
+        let next = related(f)
+            .into_iter()
+            .flat_map(|(_, list)| list.iter())
             .filter(|g| g.id != f.id && g.rolled_back.is_none())
-            .filter(|g| {
-                g.incidents.iter().any(|i| f.incidents.contains(i))
-                    || g.services.iter().any(|s| f.services.contains(s))
-            })
             .filter_map(|g| g.deployed.filter(|d| *d > start))
             .min();
         match next {

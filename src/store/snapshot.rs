@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// 10,000 incidents took 150 ms to parse against about a third of that in postcard.
 pub const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Bumped whenever the model's shape changes; the hotfix version is checked as well.
-const SNAPSHOT_FORMAT: u32 = 6;
+const SNAPSHOT_FORMAT: u32 = 7;
 /// The cockpit rewrites the snapshot once it lags the log by this many events.
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
@@ -198,14 +198,20 @@ pub fn write(
             active.releases.insert(*id, r.clone());
         }
         active.archive.count(&incidents, &releases);
-        let facts: BTreeMap<_, _> = releases
+        // Newest first, each on its own: statistics of a period stop reading at its start.
+        let mut facts: Vec<_> = releases
             .iter()
             .filter_map(|id| model.releases.get(id))
-            .map(|r| (r.id, crate::state::insights::Facts::of(model, r)))
+            .map(|r| crate::state::insights::Facts::of(model, r))
             .collect();
+        facts.sort_by_key(|f| std::cmp::Reverse((f.created, f.id)));
+        let mut bytes = Vec::new();
+        for f in &facts {
+            bytes.extend(postcard::to_stdvec(f).map_err(std::io::Error::other)?);
+        }
         (
             postcard::to_stdvec(&active).map_err(std::io::Error::other)?,
-            postcard::to_stdvec(&facts).map_err(std::io::Error::other)?,
+            bytes,
             archive,
         )
     } else {
@@ -275,18 +281,29 @@ pub fn archive_bytes<'a>(whole: &'a [u8], section: &Section) -> Option<&'a [u8]>
 }
 
 /// The facts section of `bytes` (a snapshot's first bytes, at least through the facts), if it
-/// is the one `section` names: the insight facts of the archived releases.
+/// is the one `section` names: the insight facts of the archived releases created at or after
+/// `since` (the section holds them newest first, so reading stops there).
 pub fn read_facts(
     bytes: &[u8],
     section: &Section,
+    since: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Option<BTreeMap<crate::state::ReleaseId, crate::state::insights::Facts>> {
     let start = usize::try_from(section.facts).ok()?;
     let end = start.checked_add(usize::try_from(section.facts_len).ok()?)?;
-    let facts = bytes.get(start..end)?;
-    if <[u8; 32]>::from(Sha256::digest(facts)) != section.facts_digest {
+    let mut rest = bytes.get(start..end)?;
+    if <[u8; 32]>::from(Sha256::digest(rest)) != section.facts_digest {
         return None;
     }
-    postcard::from_bytes(facts).ok()
+    let mut facts = BTreeMap::new();
+    while !rest.is_empty() {
+        let (f, more) = postcard::take_from_bytes::<crate::state::insights::Facts>(rest).ok()?;
+        if since.is_some_and(|s| f.created < s) {
+            break;
+        }
+        facts.insert(f.id, f);
+        rest = more;
+    }
+    Some(facts)
 }
 
 /// The facts and archive sections of `whole`, if they hash to what `section` names.

@@ -13,6 +13,8 @@ pub enum Action {
     FocusApprovals,
     FocusTests,
     FocusReleases,
+    /// The Insights view: how fast hotfixes move, where they wait.
+    Insights,
     Down,
     Up,
     Top,
@@ -74,6 +76,7 @@ impl Action {
             Action::FocusApprovals => "approvals",
             Action::FocusTests => "tests",
             Action::FocusReleases => "release queue",
+            Action::Insights => "insights",
             Action::Down => "down",
             Action::Up => "up",
             Action::Top => "first",
@@ -172,6 +175,7 @@ impl Action {
             Action::FocusApprovals,
             Action::FocusTests,
             Action::FocusReleases,
+            Action::Insights,
         ];
         ORDER.iter().position(|a| *a == self).unwrap_or(ORDER.len())
     }
@@ -186,6 +190,7 @@ impl Action {
                 | Action::FocusApprovals
                 | Action::FocusTests
                 | Action::FocusReleases
+                | Action::Insights
                 | Action::Down
                 | Action::Up
                 | Action::Top

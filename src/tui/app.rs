@@ -30,6 +30,8 @@ pub enum Effect {
     LoadTrail,
     /// Load the closed records (see `state::archive`), then show them (see [`App::history`]).
     LoadArchive,
+    /// Compute the statistics the Insights view shows (see [`App::insights`]).
+    LoadInsights,
     /// Send a stakeholder notice (an HTTP post), then record how it went.
     Notify {
         id: ReleaseId,
@@ -75,6 +77,10 @@ pub enum Overlay {
         scroll: u16,
     },
     Form(Box<Form>),
+    /// The Insights view; `selected` is a hotfix of the period, oldest first.
+    Insights {
+        selected: usize,
+    },
 }
 
 /// A message in the status line. Information clears after [`STATUS_SECONDS`] or at the next
@@ -174,7 +180,15 @@ pub struct App {
     /// The lists show closed work too: resolved incidents, and releases finished before the
     /// recent ones (the shell loads them first, see [`Effect::LoadArchive`]).
     pub history: bool,
+    /// The Insights view's statistics and the model version they were computed for (the
+    /// shell computes them, see [`Effect::LoadInsights`]).
+    pub insights: Option<(u64, crate::state::insights::Stats)>,
+    /// The Insights selection to return to when the hotfix it opened is closed.
+    insights_return: Option<usize>,
 }
+
+/// The period the Insights view covers.
+pub const INSIGHTS_DAYS: i64 = 90;
 
 const PANES: [Pane; 4] = [Pane::Queue, Pane::Approvals, Pane::Tests, Pane::Releases];
 
@@ -206,6 +220,8 @@ impl App {
             log_head: None,
             clock: DateTime::<Utc>::MIN_UTC,
             history: false,
+            insights: None,
+            insights_return: None,
         }
     }
 
@@ -464,7 +480,10 @@ impl App {
     pub fn mode(&self) -> Mode {
         match &self.overlay {
             Overlay::Form(_) => Mode::Dialog,
-            Overlay::Help { .. } | Overlay::Details { .. } | Overlay::Report { .. } => Mode::View,
+            Overlay::Help { .. }
+            | Overlay::Details { .. }
+            | Overlay::Report { .. }
+            | Overlay::Insights { .. } => Mode::View,
             Overlay::None if self.filter_input.is_some() => Mode::Dialog,
             Overlay::None => Mode::Pane(self.focus),
         }
@@ -512,6 +531,7 @@ impl App {
                     FormInput::Moved | FormInput::Nothing => Effect::None,
                 };
             }
+            Overlay::Insights { .. } => return self.on_insights_key(action),
             Overlay::Help { .. } | Overlay::Details { .. } | Overlay::Report { .. } => {
                 return self.on_view_key(action);
             }
@@ -534,7 +554,12 @@ impl App {
             return Effect::None;
         };
         match action {
-            Some(Action::Back) => self.overlay = Overlay::None,
+            Some(Action::Back) => {
+                self.overlay = match self.insights_return.take() {
+                    Some(selected) => Overlay::Insights { selected },
+                    None => Overlay::None,
+                };
+            }
             Some(Action::Down) => *scroll = scroll.saturating_add(1).min(limit.max),
             Some(Action::Up) => *scroll = scroll.saturating_sub(1),
             Some(Action::PageDown) => *scroll = scroll.saturating_add(page).min(limit.max),
@@ -553,6 +578,64 @@ impl App {
             _ => {}
         }
         Effect::None
+    }
+
+    /// Keys in the Insights view: move between hotfixes, open one, close.
+    fn on_insights_key(&mut self, action: Option<Action>) -> Effect {
+        let Overlay::Insights { selected } = &mut self.overlay else {
+            return Effect::None;
+        };
+        let count = self.insights.as_ref().map_or(0, |(_, s)| s.hotfixes.len());
+        let last = count.saturating_sub(1);
+        let page = 10;
+        match action {
+            Some(Action::Back) => self.overlay = Overlay::None,
+            Some(Action::Down) => *selected = (*selected + 1).min(last),
+            Some(Action::Up) => *selected = selected.saturating_sub(1),
+            Some(Action::PageDown) => *selected = (*selected + page).min(last),
+            Some(Action::PageUp) => *selected = selected.saturating_sub(page),
+            Some(Action::Top) => *selected = 0,
+            Some(Action::Bottom) => *selected = last,
+            Some(Action::Open) => {
+                let chosen = self
+                    .insights
+                    .as_ref()
+                    .and_then(|(_, s)| s.hotfixes.get(*selected))
+                    .map(|j| j.id);
+                let at = *selected;
+                if let Some(id) = chosen {
+                    self.insights_return = Some(at);
+                    self.overlay = Overlay::Details {
+                        target: Target::Release(id),
+                        trail: Vec::new(),
+                        scroll: 0,
+                    };
+                    return Effect::LoadTrail;
+                }
+            }
+            _ => {}
+        }
+        Effect::None
+    }
+
+    /// The statistics the shell computed for the Insights view (model version `seq`): the
+    /// selection starts at the newest hotfix, and stays within the list.
+    pub fn set_insights(&mut self, seq: u64, stats: crate::state::insights::Stats) {
+        let last = stats.hotfixes.len().saturating_sub(1);
+        if let Overlay::Insights { selected } = &mut self.overlay {
+            *selected = if self.insights.is_none() {
+                last
+            } else {
+                (*selected).min(last)
+            };
+        }
+        self.insights = Some((seq, stats));
+    }
+
+    /// Whether the Insights view is open on statistics older than model version `seq`.
+    pub fn insights_stale(&self, seq: u64) -> bool {
+        matches!(self.overlay, Overlay::Insights { .. })
+            && self.insights.as_ref().is_none_or(|(at, _)| *at != seq)
     }
 
     /// Confirms the open dialog.
@@ -657,6 +740,11 @@ impl App {
                 }
             }
             Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::Insights => {
+                self.insights = None;
+                self.overlay = Overlay::Insights { selected: 0 };
+                return Effect::LoadInsights;
+            }
             Action::History if self.history => self.show_history(false),
             Action::History => return Effect::LoadArchive,
             Action::Report => match self.current_release(model) {
@@ -1131,6 +1219,14 @@ impl App {
         let at = Position::new(event.column, event.row);
         match &self.overlay {
             Overlay::Form(_) => return Effect::None,
+            Overlay::Insights { .. } => {
+                let action = match event.kind {
+                    MouseEventKind::ScrollDown => Some(Action::Down),
+                    MouseEventKind::ScrollUp => Some(Action::Up),
+                    _ => None,
+                };
+                return self.on_insights_key(action);
+            }
             Overlay::Help { .. } | Overlay::Details { .. } | Overlay::Report { .. } => {
                 let action = match event.kind {
                     MouseEventKind::ScrollDown => Some(Action::Down),

@@ -16,6 +16,7 @@
 //! Overlays (help, details, forms) draw on top. Stored text is escaped before it is drawn.
 
 mod header;
+mod insights;
 mod lists;
 mod overlay;
 mod panels;
@@ -74,6 +75,7 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
             overlay::report(frame, area, app, ctx, *id, text, *scroll)
         }
         Overlay::Form(form) => overlay::form(frame, area, app, form, ctx),
+        Overlay::Insights { selected } => insights::render(frame, area, app, ctx, *selected),
     }
 }
 
@@ -298,9 +300,10 @@ fn footer(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             };
             Line::styled(
                 format!(
-                    "{}/1-4 switch panes · {} details · {} all keys",
+                    "{}/1-4 panes · {} details · {} insights · {} all keys",
                     key(Action::NextPane),
                     key(Action::Open),
+                    key(Action::Insights),
                     key(Action::Help)
                 ),
                 t.dim(),

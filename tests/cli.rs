@@ -699,3 +699,48 @@ fn log_takes_the_id_as_an_argument() {
     let inc = ok(dir.path(), "x", &["log", "INC-6"]);
     assert_eq!(inc, ok(dir.path(), "x", &["log", "--incident", "INC-6"]));
 }
+
+#[test]
+fn stats_prints_the_period_per_hotfix_and_in_aggregate_and_refuses_a_bad_period() {
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    let out = common::hotfix(dir.path(), "you")
+        .args(["stats", "--since", "all"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for wanted in [
+        "3 hotfixes created in the whole history",
+        "HOTFIX",
+        "FROM REPORT TO",
+        "target P1 4h",
+        "change failure rate",
+        "APPROVAL WAIT BY ROLE",
+        "regular releases held back: REL-1",
+    ] {
+        assert!(text.contains(wanted), "{wanted}:\n{text}");
+    }
+    let json = common::hotfix(dir.path(), "you")
+        .args(["stats", "--since", "all", "--json"])
+        .assert()
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    assert_eq!(v["hotfixes"].as_array().unwrap().len(), 3);
+    assert!(v["stages"][0][1]["median"].is_i64(), "{}", v["stages"]);
+    let out = common::hotfix(dir.path(), "you")
+        .args(["stats", "--service", "nosuch"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("nothing to measure"));
+    let before = std::fs::read(common::log_of(dir.path())).unwrap();
+    let out = common::hotfix(dir.path(), "you")
+        .args(["stats", "--since", "lately"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("--since") && stderr.contains("90d"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(common::log_of(dir.path())).unwrap(), before);
+}

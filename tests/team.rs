@@ -510,6 +510,15 @@ fn the_whole_process_runs_on_a_database_store_each_step_by_its_own_login() {
         "{approvers:?}"
     );
     run(&admin_url, "verify");
+    // The insights of a database store: the approvals came from three logins.
+    let stats = ok(&admin_url, &["stats", "--json"]);
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(stats["hotfixes"].as_array().unwrap().len(), 1, "{stats}");
+    assert_eq!(
+        stats["wait_by_approver"].as_array().unwrap().len(),
+        3,
+        "{stats}"
+    );
     // Refusals read the same as with a directory store, and record nothing.
     let out = hotfix(&alice)
         .args(["user", "grant", "someone", "qa"])

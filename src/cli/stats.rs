@@ -79,6 +79,62 @@ fn print(out: &Out, s: &Stats) {
         s.hotfixes.len()
     )));
     out.line("");
+    // Per hotfix: the newest ones (JSON has them all).
+    const NEWEST: usize = 15;
+    let rows: Vec<Vec<String>> = s
+        .hotfixes
+        .iter()
+        .rev()
+        .take(NEWEST)
+        .map(|j| {
+            let mut row = vec![
+                j.id.to_string(),
+                j.severity.map_or_else(|| "-".into(), |x| x.to_string()),
+            ];
+            row.extend(j.stages.iter().map(|d| time(*d)));
+            row.push(match (j.target, j.breached) {
+                (None, _) => "-".into(),
+                (Some(_), true) => "breached".into(),
+                (Some(_), false) if j.stages[3].is_some() => "met".into(),
+                (Some(t), false) => format!("{} left", time(Some(t - j.in_flight.unwrap_or(0)))),
+            });
+            row.push(if j.rolled_back {
+                "rolled back".into()
+            } else if j.followed_up {
+                "followed up".into()
+            } else {
+                String::new()
+            });
+            row
+        })
+        .collect();
+    out.table(
+        &[
+            "HOTFIX",
+            "SEV",
+            "QUALIFIED",
+            "APPROVED",
+            "GATE READY",
+            "DEPLOYED",
+            "VERIFIED",
+            "TARGET",
+            "",
+        ],
+        &rows,
+        |col, cell| match col {
+            7 if cell == "breached" => out.bad(cell),
+            7 if cell == "met" => out.good(cell),
+            8 if !cell.is_empty() => out.bad(cell),
+            _ => cell.to_string(),
+        },
+    );
+    if s.hotfixes.len() > NEWEST {
+        out.line(&out.dim(&format!(
+            "(the newest {NEWEST} of {}, times from the first report; --json lists every one)",
+            s.hotfixes.len()
+        )));
+    }
+    out.line("");
     let rows: Vec<Vec<String>> = s
         .stages
         .iter()

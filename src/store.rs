@@ -1061,14 +1061,11 @@ impl<B: Backend> Store<B> {
     ) -> Result<std::collections::BTreeMap<state::ReleaseId, state::insights::Facts>, StoreError>
     {
         if let Some(src) = &self.archive_from {
-            let end = src.section.facts.saturating_add(src.section.facts_len);
-            let bytes = match &src.file {
-                ArchiveFile::Shared => self.backend.read_snapshot(end),
-                ArchiveFile::Checkpoint(path) => checkpoint::read_regular(path, end),
+            let prefix = |max: u64| match &src.file {
+                ArchiveFile::Shared => self.backend.read_snapshot(max),
+                ArchiveFile::Checkpoint(path) => checkpoint::read_regular(path, max),
             };
-            if let Some(mut archived) =
-                bytes.and_then(|b| snapshot::read_facts(&b, &src.section, since))
-            {
+            if let Some(mut archived) = snapshot::read_facts(prefix, &src.section, since) {
                 archived.extend(state::insights::facts(&self.model));
                 return Ok(archived);
             }

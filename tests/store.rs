@@ -731,3 +731,44 @@ fn a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one(place: Place)
     // The same answers whichever way the store was opened.
     admin.cli().arg("verify").assert().success();
 }
+
+#[test]
+fn statistics_read_the_kept_facts_back_to_the_period_and_agree_with_the_whole_model() {
+    use hotfix::state::insights;
+    // 1,500 incidents over about 100 days: hundreds of archived hotfixes, several chunks.
+    let (_dir, path) = generated(1500);
+    let checkpoints = tempfile::tempdir().unwrap();
+    let at = now();
+    Store::open_to_write(&path, Some(checkpoints.path()), at).unwrap();
+    let mut part = Store::open_to_write(&path, Some(checkpoints.path()), at).unwrap();
+    assert!(
+        !part.model.is_complete(),
+        "opened from the checkpoint, closed work left out"
+    );
+    let whole = Store::open(&path).unwrap();
+    let all = insights::facts(&whole.model);
+    for days in [None, Some(1), Some(20), Some(45), Some(90), Some(400)] {
+        let since = days.map(|d| at - chrono::Duration::days(d));
+        let got = part.facts(since).unwrap();
+        // Everything from the period's start is there, as the whole model has it.
+        for (id, f) in all
+            .iter()
+            .filter(|(_, f)| since.is_none_or(|s| f.created >= s))
+        {
+            assert_eq!(got.get(id), Some(f), "{id} for {days:?} days");
+        }
+        let filter = insights::Filter {
+            since,
+            service: None,
+        };
+        assert_eq!(
+            insights::stats(&got, &part.model.policy, &filter, at),
+            insights::stats(&all, &whole.model.policy, &filter, at),
+            "{days:?} days"
+        );
+    }
+    assert!(
+        !part.model.is_complete(),
+        "and the archive was never loaded"
+    );
+}

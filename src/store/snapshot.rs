@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// 10,000 incidents took 150 ms to parse against about a third of that in postcard.
 pub const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Bumped whenever the model's shape changes; the hotfix version is checked as well.
-const SNAPSHOT_FORMAT: u32 = 7;
+const SNAPSHOT_FORMAT: u32 = 8;
 /// The cockpit rewrites the snapshot once it lags the log by this many events.
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
@@ -198,7 +198,8 @@ pub fn write(
             active.releases.insert(*id, r.clone());
         }
         active.archive.count(&incidents, &releases);
-        // Newest first, each on its own: statistics of a period stop reading at its start.
+        // Newest first, in chunks that each carry their digest: statistics of a period read
+        // and check only the chunks back to its start, whatever the history's length.
         let mut facts: Vec<_> = releases
             .iter()
             .filter_map(|id| model.releases.get(id))
@@ -206,8 +207,11 @@ pub fn write(
             .collect();
         facts.sort_by_key(|f| std::cmp::Reverse((f.created, f.id)));
         let mut bytes = Vec::new();
-        for f in &facts {
-            bytes.extend(postcard::to_stdvec(f).map_err(std::io::Error::other)?);
+        for chunk in facts.chunks(FACTS_CHUNK) {
+            let body = postcard::to_stdvec(chunk).map_err(std::io::Error::other)?;
+            bytes.extend(postcard::to_stdvec(&(body.len() as u64)).map_err(std::io::Error::other)?);
+            bytes.extend(Sha256::digest(&body));
+            bytes.extend(body);
         }
         (
             postcard::to_stdvec(&active).map_err(std::io::Error::other)?,
@@ -280,28 +284,68 @@ pub fn archive_bytes<'a>(whole: &'a [u8], section: &Section) -> Option<&'a [u8]>
     (<[u8; 32]>::from(Sha256::digest(bytes)) == section.digest).then_some(bytes)
 }
 
-/// The facts section of `bytes` (a snapshot's first bytes, at least through the facts), if it
-/// is the one `section` names: the insight facts of the archived releases created at or after
-/// `since` (the section holds them newest first, so reading stops there).
+/// Facts per chunk of the facts section.
+const FACTS_CHUNK: usize = 256;
+
+/// The insight facts of the archived releases created at or after `since`, from the facts
+/// section `section` names, through `prefix` (a snapshot's first bytes, at most the number
+/// asked for). The section holds them newest first in chunks, each with its own digest, so
+/// only the chunks back to `since` are read and checked. `None` if any of them does not hold.
 pub fn read_facts(
-    bytes: &[u8],
+    prefix: impl Fn(u64) -> Option<Vec<u8>>,
     section: &Section,
     since: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Option<BTreeMap<crate::state::ReleaseId, crate::state::insights::Facts>> {
-    let start = usize::try_from(section.facts).ok()?;
-    let end = start.checked_add(usize::try_from(section.facts_len).ok()?)?;
-    let mut rest = bytes.get(start..end)?;
-    if <[u8; 32]>::from(Sha256::digest(rest)) != section.facts_digest {
-        return None;
-    }
+    let start = section.facts;
+    let end = start.checked_add(section.facts_len)?;
+    let mut want = start.saturating_add(1 << 16).min(end);
+    let mut bytes = prefix(want)?;
+    let mut at = start;
     let mut facts = BTreeMap::new();
-    while !rest.is_empty() {
-        let (f, more) = postcard::take_from_bytes::<crate::state::insights::Facts>(rest).ok()?;
-        if since.is_some_and(|s| f.created < s) {
+    while at < end {
+        // A chunk's length, its digest, then its facts; read further when it is not all here.
+        let chunk = loop {
+            let rest = bytes.get(usize::try_from(at).ok()?..)?;
+            let parsed = postcard::take_from_bytes::<u64>(rest)
+                .ok()
+                .and_then(|(len, more)| {
+                    let head = rest.len() - more.len();
+                    let total = head
+                        .checked_add(32)?
+                        .checked_add(usize::try_from(len).ok()?)?;
+                    Some((head, total))
+                });
+            match parsed {
+                Some((head, total)) if total <= rest.len() => break (head, total),
+                _ if want >= end => return None,
+                Some((_, total)) => {
+                    want = want
+                        .saturating_mul(2)
+                        .max(at.saturating_add(total as u64))
+                        .min(end);
+                }
+                None => want = want.saturating_mul(2).min(end),
+            }
+            bytes = prefix(want)?;
+        };
+        let rest = bytes.get(usize::try_from(at).ok()?..)?;
+        let (head, total) = chunk;
+        let digest = rest.get(head..head + 32)?;
+        let body = rest.get(head + 32..total)?;
+        if Sha256::digest(body).as_slice() != digest {
+            return None;
+        }
+        let list: Vec<crate::state::insights::Facts> = postcard::from_bytes(body).ok()?;
+        let older = list.iter().any(|f| since.is_some_and(|s| f.created < s));
+        for f in list {
+            if since.is_none_or(|s| f.created >= s) {
+                facts.insert(f.id, f);
+            }
+        }
+        if older {
             break;
         }
-        facts.insert(f.id, f);
-        rest = more;
+        at = at.checked_add(total as u64)?;
     }
     Some(facts)
 }

@@ -158,6 +158,11 @@ pub fn span(d: Duration) -> String {
     }
 }
 
+/// A number of seconds as [`span`] shows it; `-` for none (a stage not reached).
+pub fn seconds(secs: Option<i64>) -> String {
+    secs.map_or_else(|| "-".into(), |s| span(Duration::seconds(s)))
+}
+
 /// A duration by its largest unit only: `3h`, `2d`, `49m` (for narrow columns).
 pub fn span_short(d: Duration) -> String {
     let mins = d.num_minutes().abs();

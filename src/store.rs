@@ -116,8 +116,8 @@ pub trait Backend: Clone {
         String::new()
     }
     /// Whether the backend itself refuses a line that breaks the chain, and any change to a
-    /// recorded one (a database's append function and triggers): then a one-shot read from the
-    /// snapshot need not walk the log before it (see [`Store::for_reading`]).
+    /// recorded one (a database's append function and triggers): then a read from the snapshot
+    /// need not walk the log before it (see [`Store::for_reading`]).
     fn enforces_chain(&self) -> bool {
         false
     }
@@ -725,7 +725,7 @@ impl Store<AnyLog> {
         Store::with_snapshot(AnyLog::open(location)?)
     }
 
-    /// For one-shot reads: see [`Store::for_reading`].
+    /// For `hotfix verify`'s fast path: see [`Store::for_reading`].
     pub fn open_to_read(location: &Path) -> Result<Self, StoreError> {
         Store::for_reading(AnyLog::open(location)?)
     }
@@ -960,7 +960,7 @@ impl<B: Backend> Store<B> {
         }
     }
 
-    /// For one-shot reads, which cannot verify after the fact: from the snapshot, as
+    /// For `hotfix verify` when this user has audited the snapshot: from the snapshot, as
     /// [`Store::with_snapshot`], once the whole log's hash chain up to it has been checked
     /// without parsing its events (and against the head file). If anything in it does not hold,
     /// the log is read whole instead, which names the damage. The snapshot's state itself is
@@ -1031,10 +1031,10 @@ impl<B: Backend> Store<B> {
         Ok(store)
     }
 
-    /// The whole snapshot file the archive of this model is in, if its facts and archive are
-    /// still there as they were when the model was opened (see [`snapshot::kept`]). `Ok(None)`
+    /// The snapshot file the archive of this model is in, if its facts and archive are still
+    /// there as they were when the model was opened (see [`snapshot::KeptFile`]). `Ok(None)`
     /// for a complete model.
-    pub(crate) fn kept_archive(&self) -> Result<Option<(Vec<u8>, snapshot::Section)>, StoreError> {
+    pub(crate) fn kept_archive(&self) -> Result<Option<snapshot::KeptFile>, StoreError> {
         let Some(src) = &self.archive_from else {
             return Ok(None);
         };
@@ -1042,12 +1042,10 @@ impl<B: Backend> Store<B> {
             ArchiveFile::Shared => self.backend.read_snapshot(u64::MAX),
             ArchiveFile::Checkpoint(path) => checkpoint::read_regular(path, u64::MAX),
         };
-        match whole {
-            Some(w) if snapshot::kept(&w, &src.section).is_some() => {
-                Ok(Some((w, src.section.clone())))
-            }
-            _ => Err(StoreError::ArchiveGone),
-        }
+        whole
+            .and_then(|w| snapshot::KeptFile::check(w, &src.section))
+            .map(Some)
+            .ok_or(StoreError::ArchiveGone)
     }
 
     /// The insight facts of every release created at or after `since` (see
@@ -1086,10 +1084,10 @@ impl<B: Backend> Store<B> {
 
     /// [`Store::load_archive`] from the file only (no log read: callable under the lock).
     fn merge_archive(&mut self) -> Result<(), StoreError> {
-        let Some((whole, section)) = self.kept_archive()? else {
+        let Some(kept) = self.kept_archive()? else {
             return Ok(());
         };
-        let archived = snapshot::read_archive(&whole, &section).ok_or(StoreError::ArchiveGone)?;
+        let archived = kept.archived().ok_or(StoreError::ArchiveGone)?;
         self.model.merge(archived);
         self.archive_from = None;
         Ok(())
@@ -1161,8 +1159,12 @@ impl<B: Backend> Store<B> {
         let model = &self.model;
         let lock = self.backend.lock(self.lock_wait)?;
         self.backend.write_snapshot(&lock, &mut |out| {
-            let kept = kept.as_ref().and_then(|(w, s)| snapshot::kept(w, s));
-            snapshot::write(out, &mark, model, kept)
+            snapshot::write(
+                out,
+                &mark,
+                model,
+                kept.as_ref().map(snapshot::KeptFile::kept),
+            )
         })?;
         self.snapshot_seq = Some(mark.lines);
         Ok(())

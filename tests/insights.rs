@@ -174,11 +174,7 @@ fn a_hotfix_still_open_counts_as_breached_only_once_past_its_target() {
 #[test]
 fn a_rolled_back_hotfix_is_a_failed_change_restored_by_the_next_deploy_for_its_incident() {
     let mut w = World::new();
-    let first = w.ready_p1();
-    let inc = w.release(first).scope.incidents[0];
-    at(&mut w, "2026-11-02T10:00:00Z");
-    w.run("sam", Command::StartDeploy { id: first });
-    w.run("sam", Command::MarkDeployed { id: first });
+    let (first, inc) = deployed_p1(&mut w);
     let deployed = w
         .release(first)
         .milestone(release::Phase::Deployed)
@@ -217,23 +213,28 @@ fn a_rolled_back_hotfix_is_a_failed_change_restored_by_the_next_deploy_for_its_i
 
 #[test]
 fn a_hotfix_for_the_same_incident_within_a_week_marks_the_first_as_failed() {
-    let mut w = World::new();
-    let first = w.ready_p1();
-    let inc = w.release(first).scope.incidents[0];
-    at(&mut w, "2026-11-02T10:00:00Z");
-    w.run("sam", Command::StartDeploy { id: first });
-    w.run("sam", Command::MarkDeployed { id: first });
-    // Eight days later: not a follow-up; six days later: one.
-    at(&mut w, "2026-11-08T09:00:00Z");
-    let second = w.hotfix_for(&[inc]);
-    let s = stats(&w, "2026-11-09T00:00:00Z");
-    assert_eq!(s.failure.failed, vec![first]);
-    assert_eq!(
-        s.failure.unrestored,
-        vec![first],
-        "the follow-up is not deployed yet"
-    );
-    assert!(s.hotfixes.iter().any(|j| j.id == second));
+    // Six days after the deploy it is a follow-up; eight days after, a new change.
+    for (when, failed) in [
+        ("2026-11-08T09:00:00Z", true),
+        ("2026-11-10T11:00:00Z", false),
+    ] {
+        let mut w = World::new();
+        let (first, inc) = deployed_p1(&mut w);
+        at(&mut w, when);
+        let second = w.hotfix_for(&[inc]);
+        let s = stats(&w, "2026-11-11T00:00:00Z");
+        assert!(s.hotfixes.iter().any(|j| j.id == second));
+        if failed {
+            assert_eq!(s.failure.failed, vec![first]);
+            assert_eq!(
+                s.failure.unrestored,
+                vec![first],
+                "the follow-up is not deployed yet"
+            );
+        } else {
+            assert!(s.failure.failed.is_empty(), "{when}: {:?}", s.failure);
+        }
+    }
 }
 
 #[test]
@@ -326,6 +327,17 @@ fn a_regular_release_is_held_back_for_the_time_a_hotfix_is_in_flight() {
         s.held_back[0].held,
         (t("2026-11-02T11:30:00Z") - created).num_seconds()
     );
+}
+
+/// A P1 hotfix with every approval and its critical test passed, deployed at 10:00 on 2 November;
+/// with the incident it fixes.
+fn deployed_p1(w: &mut World) -> (ReleaseId, IncidentId) {
+    let id = w.ready_p1();
+    let inc = w.release(id).scope.incidents[0];
+    at(w, "2026-11-02T10:00:00Z");
+    w.run("sam", Command::StartDeploy { id });
+    w.run("sam", Command::MarkDeployed { id });
+    (id, inc)
 }
 
 fn model_next_regular(w: &World) -> ReleaseId {

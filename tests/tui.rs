@@ -60,6 +60,14 @@ fn press(app: &mut App, store: &mut Store, keys: &[KeyEvent]) {
     }
 }
 
+/// The demo cockpit at 80x24 as `user`, after `keys`.
+fn after_keys(user: &str, keys: &[KeyEvent]) -> Terminal<TestBackend> {
+    let (_d, mut store) = demo();
+    let mut app = app_for(user);
+    press(&mut app, &mut store, keys);
+    draw(&app, &store.model, 80, 24, true)
+}
+
 /// The first cell at which `text` starts on screen.
 fn find(buffer: &Buffer, text: &str) -> (u16, u16) {
     let area = buffer.area;
@@ -130,21 +138,13 @@ fn details_of_the_hotfix_awaiting_approval() {
 
 #[test]
 fn approve_dialog_shows_what_will_be_recorded() {
-    let (_d, mut store) = demo();
-    let mut app = app_for("priya");
-    press(&mut app, &mut store, &[key('a')]);
-    let t = draw(&app, &store.model, 80, 24, true);
-    insta::assert_snapshot!(t.backend());
+    insta::assert_snapshot!(after_keys("priya", &[key('a')]).backend());
 }
 
 #[test]
 fn qualify_form_validates_inline() {
-    let (_d, mut store) = demo();
-    let mut app = app_for("you");
     // INC-7 (the fresh SSO P1) is second in the queue.
-    press(&mut app, &mut store, &[key('j'), key('Q')]);
-    let t = draw(&app, &store.model, 80, 24, true);
-    insta::assert_snapshot!(t.backend());
+    insta::assert_snapshot!(after_keys("you", &[key('j'), key('Q')]).backend());
 }
 
 #[test]
@@ -652,11 +652,7 @@ fn text_typed_into_each_dialog_lands_in_its_field() {
 
 #[test]
 fn space_on_a_test_opens_the_status_picker() {
-    let (_d, mut store) = demo();
-    let mut app = app_for("quinn");
-    press(&mut app, &mut store, &[key('3'), key(' ')]);
-    let t = draw(&app, &store.model, 80, 24, true);
-    insta::assert_snapshot!(t.backend());
+    insta::assert_snapshot!(after_keys("quinn", &[key('3'), key(' ')]).backend());
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Read verbs: lists, records, the gate, the log, verification, and the demo store.
 
 use super::Out;
-use super::write::{Entry, open_read};
+use super::write::{Entry, open};
 
 /// Loads the closed records a checkpoint left out when an answer needs them (see
 /// `state::archive`): lists of everything, and closed records asked for by id.
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use std::path::Path;
 
 pub fn users(out: &Out, dir: &Path) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let store = open(dir)?;
     let users = &store.model.users;
     if out.json {
         let list: Vec<Value> = users
@@ -38,7 +38,7 @@ pub fn users(out: &Out, dir: &Path) -> Result<(), Error> {
 }
 
 pub fn policy(out: &Out, dir: &Path) -> Result<(), Error> {
-    let store = open_read(dir)?;
+    let store = open(dir)?;
     let p = &store.model.policy;
     if out.json {
         return out.json(p);
@@ -64,7 +64,7 @@ pub fn policy(out: &Out, dir: &Path) -> Result<(), Error> {
 }
 
 pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
-    let mut store = open_read(dir)?;
+    let mut store = open(dir)?;
     load_if(&mut store, all)?;
     let list = store.model.incident_queue(all);
     if out.json {
@@ -106,7 +106,7 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
 }
 
 pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), Error> {
-    let mut store = open_read(dir)?;
+    let mut store = open(dir)?;
     let archived = store.model.incident_archived(id);
     load_if(&mut store, archived)?;
     let m = &store.model;
@@ -204,7 +204,7 @@ fn release_row(m: &Model, r: &Release) -> Value {
 }
 
 pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
-    let mut store = open_read(dir)?;
+    let mut store = open(dir)?;
     load_if(&mut store, all)?;
     let m = &store.model;
     let list = m.release_queue(all);
@@ -268,7 +268,7 @@ fn approvals_json(r: &Release) -> Vec<Value> {
 }
 
 pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    let mut store = open_read(dir)?;
+    let mut store = open(dir)?;
     let archived = store.model.release_archived(id);
     load_if(&mut store, archived)?;
     let m = &store.model;
@@ -475,7 +475,7 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
 }
 
 pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    let mut store = open_read(dir)?;
+    let mut store = open(dir)?;
     let archived = store.model.release_archived(id);
     load_if(&mut store, archived)?;
     let r = store.model.release(id)?;
@@ -492,7 +492,7 @@ pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
 
 pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
-    let store = open_read(dir)?;
+    let store = open(dir)?;
     let m = &store.model;
     let w = m.waiting_on(&actor);
     let revision = |id: &ReleaseId| m.releases.get(id).map_or(0, |r| r.revision);
@@ -536,7 +536,7 @@ pub fn log(
     release: Option<ReleaseId>,
     incident: Option<IncidentId>,
 ) -> Result<(), Error> {
-    let mut store = open_read(dir)?;
+    let mut store = open(dir)?;
     let archived = incident.is_some_and(|i| store.model.incident_archived(i));
     load_if(&mut store, archived)?;
     let selected = store.trail(release, incident)?;

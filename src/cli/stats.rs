@@ -1,18 +1,17 @@
 //! `hotfix stats`: the insights of a period as text tables (or JSON, every figure in seconds).
 
 use super::Out;
-use super::write::open_read;
+use super::write::open;
 use crate::error::Error;
-use crate::present::span;
+use crate::present::seconds as time;
 use crate::sanitize::line;
 use crate::state::insights::{self, Filter, Spread, Stats, WaitStat};
-use chrono::Duration;
 use std::path::Path;
 
 pub fn stats(out: &Out, dir: &Path, since: &str, service: Option<String>) -> Result<(), Error> {
     let now = crate::clock::now();
     let since = insights::parse_since(since, now).map_err(Error::Usage)?;
-    let mut store = open_read(dir)?;
+    let mut store = open(dir)?;
     let facts = store.facts(since)?;
     let filter = Filter { since, service };
     let s = insights::stats(&facts, &store.model.policy, &filter, now);
@@ -30,11 +29,6 @@ fn some_ids(ids: &[crate::state::ReleaseId]) -> String {
         0 => shown.join(", "),
         more => format!("{} and {more} more (--json lists all)", shown.join(", ")),
     }
-}
-
-/// A duration in seconds as people read it; `-` for none.
-pub fn time(secs: Option<i64>) -> String {
-    secs.map_or_else(|| "-".into(), |s| span(Duration::seconds(s)))
 }
 
 fn spread_row(name: &str, s: &Spread) -> Vec<String> {

@@ -39,8 +39,9 @@ impl<'a> From<&'a Recorded> for Entry<'a> {
 /// memory back at once, while freeing a large model piece by piece took 15 to 25 ms. (It
 /// holds no lock or open file between commands, so nothing is left behind.)
 pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
-    // Writes start from this user's checkpoint and read only what is new (see
-    // `Store::open_to_write` for what is checked, and when the whole log is read again).
+    // Reads and writes start from this user's checkpoint and read only what is new, with
+    // closed records left out until an answer needs them (see `Store::open_to_write` for
+    // what is checked, and when the whole log is read again).
     let checkpoints = crate::paths::checkpoint_dir();
     let store = Store::open_to_write(dir, checkpoints.as_deref(), now())?;
     settle(store)
@@ -59,13 +60,6 @@ fn settle(mut store: Store) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     // A snapshot is only a cache: a store that cannot take one (read-only, full) works the same.
     let _ = store.checkpoint();
     Ok(std::mem::ManuallyDrop::new(store))
-}
-
-/// Opens an existing store for a command that only reads: as [`open`], from this user's
-/// checkpoint, with only the open work loaded (closed records come with
-/// [`Store::load_archive`] when the answer needs them).
-pub fn open_read(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
-    open(dir)
 }
 
 /// Runs `command` as `actor` through the store, then tells the user what the store found on

@@ -66,8 +66,8 @@ impl Place {
         let Ok(kept) = store.kept_archive() else {
             return Ok(());
         };
-        let kept = kept.as_ref().and_then(|(w, s)| snapshot::kept(w, s));
         let mut bytes = Vec::new();
+        let kept = kept.as_ref().map(snapshot::KeptFile::kept);
         snapshot::write(&mut bytes, &mark, &store.model, kept)?;
         let meta = serde_json::to_vec(&Meta {
             verified_at,

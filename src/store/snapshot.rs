@@ -350,18 +350,39 @@ pub fn read_facts(
     Some(facts)
 }
 
-/// The facts and archive sections of `whole`, if they hash to what `section` names.
-pub fn kept<'a>(whole: &'a [u8], section: &Section) -> Option<Kept<'a>> {
-    let start = usize::try_from(section.facts).ok()?;
-    let end = start.checked_add(usize::try_from(section.facts_len).ok()?)?;
-    let facts = whole.get(start..end)?;
-    if <[u8; 32]>::from(Sha256::digest(facts)) != section.facts_digest {
-        return None;
+/// A snapshot file's bytes whose facts and archive sections were checked, once, against the
+/// digests `section` names: what a model opened without its archive carries over, or loads.
+pub struct KeptFile {
+    bytes: Vec<u8>,
+    facts: std::ops::Range<usize>,
+    archive: usize,
+}
+
+impl KeptFile {
+    pub fn check(bytes: Vec<u8>, section: &Section) -> Option<KeptFile> {
+        let start = usize::try_from(section.facts).ok()?;
+        let facts = start..start.checked_add(usize::try_from(section.facts_len).ok()?)?;
+        let digest: [u8; 32] = Sha256::digest(bytes.get(facts.clone())?).into();
+        archive_bytes(&bytes, section).filter(|_| digest == section.facts_digest)?;
+        let archive = usize::try_from(section.offset).ok()?;
+        Some(KeptFile {
+            bytes,
+            facts,
+            archive,
+        })
     }
-    Some(Kept {
-        facts,
-        archive: archive_bytes(whole, section)?,
-    })
+
+    pub fn kept(&self) -> Kept<'_> {
+        Kept {
+            facts: &self.bytes[self.facts.clone()],
+            archive: &self.bytes[self.archive..],
+        }
+    }
+
+    /// The archived records.
+    pub fn archived(&self) -> Option<Archived> {
+        postcard::from_bytes(&self.bytes[self.archive..]).ok()
+    }
 }
 
 /// Reads a whole snapshot this hotfix wrote, its archive merged back; `None` for anything else.

@@ -26,12 +26,7 @@ use ratatui::widgets::{
     Axis, Block, Chart, Clear, Dataset, GraphType, Paragraph, Row, Sparkline, Table, Wrap,
 };
 
-fn time(secs: Option<i64>) -> String {
-    secs.map_or_else(
-        || "-".into(),
-        |s| crate::present::span(chrono::Duration::seconds(s)),
-    )
-}
+use crate::present::seconds as time;
 
 /// A hotfix's report-to-deployed time (or the time so far, while it is in flight) as a percent
 /// of its target; `None` without a target, or for one that finished undeployed.
@@ -43,8 +38,7 @@ fn percent_of_target(j: &Journey) -> Option<f64> {
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, selected: usize) {
     let t = ctx.theme;
-    let rect = area;
-    frame.render_widget(Clear, rect);
+    frame.render_widget(Clear, area);
     let key = |a| {
         app.keymap
             .first_key(Mode::View, a)
@@ -54,7 +48,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, selected: usi
         let block = Block::bordered().title(" Insights ");
         frame.render_widget(
             Paragraph::new("computing…").style(t.dim()).block(block),
-            rect,
+            area,
         );
         return;
     };
@@ -69,8 +63,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx, selected: usi
             .unwrap_or_else(|| "-".into()),
     );
     let block = Block::bordered().title(Span::styled(title, t.bold()));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     if stats.hotfixes.is_empty() {
         frame.render_widget(
             Paragraph::new(format!(

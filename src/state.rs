@@ -9,6 +9,7 @@ pub mod imports;
 pub mod incident;
 pub mod insights;
 pub mod kinds;
+pub mod legality;
 pub mod policy;
 pub mod release;
 mod stamp;
@@ -29,6 +30,7 @@ pub use kinds::{
     Audience, Decision, IncidentId, IncidentStatus, Priority, ReleaseId, Risk, Severity, Stage,
     TestStatus,
 };
+pub use legality::{Illegal, fold, legal};
 pub use policy::Policy;
 pub use release::{Approval, Edit, Phase, Release, ReleaseStatus, RoleCheck, Scope};
 pub use test_plan::TestCase;
@@ -58,6 +60,8 @@ pub struct Model {
     /// What this model leaves out (nothing unless it is a checkpoint's active part: see
     /// [`archive`]).
     pub archive: archive::Archive,
+    /// Lines the rules refused, in log order: inert, and named (see [`legality`]).
+    pub illegal: Vec<Illegal>,
 }
 
 /// A refused command: nothing is recorded, and the message says what to do instead.
@@ -576,81 +580,15 @@ pub fn decide(
     }
 }
 
-/// Folds one recorded event into the model. Events were decided against the model they follow,
-/// so evolve trusts them and never fails; anything it cannot place is ignored.
+/// Folds one recorded event into the model, if the rules allow it (see [`legality`]): a line
+/// they refuse changes nothing but the sequence number, and is named in [`Model::illegal`].
 pub fn evolve(mut model: Model, recorded: &Recorded) -> Model {
-    apply(&mut model, recorded);
+    fold(&mut model, recorded);
     model
 }
 
-/// Whether `r` is an event the rules could have decided in `model`, the state just before it,
-/// for the events that grant power or open the way to production: changing roles or the
-/// policy needs an admin (the first grant of a new store excepted); approving or rejecting
-/// needs the role and must not be the release's author; qualifying needs the qualifier role;
-/// waiving needs a waiver role; and deploying needs the gate open. A log written around hotfix (an append made by hand, with valid
-/// hashes) fails here, and the store becomes read-only naming the line.
-pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
-    let actor = r.actor.as_str();
-    let admin = policy::ADMIN_ROLE;
-    match &r.event {
-        Event::StoreInitialized { .. } if model.initialized => {
-            Err("the store is initialised a second time".into())
-        }
-        // The grant that comes with initialising a store: its first admin.
-        Event::RoleGranted { user, role }
-            if model.users.is_empty() && user == actor && role == admin =>
-        {
-            Ok(())
-        }
-        Event::RoleGranted { .. } | Event::RoleRevoked { .. } | Event::PolicyReplaced { .. }
-            if !model.holds(actor, admin) =>
-        {
-            Err(format!(
-                "{actor} changed roles or the policy without being an admin"
-            ))
-        }
-        Event::ApprovalGiven { id, role, .. } | Event::ApprovalRejected { id, role, .. } => {
-            let release = model
-                .releases
-                .get(id)
-                .ok_or_else(|| format!("a decision on {id}, which does not exist"))?;
-            if !model.holds(actor, role) {
-                Err(format!(
-                    "{actor} decided on {id} as {role} without holding {role}"
-                ))
-            } else if matches!(r.event, Event::ApprovalGiven { .. }) && release.author == actor {
-                Err(format!("{actor} approved {id}, which they wrote"))
-            } else {
-                Ok(())
-            }
-        }
-        Event::IncidentQualified { id, .. } => model
-            .may_qualify(actor, *id)
-            .map_err(|r| format!("a qualification the rules refuse ({})", r.message)),
-        Event::TestWaived { id, .. }
-            if !model
-                .policy
-                .waiver_roles
-                .iter()
-                .any(|role| model.holds(actor, role)) =>
-        {
-            Err(format!(
-                "{actor} waived a test of {id} without a waiver role"
-            ))
-        }
-        Event::DeployStarted { id, .. } => match model.gate(*id) {
-            Ok(gate) if gate.ready => Ok(()),
-            Ok(gate) => Err(format!(
-                "{id} started deploying with its gate shut ({})",
-                gate.blockers.join("; ")
-            )),
-            Err(r) => Err(r.message),
-        },
-        _ => Ok(()),
-    }
-}
-
-/// In-place form of [`evolve`], for folding long logs without moving the model each time.
+/// Folds an event this process just decided (so legal by construction), unchecked. Anything
+/// read from a log goes through [`fold`] instead.
 pub fn apply(model: &mut Model, r: &Recorded) {
     model.seq = r.seq;
     model.at = Some(r.at);
@@ -688,11 +626,11 @@ impl Ctx<'_> {
 }
 
 impl Model {
-    /// Folds a sequence of recorded events from an empty model.
+    /// Folds a sequence of recorded events from an empty model, checking each.
     pub fn replay<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> Model {
         let mut model = Model::default();
         for r in events {
-            apply(&mut model, r);
+            fold(&mut model, r);
         }
         model
     }
@@ -720,6 +658,12 @@ impl Model {
                         .and_then(|rid| self.releases.get(&rid))
                         .is_some_and(|rel| rel.scope.incidents.contains(&id))
             })
+    }
+
+    /// The refused line at `seq`, if that line was refused (see [`legality`]).
+    pub fn illegal_at(&self, seq: u64) -> Option<&Illegal> {
+        let i = self.illegal.binary_search_by_key(&seq, |l| l.seq).ok()?;
+        self.illegal.get(i)
     }
 
     pub fn roles_of(&self, user: &str) -> Vec<String> {

@@ -12,7 +12,7 @@
 mod checkpoint;
 pub use checkpoint::key_of;
 mod file;
-mod line;
+pub mod line;
 pub mod pg;
 mod pg_tls;
 pub mod snapshot;
@@ -1245,14 +1245,15 @@ impl<B: Backend> Store<B> {
                 if self.model.touches_archive(&parsed.recorded.event) {
                     self.merge_archive()?;
                 }
-                if let Err(why) = state::legal(&self.model, &parsed.recorded) {
-                    let line = self.chain.lines;
-                    self.chain.broken(
-                        line,
-                        format!("it records what the rules would have refused: {why} (the log was written around hotfix)"),
+                // A line the rules refuse is inert and named, never a stop for anyone.
+                if let Some(illegal) = state::fold(&mut self.model, &parsed.recorded) {
+                    tracing::warn!(
+                        "line {} ({} by {}) is inert: the rules refuse it",
+                        illegal.seq,
+                        illegal.kind,
+                        illegal.actor
                     );
                 }
-                state::apply(&mut self.model, &parsed.recorded);
             }
             if self.first_batch == 0 {
                 self.first_batch = batch.lines.len() as u64;

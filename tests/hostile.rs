@@ -766,3 +766,75 @@ fn concurrent_commands_on_other_stores_never_lose_each_others_witness() {
         assert_eq!(entry["seq"], 5, "{}: {entry}", key.display());
     }
 }
+
+/// Appends `event` by `actor` to the directory store's log as a group member with write access
+/// would: the frame and the chain right, the rules ignored.
+fn append_by_hand(store: &Path, actor: &str, event: hotfix::state::Event) -> u64 {
+    use std::io::Write;
+    let text = std::fs::read_to_string(log_of(store)).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let r = hotfix::state::Recorded {
+        seq: last["seq"].as_u64().unwrap() + 1,
+        at: now() + chrono::Duration::hours(1),
+        actor: actor.into(),
+        event,
+    };
+    let (line, _) = hotfix::store::line::encode(&r, last["hash"].as_str().unwrap(), false);
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(log_of(store))
+        .unwrap();
+    log.write_all(line.as_bytes()).unwrap();
+    r.seq
+}
+
+#[test]
+fn a_deploy_appended_around_the_rules_is_inert_named_and_stops_no_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let mut w = common::World::new();
+    let id = w.hotfix(Severity::P1);
+    drop(w.store(&store));
+    // The gate is shut (no approvals, no tests), yet "deployed" is appended by hand.
+    let seq = append_by_hand(&store, "sam", hotfix::state::Event::ReleaseDeployed { id });
+    let show = hotfix(&store, "quinn")
+        .args(["release", "show", "HF-1", "--json"])
+        .assert()
+        .success();
+    let shown: serde_json::Value = serde_json::from_slice(&show.get_output().stdout).unwrap();
+    assert_eq!(shown["status"], "awaiting-approval", "{shown}");
+    hotfix(&store, "quinn")
+        .args(["release", "gate", "HF-1"])
+        .assert()
+        .code(3);
+    // Named where people look: the log marks it, verify fails naming it.
+    let log = hotfix(&store, "quinn")
+        .args(["log", "--release", "HF-1"])
+        .assert()
+        .success();
+    let log = String::from_utf8_lossy(&log.get_output().stdout).into_owned();
+    assert!(
+        log.contains("INERT") && log.contains("refused by the rules"),
+        "{log}"
+    );
+    let verify = hotfix(&store, "quinn").arg("verify").assert().code(1);
+    let why = String::from_utf8_lossy(&verify.get_output().stderr).into_owned();
+    assert!(
+        why.contains(&format!("line {seq} (release_deployed by sam)")),
+        "{why}"
+    );
+    // Everyone goes on working: a write succeeds after it.
+    hotfix(&store, "quinn")
+        .args(["incident", "new", "--title", "Next", "--severity", "P3"])
+        .assert()
+        .success();
+    let report = hotfix(&store, "quinn")
+        .args(["report", "HF-1"])
+        .assert()
+        .success();
+    let report = String::from_utf8_lossy(&report.get_output().stdout).into_owned();
+    assert!(
+        report.contains("not deployed") && !report.contains("**met**"),
+        "{report}"
+    );
+}

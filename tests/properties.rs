@@ -332,78 +332,301 @@ proptest! {
     }
 }
 
+/// A line as a hostile writer would append it: at the next sequence number, in `w`'s time.
+fn forged(w: &World, actor: &str, event: Event) -> Recorded {
+    Recorded {
+        seq: w.model.seq + 1,
+        at: w.now,
+        actor: actor.into(),
+        event,
+    }
+}
+
 #[test]
 fn the_folds_legality_check_refuses_power_taken_around_the_rules() {
     let w = near_the_gate();
-    let forged = |w: &World, actor: &str, event: Event| {
-        let r = hotfix::state::Recorded {
-            seq: w.model.seq + 1,
-            at: w.now,
-            actor: actor.into(),
-            event,
-        };
-        hotfix::state::legal(&w.model, &r)
-    };
+    let judge = |actor: &str, event: Event| legal(&w.model, &forged(&w, actor, event));
     let grant = Event::RoleGranted {
         user: "dana".into(),
         role: "admin".into(),
     };
     assert!(
-        forged(&w, "dana", grant.clone())
+        judge("dana", grant.clone())
             .unwrap_err()
-            .contains("without being an admin")
+            .contains("only an admin may grant roles")
     );
-    assert!(forged(&w, "admin", grant).is_ok());
+    assert!(judge("admin", grant).is_ok());
     let id = *w.model.releases.keys().next().unwrap();
+    let rel = &w.model.releases[&id];
     let deploy = Event::DeployStarted {
         id,
-        severity: None,
-        required_roles: vec![],
+        severity: w.model.release_severity(rel),
+        required_roles: w.model.required_roles(rel),
     };
     assert!(
-        forged(&w, "admin", deploy)
+        judge("admin", deploy)
             .unwrap_err()
-            .contains("gate shut")
+            .contains("cannot deploy")
     );
-    let approve = |role: &str| Event::ApprovalGiven {
+    // Marking deployed or closing a release that never started deploying (a shut gate).
+    for event in [
+        Event::ReleaseDeployed { id },
+        Event::ReleaseClosed { id },
+        Event::ReleaseVerified {
+            id,
+            note: String::new(),
+        },
+    ] {
+        let why = judge("admin", event).unwrap_err();
+        assert!(why.contains(", not "), "{why}");
+    }
+    let approve = |role: &str, revision: u32, fingerprint: String| Event::ApprovalGiven {
         id,
         role: role.into(),
         comment: String::new(),
-        revision: 1,
-        fingerprint: String::new(),
+        revision,
+        fingerprint,
     };
+    let fp = rel.scope.fingerprint();
     assert!(
-        forged(&w, "quinn", approve("prod-owner"))
+        judge("quinn", approve("prod-owner", 1, fp.clone()))
             .unwrap_err()
-            .contains("without holding")
+            .contains("does not hold the prod-owner role")
     );
     assert!(
-        forged(&w, "sam", approve("dev-lead"))
+        judge("sam", approve("dev-lead", 1, fp.clone()))
             .unwrap_err()
-            .contains("which they wrote")
+            .contains("wrote")
+    );
+    // A scope other than the release's: a forged revision or fingerprint.
+    assert!(
+        judge("priya", approve("prod-owner", 1, "0".repeat(64)))
+            .unwrap_err()
+            .contains("fingerprint")
     );
     let qualify = Event::IncidentQualified {
-        id: hotfix::state::IncidentId(1),
-        decision: hotfix::state::Decision::Hotfix,
-        risk: hotfix::state::Risk::Low,
-        impact: String::new(),
-        rationale: String::new(),
+        id: IncidentId(1),
+        decision: Decision::Hotfix,
+        risk: Risk::Low,
+        impact: "i".into(),
+        rationale: "r".into(),
     };
     assert!(
-        forged(&w, "quinn", qualify)
+        judge("quinn", qualify)
             .unwrap_err()
-            .contains("qualification")
+            .contains("may qualify incidents")
     );
     let waive = Event::TestWaived {
         id,
         name: "t1".into(),
         reason: "r".into(),
     };
-    assert!(
-        forged(&w, "quinn", waive)
-            .unwrap_err()
-            .contains("waiver role")
+    assert!(judge("quinn", waive).unwrap_err().contains("waived"));
+}
+
+#[test]
+fn one_person_fills_one_role_even_on_a_hand_written_line() {
+    let mut w = World::new();
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "avery".into(),
+            role: "prod-owner".into(),
+        },
     );
+    let id = w.hotfix(Severity::P1);
+    w.approve("avery", id, "sre-avp");
+    let rel = &w.model.releases[&id];
+    let second = Event::ApprovalGiven {
+        id,
+        role: "prod-owner".into(),
+        comment: String::new(),
+        revision: rel.revision,
+        fingerprint: rel.scope.fingerprint(),
+    };
+    let line = forged(&w, "avery", second);
+    let before = w.model.clone();
+    let mut after = w.model.clone();
+    let illegal = fold(&mut after, &line).expect("the second role is refused");
+    assert!(
+        illegal.reason.contains("one person fills at most one role"),
+        "{illegal:?}"
+    );
+    assert_eq!((illegal.seq, illegal.actor.as_str()), (line.seq, "avery"));
+    assert_eq!(after.illegal, vec![illegal]);
+    assert_eq!(after.releases, before.releases);
+    assert!(!after.gate(id).unwrap().ready);
+}
+
+/// The event(s) `command` would record if the rules were ignored: what a hostile writer appends
+/// by hand with the frame right. `None` when there is nothing to forge it about.
+fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
+    let rel = |id: &ReleaseId| m.releases.get(id);
+    Some(match command.clone() {
+        Command::GrantRole { user, role } => vec![Event::RoleGranted { user, role }],
+        Command::RevokeRole { user, role } => vec![Event::RoleRevoked { user, role }],
+        Command::ChangeSeverity {
+            id,
+            severity,
+            reason,
+        } => vec![Event::IncidentSeverityChanged {
+            id,
+            from: m.incidents.get(&id)?.severity,
+            to: severity,
+            reason,
+        }],
+        Command::QualifyIncident {
+            id,
+            decision,
+            risk,
+            impact,
+            rationale,
+        } => vec![Event::IncidentQualified {
+            id,
+            decision,
+            risk,
+            impact,
+            rationale,
+        }],
+        Command::ResolveIncident { id, note } => vec![Event::IncidentResolved {
+            id,
+            note,
+            release: None,
+        }],
+        Command::CreateHotfix { incidents, scope } => vec![Event::HotfixCreated {
+            id: m.next_release_id(true),
+            incidents,
+            version: scope.version,
+            summary: scope.summary,
+            changes: scope.changes,
+            risks: scope.risks,
+            rollback: scope.rollback,
+        }],
+        Command::Approve {
+            id, role, comment, ..
+        } => {
+            let r = rel(&id)?;
+            vec![Event::ApprovalGiven {
+                id,
+                role: role.unwrap_or_else(|| "sre-avp".into()),
+                comment,
+                revision: r.revision,
+                fingerprint: r.scope.fingerprint(),
+            }]
+        }
+        Command::Reject {
+            id, role, reason, ..
+        } => {
+            let r = rel(&id)?;
+            vec![Event::ApprovalRejected {
+                id,
+                role: role.unwrap_or_else(|| "sre-avp".into()),
+                reason,
+                revision: r.revision,
+                fingerprint: r.scope.fingerprint(),
+            }]
+        }
+        Command::StartDeploy { id } => {
+            let r = rel(&id)?;
+            vec![Event::DeployStarted {
+                id,
+                severity: m.release_severity(r),
+                required_roles: m.required_roles(r),
+            }]
+        }
+        Command::MarkDeployed { id } => vec![Event::ReleaseDeployed { id }],
+        Command::VerifyRelease { id, note } => vec![Event::ReleaseVerified { id, note }],
+        Command::CloseRelease { id } => vec![Event::ReleaseClosed { id }],
+        Command::RollBack { id, reason } => vec![Event::ReleaseRolledBack { id, reason }],
+        Command::CancelRelease { id, reason } => vec![Event::ReleaseCancelled { id, reason }],
+        Command::AddTest {
+            id,
+            name,
+            priority,
+            automated,
+            owner,
+        } => vec![Event::TestAdded {
+            id,
+            name,
+            priority,
+            automated,
+            owner,
+        }],
+        Command::SetTestStatus {
+            id,
+            name,
+            status,
+            note,
+        } => vec![Event::TestStatusSet {
+            id,
+            name,
+            status,
+            note,
+            flaky: false,
+        }],
+        Command::WaiveTest { id, name, reason } => vec![Event::TestWaived { id, name, reason }],
+        _ => return None,
+    })
+}
+
+/// The model without what illegal lines leave in it: their names and the sequence numbers
+/// they took.
+fn without_illegal(mut m: Model, seq: u64) -> Model {
+    m.illegal.clear();
+    m.seq = seq;
+    m
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Random valid streams with a refused command's events forged into them: every fold
+    /// names the forged lines and ignores them, and the rest folds as if they were not there.
+    #[test]
+    fn a_forged_line_is_inert_and_named(steps in gate_steps(), forgeries in gate_steps()) {
+        let mut w = near_the_gate();
+        let mut forged_seqs = Vec::new();
+        let mut forgeries = forgeries.into_iter();
+        for (actor, command) in steps {
+            // Between valid steps, a command the rules refuse, appended anyway.
+            if let Some((f_actor, f_command)) = forgeries.next()
+                && w.when(f_actor, f_command.clone()).is_err()
+                && let Some(events) = forge(&w.model, &f_command)
+            {
+                for event in events {
+                    let line = forged(&w, f_actor, event);
+                    let before = w.model.clone();
+                    let illegal = fold(&mut w.model, &line);
+                    prop_assert!(illegal.is_some(), "{:?} by {} was folded", line.event, f_actor);
+                    let seq = before.seq;
+                    prop_assert_eq!(without_illegal(w.model.clone(), seq), without_illegal(before, seq));
+                    forged_seqs.push(line.seq);
+                    w.log.push(line);
+                }
+            }
+            if let Ok(events) = w.when(actor, command) {
+                w.record(actor, &events);
+            }
+        }
+        // Every fold from the first line names the same lines and agrees with the log
+        // without them (renumbered).
+        let replayed = Model::replay(&w.log);
+        let named: Vec<u64> = replayed.illegal.iter().map(|i| i.seq).collect();
+        prop_assert_eq!(&named, &forged_seqs);
+        prop_assert_eq!(&replayed, &w.model);
+        let mut renumbered: Vec<Recorded> = w
+            .log
+            .iter()
+            .filter(|r| !forged_seqs.contains(&r.seq))
+            .cloned()
+            .collect();
+        for (n, r) in renumbered.iter_mut().enumerate() {
+            r.seq = n as u64 + 1;
+        }
+        let without = Model::replay(&renumbered);
+        prop_assert!(without.illegal.is_empty());
+        prop_assert_eq!(without_illegal(replayed, without.seq), without);
+    }
 }
 
 #[test]

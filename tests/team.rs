@@ -568,39 +568,168 @@ fn store_the_local_cache_serves_reads_and_a_write_still_checks_the_whole_log() {
     assert_eq!(one_shot.model, fast.model);
 }
 
+/// Appends a line whose event is `fields` (JSON members after the envelope) through the
+/// append function, as `c`'s login, with the frame, chain, name and time all right: what a
+/// member with psql can do in one SQL call.
+fn append_by_hand(c: &mut Client, fields: &str) {
+    c.batch_execute(&format!(
+        r#"SELECT hotfix.append(ARRAY[body || ',"hash":"' || encode(sha256(convert_to(body, 'UTF8')), 'hex') || '"}}'])
+           FROM (SELECT '{{"v":1,"seq":' || (SELECT max(seq) + 1 FROM hotfix.events)
+                  || ',"at":"' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+                  || '","actor":"' || session_user || '",{}'
+                  || ',"prev":"' || (SELECT hash FROM hotfix.events ORDER BY seq DESC LIMIT 1)
+                  || '"' AS body) AS forged"#,
+        fields.replace('\'', "''").replace("{session_user}", "' || session_user || '")
+    ))
+    .unwrap();
+}
+
 #[test]
-fn an_event_appended_around_the_rules_makes_the_store_read_only() {
+fn an_event_appended_around_the_rules_is_inert_and_stops_no_one() {
     let Some(s) = server() else { return };
     let (db, _admin_url, alice, _bob) = team(&s, "around");
     let alice_url = s.url(&db, &alice);
     // alice (dev-lead, not admin) builds a valid line granting herself admin, in SQL, and
     // appends it through the function: the chain, her name and the time all check out.
     let mut c = Client::connect(&alice_url, NoTls).unwrap();
-    c.batch_execute(
-        r#"SELECT hotfix.append(ARRAY[body || ',"hash":"' || encode(sha256(convert_to(body, 'UTF8')), 'hex') || '"}'])
-           FROM (SELECT '{"v":1,"seq":' || (SELECT max(seq) + 1 FROM hotfix.events)
-                  || ',"at":"' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
-                  || '","actor":"' || session_user || '","type":"role_granted","user":"' || session_user
-                  || '","role":"admin","prev":"' || (SELECT hash FROM hotfix.events ORDER BY seq DESC LIMIT 1)
-                  || '"' AS body) AS forged"#,
-    )
-    .unwrap();
-    // Every client folds the log through the rules' own checks: the line is named, and
-    // nothing more can be written until the store is repaired.
+    append_by_hand(
+        &mut c,
+        r#""type":"role_granted","user":"{session_user}","role":"admin""#,
+    );
+    // Every client folds the log through the rules: the line changes nothing, and nobody is
+    // stopped by it.
     let out = hotfix(&alice_url)
-        .args(["incident", "list"])
+        .args(["user", "list", "--json"])
         .assert()
         .success();
+    let users = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(
-        stderr.contains("without being an admin") && stderr.contains("read-only"),
-        "{stderr}"
-    );
+    assert!(!stderr.contains("read-only"), "{stderr}");
+    let users: serde_json::Value = serde_json::from_str(&users).unwrap();
+    let hers = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["user"] == alice.as_str())
+        .unwrap();
+    assert_eq!(hers["roles"], serde_json::json!(["dev-lead"]), "{users}");
+    // Her next grant is refused by the rules (she is no admin), not by damage.
     hotfix(&alice_url)
         .args(["user", "grant", &alice, "prod-owner"])
         .assert()
-        .code(1);
-    hotfix(&alice_url).arg("verify").assert().code(1);
+        .code(3);
+    ok(
+        &alice_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Still working",
+            "--severity",
+            "P3",
+        ],
+    );
+    let out = hotfix(&alice_url).arg("verify").assert().code(1);
+    let why = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        why.contains(&format!("(role_granted by {alice})")) && why.contains("only an admin"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_deploy_or_a_second_role_appended_around_the_rules_opens_nothing() {
+    let Some(s) = server() else { return };
+    let (db, admin_url, alice, bob) = team(&s, "gate");
+    let alice_url = s.url(&db, &alice);
+    let bob_url = s.url(&db, &bob);
+    // bob reports and qualifies; alice writes HF-1; the gate is shut.
+    ok(&admin_url, &["user", "grant", &bob, "prod-owner"]);
+    ok(
+        &bob_url,
+        &["incident", "new", "--title", "Down", "--severity", "P1"],
+    );
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "qualify",
+            "INC-1",
+            "--decision",
+            "hotfix",
+            "--risk",
+            "low",
+            "--impact",
+            "all",
+            "--rationale",
+            "down",
+        ],
+    );
+    ok(
+        &alice_url,
+        &[
+            "release",
+            "new",
+            "--incident",
+            "INC-1",
+            "--version",
+            "1.0.1",
+            "--summary",
+            "fix",
+            "--changes",
+            "c",
+            "--risks",
+            "r",
+            "--rollback",
+            "b",
+        ],
+    );
+    ok(&bob_url, &["approve", "HF-1", "--role", "sre-avp"]);
+    // bob holds prod-owner too, but one person fills one role: the CLI refuses, and the same
+    // line by hand is inert.
+    hotfix(&bob_url)
+        .args(["approve", "HF-1", "--role", "prod-owner"])
+        .assert()
+        .code(3);
+    let shown = ok(&bob_url, &["release", "show", "HF-1", "--json"]);
+    let fields: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    let fingerprint = fields["fingerprint"].as_str().unwrap().to_string();
+    let mut c = Client::connect(&bob_url, NoTls).unwrap();
+    append_by_hand(
+        &mut c,
+        &format!(
+            r#""type":"approval_given","id":"HF-1","role":"prod-owner","comment":"","revision":1,"fingerprint":"{fingerprint}""#
+        ),
+    );
+    // And "deployed" on the shut gate.
+    append_by_hand(&mut c, r#""type":"release_deployed","id":"HF-1""#);
+    let shown = ok(&alice_url, &["release", "show", "HF-1", "--json"]);
+    let fields: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(fields["status"], "awaiting-approval", "{fields}");
+    assert_eq!(
+        fields["approvals"].as_array().map(Vec::len),
+        Some(1),
+        "{fields}"
+    );
+    hotfix(&alice_url)
+        .args(["release", "gate", "HF-1"])
+        .assert()
+        .code(3);
+    hotfix(&alice_url)
+        .args(["release", "deploy", "HF-1"])
+        .assert()
+        .code(3);
+    // No changelog entry for what never deployed.
+    hotfix(&alice_url)
+        .args(["changelog", "HF-1"])
+        .assert()
+        .failure();
+    let out = hotfix(&alice_url).arg("verify").assert().code(1);
+    let why = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        why.contains("approval_given by") && why.contains("release_deployed by"),
+        "{why}"
+    );
 }
 
 #[test]

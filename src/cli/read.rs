@@ -540,12 +540,27 @@ pub fn log(
     let archived = incident.is_some_and(|i| store.model.incident_archived(i));
     load_if(&mut store, archived)?;
     let selected = store.trail(release, incident)?;
+    let model = &store.model;
     if out.json {
-        return out.json(&selected.iter().map(Entry::from).collect::<Vec<_>>());
+        let entries = selected.iter().map(|r| Entry {
+            illegal: model.illegal_at(r.seq).map(|i| i.reason.as_str()),
+            ..Entry::from(r)
+        });
+        return out.json(&entries.collect::<Vec<_>>());
     }
     for r in &selected {
+        let (mark, why) = match model.illegal_at(r.seq) {
+            Some(i) => (
+                out.bad("INERT "),
+                format!(
+                    "\n       (refused by the rules, so it changes nothing: {})",
+                    crate::sanitize::line(&i.reason)
+                ),
+            ),
+            None => (String::new(), String::new()),
+        };
         out.line(&format!(
-            "{:>5}  {}  {:<10} {}",
+            "{:>5}  {}  {:<10} {mark}{}{why}",
             r.seq,
             out.dim(&stamp(r.at)),
             r.actor,
@@ -662,6 +677,31 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
             }
             let snapshot = snapshot.map(|(covers, _)| (covers, true));
             let witnessed = witness.map(|w| check_witness(&store, w)).transpose()?;
+            // Lines the rules refuse are inert (everyone goes on working), but never silent.
+            let illegal = &store.model.illegal;
+            if !illegal.is_empty() {
+                if out.json {
+                    out.json(&json!({"ok": false, "events": v.events, "last_hash": v.last_hash, "head": head, "illegal": illegal}))?;
+                }
+                let named: Vec<String> = illegal
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "line {} ({} by {}): {}",
+                            i.seq,
+                            i.kind,
+                            i.actor,
+                            crate::sanitize::line(&i.reason)
+                        )
+                    })
+                    .collect();
+                return Err(Error::Failed(format!(
+                    "the hash chain is intact ({} events), but {} line(s) record what the rules refuse, written around hotfix; they are inert (no view, gate, report or notice counts them):\n  {}",
+                    v.events,
+                    illegal.len(),
+                    named.join("\n  ")
+                )));
+            }
             if out.json {
                 let snapshot =
                     snapshot.map(|(covers, matches)| json!({"covers": covers, "matches": matches}));

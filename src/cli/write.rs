@@ -19,6 +19,9 @@ pub struct Entry<'a> {
     #[serde(flatten)]
     pub event: &'a Event,
     pub summary: String,
+    /// Why the rules refused this line, which is so inert (see `state::legality`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub illegal: Option<&'a str>,
 }
 
 impl<'a> From<&'a Recorded> for Entry<'a> {
@@ -29,6 +32,7 @@ impl<'a> From<&'a Recorded> for Entry<'a> {
             actor: &r.actor,
             event: &r.event,
             summary: present::describe(r),
+            illegal: None,
         }
     }
 }

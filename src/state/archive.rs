@@ -245,7 +245,8 @@ impl Model {
             && self.demo == part.demo
             && self.at == part.at
             && self.policy == part.policy
-            && self.users == part.users;
+            && self.users == part.users
+            && self.illegal == part.illegal;
         let held = part
             .incidents
             .iter()

@@ -649,26 +649,32 @@ pub(crate) fn decide_advance(
     }
     let mut events = vec![event];
     if to == Phase::Closed {
-        for incident in &release.scope.incidents {
-            let open = ctx
-                .model
+        events.extend(resolved_by_closing(ctx.model, release));
+    }
+    Ok(events)
+}
+
+/// What closing `release` resolves: each of its incidents still open that no other unfinished
+/// hotfix is fixing. The same before the close is folded and after (the fold's check).
+pub(crate) fn resolved_by_closing(model: &Model, release: &Release) -> Vec<Event> {
+    let id = release.id;
+    release
+        .scope
+        .incidents
+        .iter()
+        .filter(|incident| {
+            let open = model
                 .incidents
                 .get(incident)
                 .is_some_and(|i| i.status != IncidentStatus::Resolved);
-            let others = ctx
-                .model
-                .unfinished_hotfixes_for(*incident)
-                .any(|hf| hf != id);
-            if open && !others {
-                events.push(Event::IncidentResolved {
-                    id: *incident,
-                    note: format!("fixed by {id} ({})", release.scope.version),
-                    release: Some(id),
-                });
-            }
-        }
-    }
-    Ok(events)
+            open && !model.unfinished_hotfixes_for(**incident).any(|hf| hf != id)
+        })
+        .map(|incident| Event::IncidentResolved {
+            id: *incident,
+            note: format!("fixed by {id} ({})", release.scope.version),
+            release: Some(id),
+        })
+        .collect()
 }
 
 fn status_word(phase: Phase) -> &'static str {

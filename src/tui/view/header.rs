@@ -55,7 +55,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             t.bad().add_modifier(ratatui::style::Modifier::REVERSED),
         )
     } else {
-        if summary.approvals.is_empty() && summary.tests == 0 {
+        let mut second = if summary.approvals.is_empty() && summary.tests == 0 {
             Line::styled(" Nothing waits on you.", t.dim())
         } else {
             let mut spans = vec![Span::styled(
@@ -73,7 +73,26 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             }
             spans.push(Span::raw(parts.join(" · ")));
             Line::from(spans)
+        };
+        // Lines the rules refused change nothing, but everyone is told they are there.
+        if let Some(last) = m.illegal.last() {
+            let n = m.illegal.len();
+            let banner = format!(
+                " {n} REFUSED LINE{}: {} by {} at {} (inert; `hotfix verify` names all) ",
+                if n == 1 { "" } else { "S" },
+                last.kind,
+                line(&last.actor),
+                last.seq
+            );
+            second.spans.insert(
+                0,
+                Span::styled(
+                    banner,
+                    t.bad().add_modifier(ratatui::style::Modifier::REVERSED),
+                ),
+            );
         }
+        second
     };
     frame.render_widget(
         Paragraph::new(vec![super::fit(top, width), super::fit(second, width)]),

@@ -704,6 +704,14 @@ pub fn database(location: &Path) -> Option<&str> {
     location.to_str().filter(|s| pg::is_database(s))
 }
 
+/// A store's location as it may be shown anywhere: a database's password is never part of it.
+pub fn shown(location: &Path) -> String {
+    match database(location) {
+        Some(spec) => pg::redacted(spec),
+        None => location.display().to_string(),
+    }
+}
+
 impl Store<AnyLog> {
     /// Opens the store at `location`, which must exist, and reads it whole, auditing the
     /// snapshot on the way (see [`Store::audited`]): for writes, `verify` and answers a write
@@ -1439,6 +1447,18 @@ impl<B: Backend> Store<B> {
             &self.chain.last_hash,
             &mut bytes,
         );
+        // Never write a line no reader would take (the rules' text limits keep events far
+        // below it; a policy is the one large event).
+        if let Some(long) = bytes
+            .split(|b| *b == b'\n')
+            .find(|l| l.len() > line::MAX_BYTES)
+        {
+            return Err(ExecError::Refused(state::Rejection::new(format!(
+                "the event would be {} bytes in the log, over the limit of {} bytes for one line: make it smaller",
+                long.len(),
+                line::MAX_BYTES
+            ))));
+        }
         self.backend.append(&lock, self.cursor, &bytes)?;
         // Durable from here: whatever happens next, the events are acknowledged.
         self.last_line = self.cursor + last_line as u64;
@@ -1607,8 +1627,8 @@ impl<B: Backend> Store<B> {
     }
 }
 
-/// The most read to find one line: far above any event hotfix writes.
-const LINE_READ_MAX: u64 = 64 << 20;
+/// The most read to find one line: the longest a log may hold, and its newline.
+const LINE_READ_MAX: u64 = line::MAX_BYTES as u64 + 1;
 
 /// An event by its sequence number and hash, and where its line starts in the log.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -12,6 +12,7 @@ use common::pg::{INIT, hotfix, ok, server, team};
 use hotfix::store::Store;
 use postgres::{Client, NoTls};
 use std::path::Path;
+use std::time::Duration;
 
 #[test]
 fn events_are_recorded_as_the_database_login_and_the_chain_verifies() {
@@ -776,7 +777,7 @@ fn store_migrate_brings_an_older_schema_up_and_clients_refuse_a_mismatched_one()
         let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
         ok(&admin_url, &["store", "migrate"])
     };
-    assert!(out.contains("from schema version 1 to 3"), "{out}");
+    assert!(out.contains("from schema version 1 to 4"), "{out}");
     assert!(ok(&admin_url, &["store", "migrate"]).contains("nothing to do"));
     // The events are the same lines; the new column reads them.
     assert_eq!(ok(&admin_url, &["verify", "--json"]), before);
@@ -828,4 +829,214 @@ fn is_superuser(c: &mut Client) -> bool {
     )
     .unwrap()
     .get(0)
+}
+
+/// Appends `line` as is (its hash recomputed, so only the envelope is wrong), returning the
+/// server's refusal.
+fn append_raw(c: &mut Client, body_sql: &str) -> String {
+    let sql = format!(
+        r#"SELECT hotfix.append(ARRAY[body || ',"hash":"' || encode(sha256(convert_to(body, 'UTF8')), 'hex') || '"}}'])
+           FROM (SELECT {body_sql} AS body) AS forged"#
+    );
+    c.batch_execute(&sql).err().map(said).unwrap_or_default()
+}
+
+/// The server's own words for an error.
+fn said(e: postgres::Error) -> String {
+    e.as_db_error()
+        .map_or_else(|| e.to_string(), |d| d.message().to_string())
+}
+
+/// The SQL for a line's body with each envelope field given as SQL text.
+fn body(v: &str, seq: &str, at: &str, kind: &str, rest: &str) -> String {
+    format!(
+        r#"'{{"v":' || {v} || ',"seq":' || {seq} || ',"at":' || {at} || ',"actor":"' || session_user || '","type":' || {kind} || {rest} || ',"prev":"' || (SELECT hash FROM hotfix.events ORDER BY seq DESC LIMIT 1) || '"'"#
+    )
+}
+
+const NEXT: &str = "(SELECT max(seq) + 1 FROM hotfix.events)::text";
+const CLOCK: &str = r#"'"' || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'"#;
+
+#[test]
+fn the_server_refuses_malformed_backdated_and_oversized_lines() {
+    let Some(s) = server() else { return };
+    let (db, _admin_url, alice, bob) = team(&s, "malformed");
+    let alice_url = s.url(&db, &alice);
+    let bob_url = s.url(&db, &bob);
+    ok(
+        &alice_url,
+        &["incident", "new", "--title", "Down", "--severity", "P3"],
+    );
+    let mut c = Client::connect(&alice_url, NoTls).unwrap();
+    let incident = r#"',"id":"INC-9","title":"x","severity":"P3","services":[],"impact":""'"#;
+    let kind = r#"'"incident_reported"'"#;
+    // Each of these PostgreSQL would cast into something: each is refused by its type.
+    let cases = [
+        (body("1", NEXT, r#"'"now"'"#, kind, incident), "RFC 3339"),
+        (
+            body(
+                "1",
+                &format!("'\"' || {NEXT} || '\"'"),
+                CLOCK,
+                kind,
+                incident,
+            ),
+            "does not follow",
+        ),
+        (body("'\"1\"'", NEXT, CLOCK, kind, incident), "format"),
+        (
+            body("1", NEXT, CLOCK, r#"'"incident_exploded"'"#, incident),
+            "no known event type",
+        ),
+        (
+            body(
+                "1",
+                NEXT,
+                r#"'"' || to_char((clock_timestamp() - interval '1 hour') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'"#,
+                kind,
+                incident,
+            ),
+            "not the server's clock",
+        ),
+        (
+            body(
+                "1",
+                NEXT,
+                CLOCK,
+                kind,
+                r#"',"id":"INC-9","title":"' || repeat('x', 2000000) || '","severity":"P3","services":[],"impact":""'"#,
+            ),
+            "over the limit",
+        ),
+        (
+            body(
+                "1",
+                NEXT,
+                CLOCK,
+                kind,
+                r#"',"id":"INC-9","at":"now","title":"x","severity":"P3","services":[],"impact":""'"#,
+            ),
+            "names a key twice",
+        ),
+    ];
+    for (sql, expected) in &cases {
+        let refusal = append_raw(&mut c, sql);
+        assert!(refusal.contains(expected), "{expected}: {refusal}");
+    }
+    // Backdating by holding a transaction open while another login writes: the line's time
+    // would be earlier than the newest event's.
+    c.batch_execute("BEGIN").unwrap();
+    let held: chrono::DateTime<chrono::Utc> = c.query_one("SELECT now()", &[]).unwrap().get(0);
+    std::thread::sleep(Duration::from_millis(200));
+    ok(
+        &bob_url,
+        &["incident", "new", "--title", "Later", "--severity", "P3"],
+    );
+    let at = format!("'\"{}\"'", held.format("%Y-%m-%dT%H:%M:%S%.6fZ"));
+    let refusal = append_raw(&mut c, &body("1", NEXT, &at, kind, incident));
+    assert!(refusal.contains("earlier than the previous"), "{refusal}");
+    c.batch_execute("ROLLBACK").unwrap();
+    // Nothing got in, and everyone goes on: every command reads and verifies.
+    let listed = ok(&alice_url, &["incident", "list", "--json"]);
+    assert_eq!(listed.matches("\"id\"").count(), 2, "{listed}");
+    ok(&alice_url, &["verify"]);
+}
+
+#[test]
+fn only_hotfix_takes_the_stores_lock_and_a_zero_wait_does_not_wait() {
+    let Some(s) = server() else { return };
+    let (db, _admin_url, alice, bob) = team(&s, "lock");
+    let alice_url = s.url(&db, &alice);
+    let bob_url = s.url(&db, &bob);
+    // An outsider (and a member) can take any advisory lock, including the old one: writers
+    // no longer care. Neither can lock the store's row from outside.
+    let outsider = s.outsider("mallory");
+    let mut m = Client::connect(&s.url(&db, &outsider), NoTls).unwrap();
+    m.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(1752134758)")
+        .unwrap();
+    let mut a = Client::connect(&alice_url, NoTls).unwrap();
+    let refused = said(
+        a.batch_execute("BEGIN; SELECT 1 FROM hotfix.writer FOR UPDATE")
+            .unwrap_err(),
+    );
+    assert!(refused.contains("permission denied"), "{refused}");
+    a.batch_execute("ROLLBACK").unwrap();
+    assert!(
+        m.batch_execute("SELECT * FROM hotfix.begin_write(0)")
+            .is_err()
+    );
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Writes go on",
+            "--severity",
+            "P3",
+        ],
+    );
+    // A member holding the lock (a writer mid-command): HOTFIX_LOCK_WAIT=0 fails at once.
+    a.batch_execute("BEGIN; SELECT * FROM hotfix.begin_write(1000)")
+        .unwrap();
+    let out = hotfix(&bob_url)
+        .env("HOTFIX_LOCK_WAIT", "0")
+        .args(["incident", "new", "--title", "Busy", "--severity", "P3"])
+        .timeout(Duration::from_secs(10))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("held the store lock") && stderr.contains("for 0.0 s"),
+        "{stderr}"
+    );
+    a.batch_execute("ROLLBACK").unwrap();
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Free again",
+            "--severity",
+            "P3",
+        ],
+    );
+}
+
+#[test]
+fn a_password_in_the_url_is_never_shown() {
+    let Some(s) = server() else { return };
+    let db = s.database("password");
+    let url = format!(
+        "{}?sslmode=disable&password=SECRET",
+        s.url(&db, &s.admin_login())
+    );
+    let mut seen = String::new();
+    for args in [
+        vec!["incident", "list"],
+        vec!["--json", "incident", "list"],
+        vec!["init"],
+        vec!["store", "migrate"],
+        vec!["release", "show", "HF-9"],
+        vec!["--json", "release", "show", "HF-9"],
+        vec!["verify"],
+    ] {
+        let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        let out = hotfix(&url).args(&args).output().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    let missing = format!("{}?password=SECRET", s.url("no_such_db", "nobody"));
+    for json in [false, true] {
+        let mut cmd = hotfix(&missing);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.args(["incident", "list"]).output().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&out.stdout));
+        seen.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(seen.contains("password=***"), "{seen}");
+    assert!(!seen.contains("SECRET"), "{seen}");
 }

@@ -747,7 +747,10 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
             };
             Err(Error::Failed(format!(
                 "verification failed at line {n} of {}: {reason}{intact}",
-                dir.join(crate::store::LOG_FILE).display()
+                match crate::store::database(dir) {
+                    Some(_) => crate::store::shown(dir),
+                    None => dir.join(crate::store::LOG_FILE).display().to_string(),
+                }
             )))
         }
     }

@@ -155,7 +155,7 @@ pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
     }
     out.line(&format!(
         "Initialised a hotfix store at {}; {actor} is its admin.",
-        dir.display()
+        crate::store::shown(dir)
     ));
     out.line("Next: grant roles, e.g. `hotfix user grant dana dev-lead`, then report an incident.");
     Ok(())

@@ -8,6 +8,10 @@ use sha2::{Digest, Sha256};
 
 /// The format version written in every line's `v`.
 pub const FORMAT_VERSION: u32 = 1;
+/// The longest line a log may hold, newline excluded: far above any event the rules let
+/// through (three 20,000-character documents, each character escaped), and what the database's
+/// append function enforces too, so one line can never cost a reader more than this.
+pub const MAX_BYTES: usize = 1 << 20;
 /// The `prev` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -161,6 +165,12 @@ pub fn parse(raw: &[u8], number: u64) -> Result<Parsed, StoreError> {
     let text =
         std::str::from_utf8(raw).map_err(|e| corrupt(format!("it is not valid UTF-8 ({e})")))?;
     let text = text.strip_suffix('\n').unwrap_or(text);
+    if text.len() > MAX_BYTES {
+        return Err(corrupt(format!(
+            "the line is {} bytes, over the limit of {MAX_BYTES}",
+            text.len()
+        )));
+    }
     if text.trim().is_empty() {
         return Err(corrupt("the line is empty".into()));
     }
@@ -225,6 +235,9 @@ pub fn frame(raw: &[u8]) -> Option<Frame<'_>> {
     const START: &[u8] = b"{\"v\":1,\"seq\":";
     const PREV_KEY: &[u8] = b",\"prev\":\"";
     let text = raw.strip_suffix(b"\n")?;
+    if text.len() > MAX_BYTES {
+        return None; // the full read names it
+    }
     let rest = text.strip_prefix(START)?;
     let digits = rest.iter().position(|b| *b == b',')?;
     let seq: u64 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;

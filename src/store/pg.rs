@@ -20,7 +20,7 @@ use std::time::Duration;
 /// The store's advisory lock ("hotf" as a number): one writer at a time, across all clients.
 const LOCK_KEY: i64 = 0x686f_7466;
 /// The schema version this hotfix reads and writes: the last of [`MIGRATIONS`].
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 /// Whether `spec` names a database rather than a directory: a `postgresql://` or `postgres://`
 /// URL, or libpq's `key=value` form (`host=db dbname=hotfix`).
@@ -68,7 +68,8 @@ pub struct PgLog {
 /// The store's lock: an open transaction holding the advisory lock, committed when dropped.
 pub struct PgLock {
     conn: Arc<Mutex<Client>>,
-    /// The transaction's time (`now()`), which every event of the command carries.
+    /// The server's clock when the lock was taken, which every event of the command carries
+    /// (the append function checks it against its own clock).
     now: DateTime<Utc>,
     /// Set when a statement failed: the transaction is rolled back instead.
     failed: std::cell::Cell<bool>,
@@ -272,27 +273,66 @@ fn split_pgpass(line: &str) -> Vec<String> {
 
 /// `spec` with any password removed, for messages.
 pub fn redacted(spec: &str) -> String {
-    let no_url_password = match (spec.find("://"), spec.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &spec[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &spec[..scheme + 3], &spec[at..]),
-                None => spec.to_string(),
-            }
-        }
-        _ => spec.to_string(),
-    };
-    no_url_password
-        .split_whitespace()
-        .map(|kv| {
-            if kv.starts_with("password=") {
-                "password=***"
-            } else {
-                kv
-            }
+    if let Some(scheme) = spec.find("://") {
+        let (head, rest) = spec.split_at(scheme + 3);
+        // The query, where libpq also takes `password=`.
+        let (main, query) = match rest.split_once('?') {
+            Some((m, q)) => (m, Some(q)),
+            None => (rest, None),
+        };
+        // The userinfo ends at the authority's last `@` (a password may hold one).
+        let authority_end = main.find('/').unwrap_or(main.len());
+        let main = match main[..authority_end].rfind('@') {
+            Some(at) => match main[..at].split_once(':') {
+                Some((user, _)) => format!("{user}:***{}", &main[at..]),
+                None => main.to_string(),
+            },
+            None => main.to_string(),
+        };
+        let query = query.map(|q| {
+            let pairs: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if is_password_key(k) => format!("{k}=***"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("?{}", pairs.join("&"))
+        });
+        return format!("{head}{main}{}", query.unwrap_or_default());
+    }
+    // The key=value form (`host=... password=...`).
+    spec.split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if is_password_key(k) => "password=***".to_string(),
+            _ => kv.to_string(),
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `password`, however it is cased or percent-encoded (libpq decodes query keys).
+fn is_password_key(key: &str) -> bool {
+    let bytes = key.trim().as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                decoded.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    decoded.eq_ignore_ascii_case(b"password")
 }
 
 /// Connects within the timeout, even to a server that accepts and never answers (the crate's
@@ -330,7 +370,7 @@ fn connect(spec: &str) -> Result<Client, StoreError> {
 /// The schema, as the steps that build it, in order: `init` applies them all, and `hotfix store
 /// migrate` applies those a store made by an older hotfix lacks. A step is never edited once
 /// released (stores in the field were built by it); a change is a new step.
-const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_1), (2, SCHEMA_2), (3, SCHEMA_3)];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_1), (2, SCHEMA_2), (3, SCHEMA_3), (4, SCHEMA_4)];
 
 const SCHEMA_1: &str = r#"
 DO $$ BEGIN
@@ -431,6 +471,10 @@ const SCHEMA_3: &str = r#"
 CREATE UNIQUE INDEX events_ends_at ON hotfix.events (ends_at);
 "#;
 
+/// The server refuses a malformed line, and the store's lock is a row only hotfix's functions
+/// can lock (see `assets/sql/schema_4.sql`).
+const SCHEMA_4: &str = include_str!("../../assets/sql/schema_4.sql");
+
 /// Applies the steps of [`MIGRATIONS`] after `from` in one transaction, recording each, as the
 /// owner role the login takes for the time it builds.
 fn migrate_in(tx: &mut postgres::Transaction<'_>, from: i32, ctx: &str) -> Result<i32, StoreError> {
@@ -492,6 +536,15 @@ pub fn migrate(spec: &str) -> Result<(i32, i32), StoreError> {
         "GRANT hotfix_owner TO {q}; SET LOCAL ROLE hotfix_owner;"
     ))
     .map_err(|e| db_error(&ctx, &e))?;
+    // Schema 4's writers hold a row lock instead, which only the owner role can take.
+    let has_writer: bool = tx
+        .query_one("SELECT to_regclass('hotfix.writer') IS NOT NULL", &[])
+        .map_err(|e| db_error(&ctx, &e))?
+        .get(0);
+    if has_writer {
+        tx.batch_execute("SELECT 1 FROM hotfix.writer FOR UPDATE")
+            .map_err(|e| db_error(&ctx, &e))?;
+    }
     let to = migrate_in(&mut tx, from, &ctx)?;
     tx.batch_execute(&format!("RESET ROLE; REVOKE hotfix_owner FROM {q};"))
         .map_err(|e| db_error(&ctx, &e))?;
@@ -517,7 +570,7 @@ impl PgLog {
                 &[],
             )
             .map_err(|e| db_error(&ctx, &e))?
-            .ok_or_else(|| StoreError::Missing(spec.into()))?;
+            .ok_or_else(|| StoreError::Missing(redacted(spec).into()))?;
         let (login, db, port, exists): (String, String, Option<i32>, bool) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
         // The server as it says it is (no second reading of the settings; a local socket has
@@ -719,27 +772,24 @@ impl Backend for PgLog {
     type Lock = PgLock;
     type Reader = Cursor<Vec<u8>>;
 
-    fn lock(&self, _wait: Duration) -> Result<PgLock, StoreError> {
+    fn lock(&self, wait: Duration) -> Result<PgLock, StoreError> {
         let mut c = self.client()?;
         let ctx = "cannot take the store's lock in the database";
         c.batch_execute("BEGIN").map_err(|e| db_error(ctx, &e))?;
-        // One round trip: the lock, the transaction's time and the newest event.
+        // One round trip: the lock (a row only hotfix's functions can lock, taken within
+        // `wait`), the server's clock once it is held, and the newest event.
+        let wait_ms = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
         let taken = c
-            .query_one(
-                "SELECT pg_advisory_xact_lock($1), now(), \
-                 (SELECT seq FROM hotfix.events ORDER BY seq DESC LIMIT 1), \
-                 (SELECT hash FROM hotfix.events ORDER BY seq DESC LIMIT 1)",
-                &[&LOCK_KEY],
-            )
+            .query_one("SELECT * FROM hotfix.begin_write($1)", &[&wait_ms])
             .map(|r| {
-                let head = match (r.get::<_, Option<i64>>(2), r.get::<_, Option<String>>(3)) {
+                let head = match (r.get::<_, Option<i64>>(1), r.get::<_, Option<String>>(2)) {
                     (Some(seq), Some(hash)) => HeadFile::Valid(Head {
                         seq: u64::try_from(seq).unwrap_or(0),
                         hash,
                     }),
                     _ => HeadFile::Missing,
                 };
-                (r.get::<_, DateTime<Utc>>(1), head)
+                (r.get::<_, DateTime<Utc>>(0), head)
             });
         match taken {
             Ok((now, head)) => Ok(PgLock {
@@ -751,6 +801,10 @@ impl Backend for PgLog {
             }),
             Err(e) => {
                 let _ = c.batch_execute("ROLLBACK");
+                // Held by another writer for the whole wait: said as the directory store says it.
+                if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
+                    return Err(StoreError::Locked(self.shown.clone(), wait));
+                }
                 Err(db_error(ctx, &e))
             }
         }
@@ -872,6 +926,27 @@ mod tests {
         assert_eq!(
             redacted("host=h password=s3cret dbname=d"),
             "host=h password=*** dbname=d"
+        );
+        // In the query, however the key is spelled; a password holding `@` or `:`.
+        assert_eq!(
+            redacted("postgresql://alice@host/db?password=SECRET"),
+            "postgresql://alice@host/db?password=***"
+        );
+        assert_eq!(
+            redacted("postgres://h/db?sslmode=require&PassWord=SECRET&x=1"),
+            "postgres://h/db?sslmode=require&PassWord=***&x=1"
+        );
+        assert_eq!(
+            redacted("postgresql://h/db?%70assword=SECRET"),
+            "postgresql://h/db?%70assword=***"
+        );
+        assert_eq!(
+            redacted("postgresql://ann:p@ss:w@h:5432/db?application_name=a@b"),
+            "postgresql://ann:***@h:5432/db?application_name=a@b"
+        );
+        assert_eq!(
+            redacted("postgresql://h:5432/db?user=a@b"),
+            "postgresql://h:5432/db?user=a@b"
         );
         assert_eq!(
             split_pgpass(r"h:5432:d:u:pa\:ss"),

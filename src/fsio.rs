@@ -6,6 +6,60 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// Reads the regular file at `path`, at most `limit` bytes (more is an error naming the limit).
+/// A FIFO, a device, a socket or a directory is refused without waiting on it: it is opened
+/// non-blocking and checked before a byte is read. A symbolic link is followed to a regular file.
+pub fn read_regular(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(format!(
+            "it is not a regular file but a {}",
+            kind(&meta)
+        )));
+    }
+    if meta.len() > limit {
+        return Err(too_large(limit));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(limit));
+    }
+    Ok(bytes)
+}
+
+fn too_large(limit: u64) -> std::io::Error {
+    std::io::Error::other(format!(
+        "it is larger than {} KiB, the most hotfix reads for this kind of file",
+        limit >> 10
+    ))
+}
+
+/// What a file that is not a regular file is, in words.
+fn kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "directory"
+    } else if t.is_fifo() {
+        "named pipe"
+    } else if t.is_char_device() || t.is_block_device() {
+        "device"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_symlink() {
+        "symbolic link"
+    } else {
+        "special file"
+    }
+}
+
 /// Writes `bytes` to `path`, replacing it whole or not at all. `store` is the hotfix store in
 /// use: a path inside it (or a link to one of its files) is refused, so a report can never
 /// replace the log.
@@ -17,7 +71,24 @@ pub fn write_new_file(path: &Path, bytes: &[u8], store: Option<&Path>) -> Result
     if let Some(store) = store {
         refuse_store_file(path, dir, store)?;
     }
-    let existing = std::fs::metadata(path).ok();
+    // Only a regular file is ever replaced: a link, a pipe or a device in its place stays.
+    let existing = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => Some(m),
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(format!(
+                "{} is a symbolic link: hotfix replaces only regular files; give the path it points to, or another",
+                path.display()
+            ));
+        }
+        Ok(m) => {
+            return Err(format!(
+                "{} is a {}, not a regular file: hotfix writes only regular files; give another path",
+                path.display(),
+                kind(&m)
+            ));
+        }
+        Err(_) => None,
+    };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| e.to_string())?;
     if let Some(m) = &existing {
         // Replacing a file keeps its mode; a new one stays owner-only (tempfile makes it 0600).

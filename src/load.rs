@@ -35,16 +35,16 @@ pub const JUNIT_LIMIT: u64 = 256 << 20;
 fn read(path: &Path, limit: u64) -> Result<String, Error> {
     use std::io::Read;
     let fail = |e: std::io::Error| Error::Failed(format!("cannot read {}: {e}", shown(path)));
-    let source: Box<dyn Read> = if path == Path::new("-") {
-        Box::new(std::io::stdin())
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .take(limit + 1)
+            .read_to_end(&mut bytes)
+            .map_err(fail)?;
+        bytes
     } else {
-        Box::new(std::fs::File::open(path).map_err(fail)?)
+        crate::fsio::read_regular(path, limit).map_err(fail)?
     };
-    let mut bytes = Vec::new();
-    source
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(fail)?;
     if bytes.len() as u64 > limit {
         return Err(Error::Failed(format!(
             "{} is larger than {} MiB, the most hotfix reads for this kind of file: nothing was read",

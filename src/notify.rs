@@ -277,10 +277,13 @@ pub fn webhook_url(flag: Option<&str>) -> Option<String> {
         return Some(url);
     }
     let path = crate::paths::config_dir()?.join("config.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let bytes = crate::fsio::read_regular(&path, CONFIG_LIMIT).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     value.get("webhook_url")?.as_str().map(String::from)
 }
+
+/// The most `config.json` may hold.
+const CONFIG_LIMIT: u64 = 256 << 10;
 
 /// How long a post may take: `$HOTFIX_WEBHOOK_TIMEOUT` seconds (0.1 to 600), else 10.
 pub fn timeout() -> Result<Duration, String> {

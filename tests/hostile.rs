@@ -191,8 +191,122 @@ fn imports_and_policies_read_at_most_their_limit() {
             .assert()
             .failure();
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-        assert!(stderr.contains("larger than"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("not a regular file but a device"),
+            "{args:?}: {stderr}"
+        );
     }
+    // A named pipe nobody writes to is refused at once, never waited on.
+    let fifo = dir.path().join("pipe.xml");
+    mkfifo(&fifo);
+    let fifo = fifo.to_str().unwrap();
+    for args in [
+        &["policy", "set", fifo][..],
+        &["incident", "import", fifo],
+        &["test", "import", "REL-1", fifo],
+    ] {
+        let out = hotfix(dir.path(), "admin")
+            .args(args)
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains("named pipe"), "{args:?}: {stderr}");
+    }
+    // A regular file over the limit is refused by its size.
+    let big = dir.path().join("policy.json");
+    std::fs::write(&big, vec![b' '; (1 << 20) + 1]).unwrap();
+    let out = hotfix(dir.path(), "admin")
+        .args(["policy", "set", big.to_str().unwrap()])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("larger than"), "{stderr}");
+    assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), before);
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+#[test]
+fn output_never_replaces_a_pipe_a_device_or_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = common::World::new();
+    w.hotfix(Severity::P1);
+    let store = dir.path().join("s");
+    drop(w.store(&store));
+    let fifo = dir.path().join("pipe.md");
+    mkfifo(&fifo);
+    let target = victim(dir.path());
+    let link = dir.path().join("link.md");
+    symlink(&target, &link).unwrap();
+    for (path, what) in [(&fifo, "named pipe"), (&link, "symbolic link")] {
+        let out = hotfix(&store, "quinn")
+            .args(["report", "HF-1", "--output", path.to_str().unwrap()])
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .failure();
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains(what), "{what}: {stderr}");
+    }
+    use std::os::unix::fs::FileTypeExt;
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .starts_with("precious")
+    );
+}
+
+#[test]
+fn a_junit_file_with_a_million_attributes_finishes_and_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    new_store(dir.path());
+    hotfix(dir.path(), "admin")
+        .args([
+            "release",
+            "new",
+            "--regular",
+            "--version",
+            "1.0.0",
+            "--summary",
+            "r",
+        ])
+        .assert()
+        .success();
+    let mut xml = String::from("<testsuite><testcase name=\"t\"");
+    for i in 0..1_000_000 {
+        xml.push_str(&format!(" a{i}=\"\""));
+    }
+    xml.push_str("/></testsuite>");
+    let file = dir.path().join("huge.xml");
+    std::fs::write(&file, xml).unwrap();
+    let before = std::fs::read(log_of(dir.path())).unwrap();
+    // Bounded by its outcome, not a timer: it must finish (the old parse was quadratic and
+    // never did) and refuse, naming the limit.
+    let out = hotfix(dir.path(), "admin")
+        .args(["test", "import", "REL-1", file.to_str().unwrap()])
+        .timeout(Duration::from_secs(120))
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("1000001 attributes"), "{stderr}");
     assert_eq!(std::fs::read(log_of(dir.path())).unwrap(), before);
 }
 

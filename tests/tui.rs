@@ -863,3 +863,43 @@ fn insights_key_opens_the_view_and_a_selected_hotfix_opens_and_returns() {
     press(&mut app, &mut store, &[code(KeyCode::Esc)]);
     assert!(matches!(app.overlay, Overlay::None));
 }
+
+#[test]
+fn ctrl_c_quits_from_anywhere_whatever_keys_json_binds() {
+    // Every way out rebound to something else.
+    let map = Keymap::with_overrides(
+        r#"{"global": {"ctrl-c": "help", "q": "help", "esc": "help"}, "dialog": {"ctrl-c": "back"}, "view": {"ctrl-c": "back"}}"#,
+    )
+    .unwrap();
+    let (_dir, mut store) = demo();
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    // From the main screen, a view and a dialog.
+    for opening in [vec![], vec![key('?')], vec![key('n')]] {
+        let mut app = App::new("you", "/srv/hotfix", map.clone());
+        press(&mut app, &mut store, &opening);
+        assert_eq!(app.on_key(ctrl_c, &store.model, now()), Effect::Quit);
+    }
+}
+
+#[test]
+fn a_keys_json_that_is_a_device_or_a_pipe_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("keys.json");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (path, what) in [
+        (fifo.as_path(), "named pipe"),
+        (std::path::Path::new("/dev/zero"), "device"),
+    ] {
+        let (map, warning) = Keymap::load_from(path);
+        let warning = warning.unwrap();
+        assert!(warning.contains(what), "{warning}");
+        let mode = hotfix::tui::keymap::Mode::Pane(hotfix::tui::Pane::Queue);
+        assert_eq!(map.bindings(mode), Keymap::default_map().bindings(mode));
+    }
+}

@@ -65,8 +65,9 @@ pub fn changelog(
         return emit(out, &entry.markdown(), None, dir);
     };
     let shown = crate::sanitize::line(&path.display().to_string()).into_owned();
-    let existing = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let existing = match crate::fsio::read_regular(path, 64 << 20) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|_| Error::Failed(format!("cannot read {shown}: it is not UTF-8 text")))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(Error::Failed(format!("cannot read {shown}: {e}"))),
     };

@@ -57,6 +57,7 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
             "{source} is empty: no <testsuites> or <testsuite> element"
         ));
     }
+    bounded(text, source)?;
     let doc = roxmltree::Document::parse(text).map_err(|e| {
         let at = e.pos();
         let what = e.to_string();
@@ -110,6 +111,77 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
         parsed.cases.push((suite, outcome(node, id, name.trim())));
     }
     Ok(parsed)
+}
+
+/// The most attributes one element may have, and the deepest nesting: far beyond any real
+/// report (a `<testcase>` has under ten), and what keeps parsing linear. roxmltree compares
+/// each attribute with the ones before it, so a million on one element never finished.
+const MAX_ATTRIBUTES: usize = 64;
+const MAX_DEPTH: usize = 256;
+
+/// Refuses, in one linear pass before the real parse, a document with an element of more than
+/// [`MAX_ATTRIBUTES`] attributes or nested deeper than [`MAX_DEPTH`]. It only counts: anything
+/// malformed it lets through is for roxmltree to name.
+fn bounded(text: &str, source: &str) -> Result<(), String> {
+    let bytes = text.as_bytes();
+    let (mut i, mut depth, mut line) = (0, 0usize, 1usize);
+    let skip_to = |from: usize, end: &[u8]| {
+        bytes[from..]
+            .windows(end.len())
+            .position(|w| w == end)
+            .map_or(bytes.len(), |p| from + p + end.len())
+    };
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                line += 1;
+                i += 1;
+            }
+            b'<' if bytes[i..].starts_with(b"<!--") => i = skip_to(i, b"-->"),
+            b'<' if bytes[i..].starts_with(b"<![CDATA[") => i = skip_to(i, b"]]>"),
+            b'<' if bytes[i..].starts_with(b"<?") => i = skip_to(i, b"?>"),
+            b'<' if bytes[i..].starts_with(b"<!") => i = skip_to(i, b">"),
+            b'<' if bytes.get(i + 1) == Some(&b'/') => {
+                depth = depth.saturating_sub(1);
+                i = skip_to(i, b">");
+            }
+            b'<' => {
+                // A start tag: count `=` outside quoted values up to its `>`.
+                let (start_line, mut attributes, mut quote) = (line, 0usize, None);
+                i += 1;
+                while i < bytes.len() {
+                    let b = bytes[i];
+                    i += 1;
+                    match (quote, b) {
+                        (_, b'\n') => line += 1,
+                        (Some(q), b) if b == q => quote = None,
+                        (Some(_), _) => {}
+                        (None, b'"' | b'\'') => quote = Some(b),
+                        (None, b'=') => attributes += 1,
+                        (None, b'>') => {
+                            if bytes.get(i.wrapping_sub(2)) != Some(&b'/') {
+                                depth += 1;
+                            }
+                            break;
+                        }
+                        (None, _) => {}
+                    }
+                }
+                if attributes > MAX_ATTRIBUTES {
+                    return Err(format!(
+                        "{source} has an element with {attributes} attributes at line {start_line}, over the limit of {MAX_ATTRIBUTES}: it is not a JUnit report hotfix reads; nothing was imported"
+                    ));
+                }
+                if depth > MAX_DEPTH {
+                    return Err(format!(
+                        "{source} nests elements deeper than {MAX_DEPTH} at line {start_line}: it is not a JUnit report hotfix reads; nothing was imported"
+                    ));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Ok(())
 }
 
 /// How one `<testcase>` ended.

@@ -13,7 +13,7 @@ use crate::state::{
 };
 use crate::store::ExecError;
 use chrono::{DateTime, Utc};
-use ratatui::crossterm::event::{KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -495,6 +495,10 @@ impl App {
         self.clock = now;
         self.status = None; // any key dismisses the last message
         let mode = self.mode();
+        // Ctrl-C quits from anywhere, whatever keys.json binds (the README promises it).
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return Effect::Quit;
+        }
         let action = Key::of(key).and_then(|k| self.keymap.action(mode, &k));
         if action == Some(Action::Quit)
             && (mode != Mode::Dialog || key.modifiers.contains(KeyModifiers::CONTROL))

@@ -8,6 +8,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
 pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.json");
+/// The most `keys.json` may hold: far above any real map.
+pub const KEYS_LIMIT: u64 = 256 << 10;
 
 /// A key as written in the map: `q`, `G`, `ctrl-c`, `enter`, `space`, `backtab`, `pagedown`...
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -194,20 +196,37 @@ impl Keymap {
         Ok(map.bind())
     }
 
-    /// Loads `keys.json` from the config directory if present; returns a warning if it is invalid.
+    /// Loads `keys.json` (a regular file of at most [`KEYS_LIMIT`] bytes) from the config directory if present; returns a warning if it is invalid.
     pub fn load() -> (Keymap, Option<String>) {
-        let Some(path) = crate::paths::config_dir().map(|d| d.join("keys.json")) else {
-            return (Keymap::default_map(), None);
-        };
-        match std::fs::read_to_string(&path) {
-            Err(_) => (Keymap::default_map(), None),
-            Ok(text) => match Keymap::with_overrides(&text) {
-                Ok(map) => (map, None),
-                Err(e) => (
+        match crate::paths::config_dir() {
+            Some(dir) => Keymap::load_from(&dir.join("keys.json")),
+            None => (Keymap::default_map(), None),
+        }
+    }
+
+    /// Loads the key map from `path` (see [`Keymap::load`]).
+    pub fn load_from(path: &std::path::Path) -> (Keymap, Option<String>) {
+        let text = match crate::fsio::read_regular(path, KEYS_LIMIT) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return (Keymap::default_map(), None);
+            }
+            Err(e) => {
+                return (
                     Keymap::default_map(),
-                    Some(format!("{e} ({}); using the default keys", path.display())),
-                ),
-            },
+                    Some(format!(
+                        "cannot read {}: {e}; using the default keys",
+                        path.display()
+                    )),
+                );
+            }
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        match Keymap::with_overrides(&text) {
+            Ok(map) => (map, None),
+            Err(e) => (
+                Keymap::default_map(),
+                Some(format!("{e} ({}); using the default keys", path.display())),
+            ),
         }
     }
 

@@ -67,9 +67,32 @@ pub fn terminal(s: &str, colour: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// C0/C1 controls, DEL, and the bidi overrides that can make text read differently than stored.
+/// What is never drawn raw: C0/C1 controls and DEL; the bidi overrides, isolates and marks that
+/// make text read differently than stored; and what a terminal may draw at another width than
+/// the cockpit lays out, or not at all, leaving stale cells or making two names look alike:
+/// zero-width and other format characters, the line and paragraph separators, variation
+/// selectors, regional indicators (flags) and tag characters.
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00ad}'                        // soft hyphen
+            | '\u{034f}'                      // combining grapheme joiner
+            | '\u{061c}'                      // Arabic letter mark
+            | '\u{115f}' | '\u{1160}'         // Hangul fillers
+            | '\u{17b4}' | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}'         // Mongolian selectors and vowel separator
+            | '\u{200b}'..='\u{200f}'         // zero-width space, (non-)joiners, LRM, RLM
+            | '\u{2028}'..='\u{202e}'         // line/paragraph separators, bidi embedding
+            | '\u{2060}'..='\u{206f}'         // word joiner, invisible operators, isolates
+            | '\u{3164}' | '\u{ffa0}'         // Hangul fillers
+            | '\u{fe00}'..='\u{fe0f}'         // variation selectors
+            | '\u{feff}'                      // zero-width no-break space
+            | '\u{fff9}'..='\u{fffb}'         // interlinear annotation
+            | '\u{1f1e6}'..='\u{1f1ff}'       // regional indicators
+            | '\u{e0000}'..='\u{e007f}'       // tags
+            | '\u{e0100}'..='\u{e01ef}' // variation selectors supplement
+        )
 }
 
 #[cfg(test)]
@@ -84,6 +107,22 @@ mod tests {
         assert_eq!(block("a\nb\u{7}"), "a\nb\\x07");
         assert_eq!(line("\u{9b}31m"), "\\x9b31m");
         assert_eq!(line("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn what_a_terminal_may_draw_at_another_width_is_made_visible() {
+        // A flag, the separators that end a line on some terminals, a zero-width space that
+        // makes two names look alike, an emoji joined and presented by selectors.
+        assert_eq!(line("🇩🇪"), "\\u{1f1e9}\\u{1f1ea}");
+        assert_eq!(block("a\u{2028}b\u{2029}c"), "a\\u{2028}b\\u{2029}c");
+        assert_eq!(line("t1\u{200b}"), "t1\\u{200b}");
+        assert_eq!(line("👩\u{200d}💻\u{fe0f}"), "👩\\u{200d}💻\\u{fe0f}");
+        assert_eq!(line("a\u{feff}\u{00ad}b"), "a\\u{feff}\\xadb");
+        // Ordinary text of any script stays as it is.
+        assert_eq!(
+            line("Zahlung fehlgeschlagen — ошибка 支付"),
+            "Zahlung fehlgeschlagen — ошибка 支付"
+        );
     }
 
     #[test]

@@ -1310,3 +1310,25 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
     );
     assert!(why.contains("there is no role \"god\""), "{why}");
 }
+
+#[test]
+fn a_look_alike_user_name_is_refused() {
+    let w = World::new();
+    // A Cyrillic `а` before "very": another user who would look like avery.
+    let why = w.refuse(
+        "admin",
+        Command::GrantRole {
+            user: "\u{430}very".into(),
+            role: "qa".into(),
+        },
+    );
+    assert!(why.contains("ASCII letters"), "{why}");
+    let why = w.refuse(
+        "admin",
+        Command::GrantRole {
+            user: "ave\u{200b}ry".into(),
+            role: "qa".into(),
+        },
+    );
+    assert!(why.contains("\\u{200b}"), "{why}");
+}

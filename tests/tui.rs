@@ -903,3 +903,26 @@ fn a_keys_json_that_is_a_device_or_a_pipe_is_refused_at_once() {
         assert_eq!(map.bindings(mode), Keymap::default_map().bindings(mode));
     }
 }
+
+#[test]
+fn text_a_terminal_may_draw_at_another_width_is_shown_escaped() {
+    let (_dir, mut store) = demo();
+    store
+        .execute(
+            "you",
+            now(),
+            hotfix::state::Command::ReportIncident {
+                title: "🇩🇪 checkout\u{2028}down\u{200b}".into(),
+                severity: hotfix::state::Severity::P1,
+                services: vec![],
+                impact: String::new(),
+            },
+        )
+        .unwrap();
+    let app = app_for("you");
+    let text = buffer_text(draw(&app, &store.model, 200, 50, false).backend().buffer());
+    assert!(
+        text.contains("\\u{1f1e9}\\u{1f1ea} checkout\\u{2028}down\\u{200b}"),
+        "{text}"
+    );
+}

@@ -64,14 +64,15 @@ pub fn check_name(field: &str, value: &str) -> Result<String, Rejection> {
             crate::sanitize::line(&v.chars().take(MAX_NAME).collect::<String>())
         )));
     }
+    // The portable set: a Cyrillic `а` in `аvery` would be another user who looks the same.
     if let Some(bad) = v
         .chars()
-        .find(|c| !(c.is_alphanumeric() || "._@+-".contains(*c)))
+        .find(|c| !(c.is_ascii_alphanumeric() || "._@+-".contains(*c)))
     {
         return Err(Rejection::new(format!(
-            "{field} \"{}\" contains {:?}: use letters, digits and . _ @ + - only",
+            "{field} \"{}\" contains {}: use ASCII letters, digits and . _ @ + - only",
             crate::sanitize::line(v),
-            bad
+            crate::sanitize::line(&format!("{bad:?}"))
         )));
     }
     Ok(v.to_string())

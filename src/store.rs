@@ -404,6 +404,29 @@ impl Chain {
         self.lines = number;
     }
 
+    /// Against an exact head (a database's newest row): the log must still hold what was read.
+    fn still_holds(&mut self, head: &HeadFile) {
+        let read = self.lines;
+        match head {
+            HeadFile::Valid(h) if h.seq < read => self.broken(
+                h.seq + 1,
+                format!(
+                    "the store now ends at event {}, but this process read up to event {read}: events were deleted",
+                    h.seq
+                ),
+            ),
+            HeadFile::Valid(h) if h.seq == read && h.hash != self.last_hash => self.broken(
+                read,
+                format!("event {read} now has another hash: the log was rewritten"),
+            ),
+            HeadFile::Missing if read > 0 => self.broken(
+                1,
+                format!("the store holds no events now, but this process read {read}: events were deleted"),
+            ),
+            _ => {}
+        }
+    }
+
     /// After the last line: the log must reach the head. A missing head is accepted only while
     /// the log holds no more than its first command (a crash before the first head was written).
     fn finish(&mut self, head: &HeadFile, first_batch: u64) {
@@ -1310,6 +1333,12 @@ impl<B: Backend> Store<B> {
             ));
         }
         self.chain.finish(&head, self.first_batch);
+        // A database's head is its newest row, exact: one behind what this process read, or
+        // another hash there, is a deleted or rewritten tail (a superuser's), named at once
+        // rather than when the log grows past its old length.
+        if self.backend.enforces_chain() {
+            self.chain.still_holds(&head);
+        }
         self.integrity = self.verdict();
         Ok(self.model.seq != seq)
     }

@@ -453,6 +453,50 @@ fn history_rewritten_by_a_superuser_is_named_by_a_client_that_saw_it() {
     ok(&admin_url, &["incident", "list"]);
 }
 
+#[test]
+fn a_running_store_names_a_tail_deleted_under_it_at_its_next_read() {
+    let Some(s) = server() else { return };
+    let (db, _admin_url, alice, _bob) = team(&s, "tail");
+    let alice_url = s.url(&db, &alice);
+    for title in ["first", "second"] {
+        ok(
+            &alice_url,
+            &["incident", "new", "--title", title, "--severity", "P3"],
+        );
+    }
+    // What a running cockpit holds: a store it keeps re-reading.
+    let mut watching = Store::open(Path::new(&alice_url)).unwrap();
+    assert_eq!(watching.model.incidents.len(), 2);
+    let mut su = Client::connect(&s.url(&db, &s.admin_login()), NoTls).unwrap();
+    su.batch_execute(
+        "ALTER TABLE hotfix.events DISABLE TRIGGER events_append_only; \
+         DELETE FROM hotfix.events WHERE seq = (SELECT max(seq) FROM hotfix.events); \
+         ALTER TABLE hotfix.events ENABLE TRIGGER events_append_only",
+    )
+    .unwrap();
+    // The next re-read (what a notification or the half-second poll runs) names it, and the
+    // store stays read-only.
+    watching.refresh().unwrap();
+    let hotfix::store::Integrity::Broken { reason, .. } = &watching.integrity else {
+        panic!("not named: {:?}", watching.integrity);
+    };
+    assert!(reason.contains("events were deleted"), "{reason}");
+    let _ = watching.refresh();
+    assert!(matches!(
+        watching.integrity,
+        hotfix::store::Integrity::Broken { .. }
+    ));
+    let refused = watching.execute(
+        &alice,
+        chrono::Utc::now(),
+        hotfix::state::Command::ResolveIncident {
+            id: hotfix::state::IncidentId(1),
+            note: String::new(),
+        },
+    );
+    assert!(refused.is_err());
+}
+
 /// `ok` for a command line written as one string (no argument holds a space).
 fn run(url: &str, line: &str) -> String {
     ok(url, &line.split(' ').collect::<Vec<_>>())

@@ -410,6 +410,7 @@ crate::on_both_backends!(
     writes_start_from_the_users_checkpoint_and_the_whole_log_is_read_again_after_a_day,
     a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one,
     verify_finding_damage_makes_the_next_command_read_the_whole_log,
+    a_checkpoint_forged_with_its_digests_recomputed_is_never_used,
 );
 
 fn report_by(s: &mut Store, who: &User, title: &str) {
@@ -771,4 +772,28 @@ fn statistics_read_the_kept_facts_back_to_the_period_and_agree_with_the_whole_mo
         !part.model.is_complete(),
         "and the archive was never loaded"
     );
+}
+
+fn a_checkpoint_forged_with_its_digests_recomputed_is_never_used(place: Place) {
+    let admin = place.init();
+    assert!(write_one(&admin, "the real title").status.success());
+    assert!(write_one(&admin, "another").status.success());
+    let [model, meta] = checkpoint_files(&admin);
+    // Someone who can write this user's cache rewrites the checkpoint: mallory made admin,
+    // every digest recomputed (through hotfix's own writer). The meta keeps its MAC, which
+    // the forger cannot make without the key in the state directory.
+    let mut snap = hotfix::store::snapshot::read(&fs::read(&model).unwrap()).expect("a checkpoint");
+    snap.model
+        .users
+        .insert("mallory".into(), ["admin".to_string()].into());
+    let mut forged = Vec::new();
+    hotfix::store::snapshot::write(&mut forged, &snap.mark, &snap.model, None).unwrap();
+    fs::write(&model, &forged).unwrap();
+    assert!(meta.is_file());
+    let out = admin.cli().args(["user", "list"]).assert().success();
+    let shown = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(!shown.contains("mallory"), "{shown}");
+    // The full read wrote a checkpoint of its own again.
+    let snap = hotfix::store::snapshot::read(&fs::read(&model).unwrap()).expect("rewritten");
+    assert!(!snap.model.users.contains_key("mallory"));
 }

@@ -2,6 +2,11 @@
 //! verified, kept in the user's cache directory (0700, files 0600), so no other member of a
 //! shared store can forge it, beside the time of the last full verification it stands for.
 //! The shared `snapshot.bin` in a store directory stays what it was: a cache that never decides.
+//!
+//! A checkpoint's header (what it covers and each section's digest) is authenticated with
+//! HMAC-SHA256 under a key kept outside the cache, in this user's state directory: a
+//! checkpoint forged with its digests recomputed, by anyone who can write the cache but has
+//! not the key, is never used (the log is read whole instead).
 
 use super::{Backend, Store, snapshot};
 use chrono::{DateTime, Utc};
@@ -15,6 +20,9 @@ pub struct Meta {
     pub verified_at: DateTime<Utc>,
     /// The newest event the checkpoint covers.
     pub through: u64,
+    /// HMAC-SHA256 (hex) of the checkpoint's header under this user's key (see [`key`]).
+    #[serde(default)]
+    pub mac: String,
 }
 
 /// Where one store's checkpoint lives.
@@ -37,9 +45,28 @@ impl Place {
     }
 
     /// The checkpoint's active part (the archive is read when needed, see
-    /// [`Store::load_archive`]).
+    /// [`Store::load_archive`]), if its header carries this user's MAC.
     pub fn read_active(&self) -> Option<snapshot::Active> {
-        snapshot::read_active(|max| read_regular(&self.model, max))
+        let meta = self.meta()?;
+        let prefix = read_regular(&self.model, snapshot::HEADER_MAX)?;
+        let header = prefix.get(..snapshot::header_len(&prefix)?)?;
+        let expected = mac(&key()?, header);
+        // Compared in constant time, as a MAC should be.
+        let same = !expected.is_empty()
+            && expected.len() == meta.mac.len()
+            && expected
+                .bytes()
+                .zip(meta.mac.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return None;
+        }
+        // The header read again with the rest must be the one vouched for.
+        snapshot::read_active(|max| {
+            let bytes = read_regular(&self.model, max)?;
+            bytes.starts_with(header).then_some(bytes)
+        })
     }
 
     /// Stops the checkpoint vouching for the log (damage was found in it): the next command
@@ -69,15 +96,73 @@ impl Place {
         let mut bytes = Vec::new();
         let kept = kept.as_ref().map(snapshot::KeptFile::kept);
         snapshot::write(&mut bytes, &mark, &store.model, kept)?;
+        let key = key().ok_or_else(|| std::io::Error::other("no checkpoint key"))?;
+        let header = snapshot::header_len(&bytes)
+            .and_then(|len| bytes.get(..len))
+            .ok_or_else(|| std::io::Error::other("a checkpoint without its header"))?;
         let meta = serde_json::to_vec(&Meta {
             verified_at,
             through: mark.lines,
+            mac: mac(&key, header),
         })
         .map_err(std::io::Error::other)?;
         // The model first: a meta file never names a checkpoint that is not there.
         crate::fsio::write_private(&self.model, &bytes).map_err(std::io::Error::other)?;
         crate::fsio::write_private(&self.meta, &meta).map_err(std::io::Error::other)
     }
+}
+
+/// This user's checkpoint key: 32 random bytes in `checkpoint.key` in the state directory
+/// (0600), made once. `None` where there is no state directory or it cannot be written: then
+/// no checkpoint is used or written.
+fn key() -> Option<[u8; 32]> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = crate::paths::state_dir()?;
+    let path = dir.join("checkpoint.key");
+    let existing = |p: &Path| read_regular(p, 64).and_then(|b| <[u8; 32]>::try_from(b).ok());
+    if let Some(key) = existing(&path) {
+        return Some(key);
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).ok()?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .ok()?;
+    // Created exclusively: two processes at once never replace each other's key (the loser
+    // reads the winner's).
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+    {
+        Ok(mut file) => {
+            file.write_all(&key).ok()?;
+            file.sync_data().ok()?;
+            Some(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => existing(&path),
+        Err(_) => None,
+    }
+}
+
+/// HMAC-SHA256 of `bytes` under `key`, in hex.
+fn mac(key: &[u8; 32], bytes: &[u8]) -> String {
+    use hmac::Mac;
+    let mut m = match hmac::Hmac::<sha2::Sha256>::new_from_slice(key) {
+        Ok(m) => m,
+        Err(_) => return String::new(), // any key length is accepted by HMAC
+    };
+    m.update(bytes);
+    m.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A file name for a store's identity: no path or secret in it, the same on every run.

@@ -67,6 +67,12 @@ fn header(prefix: &[u8]) -> Option<(Header, &[u8])> {
     (h.format == SNAPSHOT_FORMAT && h.hotfix == env!("CARGO_PKG_VERSION")).then_some((h, rest))
 }
 
+/// How long a snapshot's header is, from its first [`HEADER_MAX`] bytes: the bytes that name
+/// what it covers and every section's digest, so whatever vouches for them vouches for all.
+pub fn header_len(prefix: &[u8]) -> Option<usize> {
+    header(prefix).map(|(_, rest)| prefix.len() - rest.len())
+}
+
 /// The event a snapshot covers, from its first [`HEADER_MAX`] bytes.
 pub fn covers(prefix: &[u8]) -> Option<u64> {
     header(prefix).map(|(h, _)| h.mark.lines)

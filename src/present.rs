@@ -112,6 +112,9 @@ pub fn describe(r: &Recorded) -> String {
             format!("{id} test {} waived: {}", s(name), s(reason))
         }
         Event::IncidentNoted { id, note, .. } => format!("{id} noted: {}", s(note)),
+        Event::Unreadable { claimed, reason } => {
+            format!("an unreadable \"{}\" event: {}", s(claimed), s(reason))
+        }
         Event::IncidentServicesChanged { id, services } => {
             format!("{id} services now: {}", s(&services.join(", ")))
         }

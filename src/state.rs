@@ -384,6 +384,15 @@ pub enum Event {
         name: String,
         reason: String,
     },
+    /// A line whose frame and hash are right but whose event cannot be read (a type or a
+    /// field this hotfix does not know, written around it): folded as nothing, and named.
+    /// Never written: it exists only as what a reader makes of such a line.
+    #[serde(skip_deserializing)]
+    Unreadable {
+        /// The `type` the line gives, if any.
+        claimed: String,
+        reason: String,
+    },
     /// A stakeholder notice: sent, or tried and failed (`error`).
     NoticeRecorded {
         id: ReleaseId,
@@ -424,6 +433,7 @@ impl Event {
             Event::IncidentNoted { .. } => "incident_noted",
             Event::IncidentServicesChanged { .. } => "incident_services_changed",
             Event::NoticeRecorded { .. } => "notice_recorded",
+            Event::Unreadable { .. } => "unreadable",
         }
     }
 

@@ -984,6 +984,32 @@ fn the_server_refuses_malformed_backdated_and_oversized_lines() {
     let listed = ok(&alice_url, &["incident", "list", "--json"]);
     assert_eq!(listed.matches("\"id\"").count(), 2, "{listed}");
     ok(&alice_url, &["verify"]);
+    // A known type with a payload no reader can take (the server checks the envelope only)
+    // is inert and named: it stops no one either.
+    let refusal = append_raw(
+        &mut c,
+        &body("1", NEXT, CLOCK, r#"'"release_deployed"'"#, r#"',"id":42'"#),
+    );
+    assert_eq!(refusal, "");
+    let listed = ok(&bob_url, &["incident", "list", "--json"]);
+    assert_eq!(listed.matches("\"id\"").count(), 2, "{listed}");
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Still going",
+            "--severity",
+            "P3",
+        ],
+    );
+    let out = hotfix(&bob_url).arg("verify").assert().code(1);
+    let why = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        why.contains("(unreadable by") && why.contains("release_deployed"),
+        "{why}"
+    );
 }
 
 #[test]

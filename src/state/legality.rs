@@ -410,6 +410,11 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                 error: error.clone(),
             }],
         ),
+        Event::Unreadable { claimed, reason } => Err(Rejection::new(format!(
+            "its event (type \"{}\") cannot be read: {}",
+            crate::sanitize::line(claimed),
+            crate::sanitize::line(reason)
+        ))),
     };
     match outcome {
         Ok(true) => Ok(()),

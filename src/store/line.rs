@@ -84,8 +84,19 @@ impl<'de> serde::de::Visitor<'de> for StoredVisitor {
                 }
             }
         }
+        // A frame that holds but an event that cannot be read is the fold's to judge (inert and
+        // named, see state::legality), not damage that stops every reader.
+        let claimed = payload
+            .get("type")
+            .map(|t| t.as_str().map_or_else(|| t.to_string(), str::to_string))
+            .unwrap_or_default();
         let event =
-            serde_json::from_value(serde_json::Value::Object(payload)).map_err(A::Error::custom)?;
+            serde_json::from_value(serde_json::Value::Object(payload)).unwrap_or_else(|e| {
+                Event::Unreadable {
+                    claimed,
+                    reason: e.to_string(),
+                }
+            });
         Ok(Stored {
             v: v.ok_or_else(|| A::Error::missing_field("v"))?,
             seq: seq.ok_or_else(|| A::Error::missing_field("seq"))?,

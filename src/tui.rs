@@ -459,30 +459,7 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
         Effect::None => {}
         Effect::Quit => return Flow::Quit,
         Effect::Execute(command) => execute(app, session, command),
-        Effect::Load(load) => match load.command() {
-            Ok(loaded) => {
-                match loaded.command {
-                    Some(command) => execute(app, session, command),
-                    None => app.tell("nothing was recorded", false),
-                }
-                // What the import found comes first: the outcome that follows may be long.
-                if !loaded.notes.is_empty() {
-                    let error = app.status.as_ref().is_some_and(|s| s.error);
-                    let text = app
-                        .status
-                        .as_ref()
-                        .map(|s| s.text.clone())
-                        .unwrap_or_default();
-                    app.tell(format!("{} · {text}", loaded.notes.join(" · ")), error);
-                }
-            }
-            Err(e) => {
-                app.tell(format!("nothing was recorded: {}", e.message()), true);
-                if let Overlay::Form(form) = &mut app.overlay {
-                    form.refused(e.message().to_string());
-                }
-            }
-        },
+        Effect::Load(load) => loaded(app, session, load.command()),
         Effect::LoadInsights => insights(app, session.store),
         Effect::LoadArchive => {
             let started = Instant::now();
@@ -571,6 +548,52 @@ fn write_file(
     }
 }
 
+/// Records what reading a file made (see [`crate::load`]), or says why nothing was.
+fn loaded(app: &mut App, session: &mut Session<'_>, read: Result<crate::load::Loaded, Error>) {
+    match read {
+        Ok(loaded) => {
+            match loaded.command {
+                Some(command) => execute(app, session, command),
+                None => app.tell("nothing was recorded", false),
+            }
+            // What the import found comes first: the outcome that follows may be long.
+            if !loaded.notes.is_empty() {
+                let error = app.status.as_ref().is_some_and(|s| s.error);
+                let text = app
+                    .status
+                    .as_ref()
+                    .map(|s| s.text.clone())
+                    .unwrap_or_default();
+                app.tell(format!("{} · {text}", loaded.notes.join(" · ")), error);
+            }
+        }
+        Err(e) => {
+            app.tell(format!("nothing was recorded: {}", e.message()), true);
+            if let Overlay::Form(form) = &mut app.overlay {
+                form.refused(e.message().to_string());
+            }
+        }
+    }
+}
+
+/// A file being read and parsed on its own thread, so a large import never freezes the
+/// cockpit: Esc stops waiting for it (its result is dropped, nothing is recorded).
+struct Reading {
+    result: std::sync::mpsc::Receiver<Result<crate::load::Loaded, Error>>,
+    what: String,
+}
+
+impl Reading {
+    fn start(load: crate::load::Load) -> Reading {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let what = load.describe();
+        std::thread::spawn(move || {
+            let _ = tx.send(load.command());
+        });
+        Reading { result: rx, what }
+    }
+}
+
 /// Decides and appends a command (after the whole log is verified), then shows the outcome.
 /// The log file gets the event types only: record text stays in the store.
 fn execute(app: &mut App, session: &mut Session<'_>, command: crate::state::Command) {
@@ -605,8 +628,22 @@ fn event_loop(
     // cockpit's peak memory after that).
     let mut verified_log = first_frame_log.clone();
     let mut first_frame = true;
+    let mut reading: Option<Reading> = None;
     loop {
         let now = crate::clock::now();
+        if let Some(r) = &reading {
+            match r.result.try_recv() {
+                Ok(read) => {
+                    reading = None;
+                    loaded(app, session, read);
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    reading = None;
+                    app.tell("nothing was recorded: reading the file failed", true);
+                }
+            }
+        }
         app.tick(now);
         app.sync(&session.store.model);
         if app.insights_stale(session.store.model.seq) {
@@ -639,7 +676,36 @@ fn event_loop(
             tracing::info!("the terminal went away: exiting");
             return Ok(());
         }
-        if input == Input::Ready {
+        if input == Input::Ready
+            && let Some(r) = &reading
+        {
+            // While a file is read, keys go nowhere but to stop waiting (Esc) or quit (Ctrl-C):
+            // none reaches the screen underneath.
+            if let Event::Key(key) = event::read().map_err(io_error)?
+                && key.kind == KeyEventKind::Press
+            {
+                let ctrl_c = key.code == KeyCode::Char('c')
+                    && key
+                        .modifiers
+                        .contains(ratatui::crossterm::event::KeyModifiers::CONTROL);
+                if ctrl_c {
+                    return Ok(());
+                }
+                if key.code == KeyCode::Esc {
+                    tracing::info!("an import was cancelled while reading");
+                    app.tell(format!("stopped: nothing was recorded ({})", r.what), false);
+                    reading = None;
+                } else {
+                    app.tell(
+                        format!(
+                            "reading… {} (Esc stops; nothing is recorded until then)",
+                            r.what
+                        ),
+                        false,
+                    );
+                }
+            }
+        } else if input == Input::Ready {
             let effect = match event::read().map_err(io_error)? {
                 Event::Key(key) if key.kind == KeyEventKind::Press => {
                     app.on_key(key, &session.store.model, now)
@@ -654,10 +720,22 @@ fn event_loop(
                 }
                 _ => Effect::None,
             };
-            if matches!(
-                effect,
-                Effect::Execute(_) | Effect::Load(_) | Effect::Notify { .. }
-            ) {
+            let effect = match effect {
+                Effect::Load(load) => {
+                    let r = Reading::start(load);
+                    app.tell(
+                        format!(
+                            "reading… {} (Esc stops; nothing is recorded until then)",
+                            r.what
+                        ),
+                        false,
+                    );
+                    reading = Some(r);
+                    Effect::None
+                }
+                other => other,
+            };
+            if matches!(effect, Effect::Execute(_) | Effect::Notify { .. }) {
                 // Say what is happening before anything that may wait (the check, the network).
                 app.tell("recording…", false);
                 draw(terminal, app, session.store, now, theme)?;

@@ -337,3 +337,44 @@ fn the_cockpits_background_check_names_an_old_casual_edit_and_the_store_turns_re
         .code(1);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("read-only"));
 }
+
+#[test]
+fn an_import_is_read_off_the_screen_and_esc_stops_it_with_no_key_falling_through() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    // A large report (a million test cases): reading it takes a while in any build.
+    let big = dir.path().join("big.xml");
+    let mut xml = String::from("<testsuite name=\"big\">");
+    for i in 0..1_000_000 {
+        xml.push_str(&format!("<testcase classname=\"p\" name=\"t{i}\"/>"));
+    }
+    xml.push_str("</testsuite>");
+    std::fs::write(&big, xml).unwrap();
+    let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let tmux = Tmux::start("reading", &cockpit(dir.path(), "you"));
+    tmux.wait_for("Incident queue", 10);
+    tmux.keys(&["3", "I"]);
+    tmux.wait_for("Import test results into HF-3", 5);
+    tmux.keys(&["-l", big.to_str().unwrap()]);
+    tmux.keys(&["Enter", "Enter"]);
+    tmux.wait_for("reading…", 5);
+    // Keys typed meanwhile go nowhere: `n` would open a new incident, `q` would quit.
+    tmux.keys(&["n", "q"]);
+    let screen = tmux.wait_for("Esc stops", 5);
+    assert!(!screen.contains("New incident"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("stopped: nothing was recorded", 5);
+    // The dialog is still there; a second Esc closes it, and the cockpit goes on.
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("STTY-DONE", 10);
+    assert!(
+        screen.contains("EXITED 0") && terminal_restored(&screen),
+        "{screen}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before
+    );
+}

@@ -804,7 +804,7 @@ impl Store<AnyLog> {
         let Some(meta) = at.meta().filter(|m| now - m.verified_at < FULL_CHECK_EVERY) else {
             return Ok(None);
         };
-        let Some(snap) = at.read_active() else {
+        let Some(snap) = at.read_active_with(&meta) else {
             return Ok(None);
         };
         let wait = lock_wait()?;

@@ -47,7 +47,11 @@ impl Place {
     /// The checkpoint's active part (the archive is read when needed, see
     /// [`Store::load_archive`]), if its header carries this user's MAC.
     pub fn read_active(&self) -> Option<snapshot::Active> {
-        let meta = self.meta()?;
+        self.read_active_with(&self.meta()?)
+    }
+
+    /// [`Place::read_active`] with the meta already read.
+    pub fn read_active_with(&self, meta: &Meta) -> Option<snapshot::Active> {
         let prefix = read_regular(&self.model, snapshot::HEADER_MAX)?;
         let header = prefix.get(..snapshot::header_len(&prefix)?)?;
         let expected = mac(&key()?, header);
@@ -64,6 +68,9 @@ impl Place {
         }
         // The header read again with the rest must be the one vouched for.
         snapshot::read_active(|max| {
+            if max <= prefix.len() as u64 {
+                return Some(prefix.clone());
+            }
             let bytes = read_regular(&self.model, max)?;
             bytes.starts_with(header).then_some(bytes)
         })

@@ -411,6 +411,7 @@ crate::on_both_backends!(
     a_missing_or_damaged_checkpoint_means_a_full_read_and_a_new_one,
     verify_finding_damage_makes_the_next_command_read_the_whole_log,
     a_checkpoint_forged_with_its_digests_recomputed_is_never_used,
+    lines_appended_around_the_rules_are_inert_and_named,
 );
 
 fn report_by(s: &mut Store, who: &User, title: &str) {
@@ -796,4 +797,122 @@ fn a_checkpoint_forged_with_its_digests_recomputed_is_never_used(place: Place) {
     // The full read wrote a checkpoint of its own again.
     let snap = hotfix::store::snapshot::read(&fs::read(&model).unwrap()).expect("rewritten");
     assert!(!snap.model.users.contains_key("mallory"));
+}
+
+fn lines_appended_around_the_rules_are_inert_and_named(place: Place) {
+    use hotfix::state::{Event, IncidentStatus, ReleaseId};
+    let admin = place.init();
+    let avery = place.user("avery");
+    let sam = place.user("sam");
+    for (user, role) in [
+        (&avery, "sre-avp"),
+        (&avery, "prod-owner"),
+        (&sam, "dev-lead"),
+    ] {
+        admin
+            .cli()
+            .args(["user", "grant", &user.name, role])
+            .assert()
+            .success();
+    }
+    let run = |user: &User, args: &[&str]| user.cli().args(args).assert().success();
+    run(
+        &avery,
+        &["incident", "new", "--title", "Down", "--severity", "P1"],
+    );
+    run(
+        &avery,
+        &[
+            "incident",
+            "qualify",
+            "INC-1",
+            "--decision",
+            "hotfix",
+            "--risk",
+            "low",
+            "--impact",
+            "all",
+            "--rationale",
+            "down",
+        ],
+    );
+    run(
+        &sam,
+        &[
+            "release",
+            "new",
+            "--incident",
+            "INC-1",
+            "--version",
+            "1.0.1",
+            "--summary",
+            "fix",
+            "--changes",
+            "c",
+            "--risks",
+            "r",
+            "--rollback",
+            "b",
+        ],
+    );
+    run(&avery, &["approve", "HF-1", "--role", "sre-avp"]);
+    let before = admin.open().model;
+    let hf1 = ReleaseId::Hotfix(1);
+    let rel = &before.releases[&hf1];
+    // A sample of what the property test forges, on a real store: a second role, a deploy and
+    // a close on a shut gate, power taken, and an event no reader can take.
+    let forged = [
+        avery.append_by_hand(Event::ApprovalGiven {
+            id: hf1,
+            role: "prod-owner".into(),
+            comment: String::new(),
+            revision: rel.revision,
+            fingerprint: rel.scope.fingerprint(),
+        }),
+        sam.append_by_hand(Event::DeployStarted {
+            id: hf1,
+            severity: before.release_severity(rel),
+            required_roles: before.required_roles(rel),
+        }),
+        sam.append_by_hand(Event::ReleaseDeployed { id: hf1 }),
+        sam.append_by_hand(Event::ReleaseClosed { id: hf1 }),
+        avery.append_by_hand(Event::RoleGranted {
+            user: avery.name.clone(),
+            role: "admin".into(),
+        }),
+    ];
+    // Everyone goes on: a legal write after them, by the user they would have served.
+    run(
+        &sam,
+        &[
+            "test",
+            "add",
+            "HF-1",
+            "--name",
+            "smoke",
+            "--priority",
+            "critical",
+        ],
+    );
+    for user in [&admin, &avery] {
+        let m = user.open().model;
+        let named: Vec<u64> = m.illegal.iter().map(|i| i.seq).collect();
+        assert_eq!(named, forged, "{:?}", m.illegal);
+        let hf = &m.releases[&hf1];
+        assert_eq!(hf.approvals.len(), 1);
+        assert_eq!(hf.phase, hotfix::state::Phase::Pending);
+        assert_eq!(hf.tests.len(), 1);
+        assert!(!m.holds(&avery.name, "admin"));
+        assert_ne!(
+            m.incidents[&hotfix::state::IncidentId(1)].status,
+            IncidentStatus::Resolved
+        );
+        assert!(!m.gate(hf1).unwrap().ready);
+    }
+    let out = avery.cli().arg("verify").assert().code(1);
+    let why = stderr_of(&out);
+    assert!(
+        why.contains("5 line(s) record what the rules refuse"),
+        "{why}"
+    );
 }

@@ -926,3 +926,24 @@ fn text_a_terminal_may_draw_at_another_width_is_shown_escaped() {
         "{text}"
     );
 }
+
+#[test]
+fn a_line_the_rules_refused_is_named_in_the_header() {
+    let (_dir, store) = demo();
+    let mut model = store.model.clone();
+    model.illegal.push(hotfix::state::Illegal {
+        seq: 77,
+        actor: "mallory".into(),
+        kind: "release_deployed".into(),
+        at: now(),
+        reason: "HF-3 is awaiting-approval, not deploying".into(),
+    });
+    let app = app_for("you");
+    let text = buffer_text(draw(&app, &model, 200, 50, false).backend().buffer());
+    assert!(
+        text.contains("1 REFUSED LINE: release_deployed by mallory at 77"),
+        "{text}"
+    );
+    // Still told what waits on them beside it.
+    assert!(text.contains("Waiting on you"), "{text}");
+}

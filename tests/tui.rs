@@ -941,7 +941,7 @@ fn a_line_the_rules_refused_is_named_in_the_header() {
     let app = app_for("you");
     let text = buffer_text(draw(&app, &model, 200, 50, false).backend().buffer());
     assert!(
-        text.contains("1 REFUSED LINE: release_deployed by mallory at 77"),
+        text.contains("1 REFUSED LINE (inert): #77 release_deployed by mallory"),
         "{text}"
     );
     // Still told what waits on them beside it.

@@ -78,11 +78,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         if let Some(last) = m.illegal.last() {
             let n = m.illegal.len();
             let banner = format!(
-                " {n} REFUSED LINE{}: {} by {} at {} (inert; `hotfix verify` names all) ",
+                " {n} REFUSED LINE{} (inert): #{} {} by {} ",
                 if n == 1 { "" } else { "S" },
+                last.seq,
                 last.kind,
                 line(&last.actor),
-                last.seq
             );
             second.spans.insert(
                 0,

@@ -487,7 +487,7 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             .trail_wanted()
             .map_or(Ok(Vec::new()), |(r, i)| session.store.trail(r, i))
         {
-            Ok(events) => app.set_trail(&events),
+            Ok(events) => app.set_trail(&events, &session.store.model),
             Err(e) => app.tell(e.to_string(), true),
         },
         Effect::Notify {

@@ -1201,13 +1201,24 @@ impl App {
     }
 
     /// Shows the trail (as [`App::trail_wanted`] asked for it) in the details overlay.
-    pub fn set_trail(&mut self, events: &[Recorded]) {
+    /// Shows `events` as the open record's audit trail; a line the rules refused (see
+    /// `state::legality`) is marked inert, with why.
+    pub fn set_trail(&mut self, events: &[Recorded], model: &Model) {
         if let Overlay::Details { trail, .. } = &mut self.overlay {
             *trail = events
                 .iter()
                 .map(|r| {
+                    let inert = model
+                        .illegal_at(r.seq)
+                        .map(|i| {
+                            format!(
+                                " [INERT: refused by the rules: {}]",
+                                crate::sanitize::line(&i.reason)
+                            )
+                        })
+                        .unwrap_or_default();
                     format!(
-                        "{}  {:<8} {}",
+                        "{}  {:<8} {}{inert}",
                         present::stamp(r.at),
                         crate::sanitize::line(&r.actor),
                         present::describe(r)

@@ -1,6 +1,6 @@
 //! A PostgreSQL server for tests: `HOTFIX_TEST_PG` names one as a URL for a login that may
 //! create databases and roles (`.ci/run` starts a throwaway cluster and sets it). Tests that
-//! need it say they were skipped when it is not set.
+//! need it are `#[ignore]`d, and fail when run without it.
 //!
 //! Each test gets a database of its own; `CREATE ROLE` is cluster-wide, so the stores' shared
 //! roles are created one `init` at a time.
@@ -15,13 +15,14 @@ pub struct Server {
     pub admin: String,
 }
 
-pub fn server() -> Option<Server> {
+/// The test server. A test that calls this is `#[ignore]`d (a plain `cargo test` reports it as
+/// ignored); run with `--include-ignored`, it fails without a server rather than pass unrun.
+pub fn server() -> Server {
     match std::env::var("HOTFIX_TEST_PG") {
-        Ok(url) if !url.is_empty() => Some(Server { admin: url }),
-        _ => {
-            eprintln!("skipped: HOTFIX_TEST_PG is not set (see the README's Team mode section)");
-            None
-        }
+        Ok(url) if !url.is_empty() => Server { admin: url },
+        _ => panic!(
+            "this test needs a PostgreSQL server: set HOTFIX_TEST_PG to a URL for a login that may create databases and roles (`.ci/run` starts a throwaway cluster and sets it)"
+        ),
     }
 }
 

@@ -456,7 +456,16 @@ impl Event {
             | Event::TestWaived { id, .. }
             | Event::NoticeRecorded { id, .. } => Some(*id),
             Event::IncidentResolved { release, .. } => *release,
-            _ => None,
+            Event::StoreInitialized { .. }
+            | Event::RoleGranted { .. }
+            | Event::RoleRevoked { .. }
+            | Event::PolicyReplaced { .. }
+            | Event::IncidentReported { .. }
+            | Event::IncidentNoted { .. }
+            | Event::IncidentServicesChanged { .. }
+            | Event::IncidentSeverityChanged { .. }
+            | Event::IncidentQualified { .. }
+            | Event::Unreadable { .. } => None,
         }
     }
 
@@ -471,7 +480,24 @@ impl Event {
             | Event::IncidentServicesChanged { id, .. } => vec![*id],
             Event::HotfixCreated { incidents, .. } => incidents.clone(),
             Event::ReleaseEdited { scope, .. } => scope.incidents.clone(),
-            _ => Vec::new(),
+            Event::StoreInitialized { .. }
+            | Event::RoleGranted { .. }
+            | Event::RoleRevoked { .. }
+            | Event::PolicyReplaced { .. }
+            | Event::RegularReleasePlanned { .. }
+            | Event::ApprovalGiven { .. }
+            | Event::ApprovalRejected { .. }
+            | Event::DeployStarted { .. }
+            | Event::ReleaseDeployed { .. }
+            | Event::ReleaseVerified { .. }
+            | Event::ReleaseClosed { .. }
+            | Event::ReleaseRolledBack { .. }
+            | Event::ReleaseCancelled { .. }
+            | Event::TestAdded { .. }
+            | Event::TestStatusSet { .. }
+            | Event::TestWaived { .. }
+            | Event::NoticeRecorded { .. }
+            | Event::Unreadable { .. } => Vec::new(),
         }
     }
 }
@@ -616,7 +642,20 @@ pub fn apply(model: &mut Model, r: &Recorded) {
         Event::TestAdded { .. } | Event::TestStatusSet { .. } | Event::TestWaived { .. } => {
             test_plan::apply(model, r);
         }
-        _ => release::apply(model, r),
+        Event::HotfixCreated { .. }
+        | Event::RegularReleasePlanned { .. }
+        | Event::ReleaseEdited { .. }
+        | Event::ApprovalGiven { .. }
+        | Event::ApprovalRejected { .. }
+        | Event::DeployStarted { .. }
+        | Event::ReleaseDeployed { .. }
+        | Event::ReleaseVerified { .. }
+        | Event::ReleaseClosed { .. }
+        | Event::ReleaseRolledBack { .. }
+        | Event::ReleaseCancelled { .. }
+        | Event::NoticeRecorded { .. } => release::apply(model, r),
+        // Never legal, so never folded (see legality): nothing to apply.
+        Event::Unreadable { .. } => {}
     }
 }
 

@@ -17,7 +17,9 @@ use std::io::Cursor;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// The store's advisory lock ("hotf" as a number): one writer at a time, across all clients.
+/// The advisory lock ("hotf" as a number) that schemas 1-3 wrote under; `migrate` still takes
+/// it, so a writer of an older hotfix never runs under a half-built schema. Writers of schema 4
+/// hold the `hotfix.writer` row instead, which no login can take from outside.
 const LOCK_KEY: i64 = 0x686f_7466;
 /// The schema version this hotfix reads and writes: the last of [`MIGRATIONS`].
 const SCHEMA_VERSION: i32 = 4;
@@ -372,104 +374,18 @@ fn connect(spec: &str) -> Result<Client, StoreError> {
 /// released (stores in the field were built by it); a change is a new step.
 const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_1), (2, SCHEMA_2), (3, SCHEMA_3), (4, SCHEMA_4)];
 
-const SCHEMA_1: &str = r#"
-DO $$ BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_owner') THEN CREATE ROLE hotfix_owner NOLOGIN; END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'hotfix_member') THEN CREATE ROLE hotfix_member NOLOGIN; END IF;
-END $$;
-CREATE SCHEMA hotfix AUTHORIZATION hotfix_owner;
-REVOKE ALL ON SCHEMA hotfix FROM PUBLIC;
-GRANT USAGE ON SCHEMA hotfix TO hotfix_member;
-CREATE TABLE hotfix.schema_version (version integer NOT NULL);
-CREATE TABLE hotfix.events (
-  seq bigint PRIMARY KEY,
-  line text NOT NULL,
-  hash text NOT NULL,
-  actor text NOT NULL,
-  at timestamptz NOT NULL,
-  ends_at bigint NOT NULL
-);
-CREATE FUNCTION hotfix.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $f$
-BEGIN
-  RAISE EXCEPTION 'the hotfix log is append-only: % is refused', TG_OP
-    USING HINT = 'events are recorded through hotfix.append only';
-END $f$;
-CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON hotfix.events
-  FOR EACH ROW EXECUTE FUNCTION hotfix.refuse_change();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON hotfix.events
-  FOR EACH STATEMENT EXECUTE FUNCTION hotfix.refuse_change();
-CREATE FUNCTION hotfix.append(lines text[]) RETURNS bigint
-  LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $f$
-DECLARE
-  last_seq bigint; last_hash text; last_end bigint;
-  l text; j jsonb; body text; h text;
-BEGIN
-  PERFORM pg_advisory_xact_lock(1752134758);
-  SELECT e.seq, e.hash, e.ends_at INTO last_seq, last_hash, last_end
-    FROM hotfix.events e ORDER BY e.seq DESC LIMIT 1;
-  IF NOT FOUND THEN
-    last_seq := 0; last_hash := repeat('0', 64); last_end := 0;
-  END IF;
-  FOREACH l IN ARRAY lines LOOP
-    j := l::jsonb;
-    IF (j->>'v')::int IS DISTINCT FROM 1 THEN
-      RAISE EXCEPTION 'event line format % is not 1', j->>'v';
-    END IF;
-    IF (j->>'seq')::bigint IS DISTINCT FROM last_seq + 1 THEN
-      RAISE EXCEPTION 'the line for event % does not follow event %', j->>'seq', last_seq;
-    END IF;
-    IF j->>'prev' IS DISTINCT FROM last_hash THEN
-      RAISE EXCEPTION 'the line for event % does not chain to the previous event', j->>'seq';
-    END IF;
-    IF j->>'actor' IS DISTINCT FROM session_user THEN
-      RAISE EXCEPTION 'the login % cannot record an event as %', session_user, j->>'actor'
-        USING HINT = 'in team mode every event is recorded as the database login that sends it';
-    END IF;
-    IF (j->>'at')::timestamptz IS DISTINCT FROM now() THEN
-      RAISE EXCEPTION 'the event time % is not the server''s clock (%)', j->>'at', now();
-    END IF;
-    IF right(l, 75) !~ '^,"hash":"[0-9a-f]{64}"}$' THEN
-      RAISE EXCEPTION 'the line for event % does not end with its hash', j->>'seq';
-    END IF;
-    body := left(l, length(l) - 75);
-    h := encode(sha256(convert_to(body, 'UTF8')), 'hex');
-    IF j->>'hash' IS DISTINCT FROM h OR right(l, 75) <> ',"hash":"' || h || '"}' THEN
-      RAISE EXCEPTION 'the hash of the line for event % is wrong', j->>'seq';
-    END IF;
-    last_seq := last_seq + 1;
-    last_end := last_end + octet_length(l) + 1;
-    INSERT INTO hotfix.events (seq, line, hash, actor, at, ends_at)
-      VALUES (last_seq, l, h, session_user, now(), last_end);
-    last_hash := h;
-  END LOOP;
-  PERFORM pg_notify('hotfix_events', last_seq::text);
-  RETURN last_seq;
-END $f$;
-ALTER TABLE hotfix.events OWNER TO hotfix_owner;
-ALTER TABLE hotfix.schema_version OWNER TO hotfix_owner;
-ALTER FUNCTION hotfix.refuse_change() OWNER TO hotfix_owner;
-ALTER FUNCTION hotfix.append(text[]) OWNER TO hotfix_owner;
-REVOKE ALL ON FUNCTION hotfix.append(text[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION hotfix.refuse_change() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION hotfix.append(text[]) TO hotfix_member;
-REVOKE ALL ON hotfix.events, hotfix.schema_version FROM PUBLIC;
-GRANT SELECT ON hotfix.events, hotfix.schema_version TO hotfix_member;
-"#;
+/// The log, its two roles, the append-only triggers and the append function.
+const SCHEMA_1: &str = include_str!("../../assets/sql/schema_1.sql");
 
 /// Each event's line as `jsonb`, beside the line (never instead of it: its text never equals
 /// the line), so a DBA or a report can query the log in SQL (`body->>'type'`). Computed by the
 /// server from the line itself, so it cannot disagree with the evidence.
-const SCHEMA_2: &str = r#"
-ALTER TABLE hotfix.events ADD COLUMN body jsonb GENERATED ALWAYS AS (line::jsonb) STORED;
-CREATE INDEX events_type ON hotfix.events ((body->>'type'));
-"#;
+const SCHEMA_2: &str = include_str!("../../assets/sql/schema_2.sql");
 
 /// Reads from a place in the log (`ends_at >`, what every catch-up and the one-line checks of a
 /// checkpoint and the witness ask) by index, not by scanning the table: a one-shot command on a
 /// 10,000-incident store went from 100 ms to a few.
-const SCHEMA_3: &str = r#"
-CREATE UNIQUE INDEX events_ends_at ON hotfix.events (ends_at);
-"#;
+const SCHEMA_3: &str = include_str!("../../assets/sql/schema_3.sql");
 
 /// The server refuses a malformed line, and the store's lock is a row only hotfix's functions
 /// can lock (see `assets/sql/schema_4.sql`).

@@ -495,8 +495,10 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             stage,
             audience,
         } => {
-            session.ready_to_write(app);
-            send_notice(app, session.store, id, stage, audience);
+            if let Some(posting) = Posting::prepare(app, session.store, id, stage, audience) {
+                let outcome = crate::notify::post(&posting.url, &posting.payload, posting.timeout);
+                posting.record(outcome, app, session);
+            }
         }
         Effect::WriteNotice {
             id,
@@ -576,21 +578,88 @@ fn loaded(app: &mut App, session: &mut Session<'_>, read: Result<crate::load::Lo
     }
 }
 
-/// A file being read and parsed on its own thread, so a large import never freezes the
-/// cockpit: Esc stops waiting for it (its result is dropped, nothing is recorded).
-struct Reading {
-    result: std::sync::mpsc::Receiver<Result<crate::load::Loaded, Error>>,
-    what: String,
+/// Work the cockpit hands to a thread of its own, so the screen never freezes on it: files
+/// read and parsed for an import (Esc stops waiting; nothing is recorded), or a notice posted
+/// to the webhook (recorded, sent or not, when the post returns).
+enum Background {
+    Reading {
+        result: std::sync::mpsc::Receiver<Result<crate::load::Loaded, Error>>,
+        what: String,
+    },
+    Posting {
+        result: std::sync::mpsc::Receiver<Result<(), String>>,
+        posting: Posting,
+    },
 }
 
-impl Reading {
-    fn start(load: crate::load::Load) -> Reading {
+impl Background {
+    fn read(load: crate::load::Load) -> Background {
         let (tx, rx) = std::sync::mpsc::channel();
         let what = load.describe();
         std::thread::spawn(move || {
             let _ = tx.send(load.command());
         });
-        Reading { result: rx, what }
+        Background::Reading { result: rx, what }
+    }
+
+    fn post(posting: Posting) -> Background {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (url, payload, timeout) = (
+            posting.url.clone(),
+            posting.payload.clone(),
+            posting.timeout,
+        );
+        std::thread::spawn(move || {
+            let _ = tx.send(crate::notify::post(&url, &payload, timeout));
+        });
+        Background::Posting {
+            result: rx,
+            posting,
+        }
+    }
+
+    /// What the status line says meanwhile.
+    fn status(&self) -> String {
+        match self {
+            Background::Reading { what, .. } => {
+                format!("reading… {what} (Esc stops; nothing is recorded until then)")
+            }
+            Background::Posting { posting, .. } => format!(
+                "sending the {} notice for {}… (recorded when the webhook answers, within {} s)",
+                posting.stage,
+                posting.audience,
+                posting.timeout.as_secs_f64()
+            ),
+        }
+    }
+
+    /// Finishes the job if its thread is done; `Some(self)` while it is not.
+    fn poll(self, app: &mut App, session: &mut Session<'_>) -> Option<Background> {
+        use std::sync::mpsc::TryRecvError;
+        match self {
+            Background::Reading { result, what } => match result.try_recv() {
+                Ok(read) => {
+                    loaded(app, session, read);
+                    None
+                }
+                Err(TryRecvError::Empty) => Some(Background::Reading { result, what }),
+                Err(TryRecvError::Disconnected) => {
+                    app.tell("nothing was recorded: reading the file failed", true);
+                    None
+                }
+            },
+            Background::Posting { result, posting } => match result.try_recv() {
+                Ok(outcome) => {
+                    posting.record(outcome, app, session);
+                    None
+                }
+                Err(TryRecvError::Empty) => Some(Background::Posting { result, posting }),
+                Err(TryRecvError::Disconnected) => {
+                    posting.record(Err("the post was cut short".into()), app, session);
+                    None
+                }
+            },
+        }
     }
 }
 
@@ -628,22 +697,10 @@ fn event_loop(
     // cockpit's peak memory after that).
     let mut verified_log = first_frame_log.clone();
     let mut first_frame = true;
-    let mut reading: Option<Reading> = None;
+    let mut background: Option<Background> = None;
     loop {
         let now = crate::clock::now();
-        if let Some(r) = &reading {
-            match r.result.try_recv() {
-                Ok(read) => {
-                    reading = None;
-                    loaded(app, session, read);
-                }
-                Err(std::sync::mpsc::TryRecvError::Empty) => {}
-                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                    reading = None;
-                    app.tell("nothing was recorded: reading the file failed", true);
-                }
-            }
-        }
+        background = background.and_then(|job| job.poll(app, session));
         app.tick(now);
         app.sync(&session.store.model);
         if app.insights_stale(session.store.model.seq) {
@@ -677,10 +734,10 @@ fn event_loop(
             return Ok(());
         }
         if input == Input::Ready
-            && let Some(r) = &reading
+            && let Some(job) = &background
         {
-            // While a file is read, keys go nowhere but to stop waiting (Esc) or quit (Ctrl-C):
-            // none reaches the screen underneath.
+            // While work is under way, keys go nowhere but to stop waiting for a file (Esc)
+            // or quit (Ctrl-C): none reaches the screen underneath.
             if let Event::Key(key) = event::read().map_err(io_error)?
                 && key.kind == KeyEventKind::Press
             {
@@ -691,18 +748,13 @@ fn event_loop(
                 if ctrl_c {
                     return Ok(());
                 }
-                if key.code == KeyCode::Esc {
-                    tracing::info!("an import was cancelled while reading");
-                    app.tell(format!("stopped: nothing was recorded ({})", r.what), false);
-                    reading = None;
-                } else {
-                    app.tell(
-                        format!(
-                            "reading… {} (Esc stops; nothing is recorded until then)",
-                            r.what
-                        ),
-                        false,
-                    );
+                match job {
+                    Background::Reading { what, .. } if key.code == KeyCode::Esc => {
+                        tracing::info!("an import was cancelled while reading");
+                        app.tell(format!("stopped: nothing was recorded ({what})"), false);
+                        background = None;
+                    }
+                    _ => app.tell(job.status(), false),
                 }
             }
         } else if input == Input::Ready {
@@ -720,22 +772,30 @@ fn event_loop(
                 }
                 _ => Effect::None,
             };
+            // Files and the network are waited on off the screen (see Background).
             let effect = match effect {
                 Effect::Load(load) => {
-                    let r = Reading::start(load);
-                    app.tell(
-                        format!(
-                            "reading… {} (Esc stops; nothing is recorded until then)",
-                            r.what
-                        ),
-                        false,
-                    );
-                    reading = Some(r);
+                    let job = Background::read(load);
+                    app.tell(job.status(), false);
+                    background = Some(job);
+                    Effect::None
+                }
+                Effect::Notify {
+                    id,
+                    stage,
+                    audience,
+                } => {
+                    if let Some(posting) = Posting::prepare(app, session.store, id, stage, audience)
+                    {
+                        let job = Background::post(posting);
+                        app.tell(job.status(), false);
+                        background = Some(job);
+                    }
                     Effect::None
                 }
                 other => other,
             };
-            if matches!(effect, Effect::Execute(_) | Effect::Notify { .. }) {
+            if matches!(effect, Effect::Execute(_)) {
                 // Say what is happening before anything that may wait (the check, the network).
                 app.tell("recording…", false);
                 draw(terminal, app, session.store, now, theme)?;
@@ -771,55 +831,89 @@ fn event_loop(
     }
 }
 
-/// Posts a notice to the configured webhook and records how it went; the URL is never shown.
-fn send_notice(
-    app: &mut App,
-    store: &mut Store,
+/// A notice ready to post to the configured webhook (the URL is never shown).
+struct Posting {
     id: crate::state::ReleaseId,
     stage: crate::state::Stage,
     audience: crate::state::Audience,
-) {
-    let now = crate::clock::now();
-    let head = store.log_head();
-    let payload = match crate::notify::slack_payload(&store.model, id, stage, audience, now, &head)
-    {
-        Ok(p) => p,
-        Err(r) => {
-            app.tell(r.message, true);
-            return;
-        }
-    };
-    let Some(url) = crate::notify::webhook_url(None) else {
-        app.tell("no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json (nothing was sent or recorded)", true);
-        return;
-    };
-    let timeout = match crate::notify::timeout() {
-        Ok(t) => t,
-        Err(why) => {
-            app.tell(format!("{why} (nothing was sent or recorded)"), true);
-            return;
-        }
-    };
-    let outcome = crate::notify::post(&url, &payload, timeout);
-    tracing::info!(
-        "{} notice {id} {stage} {audience}: {}",
-        app.user,
-        if outcome.is_ok() { "sent" } else { "failed" }
-    );
-    let command = crate::state::Command::RecordNotice {
-        id,
-        stage,
-        audience,
-        channel: "webhook".into(),
-        error: outcome.clone().err(),
-    };
-    let recorded = store.execute(&app.user, crate::clock::now(), command);
-    app.executed(recorded, &store.model);
-    if let Err(e) = outcome {
-        app.tell(
-            format!("the {stage} notice for {audience} was not sent: {e} (recorded as not sent)"),
-            true,
+    url: String,
+    payload: serde_json::Value,
+    timeout: Duration,
+}
+
+impl Posting {
+    /// The notice for `id` at `stage` to `audience`, or why none can be sent (said to the user).
+    fn prepare(
+        app: &mut App,
+        store: &Store,
+        id: crate::state::ReleaseId,
+        stage: crate::state::Stage,
+        audience: crate::state::Audience,
+    ) -> Option<Posting> {
+        let now = crate::clock::now();
+        let head = store.log_head();
+        let payload =
+            match crate::notify::slack_payload(&store.model, id, stage, audience, now, &head) {
+                Ok(p) => p,
+                Err(r) => {
+                    app.tell(r.message, true);
+                    return None;
+                }
+            };
+        let Some(url) = crate::notify::webhook_url(None) else {
+            app.tell("no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json (nothing was sent or recorded)", true);
+            return None;
+        };
+        let timeout = match crate::notify::timeout() {
+            Ok(t) => t,
+            Err(why) => {
+                app.tell(format!("{why} (nothing was sent or recorded)"), true);
+                return None;
+            }
+        };
+        Some(Posting {
+            id,
+            stage,
+            audience,
+            url,
+            payload,
+            timeout,
+        })
+    }
+
+    /// Records how the post went, sent or not.
+    fn record(self, outcome: Result<(), String>, app: &mut App, session: &mut Session<'_>) {
+        let Posting {
+            id,
+            stage,
+            audience,
+            ..
+        } = self;
+        tracing::info!(
+            "{} notice {id} {stage} {audience}: {}",
+            app.user,
+            if outcome.is_ok() { "sent" } else { "failed" }
         );
+        session.ready_to_write(app);
+        let command = crate::state::Command::RecordNotice {
+            id,
+            stage,
+            audience,
+            channel: "webhook".into(),
+            error: outcome.clone().err(),
+        };
+        let recorded = session
+            .store
+            .execute(&app.user, crate::clock::now(), command);
+        app.executed(recorded, &session.store.model);
+        if let Err(e) = outcome {
+            app.tell(
+                format!(
+                    "the {stage} notice for {audience} was not sent: {e} (recorded as not sent)"
+                ),
+                true,
+            );
+        }
     }
 }
 

@@ -361,7 +361,7 @@ fn an_import_is_read_off_the_screen_and_esc_stops_it_with_no_key_falling_through
     // Keys typed meanwhile go nowhere: `n` would open a new incident, `q` would quit.
     tmux.keys(&["n", "q"]);
     let screen = tmux.wait_for("Esc stops", 5);
-    assert!(!screen.contains("New incident"), "{screen}");
+    assert!(!screen.contains("Report an incident"), "{screen}");
     tmux.keys(&["Escape"]);
     tmux.wait_for("stopped: nothing was recorded", 5);
     // The dialog is still there; a second Esc closes it, and the cockpit goes on.
@@ -376,5 +376,48 @@ fn an_import_is_read_off_the_screen_and_esc_stops_it_with_no_key_falling_through
     assert_eq!(
         std::fs::read(dir.path().join("events.jsonl")).unwrap(),
         before
+    );
+}
+
+#[test]
+fn a_notice_is_posted_off_the_screen_and_recorded_when_the_webhook_answers() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    // A webhook that takes two seconds to answer.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut conn, _)) = listener.accept() {
+            let mut buf = [0u8; 65536];
+            let _ = conn.read(&mut buf);
+            std::thread::sleep(Duration::from_secs(2));
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        }
+    });
+    let env = format!("HOTFIX_WEBHOOK_URL=http://127.0.0.1:{port}/hook");
+    let tmux = Tmux::start("posting", &cockpit_env(dir.path(), "you", &env));
+    tmux.wait_for("Incident queue", 10);
+    tmux.keys(&["4", "N"]);
+    tmux.wait_for("Send a notice about HF-3", 5);
+    tmux.keys(&["Enter", "Enter", "Enter"]);
+    tmux.wait_for("sending the planned notice for ops", 5);
+    // The screen goes on meanwhile, and typed keys fall nowhere.
+    tmux.keys(&["n"]);
+    let screen = tmux.screen();
+    assert!(!screen.contains("Report an incident"), "{screen}");
+    tmux.wait_for("HF-3 planned notice for ops sent", 10);
+    let store = Store::open(dir.path()).unwrap();
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    assert!(
+        hf3.notices.iter().any(|n| n.error.is_none()),
+        "{:?}",
+        hf3.notices
+    );
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("STTY-DONE", 10);
+    assert!(
+        screen.contains("EXITED 0") && terminal_restored(&screen),
+        "{screen}"
     );
 }

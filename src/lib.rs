@@ -18,6 +18,7 @@ pub mod paths;
 pub mod present;
 pub mod report;
 pub mod sanitize;
+pub mod settings;
 pub mod state;
 pub mod store;
 pub mod tui;

@@ -276,7 +276,7 @@ pub fn webhook_url(flag: Option<&str>) -> Option<String> {
     {
         return Some(url);
     }
-    let path = crate::paths::config_dir()?.join("config.json");
+    let path = crate::settings::config_dir()?.join("config.json");
     let bytes = crate::fsio::read_regular(&path, CONFIG_LIMIT).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     value.get("webhook_url")?.as_str().map(String::from)
@@ -287,7 +287,7 @@ const CONFIG_LIMIT: u64 = 256 << 10;
 
 /// How long a post may take: `$HOTFIX_WEBHOOK_TIMEOUT` seconds (0.1 to 600), else 10.
 pub fn timeout() -> Result<Duration, String> {
-    crate::paths::env_seconds(
+    crate::settings::env_seconds(
         "HOTFIX_WEBHOOK_TIMEOUT",
         Duration::from_secs(10),
         0.1,

@@ -1,11 +1,10 @@
-//! Where things live: the store directory, the actor's name, the config and state directories.
+//! Who acts and on which store: the store directory, the actor's name, a demo's directory.
+//! (Where this user's own files live, and numbers from the environment, are in `settings`.)
 
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 
-fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("", "", "hotfix")
-}
+use crate::settings::project_dirs;
 
 /// `--store DIR`, else `$HOTFIX_STORE`, else the user's data directory.
 pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, Error> {
@@ -55,43 +54,4 @@ pub fn fresh_demo_dir() -> Result<PathBuf, Error> {
                 "cannot create a temporary directory for the demo: {e}"
             ))
         })
-}
-
-/// Where the cockpit's user config (key overrides) lives.
-pub fn config_dir() -> Option<PathBuf> {
-    project_dirs().map(|d| d.config_dir().to_path_buf())
-}
-
-/// Where the cockpit writes its log file.
-/// Where this user's checkpoints of stores live (the cache directory: losing it costs one
-/// full read, never a record).
-pub fn checkpoint_dir() -> Option<PathBuf> {
-    project_dirs().map(|d| d.cache_dir().join("checkpoints"))
-}
-
-pub fn state_dir() -> Option<PathBuf> {
-    project_dirs().map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
-}
-
-/// A number of seconds from the environment variable `name`, `default` when it is unset or
-/// empty; anything that is not a number within `least..=most` is an error naming the variable.
-pub fn env_seconds(
-    name: &str,
-    default: std::time::Duration,
-    least: f64,
-    most: f64,
-) -> Result<std::time::Duration, String> {
-    let Some(raw) = std::env::var_os(name).filter(|v| !v.is_empty()) else {
-        return Ok(default);
-    };
-    let text = raw.to_string_lossy();
-    match text.trim().parse::<f64>() {
-        Ok(n) if n.is_finite() && (least..=most).contains(&n) => {
-            Ok(std::time::Duration::from_secs_f64(n))
-        }
-        _ => Err(format!(
-            "{name}={} is not a number of seconds from {least} to {most}: fix or unset it",
-            crate::sanitize::line(&text)
-        )),
-    }
 }

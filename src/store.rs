@@ -36,7 +36,7 @@ pub const FULL_CHECK_EVERY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 pub(crate) fn lock_wait() -> Result<Duration, StoreError> {
-    crate::paths::env_seconds("HOTFIX_LOCK_WAIT", LOCK_WAIT, 0.0, 3600.0)
+    crate::settings::env_seconds("HOTFIX_LOCK_WAIT", LOCK_WAIT, 0.0, 3600.0)
         .map_err(StoreError::Setting)
 }
 

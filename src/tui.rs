@@ -6,6 +6,7 @@ pub mod action;
 pub mod app;
 pub mod form;
 pub mod keymap;
+pub mod layout;
 pub mod theme;
 pub mod view;
 
@@ -58,7 +59,7 @@ impl Drop for TerminalGuard {
 /// (titles, comments, reasons), which stays in the store.
 fn start_log() {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    let Some(dir) = crate::paths::state_dir() else {
+    let Some(dir) = crate::settings::state_dir() else {
         return;
     };
     if std::fs::DirBuilder::new()
@@ -296,7 +297,7 @@ fn draw(
 /// open work, see [`Store::open_to_write`]), else from the store's snapshot (see
 /// [`Store::open_from_snapshot`]), else read whole.
 fn open(dir: &Path) -> Result<Store, StoreError> {
-    if let Some(checkpoints) = crate::paths::checkpoint_dir()
+    if let Some(checkpoints) = crate::settings::checkpoint_dir()
         && let Some(store) = Store::open_from_checkpoint(dir, &checkpoints, crate::clock::now())?
     {
         return Ok(store);
@@ -314,7 +315,7 @@ type Check = std::sync::mpsc::Receiver<Result<Option<Store>, StoreError>>;
 /// verified and folded again, which also writes this user's checkpoint. A store read whole
 /// writes the snapshot when the old one lags far behind, and this user's checkpoint.
 fn after_first_frame(store: &mut Store) -> Option<Check> {
-    let checkpoints = crate::paths::checkpoint_dir();
+    let checkpoints = crate::settings::checkpoint_dir();
     let dir = store.dir().to_path_buf();
     let (tx, rx) = std::sync::mpsc::channel();
     if store.snapshot_covers().is_none() {
@@ -385,7 +386,7 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
         Ok(Ok(None)) => Ok(()),
         Ok(Ok(Some(full))) => store.adopt(full).map_err(|e| e.to_string()).map(|()| {
             // (Closed work on screen stays loaded.)
-            if let Some(c) = crate::paths::checkpoint_dir().filter(|_| !app.history) {
+            if let Some(c) = crate::settings::checkpoint_dir().filter(|_| !app.history) {
                 release_archive(store, &c);
             }
         }),
@@ -394,7 +395,7 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
     };
     // Damage the check found ends what this user's checkpoint vouches for.
     if matches!(store.integrity, Integrity::Broken { .. })
-        && let Some(c) = crate::paths::checkpoint_dir()
+        && let Some(c) = crate::settings::checkpoint_dir()
     {
         store.forget_checkpoint(&c);
     }

@@ -39,7 +39,7 @@ pub struct Witness {
 impl Witness {
     /// The witness in the user's state directory (none when there is no home directory).
     pub fn load() -> Witness {
-        let path = crate::paths::state_dir().map(|d| d.join(FILE));
+        let path = crate::settings::state_dir().map(|d| d.join(FILE));
         let seen = path
             .as_deref()
             .and_then(|p| std::fs::read(p).ok())

@@ -947,3 +947,16 @@ fn a_line_the_rules_refused_is_named_in_the_header() {
     // Still told what waits on them beside it.
     assert!(text.contains("Waiting on you"), "{text}");
 }
+
+#[test]
+fn cut_text_fits_the_columns_it_is_given_whatever_its_width() {
+    use unicode_width::UnicodeWidthStr;
+    assert_eq!(view::cut("支付失败了", 5), "支付…");
+    assert_eq!(view::cut("checkout", 5), "chec…");
+    assert_eq!(view::cut("ok", 5), "ok");
+    for s in ["支付失败了支付失败了", "a支b付c", "🇩🇪 flag", "x\u{200b}y"] {
+        for w in 1..12 {
+            assert!(view::cut(s, w).width() <= w, "{s:?} at {w}");
+        }
+    }
+}

@@ -184,7 +184,7 @@ fn from_store(f: impl Fn(&Model) -> Vec<CompletionCandidate>) -> Vec<CompletionC
     store_dir()
         // The open and recent work (a checkpoint's active part): what is worth offering.
         .and_then(|dir| {
-            let checkpoints = crate::paths::checkpoint_dir();
+            let checkpoints = crate::settings::checkpoint_dir();
             Store::open_to_write(&dir, checkpoints.as_deref(), crate::clock::now()).ok()
         })
         .map(|store| f(&store.model))

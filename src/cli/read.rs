@@ -574,7 +574,7 @@ pub fn log(
 /// `verify` folds the whole log again only for a snapshot it has not seen.
 fn audited_file(identity: &str) -> Option<std::path::PathBuf> {
     let key = crate::store::key_of(identity);
-    crate::paths::checkpoint_dir().map(|d| d.join(format!("{key}.audited")))
+    crate::settings::checkpoint_dir().map(|d| d.join(format!("{key}.audited")))
 }
 
 fn audited(identity: &str) -> Vec<String> {
@@ -655,7 +655,7 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
     }
     let v = store.verification()?;
     if matches!(v.integrity, Integrity::Broken { .. })
-        && let Some(checkpoints) = crate::paths::checkpoint_dir()
+        && let Some(checkpoints) = crate::settings::checkpoint_dir()
     {
         store.forget_checkpoint(&checkpoints);
     }

@@ -46,7 +46,7 @@ pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     // Reads and writes start from this user's checkpoint and read only what is new, with
     // closed records left out until an answer needs them (see `Store::open_to_write` for
     // what is checked, and when the whole log is read again).
-    let checkpoints = crate::paths::checkpoint_dir();
+    let checkpoints = crate::settings::checkpoint_dir();
     let store = Store::open_to_write(dir, checkpoints.as_deref(), now())?;
     settle(store)
 }

@@ -125,7 +125,7 @@ impl Place {
 fn key() -> Option<[u8; 32]> {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let dir = crate::paths::state_dir()?;
+    let dir = crate::settings::state_dir()?;
     let path = dir.join("checkpoint.key");
     let existing = |p: &Path| read_regular(p, 64).and_then(|b| <[u8; 32]>::try_from(b).ok());
     if let Some(key) = existing(&path) {

@@ -170,8 +170,10 @@ fn config(spec: &str) -> Result<(Config, Duration, Tls), StoreError> {
     }
     let timeout = match c.get_connect_timeout() {
         Some(t) => *t,
-        None => crate::paths::env_seconds("PGCONNECT_TIMEOUT", Duration::from_secs(10), 1.0, 600.0)
-            .map_err(StoreError::Setting)?,
+        None => {
+            crate::settings::env_seconds("PGCONNECT_TIMEOUT", Duration::from_secs(10), 1.0, 600.0)
+                .map_err(StoreError::Setting)?
+        }
     };
     c.connect_timeout(timeout);
     let word = mode

@@ -1252,7 +1252,7 @@ impl App {
             }
             Overlay::None => {}
         }
-        let Some((pane, rect)) = super::view::layout(area)
+        let Some((pane, rect)) = super::layout::layout(area)
             .panes()
             .into_iter()
             .find(|(_, r)| r.contains(at))
@@ -1274,7 +1274,7 @@ impl App {
             MouseEventKind::Down(_) => {
                 self.focus_pane(pane);
                 // Rows start under the border and the header row; the list keeps the
-                // selection in view the way [`super::view::list_offset`] says.
+                // selection in view the way [`super::layout::list_offset`] says.
                 let row = usize::from(event.row.saturating_sub(rect.y + 2));
                 if event.row < rect.y + 2 || event.row + 1 >= rect.bottom() {
                     return Effect::None;
@@ -1295,7 +1295,8 @@ impl App {
             row: usize,
         ) -> Option<K> {
             let at = current.and_then(|c| ids.iter().position(|x| *x == c));
-            ids.get(super::view::list_offset(at, height) + row).copied()
+            ids.get(super::layout::list_offset(at, height) + row)
+                .copied()
         }
         match pane {
             Pane::Queue => {

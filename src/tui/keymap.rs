@@ -198,7 +198,7 @@ impl Keymap {
 
     /// Loads `keys.json` (a regular file of at most [`KEYS_LIMIT`] bytes) from the config directory if present; returns a warning if it is invalid.
     pub fn load() -> (Keymap, Option<String>) {
-        match crate::paths::config_dir() {
+        match crate::settings::config_dir() {
             Some(dir) => Keymap::load_from(&dir.join("keys.json")),
             None => (Keymap::default_map(), None),
         }

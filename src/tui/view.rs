@@ -25,6 +25,7 @@ use super::Pane;
 use super::action::Action;
 use super::app::{App, Overlay};
 use super::keymap::{Binding, Mode};
+pub use super::layout::{Areas, layout, list_offset};
 use super::theme::Theme;
 use crate::state::Model;
 use chrono::{DateTime, Utc};
@@ -79,68 +80,26 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
     }
 }
 
-/// Where each region of the main screen goes on a screen of `area`. The app uses the same
-/// layout to find the pane under the mouse.
-pub struct Areas {
-    pub head: Rect,
-    pub queue: Rect,
-    pub releases: Rect,
-    pub approvals: Rect,
-    pub tests: Rect,
-    pub foot: Rect,
-}
-
-impl Areas {
-    pub fn panes(&self) -> [(Pane, Rect); 4] {
-        [
-            (Pane::Queue, self.queue),
-            (Pane::Approvals, self.approvals),
-            (Pane::Tests, self.tests),
-            (Pane::Releases, self.releases),
-        ]
-    }
-}
-
-pub fn layout(area: Rect) -> Areas {
-    let [head, body, foot] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(8),
-        Constraint::Length(2),
-    ])
-    .areas(area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(body);
-    let [queue, releases] =
-        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
-    let [approvals, tests] =
-        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(right);
-    Areas {
-        head,
-        queue,
-        releases,
-        approvals,
-        tests,
-        foot,
-    }
-}
-
-/// The first row a list of `height` (borders and header included) shows, so that the
-/// selected row stays in view.
-pub fn list_offset(selected: Option<usize>, height: u16) -> usize {
-    let visible = usize::from(height.saturating_sub(3)).max(1);
-    selected.map_or(0, |s| s.saturating_sub(visible - 1))
-}
-
-/// `s` escaped on one line, cut with `…` to `width` characters.
+/// `s` escaped on one line, cut with `…` to `width` columns, measured as the view lays text
+/// out (a wide character takes two).
 pub fn cut(s: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     let one = crate::sanitize::line(s).into_owned();
-    if one.chars().count() > width {
-        let mut c: String = one.chars().take(width.saturating_sub(1)).collect();
-        c.push('…');
-        c
-    } else {
-        one
+    if one.width() <= width {
+        return one;
     }
+    let mut room = width.saturating_sub(1);
+    let mut c = String::new();
+    for ch in one.chars() {
+        let w = ch.width().unwrap_or(0);
+        if w > room {
+            break;
+        }
+        room -= w;
+        c.push(ch);
+    }
+    c.push('…');
+    c
 }
 
 /// `line` cut to `width` columns, ending with `…` when anything was cut, so a cut is never

@@ -1,7 +1,7 @@
 //! Verbs that face the outside world: the report and changelog, stakeholder notices, and imports
 //! of CI test results and alerts.
 
-use super::write::{Entry, open, open_whole};
+use super::write::{Entry, open};
 use super::{Out, ReportFormat};
 use crate::clock::now;
 use crate::error::Error;
@@ -29,6 +29,20 @@ fn emit(out: &Out, text: &str, output: Option<&Path>, store: &Path) -> Result<()
     }
 }
 
+/// The store as every command opens it (this user's checkpoint and what is newer, see
+/// `Store::open_to_write`), with the closed records loaded only when `id` is one of them: a
+/// report costs what its record does, not what the whole history does.
+fn open_for_record(
+    dir: &Path,
+    id: ReleaseId,
+) -> Result<std::mem::ManuallyDrop<crate::store::Store>, Error> {
+    let mut store = open(dir)?;
+    if store.model.release_archived(id) {
+        store.load_archive()?;
+    }
+    Ok(store)
+}
+
 pub fn report(
     out: &Out,
     dir: &Path,
@@ -36,7 +50,7 @@ pub fn report(
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<(), Error> {
-    let store = open_whole(dir)?;
+    let store = open_for_record(dir, id)?;
     let report = crate::report::build(&store.model, id, now())?.witnessed(store.log_head());
     let json = out.json || format == ReportFormat::Json;
     let text = if json {
@@ -56,7 +70,7 @@ pub fn changelog(
     into: Option<&Path>,
 ) -> Result<(), Error> {
     use crate::report::changelog;
-    let store = open_whole(dir)?;
+    let store = open_for_record(dir, id)?;
     let entry = changelog::entry(&store.model, id, security, unreleased)?;
     let Some(path) = into else {
         if out.json {

@@ -51,12 +51,6 @@ pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     settle(store)
 }
 
-/// Opens an existing store read whole, verified and with its snapshot audited: for answers
-/// others act on (the gate's exit code, a report, a changelog).
-pub fn open_whole(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
-    settle(Store::open(dir)?)
-}
-
 /// The witness, the user told what was found, and a snapshot if one is due.
 fn settle(mut store: Store) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     witness(&mut store);

@@ -295,16 +295,7 @@ pub fn timeout() -> Result<Duration, String> {
     )
 }
 
-/// The next notice a release is due, given what went out already.
+/// The notice that is true of a release now (see `Phase::notice_stage`).
 pub fn next_stage(model: &Model, id: ReleaseId) -> Option<Stage> {
-    use crate::state::Phase;
-    let r = model.releases.get(&id)?;
-    let due = match r.phase {
-        Phase::Pending => Stage::Planned,
-        Phase::Deploying => Stage::Deploying,
-        Phase::Deployed | Phase::Verified | Phase::Closed => Stage::Deployed,
-        Phase::RolledBack => Stage::RolledBack,
-        Phase::Cancelled => return None,
-    };
-    Some(due)
+    model.releases.get(&id)?.phase.notice_stage()
 }

@@ -3,7 +3,6 @@
 //! formats happens in the shell (`crate::import`); the rules that map them live here.
 
 use super::kinds::{Audience, IncidentStatus, Priority, ReleaseId, Severity, Stage, TestStatus};
-use super::release::Phase;
 use super::text::{MAX_LINE, MAX_NAME, MAX_TEST_NAME, MAX_TESTS, MAX_TEXT};
 use super::{Ctx, Event, Rejection, reject};
 use serde::{Deserialize, Serialize};
@@ -358,16 +357,7 @@ pub(crate) fn decide_notice(
     error: Option<String>,
 ) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
-    let fits = match stage {
-        Stage::Planned => release.phase == Phase::Pending,
-        Stage::Deploying => release.phase == Phase::Deploying,
-        Stage::Deployed => matches!(
-            release.phase,
-            Phase::Deployed | Phase::Verified | Phase::Closed
-        ),
-        Stage::RolledBack => release.phase == Phase::RolledBack,
-    };
-    if !fits {
+    if release.phase.notice_stage() != Some(stage) {
         reject!(
             "{id} is {}: a \"{stage}\" notice would not be true now",
             ctx.model.release_status(release)

@@ -3,7 +3,7 @@
 //! awaiting approval to closed.
 
 use super::Name;
-use super::kinds::{Decision, IncidentId, IncidentStatus, ReleaseId, Severity};
+use super::kinds::{Decision, IncidentId, IncidentStatus, ReleaseId, Severity, Stage};
 use super::text::{self, MAX_DOC, MAX_LINE, MAX_TEXT};
 use super::{Ctx, Event, Model, Recorded, Rejection, ScopeEdit, ScopeInput, reject};
 use chrono::{DateTime, Utc};
@@ -49,6 +49,18 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// The one stakeholder notice that is true of a release in this phase (the one rule the
+    /// notice command, the cockpit's prefill and the tests pane all ask): none once cancelled.
+    pub fn notice_stage(self) -> Option<Stage> {
+        match self {
+            Phase::Pending => Some(Stage::Planned),
+            Phase::Deploying => Some(Stage::Deploying),
+            Phase::Deployed | Phase::Verified | Phase::Closed => Some(Stage::Deployed),
+            Phase::RolledBack => Some(Stage::RolledBack),
+            Phase::Cancelled => None,
+        }
+    }
+
     /// Closed, rolled back and cancelled are final.
     pub fn is_finished(self) -> bool {
         matches!(self, Phase::Closed | Phase::RolledBack | Phase::Cancelled)

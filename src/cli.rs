@@ -10,6 +10,7 @@ mod write;
 
 use crate::clock::now;
 use crate::error::Error;
+use crate::state::Vote;
 use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Seen, Severity, Stage,
     TestStatus,
@@ -840,10 +841,11 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             role,
             revision,
             comment,
-        } => Command::Approve {
+        } => Command::Decide {
+            vote: Vote::Approve,
             id,
             role,
-            comment,
+            text: comment,
             seen: revision.map(Seen::revision),
         },
         Verb::Reject {
@@ -851,10 +853,11 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             role,
             revision,
             reason,
-        } => Command::Reject {
+        } => Command::Decide {
+            vote: Vote::Reject,
             id,
             role,
-            reason,
+            text: reason,
             seen: revision.map(Seen::revision),
         },
         Verb::Test(TestVerb::Add {

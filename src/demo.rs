@@ -3,6 +3,7 @@
 //! one, and a regular release held back.
 
 use crate::error::Error;
+use crate::state::Vote;
 use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, ScopeEdit, ScopeInput,
     Severity, Stage, TestStatus,
@@ -138,11 +139,12 @@ impl Script {
         role: &str,
         comment: &str,
     ) -> Result<(), Error> {
-        let command = Command::Approve {
+        let command = Command::Decide {
+            vote: Vote::Approve,
             seen: None,
             id: ReleaseId::Hotfix(hf),
             role: Some(role.into()),
-            comment: comment.into(),
+            text: comment.into(),
         };
         self.run(by, ago, command)
     }
@@ -746,11 +748,12 @@ fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> R
         push(
             "avery",
             m(15),
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id: hf,
                 role: Some("sre-avp".into()),
-                comment: "risk accepted".into(),
+                text: "risk accepted".into(),
             },
         );
         if rng.chance(15) {
@@ -763,11 +766,12 @@ fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> R
             push(
                 "avery",
                 m(20),
-                Command::Approve {
+                Command::Decide {
+                    vote: Vote::Approve,
                     seen: None,
                     id: hf,
                     role: Some("sre-avp".into()),
-                    comment: "re-approved after the edit".into(),
+                    text: "re-approved after the edit".into(),
                 },
             );
         }
@@ -777,11 +781,12 @@ fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> R
         push(
             dev,
             m(22),
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id: hf,
                 role: Some("dev-lead".into()),
-                comment: String::new(),
+                text: String::new(),
             },
         );
         let needs_owner = severity == Severity::P1;
@@ -790,11 +795,12 @@ fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> R
             push(
                 owner,
                 m(25),
-                Command::Approve {
+                Command::Decide {
+                    vote: Vote::Approve,
                     seen: None,
                     id: hf,
                     role: Some("prod-owner".into()),
-                    comment: String::new(),
+                    text: String::new(),
                 },
             );
         }

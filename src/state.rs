@@ -144,18 +144,15 @@ pub enum Command {
         id: ReleaseId,
         edit: ScopeEdit,
     },
-    /// `role: None` fills the one role the actor may take, and asks when there are several.
-    /// `seen` binds the approval to the revision the approver was shown: refused if it moved on.
-    Approve {
+    /// A role holder's decision on a release: approve (with an optional comment) or reject
+    /// (with a required reason), in `text`. `role: None` fills the one role the actor may
+    /// take, and asks when there are several. `seen` binds the decision to the revision the
+    /// approver was shown: refused if it moved on.
+    Decide {
         id: ReleaseId,
+        vote: Vote,
         role: Option<String>,
-        comment: String,
-        seen: Option<Seen>,
-    },
-    Reject {
-        id: ReleaseId,
-        role: Option<String>,
-        reason: String,
+        text: String,
         seen: Option<Seen>,
     },
     StartDeploy {
@@ -564,18 +561,13 @@ pub fn decide(
             planned_at,
         } => release::decide_plan_regular(&ctx, &version, &summary, planned_at),
         Command::EditRelease { id, edit } => release::decide_edit(&ctx, id, &edit),
-        Command::Approve {
+        Command::Decide {
             id,
+            vote,
             role,
-            comment,
+            text,
             seen,
-        } => approval::decide_vote(&ctx, id, Vote::Approve, role, &comment, seen.as_ref()),
-        Command::Reject {
-            id,
-            role,
-            reason,
-            seen,
-        } => approval::decide_vote(&ctx, id, Vote::Reject, role, &reason, seen.as_ref()),
+        } => approval::decide_vote(&ctx, id, vote, role, &text, seen.as_ref()),
         Command::StartDeploy { id } => release::decide_deploy(&ctx, id),
         Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed, ""),
         Command::VerifyRelease { id, note } => {

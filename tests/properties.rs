@@ -86,17 +86,19 @@ fn command() -> impl Strategy<Value = Command> {
                 ..ScopeEdit::default()
             }
         }),
-        (release_id(), role()).prop_map(|(id, role)| Command::Approve {
+        (release_id(), role()).prop_map(|(id, role)| Command::Decide {
+            vote: Vote::Approve,
             seen: None,
             id,
             role,
-            comment: String::new()
+            text: String::new()
         }),
-        (release_id(), role()).prop_map(|(id, role)| Command::Reject {
+        (release_id(), role()).prop_map(|(id, role)| Command::Decide {
+            vote: Vote::Reject,
             seen: None,
             id,
             role,
-            reason: "no".into()
+            text: "no".into()
         }),
         release_id().prop_map(|id| Command::StartDeploy { id }),
         release_id().prop_map(|id| Command::MarkDeployed { id }),
@@ -146,7 +148,7 @@ fn steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
 fn gate_steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
     let hf = (1u64..3).prop_map(ReleaseId::Hotfix);
     let focused = prop_oneof![
-        4 => (hf.clone(), role()).prop_map(|(id, role)| Command::Approve { seen: None, id, role, comment: String::new() }),
+        4 => (hf.clone(), role()).prop_map(|(id, role)| Command::Decide { vote: Vote::Approve, seen: None, id, role, text: String::new() }),
         3 => (hf.clone(), pick(TESTS), pick(TestStatus::ALL)).prop_map(|(id, n, status)| Command::SetTestStatus { id, name: n.into(), status, note: None }),
         3 => hf.clone().prop_map(|id| Command::StartDeploy { id }),
         1 => (hf, pick(TESTS), pick(Priority::ALL)).prop_map(|(id, n, priority)| Command::AddTest { id, name: n.into(), priority, automated: true, owner: None }),
@@ -502,8 +504,12 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
             risks: scope.risks,
             rollback: scope.rollback,
         }],
-        Command::Approve {
-            id, role, comment, ..
+        Command::Decide {
+            vote: Vote::Approve,
+            id,
+            role,
+            text: comment,
+            ..
         } => {
             let r = rel(&id)?;
             vec![Event::ApprovalGiven {
@@ -514,8 +520,12 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
                 fingerprint: r.scope.fingerprint(),
             }]
         }
-        Command::Reject {
-            id, role, reason, ..
+        Command::Decide {
+            vote: Vote::Reject,
+            id,
+            role,
+            text: reason,
+            ..
         } => {
             let r = rel(&id)?;
             vec![Event::ApprovalRejected {

@@ -461,11 +461,12 @@ fn severity_is_the_highest_of_the_incidents_and_selects_the_approvers() {
 fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
     let mut w = World::new();
     let hf = w.hotfix(Severity::P1);
-    let approve = |role: &str| Command::Approve {
+    let approve = |role: &str| Command::Decide {
+        vote: Vote::Approve,
         seen: None,
         id: hf,
         role: Some(role.into()),
-        comment: String::new(),
+        text: String::new(),
     };
     assert!(
         w.refuse("quinn", approve("qa"))
@@ -509,11 +510,12 @@ fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
     let given = w
         .when(
             "avery",
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id: hf,
                 role: None,
-                comment: "ok".into(),
+                text: "ok".into(),
             },
         )
         .unwrap();
@@ -536,11 +538,12 @@ fn approving_without_a_role_asks_when_several_are_open() {
     );
     let msg = w.refuse(
         "priya",
-        Command::Approve {
+        Command::Decide {
+            vote: Vote::Approve,
             seen: None,
             id: hf,
             role: None,
-            comment: String::new(),
+            text: String::new(),
         },
     );
     assert!(
@@ -550,11 +553,12 @@ fn approving_without_a_role_asks_when_several_are_open() {
     assert!(
         w.refuse(
             "quinn",
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id: hf,
                 role: None,
-                comment: String::new()
+                text: String::new()
             }
         )
         .contains("holds none of the roles")
@@ -607,22 +611,24 @@ fn a_rejection_blocks_until_the_release_is_edited() {
     assert!(
         w.refuse(
             "dana",
-            Command::Reject {
+            Command::Decide {
+                vote: Vote::Reject,
                 seen: None,
                 id: hf,
                 role: Some("dev-lead".into()),
-                reason: "".into()
+                text: "".into()
             }
         )
         .contains("reason is empty")
     );
     w.run(
         "dana",
-        Command::Reject {
+        Command::Decide {
+            vote: Vote::Reject,
             seen: None,
             id: hf,
             role: Some("dev-lead".into()),
-            reason: "no canary".into(),
+            text: "no canary".into(),
         },
     );
     assert_eq!(
@@ -644,11 +650,12 @@ fn a_rejection_blocks_until_the_release_is_edited() {
     assert!(
         w.refuse(
             "priya",
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id: hf,
                 role: None,
-                comment: String::new()
+                text: String::new()
             }
         )
         .contains("edit the release")
@@ -852,11 +859,12 @@ fn deploy_is_refused_with_every_blocker_then_allowed() {
     assert!(
         w.refuse(
             "priya",
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id: hf,
                 role: None,
-                comment: String::new()
+                text: String::new()
             }
         )
         .contains("is deploying")
@@ -1065,11 +1073,12 @@ fn hotfixes_take_precedence_over_regular_releases() {
     assert!(
         w.refuse(
             "priya",
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id: rel,
                 role: None,
-                comment: String::new()
+                text: String::new()
             }
         )
         .contains("needs no approvals")
@@ -1196,10 +1205,11 @@ fn an_approval_of_an_older_revision_is_refused_naming_both_and_what_changed() {
         },
     );
     // When avery approves the revision she was shown (1), then it is refused
-    let approve = |revision| Command::Approve {
+    let approve = |revision| Command::Decide {
+        vote: Vote::Approve,
         id: hf,
         role: None,
-        comment: String::new(),
+        text: String::new(),
         seen: seen(revision),
     };
     let why = w.refuse("avery", approve(1));
@@ -1212,10 +1222,11 @@ fn an_approval_of_an_older_revision_is_refused_naming_both_and_what_changed() {
     // and a rejection of the old revision too
     let why = w.refuse(
         "dana",
-        Command::Reject {
+        Command::Decide {
+            vote: Vote::Reject,
             id: hf,
             role: None,
-            reason: "no".into(),
+            text: "no".into(),
             seen: seen(1),
         },
     );
@@ -1233,10 +1244,11 @@ fn a_fingerprint_other_than_the_revisions_is_refused() {
     let mut w = World::new();
     let hf = w.hotfix(Severity::P2);
     let current = w.release(hf).scope.fingerprint();
-    let approve = |fp: &str| Command::Approve {
+    let approve = |fp: &str| Command::Decide {
+        vote: Vote::Approve,
         id: hf,
         role: None,
-        comment: String::new(),
+        text: String::new(),
         seen: Some(Seen {
             revision: 1,
             fingerprint: Some(fp.into()),
@@ -1263,10 +1275,11 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
     );
     w.run(
         "dana",
-        Command::Approve {
+        Command::Decide {
+            vote: Vote::Approve,
             id: hf,
             role: Some("dev-lead".into()),
-            comment: String::new(),
+            text: String::new(),
             seen: None,
         },
     );
@@ -1280,20 +1293,22 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
     assert!(w.model.waiting_on("dana").approvals.is_empty());
     let why = w.refuse(
         "dana",
-        Command::Approve {
+        Command::Decide {
+            vote: Vote::Approve,
             id: hf,
             role: Some("prod-owner".into()),
-            comment: String::new(),
+            text: String::new(),
             seen: None,
         },
     );
     assert!(why.contains("one person fills at most one role"), "{why}");
     let why = w.refuse(
         "dana",
-        Command::Approve {
+        Command::Decide {
+            vote: Vote::Approve,
             id: hf,
             role: None,
-            comment: String::new(),
+            text: String::new(),
             seen: None,
         },
     );
@@ -1301,10 +1316,11 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
     // And a role that does not exist is named as such
     let why = w.refuse(
         "dana",
-        Command::Approve {
+        Command::Decide {
+            vote: Vote::Approve,
             id: hf,
             role: Some("god".into()),
-            comment: String::new(),
+            text: String::new(),
             seen: None,
         },
     );

@@ -283,20 +283,22 @@ fn script() -> Vec<(&'static str, Command)> {
     ));
     s.push((
         "avery",
-        Command::Approve {
+        Command::Decide {
+            vote: hotfix::state::Vote::Approve,
             seen: None,
             id: hf,
             role: None,
-            comment: String::new(),
+            text: String::new(),
         },
     ));
     s.push((
         "dana",
-        Command::Approve {
+        Command::Decide {
+            vote: hotfix::state::Vote::Approve,
             seen: None,
             id: hf,
             role: None,
-            comment: String::new(),
+            text: String::new(),
         },
     ));
     s.push((

@@ -120,8 +120,7 @@ impl Model {
             Command::EditRelease { id, edit } => {
                 self.release_archived(*id) || edit.add_incidents.iter().any(incident)
             }
-            Command::Approve { id, .. }
-            | Command::Reject { id, .. }
+            Command::Decide { id, .. }
             | Command::StartDeploy { id }
             | Command::MarkDeployed { id }
             | Command::VerifyRelease { id, .. }

@@ -8,6 +8,7 @@
 //! the line named in [`Model::illegal`]; every view, gate, report and notice so ignores it,
 //! and everyone goes on reading and writing.
 
+use super::Vote;
 use super::imports::{AlertChange, AlertInput, SeverityHint, TestResult};
 use super::{
     Command, Event, Model, Recorded, Rejection, ScopeEdit, ScopeInput, Seen, TestStatus, apply,
@@ -295,12 +296,7 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
         } => first_of(
             model,
             r,
-            [Command::Approve {
-                id: *id,
-                role: Some(role.clone()),
-                comment: comment.clone(),
-                seen: Some(seen(*revision, fingerprint)),
-            }],
+            [Command::Decide { vote: Vote::Approve, id: *id, role: Some(role.clone()), text: comment.clone(), seen: Some(seen(*revision, fingerprint)) }],
         ),
         Event::ApprovalRejected {
             id,
@@ -311,12 +307,7 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
         } => first_of(
             model,
             r,
-            [Command::Reject {
-                id: *id,
-                role: Some(role.clone()),
-                reason: reason.clone(),
-                seen: Some(seen(*revision, fingerprint)),
-            }],
+            [Command::Decide { vote: Vote::Reject, id: *id, role: Some(role.clone()), text: reason.clone(), seen: Some(seen(*revision, fingerprint)) }],
         ),
         Event::DeployStarted { id, .. } => first_of(model, r, [Command::StartDeploy { id: *id }]),
         Event::ReleaseDeployed { id } => first_of(model, r, [Command::MarkDeployed { id: *id }]),

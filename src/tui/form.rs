@@ -833,25 +833,13 @@ impl Form {
                 shown,
                 role,
                 text,
-            } => {
-                let role = role.value().cloned();
-                let seen = Some(shown.seen.clone());
-                if *vote == Vote::Approve {
-                    Command::Approve {
-                        id: *id,
-                        role,
-                        comment: text.value(),
-                        seen,
-                    }
-                } else {
-                    Command::Reject {
-                        id: *id,
-                        role,
-                        reason: text.value(),
-                        seen,
-                    }
-                }
-            }
+            } => Command::Decide {
+                id: *id,
+                vote: *vote,
+                role: role.value().cloned(),
+                text: text.value(),
+                seen: Some(shown.seen.clone()),
+            },
             Kind::Step { id, step } => match step {
                 Step::Deploy => Command::StartDeploy { id: *id },
                 Step::Deployed => Command::MarkDeployed { id: *id },
@@ -1043,7 +1031,13 @@ mod tests {
         let mut form = Form::decide(ReleaseId::Hotfix(1), Vote::Approve, &roles, shown());
         assert_eq!(form.focus, 1, "the focus starts in the comment");
         typed(&mut form, "yes fine");
-        let Ok(Submit::Command(Command::Approve { comment, seen, .. })) = form.submit() else {
+        let Ok(Submit::Command(Command::Decide {
+            vote: Vote::Approve,
+            text: comment,
+            seen,
+            ..
+        })) = form.submit()
+        else {
             panic!("an approval");
         };
         assert_eq!(comment, "yes fine");

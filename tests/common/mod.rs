@@ -146,11 +146,12 @@ impl World {
     pub fn approve(&mut self, actor: &str, id: ReleaseId, role: &str) {
         self.run(
             actor,
-            Command::Approve {
+            Command::Decide {
+                vote: Vote::Approve,
                 seen: None,
                 id,
                 role: Some(role.into()),
-                comment: String::new(),
+                text: String::new(),
             },
         );
     }

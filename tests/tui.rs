@@ -263,9 +263,20 @@ fn an_action_the_user_cannot_take_says_why_instead_of_opening_a_form() {
         status.error && status.text.contains("only the sre-avp role"),
         "{status:?}"
     );
-    press(&mut app, &mut store, &[key('U')]);
+    // What is typed next was meant for the dialog that never opened: it reaches nothing (`n`
+    // would open a new incident, `r` resolve one), and the refusal stays on screen.
+    press(&mut app, &mut store, &[key('n'), key('r'), key('x')]);
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(app.status.as_ref().unwrap().text.contains("Esc or Enter to go on"));
+    // Esc goes on; the next refusal says why too.
+    press(&mut app, &mut store, &[code(KeyCode::Esc), key('U')]);
     assert!(matches!(app.overlay, Overlay::None));
     assert!(app.status.as_ref().unwrap().text.contains("only an admin"));
+    press(&mut app, &mut store, &[code(KeyCode::Enter), key('n')]);
+    assert!(
+        matches!(app.overlay, Overlay::Form(_)),
+        "keys work again after Enter"
+    );
     assert_eq!(store.model.seq, before, "nothing recorded");
 }
 

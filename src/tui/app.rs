@@ -163,6 +163,10 @@ pub struct App {
     pub filter_input: Option<Input>,
     pub overlay: Overlay,
     pub status: Option<Status>,
+    /// Set when an action was refused before its dialog opened: what is typed next was meant
+    /// for that dialog, so keys are held (ignored) until Esc or Enter, never reaching the
+    /// main screen's keys.
+    pub held: bool,
     /// The sorted, filtered lists, kept between frames (see [`App::sync`]).
     lists: Lists,
     /// Set when the store fails verification: every write would be refused.
@@ -212,6 +216,7 @@ impl App {
             filter_input: None,
             overlay: Overlay::None,
             status: None,
+            held: false,
             read_only: None,
             lists: Lists::default(),
             page: Cell::new(10),
@@ -493,6 +498,15 @@ impl App {
     /// the main screen sees a key only when nothing is open on top of it.
     pub fn on_key(&mut self, key: KeyEvent, model: &Model, now: DateTime<Utc>) -> Effect {
         self.clock = now;
+        if self.held
+            && !(key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL))
+        {
+            if matches!(key.code, KeyCode::Esc | KeyCode::Enter) {
+                self.held = false;
+                self.status = None;
+            }
+            return Effect::None;
+        }
         self.status = None; // any key dismisses the last message
         let mode = self.mode();
         // Ctrl-C quits from anywhere, whatever keys.json binds (the README promises it).
@@ -800,7 +814,13 @@ impl App {
                     self.preview(model, now);
                 }
                 Ok(None) => {}
-                Err(why) => self.tell(why, true),
+                Err(why) => {
+                    self.tell(
+                        format!("{why} · Esc or Enter to go on (keys typed meanwhile are ignored)"),
+                        true,
+                    );
+                    self.held = true;
+                }
             },
         }
         Effect::None

@@ -771,6 +771,73 @@ fn the_gate_needs_a_passed_critical_test_and_high_tests_passed_or_waived() {
 }
 
 #[test]
+fn a_failed_test_of_any_tier_shuts_the_gate_until_it_passes_or_is_waived() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    w.add_test(hf, "crit", Priority::Critical);
+    w.set_test(hf, "crit", TestStatus::Passed);
+    w.add_test(hf, "payments::retry", Priority::Medium);
+    w.add_test(hf, "ui::copy", Priority::Low);
+    // Not run yet: deferred, the gate open.
+    assert!(w.model.gate(hf).unwrap().ready);
+    w.set_test(hf, "payments::retry", TestStatus::Failed);
+    w.set_test(hf, "ui::copy", TestStatus::Failed);
+    let gate = w.model.gate(hf).unwrap();
+    assert!(!gate.ready);
+    assert_eq!(
+        gate.blockers,
+        vec![
+            "medium test \"payments::retry\" is failed: it must pass or be waived".to_string(),
+            "low test \"ui::copy\" is failed: it must pass or be waived".to_string(),
+        ]
+    );
+    let why = w.refuse("admin", Command::StartDeploy { id: hf });
+    assert!(why.contains("payments::retry"), "{why}");
+    // A re-run that passes opens it for one, a waiver with a reason for the other.
+    w.set_test(hf, "payments::retry", TestStatus::Passed);
+    w.run(
+        "dana",
+        Command::WaiveTest {
+            id: hf,
+            name: "ui::copy".into(),
+            reason: "copy fix ships next week".into(),
+        },
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(gate.ready, "{:?}", gate.blockers);
+    assert_eq!(
+        gate.deferred,
+        vec!["low test \"ui::copy\" is failed, waived".to_string()]
+    );
+}
+
+#[test]
+fn a_store_whose_policy_predates_the_rule_keeps_failed_medium_tests_deferred() {
+    let mut w = World::new();
+    let mut policy = w.model.policy.clone();
+    policy.failed_tests_block = false;
+    w.run("admin", Command::SetPolicy { policy });
+    let hf = w.hotfix(Severity::P2);
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    w.add_test(hf, "crit", Priority::Critical);
+    w.set_test(hf, "crit", TestStatus::Passed);
+    w.add_test(hf, "med", Priority::Medium);
+    w.set_test(hf, "med", TestStatus::Failed);
+    let gate = w.model.gate(hf).unwrap();
+    assert!(gate.ready, "{:?}", gate.blockers);
+    assert_eq!(
+        gate.deferred,
+        vec!["medium test \"med\" is failed".to_string()]
+    );
+    // And a deploy recorded under it stays legal when the log is folded again.
+    w.run("admin", Command::StartDeploy { id: hf });
+    assert!(Model::replay(&w.log).illegal.is_empty());
+}
+
+#[test]
 fn waivers_never_for_critical_and_only_by_waiver_roles() {
     let mut w = World::new();
     let hf = w.hotfix(Severity::P2);

@@ -267,7 +267,13 @@ fn an_action_the_user_cannot_take_says_why_instead_of_opening_a_form() {
     // would open a new incident, `r` resolve one), and the refusal stays on screen.
     press(&mut app, &mut store, &[key('n'), key('r'), key('x')]);
     assert!(matches!(app.overlay, Overlay::None));
-    assert!(app.status.as_ref().unwrap().text.contains("Esc or Enter to go on"));
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Esc or Enter to go on")
+    );
     // Esc goes on; the next refusal says why too.
     press(&mut app, &mut store, &[code(KeyCode::Esc), key('U')]);
     assert!(matches!(app.overlay, Overlay::None));

@@ -11,7 +11,8 @@ pub struct Gate {
     pub ready: bool,
     /// Every reason the deploy is refused; empty when ready.
     pub blockers: Vec<String>,
-    /// Medium and low tests not passed: never blocking, but reported.
+    /// Medium and low tests not passed that do not block (not run yet, or waived; failed ones
+    /// too under a policy without `failed_tests_block`): reported.
     pub deferred: Vec<String>,
 }
 
@@ -74,7 +75,7 @@ impl Model {
             } else {
                 ""
             };
-            if test.blocks() {
+            if test.blocks(self.policy.failed_tests_block) {
                 let what = if test.priority == Priority::Critical {
                     "must pass"
                 } else {

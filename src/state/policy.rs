@@ -34,6 +34,11 @@ pub struct Policy {
     /// Alertmanager `severity` label (lower case) to incident severity; anything else is P4.
     #[serde(default)]
     pub alert_severity: BTreeMap<String, Severity>,
+    /// Whether a failed test of any tier (medium and low too) shuts the gate until it passes or
+    /// a waiver role waives it. On in the default policy; a store made before this rule keeps
+    /// the policy it had (off), so its recorded deploys stay what the rules then allowed.
+    #[serde(default)]
+    pub failed_tests_block: bool,
 }
 
 impl Default for Policy {

@@ -33,12 +33,17 @@ pub struct Waiver {
 }
 
 impl TestCase {
-    /// Whether this test stands in the way of the gate: critical unless passed, high unless passed or waived.
-    pub fn blocks(&self) -> bool {
+    /// Whether this test stands in the way of the gate: critical unless passed, high unless
+    /// passed or waived, and (with `failed_block`, see `Policy::failed_tests_block`) medium and
+    /// low while failed and not waived. Medium and low tests not yet run are deferred.
+    pub fn blocks(&self, failed_block: bool) -> bool {
+        let open = self.status != TestStatus::Passed && self.waiver.is_none();
         match self.priority {
             Priority::Critical => self.status != TestStatus::Passed,
-            Priority::High => self.status != TestStatus::Passed && self.waiver.is_none(),
-            Priority::Medium | Priority::Low => false,
+            Priority::High => open,
+            Priority::Medium | Priority::Low => {
+                failed_block && open && self.status == TestStatus::Failed
+            }
         }
     }
 

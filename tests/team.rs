@@ -78,6 +78,11 @@ fn two_logins_approve_the_same_hotfix_each_as_themselves() {
             "b",
         ],
     );
+    // What waits on each is their login's, whatever the OS user is called.
+    let waiting = ok(&bob_url, &["waiting", "--json"]);
+    let waiting: serde_json::Value = serde_json::from_str(&waiting).unwrap();
+    assert_eq!(waiting["user"], bob.as_str(), "{waiting}");
+    assert_eq!(waiting["approvals"][0]["role"], "sre-avp", "{waiting}");
     ok(&alice_url, &["approve", "HF-1", "--revision", "1"]);
     ok(&bob_url, &["approve", "HF-1", "--revision", "1"]);
     let store = Store::open(Path::new(&alice_url)).unwrap();

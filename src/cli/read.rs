@@ -491,8 +491,12 @@ pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
 }
 
 pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
-    let actor = crate::paths::actor()?;
     let store = open(dir)?;
+    // In team mode the one who acts is the database login, whatever the OS user is called.
+    let actor = match store.login() {
+        Some(login) => login.to_string(),
+        None => crate::paths::actor()?,
+    };
     let m = &store.model;
     let w = m.waiting_on(&actor);
     let revision = |id: &ReleaseId| m.releases.get(id).map_or(0, |r| r.revision);

@@ -977,3 +977,49 @@ fn cut_text_fits_the_columns_it_is_given_whatever_its_width() {
         }
     }
 }
+
+#[test]
+fn the_status_pickers_letters_are_its_statuses_own_and_p_records_passed() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("quinn");
+    press(&mut app, &mut store, &[key('3'), key(' ')]);
+    let picked = |app: &App| {
+        let Overlay::Form(form) = &app.overlay else {
+            panic!("the picker is open")
+        };
+        match form.fields().first().map(|f| f.shown()) {
+            Some(Shown::Pick(value, _)) => value,
+            _ => panic!("a picker first"),
+        }
+    };
+    for (letter, status) in [
+        ('f', "failed"),
+        ('n', "pending"),
+        ('p', "passed"),
+        ('p', "passed"),
+        ('s', "skipped"),
+        ('r', "running"),
+    ] {
+        press(&mut app, &mut store, &[key(letter)]);
+        assert_eq!(picked(&app), status, "{letter}");
+    }
+    press(&mut app, &mut store, &[key('p')]);
+    let before = store.model.seq;
+    press(
+        &mut app,
+        &mut store,
+        &[
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+            code(KeyCode::Enter),
+        ],
+    );
+    assert_eq!(store.model.seq, before + 1, "{:?}", app.status);
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    assert!(
+        hf3.tests
+            .iter()
+            .any(|t| t.name == "payments::token_refresh_under_load"
+                && t.status == hotfix::state::TestStatus::Passed)
+    );
+}

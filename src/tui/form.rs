@@ -128,6 +128,9 @@ pub struct Pick<T> {
     pub label: &'static str,
     pub options: Vec<T>,
     pub index: usize,
+    /// A letter of its own for each option, when first letters would collide (the test
+    /// status: `p` must mean passed, never pending); empty for first letters.
+    pub letters: Vec<char>,
 }
 
 impl<T: Clone + PartialEq + fmt::Display> Pick<T> {
@@ -139,7 +142,14 @@ impl<T: Clone + PartialEq + fmt::Display> Pick<T> {
             label,
             options: options.to_vec(),
             index,
+            letters: Vec::new(),
         }
+    }
+
+    /// The same, each option chosen by its own letter (`letters` in the options' order).
+    fn lettered(mut self, letters: &[char]) -> Pick<T> {
+        self.letters = letters.to_vec();
+        self
     }
 
     pub fn value(&self) -> Option<&T> {
@@ -202,6 +212,18 @@ impl<T: Clone + PartialEq + fmt::Display> Widget for Pick<T> {
         match key.code {
             KeyCode::Left => self.index = (self.index + n - 1) % n,
             KeyCode::Right | KeyCode::Char(' ') => self.index = (self.index + 1) % n,
+            KeyCode::Char(c)
+                if !key.modifiers.contains(KeyModifiers::CONTROL) && !self.letters.is_empty() =>
+            {
+                match self
+                    .letters
+                    .iter()
+                    .position(|l| *l == c.to_ascii_lowercase())
+                {
+                    Some(k) => self.index = k,
+                    None => return false,
+                }
+            }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 let starts = |k: usize| {
                     self.options[k]
@@ -220,6 +242,18 @@ impl<T: Clone + PartialEq + fmt::Display> Widget for Pick<T> {
     }
     fn is_text(&self) -> bool {
         false
+    }
+}
+
+/// The status picker's letter for each status: the first letter, but `n` (not run) for
+/// pending, so `p` is passed.
+fn status_letter(status: TestStatus) -> char {
+    match status {
+        TestStatus::Pending => 'n',
+        TestStatus::Running => 'r',
+        TestStatus::Passed => 'p',
+        TestStatus::Failed => 'f',
+        TestStatus::Skipped => 's',
     }
 }
 
@@ -681,7 +715,17 @@ impl Form {
         Form::new(Kind::SetTest {
             id,
             name: name.to_string(),
-            status: Pick::new("Status", TestStatus::ALL, Some(&next)),
+            status: Pick::new(
+                "Status (p passed, f failed, s skipped, r running, n pending)",
+                TestStatus::ALL,
+                Some(&next),
+            )
+            .lettered(
+                &TestStatus::ALL
+                    .iter()
+                    .map(|s| status_letter(*s))
+                    .collect::<Vec<_>>(),
+            ),
             note: text("Note"),
         })
     }

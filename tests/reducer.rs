@@ -1415,3 +1415,66 @@ fn a_look_alike_user_name_is_refused() {
     );
     assert!(why.contains("\\u{200b}"), "{why}");
 }
+
+#[test]
+fn a_role_nobody_can_give_is_named_in_the_gate_not_just_waited_for() {
+    let mut w = World::new();
+    // sam, the only other dev-lead, is gone: dana is the only one, and she writes the hotfix.
+    w.run(
+        "admin",
+        Command::RevokeRole {
+            user: "sam".into(),
+            role: "dev-lead".into(),
+        },
+    );
+    let inc = w.incident(Severity::P2);
+    w.qualify(inc, Decision::Hotfix);
+    let hf = w.model.next_release_id(true);
+    w.run(
+        "dana",
+        Command::CreateHotfix {
+            incidents: vec![inc],
+            scope: common::scope(),
+        },
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(
+        gate.blockers.contains(
+            &"waiting for approval from dev-lead, and no one can give dev-lead: dana holds it but wrote HF-1; grant dev-lead to another user"
+                .to_string()
+        ),
+        "{:?}",
+        gate.blockers
+    );
+    // A role nobody holds, and one whose only other holder fills another role.
+    w.run(
+        "admin",
+        Command::RevokeRole {
+            user: "avery".into(),
+            role: "sre-avp".into(),
+        },
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(
+        gate.blockers
+            .iter()
+            .any(|b| b.contains("no one holds sre-avp")),
+        "{:?}",
+        gate.blockers
+    );
+    // Once someone can, it is plain waiting again.
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "priya".into(),
+            role: "dev-lead".into(),
+        },
+    );
+    let gate = w.model.gate(hf).unwrap();
+    assert!(
+        gate.blockers
+            .contains(&"waiting for approval from dev-lead".to_string()),
+        "{:?}",
+        gate.blockers
+    );
+}

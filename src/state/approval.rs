@@ -149,6 +149,38 @@ impl Model {
         }
     }
 
+    /// Why nobody could give `role` on `release` now, if so: nobody holds it, or every holder
+    /// wrote the release or already fills another of its roles. The gate says it in words, so
+    /// a deadlock is never just "waiting".
+    pub fn nobody_can_give(&self, release: &Release, role: &str) -> Option<String> {
+        let id = release.id;
+        let holders: Vec<&String> = self
+            .users
+            .iter()
+            .filter(|(_, roles)| roles.contains(role))
+            .map(|(user, _)| user)
+            .collect();
+        if holders.is_empty() {
+            return Some(format!(
+                "no one holds {role}: an admin must grant it to someone who did not write {id}"
+            ));
+        }
+        let mut why = Vec::new();
+        for user in holders {
+            if release.author == user.as_str() {
+                why.push(format!("{user} holds it but wrote {id}"));
+            } else if let Some(other) = self.role_filled_by(release, user).filter(|r| *r != role) {
+                why.push(format!("{user} holds it but already fills {other}"));
+            } else {
+                return None;
+            }
+        }
+        Some(format!(
+            "no one can give {role}: {}; grant {role} to another user",
+            why.join("; ")
+        ))
+    }
+
     /// The role `user` fills on `release` with their latest approval for it (stale or not).
     fn role_filled_by<'r>(&self, release: &'r Release, user: &str) -> Option<&'r str> {
         self.required_roles(release).iter().find_map(|r| {

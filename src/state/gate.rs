@@ -39,7 +39,10 @@ impl Model {
             for check in self.checklist(release) {
                 match check {
                     RoleCheck::Approved { .. } => {}
-                    RoleCheck::Waiting { role } => blockers.push(format!("waiting for approval from {role}")),
+                    RoleCheck::Waiting { role } => blockers.push(match self.nobody_can_give(release, &role) {
+                        Some(why) => format!("waiting for approval from {role}, and {why}"),
+                        None => format!("waiting for approval from {role}"),
+                    }),
                     RoleCheck::Stale { role, approval, current_revision } => blockers.push(format!(
                         "the {role} approval by {} is stale: it approved revision {} and the scope is now at revision {current_revision}",
                         approval.approver, approval.revision

@@ -1478,3 +1478,52 @@ fn a_role_nobody_can_give_is_named_in_the_gate_not_just_waited_for() {
         gate.blockers
     );
 }
+
+#[test]
+fn every_step_that_waits_on_someone_is_on_their_list() {
+    use hotfix::state::waiting::Step;
+    let mut w = World::new();
+    let steps = |w: &World, user: &str| w.model.waiting_on(user).steps;
+    let inc = w.incident(Severity::P2); // reported by quinn
+    assert_eq!(
+        steps(&w, "avery"),
+        vec![Step::Qualify(inc)],
+        "the qualifier"
+    );
+    assert!(steps(&w, "quinn").is_empty(), "qa cannot qualify");
+    w.qualify(inc, Decision::Hotfix);
+    // The qualifier and the reporter are told to write the hotfix.
+    assert_eq!(steps(&w, "avery"), vec![Step::WriteHotfix(inc)]);
+    assert_eq!(steps(&w, "quinn"), vec![Step::WriteHotfix(inc)]);
+    let hf = w.hotfix_for(&[inc]); // by sam
+    assert!(steps(&w, "avery").is_empty());
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    w.add_test(hf, "crit", Priority::Critical);
+    assert!(steps(&w, "sam").is_empty(), "the gate is shut");
+    w.set_test(hf, "crit", TestStatus::Passed);
+    assert_eq!(
+        steps(&w, "sam"),
+        vec![Step::Deploy(hf)],
+        "the author deploys"
+    );
+    w.run("sam", Command::StartDeploy { id: hf });
+    assert_eq!(steps(&w, "sam"), vec![Step::MarkDeployed(hf)]);
+    w.run("sam", Command::MarkDeployed { id: hf });
+    assert_eq!(steps(&w, "sam"), vec![Step::Verify(hf)]);
+    w.run(
+        "priya",
+        Command::VerifyRelease {
+            id: hf,
+            note: "dashboards".into(),
+        },
+    );
+    assert_eq!(steps(&w, "sam"), vec![Step::Close(hf)]);
+    assert_eq!(
+        steps(&w, "priya"),
+        vec![Step::Close(hf)],
+        "and who verified"
+    );
+    w.run("sam", Command::CloseRelease { id: hf });
+    assert!(steps(&w, "sam").is_empty());
+}

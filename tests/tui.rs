@@ -196,7 +196,7 @@ fn colours_carry_severity_gate_and_breached_timers() {
     );
     let (x, y) = find(b, "BLOCKED");
     assert_eq!(b[(x, y)].fg, Color::Red);
-    let (x, y) = find(b, "INC-2");
+    let (x, y) = find(b, "INC-2 P4");
     assert_eq!(b[(x + 6, y)].fg, Color::DarkGray, "P4 is dim");
 }
 

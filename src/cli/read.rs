@@ -506,6 +506,10 @@ pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
             "roles": m.roles_of(&actor),
             "approvals": w.approvals.iter().map(|(id, role)| json!({"release": id, "role": role, "revision": revision(id)})).collect::<Vec<_>>(),
             "tests": w.tests.iter().map(|(id, t)| json!({"release": id, "name": t.name, "priority": t.priority, "status": t.status})).collect::<Vec<_>>(),
+            "steps": w.steps.iter().map(|step| {
+                let (what, command) = step.describe();
+                json!({"step": what, "command": command})
+            }).collect::<Vec<_>>(),
         }));
     }
     if m.roles_of(&actor).is_empty() {
@@ -513,9 +517,13 @@ pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
             "{actor} holds no roles in this store, so no approval can wait on them; an admin grants one with `hotfix user grant {actor} ROLE` (see `hotfix user list`)."
         ));
     }
-    if w.approvals.is_empty() && w.tests.is_empty() {
+    if w.approvals.is_empty() && w.tests.is_empty() && w.steps.is_empty() {
         out.line(&format!("Nothing waits on {actor}."));
         return Ok(());
+    }
+    for step in &w.steps {
+        let (what, command) = step.describe();
+        out.line(&format!("{what}:  {command}"));
     }
     for (id, role) in &w.approvals {
         let rev = revision(id);

@@ -1,7 +1,9 @@
-//! What waits on one person: approvals they could give now, and tests they own that are not done.
+//! What waits on one person: every step of the process they could take now. One function
+//! serves `hotfix waiting` and the cockpit's header, so the two never disagree.
 
 use super::approval::Vote;
-use super::kinds::{ReleaseId, TestStatus};
+use super::kinds::{Decision, IncidentId, IncidentStatus, ReleaseId, TestStatus};
+use super::release::Phase;
 use super::{Model, TestCase};
 
 #[derive(Debug, Default)]
@@ -10,11 +12,78 @@ pub struct Waiting<'m> {
     pub approvals: Vec<(ReleaseId, String)>,
     /// Tests the user owns that have not passed and are not waived.
     pub tests: Vec<(ReleaseId, &'m TestCase)>,
+    /// The other steps that wait on the user, in the process's order.
+    pub steps: Vec<Step>,
+}
+
+/// A step of the process that waits on someone, with what moves it on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// An open incident to qualify (the qualifier role).
+    Qualify(IncidentId),
+    /// A qualified incident without a hotfix (its reporter and qualifier).
+    WriteHotfix(IncidentId),
+    /// A gate that is open (the release's author).
+    Deploy(ReleaseId),
+    /// A deploy under way to mark done (who started it).
+    MarkDeployed(ReleaseId),
+    /// A deployed release to verify in production (who deployed it, and the author).
+    Verify(ReleaseId),
+    /// A verified release to close (the author, and who verified it).
+    Close(ReleaseId),
+}
+
+impl Step {
+    /// The step in words, and the command that takes it.
+    pub fn describe(&self) -> (String, String) {
+        match self {
+            Step::Qualify(id) => (
+                format!("qualify {id}"),
+                format!(
+                    "hotfix incident qualify {id} --decision hotfix|regular-release|no-action ..."
+                ),
+            ),
+            Step::WriteHotfix(id) => (
+                format!("write the hotfix for {id}"),
+                format!("hotfix release new --incident {id} --version ... --summary ..."),
+            ),
+            Step::Deploy(id) => (
+                format!("deploy {id} (its gate is READY)"),
+                format!("hotfix release deploy {id}"),
+            ),
+            Step::MarkDeployed(id) => (
+                format!("mark {id} deployed"),
+                format!("hotfix release deployed {id}"),
+            ),
+            Step::Verify(id) => (
+                format!("verify {id} in production"),
+                format!("hotfix release verify {id} --note ..."),
+            ),
+            Step::Close(id) => (format!("close {id}"), format!("hotfix release close {id}")),
+        }
+    }
 }
 
 impl Model {
     pub fn waiting_on(&self, user: &str) -> Waiting<'_> {
         let mut waiting = Waiting::default();
+        for incident in self.incident_queue(false) {
+            let id = incident.id;
+            match (&incident.status, &incident.qualification) {
+                (IncidentStatus::Open, _) if self.may_qualify(user, id).is_ok() => {
+                    waiting.steps.push(Step::Qualify(id));
+                }
+                (IncidentStatus::Qualified, Some(q))
+                    if q.decision == Decision::Hotfix
+                        && (q.by == user || incident.reported_by == user)
+                        && self.unfinished_hotfixes_for(id).next().is_none()
+                        && self.hotfixable(id).is_ok() =>
+                {
+                    waiting.steps.push(Step::WriteHotfix(id));
+                }
+                _ => {}
+            }
+        }
         for release in self.release_queue(false) {
             for role in self.open_roles(release, user, Vote::Approve) {
                 waiting.approvals.push((release.id, role));
@@ -29,6 +98,18 @@ impl Model {
                     }
                 }
             }
+            let author = release.author == user;
+            let by = |phase: Phase| release.milestone(phase).is_some_and(|m| m.by == user);
+            let step = match release.phase {
+                Phase::Pending if author && self.gate(release.id).is_ok_and(|g| g.ready) => {
+                    Some(Step::Deploy(release.id))
+                }
+                Phase::Deploying if by(Phase::Deploying) => Some(Step::MarkDeployed(release.id)),
+                Phase::Deployed if author || by(Phase::Deployed) => Some(Step::Verify(release.id)),
+                Phase::Verified if author || by(Phase::Verified) => Some(Step::Close(release.id)),
+                _ => None,
+            };
+            waiting.steps.extend(step);
         }
         waiting
     }

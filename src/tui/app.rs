@@ -126,6 +126,32 @@ pub struct Summary {
     pub approvals: Vec<(ReleaseId, String)>,
     /// Tests the user owns that still need work.
     pub tests: usize,
+    /// The other steps that wait on the user, in words (see `state::waiting`).
+    pub steps: Vec<String>,
+}
+
+/// The steps as the header says them: the incidents to qualify in one phrase, so the rest
+/// still fits.
+fn header_steps(steps: &[crate::state::waiting::Step]) -> Vec<String> {
+    use crate::state::waiting::Step;
+    let qualify: Vec<String> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Qualify(id) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    if !qualify.is_empty() {
+        out.push(format!("qualify {}", qualify.join(", ")));
+    }
+    out.extend(
+        steps
+            .iter()
+            .filter(|s| !matches!(s, Step::Qualify(_)))
+            .map(|s| s.describe().0),
+    );
+    out
 }
 
 impl Summary {
@@ -142,6 +168,7 @@ impl Summary {
                 .count(),
             in_flight: model.hotfixes_in_flight().len(),
             tests: waiting.tests.len(),
+            steps: header_steps(&waiting.steps),
             approvals: waiting.approvals,
         }
     }

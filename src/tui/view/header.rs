@@ -55,25 +55,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             t.bad().add_modifier(ratatui::style::Modifier::REVERSED),
         )
     } else {
-        let mut second = if summary.approvals.is_empty() && summary.tests == 0 {
-            Line::styled(" Nothing waits on you.", t.dim())
-        } else {
-            let mut spans = vec![Span::styled(
-                " Waiting on you: ",
-                t.warn().add_modifier(ratatui::style::Modifier::BOLD),
-            )];
-            let mut parts: Vec<String> = summary
-                .approvals
-                .iter()
-                .map(|(id, role)| format!("approve {id} as {role}"))
-                .collect();
-            if summary.tests > 0 {
-                let n = summary.tests;
-                parts.push(format!("{n} test{} you own", if n == 1 { "" } else { "s" }));
-            }
-            spans.push(Span::raw(parts.join(" · ")));
-            Line::from(spans)
-        };
+        let mut second =
+            if summary.approvals.is_empty() && summary.tests == 0 && summary.steps.is_empty() {
+                Line::styled(" Nothing waits on you.", t.dim())
+            } else {
+                let mut spans = vec![Span::styled(
+                    " Waiting on you: ",
+                    t.warn().add_modifier(ratatui::style::Modifier::BOLD),
+                )];
+                // Approvals first: a hotfix waits on them.
+                let mut parts: Vec<String> = summary
+                    .approvals
+                    .iter()
+                    .map(|(id, role)| format!("approve {id} as {role}"))
+                    .collect();
+                parts.extend(summary.steps.iter().cloned());
+                if summary.tests > 0 {
+                    let n = summary.tests;
+                    parts.push(format!("{n} test{} you own", if n == 1 { "" } else { "s" }));
+                }
+                spans.push(Span::raw(parts.join(" · ")));
+                Line::from(spans)
+            };
         // Lines the rules refused change nothing, but everyone is told they are there.
         if let Some(last) = m.illegal.last() {
             let n = m.illegal.len();

@@ -92,6 +92,7 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
             (s.id(), label)
         })
         .collect();
+    let todo = jest_todos(root);
     for node in root.descendants().filter(|n| n.has_tag_name("testcase")) {
         let suite = node
             .ancestors()
@@ -108,9 +109,51 @@ pub fn parse(text: &str, source: &str) -> Result<Parsed, String> {
             parsed.too_long.push(id);
             continue;
         }
-        parsed.cases.push((suite, outcome(node, id, name.trim())));
+        let mut result = outcome(node, id, name.trim());
+        if todo.contains(&node.id()) {
+            result.status = TestStatus::Skipped;
+            result.message = "a todo test: not written yet, so not run".into();
+        }
+        parsed.cases.push((suite, result));
     }
     Ok(parsed)
+}
+
+/// jest-junit writes a `test.todo` as a bare `<testcase time="0">`, which reads as passed, and
+/// leaves it out of its suite's `tests` count. Where a suite lists exactly that many more
+/// cases than it counts, and exactly that many of them are bare with no time, those are the
+/// todos (not run). Anything less certain is left as the file says.
+fn jest_todos(root: roxmltree::Node) -> std::collections::HashSet<roxmltree::NodeId> {
+    let mut todo = std::collections::HashSet::new();
+    for suite in root.descendants().filter(|n| n.has_tag_name("testsuite")) {
+        let Some(counted) = suite
+            .attribute("tests")
+            .and_then(|t| t.trim().parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let cases: Vec<roxmltree::Node> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        let Some(extra) = cases.len().checked_sub(counted).filter(|e| *e > 0) else {
+            continue;
+        };
+        let bare: Vec<roxmltree::NodeId> = cases
+            .iter()
+            .filter(|c| {
+                !c.children().any(|n| n.is_element())
+                    && c.attribute("time")
+                        .and_then(|t| t.trim().parse::<f64>().ok())
+                        == Some(0.0)
+            })
+            .map(roxmltree::Node::id)
+            .collect();
+        if bare.len() == extra {
+            todo.extend(bare);
+        }
+    }
+    todo
 }
 
 /// The most attributes one element may have, and the deepest nesting: far beyond any real
@@ -343,6 +386,20 @@ mod tests {
                 .contains("root element is <html>")
         );
         assert!(parse("", "t.xml").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn a_jest_todo_is_not_run_never_passed() {
+        let text = include_str!("../../tests/fixtures/junit/jest-junit-todo.xml");
+        let m = merge(vec![parse(text, "jest.xml").unwrap()]);
+        let status = |name: &str| m.results.iter().find(|r| r.name == name).map(|r| r.status);
+        assert_eq!(status("passes"), Some(TestStatus::Passed));
+        assert_eq!(status("write the refund test"), Some(TestStatus::Skipped));
+        assert_eq!(status("skipped one"), Some(TestStatus::Skipped));
+        // A bare case with no time, in a suite that counts it, stays as the file says.
+        let counted = r#"<testsuite tests="2"><testcase name="a" time="0"/><testcase name="b" time="0"/></testsuite>"#;
+        let m = merge(vec![parse(counted, "x.xml").unwrap()]);
+        assert!(m.results.iter().all(|r| r.status == TestStatus::Passed));
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub enum Verb {
     },
     /// Print a stakeholder notice, or post it to a Slack-compatible webhook (recorded)
     #[command(
-        after_help = "The webhook URL comes from --webhook, else $HOTFIX_WEBHOOK_URL, else \"webhook_url\" in\nconfig.json in the config directory. It is a secret: hotfix never prints or logs it.\n\nExamples:\n  hotfix notify HF-1 --stage deploying --audience ops --print\n  HOTFIX_WEBHOOK_URL=https://hooks.slack.com/services/... hotfix notify HF-1 --stage deployed --audience users"
+        after_help = "The webhook URL comes from --webhook, else $HOTFIX_WEBHOOK_URL, else \"webhook_url\" in\nconfig.json in the config directory. It is a secret: hotfix never prints or logs it.\n\nExamples:\n  hotfix notify HF-1 --stage deploying --audience ops --print\n  hotfix notify HF-1 --stage deployed --audience users --output notice.md\n  HOTFIX_WEBHOOK_URL=https://hooks.slack.com/services/... hotfix notify HF-1 --stage deployed --audience users"
     )]
     Notify {
         /// The release, e.g. HF-1
@@ -160,6 +160,10 @@ pub enum Verb {
         /// Print the notice instead of posting it (nothing is recorded)
         #[arg(long)]
         print: bool,
+        /// Write the notice to FILE (to send by hand) instead of posting it; it is recorded as
+        /// written to that file
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["print", "webhook"])]
+        output: Option<PathBuf>,
     },
     /// What waits on you: approvals you can give, tests you own
     #[command(after_help = "Example:\n  HOTFIX_USER=dana hotfix waiting")]
@@ -738,14 +742,18 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             audience,
             webhook,
             print,
+            output,
         } => outside::notify(
             &out,
             &dir()?,
             id,
             stage,
             audience,
-            webhook.as_deref(),
-            print,
+            match (&output, print) {
+                (_, true) => outside::Delivery::Print,
+                (Some(path), false) => outside::Delivery::File(path),
+                (None, false) => outside::Delivery::Webhook(webhook.as_deref()),
+            },
         ),
         Verb::Test(TestVerb::Import { id, files }) => {
             outside::import_tests(&out, &dir()?, id, &files)

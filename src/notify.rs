@@ -295,6 +295,16 @@ pub fn timeout() -> Result<Duration, String> {
     )
 }
 
+/// The channel a notice written to `path` (to be sent by hand) is recorded under: `file:` and
+/// the file's name.
+pub fn file_channel(path: &std::path::Path) -> String {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    format!("file:{name}")
+}
+
 /// The notice that is true of a release now (see `Phase::notice_stage`).
 pub fn next_stage(model: &Model, id: ReleaseId) -> Option<Stage> {
     model.releases.get(&id)?.phase.notice_stage()

@@ -511,42 +511,56 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             let text = crate::notify::render(&session.store.model, id, stage, audience, app.clock)
                 .map(|n| n.witnessed(&head))
                 .map(|n| format!("{}\n\n{}\n", n.title, n.body));
-            write_file(
-                app,
-                session.store.dir(),
-                &path,
-                text,
-                " (nothing was sent or recorded)",
-            );
+            let written = text.map_err(|r| r.message).and_then(|t| {
+                crate::fsio::write_new_file(
+                    Path::new(&path),
+                    t.as_bytes(),
+                    Some(session.store.dir()),
+                )
+            });
+            match written {
+                // Written to be sent by hand: recorded as written to that file.
+                Ok(()) => execute(
+                    app,
+                    session,
+                    crate::state::Command::RecordNotice {
+                        id,
+                        stage,
+                        audience,
+                        channel: crate::notify::file_channel(Path::new(&path)),
+                        error: None,
+                    },
+                ),
+                Err(e) => app.tell(
+                    format!("cannot write {path}: {e} (nothing was sent or recorded)"),
+                    true,
+                ),
+            }
         }
         Effect::WriteReport { id, path } => {
             let head = session.store.log_head();
             let text = crate::report::build(&session.store.model, id, app.clock)
                 .map(|r| r.witnessed(head))
                 .map(|r| crate::report::markdown(&r));
-            write_file(app, session.store.dir(), &path, text, "");
+            write_file(app, session.store.dir(), &path, text);
         }
     }
     notices(app, session.store);
     Flow::Continue
 }
 
-/// Writes text a dialog asked for to `path` in the current directory, and says how it went.
+/// Writes a report a dialog asked for to `path` in the current directory, and says how it went.
 fn write_file(
     app: &mut App,
     store: &Path,
     path: &str,
     text: Result<String, crate::state::Rejection>,
-    note: &str,
 ) {
     let written = text
         .map_err(|r| r.message)
         .and_then(|t| crate::fsio::write_new_file(Path::new(path), t.as_bytes(), Some(store)));
     match written {
-        Ok(()) => app.tell(
-            format!("wrote {path} in the current directory{note}"),
-            false,
-        ),
+        Ok(()) => app.tell(format!("wrote {path} in the current directory"), false),
         Err(e) => app.tell(format!("cannot write {path}: {e}"), true),
     }
 }

@@ -1285,3 +1285,55 @@ fn the_reports_gantt_block_is_mermaid_that_mermaid_cli_renders() {
         assert!(svg.contains("<svg") && svg.contains(id), "{id}");
     }
 }
+
+#[test]
+fn a_notice_written_to_a_file_is_recorded_and_the_report_lists_it() {
+    let (dir, _store) = demo();
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("hf3-planned.md");
+    let f = file.to_str().unwrap();
+    hotfix(dir.path(), "you")
+        .args([
+            "notify",
+            "HF-3",
+            "--stage",
+            "planned",
+            "--audience",
+            "ops",
+            "--output",
+            f,
+        ])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("HF-3"), "{text}");
+    let store = Store::open(dir.path()).unwrap();
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    let last = hf3.notices.last().unwrap();
+    assert_eq!(last.channel.as_str(), "file:hf3-planned.md");
+    assert!(last.error.is_none());
+    let report = hotfix(dir.path(), "you")
+        .args(["report", "HF-3"])
+        .assert()
+        .success();
+    let report = String::from_utf8_lossy(&report.get_output().stdout).into_owned();
+    assert!(
+        report.contains("file:hf3-planned.md | you |")
+            && report.contains("written, to send by hand"),
+        "{report}"
+    );
+    // A notice that is not true now is refused before anything is written.
+    let early = out.path().join("deployed.md");
+    hotfix(dir.path(), "you")
+        .args([
+            "notify",
+            "HF-3",
+            "--stage",
+            "deployed",
+            "--output",
+            early.to_str().unwrap(),
+        ])
+        .assert()
+        .code(3);
+    assert!(!early.exists());
+}

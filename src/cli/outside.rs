@@ -99,26 +99,41 @@ pub fn changelog(
     Ok(())
 }
 
+/// How `hotfix notify` delivers a notice.
+pub enum Delivery<'a> {
+    /// Printed, nothing recorded.
+    Print,
+    /// Written to a file to send by hand, recorded as written there.
+    File(&'a Path),
+    /// Posted to the webhook (this URL, else the configured one), recorded sent or not.
+    Webhook(Option<&'a str>),
+}
+
 pub fn notify(
     out: &Out,
     dir: &Path,
     id: ReleaseId,
     stage: Stage,
     audience: Audience,
-    webhook: Option<&str>,
-    print: bool,
+    delivery: Delivery<'_>,
 ) -> Result<(), Error> {
+    let (output, webhook, print) = match delivery {
+        Delivery::Print => (None, None, true),
+        Delivery::File(path) => (Some(path), None, false),
+        Delivery::Webhook(url) => (None, url, false),
+    };
     let actor = crate::paths::actor()?;
     let mut store = open(dir)?;
     let at = now();
     let notice =
         crate::notify::render(&store.model, id, stage, audience, at)?.witnessed(&store.log_head());
+    let channel = output.map_or_else(|| "webhook".to_string(), crate::notify::file_channel);
     // Check that the notice may be recorded before sending anything.
     let record = |error: Option<String>| Command::RecordNotice {
         id,
         stage,
         audience,
-        channel: "webhook".into(),
+        channel: channel.clone(),
         error,
     };
     crate::state::decide(&store.model, &actor, at, record(None))?;
@@ -126,6 +141,23 @@ pub fn notify(
         out.line(&notice.title);
         out.line("");
         out.line(&notice.body);
+        return Ok(());
+    }
+    if let Some(path) = output {
+        // Written whole (or not at all), then recorded: the file is what is sent by hand.
+        let text = format!("{}\n\n{}\n", notice.title, notice.body);
+        let shown = crate::sanitize::line(&path.display().to_string()).into_owned();
+        crate::fsio::write_new_file(path, text.as_bytes(), Some(dir)).map_err(|e| {
+            Error::Failed(format!("cannot write {shown}: {e} (nothing was recorded)"))
+        })?;
+        let recorded = super::write::record(&mut store, &actor, record(None))?;
+        if out.json {
+            return out.json(&recorded.iter().map(Entry::from).collect::<Vec<_>>());
+        }
+        out.line(&format!(
+            "{} the {stage} notice for {audience} on {id} to {shown}, and recorded it: send it by hand",
+            out.good("wrote")
+        ));
         return Ok(());
     }
     let Some(url) = crate::notify::webhook_url(webhook) else {

@@ -271,6 +271,7 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(out, "|---|---|---|---|---|---|");
         for n in &r.notices {
             let result = match &n.error {
+                None if n.channel.starts_with("file:") => "written, to send by hand".to_string(),
                 None => "sent".to_string(),
                 Some(e) => format!("**not sent**: {}", cell(e)),
             };

@@ -337,7 +337,7 @@ pub enum Submit {
     /// Demo stores only: act as another user (records nothing).
     SwitchUser(String),
     /// Send a notice to the webhook and record how it went; without a webhook, write the
-    /// notice to a file instead (nothing is recorded).
+    /// notice to a file instead, recorded as written there.
     Notice {
         id: ReleaseId,
         stage: Stage,

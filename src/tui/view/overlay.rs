@@ -485,7 +485,7 @@ fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
             }
             if !webhook {
                 lines.push(Line::styled(
-                    cut("No webhook is configured (HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json): nothing can be sent. Confirming writes this notice to a file to paste; nothing is recorded."),
+                    cut("No webhook is configured (HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json): nothing can be sent. Confirming writes this notice to a file to send by hand, and records it as written there."),
                     t.warn(),
                 ));
             }

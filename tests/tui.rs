@@ -1023,3 +1023,26 @@ fn the_status_pickers_letters_are_its_statuses_own_and_p_records_passed() {
                 && t.status == hotfix::state::TestStatus::Passed)
     );
 }
+
+#[test]
+fn a_resize_to_a_taller_screen_brings_every_approvals_row_back() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you");
+    press(&mut app, &mut store, &[key('2')]);
+    let _ = draw(&app, &store.model, 80, 24, false);
+    for _ in 0..30 {
+        press(&mut app, &mut store, &[key('j')]);
+        let _ = draw(&app, &store.model, 80, 24, false);
+    }
+    let small = buffer_text(draw(&app, &store.model, 80, 24, false).backend().buffer());
+    assert!(
+        !small.contains("[x] sre-avp"),
+        "scrolled at 80x24:\n{small}"
+    );
+    let big = buffer_text(draw(&app, &store.model, 200, 50, false).backend().buffer());
+    assert!(big.contains("[x] sre-avp"), "{big}");
+    // And one step up from the end moves at once, not after the hidden overshoot.
+    let _ = draw(&app, &store.model, 80, 24, false);
+    press(&mut app, &mut store, &[key('k')]);
+    assert_eq!(app.approvals_scroll + 1, app.approvals_max.get());
+}

@@ -185,6 +185,8 @@ pub struct App {
     pub selected_release: Option<ReleaseId>,
     pub selected_test: Option<String>,
     pub approvals_scroll: u16,
+    /// The furthest the approvals pane can scroll at its last drawn size (the view sets it).
+    pub approvals_max: std::cell::Cell<u16>,
     /// Filters by pane: queue, approvals (unused), tests, releases.
     pub filters: [String; 4],
     pub filter_input: Option<Input>,
@@ -239,6 +241,7 @@ impl App {
             selected_release: None,
             selected_test: None,
             approvals_scroll: 0,
+            approvals_max: std::cell::Cell::new(u16::MAX),
             filters: Default::default(),
             filter_input: None,
             overlay: Overlay::None,
@@ -913,9 +916,11 @@ impl App {
                 self.selected_test = step(&keys, self.selected_test.as_ref(), delta);
             }
             Pane::Approvals => {
-                self.approvals_scroll = (self.approvals_scroll as isize)
+                let last = self.approvals_max.get().min(200) as isize;
+                self.approvals_scroll = (self.approvals_scroll.min(self.approvals_max.get())
+                    as isize)
                     .saturating_add(delta)
-                    .clamp(0, 200) as u16;
+                    .clamp(0, last) as u16;
             }
         }
     }

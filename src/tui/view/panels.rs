@@ -194,10 +194,15 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         lines.push(Line::from(spans));
     }
     let block = pane_block(app, ctx, Pane::Approvals, title, area);
+    // Never scrolled past the end: after a resize to a taller pane every row comes back.
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let inner = block.inner(area);
+    let total = paragraph.line_count(inner.width);
+    let last = u16::try_from(total.saturating_sub(usize::from(inner.height))).unwrap_or(u16::MAX);
+    app.approvals_max.set(last);
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((app.approvals_scroll, 0))
+        paragraph
+            .scroll((app.approvals_scroll.min(last), 0))
             .block(block),
         area,
     );

@@ -441,6 +441,21 @@ mod tests {
     }
 
     #[test]
+    fn a_class_level_failure_is_a_failed_test_named_after_its_class() {
+        // What JUnit 5 (Surefire) writes when a class's @BeforeAll fails.
+        let m = one(
+            "<testsuite name='com.example.RefundTest' tests='1' failures='0' errors='1'>\
+             <testcase name='' classname='com.example.RefundTest' time='0.01'>\
+             <error message='database not reachable' type='java.lang.IllegalStateException'/>\
+             </testcase></testsuite>",
+        );
+        assert_eq!(m.results.len(), 1, "{:?}", m.notes);
+        assert_eq!(m.results[0].id, "com.example.RefundTest");
+        assert_eq!(m.results[0].status, TestStatus::Failed);
+        assert_eq!(m.results[0].message, "database not reachable");
+    }
+
+    #[test]
     fn reruns_in_a_suite_and_disagreements_across_suites() {
         let m = one(
             "<testsuites><testsuite name='s1'><testcase name='r'><failure/></testcase>\

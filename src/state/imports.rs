@@ -8,11 +8,14 @@ use super::{Ctx, Event, Rejection, reject};
 use serde::{Deserialize, Serialize};
 
 /// A test's identity as imports store and match it: `classname::name`, or `name` when there is
-/// no classname, both trimmed. `None` when there is no name to go by.
+/// no classname, both trimmed; the classname alone when there is no name (JUnit 5 reports a
+/// class-level failure, in `@BeforeAll` say, as a case named after its class only). `None`
+/// when there is neither.
 pub fn test_identity(classname: &str, name: &str) -> Option<String> {
     let (class, name) = (classname.trim(), name.trim());
     match (class.is_empty(), name.is_empty()) {
-        (_, true) => None,
+        (true, true) => None,
+        (false, true) => Some(class.to_string()),
         (true, false) => Some(name.to_string()),
         (false, false) => Some(format!("{class}::{name}")),
     }

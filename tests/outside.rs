@@ -1089,6 +1089,43 @@ fn pagerduty_events_are_handled_by_type_and_a_repeat_records_nothing() {
 }
 
 #[test]
+fn an_unseen_unresolved_pagerduty_incident_is_created_from_any_event_that_carries_it_whole() {
+    // Subscribed mid-incident: the first event hotfix sees is a service change.
+    let (dir, _store) = demo();
+    let before = Store::open(dir.path()).unwrap().model.incidents.len();
+    let (code, _, stderr) = run_import(
+        dir.path(),
+        &[
+            "incident",
+            "import",
+            &fixture("alerts/pagerduty-service-updated.json"),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let model = Store::open(dir.path()).unwrap().model;
+    assert_eq!(model.incidents.len(), before + 1);
+    let created = model
+        .incidents
+        .values()
+        .find(|i| i.source.as_deref() == Some("pagerduty:PT4KHLK"))
+        .unwrap();
+    assert_eq!(created.services, vec!["single-sign-on"]);
+    // A note names only the incident's id: too little to create it from.
+    let (dir, _store) = demo();
+    let log = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let (code, _, _) = run_import(
+        dir.path(),
+        &[
+            "incident",
+            "import",
+            &fixture("alerts/pagerduty-annotated.json"),
+        ],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(std::fs::read(dir.path().join("events.jsonl")).unwrap(), log);
+}
+
+#[test]
 fn slack_formatting_in_data_is_escaped_so_it_cannot_mention_or_link() {
     use hotfix::state::{Audience, Stage};
     let mut w = common::World::new();

@@ -275,9 +275,11 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
         .values()
         .find(|i| i.source.as_deref() == Some(key.as_str()));
     let Some(incident) = existing else {
-        if alert.resolved || alert.change != AlertChange::State {
-            // Resolved before hotfix ever saw it firing, or a remark about an incident hotfix
-            // does not know: nothing to record.
+        // An incident hotfix has not seen (subscribed mid-incident, say) is created from any
+        // event that carries the whole incident (a title), unless it is already resolved; a
+        // remark that names only its id says too little to create it.
+        let whole = alert.change == AlertChange::State || !alert.title.trim().is_empty();
+        if alert.resolved || matches!(alert.change, AlertChange::Note(_)) || !whole {
             return Ok(Vec::new());
         }
         let mut title = clip(&alert.title, MAX_LINE);

@@ -157,10 +157,7 @@ fn render_as(
         ("risks", one(&r.scope.risks)),
         ("rollback", one(&r.scope.rollback)),
         ("approvers", list(approvers)),
-        (
-            "tests",
-            format!("{passed}/{} passed, {critical} critical", r.tests.len()),
-        ),
+        ("tests", tests_line(r, passed, critical)),
         ("reason", one(&reason)),
         ("time", crate::present::stamp(when)),
     ];
@@ -303,6 +300,25 @@ pub fn file_channel(path: &std::path::Path) -> String {
         |n| n.to_string_lossy().into_owned(),
     );
     format!("file:{name}")
+}
+
+/// The tests in one line for a notice: how many passed, and every failure by name (waived or
+/// not), so a notice never reads "2/6 passed" and hides three failures.
+fn tests_line(r: &crate::state::Release, passed: usize, critical: usize) -> String {
+    let mut line = format!("{passed}/{} passed, {critical} critical", r.tests.len());
+    let failed: Vec<String> = r
+        .tests
+        .iter()
+        .filter(|t| t.status == crate::state::TestStatus::Failed)
+        .map(|t| {
+            let waived = if t.waiver.is_some() { ", waived" } else { "" };
+            format!("{} ({}{waived})", t.name, t.priority)
+        })
+        .collect();
+    if !failed.is_empty() {
+        line.push_str(&format!("; {} failed: {}", failed.len(), failed.join(", ")));
+    }
+    line
 }
 
 /// The notice that is true of a release now (see `Phase::notice_stage`).

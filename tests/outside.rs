@@ -1374,3 +1374,31 @@ fn a_notice_written_to_a_file_is_recorded_and_the_report_lists_it() {
         .code(3);
     assert!(!early.exists());
 }
+
+#[test]
+fn the_deployed_ops_notice_names_every_failed_test() {
+    use hotfix::state::{Audience, Priority, Stage, TestStatus};
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    w.add_test(id, "ui::receipt_copy", Priority::Low);
+    w.set_test(id, "ui::receipt_copy", TestStatus::Failed);
+    w.run(
+        "dana",
+        Command::WaiveTest {
+            id,
+            name: "ui::receipt_copy".into(),
+            reason: "copy fix next week".into(),
+        },
+    );
+    w.run("sam", Command::StartDeploy { id });
+    w.run("sam", Command::MarkDeployed { id });
+    let notice =
+        hotfix::notify::render(&w.model, id, Stage::Deployed, Audience::Ops, w.now).unwrap();
+    assert!(
+        notice
+            .body
+            .contains("1/2 passed, 1 critical; 1 failed: ui::receipt_copy (low, waived)"),
+        "{}",
+        notice.body
+    );
+}

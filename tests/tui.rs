@@ -1046,3 +1046,34 @@ fn a_resize_to_a_taller_screen_brings_every_approvals_row_back() {
     press(&mut app, &mut store, &[key('k')]);
     assert_eq!(app.approvals_scroll + 1, app.approvals_max.get());
 }
+
+#[test]
+fn the_deploy_confirmation_says_what_it_goes_out_with() {
+    use hotfix::state::{Priority, TestStatus};
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    w.add_test(id, "ui::copy", Priority::Low);
+    w.add_test(id, "api::retry", Priority::Medium);
+    w.set_test(id, "api::retry", TestStatus::Failed);
+    w.run(
+        "dana",
+        hotfix::state::Command::WaiveTest {
+            id,
+            name: "api::retry".into(),
+            reason: "covered by smoke".into(),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = w.store(dir.path());
+    let mut app = app_for("sam");
+    press(&mut app, &mut store, &[key('4'), key('d')]);
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("the deploy dialog opens: {:?}", app.status)
+    };
+    let preview = form.preview.clone().unwrap();
+    assert!(
+        preview.contains(&"deploys with medium test \"api::retry\" is failed, waived".to_string())
+            && preview.contains(&"deploys with low test \"ui::copy\" is pending".to_string()),
+        "{preview:?}"
+    );
+}

@@ -1159,21 +1159,37 @@ impl App {
                 "the store is read-only: {}",
                 read_only.unwrap_or_default()
             )),
-            Ok(Submit::Command(command)) => decide(model, &user, now, command)
-                .map(|events| {
-                    events
-                        .into_iter()
-                        .map(|event| {
-                            present::describe(&Recorded {
-                                seq: 0,
-                                at: now,
-                                actor: user.clone(),
-                                event,
-                            })
+            Ok(Submit::Command(command)) => {
+                // A deploy says what it goes out with: every test not passed (waived or not run).
+                let goes_with: Vec<String> = match &command {
+                    Command::StartDeploy { id } => model
+                        .gate(*id)
+                        .map(|g| {
+                            g.deferred
+                                .into_iter()
+                                .map(|d| format!("deploys with {d}"))
+                                .collect()
                         })
-                        .collect()
-                })
-                .map_err(|r| r.message),
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                decide(model, &user, now, command)
+                    .map(|events| {
+                        events
+                            .into_iter()
+                            .map(|event| {
+                                present::describe(&Recorded {
+                                    seq: 0,
+                                    at: now,
+                                    actor: user.clone(),
+                                    event,
+                                })
+                            })
+                            .chain(goes_with)
+                            .collect()
+                    })
+                    .map_err(|r| r.message)
+            }
             Ok(Submit::Load(load)) => Ok(vec![format!("will {}", load.describe())]),
             Ok(Submit::AcceptRevision) => Err(match &form.kind {
                 Kind::Decide { id, shown, .. } => format!(

@@ -13,6 +13,7 @@ use std::time::Duration;
 pub struct Notice {
     pub title: String,
     pub body: String,
+    pub audience: Audience,
 }
 
 /// The line a notice ends with: the log's head when it was written, which the recipient can
@@ -22,9 +23,12 @@ pub fn witness_line(head: &crate::store::Head) -> String {
 }
 
 impl Notice {
-    /// The notice ending with the log's head (see [`witness_line`]).
+    /// The notice ending with the log's head (see [`witness_line`]), for the operations team
+    /// only: an end user has no use for a log hash.
     pub fn witnessed(mut self, head: &crate::store::Head) -> Notice {
-        self.body = format!("{}\n\n{}", self.body, witness_line(head));
+        if self.audience == Audience::Ops {
+            self.body = format!("{}\n\n{}", self.body, witness_line(head));
+        }
         self
     }
 }
@@ -169,6 +173,7 @@ fn render_as(
     Ok(Notice {
         title: title.trim().to_string(),
         body: body.trim().to_string(),
+        audience,
     })
 }
 
@@ -185,13 +190,17 @@ pub fn slack_payload(
     // so the data in them is escaped.
     let plain = render(model, id, stage, audience, now)?;
     let formatted = render_as(model, id, stage, audience, now, slack_escape)?;
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": cut(&plain.title, 150)}}),
+        json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&formatted.body, 3000)}}),
+    ];
+    // Where it came from, for the operations team; end users get the message alone.
+    if audience == Audience::Ops {
+        blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{id} · {stage} notice for {audience} · sent by hotfix · {}", witness_line(head))}]}));
+    }
     Ok(json!({
         "text": format!("{}\n{}", formatted.title, formatted.body),
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": cut(&plain.title, 150)}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": cut(&formatted.body, 3000)}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("{id} · {stage} notice for {audience} · sent by hotfix · {}", witness_line(head))}]}
-        ]
+        "blocks": blocks,
     }))
 }
 

@@ -596,7 +596,7 @@ pub enum TestVerb {
     },
     /// Import JUnit XML (cargo-nextest, pytest --junitxml, Maven Surefire): update matching tests, add new ones
     #[command(
-        after_help = "Examples:\n  hotfix test import HF-1 target/nextest/ci/junit.xml\n  hotfix test import HF-1 target/surefire-reports/TEST-*.xml"
+        after_help = "Examples:\n  hotfix test import HF-1 target/nextest/ci/junit.xml --dry-run\n  hotfix test import HF-1 target/nextest/ci/junit.xml\n  hotfix test import HF-1 target/surefire-reports/TEST-*.xml"
     )]
     Import {
         /// The release whose tests the results are for, e.g. HF-1
@@ -605,6 +605,9 @@ pub enum TestVerb {
         /// JUnit XML files
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Show what the import would record and how the gate would stand, recording nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -755,8 +758,8 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 (None, false) => outside::Delivery::Webhook(webhook.as_deref()),
             },
         ),
-        Verb::Test(TestVerb::Import { id, files }) => {
-            outside::import_tests(&out, &dir()?, id, &files)
+        Verb::Test(TestVerb::Import { id, files, dry_run }) => {
+            outside::import_tests(&out, &dir()?, id, &files, dry_run)
         }
         Verb::Incident(IncidentVerb::Import { file }) => {
             outside::import_alert(&out, &dir()?, &file)

@@ -1406,3 +1406,43 @@ fn the_deployed_ops_notice_names_every_failed_test() {
         notice.body
     );
 }
+
+#[test]
+fn an_import_dry_run_shows_each_failure_and_the_gate_after_and_records_nothing() {
+    let (dir, _store) = demo();
+    let log = || std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let before = log();
+    let file = fixture("junit/pytest.xml");
+    let (code, stdout, stderr) =
+        run_import(dir.path(), &["test", "import", "HF-3", &file, "--dry-run"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(log(), before, "a dry run records nothing");
+    assert!(stdout.contains("dry run: nothing was recorded"), "{stdout}");
+    assert!(
+        stdout.contains("medium   5 new, 1 passed, 3 failed, 1 skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "failed test_checkout::test_payment_gateway_retry (medium; no priority rule matched: medium)"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("gate afterwards: BLOCKED")
+            && stdout.contains(
+                "medium test \"test_checkout::test_payment_gateway_retry\" is failed: it must pass or be waived"
+            ),
+        "{stdout}"
+    );
+    // The real import then records what the preview said.
+    let (code, _, stderr) = run_import(dir.path(), &["test", "import", "HF-3", &file]);
+    assert_eq!(code, 0, "{stderr}");
+    let gate = hotfix(dir.path(), "you")
+        .args(["release", "gate", "HF-3"])
+        .assert()
+        .code(3);
+    let said = String::from_utf8_lossy(&gate.get_output().stdout).into_owned()
+        + &String::from_utf8_lossy(&gate.get_output().stderr);
+    assert!(said.contains("test_payment_gateway_retry"), "{said}");
+}

@@ -216,6 +216,7 @@ pub fn import_tests(
     dir: &Path,
     id: ReleaseId,
     files: &[std::path::PathBuf],
+    dry_run: bool,
 ) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     // Parse every file first: a bad one changes nothing.
@@ -224,6 +225,15 @@ pub fn import_tests(
     let Some(command) = loaded.command else {
         return Ok(());
     };
+    if dry_run {
+        let Command::ImportTestResults { results, .. } = &command else {
+            return Ok(());
+        };
+        let store = open(dir)?;
+        let actor = store.login().map_or(actor, str::to_string);
+        let preview = store.model.preview_import(&actor, now(), id, results)?;
+        return print_preview(out, id, &preview);
+    }
     let count = match &command {
         Command::ImportTestResults { results, .. } => results.len(),
         _ => 0,
@@ -235,6 +245,54 @@ pub fn import_tests(
         &recorded,
         &format!("no changes: the {count} results match what {id} records"),
     )
+}
+
+/// An import's preview (`--dry-run`): per tier, each failure by name, the gate afterwards.
+fn print_preview(
+    out: &Out,
+    id: ReleaseId,
+    p: &crate::state::imports::ImportPreview,
+) -> Result<(), Error> {
+    if out.json {
+        return out.json(p);
+    }
+    out.line(&format!(
+        "dry run: nothing was recorded; importing would record {} event(s) in {id}",
+        p.events
+    ));
+    for t in &p.tiers {
+        out.line(&format!(
+            "  {:<8} {} new, {} passed, {} failed, {} skipped{}",
+            t.priority.to_string(),
+            t.new,
+            t.passed,
+            t.failed,
+            t.skipped,
+            if t.flaky > 0 {
+                format!(", {} flaky", t.flaky)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    for f in &p.failures {
+        out.line(&format!(
+            "  {} {} ({}; {})",
+            out.bad("failed"),
+            crate::sanitize::line(&f.name),
+            f.priority,
+            crate::sanitize::line(&f.tier_from)
+        ));
+    }
+    if p.gate.ready {
+        out.line(&format!("gate afterwards: {}", out.good("READY")));
+    } else {
+        out.line(&format!("gate afterwards: {}", out.bad("BLOCKED")));
+        for b in &p.gate.blockers {
+            out.line(&format!("  - {}", crate::sanitize::line(b)));
+        }
+    }
+    Ok(())
 }
 
 /// What reading an import found that the user should know (on stderr, escaped).

@@ -230,6 +230,129 @@ pub(crate) fn decide_tests(
     Ok(events)
 }
 
+/// What an import would do, before anything is recorded: per tier, how many tests it adds and
+/// how its results fall; every failure by name with the rule that gave its tier; and the gate
+/// as it would stand afterwards.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ImportPreview {
+    pub tiers: Vec<TierCount>,
+    pub failures: Vec<PreviewFailure>,
+    pub gate: super::Gate,
+    /// How many events the import would record (0: nothing would change).
+    pub events: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TierCount {
+    pub priority: Priority,
+    pub new: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub flaky: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PreviewFailure {
+    pub name: String,
+    pub priority: Priority,
+    /// Why it has that tier: the policy rule that matched a new test, or that it was there.
+    pub tier_from: String,
+}
+
+impl super::Model {
+    /// [`ImportPreview`] of importing `results` into `id` as `actor`: the same `decide` the
+    /// import runs, folded into a copy of the model. Refused as the import would be.
+    pub fn preview_import(
+        &self,
+        actor: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        id: ReleaseId,
+        results: &[TestResult],
+    ) -> Result<ImportPreview, Rejection> {
+        let command = super::Command::ImportTestResults {
+            id,
+            results: results.to_vec(),
+        };
+        let events = super::decide(self, actor, now, command)?;
+        let mut after = self.clone();
+        let added: std::collections::HashSet<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::TestAdded { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        for (seq, event) in (self.seq + 1..).zip(events.iter()) {
+            super::apply(
+                &mut after,
+                &super::Recorded {
+                    seq,
+                    at: now,
+                    actor: actor.to_string(),
+                    event: event.clone(),
+                },
+            );
+        }
+        let release = after.release(id)?;
+        let mut tiers: Vec<TierCount> = Priority::ALL
+            .iter()
+            .map(|p| TierCount {
+                priority: *p,
+                new: 0,
+                passed: 0,
+                failed: 0,
+                skipped: 0,
+                flaky: 0,
+            })
+            .collect();
+        let mut failures = Vec::new();
+        for r in results {
+            let Some(test) = release.test(&r.id).or_else(|_| release.test(&r.name)).ok() else {
+                continue;
+            };
+            let Some(tier) = tiers.iter_mut().find(|t| t.priority == test.priority) else {
+                continue;
+            };
+            let new = added.contains(test.name.as_str());
+            tier.new += usize::from(new);
+            match r.status {
+                TestStatus::Passed => tier.passed += 1,
+                TestStatus::Failed => tier.failed += 1,
+                TestStatus::Skipped => tier.skipped += 1,
+                TestStatus::Pending | TestStatus::Running => {}
+            }
+            tier.flaky += usize::from(r.flaky);
+            if r.status == TestStatus::Failed {
+                let tier_from = if new {
+                    self.policy
+                        .test_priority_rules
+                        .iter()
+                        .find(|rule| glob(&rule.pattern, &r.id))
+                        .map_or_else(
+                            || "no priority rule matched: medium".to_string(),
+                            |rule| format!("rule {}", rule.pattern),
+                        )
+                } else {
+                    "already in the test list".to_string()
+                };
+                failures.push(PreviewFailure {
+                    name: test.name.to_string(),
+                    priority: test.priority,
+                    tier_from,
+                });
+            }
+        }
+        tiers.retain(|t| t.new + t.passed + t.failed + t.skipped > 0);
+        Ok(ImportPreview {
+            tiers,
+            failures,
+            gate: after.gate(id)?,
+            events: events.len(),
+        })
+    }
+}
+
 /// The severity an alert maps to under the policy's rules.
 pub fn map_severity(policy: &super::Policy, hint: &SeverityHint) -> Severity {
     match hint {

@@ -570,7 +570,18 @@ fn loaded(app: &mut App, session: &mut Session<'_>, read: Result<crate::load::Lo
     match read {
         Ok(loaded) => {
             match loaded.command {
-                Some(command) => execute(app, session, command),
+                // Test results are shown before they are recorded: per tier, each failure,
+                // the gate after. The confirm reads the files again and records them if they
+                // still say the same.
+                Some(command @ crate::state::Command::ImportTestResults { .. })
+                    if app.import_read.as_ref().map(|(c, _)| c) != Some(&command) =>
+                {
+                    preview_import(app, session, command);
+                }
+                Some(command) => {
+                    app.import_read = None;
+                    execute(app, session, command);
+                }
                 None => app.tell("nothing was recorded", false),
             }
             // What the import found comes first: the outcome that follows may be long.
@@ -841,6 +852,60 @@ fn event_loop(
                         "cannot reach the store ({e}); retrying, writes are refused meanwhile"
                     ));
                 }
+            }
+        }
+    }
+}
+
+/// Shows what importing `command` would record, in the open dialog, and waits for its confirm.
+fn preview_import(app: &mut App, session: &mut Session<'_>, command: crate::state::Command) {
+    let crate::state::Command::ImportTestResults { id, results } = &command else {
+        return;
+    };
+    let model = &session.store.model;
+    match model.preview_import(&app.user, crate::clock::now(), *id, results) {
+        Ok(p) => {
+            let mut lines = vec![format!(
+                "read: importing would record {} event(s) in {id}",
+                p.events
+            )];
+            lines.extend(p.tiers.iter().map(|t| {
+                format!(
+                    "{}: {} new, {} passed, {} failed, {} skipped{}",
+                    t.priority,
+                    t.new,
+                    t.passed,
+                    t.failed,
+                    t.skipped,
+                    if t.flaky > 0 {
+                        format!(", {} flaky", t.flaky)
+                    } else {
+                        String::new()
+                    }
+                )
+            }));
+            lines.extend(
+                p.failures
+                    .iter()
+                    .map(|f| format!("failed {} ({}; {})", f.name, f.priority, f.tier_from)),
+            );
+            if p.gate.ready {
+                lines.push("gate afterwards: READY".to_string());
+            } else {
+                lines.push("gate afterwards: BLOCKED".to_string());
+                lines.extend(p.gate.blockers.iter().map(|b| format!("  - {b}")));
+            }
+            app.import_read = Some((command, lines));
+            app.preview(model, crate::clock::now());
+            app.tell(
+                "read: check what it would record, then confirm to record it",
+                false,
+            );
+        }
+        Err(r) => {
+            app.tell(format!("nothing was recorded: {}", r.message), true);
+            if let Overlay::Form(form) = &mut app.overlay {
+                form.refused(r.message);
             }
         }
     }

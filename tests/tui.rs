@@ -1077,3 +1077,41 @@ fn the_deploy_confirmation_says_what_it_goes_out_with() {
         "{preview:?}"
     );
 }
+
+#[test]
+fn a_test_import_shows_what_it_would_record_before_recording_it() {
+    let (_d, mut store) = demo();
+    let mut app = app_for("you");
+    press(&mut app, &mut store, &[key('3'), key('I')]);
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/junit/pytest.xml"
+    );
+    for c in file.chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    let before = store.model.seq;
+    // To the confirm step, and confirm: the files are read and previewed, nothing recorded.
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Enter), code(KeyCode::Enter)],
+    );
+    assert_eq!(store.model.seq, before, "nothing recorded yet");
+    let Overlay::Form(form) = &app.overlay else {
+        panic!("the dialog stays open: {:?}", app.status)
+    };
+    let preview = form.preview.clone().unwrap();
+    assert!(
+        preview.contains(&"medium: 5 new, 1 passed, 3 failed, 1 skipped".to_string())
+            && preview.contains(&"gate afterwards: BLOCKED".to_string())
+            && preview
+                .iter()
+                .any(|l| l.contains("test_payment_gateway_retry")),
+        "{preview:?}"
+    );
+    // The confirm records it.
+    press(&mut app, &mut store, &[code(KeyCode::Enter)]);
+    assert_eq!(store.model.seq, before + 12, "{:?}", app.status);
+    assert!(matches!(app.overlay, Overlay::None));
+}

@@ -185,6 +185,9 @@ pub struct App {
     pub selected_release: Option<ReleaseId>,
     pub selected_test: Option<String>,
     pub approvals_scroll: u16,
+    /// A test import read and previewed (what it would record, and the gate after), waiting
+    /// for the confirm that records it: the same files read again must give this command.
+    pub import_read: Option<(Command, Vec<String>)>,
     /// The furthest the approvals pane can scroll at its last drawn size (the view sets it).
     pub approvals_max: std::cell::Cell<u16>,
     /// Filters by pane: queue, approvals (unused), tests, releases.
@@ -242,6 +245,7 @@ impl App {
             selected_test: None,
             approvals_scroll: 0,
             approvals_max: std::cell::Cell::new(u16::MAX),
+            import_read: None,
             filters: Default::default(),
             filter_input: None,
             overlay: Overlay::None,
@@ -568,11 +572,14 @@ impl App {
                 return match form.on_key(key, action) {
                     FormInput::Cancel => {
                         self.overlay = Overlay::None;
+                        self.import_read = None;
                         self.tell("cancelled: nothing was recorded", false);
                         Effect::None
                     }
                     FormInput::Submit => self.submit(model),
                     FormInput::Changed => {
+                        // Other files: what was read no longer stands.
+                        self.import_read = None;
                         self.preview(model, now);
                         Effect::None
                     }
@@ -1190,7 +1197,10 @@ impl App {
                     })
                     .map_err(|r| r.message)
             }
-            Ok(Submit::Load(load)) => Ok(vec![format!("will {}", load.describe())]),
+            Ok(Submit::Load(load)) => Ok(match &self.import_read {
+                Some((_, lines)) => lines.clone(),
+                None => vec![format!("will {}", load.describe())],
+            }),
             Ok(Submit::AcceptRevision) => Err(match &form.kind {
                 Kind::Decide { id, shown, .. } => format!(
                     "{id} changed to revision {} while this was open (changed: {}): nothing was recorded; review the new scope above before deciding",

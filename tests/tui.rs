@@ -1115,3 +1115,61 @@ fn a_test_import_shows_what_it_would_record_before_recording_it() {
     assert_eq!(store.model.seq, before + 12, "{:?}", app.status);
     assert!(matches!(app.overlay, Overlay::None));
 }
+
+#[test]
+fn the_approve_dialog_shows_the_whole_scope_and_scrolls_to_its_last_line() {
+    let (_d, mut store) = demo();
+    // priya approved revision 2; the author then rewrites the changes at length.
+    store
+        .execute(
+            "priya",
+            now(),
+            hotfix::state::Command::Decide {
+                id: ReleaseId::Hotfix(3),
+                vote: hotfix::state::Vote::Approve,
+                role: Some("prod-owner".into()),
+                text: String::new(),
+                seen: None,
+            },
+        )
+        .unwrap();
+    let changes: String = (1..=14)
+        .map(|i| format!("- item {i}: change number {i} of the payment adapter\n"))
+        .collect();
+    store
+        .execute(
+            "sam",
+            now(),
+            hotfix::state::Command::EditRelease {
+                id: ReleaseId::Hotfix(3),
+                edit: hotfix::state::ScopeEdit {
+                    changes: Some(changes),
+                    ..Default::default()
+                },
+            },
+        )
+        .unwrap();
+    let mut app = app_for("priya");
+    press(&mut app, &mut store, &[key('a')]);
+    let screen = |app: &App, store: &Store| {
+        buffer_text(draw(app, &store.model, 80, 24, false).backend().buffer())
+    };
+    let first = screen(&app, &store);
+    assert!(first.contains("- item 1: change number 1"), "{first}");
+    assert!(first.contains("scope lines 1-"), "{first}");
+    assert!(!first.contains("item 14"), "{first}");
+    // Every line can be read: PageDown reaches the last, whole, never cut with an ellipsis.
+    for _ in 0..3 {
+        press(&mut app, &mut store, &[code(KeyCode::PageDown)]);
+    }
+    let last = screen(&app, &store);
+    assert!(
+        last.contains("- item 14: change number 14 of the payment adapter"),
+        "{last}"
+    );
+    // Changed since priya last approved: marked, and said.
+    assert!(first.contains("changes*"), "{first}");
+    assert!(last.contains("changed since (marked *): changes"), "{last}");
+    // Nothing recorded by scrolling.
+    assert!(matches!(app.overlay, Overlay::Form(_)));
+}

@@ -1111,6 +1111,7 @@ impl App {
                 )
             }),
             moved: None,
+            scroll: 0,
         }
     }
 

@@ -326,6 +326,8 @@ pub struct Review {
     /// The scope moved on to this revision while the dialog was open: confirming first needs
     /// the deliberate step of accepting it.
     pub moved: Option<(u32, Vec<String>)>,
+    /// How far the scope is scrolled (PageUp/PageDown): every line of it can be read.
+    pub scroll: u16,
 }
 
 /// What confirming a dialog asks for.
@@ -979,6 +981,17 @@ impl Form {
             .is_some_and(|w| w.is_text());
         if !(in_text && plain_char) {
             match action {
+                Some(Action::PageDown | Action::PageUp) => {
+                    if let Kind::Decide { shown, .. } = &mut self.kind {
+                        // A page is ten lines; the view keeps it within the scope's length.
+                        shown.scroll = if action == Some(Action::PageDown) {
+                            shown.scroll.saturating_add(10)
+                        } else {
+                            shown.scroll.saturating_sub(10)
+                        };
+                        return FormInput::Moved;
+                    }
+                }
                 Some(Action::Back) => return FormInput::Cancel,
                 Some(Action::NextField) => {
                     self.focus = (self.focus + 1) % rows;
@@ -1042,6 +1055,7 @@ mod tests {
             scope: Scope::default(),
             since_mine: None,
             moved: None,
+            scroll: 0,
         }
     }
 

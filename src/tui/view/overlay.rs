@@ -419,16 +419,64 @@ pub fn details(
     scrolled(frame, full(area), app, ctx, &title, lines, scroll);
 }
 
+/// What a dialog shows above its fields: lines that always show (`head`), a body that
+/// scrolls when the screen is short (the scope being decided, whole), and lines after it.
+struct Context<'a> {
+    head: Vec<Line<'a>>,
+    body: Vec<Line<'a>>,
+    tail: Vec<Line<'a>>,
+    scroll: u16,
+}
+
+/// `text` escaped line by line and wrapped at spaces to `width` columns (as the view measures
+/// them); a word longer than a line is split.
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    let width = width.max(1);
+    let mut out = Vec::new();
+    for raw in text.lines() {
+        let shown = line(raw);
+        let mut cur = String::new();
+        for word in shown.split(' ') {
+            let sep = usize::from(!cur.is_empty());
+            if cur.width() + sep + word.width() <= width {
+                if sep == 1 {
+                    cur.push(' ');
+                }
+                cur.push_str(word);
+                continue;
+            }
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            for ch in word.chars() {
+                if cur.width() + ch.width().unwrap_or(0) > width && !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                cur.push(ch);
+            }
+        }
+        out.push(cur);
+    }
+    out
+}
+
 /// The lines a dialog shows above its fields: for an approval or rejection, the scope being
-/// decided (revision, fingerprint, summary, changes, risks, rollback) and what changed.
-fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
+/// decided (revision, fingerprint, and every field whole, wrapped, the changed ones marked),
+/// and what changed.
+fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Context<'a> {
     let t = ctx.theme;
     let cut = |s: &str| super::cut(s, width);
+    let mut context = Context {
+        head: Vec::new(),
+        body: Vec::new(),
+        tail: Vec::new(),
+        scroll: 0,
+    };
     match &form.kind {
         Kind::Decide { shown, .. } => {
-            let mut lines = Vec::new();
             if let Some((rev, changed)) = &shown.moved {
-                lines.push(Line::styled(
+                context.head.push(Line::styled(
                     cut(&format!(
                         "The scope changed to revision {rev} while this was open (changed: {}). Below is revision {rev}.",
                         changed.join(", ")
@@ -441,13 +489,20 @@ fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
                 .moved
                 .as_ref()
                 .map_or(shown.seen.revision, |(r, _)| *r);
-            lines.push(Line::from(vec![
+            context.head.push(Line::from(vec![
                 Span::styled(format!("{:<10}", "scope"), t.dim()),
                 Span::styled(
                     format!("revision {revision} · fingerprint {}", scope.fingerprint()),
                     t.bold(),
                 ),
             ]));
+            // What changed since this approver's last decision (or while the dialog was open).
+            let changed: Vec<&str> = shown
+                .since_mine
+                .iter()
+                .chain(shown.moved.iter())
+                .flat_map(|(_, c)| c.iter().map(String::as_str))
+                .collect();
             for (label, text) in [
                 ("version", &scope.version),
                 ("summary", &scope.summary),
@@ -455,65 +510,98 @@ fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Vec<Line<'a>> {
                 ("risks", &scope.risks),
                 ("rollback", &scope.rollback),
             ] {
-                if !text.is_empty() {
-                    lines.push(Line::from(vec![
-                        Span::styled(format!("{label:<10}"), t.dim()),
-                        Span::raw(super::cut(text, width.saturating_sub(10))),
-                    ]));
+                if text.is_empty() {
+                    continue;
+                }
+                let is_changed = changed
+                    .iter()
+                    .any(|c| label.starts_with(c) || c.starts_with(label));
+                for (i, part) in wrapped(text, width.saturating_sub(10))
+                    .into_iter()
+                    .enumerate()
+                {
+                    let label = match (i, is_changed) {
+                        (0, true) => Span::styled(format!("{:<10}", format!("{label}*")), t.warn()),
+                        (0, false) => Span::styled(format!("{label:<10}"), t.dim()),
+                        _ => Span::raw(" ".repeat(10)),
+                    };
+                    context.body.push(Line::from(vec![label, Span::raw(part)]));
                 }
             }
             if let Some((rev, changed)) = &shown.since_mine {
-                lines.push(Line::styled(
+                context.tail.push(Line::styled(
                     cut(&format!(
-                        "You last approved revision {rev}; changed since: {}",
+                        "You last approved revision {rev}; changed since (marked *): {}",
                         changed.join(", ")
                     )),
                     t.warn(),
                 ));
             }
-            lines.push(Line::raw(""));
-            lines
+            context.tail.push(Line::raw(""));
+            context.scroll = shown.scroll;
         }
         Kind::Notify { webhook, text, .. } => {
-            let mut lines: Vec<Line> = text
-                .iter()
-                .take(8)
-                .map(|l| Line::styled(cut(l), t.dim()))
-                .collect();
+            context
+                .head
+                .extend(text.iter().take(8).map(|l| Line::styled(cut(l), t.dim())));
             if text.len() > 8 {
-                lines.push(Line::styled("…", t.dim()));
+                context.head.push(Line::styled("…", t.dim()));
             }
             if !webhook {
-                lines.push(Line::styled(
+                context.head.push(Line::styled(
                     cut("No webhook is configured (HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json): nothing can be sent. Confirming writes this notice to a file to send by hand, and records it as written there."),
                     t.warn(),
                 ));
             }
-            lines.push(Line::raw(""));
-            lines
+            context.head.push(Line::raw(""));
         }
-        _ => Vec::new(),
+        _ => {}
     }
+    context
 }
 
 pub fn form(frame: &mut Frame, area: Rect, app: &App, form: &Form, ctx: &Ctx) {
     let t = ctx.theme;
     let width = area.width.saturating_sub(4).clamp(1, 100);
     let inner_width = usize::from(width.saturating_sub(2));
-    let mut context = dialog_context(form, ctx, inner_width);
+    let parts = dialog_context(form, ctx, inner_width);
     let fields = form.fields();
     let preview_rows = match &form.preview {
         Ok(events) => events.len() + 1,
         Err(why) => 1 + line(why).chars().count().div_ceil(inner_width.max(1)),
     };
     let rest = fields.len() + preview_rows + 5;
-    // On a short screen the scope gives way first: the fields, the confirm step and what
-    // would be recorded always show. The first context line (a change notice) stays.
+    // On a short screen the scope scrolls (PageUp/PageDown, its place shown), so every line
+    // of it can be read; the fields, the confirm step and what would be recorded always show.
     let room = usize::from(area.height.saturating_sub(2)).saturating_sub(rest);
-    if context.len() > room {
-        let keep_first = usize::from(room > 0);
-        let drop = context.len() - room;
-        context.drain(keep_first..(keep_first + drop).min(context.len()));
+    let whole = parts.head.len() + parts.body.len() + parts.tail.len();
+    let mut context = parts.head;
+    if whole <= room {
+        context.extend(parts.body);
+        context.extend(parts.tail);
+    } else {
+        let window = room
+            .saturating_sub(context.len() + parts.tail.len() + 1)
+            .max(1);
+        let total = parts.body.len();
+        let start = usize::from(parts.scroll).min(total.saturating_sub(window));
+        let end = (start + window).min(total);
+        context.extend(parts.body.into_iter().skip(start).take(window));
+        let key = |a| {
+            app.keymap
+                .keys(Mode::Dialog, a)
+                .unwrap_or_else(|| "-".into())
+        };
+        context.push(Line::styled(
+            format!(
+                "scope lines {}-{end} of {total} · {}/{} to read the rest",
+                start + 1,
+                key(Action::PageDown),
+                key(Action::PageUp)
+            ),
+            t.accent(),
+        ));
+        context.extend(parts.tail);
     }
     let height = (context.len() + rest) as u16;
     let rect = centered(area, width, height);

@@ -1462,6 +1462,15 @@ fn a_role_nobody_can_give_is_named_in_the_gate_not_just_waited_for() {
         "{:?}",
         gate.blockers
     );
+    // The admins are told: only they can break it.
+    let steps = w.model.waiting_on("admin").steps;
+    assert!(
+        steps.contains(&hotfix::state::waiting::Step::Unblock(
+            hf,
+            "dev-lead".into()
+        )),
+        "{steps:?}"
+    );
     // Once someone can, it is plain waiting again.
     w.run(
         "admin",

@@ -31,6 +31,8 @@ pub enum Step {
     Verify(ReleaseId),
     /// A verified release to close (the author, and who verified it).
     Close(ReleaseId),
+    /// A role no one can give on a release (an admin grants it to someone who can).
+    Unblock(ReleaseId, String),
 }
 
 impl Step {
@@ -60,6 +62,10 @@ impl Step {
                 format!("hotfix release verify {id} --note ..."),
             ),
             Step::Close(id) => (format!("close {id}"), format!("hotfix release close {id}")),
+            Step::Unblock(id, role) => (
+                format!("grant {role} to someone who can approve {id}: no one can now"),
+                format!("hotfix user grant USER {role}"),
+            ),
         }
     }
 }
@@ -110,6 +116,16 @@ impl Model {
                 _ => None,
             };
             waiting.steps.extend(step);
+            // A deadlock only an admin can break.
+            if release.phase == Phase::Pending && self.holds(user, super::policy::ADMIN_ROLE) {
+                for check in self.checklist(release) {
+                    if let super::RoleCheck::Waiting { role } = check
+                        && self.nobody_can_give(release, &role).is_some()
+                    {
+                        waiting.steps.push(Step::Unblock(release.id, role));
+                    }
+                }
+            }
         }
         waiting
     }

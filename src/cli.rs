@@ -104,7 +104,22 @@ pub enum Verb {
         #[arg(long)]
         reason: String,
     },
-    /// Add, set, waive and list a release's tests
+    /// Withdraw your own approval before the deploy; the role waits again
+    #[command(
+        after_help = "Example:\n  hotfix withdraw HF-1 --reason \"approved the wrong revision: the rollback plan changed\""
+    )]
+    Withdraw {
+        /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
+        id: ReleaseId,
+        /// The role whose approval to withdraw (default: the one your approval fills)
+        #[arg(long, add = complete::roles())]
+        role: Option<String>,
+        /// Why, for the record
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add, set, waive, remove and list a release's tests
     #[command(subcommand)]
     Test(TestVerb),
     /// The complete record of a hotfix, for auditors and release managers
@@ -587,6 +602,21 @@ pub enum TestVerb {
         #[arg(long)]
         reason: String,
     },
+    /// Remove a test from the list before the deploy (added by mistake, misnamed)
+    #[command(
+        after_help = "Example:\n  hotfix test remove HF-1 \"ui::recipt\" --reason \"misspelt: added again as ui::receipt\""
+    )]
+    Remove {
+        /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
+        id: ReleaseId,
+        /// The test's name
+        #[arg(add = complete::tests())]
+        name: String,
+        /// Why, for the record
+        #[arg(long)]
+        reason: String,
+    },
     /// A release's tests, critical first, failing first
     #[command(after_help = "Example:\n  hotfix test list HF-1 --json")]
     List {
@@ -896,6 +926,10 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             note,
         },
         Verb::Test(TestVerb::Waive { id, name, reason }) => Command::WaiveTest { id, name, reason },
+        Verb::Test(TestVerb::Remove { id, name, reason }) => {
+            Command::RemoveTest { id, name, reason }
+        }
+        Verb::Withdraw { id, role, reason } => Command::Withdraw { id, role, reason },
         other => return Err(Error::Failed(format!("{other:?} is not a write verb"))),
     })
 }

@@ -112,6 +112,12 @@ pub fn describe(r: &Recorded) -> String {
             format!("{id} test {} waived: {}", s(name), s(reason))
         }
         Event::IncidentNoted { id, note, .. } => format!("{id} noted: {}", s(note)),
+        Event::ApprovalWithdrawn { id, role, reason } => {
+            format!("{id} approval as {role} withdrawn: {}", s(reason))
+        }
+        Event::TestRemoved { id, name, reason } => {
+            format!("{id} test {} removed: {}", s(name), s(reason))
+        }
         Event::Unreadable { claimed, reason } => {
             format!("an unreadable \"{}\" event: {}", s(claimed), s(reason))
         }

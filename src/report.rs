@@ -27,6 +27,8 @@ pub struct Report {
     pub tests: Vec<PriorityGroup>,
     pub deferred: Vec<String>,
     pub notices: Vec<NoticeFacts>,
+    /// Approvals withdrawn and tests removed, each with who, when and why.
+    pub corrections: Vec<crate::state::release::Correction>,
     pub timeline: Vec<Step>,
     pub target: Option<TargetFacts>,
     /// The hotfix's stages as durations, for charts and statistics (see `state::insights`).
@@ -418,6 +420,7 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
                 error: n.error.clone(),
             })
             .collect(),
+        corrections: r.corrections.clone(),
         timeline: timeline
             .into_iter()
             .map(|(at, what, by)| {

@@ -155,6 +155,13 @@ pub enum Command {
         text: String,
         seen: Option<Seen>,
     },
+    /// Takes back the actor's own approval before the deploy: the role waits again. `role:
+    /// None` takes the one role the actor's approval fills.
+    Withdraw {
+        id: ReleaseId,
+        role: Option<String>,
+        reason: String,
+    },
     StartDeploy {
         id: ReleaseId,
     },
@@ -191,6 +198,12 @@ pub enum Command {
         note: Option<String>,
     },
     WaiveTest {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
+    /// Takes a test off the list before the deploy (added by mistake, misnamed), with why.
+    RemoveTest {
         id: ReleaseId,
         name: String,
         reason: String,
@@ -335,6 +348,12 @@ pub enum Event {
         revision: u32,
         fingerprint: String,
     },
+    /// An approver took back their approval before the deploy; the role waits again.
+    ApprovalWithdrawn {
+        id: ReleaseId,
+        role: String,
+        reason: String,
+    },
     /// Records the severity and roles the release was judged against, which are frozen from here on.
     DeployStarted {
         id: ReleaseId,
@@ -377,6 +396,12 @@ pub enum Event {
         flaky: bool,
     },
     TestWaived {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
+    /// A test taken off the list before the deploy.
+    TestRemoved {
         id: ReleaseId,
         name: String,
         reason: String,
@@ -431,6 +456,8 @@ impl Event {
             Event::IncidentServicesChanged { .. } => "incident_services_changed",
             Event::NoticeRecorded { .. } => "notice_recorded",
             Event::Unreadable { .. } => "unreadable",
+            Event::ApprovalWithdrawn { .. } => "approval_withdrawn",
+            Event::TestRemoved { .. } => "test_removed",
         }
     }
 
@@ -451,7 +478,9 @@ impl Event {
             | Event::TestAdded { id, .. }
             | Event::TestStatusSet { id, .. }
             | Event::TestWaived { id, .. }
-            | Event::NoticeRecorded { id, .. } => Some(*id),
+            | Event::NoticeRecorded { id, .. }
+            | Event::ApprovalWithdrawn { id, .. }
+            | Event::TestRemoved { id, .. } => Some(*id),
             Event::IncidentResolved { release, .. } => *release,
             Event::StoreInitialized { .. }
             | Event::RoleGranted { .. }
@@ -494,6 +523,8 @@ impl Event {
             | Event::TestStatusSet { .. }
             | Event::TestWaived { .. }
             | Event::NoticeRecorded { .. }
+            | Event::ApprovalWithdrawn { .. }
+            | Event::TestRemoved { .. }
             | Event::Unreadable { .. } => Vec::new(),
         }
     }
@@ -568,6 +599,9 @@ pub fn decide(
             text,
             seen,
         } => approval::decide_vote(&ctx, id, vote, role, &text, seen.as_ref()),
+        Command::Withdraw { id, role, reason } => {
+            approval::decide_withdraw(&ctx, id, role, &reason)
+        }
         Command::StartDeploy { id } => release::decide_deploy(&ctx, id),
         Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed, ""),
         Command::VerifyRelease { id, note } => {
@@ -595,6 +629,9 @@ pub fn decide(
         } => test_plan::decide_set(&ctx, id, &name, status, note.as_deref()),
         Command::WaiveTest { id, name, reason } => {
             test_plan::decide_waive(&ctx, id, &name, &reason)
+        }
+        Command::RemoveTest { id, name, reason } => {
+            test_plan::decide_remove(&ctx, id, &name, &reason)
         }
         Command::ImportTestResults { id, results } => imports::decide_tests(&ctx, id, &results),
         Command::ImportAlert { alert } => imports::decide_alert(&ctx, &alert),
@@ -631,7 +668,10 @@ pub fn apply(model: &mut Model, r: &Recorded) {
         | Event::IncidentResolved { .. }
         | Event::IncidentNoted { .. }
         | Event::IncidentServicesChanged { .. } => incident::apply(model, r),
-        Event::TestAdded { .. } | Event::TestStatusSet { .. } | Event::TestWaived { .. } => {
+        Event::TestAdded { .. }
+        | Event::TestStatusSet { .. }
+        | Event::TestWaived { .. }
+        | Event::TestRemoved { .. } => {
             test_plan::apply(model, r);
         }
         Event::HotfixCreated { .. }
@@ -645,7 +685,8 @@ pub fn apply(model: &mut Model, r: &Recorded) {
         | Event::ReleaseClosed { .. }
         | Event::ReleaseRolledBack { .. }
         | Event::ReleaseCancelled { .. }
-        | Event::NoticeRecorded { .. } => release::apply(model, r),
+        | Event::NoticeRecorded { .. }
+        | Event::ApprovalWithdrawn { .. } => release::apply(model, r),
         // Never legal, so never folded (see legality): nothing to apply.
         Event::Unreadable { .. } => {}
     }

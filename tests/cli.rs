@@ -744,3 +744,53 @@ fn stats_prints_the_period_per_hotfix_and_in_aggregate_and_refuses_a_bad_period(
     );
     assert_eq!(std::fs::read(common::log_of(dir.path())).unwrap(), before);
 }
+
+#[test]
+fn withdraw_and_test_remove_are_corrections_on_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    common::demo_store(dir.path());
+    let run = |user: &str, args: &[&str]| hotfix(dir.path(), user).args(args).output().unwrap();
+    // avery's sre-avp approval of HF-3 is withdrawn by avery, with a reason.
+    let out = run(
+        "avery",
+        &["withdraw", "HF-3", "--reason", "approved too early"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run("avery", &["withdraw", "HF-3", "--reason", "again"]);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let out = run(
+        "quinn",
+        &[
+            "test",
+            "remove",
+            "HF-3",
+            "docs::status_page_copy",
+            "--reason",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "qa may not remove: {out:?}");
+    let out = run(
+        "dana",
+        &[
+            "test",
+            "remove",
+            "HF-3",
+            "docs::status_page_copy",
+            "--reason",
+            "not part of this fix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let report = run("you", &["report", "HF-3"]);
+    let report = String::from_utf8_lossy(&report.stdout).into_owned();
+    assert!(
+        report.contains("## Corrections")
+            && report.contains("withdrew the sre-avp approval | avery")
+            && report.contains("removed test docs::status\\_page\\_copy | dana"),
+        "{report}"
+    );
+    let json = run("you", &["report", "HF-3", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["corrections"].as_array().map(Vec::len), Some(2), "{v}");
+}

@@ -1536,3 +1536,87 @@ fn every_step_that_waits_on_someone_is_on_their_list() {
     w.run("sam", Command::CloseRelease { id: hf });
     assert!(steps(&w, "sam").is_empty());
 }
+
+#[test]
+fn an_approver_withdraws_their_own_approval_before_the_deploy_and_the_role_waits_again() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    let withdraw = |reason: &str| Command::Withdraw {
+        id: hf,
+        role: None,
+        reason: reason.into(),
+    };
+    // Only one's own, and with a reason.
+    assert!(
+        w.refuse("priya", withdraw("no"))
+            .contains("no approval of HF-1")
+    );
+    assert!(
+        w.refuse("avery", withdraw("  "))
+            .contains("reason is empty")
+    );
+    w.run("avery", withdraw("approved the wrong revision"));
+    let rel = w.release(hf);
+    assert!(
+        w.model
+            .gate(hf)
+            .unwrap()
+            .blockers
+            .contains(&"waiting for approval from sre-avp".to_string())
+    );
+    assert_eq!(rel.corrections.len(), 1);
+    assert_eq!(rel.corrections[0].what, "withdrew the sre-avp approval");
+    assert_eq!(rel.corrections[0].by.as_str(), "avery");
+    assert!(
+        w.refuse("avery", withdraw("again"))
+            .contains("no approval of HF-1")
+    );
+    // Approving again fills it; once deploying, nothing can be withdrawn.
+    w.approve("avery", hf, "sre-avp");
+    w.add_test(hf, "crit", Priority::Critical);
+    w.set_test(hf, "crit", TestStatus::Passed);
+    w.run("sam", Command::StartDeploy { id: hf });
+    assert!(
+        w.refuse("dana", withdraw("too late"))
+            .contains("only before deploying starts")
+    );
+}
+
+#[test]
+fn a_test_is_removed_on_the_record_by_a_waiver_role_and_a_failed_critical_one_never() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    w.add_test(hf, "ui::recipt", Priority::Medium);
+    w.add_test(hf, "crit", Priority::Critical);
+    w.add_test(hf, "later", Priority::Low);
+    let remove = |name: &str| Command::RemoveTest {
+        id: hf,
+        name: name.into(),
+        reason: "misspelt".into(),
+    };
+    assert!(
+        w.refuse("quinn", remove("ui::recipt"))
+            .contains("may remove tests")
+    );
+    w.run("dana", remove("ui::recipt"));
+    let names: Vec<&str> = w
+        .release(hf)
+        .tests
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["crit", "later"]);
+    assert_eq!(w.release(hf).corrections[0].what, "removed test ui::recipt");
+    // The rest of the list still answers by name after the positions moved.
+    w.add_test(hf, "ui::receipt", Priority::Medium);
+    w.set_test(hf, "later", TestStatus::Passed);
+    assert_eq!(
+        w.release(hf).test("later").unwrap().status,
+        TestStatus::Passed
+    );
+    w.set_test(hf, "crit", TestStatus::Failed);
+    assert!(w.refuse("dana", remove("crit")).contains("must pass"));
+    assert_eq!(Model::replay(&w.log), w.model);
+}

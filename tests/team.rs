@@ -99,6 +99,15 @@ fn two_logins_approve_the_same_hotfix_each_as_themselves() {
         who,
         [("dev-lead", alice.as_str()), ("sre-avp", bob.as_str())]
     );
+    // A correction is an event type of schema 5: the server takes it, as bob's own.
+    ok(
+        &bob_url,
+        &["withdraw", "HF-1", "--reason", "approved too early"],
+    );
+    let store = Store::open(Path::new(&alice_url)).unwrap();
+    let hf1 = store.model.release("HF-1".parse().unwrap()).unwrap();
+    assert_eq!(hf1.approvals.len(), 1);
+    assert_eq!(hf1.corrections[0].by.as_str(), bob.as_str());
 }
 
 #[test]
@@ -840,7 +849,7 @@ fn store_migrate_brings_an_older_schema_up_and_clients_refuse_a_mismatched_one()
         let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
         ok(&admin_url, &["store", "migrate"])
     };
-    assert!(out.contains("from schema version 1 to 4"), "{out}");
+    assert!(out.contains("from schema version 1 to 5"), "{out}");
     assert!(ok(&admin_url, &["store", "migrate"]).contains("nothing to do"));
     // The events are the same lines; the new column reads them.
     assert_eq!(ok(&admin_url, &["verify", "--json"]), before);

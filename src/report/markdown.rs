@@ -263,6 +263,22 @@ pub fn markdown(r: &Report) -> String {
         out.push('\n');
     }
 
+    if !r.corrections.is_empty() {
+        let _ = writeln!(out, "## Corrections\n");
+        let _ = writeln!(out, "| What | By | When | Why |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        for c in &r.corrections {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                cell(&c.what),
+                cell(&c.by),
+                stamp(c.at),
+                cell(&c.reason)
+            );
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "## Notices\n");
     if r.notices.is_empty() {
         let _ = writeln!(out, "No notices were recorded.\n");

@@ -311,3 +311,58 @@ pub(crate) fn decide_vote(
         },
     }])
 }
+
+/// Takes back the actor's own approval of a release that has not started deploying, with a
+/// reason: the role waits again (GitLab's "revoke approval").
+pub(crate) fn decide_withdraw(
+    ctx: &Ctx,
+    id: ReleaseId,
+    role: Option<String>,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let release = ctx.model.release(id)?;
+    if release.phase != Phase::Pending {
+        reject!(
+            "{id} is {}: an approval can be withdrawn only before deploying starts",
+            ctx.model.release_status(release)
+        );
+    }
+    let mine: Vec<String> = release
+        .approvals
+        .iter()
+        .filter(|a| {
+            a.approver == ctx.actor
+                && release
+                    .approval_for(&a.role)
+                    .is_some_and(|l| l.approver == ctx.actor)
+        })
+        .map(|a| a.role.to_string())
+        .fold(Vec::new(), |mut roles, r| {
+            if !roles.contains(&r) {
+                roles.push(r);
+            }
+            roles
+        });
+    let role = match role {
+        Some(r) if mine.contains(&r) => r,
+        Some(r) => reject!(
+            "{} has no approval of {id} as {} to withdraw",
+            ctx.actor,
+            crate::sanitize::line(&r)
+        ),
+        None => match mine.as_slice() {
+            [one] => one.clone(),
+            [] => reject!("{} has no approval of {id} to withdraw", ctx.actor),
+            several => reject!(
+                "{} approved {id} as {}: choose one with --role",
+                ctx.actor,
+                several.join(", ")
+            ),
+        },
+    };
+    Ok(vec![Event::ApprovalWithdrawn {
+        id,
+        role,
+        reason: text::required("reason", reason, MAX_TEXT)?,
+    }])
+}

@@ -130,6 +130,8 @@ impl Model {
             | Command::AddTest { id, .. }
             | Command::SetTestStatus { id, .. }
             | Command::WaiveTest { id, .. }
+            | Command::RemoveTest { id, .. }
+            | Command::Withdraw { id, .. }
             | Command::ImportTestResults { id, .. }
             | Command::RecordNotice { id, .. } => self.release_archived(*id),
             Command::Init

@@ -401,6 +401,24 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                 error: error.clone(),
             }],
         ),
+        Event::ApprovalWithdrawn { id, role, reason } => first_of(
+            model,
+            r,
+            [Command::Withdraw {
+                id: *id,
+                role: Some(role.clone()),
+                reason: reason.clone(),
+            }],
+        ),
+        Event::TestRemoved { id, name, reason } => first_of(
+            model,
+            r,
+            [Command::RemoveTest {
+                id: *id,
+                name: name.clone(),
+                reason: reason.clone(),
+            }],
+        ),
         Event::Unreadable { claimed, reason } => Err(Rejection::new(format!(
             "its event (type \"{}\") cannot be read: {}",
             crate::sanitize::line(claimed),

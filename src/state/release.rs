@@ -166,9 +166,23 @@ pub struct Release {
     pub notices: Vec<Notice>,
     /// Scope edits, oldest first.
     pub edits: Vec<Edit>,
+    /// Approvals withdrawn and tests removed, on the record, oldest first.
+    #[serde(default)]
+    pub corrections: Vec<Correction>,
     /// Where each test is in `tests`, so that folding a large import stays linear.
     #[serde(skip)]
     pub(crate) test_index: super::test_plan::TestIndex,
+}
+
+/// A correction on the record: an approval withdrawn or a test removed, by whom, when, why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    /// What was corrected, in words ("withdrew the prod-owner approval", "removed test t1").
+    pub what: String,
+    pub by: Name,
+    #[serde(with = "super::stamp")]
+    pub at: DateTime<Utc>,
+    pub reason: String,
 }
 
 /// One scope edit: the revision it made, when, by whom, and which fields it changed.
@@ -876,6 +890,19 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 milestone(rel, phase, r, Some(reason));
             }
         }
+        Event::ApprovalWithdrawn { id, role, reason } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                // The approver's approvals for the role go; the role waits again.
+                rel.approvals
+                    .retain(|a| !(a.role == role.as_str() && a.approver == r.actor.as_str()));
+                rel.corrections.push(Correction {
+                    what: format!("withdrew the {role} approval"),
+                    by: r.actor.as_str().into(),
+                    at: r.at,
+                    reason: reason.clone(),
+                });
+            }
+        }
         Event::NoticeRecorded {
             id,
             stage,
@@ -918,6 +945,7 @@ fn new_release(
         frozen: None,
         notices: Vec::new(),
         edits: Vec::new(),
+        corrections: Vec::new(),
         test_index: Default::default(),
         milestones: vec![Milestone {
             phase: Phase::Pending,

@@ -184,6 +184,42 @@ pub(crate) fn decide_waive(
     }])
 }
 
+/// Takes a test off a release's list before deploying starts, with a reason. Who may waive
+/// may remove (it is as much a judgement), and a critical test that failed stays: it must pass,
+/// not disappear.
+pub(crate) fn decide_remove(
+    ctx: &Ctx,
+    id: ReleaseId,
+    name: &str,
+    reason: &str,
+) -> Result<Vec<Event>, Rejection> {
+    let release = open_release(ctx.model, id)?;
+    if release.phase != super::Phase::Pending {
+        reject!(
+            "{id} is {}: tests can be removed only before deploying starts",
+            ctx.model.release_status(release)
+        );
+    }
+    let test = release.test(name)?;
+    let shown = crate::sanitize::line(name);
+    let roles = &ctx.model.policy.waiver_roles;
+    if !roles.iter().any(|r| ctx.holds(r)) {
+        reject!(
+            "only {} may remove tests; {} holds none of these roles",
+            roles.join(" or "),
+            ctx.actor
+        );
+    }
+    if test.priority == Priority::Critical && test.status == TestStatus::Failed {
+        reject!("\"{shown}\" is a critical test that failed: it must pass, it cannot be removed");
+    }
+    Ok(vec![Event::TestRemoved {
+        id,
+        name: test.name.to_string(),
+        reason: text::required("reason", reason, MAX_TEXT)?,
+    }])
+}
+
 /// A release's tests by name: a cache of positions in `Release::tests`, kept as tests are
 /// added and rebuilt whenever it does not cover them all (a release read from a snapshot).
 /// Never part of the state: it compares equal and is not serialised.
@@ -226,6 +262,19 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         return;
     };
     match &r.event {
+        Event::TestRemoved { name, reason, .. } => {
+            if let Some(at) = release.test_position(name) {
+                release.tests.remove(at);
+            }
+            // Positions moved: the index starts again.
+            release.test_index = TestIndex::default();
+            release.corrections.push(super::release::Correction {
+                what: format!("removed test {name}"),
+                by: r.actor.as_str().into(),
+                at: r.at,
+                reason: reason.clone(),
+            });
+        }
         Event::TestAdded {
             name,
             priority,

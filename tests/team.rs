@@ -269,8 +269,9 @@ fn a_cockpit_shows_another_logins_commit_at_once_and_survives_a_lost_connection(
     let mut admin = s.admin();
     admin
         .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
-            &[&alice],
+            // Only this test's database: the login is shared by the tests running beside it.
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND datname = $2",
+            &[&alice, &db],
         )
         .unwrap();
     ok(

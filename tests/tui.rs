@@ -1173,3 +1173,60 @@ fn the_approve_dialog_shows_the_whole_scope_and_scrolls_to_its_last_line() {
     // Nothing recorded by scrolling.
     assert!(matches!(app.overlay, Overlay::Form(_)));
 }
+
+#[test]
+fn withdraw_and_remove_test_are_dialogs_with_a_confirm_step() {
+    let (_d, mut store) = demo();
+    // avery's sre-avp approval of HF-3, withdrawn from the approvals pane.
+    let mut app = app_for("avery");
+    press(&mut app, &mut store, &[key('2'), key('W')]);
+    let Overlay::Form(_) = &app.overlay else {
+        panic!("the withdraw dialog opens: {:?}", app.status)
+    };
+    let before = store.model.seq;
+    for c in "approved too early".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    // Through the reason and the role to the confirm step: nothing recorded until the confirm.
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Enter), code(KeyCode::Enter)],
+    );
+    assert_eq!(store.model.seq, before);
+    press(&mut app, &mut store, &[code(KeyCode::Enter)]);
+    assert_eq!(store.model.seq, before + 1, "{:?}", app.status);
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    assert_eq!(hf3.corrections[0].what, "withdrew the sre-avp approval");
+    // Someone with no approval is told so instead of a dialog.
+    let mut app = app_for("quinn");
+    press(&mut app, &mut store, &[key('2'), key('W')]);
+    assert!(matches!(app.overlay, Overlay::None));
+    assert!(
+        app.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no approval of HF-3")
+    );
+    // dana (a waiver role) removes the selected test, with a reason and the confirm step.
+    let mut app = app_for("dana");
+    press(&mut app, &mut store, &[key('3')]);
+    let selected = app.selected_test(&store.model).unwrap().name.to_string();
+    press(&mut app, &mut store, &[key('X')]);
+    for c in "not part of this fix".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Enter), code(KeyCode::Enter)],
+    );
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    assert!(
+        hf3.tests.iter().all(|t| t.name != selected),
+        "{:?}",
+        app.status
+    );
+    assert_eq!(hf3.corrections.len(), 2);
+}

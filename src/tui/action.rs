@@ -54,6 +54,10 @@ pub enum Action {
     #[serde(alias = "cycle-test")]
     SetTest,
     Waive,
+    /// Withdraw your own approval of the release (before the deploy).
+    Withdraw,
+    /// Take the selected test off the list (before the deploy).
+    RemoveTest,
     /// Dialogs: move between fields, go on (next field, then the confirm step), confirm or
     /// dismiss from the confirm step.
     NextField,
@@ -113,6 +117,8 @@ impl Action {
             Action::Report => "report",
             Action::SetTest => "set status",
             Action::Waive => "waive",
+            Action::Withdraw => "withdraw approval",
+            Action::RemoveTest => "remove test",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
             Action::Submit => "next / confirm",
@@ -144,6 +150,8 @@ impl Action {
             Action::Severity,
             Action::Resolve,
             Action::Waive,
+            Action::Withdraw,
+            Action::RemoveTest,
             Action::Edit,
             Action::Report,
             Action::WriteReport,

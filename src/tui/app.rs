@@ -1072,6 +1072,32 @@ impl App {
                 let stage = crate::notify::next_stage(model, id).unwrap_or(Stage::Planned);
                 Some(Form::notify(id, stage, self.webhook))
             }
+            Action::Withdraw => {
+                // The roles this user's approval fills now (the latest for its role).
+                let mut roles: Vec<String> = Vec::new();
+                for a in r
+                    .approvals
+                    .iter()
+                    .filter(|a| a.approver == self.user.as_str())
+                {
+                    let latest = r
+                        .approval_for(&a.role)
+                        .is_some_and(|l| l.approver == a.approver);
+                    if latest && !roles.iter().any(|x| x == a.role.as_str()) {
+                        roles.push(a.role.to_string());
+                    }
+                }
+                if roles.is_empty() {
+                    return Err(format!("{} has no approval of {id} to withdraw", self.user));
+                }
+                Some(Form::withdraw(id, &roles))
+            }
+            Action::RemoveTest => {
+                let Some(test) = self.selected_test(model) else {
+                    return Err(format!("{id} has no test selected"));
+                };
+                Some(Form::remove_test(id, &test.name))
+            }
             Action::SetTest | Action::Waive => {
                 let Some(test) = self.selected_test(model) else {
                     return Err(format!(

@@ -406,6 +406,8 @@ dialogs! {
     Notify { id: ReleaseId, webhook: bool, text: Vec<String> ; stage: Pick<Stage>, audience: Pick<Audience> }
     SetTest { id: ReleaseId, name: String ; status: Pick<TestStatus>, note: Text }
     Waive { id: ReleaseId, name: String ; reason: Text }
+    Withdraw { id: ReleaseId ; reason: Text, role: Pick<String> }
+    RemoveTest { id: ReleaseId, name: String ; reason: Text }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -519,6 +521,10 @@ impl Form {
                 format!("Set the status of {}", crate::sanitize::line(name))
             }
             Kind::Waive { name, .. } => format!("Waive {}", crate::sanitize::line(name)),
+            Kind::Withdraw { id, .. } => format!("Withdraw your approval of {id}"),
+            Kind::RemoveTest { name, .. } => {
+                format!("Remove {} from the list", crate::sanitize::line(name))
+            }
         }
     }
 
@@ -729,6 +735,22 @@ impl Form {
                     .collect::<Vec<_>>(),
             ),
             note: text("Note"),
+        })
+    }
+
+    pub fn withdraw(id: ReleaseId, roles: &[String]) -> Form {
+        Form::new(Kind::Withdraw {
+            id,
+            reason: text("Reason"),
+            role: Pick::new("Role", roles, roles.first()),
+        })
+    }
+
+    pub fn remove_test(id: ReleaseId, name: &str) -> Form {
+        Form::new(Kind::RemoveTest {
+            id,
+            name: name.to_string(),
+            reason: text("Reason"),
         })
     }
 
@@ -957,6 +979,16 @@ impl Form {
                 name: name.clone(),
                 status: status.chosen()?,
                 note: note.optional(),
+            },
+            Kind::Withdraw { id, reason, role } => Command::Withdraw {
+                id: *id,
+                role: role.value().cloned(),
+                reason: reason.value(),
+            },
+            Kind::RemoveTest { id, name, reason } => Command::RemoveTest {
+                id: *id,
+                name: name.clone(),
+                reason: reason.value(),
             },
             Kind::Waive { id, name, reason } => Command::WaiveTest {
                 id: *id,

@@ -817,7 +817,7 @@ fn a_failed_test_of_any_tier_shuts_the_gate_until_it_passes_or_is_waived() {
 fn a_store_whose_policy_predates_the_rule_keeps_failed_medium_tests_deferred() {
     let mut w = World::new();
     let mut policy = w.model.policy.clone();
-    policy.failed_tests_block = false;
+    policy.rules = 1;
     w.run("admin", Command::SetPolicy { policy });
     let hf = w.hotfix(Severity::P2);
     w.approve("avery", hf, "sre-avp");
@@ -1492,7 +1492,12 @@ fn a_role_nobody_can_give_is_named_in_the_gate_not_just_waited_for() {
 fn every_step_that_waits_on_someone_is_on_their_list() {
     use hotfix::state::waiting::Step;
     let mut w = World::new();
-    let steps = |w: &World, user: &str| w.model.waiting_on(user).steps;
+    // The process's steps; the notices due are checked on their own below.
+    let steps = |w: &World, user: &str| {
+        let mut s = w.model.waiting_on(user).steps;
+        s.retain(|s| !matches!(s, Step::Notify(..)));
+        s
+    };
     let inc = w.incident(Severity::P2); // reported by quinn
     assert_eq!(
         steps(&w, "avery"),
@@ -1506,6 +1511,27 @@ fn every_step_that_waits_on_someone_is_on_their_list() {
     assert_eq!(steps(&w, "quinn"), vec![Step::WriteHotfix(inc)]);
     let hf = w.hotfix_for(&[inc]); // by sam
     assert!(steps(&w, "avery").is_empty());
+    // Its author is told to send the notice each stage is due, until it is sent.
+    let notices = |w: &World| {
+        w.model
+            .waiting_on("sam")
+            .steps
+            .into_iter()
+            .filter(|s| matches!(s, Step::Notify(..)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(notices(&w), vec![Step::Notify(hf, Stage::Planned)]);
+    w.run(
+        "sam",
+        Command::RecordNotice {
+            id: hf,
+            stage: Stage::Planned,
+            audience: Audience::Ops,
+            channel: "webhook".into(),
+            error: None,
+        },
+    );
+    assert!(notices(&w).is_empty());
     w.approve("avery", hf, "sre-avp");
     w.approve("dana", hf, "dev-lead");
     w.add_test(hf, "crit", Priority::Critical);
@@ -1619,4 +1645,45 @@ fn a_test_is_removed_on_the_record_by_a_waiver_role_and_a_failed_critical_one_ne
     w.set_test(hf, "crit", TestStatus::Failed);
     assert!(w.refuse("dana", remove("crit")).contains("must pass"));
     assert_eq!(Model::replay(&w.log), w.model);
+}
+
+#[test]
+fn a_tests_owner_must_be_a_user_of_the_store_under_rules_2() {
+    let mut w = World::new();
+    let hf = w.hotfix(Severity::P2);
+    let add = |owner: &str| Command::AddTest {
+        id: hf,
+        name: "t".into(),
+        priority: Priority::Medium,
+        automated: false,
+        owner: Some(owner.into()),
+    };
+    let why = w.refuse("quinn", add("quinnpriya"));
+    assert!(
+        why.contains("\"quinnpriya\" is not a user of this store"),
+        "{why}"
+    );
+    w.run("quinn", add("priya"));
+    // A store under the rules before versions keeps what it allowed.
+    let mut policy = w.model.policy.clone();
+    policy.rules = 1;
+    w.run("admin", Command::SetPolicy { policy });
+    let hf2 = w.hotfix(Severity::P2);
+    w.run(
+        "quinn",
+        Command::AddTest {
+            id: hf2,
+            name: "t".into(),
+            priority: Priority::Medium,
+            automated: false,
+            owner: Some("quinnpriya".into()),
+        },
+    );
+    // And rules this hotfix does not know are refused.
+    let mut policy = w.model.policy.clone();
+    policy.rules = 9;
+    assert!(
+        w.refuse("admin", Command::SetPolicy { policy })
+            .contains("knows rules 1 to 2")
+    );
 }

@@ -12,7 +12,7 @@ pub struct Gate {
     /// Every reason the deploy is refused; empty when ready.
     pub blockers: Vec<String>,
     /// Medium and low tests not passed that do not block (not run yet, or waived; failed ones
-    /// too under a policy without `failed_tests_block`): reported.
+    /// too under rules 1, see `Policy::rules`): reported.
     pub deferred: Vec<String>,
 }
 
@@ -78,7 +78,7 @@ impl Model {
             } else {
                 ""
             };
-            if test.blocks(self.policy.failed_tests_block) {
+            if test.blocks(self.policy.failed_tests_block()) {
                 let what = if test.priority == Priority::Critical {
                     "must pass"
                 } else {

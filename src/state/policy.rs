@@ -34,12 +34,22 @@ pub struct Policy {
     /// Alertmanager `severity` label (lower case) to incident severity; anything else is P4.
     #[serde(default)]
     pub alert_severity: BTreeMap<String, Severity>,
-    /// Whether a failed test of any tier (medium and low too) shuts the gate until it passes or
-    /// a waiver role waives it. On in the default policy; a store made before this rule keeps
-    /// the policy it had (off), so its recorded deploys stay what the rules then allowed.
-    #[serde(default)]
-    pub failed_tests_block: bool,
+    /// Which rules the store runs under. A rule that refuses more than before comes with a new
+    /// version in the default policy, so a store made before it keeps the policy it had and its
+    /// recorded lines stay what the rules then allowed (see `state::legality`); an admin moves
+    /// it on with `policy set`. 1: the rules before versions. 2: a failed test of any tier shuts
+    /// the gate until it passes or is waived, and a test's owner must be a user of the store.
+    #[serde(default = "first_rules")]
+    pub rules: u32,
 }
+
+/// The rules of a policy that names none: those before versions.
+fn first_rules() -> u32 {
+    1
+}
+
+/// The rules this hotfix knows (the default policy's).
+pub const RULES: u32 = 2;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -50,6 +60,16 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// Rules 2: a failed medium or low test shuts the gate too.
+    pub fn failed_tests_block(&self) -> bool {
+        self.rules >= 2
+    }
+
+    /// Rules 2: a test's owner must be a user of the store.
+    pub fn owners_known(&self) -> bool {
+        self.rules >= 2
+    }
+
     /// Parses and validates a policy file's text.
     pub fn from_json(text: &str) -> Result<Policy, Rejection> {
         let policy: Policy = serde_json::from_str(text)
@@ -107,6 +127,12 @@ impl Policy {
                     "{severity} may be hotfixed but `approvals` names no role for it"
                 ));
             }
+        }
+        if !(1..=RULES).contains(&self.rules) {
+            return fail(format!(
+                "`rules` is {}: this hotfix knows rules 1 to {RULES}",
+                self.rules
+            ));
         }
         if let Some((severity, _)) = self.target_hours.iter().find(|(_, h)| **h == 0) {
             return fail(format!("target_hours for {severity} must be at least 1"));

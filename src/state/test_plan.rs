@@ -34,7 +34,7 @@ pub struct Waiver {
 
 impl TestCase {
     /// Whether this test stands in the way of the gate: critical unless passed, high unless
-    /// passed or waived, and (with `failed_block`, see `Policy::failed_tests_block`) medium and
+    /// passed or waived, and (with `failed_block`, see `Policy::rules`) medium and
     /// low while failed and not waived. Medium and low tests not yet run are deferred.
     pub fn blocks(&self, failed_block: bool) -> bool {
         let open = self.status != TestStatus::Passed && self.waiver.is_none();
@@ -115,6 +115,14 @@ pub(crate) fn decide_add(
         );
     }
     let owner = owner.map(|o| text::check_name("owner", o)).transpose()?;
+    if let Some(o) = &owner
+        && ctx.model.policy.owners_known()
+        && !ctx.model.users.contains_key(o)
+    {
+        reject!(
+            "the owner \"{o}\" is not a user of this store: name one who holds a role (see `hotfix user list`), or none"
+        );
+    }
     Ok(vec![Event::TestAdded {
         id,
         name,

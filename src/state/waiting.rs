@@ -33,6 +33,8 @@ pub enum Step {
     Close(ReleaseId),
     /// A role no one can give on a release (an admin grants it to someone who can).
     Unblock(ReleaseId, String),
+    /// The notice for the release's stage, not yet sent to the operations team (its author).
+    Notify(ReleaseId, super::Stage),
 }
 
 impl Step {
@@ -62,6 +64,10 @@ impl Step {
                 format!("hotfix release verify {id} --note ..."),
             ),
             Step::Close(id) => (format!("close {id}"), format!("hotfix release close {id}")),
+            Step::Notify(id, stage) => (
+                format!("send the {stage} notice for {id}"),
+                format!("hotfix notify {id} --stage {stage} --audience ops"),
+            ),
             Step::Unblock(id, role) => (
                 format!("grant {role} to someone who can approve {id}: no one can now"),
                 format!("hotfix user grant USER {role}"),
@@ -116,6 +122,15 @@ impl Model {
                 _ => None,
             };
             waiting.steps.extend(step);
+            // Keeping people informed: the author sends the notice each stage is due.
+            if author
+                && let Some(stage) = release.phase.notice_stage()
+                && !release.notices.iter().any(|n| {
+                    n.stage == stage && n.audience == super::Audience::Ops && n.error.is_none()
+                })
+            {
+                waiting.steps.push(Step::Notify(release.id, stage));
+            }
             // A deadlock only an admin can break.
             if release.phase == Phase::Pending && self.holds(user, super::policy::ADMIN_ROLE) {
                 for check in self.checklist(release) {

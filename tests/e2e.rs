@@ -421,3 +421,79 @@ fn a_notice_is_posted_off_the_screen_and_recorded_when_the_webhook_answers() {
         "{screen}"
     );
 }
+
+#[test]
+fn at_80x24_a_refusal_swallows_what_is_typed_p_records_passed_and_the_scope_scrolls_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    demo_store(dir.path());
+    // The author rewrites HF-3's changes at length: 14 lines.
+    let changes: String = (1..=14)
+        .map(|i| format!("- item {i}: change number {i}\n"))
+        .collect();
+    common::hotfix(dir.path(), "sam")
+        .args(["release", "edit", "HF-3", &format!("--changes={changes}")])
+        .assert()
+        .success();
+    let tmux = Tmux::start("at80", &cockpit(dir.path(), "quinn"));
+    tmux.resize(80, 24);
+    tmux.wait_for("Incident queue", 10);
+    // quinn (qa) may not qualify: refused in the status line, and what is typed next, Enter
+    // included, reaches nothing.
+    tmux.keys(&["Q"]);
+    tmux.wait_for("quinn does not hold it · Esc or En", 5);
+    tmux.keys(&["-l", "resolve this"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = tmux.screen();
+    assert!(
+        !screen.contains("Resolve INC") && !screen.contains("Report an incident"),
+        "{screen}"
+    );
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // The status picker: `p` is passed, and passed is recorded.
+    tmux.keys(&["3"]);
+    tmux.keys(&["Space"]);
+    tmux.wait_for("Set the status of", 5);
+    tmux.keys(&["f"]);
+    tmux.wait_for("‹ failed ›", 5);
+    tmux.keys(&["p"]);
+    tmux.wait_for("‹ passed ›", 5);
+    tmux.keys(&["Enter", "Enter", "Enter"]);
+    tmux.wait_for("passed", 5);
+    let store = Store::open(dir.path()).unwrap();
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    assert!(
+        hf3.tests
+            .iter()
+            .any(|t| t.updated_by == "quinn" && t.status == hotfix::state::TestStatus::Passed),
+        "{:?}",
+        hf3.tests
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("STTY-DONE", 10);
+    // priya reads the whole scope at 80x24: PgDn reaches its last line.
+    let tmux = Tmux::start("at80b", &cockpit(dir.path(), "priya"));
+    tmux.resize(80, 24);
+    tmux.wait_for("Incident queue", 10);
+    tmux.keys(&["a"]);
+    tmux.wait_for("scope lines 1-", 5);
+    tmux.keys(&["PageDown"]);
+    tmux.keys(&["PageDown"]);
+    tmux.wait_for("- item 14: change number 14", 5);
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // The approvals pane scrolled at 80x24 shows every row again at 200x50.
+    tmux.keys(&["2"]);
+    for _ in 0..12 {
+        tmux.keys(&["j"]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.resize(200, 50);
+    tmux.wait_for("[~] sre-avp    avery STALE", 5);
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("STTY-DONE", 10);
+    assert!(
+        screen.contains("EXITED 0") && terminal_restored(&screen),
+        "{screen}"
+    );
+}

@@ -33,6 +33,17 @@ impl Tmux {
         t
     }
 
+    /// Resizes the terminal, as a person dragging the window would.
+    pub fn resize(&self, width: u16, height: u16) {
+        let (w, h) = (width.to_string(), height.to_string());
+        assert!(
+            self.cmd(&["resize-window", "-t", "e2e", "-x", &w, "-y", &h])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new("tmux");
         c.arg("-L").arg(&self.socket).args(args);

@@ -10,6 +10,7 @@ pub mod incident;
 pub mod insights;
 pub mod kinds;
 pub mod legality;
+pub mod lifecycle;
 pub mod policy;
 pub mod release;
 mod stamp;
@@ -584,14 +585,14 @@ pub fn decide(
         } => incident::decide_qualify(&ctx, id, decision, risk, &impact, &rationale),
         Command::ResolveIncident { id, note } => incident::decide_resolve(&ctx, id, &note),
         Command::CreateHotfix { incidents, scope } => {
-            release::decide_create_hotfix(&ctx, &incidents, &scope)
+            lifecycle::decide_create_hotfix(&ctx, &incidents, &scope)
         }
         Command::PlanRegularRelease {
             version,
             summary,
             planned_at,
-        } => release::decide_plan_regular(&ctx, &version, &summary, planned_at),
-        Command::EditRelease { id, edit } => release::decide_edit(&ctx, id, &edit),
+        } => lifecycle::decide_plan_regular(&ctx, &version, &summary, planned_at),
+        Command::EditRelease { id, edit } => lifecycle::decide_edit(&ctx, id, &edit),
         Command::Decide {
             id,
             vote,
@@ -602,17 +603,17 @@ pub fn decide(
         Command::Withdraw { id, role, reason } => {
             approval::decide_withdraw(&ctx, id, role, &reason)
         }
-        Command::StartDeploy { id } => release::decide_deploy(&ctx, id),
-        Command::MarkDeployed { id } => release::decide_advance(&ctx, id, Phase::Deployed, ""),
+        Command::StartDeploy { id } => lifecycle::decide_deploy(&ctx, id),
+        Command::MarkDeployed { id } => lifecycle::decide_advance(&ctx, id, Phase::Deployed, ""),
         Command::VerifyRelease { id, note } => {
-            release::decide_advance(&ctx, id, Phase::Verified, &note)
+            lifecycle::decide_advance(&ctx, id, Phase::Verified, &note)
         }
-        Command::CloseRelease { id } => release::decide_advance(&ctx, id, Phase::Closed, ""),
+        Command::CloseRelease { id } => lifecycle::decide_advance(&ctx, id, Phase::Closed, ""),
         Command::RollBack { id, reason } => {
-            release::decide_end(&ctx, id, Phase::RolledBack, &reason)
+            lifecycle::decide_end(&ctx, id, Phase::RolledBack, &reason)
         }
         Command::CancelRelease { id, reason } => {
-            release::decide_end(&ctx, id, Phase::Cancelled, &reason)
+            lifecycle::decide_end(&ctx, id, Phase::Cancelled, &reason)
         }
         Command::AddTest {
             id,

@@ -222,7 +222,7 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                     "{release} was not just closed by {actor}: only closing a hotfix resolves its incidents"
                 )));
             }
-            Ok(super::release::resolved_by_closing(model, rel).contains(e))
+            Ok(super::lifecycle::resolved_by_closing(model, rel).contains(e))
         }),
         Event::HotfixCreated {
             incidents,

@@ -1,0 +1,163 @@
+//! What a person (through the CLI or the cockpit) asks for: the commands `decide` judges.
+
+use super::kinds::{
+    Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
+};
+use super::{Policy, Seen, Vote, imports};
+use chrono::{DateTime, Utc};
+
+/// What a person (through the CLI or the cockpit) asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Init,
+    /// Initialise a demo store (see [`Model::demo`]).
+    InitDemo,
+    GrantRole {
+        user: String,
+        role: String,
+    },
+    RevokeRole {
+        user: String,
+        role: String,
+    },
+    SetPolicy {
+        policy: Policy,
+    },
+    ReportIncident {
+        title: String,
+        severity: Severity,
+        services: Vec<String>,
+        impact: String,
+    },
+    ChangeSeverity {
+        id: IncidentId,
+        severity: Severity,
+        reason: String,
+    },
+    QualifyIncident {
+        id: IncidentId,
+        decision: Decision,
+        risk: Risk,
+        impact: String,
+        rationale: String,
+    },
+    ResolveIncident {
+        id: IncidentId,
+        note: String,
+    },
+    CreateHotfix {
+        incidents: Vec<IncidentId>,
+        scope: ScopeInput,
+    },
+    PlanRegularRelease {
+        version: String,
+        summary: String,
+        planned_at: Option<DateTime<Utc>>,
+    },
+    EditRelease {
+        id: ReleaseId,
+        edit: ScopeEdit,
+    },
+    /// A role holder's decision on a release: approve (with an optional comment) or reject
+    /// (with a required reason), in `text`. `role: None` fills the one role the actor may
+    /// take, and asks when there are several. `seen` binds the decision to the revision the
+    /// approver was shown: refused if it moved on.
+    Decide {
+        id: ReleaseId,
+        vote: Vote,
+        role: Option<String>,
+        text: String,
+        seen: Option<Seen>,
+    },
+    /// Takes back the actor's own approval before the deploy: the role waits again. `role:
+    /// None` takes the one role the actor's approval fills.
+    Withdraw {
+        id: ReleaseId,
+        role: Option<String>,
+        reason: String,
+    },
+    StartDeploy {
+        id: ReleaseId,
+    },
+    MarkDeployed {
+        id: ReleaseId,
+    },
+    /// Verified in production; the note says how (dashboards, a synthetic check...).
+    VerifyRelease {
+        id: ReleaseId,
+        note: String,
+    },
+    CloseRelease {
+        id: ReleaseId,
+    },
+    RollBack {
+        id: ReleaseId,
+        reason: String,
+    },
+    CancelRelease {
+        id: ReleaseId,
+        reason: String,
+    },
+    AddTest {
+        id: ReleaseId,
+        name: String,
+        priority: Priority,
+        automated: bool,
+        owner: Option<String>,
+    },
+    SetTestStatus {
+        id: ReleaseId,
+        name: String,
+        status: TestStatus,
+        note: Option<String>,
+    },
+    WaiveTest {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
+    /// Takes a test off the list before the deploy (added by mistake, misnamed), with why.
+    RemoveTest {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
+    /// Test results from CI: update the matching tests, add the unknown ones.
+    ImportTestResults {
+        id: ReleaseId,
+        results: Vec<imports::TestResult>,
+    },
+    /// An alert from Alertmanager or PagerDuty: create or update the incident it keys.
+    ImportAlert {
+        alert: imports::AlertInput,
+    },
+    /// A stakeholder notice that was sent, or failed to send (`error`).
+    RecordNotice {
+        id: ReleaseId,
+        stage: Stage,
+        audience: Audience,
+        channel: String,
+        error: Option<String>,
+    },
+}
+
+/// The scope fields of a new hotfix.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScopeInput {
+    pub version: String,
+    pub summary: String,
+    pub changes: String,
+    pub risks: String,
+    pub rollback: String,
+}
+
+/// A change to a release's scope; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScopeEdit {
+    pub version: Option<String>,
+    pub summary: Option<String>,
+    pub changes: Option<String>,
+    pub risks: Option<String>,
+    pub rollback: Option<String>,
+    pub add_incidents: Vec<IncidentId>,
+}

@@ -1,0 +1,299 @@
+//! What happened: the events the log holds, one per line, and how each names its records.
+
+use super::kinds::{
+    Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
+};
+use super::{Policy, Scope};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What happened. The `type` tag names it in the log; the payload is flattened beside the envelope.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    StoreInitialized {
+        policy: Policy,
+        /// A demo store: the cockpit lets one person act as each demo user to try every role.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        demo: bool,
+    },
+    RoleGranted {
+        user: String,
+        role: String,
+    },
+    RoleRevoked {
+        user: String,
+        role: String,
+    },
+    PolicyReplaced {
+        policy: Policy,
+    },
+    IncidentReported {
+        id: IncidentId,
+        title: String,
+        severity: Severity,
+        services: Vec<String>,
+        impact: String,
+        /// The alerting source's key (`alertmanager:<groupKey>`, `pagerduty:<id>`) for imports.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
+    /// A remark on an incident from its source, such as an alert that resolved.
+    IncidentNoted {
+        id: IncidentId,
+        note: String,
+        /// What the source calls this remark (an event id, or the group key and state), so a
+        /// payload imported twice is noted once.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+    },
+    /// The services the source now lists for an incident.
+    IncidentServicesChanged {
+        id: IncidentId,
+        services: Vec<String>,
+    },
+    IncidentSeverityChanged {
+        id: IncidentId,
+        from: Severity,
+        to: Severity,
+        reason: String,
+    },
+    IncidentQualified {
+        id: IncidentId,
+        decision: Decision,
+        risk: Risk,
+        impact: String,
+        rationale: String,
+    },
+    IncidentResolved {
+        id: IncidentId,
+        note: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        release: Option<ReleaseId>,
+    },
+    HotfixCreated {
+        id: ReleaseId,
+        incidents: Vec<IncidentId>,
+        version: String,
+        summary: String,
+        changes: String,
+        risks: String,
+        rollback: String,
+    },
+    RegularReleasePlanned {
+        id: ReleaseId,
+        version: String,
+        summary: String,
+        planned_at: Option<DateTime<Utc>>,
+    },
+    /// A scope edit: the full new scope, its revision and fingerprint, so the log alone shows what changed.
+    ReleaseEdited {
+        id: ReleaseId,
+        scope: Scope,
+        revision: u32,
+        fingerprint: String,
+    },
+    ApprovalGiven {
+        id: ReleaseId,
+        role: String,
+        comment: String,
+        revision: u32,
+        fingerprint: String,
+    },
+    ApprovalRejected {
+        id: ReleaseId,
+        role: String,
+        reason: String,
+        revision: u32,
+        fingerprint: String,
+    },
+    /// An approver took back their approval before the deploy; the role waits again.
+    ApprovalWithdrawn {
+        id: ReleaseId,
+        role: String,
+        reason: String,
+    },
+    /// Records the severity and roles the release was judged against, which are frozen from here on.
+    DeployStarted {
+        id: ReleaseId,
+        severity: Option<Severity>,
+        required_roles: Vec<String>,
+    },
+    ReleaseDeployed {
+        id: ReleaseId,
+    },
+    ReleaseVerified {
+        id: ReleaseId,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+    },
+    ReleaseClosed {
+        id: ReleaseId,
+    },
+    ReleaseRolledBack {
+        id: ReleaseId,
+        reason: String,
+    },
+    ReleaseCancelled {
+        id: ReleaseId,
+        reason: String,
+    },
+    TestAdded {
+        id: ReleaseId,
+        name: String,
+        priority: Priority,
+        automated: bool,
+        owner: Option<String>,
+    },
+    TestStatusSet {
+        id: ReleaseId,
+        name: String,
+        status: TestStatus,
+        note: Option<String>,
+        /// Passed only after a rerun.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        flaky: bool,
+    },
+    TestWaived {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
+    /// A test taken off the list before the deploy.
+    TestRemoved {
+        id: ReleaseId,
+        name: String,
+        reason: String,
+    },
+    /// A line whose frame and hash are right but whose event cannot be read (a type or a
+    /// field this hotfix does not know, written around it): folded as nothing, and named.
+    /// Never written: it exists only as what a reader makes of such a line.
+    #[serde(skip_deserializing)]
+    Unreadable {
+        /// The `type` the line gives, if any.
+        claimed: String,
+        reason: String,
+    },
+    /// A stakeholder notice: sent, or tried and failed (`error`).
+    NoticeRecorded {
+        id: ReleaseId,
+        stage: Stage,
+        audience: Audience,
+        channel: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+}
+
+impl Event {
+    /// The `type` word this event has in the log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::StoreInitialized { .. } => "store_initialized",
+            Event::RoleGranted { .. } => "role_granted",
+            Event::RoleRevoked { .. } => "role_revoked",
+            Event::PolicyReplaced { .. } => "policy_replaced",
+            Event::IncidentReported { .. } => "incident_reported",
+            Event::IncidentSeverityChanged { .. } => "incident_severity_changed",
+            Event::IncidentQualified { .. } => "incident_qualified",
+            Event::IncidentResolved { .. } => "incident_resolved",
+            Event::HotfixCreated { .. } => "hotfix_created",
+            Event::RegularReleasePlanned { .. } => "regular_release_planned",
+            Event::ReleaseEdited { .. } => "release_edited",
+            Event::ApprovalGiven { .. } => "approval_given",
+            Event::ApprovalRejected { .. } => "approval_rejected",
+            Event::DeployStarted { .. } => "deploy_started",
+            Event::ReleaseDeployed { .. } => "release_deployed",
+            Event::ReleaseVerified { .. } => "release_verified",
+            Event::ReleaseClosed { .. } => "release_closed",
+            Event::ReleaseRolledBack { .. } => "release_rolled_back",
+            Event::ReleaseCancelled { .. } => "release_cancelled",
+            Event::TestAdded { .. } => "test_added",
+            Event::TestStatusSet { .. } => "test_status_set",
+            Event::TestWaived { .. } => "test_waived",
+            Event::IncidentNoted { .. } => "incident_noted",
+            Event::IncidentServicesChanged { .. } => "incident_services_changed",
+            Event::NoticeRecorded { .. } => "notice_recorded",
+            Event::Unreadable { .. } => "unreadable",
+            Event::ApprovalWithdrawn { .. } => "approval_withdrawn",
+            Event::TestRemoved { .. } => "test_removed",
+        }
+    }
+
+    /// The release this event is about, if any.
+    pub fn release(&self) -> Option<ReleaseId> {
+        match self {
+            Event::HotfixCreated { id, .. }
+            | Event::RegularReleasePlanned { id, .. }
+            | Event::ReleaseEdited { id, .. }
+            | Event::ApprovalGiven { id, .. }
+            | Event::ApprovalRejected { id, .. }
+            | Event::DeployStarted { id, .. }
+            | Event::ReleaseDeployed { id }
+            | Event::ReleaseVerified { id, .. }
+            | Event::ReleaseClosed { id }
+            | Event::ReleaseRolledBack { id, .. }
+            | Event::ReleaseCancelled { id, .. }
+            | Event::TestAdded { id, .. }
+            | Event::TestStatusSet { id, .. }
+            | Event::TestWaived { id, .. }
+            | Event::NoticeRecorded { id, .. }
+            | Event::ApprovalWithdrawn { id, .. }
+            | Event::TestRemoved { id, .. } => Some(*id),
+            Event::IncidentResolved { release, .. } => *release,
+            Event::StoreInitialized { .. }
+            | Event::RoleGranted { .. }
+            | Event::RoleRevoked { .. }
+            | Event::PolicyReplaced { .. }
+            | Event::IncidentReported { .. }
+            | Event::IncidentNoted { .. }
+            | Event::IncidentServicesChanged { .. }
+            | Event::IncidentSeverityChanged { .. }
+            | Event::IncidentQualified { .. }
+            | Event::Unreadable { .. } => None,
+        }
+    }
+
+    /// The incidents this event is about.
+    pub fn incidents(&self) -> Vec<IncidentId> {
+        match self {
+            Event::IncidentReported { id, .. }
+            | Event::IncidentSeverityChanged { id, .. }
+            | Event::IncidentQualified { id, .. }
+            | Event::IncidentResolved { id, .. }
+            | Event::IncidentNoted { id, .. }
+            | Event::IncidentServicesChanged { id, .. } => vec![*id],
+            Event::HotfixCreated { incidents, .. } => incidents.clone(),
+            Event::ReleaseEdited { scope, .. } => scope.incidents.clone(),
+            Event::StoreInitialized { .. }
+            | Event::RoleGranted { .. }
+            | Event::RoleRevoked { .. }
+            | Event::PolicyReplaced { .. }
+            | Event::RegularReleasePlanned { .. }
+            | Event::ApprovalGiven { .. }
+            | Event::ApprovalRejected { .. }
+            | Event::DeployStarted { .. }
+            | Event::ReleaseDeployed { .. }
+            | Event::ReleaseVerified { .. }
+            | Event::ReleaseClosed { .. }
+            | Event::ReleaseRolledBack { .. }
+            | Event::ReleaseCancelled { .. }
+            | Event::TestAdded { .. }
+            | Event::TestStatusSet { .. }
+            | Event::TestWaived { .. }
+            | Event::NoticeRecorded { .. }
+            | Event::ApprovalWithdrawn { .. }
+            | Event::TestRemoved { .. }
+            | Event::Unreadable { .. } => Vec::new(),
+        }
+    }
+}
+
+/// An event as the log holds it: who, when, and its place in the sequence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorded {
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub event: Event,
+}

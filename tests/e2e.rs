@@ -440,7 +440,7 @@ fn at_80x24_a_refusal_swallows_what_is_typed_p_records_passed_and_the_scope_scro
     // quinn (qa) may not qualify: refused in the status line, and what is typed next, Enter
     // included, reaches nothing.
     tmux.keys(&["Q"]);
-    tmux.wait_for("quinn does not hold it · Esc or En", 5);
+    tmux.wait_for("refused (Esc or Enter to go on", 5);
     tmux.keys(&["-l", "resolve this"]);
     std::thread::sleep(Duration::from_millis(300));
     let screen = tmux.screen();

@@ -852,8 +852,11 @@ impl App {
                 }
                 Ok(None) => {}
                 Err(why) => {
+                    // The way on first: on a narrow screen the reason is what gets cut.
                     self.tell(
-                        format!("{why} · Esc or Enter to go on (keys typed meanwhile are ignored)"),
+                        format!(
+                            "refused (Esc or Enter to go on; keys typed now are ignored): {why}"
+                        ),
                         true,
                     );
                     self.held = true;

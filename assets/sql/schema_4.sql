@@ -42,7 +42,7 @@ DECLARE
     'approval_given', 'approval_rejected', 'deploy_started', 'release_deployed',
     'release_verified', 'release_closed', 'release_rolled_back', 'release_cancelled',
     'test_added', 'test_status_set', 'test_waived', 'incident_noted',
-    'incident_services_changed', 'notice_recorded'];
+    'incident_services_changed', 'notice_recorded', 'approval_withdrawn', 'test_removed'];
   -- The directory store's limit on one line (store::line::MAX_BYTES).
   max_bytes constant integer := 1048576;
   -- How far behind the server's clock a line's time may be: the time the client took between

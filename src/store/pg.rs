@@ -22,7 +22,7 @@ use std::time::Duration;
 /// hold the `hotfix.writer` row instead, which no login can take from outside.
 const LOCK_KEY: i64 = 0x686f_7466;
 /// The schema version this hotfix reads and writes: the last of [`MIGRATIONS`].
-const SCHEMA_VERSION: i32 = 5;
+const SCHEMA_VERSION: i32 = 4;
 
 /// Whether `spec` names a database rather than a directory: a `postgresql://` or `postgres://`
 /// URL, or libpq's `key=value` form (`host=db dbname=hotfix`).
@@ -374,13 +374,7 @@ fn connect(spec: &str) -> Result<Client, StoreError> {
 /// The schema, as the steps that build it, in order: `init` applies them all, and `hotfix store
 /// migrate` applies those a store made by an older hotfix lacks. A step is never edited once
 /// released (stores in the field were built by it); a change is a new step.
-const MIGRATIONS: &[(i32, &str)] = &[
-    (1, SCHEMA_1),
-    (2, SCHEMA_2),
-    (3, SCHEMA_3),
-    (4, SCHEMA_4),
-    (5, SCHEMA_5),
-];
+const MIGRATIONS: &[(i32, &str)] = &[(1, SCHEMA_1), (2, SCHEMA_2), (3, SCHEMA_3), (4, SCHEMA_4)];
 
 /// The log, its two roles, the append-only triggers and the append function.
 const SCHEMA_1: &str = include_str!("../../assets/sql/schema_1.sql");
@@ -398,10 +392,6 @@ const SCHEMA_3: &str = include_str!("../../assets/sql/schema_3.sql");
 /// The server refuses a malformed line, and the store's lock is a row only hotfix's functions
 /// can lock (see `assets/sql/schema_4.sql`).
 const SCHEMA_4: &str = include_str!("../../assets/sql/schema_4.sql");
-
-/// The corrections' event types (approval_withdrawn, test_removed) join the append function's
-/// list: a new event type is a schema step.
-const SCHEMA_5: &str = include_str!("../../assets/sql/schema_5.sql");
 
 /// Applies the steps of [`MIGRATIONS`] after `from` in one transaction, recording each, as the
 /// owner role the login takes for the time it builds.

@@ -69,54 +69,53 @@ fn new_store(dir: &std::path::Path) -> Store {
 
 // ---- kill -9 while appending ----
 
-/// Not a test on its own: the child process of the kill -9 and concurrency tests, which run
-/// it by name (`--ignored --exact writer_child`). It appends `HOTFIX_TEST_COUNT` incidents and
-/// prints `ack <title>` only after each append returned.
-#[test]
-#[ignore = "not a test: the child process the kill -9 and concurrency tests start"]
-fn writer_child() {
-    let Ok(dir) = std::env::var("HOTFIX_TEST_WRITER_DIR") else {
-        return;
-    };
-    let name = std::env::var("HOTFIX_TEST_WRITER").unwrap();
-    let count: usize = std::env::var("HOTFIX_TEST_COUNT").unwrap().parse().unwrap();
-    let mut store = Store::open(std::path::Path::new(&dir)).unwrap();
-    let mut out = std::io::stdout().lock();
-    for i in 0..count {
-        let title = format!("{name}-{i}");
-        store.execute(&name, now(), report(&title)).unwrap();
-        use std::io::Write;
-        writeln!(out, "ack {title}").unwrap();
-        out.flush().unwrap();
-    }
-}
-
+/// The writer the kill -9 and concurrency tests start: a shell that runs the real binary once
+/// per incident and prints `ack <title>` only after that run exited 0, so an ack means the
+/// product said "recorded". It leads its own process group, so `kill_group` takes the run in
+/// flight down with it.
 fn spawn_writer(dir: &std::path::Path, name: &str, count: usize) -> std::process::Child {
-    std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "writer_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("HOTFIX_TEST_WRITER_DIR", dir)
-        .env("HOTFIX_TEST_WRITER", name)
-        .env("HOTFIX_TEST_COUNT", count.to_string())
+    use std::os::unix::process::CommandExt;
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(
+            r#"i=0
+while [ "$i" -lt "$COUNT" ]; do
+  "$HOTFIX" incident new --title "$WRITER-$i" --severity P3 >/dev/null || exit 1
+  echo "ack $WRITER-$i"
+  i=$((i + 1))
+done"#,
+        )
+        .env("HOTFIX", env!("CARGO_BIN_EXE_hotfix"))
+        .env("HOTFIX_STORE", dir)
+        .env("HOTFIX_USER", name)
+        .env("WRITER", name)
+        .env("COUNT", count.to_string())
+        .env("XDG_STATE_HOME", common::state_home())
+        .env("XDG_CACHE_HOME", common::state_home())
+        .env("NO_COLOR", "1")
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
 }
 
+/// SIGKILL to the writer's whole process group: the shell and the hotfix run it is waiting on.
+fn kill_group(child: &mut std::process::Child) {
+    let group = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
+    let rc = unsafe { libc::kill(-group, libc::SIGKILL) };
+    assert_eq!(rc, 0, "kill -9 the writer's group");
+    child.wait().unwrap();
+}
+
 fn acks(child: &mut std::process::Child) -> std::thread::JoinHandle<Vec<String>> {
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
-        // rsplit: libtest may start the first ack's line with its own "test writer_child ... ".
         BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
-            .filter_map(|l| l.rsplit_once("ack ").map(|(_, t)| t.to_string()))
+            .filter_map(|l| l.strip_prefix("ack ").map(str::to_string))
             .collect()
     })
 }
@@ -139,8 +138,7 @@ fn kill_9_never_loses_an_acknowledged_event() {
         let mut child = spawn_writer(dir.path(), "w", 1000);
         let reader = acks(&mut child);
         std::thread::sleep(Duration::from_millis(5 + rng.below(400)));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
+        kill_group(&mut child);
         let acked = reader.join().unwrap();
         let store = Store::open(dir.path())
             .unwrap_or_else(|e| panic!("trial {trial}: the store does not load: {e}"));
@@ -686,8 +684,7 @@ fn a_lock_left_by_a_killed_process_needs_no_manual_step() {
     let mut child = spawn_writer(dir.path(), "k", 100_000);
     let reader = acks(&mut child);
     std::thread::sleep(Duration::from_millis(100));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_group(&mut child);
     reader.join().unwrap();
     hotfix(dir.path(), "q")
         .env("HOTFIX_LOCK_WAIT", "1")

@@ -216,35 +216,10 @@ pub fn apply(model: &mut Model, r: &Recorded) {
     model.seq = r.seq;
     model.at = Some(r.at);
     match &r.event {
-        Event::StoreInitialized { .. }
-        | Event::RoleGranted { .. }
-        | Event::RoleRevoked { .. }
-        | Event::PolicyReplaced { .. } => users::apply(model, r),
-        Event::IncidentReported { .. }
-        | Event::IncidentSeverityChanged { .. }
-        | Event::IncidentQualified { .. }
-        | Event::IncidentResolved { .. }
-        | Event::IncidentNoted { .. }
-        | Event::IncidentServicesChanged { .. } => incident::apply(model, r),
-        Event::TestAdded { .. }
-        | Event::TestStatusSet { .. }
-        | Event::TestWaived { .. }
-        | Event::TestRemoved { .. } => {
-            test_plan::apply(model, r);
-        }
-        Event::HotfixCreated { .. }
-        | Event::RegularReleasePlanned { .. }
-        | Event::ReleaseEdited { .. }
-        | Event::ApprovalGiven { .. }
-        | Event::ApprovalRejected { .. }
-        | Event::DeployStarted { .. }
-        | Event::ReleaseDeployed { .. }
-        | Event::ReleaseVerified { .. }
-        | Event::ReleaseClosed { .. }
-        | Event::ReleaseRolledBack { .. }
-        | Event::ReleaseCancelled { .. }
-        | Event::NoticeRecorded { .. }
-        | Event::ApprovalWithdrawn { .. } => release::apply(model, r),
+        event::users_events!() => users::apply(model, r),
+        event::incident_events!() => incident::apply(model, r),
+        event::test_events!() => test_plan::apply(model, r),
+        event::release_events!() => release::apply(model, r),
         // Never legal, so never folded (see legality): nothing to apply.
         Event::Unreadable { .. } => {}
     }

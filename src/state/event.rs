@@ -289,6 +289,54 @@ impl Event {
     }
 }
 
+// The events each part of the model folds, as patterns. `state::apply` routes by them and each
+// part's fold names the others' by them, so a new event does not compile until it is given to
+// exactly one part, and then not until that part folds it: no arm passes it by unseen.
+macro_rules! users_events {
+    () => {
+        $crate::state::Event::StoreInitialized { .. }
+            | $crate::state::Event::RoleGranted { .. }
+            | $crate::state::Event::RoleRevoked { .. }
+            | $crate::state::Event::PolicyReplaced { .. }
+    };
+}
+macro_rules! incident_events {
+    () => {
+        $crate::state::Event::IncidentReported { .. }
+            | $crate::state::Event::IncidentSeverityChanged { .. }
+            | $crate::state::Event::IncidentQualified { .. }
+            | $crate::state::Event::IncidentResolved { .. }
+            | $crate::state::Event::IncidentNoted { .. }
+            | $crate::state::Event::IncidentServicesChanged { .. }
+    };
+}
+macro_rules! test_events {
+    () => {
+        $crate::state::Event::TestAdded { .. }
+            | $crate::state::Event::TestStatusSet { .. }
+            | $crate::state::Event::TestWaived { .. }
+            | $crate::state::Event::TestRemoved { .. }
+    };
+}
+macro_rules! release_events {
+    () => {
+        $crate::state::Event::HotfixCreated { .. }
+            | $crate::state::Event::RegularReleasePlanned { .. }
+            | $crate::state::Event::ReleaseEdited { .. }
+            | $crate::state::Event::ApprovalGiven { .. }
+            | $crate::state::Event::ApprovalRejected { .. }
+            | $crate::state::Event::ApprovalWithdrawn { .. }
+            | $crate::state::Event::DeployStarted { .. }
+            | $crate::state::Event::ReleaseDeployed { .. }
+            | $crate::state::Event::ReleaseVerified { .. }
+            | $crate::state::Event::ReleaseClosed { .. }
+            | $crate::state::Event::ReleaseRolledBack { .. }
+            | $crate::state::Event::ReleaseCancelled { .. }
+            | $crate::state::Event::NoticeRecorded { .. }
+    };
+}
+pub(crate) use {incident_events, release_events, test_events, users_events};
+
 /// An event as the log holds it: who, when, and its place in the sequence.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Recorded {

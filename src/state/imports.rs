@@ -278,9 +278,11 @@ impl super::Model {
         let mut after = self.clone();
         let added: std::collections::HashSet<&str> = events
             .iter()
-            .filter_map(|e| match e {
-                Event::TestAdded { name, .. } => Some(name.as_str()),
-                _ => None,
+            .filter_map(|e| {
+                let Event::TestAdded { name, .. } = e else {
+                    return None;
+                };
+                Some(name.as_str())
             })
             .collect();
         for (seq, event) in (self.seq + 1..).zip(events.iter()) {

@@ -352,6 +352,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 });
             }
         }
-        _ => {}
+        // Folded by the other parts of the model (see `state::apply`).
+        super::event::users_events!() | super::event::test_events!() | super::event::release_events!() | Event::Unreadable { .. } => {}
     }
 }

@@ -597,13 +597,14 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 milestone(rel, Phase::Deploying, r, None);
             }
         }
-        Event::ReleaseDeployed { id } | Event::ReleaseClosed { id } => {
-            let phase = match &r.event {
-                Event::ReleaseDeployed { .. } => Phase::Deployed,
-                _ => Phase::Closed,
-            };
+        Event::ReleaseDeployed { id } => {
             if let Some(rel) = model.releases.get_mut(id) {
-                milestone(rel, phase, r, None);
+                milestone(rel, Phase::Deployed, r, None);
+            }
+        }
+        Event::ReleaseClosed { id } => {
+            if let Some(rel) = model.releases.get_mut(id) {
+                milestone(rel, Phase::Closed, r, None);
             }
         }
         Event::ReleaseVerified { id, note } => {
@@ -653,7 +654,8 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 });
             }
         }
-        _ => {}
+        // Folded by the other parts of the model (see `state::apply`).
+        super::event::users_events!() | super::event::incident_events!() | super::event::test_events!() | Event::Unreadable { .. } => {}
     }
 }
 

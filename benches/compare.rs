@@ -117,6 +117,36 @@ struct Key {
     sha256sum: Duration,
     first_frame: Option<Duration>,
     peak_mb: Option<f64>,
+    /// One closed record's reads: what, how long, peak resident kB.
+    per_record: Vec<(&'static str, Duration, u64)>,
+}
+
+/// Runs `p` to its end under `/usr/bin/time`, its output discarded: how long it took and its
+/// peak resident memory (kB). Not wait4 on `p` itself: a child forked from this process counts
+/// this process's pages until it execs, and this one holds the whole model.
+fn peak(p: Process) -> (Duration, u64) {
+    use std::process::Stdio;
+    let report = tempfile::NamedTempFile::new().expect("temp file");
+    let t = Instant::now();
+    let status = Process::new("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(p.get_program())
+        .args(p.get_args())
+        .envs(p.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("/usr/bin/time (apt-get install time)");
+    let took = t.elapsed();
+    assert!(status.success(), "{status}");
+    let kb = std::fs::read_to_string(report.path())
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    (took, kb)
 }
 
 fn main() {
@@ -212,6 +242,16 @@ fn main() {
         "1.5x",
         r <= 1.5,
     );
+    println!("\nbudgets of the house issue (one closed record), at {big_n} incidents:");
+    for ((what, d, kb), (_, d_small, _)) in big.per_record.iter().zip(&small.per_record) {
+        let grow = d.as_secs_f64() / d_small.as_secs_f64();
+        line(
+            what,
+            format!("{} {grow:.2}x, {:.1} MB", ms(*d), *kb as f64 / 1024.0),
+            &format!("3x ({small_n} incidents), 100 MB"),
+            grow <= 3.0 && *kb <= 100 * 1024,
+        );
+    }
 }
 
 fn measure(incidents: u64) -> (Vec<Row>, Key) {
@@ -366,6 +406,58 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
         budget: "-".into(),
         ok: true,
     });
+    // One closed record, read as a whole process from this user's checkpoint: it should cost
+    // what the record does, not what the history does.
+    let (archived_incidents, archived_releases) = store.model.archivable();
+    let closed_hotfix = archived_releases
+        .iter()
+        .find(|r| r.is_hotfix())
+        .map_or("HF-1".to_string(), ToString::to_string);
+    let closed_incident = archived_incidents
+        .first()
+        .map_or("INC-1".to_string(), ToString::to_string);
+    for (what, args) in [
+        ("report HF (closed)", vec!["report", closed_hotfix.as_str()]),
+        (
+            "report HF --format json (closed)",
+            vec!["report", closed_hotfix.as_str(), "--format", "json"],
+        ),
+        (
+            "changelog HF (closed)",
+            vec!["changelog", closed_hotfix.as_str()],
+        ),
+        (
+            "release show HF (closed)",
+            vec!["release", "show", closed_hotfix.as_str()],
+        ),
+        (
+            "incident show INC (closed)",
+            vec!["incident", "show", closed_incident.as_str()],
+        ),
+    ] {
+        let runs: Vec<(Duration, u64)> = (0..5)
+            .map(|_| {
+                let mut p = Process::new(bin);
+                p.env("HOTFIX_USER", "you")
+                    .env("XDG_STATE_HOME", &state)
+                    .env("XDG_CACHE_HOME", &state)
+                    .arg("--store")
+                    .arg(&store_dir)
+                    .args(&args);
+                peak(p)
+            })
+            .collect();
+        let d = median(runs.iter().map(|r| r.0).collect());
+        let kb = runs.iter().map(|r| r.1).max().unwrap_or(0);
+        key.per_record.push((what, d, kb));
+        rows.push(Row {
+            what,
+            measured: format!("{} {:.1} MB", ms(d), kb as f64 / 1024.0),
+            budget: "3x the smallest, 100 MB".into(),
+            ok: kb <= 100 * 1024,
+        });
+    }
+
     // Verification against the machine's hashing speed.
     let verify = |()| {
         Process::new(bin)

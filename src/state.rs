@@ -319,20 +319,26 @@ impl Model {
     }
 
     pub fn next_release_id(&self, hotfix: bool) -> ReleaseId {
-        let last = self
-            .releases
-            .keys()
-            .filter(|id| id.is_hotfix() == hotfix)
-            .map(|id| match id {
+        // Hotfixes order before regular releases, each by number, so the newest of a kind is
+        // the last key of its range: the fold asks this for every hotfix line (see legality),
+        // so it must not walk every release.
+        let (mut range, archived) = if hotfix {
+            (
+                self.releases.range(..ReleaseId::Regular(0)),
+                self.archive.last_hotfix,
+            )
+        } else {
+            (
+                self.releases.range(ReleaseId::Regular(0)..),
+                self.archive.last_regular,
+            )
+        };
+        let last = range
+            .next_back()
+            .map_or(0, |(id, _)| match id {
                 ReleaseId::Hotfix(n) | ReleaseId::Regular(n) => *n,
             })
-            .max()
-            .unwrap_or(0)
-            .max(if hotfix {
-                self.archive.last_hotfix
-            } else {
-                self.archive.last_regular
-            });
+            .max(archived);
         if hotfix {
             ReleaseId::Hotfix(last + 1)
         } else {

@@ -5,6 +5,7 @@
 mod common;
 
 use common::World;
+use hotfix::state::archive::Record;
 use hotfix::state::*;
 use proptest::prelude::*;
 use std::collections::BTreeSet;
@@ -763,6 +764,23 @@ proptest! {
         };
         prop_assert_eq!(facts_of(&part), hotfix::state::insights::facts(&full));
 
+        // One closed record reads with the index and its chunk alone, and the open work with
+        // that chunk answers for the chunk's records as the whole model does.
+        let at = |from: u64, max: u64| {
+            let rest = bytes.get(from as usize..)?;
+            Some(rest[..(max as usize).min(rest.len())].to_vec())
+        };
+        let records = archived.incidents.keys().map(|i| Record::Incident(*i))
+            .chain(archived.releases.keys().map(|r| Record::Release(*r)));
+        for record in records.take(6) {
+            let chunk = hotfix::store::snapshot::read_record(at, &active.archive, record)
+                .expect("a closed record reads alone");
+            let one = part.with_part(chunk.clone());
+            prop_assert!(!one.archived(record));
+            let shown = Model::default().with_part(chunk);
+            prop_assert_eq!(answers(&full, &shown, &log), answers(&one, &shown, &log));
+        }
+
         // Carrying on: the archive comes in only when asked for.
         let mut archive = Some(archived);
         for s in &more {
@@ -835,4 +853,84 @@ fn the_split_walk_does_archive_something() {
     }));
     assert_eq!(part.next_incident_id(), IncidentId(3));
     assert_eq!(part.next_release_id(true), ReleaseId::Hotfix(2));
+}
+
+#[test]
+fn a_closed_record_is_read_with_its_own_chunk_not_the_archive() {
+    // 300 closed incidents, each with its cancelled hotfix: a report on one must not read them all.
+    let mut w = World::new();
+    let mut pairs = Vec::new();
+    for _ in 0..300 {
+        let inc = w.incident(Severity::P1);
+        w.qualify(inc, Decision::Hotfix);
+        let hf = w.hotfix_for(&[inc]);
+        w.run(
+            "sam",
+            Command::CancelRelease {
+                id: hf,
+                reason: "r".into(),
+            },
+        );
+        w.run(
+            "avery",
+            Command::ResolveIncident {
+                id: inc,
+                note: String::new(),
+            },
+        );
+        pairs.push((inc, hf));
+    }
+    w.now += chrono::Duration::days(15);
+    w.incident(Severity::P3);
+    let mark = hotfix::store::snapshot::Mark {
+        lines: w.model.seq,
+        cursor: 2,
+        last_line: 1,
+        last_hash: "0".repeat(64),
+        first_batch: 1,
+    };
+    let mut bytes = Vec::new();
+    hotfix::store::snapshot::write(&mut bytes, &mark, &w.model, None).unwrap();
+    let active = hotfix::store::snapshot::read_active(|max| {
+        Some(bytes[..(max as usize).min(bytes.len())].to_vec())
+    })
+    .unwrap();
+    let read = std::cell::Cell::new(0u64);
+    let at = |from: u64, max: u64| {
+        let rest = bytes.get(from as usize..)?;
+        let got = rest[..(max as usize).min(rest.len())].to_vec();
+        read.set(read.get() + got.len() as u64);
+        Some(got)
+    };
+    let (inc, hf) = pairs[150];
+    let chunk =
+        hotfix::store::snapshot::read_record(at, &active.archive, Record::Release(hf)).unwrap();
+    assert!(chunk.releases.contains_key(&hf) && chunk.incidents.contains_key(&inc));
+    assert!(
+        chunk.incidents.len() + chunk.releases.len() < 100,
+        "a chunk, not the archive"
+    );
+    let archive_len = bytes.len() as u64 - active.archive.offset;
+    assert!(
+        read.get() * 4 < archive_len,
+        "read {} of an archive of {archive_len} bytes",
+        read.get()
+    );
+    let one = active.model.with_part(chunk);
+    let now = common::t0() + chrono::Duration::days(400);
+    let report = |m: &Model| hotfix::report::markdown(&hotfix::report::build(m, hf, now).unwrap());
+    assert_eq!(report(&one), report(&w.model));
+    // A damaged chunk is never read as the record.
+    let mut damaged = bytes.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    let at = |from: u64, max: u64| {
+        let rest = damaged.get(from as usize..)?;
+        Some(rest[..(max as usize).min(rest.len())].to_vec())
+    };
+    let (_, last_hf) = pairs[299];
+    assert!(
+        hotfix::store::snapshot::read_record(at, &active.archive, Record::Release(last_hf))
+            .is_none()
+    );
 }

@@ -7,6 +7,7 @@ use crate::clock::now;
 use crate::error::Error;
 use crate::load::Load;
 use crate::present;
+use crate::state::archive::Record;
 use crate::state::{Audience, Command, ReleaseId, Stage};
 use std::path::Path;
 
@@ -29,20 +30,6 @@ fn emit(out: &Out, text: &str, output: Option<&Path>, store: &Path) -> Result<()
     }
 }
 
-/// The store as every command opens it (this user's checkpoint and what is newer, see
-/// `Store::open_to_write`), with the closed records loaded only when `id` is one of them: a
-/// report costs what its record does, not what the whole history does.
-fn open_for_record(
-    dir: &Path,
-    id: ReleaseId,
-) -> Result<std::mem::ManuallyDrop<crate::store::Store>, Error> {
-    let mut store = open(dir)?;
-    if store.model.release_archived(id) {
-        store.load_archive()?;
-    }
-    Ok(store)
-}
-
 pub fn report(
     out: &Out,
     dir: &Path,
@@ -50,8 +37,11 @@ pub fn report(
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<(), Error> {
-    let store = open_for_record(dir, id)?;
-    let report = crate::report::build(&store.model, id, now())?.witnessed(store.log_head());
+    // A report costs what its record does, not what the whole history does.
+    let mut store = open(dir)?;
+    let part = store.model_for(Record::Release(id))?;
+    let model = part.as_ref().unwrap_or(&store.model);
+    let report = crate::report::build(model, id, now())?.witnessed(store.log_head());
     let json = out.json || format == ReportFormat::Json;
     let text = if json {
         serde_json::to_string_pretty(&report).map_err(|e| Error::Failed(e.to_string()))? + "\n"
@@ -70,8 +60,14 @@ pub fn changelog(
     into: Option<&Path>,
 ) -> Result<(), Error> {
     use crate::report::changelog;
-    let store = open_for_record(dir, id)?;
-    let entry = changelog::entry(&store.model, id, security, unreleased)?;
+    let mut store = open(dir)?;
+    let part = store.model_for(Record::Release(id))?;
+    let entry = changelog::entry(
+        part.as_ref().unwrap_or(&store.model),
+        id,
+        security,
+        unreleased,
+    )?;
     let Some(path) = into else {
         if out.json {
             return out.json(&entry);

@@ -14,6 +14,7 @@ fn load_if(store: &mut Store, needed: bool) -> Result<(), Error> {
 use crate::error::Error;
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
+use crate::state::archive::Record;
 use crate::state::{IncidentId, Model, Release, ReleaseId, RoleCheck};
 use crate::store::{Integrity, Store};
 use serde_json::{Value, json};
@@ -107,9 +108,8 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
 
 pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), Error> {
     let mut store = open(dir)?;
-    let archived = store.model.incident_archived(id);
-    load_if(&mut store, archived)?;
-    let m = &store.model;
+    let part = store.model_for(Record::Incident(id))?;
+    let m = part.as_ref().unwrap_or(&store.model);
     let i = m.incident(id)?;
     let releases: Vec<&Release> = m
         .releases
@@ -269,9 +269,8 @@ fn approvals_json(r: &Release) -> Vec<Value> {
 
 pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let mut store = open(dir)?;
-    let archived = store.model.release_archived(id);
-    load_if(&mut store, archived)?;
-    let m = &store.model;
+    let part = store.model_for(Record::Release(id))?;
+    let m = part.as_ref().unwrap_or(&store.model);
     let r = m.release(id)?;
     let gate = m.gate(id)?;
     if out.json {
@@ -476,9 +475,8 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
 
 pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     let mut store = open(dir)?;
-    let archived = store.model.release_archived(id);
-    load_if(&mut store, archived)?;
-    let r = store.model.release(id)?;
+    let part = store.model_for(Record::Release(id))?;
+    let r = part.as_ref().unwrap_or(&store.model).release(id)?;
     if out.json {
         return out.json(&r.tests_by_priority());
     }

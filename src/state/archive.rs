@@ -33,6 +33,20 @@ pub struct Archive {
     pub last_regular: u64,
 }
 
+/// A record of the model, by its id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    Incident(IncidentId),
+    Release(ReleaseId),
+}
+
+/// Archived records that link only among themselves (see [`Model::archive_groups`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Group {
+    pub incidents: BTreeSet<IncidentId>,
+    pub releases: BTreeSet<ReleaseId>,
+}
+
 /// The archived records themselves.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Archived {
@@ -205,6 +219,85 @@ impl Model {
             }
         }
         (incidents, releases)
+    }
+
+    /// `incidents` and `releases` (archivable ones, see [`Model::archivable`]) in groups of
+    /// about `size` records, each made of whole link components: a record, what it links, what
+    /// those link, and so on. One group then answers everything about any record in it, so a
+    /// report on one closed release reads its group, not the archive.
+    pub fn archive_groups(
+        &self,
+        incidents: &BTreeSet<IncidentId>,
+        releases: &BTreeSet<ReleaseId>,
+        size: usize,
+    ) -> Vec<Group> {
+        let mut links: BTreeMap<IncidentId, BTreeSet<ReleaseId>> = BTreeMap::new();
+        for id in releases {
+            for i in self
+                .releases
+                .get(id)
+                .into_iter()
+                .flat_map(|r| &r.scope.incidents)
+            {
+                links.entry(*i).or_default().insert(*id);
+            }
+        }
+        for (i, list) in &self.hotfixes_by_incident {
+            links.entry(*i).or_default().extend(list);
+        }
+        let mut seen_incidents = BTreeSet::new();
+        let mut seen_releases = BTreeSet::new();
+        let mut groups = Vec::new();
+        let mut group = Group::default();
+        let starts = incidents
+            .iter()
+            .map(|i| Record::Incident(*i))
+            .chain(releases.iter().map(|r| Record::Release(*r)));
+        for start in starts {
+            let mut todo = vec![start];
+            while let Some(record) = todo.pop() {
+                match record {
+                    Record::Incident(i) if incidents.contains(&i) && seen_incidents.insert(i) => {
+                        group.incidents.insert(i);
+                        let linked = links.get(&i).into_iter().flatten();
+                        todo.extend(linked.map(|r| Record::Release(*r)));
+                    }
+                    Record::Release(r) if releases.contains(&r) && seen_releases.insert(r) => {
+                        group.releases.insert(r);
+                        let linked = self.releases.get(&r).into_iter();
+                        todo.extend(linked.flat_map(|rel| {
+                            rel.scope.incidents.iter().map(|i| Record::Incident(*i))
+                        }));
+                    }
+                    Record::Incident(_) | Record::Release(_) => {}
+                }
+            }
+            if group.incidents.len() + group.releases.len() >= size {
+                groups.push(std::mem::take(&mut group));
+            }
+        }
+        if !group.incidents.is_empty() || !group.releases.is_empty() {
+            groups.push(group);
+        }
+        groups
+    }
+
+    /// Adds archived records beside the loaded ones, for a read of them: the model still
+    /// counts them as left out, so it never passes for complete.
+    pub fn with_part(&self, part: Archived) -> Model {
+        let mut model = self.clone();
+        model.incidents.extend(part.incidents);
+        model.releases.extend(part.releases);
+        model.hotfixes_by_incident.extend(part.hotfixes_by_incident);
+        model
+    }
+
+    /// Whether `record` is one this model has left out.
+    pub fn archived(&self, record: Record) -> bool {
+        match record {
+            Record::Incident(id) => self.incident_archived(id),
+            Record::Release(id) => self.release_archived(id),
+        }
     }
 
     /// Moves the archivable records (see [`Model::archivable`]) out of a complete model.

@@ -353,6 +353,9 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             }
         }
         // Folded by the other parts of the model (see `state::apply`).
-        super::event::users_events!() | super::event::test_events!() | super::event::release_events!() | Event::Unreadable { .. } => {}
+        super::event::users_events!()
+        | super::event::test_events!()
+        | super::event::release_events!()
+        | Event::Unreadable { .. } => {}
     }
 }

@@ -655,7 +655,10 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             }
         }
         // Folded by the other parts of the model (see `state::apply`).
-        super::event::users_events!() | super::event::incident_events!() | super::event::test_events!() | Event::Unreadable { .. } => {}
+        super::event::users_events!()
+        | super::event::incident_events!()
+        | super::event::test_events!()
+        | Event::Unreadable { .. } => {}
     }
 }
 

@@ -115,6 +115,9 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         }
         Event::PolicyReplaced { policy } => model.policy = policy.clone(),
         // Folded by the other parts of the model (see `state::apply`).
-        super::event::incident_events!() | super::event::test_events!() | super::event::release_events!() | Event::Unreadable { .. } => {}
+        super::event::incident_events!()
+        | super::event::test_events!()
+        | super::event::release_events!()
+        | Event::Unreadable { .. } => {}
     }
 }

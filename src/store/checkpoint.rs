@@ -184,20 +184,31 @@ pub fn key_of(identity: &str) -> String {
 
 /// A regular file's bytes, at most `max`, never following a link or blocking on a pipe.
 pub(super) fn read_regular(path: &Path, max: u64) -> Option<Vec<u8>> {
-    use std::io::Read;
+    read_regular_at(path, 0, max)
+}
+
+/// At most `max` bytes of the regular file at `path` from byte `from` on (never a link).
+pub(super) fn read_regular_at(path: &Path, from: u64, max: u64) -> Option<Vec<u8>> {
     use std::os::unix::fs::OpenOptionsExt;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .ok()?;
+    read_open_at(file, from, max)
+}
+
+/// At most `max` bytes of `file`, a regular file, from byte `from` on: never more than it held
+/// when this looked, even if it grows meanwhile.
+pub(super) fn read_open_at(mut file: std::fs::File, from: u64, max: u64) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek};
     let meta = file.metadata().ok()?;
     if !meta.is_file() {
         return None;
     }
-    let mut bytes = Vec::new();
-    file.take(meta.len().min(max))
-        .read_to_end(&mut bytes)
-        .ok()?;
+    let len = meta.len().saturating_sub(from).min(max);
+    file.seek(std::io::SeekFrom::Start(from)).ok()?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).ok()?);
+    file.take(len).read_to_end(&mut bytes).ok()?;
     Some(bytes)
 }

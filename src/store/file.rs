@@ -366,13 +366,9 @@ impl Backend for FileLog {
             .into_owned()
     }
 
-    fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
+    fn read_snapshot_at(&self, from: u64, max: u64) -> Option<Vec<u8>> {
         let file = self.open_file(SNAPSHOT_FILE, How::Read).ok()?;
-        let len = file.metadata().ok()?.len();
-        let mut bytes = Vec::with_capacity(usize::try_from(len.min(max)).ok()?);
-        // Never more than the file held when opened, even if it grows meanwhile.
-        file.take(len.min(max)).read_to_end(&mut bytes).ok()?;
-        Some(bytes)
+        super::checkpoint::read_open_at(file, from, max)
     }
 
     /// Through a synced temporary file and a rename: a crash leaves the old snapshot or the new.

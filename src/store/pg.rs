@@ -792,8 +792,8 @@ impl Backend for PgLog {
 
     /// The snapshot is a cache on this machine (the user's cache directory, one file per
     /// server, database and schema), checked against the database before it is used.
-    fn read_snapshot(&self, max: u64) -> Option<Vec<u8>> {
-        super::checkpoint::read_regular(self.cache.as_ref()?, max)
+    fn read_snapshot_at(&self, from: u64, max: u64) -> Option<Vec<u8>> {
+        super::checkpoint::read_regular_at(self.cache.as_ref()?, from, max)
     }
 
     fn write_snapshot(

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// 10,000 incidents took 150 ms to parse against about a third of that in postcard.
 pub const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Bumped whenever the model's shape changes; the hotfix version is checked as well.
-const SNAPSHOT_FORMAT: u32 = 11;
+const SNAPSHOT_FORMAT: u32 = 12;
 /// The cockpit rewrites the snapshot once it lags the log by this many events.
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
@@ -56,6 +56,7 @@ struct Header {
     facts_len: u64,
     digest: [u8; 32],
     facts_digest: [u8; 32],
+    /// The archive's index's digest: the index holds every chunk's (see [`Index`]).
     archive_digest: [u8; 32],
 }
 
@@ -161,21 +162,7 @@ pub fn write(
 ) -> std::io::Result<()> {
     let (active, facts, archive) = if model.is_complete() {
         let (incidents, releases) = model.archivable();
-        let archive = postcard::to_stdvec(&ArchivedRef {
-            incidents: Picked {
-                map: &model.incidents,
-                keys: &incidents,
-            },
-            releases: Picked {
-                map: &model.releases,
-                keys: &releases,
-            },
-            hotfixes_by_incident: Picked {
-                map: &model.hotfixes_by_incident,
-                keys: &incidents,
-            },
-        })
-        .map_err(std::io::Error::other)?;
+        let archive = archive_section(model, &incidents, &releases)?;
         // The active part is the open work: small, so it is copied.
         let mut active = Model {
             incidents: BTreeMap::new(),
@@ -243,7 +230,9 @@ pub fn write(
         facts_len: facts.len() as u64,
         digest: Sha256::digest(&active).into(),
         facts_digest: Sha256::digest(&facts).into(),
-        archive_digest: Sha256::digest(&archive).into(),
+        archive_digest: index_of(&archive)
+            .map(|(index, _)| Sha256::digest(index).into())
+            .ok_or_else(|| std::io::Error::other("the archive section has no index"))?,
     };
     postcard::to_io(&head, &mut *out).map_err(std::io::Error::other)?;
     out.write_all(&active)?;
@@ -279,16 +268,155 @@ pub fn read_active(prefix: impl Fn(u64) -> Option<Vec<u8>>) -> Option<Active> {
     })
 }
 
-/// The archive section of `whole` (a snapshot's bytes) if it is the one `section` names.
-pub fn read_archive(whole: &[u8], section: &Section) -> Option<Archived> {
-    let bytes = archive_bytes(whole, section)?;
-    postcard::from_bytes(bytes).ok()
+/// Records per chunk of the archive section, about (a chunk holds whole link components).
+const ARCHIVE_CHUNK: usize = 64;
+
+/// The archive section opens with this (length-prefixed), then its chunks follow in order: which
+/// chunk holds each archived record, and each chunk's length and digest. The header carries the
+/// index's digest, so one record is read and checked with the index and its chunk alone.
+#[derive(Default, Serialize, Deserialize)]
+struct Index {
+    /// Sorted by id.
+    incidents: Vec<(crate::state::IncidentId, u32)>,
+    releases: Vec<(crate::state::ReleaseId, u32)>,
+    chunks: Vec<(u64, [u8; 32])>,
 }
 
-/// The archive section's bytes of `whole`, if they hash to what `section` names.
-pub fn archive_bytes<'a>(whole: &'a [u8], section: &Section) -> Option<&'a [u8]> {
+/// The archive section of a complete `model` that archives `incidents` and `releases`.
+fn archive_section(
+    model: &Model,
+    incidents: &BTreeSet<crate::state::IncidentId>,
+    releases: &BTreeSet<crate::state::ReleaseId>,
+) -> std::io::Result<Vec<u8>> {
+    let mut index = Index::default();
+    let mut body = Vec::new();
+    for (n, group) in model
+        .archive_groups(incidents, releases, ARCHIVE_CHUNK)
+        .iter()
+        .enumerate()
+    {
+        let n = u32::try_from(n).map_err(std::io::Error::other)?;
+        let chunk = postcard::to_stdvec(&ArchivedRef {
+            incidents: Picked {
+                map: &model.incidents,
+                keys: &group.incidents,
+            },
+            releases: Picked {
+                map: &model.releases,
+                keys: &group.releases,
+            },
+            hotfixes_by_incident: Picked {
+                map: &model.hotfixes_by_incident,
+                keys: &group.incidents,
+            },
+        })
+        .map_err(std::io::Error::other)?;
+        index
+            .incidents
+            .extend(group.incidents.iter().map(|i| (*i, n)));
+        index
+            .releases
+            .extend(group.releases.iter().map(|r| (*r, n)));
+        index
+            .chunks
+            .push((chunk.len() as u64, Sha256::digest(&chunk).into()));
+        body.extend(chunk);
+    }
+    index.incidents.sort_unstable();
+    index.releases.sort_unstable();
+    let index = postcard::to_stdvec(&index).map_err(std::io::Error::other)?;
+    let mut section = postcard::to_stdvec(&(index.len() as u64)).map_err(std::io::Error::other)?;
+    section.extend(index);
+    section.extend(body);
+    Ok(section)
+}
+
+/// The index's bytes at the start of `section` (an archive section), and the chunks after it.
+fn index_of(section: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (len, rest) = postcard::take_from_bytes::<u64>(section).ok()?;
+    let len = usize::try_from(len).ok()?;
+    Some((rest.get(..len)?, rest.get(len..)?))
+}
+
+/// The chunks of `section` (a whole archive section), in order, if it ends with the last of
+/// them; with `digest`, only if its index is the one `digest` names and every chunk the one the
+/// index names.
+fn chunks_of<'a>(section: &'a [u8], digest: Option<&[u8; 32]>) -> Option<Vec<&'a [u8]>> {
+    let (index, mut rest) = index_of(section)?;
+    if digest.is_some_and(|d| <[u8; 32]>::from(Sha256::digest(index)) != *d) {
+        return None;
+    }
+    let index: Index = postcard::from_bytes(index).ok()?;
+    let mut chunks = Vec::with_capacity(index.chunks.len());
+    for (len, chunk_digest) in &index.chunks {
+        let (chunk, after) = rest.split_at_checked(usize::try_from(*len).ok()?)?;
+        if digest.is_some() && <[u8; 32]>::from(Sha256::digest(chunk)) != *chunk_digest {
+            return None;
+        }
+        chunks.push(chunk);
+        rest = after;
+    }
+    rest.is_empty().then_some(chunks)
+}
+
+/// The records of `chunks` (see [`chunks_of`]), together.
+fn archive_of(chunks: &[&[u8]]) -> Option<Archived> {
+    let mut all = Archived::default();
+    for chunk in chunks {
+        let part: Archived = postcard::from_bytes(chunk).ok()?;
+        all.incidents.extend(part.incidents);
+        all.releases.extend(part.releases);
+        all.hotfixes_by_incident.extend(part.hotfixes_by_incident);
+    }
+    Some(all)
+}
+
+/// The archive section of `whole` (a snapshot's bytes) if it is the one `section` names.
+pub fn read_archive(whole: &[u8], section: &Section) -> Option<Archived> {
     let bytes = whole.get(usize::try_from(section.offset).ok()?..)?;
-    (<[u8; 32]>::from(Sha256::digest(bytes)) == section.digest).then_some(bytes)
+    archive_of(&chunks_of(bytes, Some(&section.digest))?)
+}
+
+/// The archived records linked with `record` (its chunk: see [`Index`]), read through `at`
+/// (at most so many bytes of the snapshot from an offset on) from the archive `section`
+/// names: the index and one chunk, whatever the history's size. `None` if they do not hold,
+/// or the record is not there.
+pub fn read_record(
+    at: impl Fn(u64, u64) -> Option<Vec<u8>>,
+    section: &Section,
+    record: crate::state::archive::Record,
+) -> Option<Archived> {
+    use crate::state::archive::Record;
+    let head = at(section.offset, 10)?;
+    let (len, rest) = postcard::take_from_bytes::<u64>(&head).ok()?;
+    let start = section
+        .offset
+        .checked_add((head.len() - rest.len()) as u64)?;
+    let bytes = at(start, len)?;
+    if bytes.len() as u64 != len || <[u8; 32]>::from(Sha256::digest(&bytes)) != section.digest {
+        return None;
+    }
+    let index: Index = postcard::from_bytes(&bytes).ok()?;
+    let n = match record {
+        Record::Incident(id) => index
+            .incidents
+            .binary_search_by_key(&id, |e| e.0)
+            .ok()
+            .map(|k| index.incidents[k].1),
+        Record::Release(id) => index
+            .releases
+            .binary_search_by_key(&id, |e| e.0)
+            .ok()
+            .map(|k| index.releases[k].1),
+    }?;
+    let n = usize::try_from(n).ok()?;
+    let before: u64 = index.chunks.get(..n)?.iter().map(|c| c.0).sum();
+    let (chunk_len, digest) = index.chunks.get(n)?;
+    let chunk = at(start.checked_add(len)?.checked_add(before)?, *chunk_len)?;
+    if chunk.len() as u64 != *chunk_len || <[u8; 32]>::from(Sha256::digest(&chunk)) != *digest {
+        return None;
+    }
+    postcard::from_bytes(&chunk).ok()
 }
 
 /// Facts per chunk of the facts section.
@@ -370,8 +498,11 @@ impl KeptFile {
         let start = usize::try_from(section.facts).ok()?;
         let facts = start..start.checked_add(usize::try_from(section.facts_len).ok()?)?;
         let digest: [u8; 32] = Sha256::digest(bytes.get(facts.clone())?).into();
-        archive_bytes(&bytes, section).filter(|_| digest == section.facts_digest)?;
+        if digest != section.facts_digest {
+            return None;
+        }
         let archive = usize::try_from(section.offset).ok()?;
+        chunks_of(bytes.get(archive..)?, Some(&section.digest))?;
         Some(KeptFile {
             bytes,
             facts,
@@ -388,7 +519,7 @@ impl KeptFile {
 
     /// The archived records.
     pub fn archived(&self) -> Option<Archived> {
-        postcard::from_bytes(&self.bytes[self.archive..]).ok()
+        archive_of(&chunks_of(&self.bytes[self.archive..], None)?)
     }
 }
 

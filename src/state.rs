@@ -223,6 +223,15 @@ pub fn apply(model: &mut Model, r: &Recorded) {
         // Never legal, so never folded (see legality): nothing to apply.
         Event::Unreadable { .. } => {}
     }
+    // Each record remembers the lines that name it: its trail, without a walk of the log.
+    if let Some(release) = r.event.release().and_then(|id| model.releases.get_mut(&id)) {
+        release.lines.push(r.seq);
+    }
+    for id in r.event.incidents() {
+        if let Some(incident) = model.incidents.get_mut(&id) {
+            incident.lines.push(r.seq);
+        }
+    }
 }
 
 /// The arguments every decision reads.

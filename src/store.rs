@@ -24,7 +24,9 @@ mod trust;
 
 pub use backend::{AnyLock, AnyLog, AnyReader, Backend, Head, HeadFile};
 pub use chain::Integrity;
-use chain::{Chain, chain_holds, encode_batch, line_at, mark_holds, scan, usable_snapshot};
+use chain::{
+    Chain, LINE_READ_MAX, chain_holds, encode_batch, line_at, mark_holds, scan, usable_snapshot,
+};
 pub use error::{ExecError, StoreError};
 pub use file::{FileLog, HEAD_FILE, LOG_FILE, create_whole};
 pub use line::{FORMAT_VERSION, GENESIS};
@@ -499,14 +501,35 @@ impl<B: Backend> Store<B> {
         Ok(recorded)
     }
 
-    /// The audit trail of a release and/or an incident (see [`Model::in_trail`]), in order,
-    /// streamed from the log so only the events kept are held.
+    /// The audit trail of a release and/or an incident (see [`Model::in_trail`]), in order, as
+    /// `model` (this store's, or one from [`Store::model_for`]) knows them. Only the lines the
+    /// records name (see `Incident::lines`) and the refused ones are read, each checked to hash
+    /// to itself; if any is not where the model says, the log is walked instead.
     pub fn trail(
         &self,
+        model: &Model,
         release: Option<state::ReleaseId>,
         incident: Option<state::IncidentId>,
     ) -> Result<Vec<Recorded>, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
+        if let Some(seqs) = trail_lines(model, release, incident) {
+            let raw = self.backend.read_lines(&lock, &seqs, self.cursor)?;
+            let read: Option<Vec<Recorded>> = raw
+                .iter()
+                .zip(&seqs)
+                .map(|(raw, seq)| {
+                    let parsed = line::parse(raw, 0).ok()?;
+                    line::check_chain(&parsed, raw, *seq, &parsed.prev).ok()?;
+                    Some(parsed.recorded)
+                })
+                .collect();
+            if let Some(read) = read.filter(|r| r.len() == seqs.len()) {
+                return Ok(read
+                    .into_iter()
+                    .filter(|r| model.in_trail(r, release, incident))
+                    .collect());
+            }
+        }
         let mut events = Vec::new();
         scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
             events.extend(
@@ -514,7 +537,7 @@ impl<B: Backend> Store<B> {
                     .lines
                     .iter()
                     .map(|(p, _)| &p.recorded)
-                    .filter(|r| self.model.in_trail(r, release, incident))
+                    .filter(|r| model.in_trail(r, release, incident))
                     .cloned(),
             );
             Ok(())
@@ -645,9 +668,6 @@ impl<B: Backend> Store<B> {
     }
 }
 
-/// The most read to find one line: the longest a log may hold, and its newline.
-const LINE_READ_MAX: u64 = line::MAX_BYTES as u64 + 1;
-
 /// An event by its sequence number and hash, and where its line starts in the log.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Mark {
@@ -663,4 +683,28 @@ pub struct Verification {
     pub last_hash: String,
     pub head: HeadFile,
     pub integrity: Integrity,
+}
+
+/// The lines a trail may hold, by sequence number (ascending): those the records name, and
+/// every refused line (few, and not folded into any record). `None` when `model` does not hold
+/// the records asked for, or no record is asked for (the whole log is the trail).
+fn trail_lines(
+    model: &Model,
+    release: Option<state::ReleaseId>,
+    incident: Option<state::IncidentId>,
+) -> Option<Vec<u64>> {
+    let mut seqs: std::collections::BTreeSet<u64> = model.illegal.iter().map(|i| i.seq).collect();
+    match (release, incident) {
+        (None, None) => return None,
+        (Some(id), _) => seqs.extend(&model.releases.get(&id)?.lines),
+        (None, Some(id)) => {
+            seqs.extend(&model.incidents.get(&id)?.lines);
+            for r in model.releases.values() {
+                if r.scope.incidents.contains(&id) {
+                    seqs.extend(&r.lines);
+                }
+            }
+        }
+    }
+    Some(seqs.into_iter().collect())
 }

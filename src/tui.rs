@@ -484,10 +484,9 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
                 Err(e) => app.tell(format!("cannot load the closed records: {e}"), true),
             }
         }
-        Effect::LoadTrail => match app
-            .trail_wanted()
-            .map_or(Ok(Vec::new()), |(r, i)| session.store.trail(r, i))
-        {
+        Effect::LoadTrail => match app.trail_wanted().map_or(Ok(Vec::new()), |(r, i)| {
+            session.store.trail(&session.store.model, r, i)
+        }) {
             Ok(events) => app.set_trail(&events, &session.store.model),
             Err(e) => app.tell(e.to_string(), true),
         },

@@ -588,6 +588,14 @@ fn without_illegal(mut m: Model, seq: u64) -> Model {
     m
 }
 
+/// `m` without the line numbers its records remember, for comparing folds of logs numbered
+/// differently.
+fn without_lines(mut m: Model) -> Model {
+    m.incidents.values_mut().for_each(|i| i.lines.clear());
+    m.releases.values_mut().for_each(|r| r.lines.clear());
+    m
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -636,7 +644,7 @@ proptest! {
         }
         let without = Model::replay(&renumbered);
         prop_assert!(without.illegal.is_empty());
-        prop_assert_eq!(without_illegal(replayed, without.seq), without);
+        prop_assert_eq!(without_lines(without_illegal(replayed, without.seq)), without_lines(without));
     }
 }
 

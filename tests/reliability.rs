@@ -374,7 +374,7 @@ fn run_with_power_loss(fail_at: usize, keep: usize) {
         Integrity::Verified,
         "fail_at {fail_at} keep {keep}"
     );
-    let loaded = reborn.trail(None, None).unwrap();
+    let loaded = reborn.trail(&reborn.model, None, None).unwrap();
     let mut with_batch = acked.clone();
     with_batch.extend(attempted.iter().cloned());
     assert!(

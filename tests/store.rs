@@ -434,7 +434,7 @@ fn seq_holding(s: &Store, text: &str) -> u64 {
         .incidents
         .values()
         .find(|i| i.title == text)
-        .map(|i| s.trail(None, Some(i.id)).unwrap()[0].seq)
+        .map(|i| s.trail(&s.model, None, Some(i.id)).unwrap()[0].seq)
         .unwrap()
 }
 
@@ -915,4 +915,69 @@ fn lines_appended_around_the_rules_are_inert_and_named(place: Place) {
         why.contains("5 line(s) record what the rules refuse"),
         "{why}"
     );
+}
+
+#[test]
+fn a_records_trail_is_read_from_its_own_lines_and_is_what_a_walk_of_the_log_finds() {
+    let (_dir, store) = common::demo();
+    let model = &store.model;
+    let log = store.trail(model, None, None).unwrap();
+    let walk = |release, incident| -> Vec<u64> {
+        log.iter()
+            .filter(|r| model.in_trail(r, release, incident))
+            .map(|r| r.seq)
+            .collect()
+    };
+    let seqs =
+        |trail: Vec<hotfix::state::Recorded>| trail.iter().map(|r| r.seq).collect::<Vec<_>>();
+    for id in model.releases.keys() {
+        let trail = seqs(store.trail(model, Some(*id), None).unwrap());
+        assert!(!trail.is_empty());
+        assert_eq!(trail, walk(Some(*id), None), "{id}");
+    }
+    for id in model.incidents.keys() {
+        let trail = seqs(store.trail(model, None, Some(*id)).unwrap());
+        assert_eq!(trail, walk(None, Some(*id)), "{id}");
+        if let Some(r) = model
+            .releases
+            .values()
+            .find(|r| r.scope.incidents.contains(id))
+        {
+            let both = seqs(store.trail(model, Some(r.id), Some(*id)).unwrap());
+            assert_eq!(both, walk(Some(r.id), Some(*id)), "{} and {id}", r.id);
+        }
+    }
+}
+
+#[test]
+fn a_line_is_found_by_its_sequence_number_in_a_large_log() {
+    use hotfix::store::{AnyLog, Backend};
+    let dir = tempfile::tempdir().unwrap();
+    hotfix::demo::generate(dir.path(), "you", common::noon(), 400).unwrap();
+    let backend = AnyLog::open(dir.path()).unwrap();
+    let lock = backend.lock(std::time::Duration::from_secs(5)).unwrap();
+    let end = std::fs::metadata(common::log_of(dir.path())).unwrap().len();
+    let text = std::fs::read_to_string(common::log_of(dir.path())).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        end > 1 << 20,
+        "large enough for the search to halve many times"
+    );
+    let wanted: Vec<u64> = (1..=lines.len() as u64)
+        .step_by(7)
+        .chain([lines.len() as u64])
+        .collect();
+    let found = backend.read_lines(&lock, &wanted, end).unwrap();
+    assert_eq!(found.len(), wanted.len());
+    for (seq, raw) in wanted.iter().zip(&found) {
+        assert_eq!(
+            std::str::from_utf8(raw).unwrap(),
+            format!("{}\n", lines[*seq as usize - 1])
+        );
+    }
+    // Past the end, or not yet read: not found, never another line.
+    let beyond = backend
+        .read_lines(&lock, &[lines.len() as u64 + 1], end)
+        .unwrap();
+    assert!(beyond.is_empty());
 }

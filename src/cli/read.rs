@@ -547,10 +547,16 @@ pub fn log(
     incident: Option<IncidentId>,
 ) -> Result<(), Error> {
     let mut store = open(dir)?;
-    let archived = incident.is_some_and(|i| store.model.incident_archived(i));
-    load_if(&mut store, archived)?;
-    let selected = store.trail(release, incident)?;
-    let model = &store.model;
+    // A closed record's trail reads its part of the archive and its own lines, not the log.
+    let record = release
+        .map(Record::Release)
+        .or(incident.map(Record::Incident));
+    let part = match record {
+        Some(record) => store.model_for(record)?,
+        None => None,
+    };
+    let model = part.as_ref().unwrap_or(&store.model);
+    let selected = store.trail(model, release, incident)?;
     if out.json {
         let entries = selected.iter().map(|r| Entry {
             illegal: model.illegal_at(r.seq).map(|i| i.reason.as_str()),

@@ -25,6 +25,10 @@ pub struct Incident {
     pub source: Option<String>,
     /// Remarks from the source (for example an alert that resolved), oldest first.
     pub notes: Vec<Note>,
+    /// The sequence numbers of the log lines that name it, oldest first: its audit trail is
+    /// read line by line from these (see `Store::trail`), not by walking the whole log.
+    #[serde(default)]
+    pub lines: Vec<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -287,6 +291,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     resolution: None,
                     source: source.clone(),
                     notes: Vec::new(),
+                    lines: Vec::new(),
                 },
             );
         }

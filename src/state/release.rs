@@ -168,6 +168,10 @@ pub struct Release {
     /// Approvals withdrawn and tests removed, on the record, oldest first.
     #[serde(default)]
     pub corrections: Vec<Correction>,
+    /// The sequence numbers of the log lines that name it, oldest first (see
+    /// `Incident::lines`).
+    #[serde(default)]
+    pub lines: Vec<u64>,
     /// Where each test is in `tests`, so that folding a large import stays linear.
     #[serde(skip)]
     pub(crate) test_index: super::test_plan::TestIndex,
@@ -683,6 +687,7 @@ fn new_release(
         notices: Vec::new(),
         edits: Vec::new(),
         corrections: Vec::new(),
+        lines: Vec::new(),
         test_index: Default::default(),
         milestones: vec![Milestone {
             phase: Phase::Pending,

@@ -1,6 +1,6 @@
 //! What a log must offer the store, and the two there are behind one type.
 
-use super::{FileLog, StoreError, file, pg};
+use super::{FileLog, StoreError, chain, file, pg};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::time::Duration;
@@ -47,6 +47,26 @@ pub trait Backend: Clone {
     fn lock(&self, wait: Duration) -> Result<Self::Lock, StoreError>;
     /// The raw bytes from `cursor` to the end, to be streamed (the log is never read whole).
     fn read_since(&self, lock: &Self::Lock, cursor: u64) -> Result<Self::Reader, StoreError>;
+    /// The lines (newline included) whose sequence numbers are in `seqs` (ascending), of the
+    /// log's first `end` bytes; a line not found is left out. The default finds each by a binary
+    /// search over byte offsets (see [`chain::line_of_seq`]); a database asks by number.
+    fn read_lines(
+        &self,
+        lock: &Self::Lock,
+        seqs: &[u64],
+        end: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError>
+    where
+        Self: Sized,
+    {
+        let mut lines = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            if let Some(raw) = chain::line_of_seq(self, lock, *seq, end)? {
+                lines.push(raw);
+            }
+        }
+        Ok(lines)
+    }
     /// Appends `bytes` at `cursor` (the current end) and makes them durable, or leaves the log as it was.
     fn append(&self, lock: &Self::Lock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError>;
     /// Moves an incomplete tail starting at `cursor` aside, verbatim; returns where it went.
@@ -144,6 +164,19 @@ impl Backend for AnyLog {
             (AnyLog::Database(b), AnyLock::Database(l)) => {
                 Ok(AnyReader::Database(b.read_since(l, cursor)?))
             }
+            _ => Err(mismatch()),
+        }
+    }
+
+    fn read_lines(
+        &self,
+        lock: &AnyLock,
+        seqs: &[u64],
+        end: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => b.read_lines(l, seqs, end),
+            (AnyLog::Database(b), AnyLock::Database(l)) => b.read_lines(l, seqs, end),
             _ => Err(mismatch()),
         }
     }

@@ -745,6 +745,31 @@ impl Backend for PgLog {
         Ok(Cursor::new(bytes))
     }
 
+    /// By number: one query, whatever the log's size.
+    fn read_lines(
+        &self,
+        lock: &PgLock,
+        seqs: &[u64],
+        _end: u64,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let wanted: Vec<i64> = seqs.iter().filter_map(|s| i64::try_from(*s).ok()).collect();
+        let rows = self
+            .client()?
+            .query(
+                "SELECT line FROM hotfix.events WHERE seq = ANY($1) ORDER BY seq",
+                &[&wanted],
+            )
+            .map_err(|e| failed(lock, "cannot read the event log from the database", &e))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let mut line = row.get::<_, &str>(0).as_bytes().to_vec();
+                line.push(b'\n');
+                line
+            })
+            .collect())
+    }
+
     fn append(&self, lock: &PgLock, _cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
         let text = std::str::from_utf8(bytes).map_err(|e| StoreError::Io {
             context: "cannot append to the database store".into(),

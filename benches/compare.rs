@@ -17,7 +17,7 @@
 
 use chrono::{DateTime, Utc};
 use hotfix::state::{Command, Event, Severity};
-use hotfix::store::Store;
+use hotfix::store::{For, Location, Store};
 use hotfix::tui::app::App;
 use hotfix::tui::keymap::Keymap;
 use hotfix::tui::theme::Theme;
@@ -258,6 +258,7 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
     let mut key = Key::default();
     let dir = tempfile::tempdir().expect("temp dir");
     let store_dir = dir.path().join("store");
+    let store_at = Location::Directory(store_dir.clone());
     let t = Instant::now();
     let events = hotfix::demo::generate(&store_dir, "you", now(), incidents).expect("generate");
     let log = store_dir.join("events.jsonl");
@@ -272,7 +273,7 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
     // Load against the limit.
     let bare = time(5, || bare_parse(&log));
     let events_only = time(5, || events_only_parse(&log));
-    let load = time(5, || Store::open(&store_dir).expect("open"));
+    let load = time(5, || Store::open(&store_at, For::Whole).expect("open"));
     let ratio = load.as_secs_f64() / bare.as_secs_f64();
     rows.push(Row {
         what: "bare typed parse (the limit)",
@@ -293,7 +294,14 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
         ok: true,
     });
     let fast = time(5, || {
-        let s = Store::open_from_snapshot(&store_dir).expect("open");
+        let s = Store::open(
+            &store_at,
+            For::Cockpit {
+                checkpoints: None,
+                now: now(),
+            },
+        )
+        .expect("open");
         assert!(
             s.snapshot_covers().is_some(),
             "the generator wrote a snapshot"
@@ -313,7 +321,7 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
 
     // One-shot CLI commands, as whole processes.
     let bin = env!("CARGO_BIN_EXE_hotfix");
-    let store = Store::open(&store_dir).expect("open");
+    let store = Store::open(&store_at, For::Whole).expect("open");
     let gate_id = store
         .model
         .hotfixes_in_flight()

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use hotfix::state::{Command, Severity};
-use hotfix::store::Store;
+use hotfix::store::{For, Location, Store};
 use hotfix::tui::app::App;
 use hotfix::tui::keymap::Keymap;
 use hotfix::tui::theme::Theme;
@@ -38,22 +38,41 @@ fn big() -> &'static PathBuf {
 
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn load_and_fold_100k_events() -> Store {
-    Store::open(big()).expect("open")
+    Store::open(&Location::parse(big()), For::Whole).expect("open")
 }
 
 /// What the cockpit does before its first frame: the snapshot, then only the events after it.
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn open_from_snapshot_100k_events() -> Store {
-    let store = Store::open_from_snapshot(big()).expect("open");
+    let store = Store::open(
+        &Location::parse(big()),
+        For::Cockpit {
+            checkpoints: None,
+            now: Utc::now(),
+        },
+    )
+    .expect("open");
     assert!(store.snapshot_covers().is_some(), "the snapshot was used");
     store
 }
 
-/// What a one-shot read does: the snapshot, once the whole chain up to it has been checked.
+/// What `hotfix verify` does for a user who audited the snapshot before: the snapshot, once
+/// the whole chain up to it has been checked at hashing speed.
 #[divan::bench(sample_count = 10, sample_size = 1)]
-fn open_to_read_100k_events() -> Store {
-    let store = Store::open_to_read(big()).expect("open");
-    assert!(store.snapshot_covers().is_some(), "the snapshot was used");
+fn verify_again_100k_events() -> Store {
+    static REMEMBERED: LazyLock<tempfile::TempDir> = LazyLock::new(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = For::Verify {
+            remembered: Some(dir.path()),
+        };
+        Store::open(&Location::parse(big()), first).expect("the first verify");
+        dir
+    });
+    let verify = For::Verify {
+        remembered: Some(REMEMBERED.path()),
+    };
+    let store = Store::open(&Location::parse(big()), verify).expect("open");
+    assert!(store.chain_only(), "the snapshot was used");
     store
 }
 
@@ -92,8 +111,11 @@ fn bare_lock_write_fdatasync(bencher: divan::Bencher) {
     });
 }
 
-static MODEL: LazyLock<hotfix::state::Model> =
-    LazyLock::new(|| Store::open(big()).expect("open").model);
+static MODEL: LazyLock<hotfix::state::Model> = LazyLock::new(|| {
+    Store::open(&Location::parse(big()), For::Whole)
+        .expect("open")
+        .model
+});
 
 fn frame(app: &App, width: u16, height: u16) {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
@@ -198,7 +220,9 @@ fn junit(n: usize) -> String {
 fn import_100k_junit_cases(bencher: divan::Bencher) {
     let dir = tempfile::tempdir().expect("temp dir");
     hotfix::demo::write(dir.path(), "you", now()).expect("demo");
-    let model = Store::open(dir.path()).expect("open").model;
+    let model = Store::open(&Location::parse(dir.path()), For::Whole)
+        .expect("open")
+        .model;
     let xml = junit(100_000);
     let id = hotfix::state::ReleaseId::Hotfix(3);
     bencher.bench_local(|| {

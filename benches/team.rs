@@ -6,7 +6,7 @@
 //!   moved in with `store copy`, from this user's checkpoint, against its budget of 30 ms.
 
 use hotfix::state::{Command, Severity};
-use hotfix::store::Store;
+use hotfix::store::{For, Location, Store};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -62,7 +62,8 @@ fn main() {
         acked.len()
     );
 
-    let mut watcher = Store::open(Path::new(&url)).expect("open the watcher");
+    let mut watcher =
+        Store::open(&Location::parse(Path::new(&url)), For::Whole).expect("open the watcher");
     let mut watch = watcher.watch().expect("a database store can be watched");
     let mut first = [0u8; 1];
     watch.read_exact(&mut first).expect("the listener connects");

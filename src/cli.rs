@@ -15,6 +15,7 @@ use crate::state::{
     Audience, Command, Decision, IncidentId, Priority, ReleaseId, Risk, Seen, Severity, Stage,
     TestStatus,
 };
+use crate::store::Location;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -33,14 +34,16 @@ Example:
 #[derive(Parser, Debug)]
 #[command(name = "hotfix", version, about = "Run the hotfix-release process from the terminal", after_help = AFTER_HELP)]
 pub struct Cli {
-    /// Store directory (default: $HOTFIX_STORE, else the user's data directory)
+    /// Store directory, or a database (postgresql://...) in team mode (default: $HOTFIX_STORE,
+    /// else the user's data directory)
     #[arg(
         long,
         global = true,
         value_name = "DIR",
+        value_parser = location,
         help_heading = "Global options"
     )]
-    pub store: Option<PathBuf>,
+    pub store: Option<Location>,
     /// Print JSON on stdout; an error is then one JSON object on stderr
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
@@ -253,11 +256,11 @@ pub enum StoreVerb {
     )]
     Copy {
         /// The directory store to copy
-        #[arg(long, value_name = "DIR")]
-        from: PathBuf,
+        #[arg(long, value_name = "DIR", value_parser = location)]
+        from: Location,
         /// The database to create the store in (postgresql://..., or host=... dbname=...)
-        #[arg(long, value_name = "URL")]
-        to: String,
+        #[arg(long, value_name = "URL", value_parser = location)]
+        to: Location,
     },
     /// Bring a database store's schema up to this hotfix's version
     #[command(
@@ -670,24 +673,30 @@ pub enum ReportFormat {
     Json,
 }
 
+/// `--store` and its kin, read once into where a store is (never shown with its password).
+fn location(raw: &str) -> Result<Location, String> {
+    if raw.is_empty() {
+        return Err("an empty location: give a directory, or a database (postgresql://...)".into());
+    }
+    Ok(Location::parse(std::path::Path::new(raw)))
+}
+
 /// Runs one verb to completion; no verb opens the cockpit.
 pub fn run(cli: Cli) -> Result<(), Error> {
     let out = Out::new(cli.json);
     let store_flag = cli.store;
-    let dir = || {
-        let dir = crate::paths::store_dir(store_flag.as_deref())?;
+    let at = || {
+        let at = crate::paths::store_location(store_flag.clone())?;
         // In team mode the database login is who acts: nobody may name themselves.
-        if crate::store::database(&dir).is_some()
-            && std::env::var_os("HOTFIX_USER").is_some_and(|u| !u.is_empty())
-        {
+        if at.is_team() && std::env::var_os("HOTFIX_USER").is_some_and(|u| !u.is_empty()) {
             return Err(Error::Usage(
                 "HOTFIX_USER cannot choose who you are in team mode: events are recorded as your database login. Unset HOTFIX_USER, and connect as yourself".into(),
             ));
         }
-        Ok(dir)
+        Ok(at)
     };
     let Some(verb) = cli.verb else {
-        return crate::tui::run(&dir()?, cli.mouse);
+        return crate::tui::run(&at()?, cli.mouse);
     };
     match verb {
         Verb::Completions { shell } => complete::registration(shell)
@@ -696,11 +705,11 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             incidents,
             keep,
             mouse,
-        } => match store_flag.as_deref() {
-            Some(d) if crate::store::database(d).is_some() => Err(Error::Usage(
+        } => match store_flag.as_ref().map(Location::directory) {
+            Some(None) => Err(Error::Usage(
                 "the demo writes a directory store (--store DIR): it invents people, which a database store, where every event is its login's, cannot hold".into(),
             )),
-            Some(d) => read::demo(&out, d, incidents),
+            Some(Some(d)) => read::demo(&out, d, incidents),
             // On a terminal, a demo without --store opens straight in the cockpit, on a
             // temporary store removed when it exits (unless --keep).
             None if !cli.json
@@ -723,7 +732,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                             "removed when you quit; --keep keeps it"
                         }
                     );
-                    crate::tui::run(&d, mouse || cli.mouse)
+                    crate::tui::run(&Location::Directory(d.clone()), mouse || cli.mouse)
                 });
                 if keep {
                     eprintln!("hotfix: the demo store is kept in {shown}");
@@ -734,17 +743,17 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             }
             None => read::demo(&out, &crate::paths::fresh_demo_dir()?, incidents),
         },
-        Verb::Init => write::init(&out, &dir()?),
-        Verb::User(UserVerb::List) => read::users(&out, &dir()?),
-        Verb::Policy(PolicyVerb::Show) => read::policy(&out, &dir()?),
-        Verb::Incident(IncidentVerb::List { all }) => read::incidents(&out, &dir()?, all),
-        Verb::Incident(IncidentVerb::Show { id }) => read::incident(&out, &dir()?, id),
-        Verb::Release(ReleaseVerb::List { all }) => read::releases(&out, &dir()?, all),
-        Verb::Release(ReleaseVerb::Show { id }) => read::release(&out, &dir()?, id),
-        Verb::Release(ReleaseVerb::Gate { id }) => read::gate(&out, &dir()?, id),
-        Verb::Test(TestVerb::List { id }) => read::tests(&out, &dir()?, id),
-        Verb::Waiting => read::waiting(&out, &dir()?),
-        Verb::Stats { since, service } => stats::stats(&out, &dir()?, &since, service),
+        Verb::Init => write::init(&out, &at()?),
+        Verb::User(UserVerb::List) => read::users(&out, &at()?),
+        Verb::Policy(PolicyVerb::Show) => read::policy(&out, &at()?),
+        Verb::Incident(IncidentVerb::List { all }) => read::incidents(&out, &at()?, all),
+        Verb::Incident(IncidentVerb::Show { id }) => read::incident(&out, &at()?, id),
+        Verb::Release(ReleaseVerb::List { all }) => read::releases(&out, &at()?, all),
+        Verb::Release(ReleaseVerb::Show { id }) => read::release(&out, &at()?, id),
+        Verb::Release(ReleaseVerb::Gate { id }) => read::gate(&out, &at()?, id),
+        Verb::Test(TestVerb::List { id }) => read::tests(&out, &at()?, id),
+        Verb::Waiting => read::waiting(&out, &at()?),
+        Verb::Stats { since, service } => stats::stats(&out, &at()?, &since, service),
         Verb::Log {
             id,
             release,
@@ -755,20 +764,20 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 Some(RecordId::Incident(i)) => (None, Some(i)),
                 None => (release, incident),
             };
-            read::log(&out, &dir()?, release, incident)
+            read::log(&out, &at()?, release, incident)
         }
-        Verb::Verify { witness } => read::verify(&out, &dir()?, witness.as_deref()),
+        Verb::Verify { witness } => read::verify(&out, &at()?, witness.as_deref()),
         Verb::Store(StoreVerb::Copy { from, to }) => write::copy(&out, &from, &to),
-        Verb::Store(StoreVerb::Migrate) => write::migrate(&out, &dir()?),
+        Verb::Store(StoreVerb::Migrate) => write::migrate(&out, &at()?),
         Verb::Report { id, format, output } => {
-            outside::report(&out, &dir()?, id, format, output.as_deref())
+            outside::report(&out, &at()?, id, format, output.as_deref())
         }
         Verb::Changelog {
             id,
             security,
             unreleased,
             into,
-        } => outside::changelog(&out, &dir()?, id, security, unreleased, into.as_deref()),
+        } => outside::changelog(&out, &at()?, id, security, unreleased, into.as_deref()),
         Verb::Notify {
             id,
             stage,
@@ -778,7 +787,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             output,
         } => outside::notify(
             &out,
-            &dir()?,
+            &at()?,
             id,
             stage,
             audience,
@@ -789,14 +798,14 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             },
         ),
         Verb::Test(TestVerb::Import { id, files, dry_run }) => {
-            outside::import_tests(&out, &dir()?, id, &files, dry_run)
+            outside::import_tests(&out, &at()?, id, &files, dry_run)
         }
         Verb::Incident(IncidentVerb::Import { file }) => {
-            outside::import_alert(&out, &dir()?, &file)
+            outside::import_alert(&out, &at()?, &file)
         }
         other => {
             let command = to_command(other)?;
-            write::execute(&out, &dir()?, command)
+            write::execute(&out, &at()?, command)
         }
     }
 }

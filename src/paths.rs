@@ -2,19 +2,20 @@
 //! (Where this user's own files live, and numbers from the environment, are in `settings`.)
 
 use crate::error::Error;
+use crate::store::Location;
 use std::path::{Path, PathBuf};
 
 use crate::settings::project_dirs;
 
 /// `--store DIR`, else `$HOTFIX_STORE`, else the user's data directory.
-pub fn store_dir(flag: Option<&Path>) -> Result<PathBuf, Error> {
-    if let Some(dir) = flag {
-        return Ok(dir.to_path_buf());
+pub fn store_location(flag: Option<Location>) -> Result<Location, Error> {
+    if let Some(at) = flag {
+        return Ok(at);
     }
-    if let Some(dir) = std::env::var_os("HOTFIX_STORE").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
+    if let Some(raw) = std::env::var_os("HOTFIX_STORE").filter(|d| !d.is_empty()) {
+        return Ok(Location::parse(Path::new(&raw)));
     }
-    project_dirs().map(|d| d.data_dir().to_path_buf()).ok_or_else(|| {
+    project_dirs().map(|d| Location::Directory(d.data_dir().to_path_buf())).ok_or_else(|| {
         Error::Failed("cannot find a home directory for the default store: pass --store DIR or set HOTFIX_STORE".into())
     })
 }

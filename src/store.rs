@@ -14,6 +14,8 @@ mod backend;
 mod chain;
 mod checkpoint;
 mod error;
+mod location;
+mod setup;
 pub use checkpoint::key_of;
 mod file;
 pub mod line;
@@ -21,6 +23,7 @@ pub mod pg;
 mod pg_tls;
 pub mod snapshot;
 mod trust;
+pub use trust::{Check, For};
 
 pub use backend::{AnyLock, AnyLog, AnyReader, Backend, Head, HeadFile};
 pub use chain::Integrity;
@@ -30,6 +33,8 @@ use chain::{
 pub use error::{ExecError, StoreError};
 pub use file::{FileLog, HEAD_FILE, LOG_FILE, create_whole};
 pub use line::{FORMAT_VERSION, GENESIS};
+pub use location::Location;
+pub use setup::{copy_into_database, init, migrate};
 pub use snapshot::{SNAPSHOT_EVERY, SNAPSHOT_FILE};
 
 use crate::state::{self, Command, Model, Recorded};
@@ -108,17 +113,6 @@ enum Purpose {
 }
 use Purpose::{Reading, Writing};
 
-impl AnyLog {
-    /// The store `location` names: a database (see [`pg::is_database`]) or a directory, which
-    /// must hold a store.
-    pub fn open(location: &Path) -> Result<AnyLog, StoreError> {
-        match database(location) {
-            Some(spec) => Ok(AnyLog::Database(pg::PgLog::open(spec)?)),
-            None => Ok(AnyLog::File(FileLog::open(location)?)),
-        }
-    }
-}
-
 /// The event the backend's snapshot covers and the SHA-256 (hex) of its contents, from its
 /// header: what an audit of that snapshot is remembered by.
 pub fn snapshot_header<B: Backend>(backend: &B) -> Option<(u64, String)> {
@@ -126,25 +120,21 @@ pub fn snapshot_header<B: Backend>(backend: &B) -> Option<(u64, String)> {
     Some((snapshot::covers(&prefix)?, snapshot::digest(&prefix)?))
 }
 
-/// The database spec `location` holds, if it names one.
-pub fn database(location: &Path) -> Option<&str> {
-    location.to_str().filter(|s| pg::is_database(s))
-}
-
-/// A store's location as it may be shown anywhere: a database's password is never part of it.
-pub fn shown(location: &Path) -> String {
-    match database(location) {
-        Some(spec) => pg::redacted(spec),
-        None => location.display().to_string(),
-    }
-}
-
 impl Store<AnyLog> {
-    /// Where the store is: its directory, or the database (without any password).
-    pub fn dir(&self) -> &Path {
+    /// Where the store is, as it may be shown: its directory, or the database without any
+    /// password.
+    pub fn label(&self) -> String {
         match &self.backend {
-            AnyLog::File(b) => b.dir(),
-            AnyLog::Database(b) => b.shown(),
+            AnyLog::File(b) => b.dir().display().to_string(),
+            AnyLog::Database(b) => b.shown().display().to_string(),
+        }
+    }
+
+    /// A directory store's directory (nothing may be written into it but the store's files).
+    pub fn directory(&self) -> Option<&Path> {
+        match &self.backend {
+            AnyLog::File(b) => Some(b.dir()),
+            AnyLog::Database(_) => None,
         }
     }
 
@@ -212,6 +202,19 @@ impl<B: Backend> Store<B> {
         } else {
             self.snapshot_seq
         }
+    }
+
+    /// The event the store's snapshot covers and the SHA-256 (hex) that stands for it, from its
+    /// header (see [`snapshot_header`]).
+    pub fn snapshot_header(&self) -> Option<(u64, String)> {
+        snapshot_header(&self.backend)
+    }
+
+    /// Whether the log before the snapshot was checked as a chain only (every line framed,
+    /// hashed and linked), its state taken from a snapshot this user audited before (see
+    /// [`For::Verify`]), rather than folded again.
+    pub fn chain_only(&self) -> bool {
+        self.chain_checked
     }
 
     /// Whether this store was opened from this user's checkpoint: the log before it was

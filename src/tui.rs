@@ -11,7 +11,7 @@ pub mod theme;
 pub mod view;
 
 use crate::error::Error;
-use crate::store::{Integrity, Store, StoreError};
+use crate::store::{Check, For, Integrity, Location, Store, StoreError};
 use app::{App, Effect, Overlay};
 use ratatui::crossterm::event::{
     self, DisableMouseCapture, EnableMouseCapture, Event, KeyCode, KeyEventKind,
@@ -93,8 +93,8 @@ fn io_error(e: std::io::Error) -> Error {
     Error::Failed(format!("terminal error: {e}"))
 }
 
-/// Opens the cockpit on the store in `dir`, offering to create one (or a demo) when none exists.
-pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
+/// Opens the cockpit on the store at `at`, offering to create one (or a demo) when none exists.
+pub fn run(at: &Location, mouse: bool) -> Result<(), Error> {
     start_log();
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Err(Error::Usage(
@@ -115,24 +115,33 @@ pub fn run(dir: &Path, mouse: bool) -> Result<(), Error> {
     if mouse {
         execute!(std::io::stdout(), EnableMouseCapture).map_err(io_error)?;
     }
-    let store = match open(dir) {
-        Ok(store) => Some(store),
+    let checkpoints = crate::settings::checkpoint_dir();
+    let opened = Store::open(
+        at,
+        For::Cockpit {
+            checkpoints: checkpoints.as_deref(),
+            now: crate::clock::now(),
+        },
+    );
+    let store = match (opened, at) {
+        (Ok(store), _) => Some(store),
         // A database gets its store from `hotfix init` (it needs a login that may create roles).
-        Err(StoreError::Missing(_)) if crate::store::database(dir).is_some() => {
+        (Err(StoreError::Missing(_)), Location::Database(_)) => {
             drop(guard);
             return Err(Error::Failed(format!(
-                "no hotfix store in the database {}: run `hotfix init --store ...` as a login that may create roles and schemas (see the README's Team mode)",
-                crate::store::pg::redacted(&dir.to_string_lossy())
+                "no hotfix store in the database {at}: run `hotfix init --store ...` as a login that may create roles and schemas (see the README's Team mode)"
             )));
         }
-        Err(StoreError::Missing(_)) => start_screen(&mut terminal, dir, &user, &stop)?,
-        Err(e) => return Err(e.into()),
+        (Err(StoreError::Missing(_)), Location::Directory(dir)) => {
+            start_screen(&mut terminal, dir, &user, &stop)?
+        }
+        (Err(e), _) => return Err(e.into()),
     };
     let Some(mut store) = store else {
         return Ok(());
     };
     let (keymap, warning) = keymap::Keymap::load();
-    let label = store.dir().display().to_string();
+    let label = store.label();
     // In team mode the cockpit acts as the database login, whatever the OS user is called.
     let user = store.login().map_or(user, str::to_string);
     let mut app = App::new(&user, &label, keymap);
@@ -158,42 +167,9 @@ fn read_only(store: &Store) -> Option<String> {
     }
 }
 
-/// Compares the store with this user's witness and remembers its newest event (see
-/// [`crate::witness`]); a witness that cannot be written is said once. The comparison reads a
-/// line of the log under the lock, so it runs when the store has moved on, not on every re-read;
-/// a store found behind is compared every time (a store replaced by the background check
-/// must be marked again).
-fn witness(store: &mut Store) {
-    struct Seen {
-        witness: crate::witness::Witness,
-        told: bool,
-        /// The newest event at the last comparison that found nothing wrong.
-        fine_at: Option<u64>,
-    }
-    static WITNESS: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
-    let Ok(mut guard) = WITNESS.lock() else {
-        return;
-    };
-    let seen = guard.get_or_insert_with(|| Seen {
-        witness: crate::witness::Witness::load(),
-        told: false,
-        fine_at: None,
-    });
-    let seq = store.model.seq;
-    if seen.fine_at == Some(seq) {
-        return;
-    }
-    seen.witness.check(store);
-    seen.fine_at = (!matches!(store.integrity, Integrity::Broken { .. })).then_some(seq);
-    if let Err(e) = seen.witness.note(store, crate::clock::now())
-        && !std::mem::replace(&mut seen.told, true)
-    {
-        store.notices.push(e);
-    }
-}
-
-fn notices(app: &mut App, store: &mut Store) {
-    witness(store);
+fn notices(app: &mut App, session: &mut Session) {
+    let store = &mut *session.store;
+    session.witness.follow(store);
     app.log_head = Some(store.log_head());
     for n in store.notices.drain(..) {
         tracing::warn!("notice: {n}");
@@ -293,84 +269,9 @@ fn draw(
         .map_err(io_error)
 }
 
-/// Opens the store for the cockpit: from this user's checkpoint when it can be used (only the
-/// open work, see [`Store::open_to_write`]), else from the store's snapshot (see
-/// [`Store::open_from_snapshot`]), else read whole.
-fn open(dir: &Path) -> Result<Store, StoreError> {
-    if let Some(checkpoints) = crate::settings::checkpoint_dir()
-        && let Some(store) = Store::open_from_checkpoint(dir, &checkpoints, crate::clock::now())?
-    {
-        return Ok(store);
-    }
-    Store::open_from_snapshot(dir)
-}
-
-/// The background check's outcome: nothing to change (the chain held), or the store read whole
-/// from its first line, to take over from the one shown.
-type Check = std::sync::mpsc::Receiver<Result<Option<Store>, StoreError>>;
-
-/// After the first frame, on another thread: a store opened from this user's checkpoint has the
-/// log's hash chain walked up to its newest event at hashing speed (a broken chain is then read
-/// whole, which names the damage); a store opened from the shared snapshot has the whole log
-/// verified and folded again, which also writes this user's checkpoint. A store read whole
-/// writes the snapshot when the old one lags far behind, and this user's checkpoint.
-fn after_first_frame(store: &mut Store) -> Option<Check> {
-    let checkpoints = crate::settings::checkpoint_dir();
-    let dir = store.dir().to_path_buf();
-    let (tx, rx) = std::sync::mpsc::channel();
-    if store.snapshot_covers().is_none() {
-        if let Some(mark) = store.mark().filter(|_| store.from_checkpoint()) {
-            // From the checkpoint: the chain up to the newest event read.
-            std::thread::spawn(move || {
-                let outcome = match Store::chain_holds_to(&dir, &mark) {
-                    Ok(true) => Ok(None),
-                    Ok(false) => Store::open_whole(&dir).map(Some),
-                    Err(e) => Err(e),
-                };
-                let _ = tx.send(outcome);
-            });
-            return Some(rx);
-        }
-        if let Err(e) = store.checkpoint() {
-            tracing::warn!("cannot write the snapshot: {e}");
-        }
-        if let Some(c) = &checkpoints
-            && store.write_checkpoint(c, crate::clock::now())
-        {
-            release_archive(store, c);
-        }
-        return None;
-    }
-    std::thread::spawn(move || {
-        let full = Store::open_whole(&dir).map(|mut full| {
-            if let Err(e) = full.checkpoint() {
-                tracing::warn!("cannot write the snapshot: {e}");
-            }
-            if let Some(c) = &checkpoints {
-                full.write_checkpoint(c, crate::clock::now());
-            }
-            Some(full)
-        });
-        let _ = tx.send(full);
-    });
-    Some(rx)
-}
-
-/// Drops the closed records from memory once this user's checkpoint holds them, and hands
-/// the memory back to the system (the cockpit is long-lived).
-fn release_archive(store: &mut Store, checkpoints: &Path) {
-    if store.unload_archive(checkpoints) {
-        // SAFETY: malloc_trim only returns free memory to the system; nothing is in use.
-        #[cfg(target_env = "gnu")]
-        unsafe {
-            libc::malloc_trim(0);
-        }
-    }
-}
-
 /// Takes the background check's result; with `wait`, waits for it (writes must).
-fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wait: bool) {
-    let Some(rx) = check else {
+fn finish_check(session: &mut Session, app: &mut App, wait: bool) {
+    let Some(rx) = &session.check else {
         return;
     };
     let outcome = if wait {
@@ -381,13 +282,14 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
             other => other.map_err(|_| ()),
         }
     };
-    *check = None;
+    session.check = None;
+    let store = &mut *session.store;
     let adopted = match outcome {
         Ok(Ok(None)) => Ok(()),
         Ok(Ok(Some(full))) => store.adopt(full).map_err(|e| e.to_string()).map(|()| {
             // (Closed work on screen stays loaded.)
             if let Some(c) = crate::settings::checkpoint_dir().filter(|_| !app.history) {
-                release_archive(store, &c);
+                store.release_archive(&c);
             }
         }),
         Ok(Err(e)) => Err(e.to_string()),
@@ -406,7 +308,7 @@ fn finish_check(check: &mut Option<Check>, store: &mut Store, app: &mut App, wai
     }
     app.model_replaced();
     app.preview(&store.model, crate::clock::now());
-    notices(app, store);
+    notices(app, session);
 }
 
 /// The store and the background check a cockpit works on: what [`perform`] needs.
@@ -414,17 +316,23 @@ pub struct Session<'s> {
     pub store: &'s mut Store,
     /// The whole log being verified on another thread; writes wait for it.
     pub check: Option<Check>,
+    /// This user's witness, following the store as it moves on.
+    witness: crate::witness::Follow,
 }
 
 impl Session<'_> {
     /// A session on a store that needs no background check (tests, a store read whole).
     pub fn new(store: &mut Store) -> Session<'_> {
-        Session { store, check: None }
+        Session {
+            store,
+            check: None,
+            witness: crate::witness::Follow::new(),
+        }
     }
 
     /// Writes wait until the whole log is verified (well under a second).
     fn ready_to_write(&mut self, app: &mut App) {
-        finish_check(&mut self.check, self.store, app, true);
+        finish_check(self, app, true);
     }
 }
 
@@ -514,7 +422,7 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
                 crate::fsio::write_new_file(
                     Path::new(&path),
                     t.as_bytes(),
-                    Some(session.store.dir()),
+                    session.store.directory(),
                 )
             });
             match written {
@@ -541,23 +449,23 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
             let text = crate::report::build(&session.store.model, id, app.clock)
                 .map(|r| r.witnessed(head))
                 .map(|r| crate::report::markdown(&r));
-            write_file(app, session.store.dir(), &path, text);
+            write_file(app, session.store.directory(), &path, text);
         }
     }
-    notices(app, session.store);
+    notices(app, session);
     Flow::Continue
 }
 
 /// Writes a report a dialog asked for to `path` in the current directory, and says how it went.
 fn write_file(
     app: &mut App,
-    store: &Path,
+    store: Option<&Path>,
     path: &str,
     text: Result<String, crate::state::Rejection>,
 ) {
     let written = text
         .map_err(|r| r.message)
-        .and_then(|t| crate::fsio::write_new_file(Path::new(path), t.as_bytes(), Some(store)));
+        .and_then(|t| crate::fsio::write_new_file(Path::new(path), t.as_bytes(), store));
     match written {
         Ok(()) => app.tell(format!("wrote {path} in the current directory"), false),
         Err(e) => app.tell(format!("cannot write {path}: {e}"), true),
@@ -712,7 +620,7 @@ fn event_loop(
     stop: &AtomicBool,
 ) -> Result<(), Error> {
     let theme = theme::Theme::new(std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()));
-    notices(app, session.store);
+    notices(app, session);
     let mut last_refresh = Instant::now();
     // Team mode: commits anywhere wake the loop at once; the timer still re-reads as a fallback.
     let watch = session.store.watch();
@@ -738,9 +646,12 @@ fn event_loop(
             let _ = std::fs::write(path, format!("{micros}\n"));
         }
         if std::mem::take(&mut first_frame) {
-            session.check = after_first_frame(session.store);
+            let checkpoints = crate::settings::checkpoint_dir();
+            session.check = session
+                .store
+                .check_in_background(checkpoints.as_deref(), crate::clock::now());
         }
-        finish_check(&mut session.check, session.store, app, false);
+        finish_check(session, app, false);
         if session.check.is_none()
             && let Some(path) = verified_log.take()
         {
@@ -839,7 +750,7 @@ fn event_loop(
                     if changed {
                         app.preview(&session.store.model, now);
                     }
-                    notices(app, session.store);
+                    notices(app, session);
                 }
                 Err(e) => {
                     // A lost database: a banner, writes refused (nothing is queued), and the
@@ -1045,12 +956,10 @@ fn start_screen(
         }
         match key.code {
             KeyCode::Char('i') => {
-                let created = crate::store::create_whole(dir, |tmp| {
-                    let mut s = Store::create(tmp)?;
-                    s.execute(user, crate::clock::now(), crate::state::Command::Init)?;
-                    Ok::<_, Error>(())
-                })
-                .and_then(|_| Ok(Store::open(dir)?));
+                let at = Location::Directory(dir.to_path_buf());
+                let created = crate::store::init(&at, user, crate::clock::now())
+                    .map_err(Error::from)
+                    .and_then(|_| Ok(Store::open(&at, For::Whole)?));
                 match created {
                     Ok(s) => return Ok(Some(s)),
                     Err(e) => error = Some(e.to_string()),
@@ -1059,7 +968,7 @@ fn start_screen(
             KeyCode::Char('d') => {
                 let demo = crate::paths::fresh_demo_dir().and_then(|d| {
                     crate::demo::write(&d, user, crate::clock::now())?;
-                    Store::open(&d).map_err(Error::from)
+                    Store::open(&Location::Directory(d), For::Whole).map_err(Error::from)
                 });
                 match demo {
                     Ok(s) => return Ok(Some(s)),

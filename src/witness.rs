@@ -178,3 +178,46 @@ impl Witness {
         crate::fsio::write_private(path, &bytes).map_err(|e| fail(&e))
     }
 }
+
+/// The witness over a long session (the cockpit), said to the store as it moves on. The
+/// comparison reads a line of the log under the lock, so it runs when the store has moved on,
+/// not on every re-read; a store found behind is compared every time (a store replaced by the
+/// background check must be marked again). A witness that cannot be written is said once.
+pub struct Follow {
+    witness: Witness,
+    told: bool,
+    /// The newest event at the last comparison that found nothing wrong.
+    fine_at: Option<u64>,
+}
+
+impl Follow {
+    pub fn new() -> Follow {
+        Follow {
+            witness: Witness::load(),
+            told: false,
+            fine_at: None,
+        }
+    }
+
+    /// Compares `store` with what this user saw in it, and remembers its newest event.
+    pub fn follow(&mut self, store: &mut Store) {
+        let seq = store.model.seq;
+        if self.fine_at == Some(seq) {
+            return;
+        }
+        self.witness.check(store);
+        self.fine_at =
+            (!matches!(store.integrity, crate::store::Integrity::Broken { .. })).then_some(seq);
+        if let Err(e) = self.witness.note(store, crate::clock::now())
+            && !std::mem::replace(&mut self.told, true)
+        {
+            store.notices.push(e);
+        }
+    }
+}
+
+impl Default for Follow {
+    fn default() -> Follow {
+        Follow::new()
+    }
+}

@@ -6,7 +6,6 @@ mod common;
 
 use common::tmux::Tmux;
 use hotfix::state::ReleaseId;
-use hotfix::store::Store;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -31,7 +30,7 @@ fn cockpit_env(store: &Path, user: &str, env: &str) -> String {
 
 /// The newest approval of the demo's HF-3, as the store on disk has it.
 fn last_approval_of_hf3(dir: &Path) -> hotfix::state::Approval {
-    let store = Store::open(dir).unwrap();
+    let store = common::open(dir).unwrap();
     let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     hf3.approvals.last().unwrap().clone()
 }
@@ -61,7 +60,7 @@ fn a_scope_edited_while_the_dialog_is_open_is_shown_and_never_approved_unseen() 
     // A confirming Enter now records nothing: it only shows revision 3 as what to decide.
     tmux.keys(&["Enter", "Enter"]);
     tmux.wait_for("Approve revision 3", 5);
-    let hf3 = Store::open(dir.path()).unwrap();
+    let hf3 = common::open(dir.path()).unwrap();
     let approvals = &hf3.model.release(ReleaseId::Hotfix(3)).unwrap().approvals;
     assert!(
         approvals.iter().all(|a| a.approver != "priya"),
@@ -179,7 +178,7 @@ fn without_a_store_the_cockpit_offers_to_create_one() {
     tmux.wait_for("recorded: INC-1 reported (P1): DB down", 5);
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0", 5);
-    let s = Store::open(&store).unwrap();
+    let s = common::open(&store).unwrap();
     assert_eq!(s.model.incidents.len(), 1);
 }
 
@@ -301,7 +300,7 @@ fn a_large_store_opens_from_its_snapshot_and_a_forged_snapshot_is_caught_and_rep
     let screen = tmux.wait_for("did not match the log", 15);
     assert!(!screen.contains("FORGED TITLE"), "{screen}");
     let rewritten = hotfix::store::snapshot::read(&std::fs::read(&snapshot).unwrap()).unwrap();
-    assert_eq!(rewritten.model, Store::open(dir.path()).unwrap().model);
+    assert_eq!(rewritten.model, common::open(dir.path()).unwrap().model);
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("STTY-DONE", 5);
     assert!(screen.contains("EXITED 0"), "{screen}");
@@ -407,7 +406,7 @@ fn a_notice_is_posted_off_the_screen_and_recorded_when_the_webhook_answers() {
     let screen = tmux.screen();
     assert!(!screen.contains("Report an incident"), "{screen}");
     tmux.wait_for("HF-3 planned notice for ops sent", 10);
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     assert!(
         hf3.notices.iter().any(|n| n.error.is_none()),
@@ -460,7 +459,7 @@ fn at_80x24_a_refusal_swallows_what_is_typed_p_records_passed_and_the_scope_scro
     tmux.wait_for("‹ passed ›", 5);
     tmux.keys(&["Enter", "Enter", "Enter"]);
     tmux.wait_for("passed", 5);
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     assert!(
         hf3.tests

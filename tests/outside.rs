@@ -543,7 +543,7 @@ fn a_real_pytest_report_keeps_long_parameterised_names_whole_and_xfail_skipped()
     let file = fixture("junit/pytest-long-names.xml");
     let (code, _, stderr) = run_import(dir.path(), &["test", "import", "HF-3", &file]);
     assert_eq!(code, 0, "{stderr}");
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     let r = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     let long = r
         .tests
@@ -742,7 +742,7 @@ fn notify(dir: &Path, url: &str) -> assert_cmd::assert::Assert {
 }
 
 fn last_notice(dir: &Path) -> hotfix::state::release::Notice {
-    Store::open(dir)
+    common::open(dir)
         .unwrap()
         .model
         .release(ReleaseId::Hotfix(2))
@@ -889,7 +889,7 @@ fn a_real_jest_junit_report_imports_whole_names_once_and_reports_unnamed_cases()
         stderr.contains("1 unnamed test case not imported"),
         "{stderr}"
     );
-    let tests = Store::open(dir.path())
+    let tests = common::open(dir.path())
         .unwrap()
         .model
         .release(ReleaseId::Hotfix(3))
@@ -933,7 +933,7 @@ fn a_disabled_critical_test_is_skipped_and_keeps_the_gate_shut() {
         ],
     );
     assert_eq!(code, 0, "{stderr}");
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     let t = store
         .model
         .release(id)
@@ -966,7 +966,7 @@ fn suites_that_disagree_are_named_and_a_rerun_in_one_suite_is_flaky() {
             && stderr.contains("macos"),
         "{stderr}"
     );
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     let r = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     assert_eq!(
         r.test("payments::card_e2e").unwrap().status,
@@ -1053,9 +1053,9 @@ fn pagerduty_events_are_handled_by_type_and_a_repeat_records_nothing() {
     );
     assert_eq!(log(), before);
     assert_eq!(import("alerts/pagerduty-triggered.json").0, 0);
-    let incidents = || Store::open(dir.path()).unwrap().model.incidents.len();
+    let incidents = || common::open(dir.path()).unwrap().model.incidents.len();
     let pt4 = || {
-        Store::open(dir.path())
+        common::open(dir.path())
             .unwrap()
             .model
             .incidents
@@ -1094,7 +1094,7 @@ fn pagerduty_events_are_handled_by_type_and_a_repeat_records_nothing() {
 fn an_unseen_unresolved_pagerduty_incident_is_created_from_any_event_that_carries_it_whole() {
     // Subscribed mid-incident: the first event hotfix sees is a service change.
     let (dir, _store) = demo();
-    let before = Store::open(dir.path()).unwrap().model.incidents.len();
+    let before = common::open(dir.path()).unwrap().model.incidents.len();
     let (code, _, stderr) = run_import(
         dir.path(),
         &[
@@ -1104,7 +1104,7 @@ fn an_unseen_unresolved_pagerduty_incident_is_created_from_any_event_that_carrie
         ],
     );
     assert_eq!(code, 0, "{stderr}");
-    let model = Store::open(dir.path()).unwrap().model;
+    let model = common::open(dir.path()).unwrap().model;
     assert_eq!(model.incidents.len(), before + 1);
     let created = model
         .incidents
@@ -1348,7 +1348,7 @@ fn a_notice_written_to_a_file_is_recorded_and_the_report_lists_it() {
         .success();
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("HF-3"), "{text}");
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     let last = hf3.notices.last().unwrap();
     assert_eq!(last.channel.as_str(), "file:hf3-planned.md");

@@ -140,7 +140,7 @@ fn kill_9_never_loses_an_acknowledged_event() {
         std::thread::sleep(Duration::from_millis(5 + rng.below(400)));
         kill_group(&mut child);
         let acked = reader.join().unwrap();
-        let store = Store::open(dir.path())
+        let store = common::open(dir.path())
             .unwrap_or_else(|e| panic!("trial {trial}: the store does not load: {e}"));
         assert_eq!(store.integrity, Integrity::Verified, "trial {trial}");
         assert!(
@@ -540,7 +540,7 @@ fn two_processes_times_500_appends_lose_nothing_and_keep_order() {
     }
     let acked: Vec<Vec<String>> = readers.into_iter().map(|r| r.join().unwrap()).collect();
     assert!(acked.iter().all(|a| a.len() == 500));
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     assert_eq!(store.integrity, Integrity::Verified);
     let ids: Vec<u64> = store.model.incidents.keys().map(|i| i.0).collect();
     assert_eq!(
@@ -566,7 +566,7 @@ fn two_cockpits_acting_at_once_fill_each_role_once() {
     let dir = tempfile::tempdir().unwrap();
     hotfix::demo::write(dir.path(), "you", now()).unwrap();
     // Both hold prod-owner; each cockpit approves HF-3 and adds tests at the same moment.
-    let mut setup = Store::open(dir.path()).unwrap();
+    let mut setup = common::open(dir.path()).unwrap();
     setup
         .execute(
             "morgan",
@@ -584,7 +584,7 @@ fn two_cockpits_acting_at_once_fill_each_role_once() {
             let dir = dir.path().to_path_buf();
             let barrier = barrier.clone();
             std::thread::spawn(move || {
-                let mut store = Store::open(&dir).unwrap();
+                let mut store = common::open(&dir).unwrap();
                 let mut app = App::new(user, "x", hotfix::tui::keymap::Keymap::default_map());
                 let keys = [
                     ratatui::crossterm::event::KeyEvent::from(
@@ -620,7 +620,7 @@ fn two_cockpits_acting_at_once_fill_each_role_once() {
         })
         .collect();
     let outcomes: Vec<Vec<bool>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open(dir.path()).unwrap();
     let hf = store.model.release(ReleaseId::Hotfix(3)).unwrap();
     let prod_owner: Vec<_> = hf
         .approvals
@@ -873,7 +873,7 @@ fn a_ten_megabyte_title_is_refused_with_the_limit() {
         .assert()
         .code(3);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("the limit is 200"));
-    let s = Store::open(dir.path()).unwrap();
+    let s = common::open(dir.path()).unwrap();
     let c = Command::ReportIncident {
         title: "y".repeat(10_000_000),
         severity: Severity::P2,

@@ -121,7 +121,7 @@ fn a_line_that_cannot_be_parsed_fails_every_command_naming_it() {
 fn an_open_handle_meeting_a_damaged_line_keeps_what_came_before_and_applies_it_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = new_store(dir.path());
-    let mut reader = Store::open(dir.path()).unwrap();
+    let mut reader = common::open(dir.path()).unwrap();
     report(&mut writer, "before the damage");
     let mut log = fs::OpenOptions::new()
         .append(true)
@@ -165,19 +165,19 @@ fn rewrite_snapshot(
 #[test]
 fn a_store_opened_from_its_snapshot_holds_the_same_state_and_is_unchecked_until_adopted() {
     let (_dir, path) = generated(150);
-    let full = Store::open(&path).unwrap();
+    let full = common::open(&path).unwrap();
     assert!(
         full.model.seq >= hotfix::store::SNAPSHOT_EVERY,
         "the generator wrote a snapshot"
     );
-    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    let mut fast = common::open_for_cockpit(&path).unwrap();
     assert_eq!(fast.snapshot_covers(), Some(full.model.seq));
     assert_eq!(fast.integrity, Integrity::Unchecked);
     assert_eq!(
         fast.model, full.model,
         "the snapshot round-trips the whole model"
     );
-    fast.adopt(Store::open(&path).unwrap()).unwrap();
+    fast.adopt(common::open(&path).unwrap()).unwrap();
     assert_eq!(fast.integrity, Integrity::Verified);
     assert!(fast.notices.is_empty(), "{:?}", fast.notices);
     assert_eq!(fast.snapshot_covers(), None);
@@ -186,9 +186,9 @@ fn a_store_opened_from_its_snapshot_holds_the_same_state_and_is_unchecked_until_
 #[test]
 fn events_after_the_snapshot_are_read_and_the_first_write_checks_the_whole_log() {
     let (_dir, path) = generated(120);
-    let mut writer = Store::open(&path).unwrap();
+    let mut writer = common::open(&path).unwrap();
     report(&mut writer, "after the snapshot");
-    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    let mut fast = common::open_for_cockpit(&path).unwrap();
     assert_eq!(fast.model, writer.model, "the tail was folded on top");
     assert_eq!(fast.integrity, Integrity::Unchecked);
     report(&mut fast, "written from the snapshot's store");
@@ -197,18 +197,18 @@ fn events_after_the_snapshot_are_read_and_the_first_write_checks_the_whole_log()
         Integrity::Verified,
         "the write verified everything first"
     );
-    assert!(Store::open(&path).unwrap().verify().unwrap().integrity == Integrity::Verified);
+    assert!(common::open(&path).unwrap().verify().unwrap().integrity == Integrity::Verified);
 }
 
 #[test]
 fn a_snapshot_that_does_not_match_the_log_is_named_replaced_by_the_log_and_rewritten() {
     let (_dir, path) = generated(120);
-    let truth = Store::open(&path).unwrap().model;
+    let truth = common::open(&path).unwrap().model;
     let id = *truth.incidents.keys().next().unwrap();
     rewrite_snapshot(&path, |s| {
         s.model.incidents.get_mut(&id).unwrap().title = "forged".into();
     });
-    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    let mut fast = common::open_for_cockpit(&path).unwrap();
     assert_eq!(
         fast.model.incidents[&id].title, "forged",
         "read before verification"
@@ -226,7 +226,7 @@ fn a_snapshot_that_does_not_match_the_log_is_named_replaced_by_the_log_and_rewri
     rewrite_snapshot(&path, |s| {
         s.model.incidents.get_mut(&id).unwrap().title = "forged".into();
     });
-    fast.adopt(Store::open(&path).unwrap()).unwrap();
+    fast.adopt(common::open(&path).unwrap()).unwrap();
     assert_eq!(fast.model, truth, "the log's own fold replaced it");
     assert!(
         fast.notices
@@ -241,13 +241,13 @@ fn a_snapshot_that_does_not_match_the_log_is_named_replaced_by_the_log_and_rewri
 #[test]
 fn a_snapshot_the_log_no_longer_holds_or_that_is_damaged_is_ignored() {
     let (_dir, path) = generated(120);
-    let truth = Store::open(&path).unwrap().model;
+    let truth = common::open(&path).unwrap().model;
     rewrite_snapshot(&path, |s| s.mark.last_hash = "0".repeat(64));
-    let store = Store::open_from_snapshot(&path).unwrap();
+    let store = common::open_for_cockpit(&path).unwrap();
     assert_eq!(store.snapshot_covers(), None, "read whole instead");
     assert_eq!(store.model, truth);
     fs::write(path.join(hotfix::store::SNAPSHOT_FILE), b"\x01garbage").unwrap();
-    let store = Store::open_from_snapshot(&path).unwrap();
+    let store = common::open_for_cockpit(&path).unwrap();
     assert_eq!(
         (store.snapshot_covers(), store.integrity),
         (None, Integrity::Verified)
@@ -262,7 +262,7 @@ fn damage_before_the_snapshot_is_caught_before_any_write() {
     let edited = text.replacen("\"actor\":\"morgan\"", "\"actor\":\"norgan\"", 1);
     assert_ne!(text, edited);
     fs::write(log_of(&path), &edited).unwrap();
-    let mut fast = Store::open_from_snapshot(&path).unwrap();
+    let mut fast = common::open_for_cockpit(&path).unwrap();
     assert_eq!(
         fast.integrity,
         Integrity::Unchecked,
@@ -294,7 +294,7 @@ fn whichever_process_reads_the_whole_log_checkpoints_a_lagging_snapshot_once() {
         .assert()
         .success();
     let first = fs::read(&snapshot).expect("the CLI wrote a snapshot");
-    assert_eq!(snapshot_of(&path).model, Store::open(&path).unwrap().model);
+    assert_eq!(snapshot_of(&path).model, common::open(&path).unwrap().model);
     hotfix(&path, "quinn")
         .args(["incident", "new", "--title", "one more", "--severity", "P3"])
         .assert()
@@ -321,7 +321,7 @@ fn the_head_is_one_fixed_size_record_naming_the_newest_event() {
         assert_eq!(head["hash"], s.head_hash());
     }
     assert_eq!(
-        Store::open(dir.path()).unwrap().integrity,
+        common::open(dir.path()).unwrap().integrity,
         Integrity::Verified
     );
 }
@@ -344,14 +344,14 @@ fn reads_from_the_snapshot_still_name_damage_anywhere_in_the_log() {
     assert!(warnings.is_empty(), "{warnings}");
     // The snapshot is used for reads, and gives what the whole log gives.
     assert!(
-        Store::open_to_read(&path)
+        common::open_to_verify_again(&path)
             .unwrap()
             .snapshot_covers()
             .is_some()
     );
     assert_eq!(
-        Store::open_to_read(&path).unwrap().model,
-        Store::open(&path).unwrap().model
+        common::open_to_verify_again(&path).unwrap().model,
+        common::open(&path).unwrap().model
     );
 
     // A damaged snapshot is not used; the answer is the same.
@@ -360,12 +360,14 @@ fn reads_from_the_snapshot_still_name_damage_anywhere_in_the_log() {
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x40;
     fs::write(&snapshot, &bytes).unwrap();
-    assert_eq!(Store::open_to_read(&path).unwrap().snapshot_covers(), None);
+    assert_eq!(
+        common::open_to_verify_again(&path)
+            .unwrap()
+            .snapshot_covers(),
+        None
+    );
     assert_eq!(listed(&path), (clean.clone(), String::new()));
-    hotfix::store::Store::open(&path)
-        .unwrap()
-        .write_snapshot()
-        .unwrap();
+    common::open(&path).unwrap().write_snapshot().unwrap();
 
     // An edit early in the log (same length, so the snapshot's own line still matches). This
     // user's reads start from their checkpoint, verified within the day, and do not see it;
@@ -741,13 +743,13 @@ fn statistics_read_the_kept_facts_back_to_the_period_and_agree_with_the_whole_mo
     let (_dir, path) = generated(1500);
     let checkpoints = tempfile::tempdir().unwrap();
     let at = now();
-    Store::open_to_write(&path, Some(checkpoints.path()), at).unwrap();
-    let mut part = Store::open_to_write(&path, Some(checkpoints.path()), at).unwrap();
+    common::open_for_command(&path, checkpoints.path(), at).unwrap();
+    let mut part = common::open_for_command(&path, checkpoints.path(), at).unwrap();
     assert!(
         !part.model.is_complete(),
         "opened from the checkpoint, closed work left out"
     );
-    let whole = Store::open(&path).unwrap();
+    let whole = common::open(&path).unwrap();
     let all = insights::facts(&whole.model);
     for days in [None, Some(1), Some(20), Some(45), Some(90), Some(400)] {
         let since = days.map(|d| at - chrono::Duration::days(d));
@@ -954,7 +956,7 @@ fn a_line_is_found_by_its_sequence_number_in_a_large_log() {
     use hotfix::store::{AnyLog, Backend};
     let dir = tempfile::tempdir().unwrap();
     hotfix::demo::generate(dir.path(), "you", common::noon(), 400).unwrap();
-    let backend = AnyLog::open(dir.path()).unwrap();
+    let backend = AnyLog::open(&dir.path().into()).unwrap();
     let lock = backend.lock(std::time::Duration::from_secs(5)).unwrap();
     let end = std::fs::metadata(common::log_of(dir.path())).unwrap().len();
     let text = std::fs::read_to_string(common::log_of(dir.path())).unwrap();

@@ -85,7 +85,7 @@ fn two_logins_approve_the_same_hotfix_each_as_themselves() {
     assert_eq!(waiting["approvals"][0]["role"], "sre-avp", "{waiting}");
     ok(&alice_url, &["approve", "HF-1", "--revision", "1"]);
     ok(&bob_url, &["approve", "HF-1", "--revision", "1"]);
-    let store = Store::open(Path::new(&alice_url)).unwrap();
+    let store = common::open(Path::new(&alice_url)).unwrap();
     let approvals = &store
         .model
         .release("HF-1".parse().unwrap())
@@ -104,7 +104,7 @@ fn two_logins_approve_the_same_hotfix_each_as_themselves() {
         &bob_url,
         &["withdraw", "HF-1", "--reason", "approved too early"],
     );
-    let store = Store::open(Path::new(&alice_url)).unwrap();
+    let store = common::open(Path::new(&alice_url)).unwrap();
     let hf1 = store.model.release("HF-1".parse().unwrap()).unwrap();
     assert_eq!(hf1.approvals.len(), 1);
     assert_eq!(hf1.corrections[0].by.as_str(), bob.as_str());
@@ -203,8 +203,8 @@ fn store_copy_moves_a_directory_store_line_for_line_and_both_verify() {
         ok(&url, &["store", "copy", "--from", from, "--to", &url])
     };
     assert!(out.contains("both verify"), "{out}");
-    let file = Store::open(dir.path()).unwrap();
-    let copied = Store::open(Path::new(&url)).unwrap();
+    let file = common::open(dir.path()).unwrap();
+    let copied = common::open(Path::new(&url)).unwrap();
     assert_eq!(copied.model, file.model);
     assert_eq!(copied.head_hash(), file.head_hash());
     // Only into a database without a store.
@@ -439,7 +439,7 @@ fn four_writer_processes_keep_a_gapless_chain() {
         .map(|r| (r.get(0), r.get(1)))
         .unwrap();
     assert_eq!(count, max, "no gap in the sequence");
-    let store = Store::open(Path::new(&admin_url)).unwrap();
+    let store = common::open(Path::new(&admin_url)).unwrap();
     assert_eq!(store.model.incidents.len(), 60);
 }
 
@@ -489,7 +489,7 @@ fn a_running_store_names_a_tail_deleted_under_it_at_its_next_read() {
         );
     }
     // What a running cockpit holds: a store it keeps re-reading.
-    let mut watching = Store::open(Path::new(&alice_url)).unwrap();
+    let mut watching = common::open(Path::new(&alice_url)).unwrap();
     assert_eq!(watching.model.incidents.len(), 2);
     let mut su = Client::connect(&s.url(&db, &s.admin_login()), NoTls).unwrap();
     su.batch_execute(
@@ -616,14 +616,14 @@ fn store_the_local_cache_serves_reads_and_a_write_still_checks_the_whole_log() {
     let s = server();
     let (_db, admin_url, ..) = team(&s, "cache");
     let path = Path::new(&admin_url);
-    let mut w = Store::open(path).unwrap();
+    let mut w = common::open(path).unwrap();
     for i in 0..1_100 {
         report_as(&mut w, &format!("incident {i}"));
     }
     // A full read writes the cache once it lags by 1,000 events.
-    let mut full = Store::open(path).unwrap();
+    let mut full = common::open(path).unwrap();
     full.checkpoint().unwrap();
-    let mut fast = Store::open_from_snapshot(path).unwrap();
+    let mut fast = common::open_for_cockpit(path).unwrap();
     assert!(
         fast.snapshot_covers().is_some(),
         "opened from the local cache"
@@ -635,7 +635,7 @@ fn store_the_local_cache_serves_reads_and_a_write_still_checks_the_whole_log() {
         hotfix::store::Integrity::Verified,
         "the write checked it all"
     );
-    let one_shot = Store::open_to_read(path).unwrap();
+    let one_shot = common::open_to_verify_again(path).unwrap();
     assert_eq!(one_shot.model, fast.model);
 }
 

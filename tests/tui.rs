@@ -247,7 +247,7 @@ fn approving_through_keys_ticks_the_checklist_and_records_the_event() {
             .contains("HF-3 revision 2 approved by priya as prod-owner")
     );
     // The reopened store agrees: the event is on disk.
-    let reopened = Store::open(store.dir()).unwrap();
+    let reopened = common::open(store.directory().unwrap()).unwrap();
     assert_eq!(reopened.model, store.model);
 }
 
@@ -491,7 +491,7 @@ fn long_ids_and_ages_of_a_large_old_store_are_shown_whole() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     hotfix::demo::generate(&path, "you", now(), 2_500).unwrap();
-    let mut store = Store::open(&path).unwrap();
+    let mut store = common::open(&path).unwrap();
     // Incidents left open for months, with four-digit ids (the view is what is tested: the
     // model is changed in memory only).
     for n in 1000..1015 {
@@ -805,7 +805,7 @@ fn insights_on_the_demo() -> (tempfile::TempDir, Store, App) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     hotfix::demo::generate(&path, "you", now(), 300).unwrap();
-    let store = Store::open(&path).unwrap();
+    let store = common::open(&path).unwrap();
     let mut app = app_for("you");
     app.sync(&store.model);
     app.overlay = Overlay::Insights { selected: 0 };

@@ -7,6 +7,7 @@
 use crate::sanitize;
 use crate::state::{Model, ReleaseId};
 use crate::store::Store;
+use crate::store::{For, Location};
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use std::ffi::OsString;
 use std::fmt::Display;
@@ -166,7 +167,7 @@ fn words_typed() -> Vec<OsString> {
 }
 
 /// The store the completed command would use: its `--store`, else the usual default.
-fn store_dir() -> Option<PathBuf> {
+fn store_location() -> Option<Location> {
     let words = words_typed();
     let mut flag = None;
     for (i, w) in words.iter().enumerate() {
@@ -177,15 +178,23 @@ fn store_dir() -> Option<PathBuf> {
             flag = Some(PathBuf::from(dir));
         }
     }
-    crate::paths::store_dir(flag.as_deref()).ok()
+    crate::paths::store_location(flag.as_deref().map(Location::parse)).ok()
 }
 
 fn from_store(f: impl Fn(&Model) -> Vec<CompletionCandidate>) -> Vec<CompletionCandidate> {
-    store_dir()
+    store_location()
         // The open and recent work (a checkpoint's active part): what is worth offering.
-        .and_then(|dir| {
+        .and_then(|at| {
             let checkpoints = crate::settings::checkpoint_dir();
-            Store::open_to_write(&dir, checkpoints.as_deref(), crate::clock::now()).ok()
+            let now = crate::clock::now();
+            Store::open(
+                &at,
+                For::Command {
+                    checkpoints: checkpoints.as_deref(),
+                    now,
+                },
+            )
+            .ok()
         })
         .map(|store| f(&store.model))
         .unwrap_or_default()

@@ -9,17 +9,18 @@ use crate::load::Load;
 use crate::present;
 use crate::state::archive::Record;
 use crate::state::{Audience, Command, ReleaseId, Stage};
+use crate::store::Location;
 use std::path::Path;
 
 /// Writes `text` to `output`, or prints it.
-fn emit(out: &Out, text: &str, output: Option<&Path>, store: &Path) -> Result<(), Error> {
+fn emit(out: &Out, text: &str, output: Option<&Path>, store: &Location) -> Result<(), Error> {
     match output {
         None => {
             out.line(text.trim_end());
             Ok(())
         }
         Some(path) => {
-            crate::fsio::write_new_file(path, text.as_bytes(), Some(store))
+            crate::fsio::write_new_file(path, text.as_bytes(), store.directory())
                 .map_err(|e| Error::Failed(format!("cannot write {}: {e}", path.display())))?;
             eprintln!(
                 "hotfix: wrote {}",
@@ -32,13 +33,13 @@ fn emit(out: &Out, text: &str, output: Option<&Path>, store: &Path) -> Result<()
 
 pub fn report(
     out: &Out,
-    dir: &Path,
+    at: &Location,
     id: ReleaseId,
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<(), Error> {
     // A report costs what its record does, not what the whole history does.
-    let mut store = open(dir)?;
+    let mut store = open(at)?;
     let part = store.model_for(Record::Release(id))?;
     let model = part.as_ref().unwrap_or(&store.model);
     let report = crate::report::build(model, id, now())?.witnessed(store.log_head());
@@ -48,19 +49,19 @@ pub fn report(
     } else {
         crate::report::markdown(&report)
     };
-    emit(out, &text, output, dir)
+    emit(out, &text, output, at)
 }
 
 pub fn changelog(
     out: &Out,
-    dir: &Path,
+    at: &Location,
     id: ReleaseId,
     security: bool,
     unreleased: bool,
     into: Option<&Path>,
 ) -> Result<(), Error> {
     use crate::report::changelog;
-    let mut store = open(dir)?;
+    let mut store = open(at)?;
     let part = store.model_for(Record::Release(id))?;
     let entry = changelog::entry(
         part.as_ref().unwrap_or(&store.model),
@@ -72,7 +73,7 @@ pub fn changelog(
         if out.json {
             return out.json(&entry);
         }
-        return emit(out, &entry.markdown(), None, dir);
+        return emit(out, &entry.markdown(), None, at);
     };
     let shown = crate::sanitize::line(&path.display().to_string()).into_owned();
     let existing = match crate::fsio::read_regular(path, 64 << 20) {
@@ -83,7 +84,7 @@ pub fn changelog(
     };
     let updated = changelog::insert(&existing, &entry)
         .map_err(|why| Error::Refused(format!("{shown} was left as it was: {why}")))?;
-    crate::fsio::write_new_file(path, updated.as_bytes(), Some(dir))
+    crate::fsio::write_new_file(path, updated.as_bytes(), at.directory())
         .map_err(|e| Error::Failed(format!("cannot write {shown}: {e}")))?;
     if out.json {
         return out.json(&entry);
@@ -107,7 +108,7 @@ pub enum Delivery<'a> {
 
 pub fn notify(
     out: &Out,
-    dir: &Path,
+    location: &Location,
     id: ReleaseId,
     stage: Stage,
     audience: Audience,
@@ -119,7 +120,7 @@ pub fn notify(
         Delivery::Webhook(url) => (None, url, false),
     };
     let actor = crate::paths::actor()?;
-    let mut store = open(dir)?;
+    let mut store = open(location)?;
     let at = now();
     let notice =
         crate::notify::render(&store.model, id, stage, audience, at)?.witnessed(&store.log_head());
@@ -143,7 +144,7 @@ pub fn notify(
         // Written whole (or not at all), then recorded: the file is what is sent by hand.
         let text = format!("{}\n\n{}\n", notice.title, notice.body);
         let shown = crate::sanitize::line(&path.display().to_string()).into_owned();
-        crate::fsio::write_new_file(path, text.as_bytes(), Some(dir)).map_err(|e| {
+        crate::fsio::write_new_file(path, text.as_bytes(), location.directory()).map_err(|e| {
             Error::Failed(format!("cannot write {shown}: {e} (nothing was recorded)"))
         })?;
         let recorded = super::write::record(&mut store, &actor, record(None))?;
@@ -209,7 +210,7 @@ fn report_changes(
 
 pub fn import_tests(
     out: &Out,
-    dir: &Path,
+    at: &Location,
     id: ReleaseId,
     files: &[std::path::PathBuf],
     dry_run: bool,
@@ -225,7 +226,7 @@ pub fn import_tests(
         let Command::ImportTestResults { results, .. } = &command else {
             return Ok(());
         };
-        let store = open(dir)?;
+        let store = open(at)?;
         let actor = store.login().map_or(actor, str::to_string);
         let preview = store.model.preview_import(&actor, now(), id, results)?;
         return print_preview(out, id, &preview);
@@ -234,7 +235,7 @@ pub fn import_tests(
         Command::ImportTestResults { results, .. } => results.len(),
         _ => 0,
     };
-    let mut store = open(dir)?;
+    let mut store = open(at)?;
     let recorded = super::write::record(&mut store, &actor, command)?;
     report_changes(
         out,
@@ -298,7 +299,7 @@ fn tell_notes(notes: &[String]) {
     }
 }
 
-pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), Error> {
+pub fn import_alert(out: &Out, at: &Location, file: &Path) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let loaded = Load::Alert(file.to_path_buf()).command()?;
     tell_notes(&loaded.notes);
@@ -308,7 +309,7 @@ pub fn import_alert(out: &Out, dir: &Path, file: &Path) -> Result<(), Error> {
         }
         return Ok(()); // nothing to record: said in the note
     };
-    let mut store = open(dir)?;
+    let mut store = open(at)?;
     let recorded = super::write::record(&mut store, &actor, command)?;
     report_changes(
         out,

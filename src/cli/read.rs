@@ -2,6 +2,7 @@
 
 use super::Out;
 use super::write::{Entry, open};
+use crate::store::Location;
 
 /// Loads the closed records a checkpoint left out when an answer needs them (see
 /// `state::archive`): lists of everything, and closed records asked for by id.
@@ -16,12 +17,12 @@ use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
 use crate::state::archive::Record;
 use crate::state::{IncidentId, Model, Release, ReleaseId, RoleCheck};
-use crate::store::{Integrity, Store};
+use crate::store::{For, Integrity, Store};
 use serde_json::{Value, json};
 use std::path::Path;
 
-pub fn users(out: &Out, dir: &Path) -> Result<(), Error> {
-    let store = open(dir)?;
+pub fn users(out: &Out, at: &Location) -> Result<(), Error> {
+    let store = open(at)?;
     let users = &store.model.users;
     if out.json {
         let list: Vec<Value> = users
@@ -38,8 +39,8 @@ pub fn users(out: &Out, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn policy(out: &Out, dir: &Path) -> Result<(), Error> {
-    let store = open(dir)?;
+pub fn policy(out: &Out, at: &Location) -> Result<(), Error> {
+    let store = open(at)?;
     let p = &store.model.policy;
     if out.json {
         return out.json(p);
@@ -64,8 +65,8 @@ pub fn policy(out: &Out, dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
-    let mut store = open(dir)?;
+pub fn incidents(out: &Out, at: &Location, all: bool) -> Result<(), Error> {
+    let mut store = open(at)?;
     load_if(&mut store, all)?;
     let list = store.model.incident_queue(all);
     if out.json {
@@ -106,8 +107,8 @@ pub fn incidents(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn incident(out: &Out, dir: &Path, id: IncidentId) -> Result<(), Error> {
-    let mut store = open(dir)?;
+pub fn incident(out: &Out, at: &Location, id: IncidentId) -> Result<(), Error> {
+    let mut store = open(at)?;
     let part = store.model_for(Record::Incident(id))?;
     let m = part.as_ref().unwrap_or(&store.model);
     let i = m.incident(id)?;
@@ -203,8 +204,8 @@ fn release_row(m: &Model, r: &Release) -> Value {
     })
 }
 
-pub fn releases(out: &Out, dir: &Path, all: bool) -> Result<(), Error> {
-    let mut store = open(dir)?;
+pub fn releases(out: &Out, at: &Location, all: bool) -> Result<(), Error> {
+    let mut store = open(at)?;
     load_if(&mut store, all)?;
     let m = &store.model;
     let list = m.release_queue(all);
@@ -267,8 +268,8 @@ fn approvals_json(r: &Release) -> Vec<Value> {
     list
 }
 
-pub fn release(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    let mut store = open(dir)?;
+pub fn release(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
+    let mut store = open(at)?;
     let part = store.model_for(Record::Release(id))?;
     let m = part.as_ref().unwrap_or(&store.model);
     let r = m.release(id)?;
@@ -450,11 +451,11 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
     }
 }
 
-pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
+pub fn gate(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
     // The exit code is what a pipeline deploys on: decided as a write is, from this user's own
     // checkpoint (a verified fold, within a day of the last full verification) and the newer
     // lines, never on the shared snapshot.
-    let store = super::write::open(dir)?;
+    let store = super::write::open(at)?;
     let gate = store.model.gate(id)?;
     if out.json {
         out.json(&gate)?;
@@ -473,8 +474,8 @@ pub fn gate(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     }
 }
 
-pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
-    let mut store = open(dir)?;
+pub fn tests(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
+    let mut store = open(at)?;
     let part = store.model_for(Record::Release(id))?;
     let r = part.as_ref().unwrap_or(&store.model).release(id)?;
     if out.json {
@@ -488,8 +489,8 @@ pub fn tests(out: &Out, dir: &Path, id: ReleaseId) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
-    let store = open(dir)?;
+pub fn waiting(out: &Out, at: &Location) -> Result<(), Error> {
+    let store = open(at)?;
     // In team mode the one who acts is the database login, whatever the OS user is called.
     let actor = match store.login() {
         Some(login) => login.to_string(),
@@ -542,11 +543,11 @@ pub fn waiting(out: &Out, dir: &Path) -> Result<(), Error> {
 
 pub fn log(
     out: &Out,
-    dir: &Path,
+    at: &Location,
     release: Option<ReleaseId>,
     incident: Option<IncidentId>,
 ) -> Result<(), Error> {
-    let mut store = open(dir)?;
+    let mut store = open(at)?;
     // A closed record's trail reads its part of the archive and its own lines, not the log.
     let record = release
         .map(Record::Release)
@@ -586,32 +587,6 @@ pub fn log(
     Ok(())
 }
 
-/// Where this user remembers the snapshots of a store it audited (their digests), so that
-/// `verify` folds the whole log again only for a snapshot it has not seen.
-fn audited_file(identity: &str) -> Option<std::path::PathBuf> {
-    let key = crate::store::key_of(identity);
-    crate::settings::checkpoint_dir().map(|d| d.join(format!("{key}.audited")))
-}
-
-fn audited(identity: &str) -> Vec<String> {
-    audited_file(identity)
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .map(|t| t.lines().map(str::to_string).collect())
-        .unwrap_or_default()
-}
-
-fn remember_audit(identity: &str, digest: &str) {
-    let Some(path) = audited_file(identity) else {
-        return;
-    };
-    let mut known = audited(identity);
-    known.retain(|d| d != digest);
-    known.push(digest.to_string());
-    let keep = known.len().saturating_sub(8);
-    let text: String = known[keep..].iter().map(|d| format!("{d}\n")).collect();
-    let _ = crate::fsio::write_private(&path, text.as_bytes());
-}
-
 /// `--witness SEQ:HASH`: whether this log still holds that event with that hash.
 fn check_witness(store: &Store, witness: &str) -> Result<String, Error> {
     let (seq, hash) = witness
@@ -637,43 +612,25 @@ fn check_witness(store: &Store, witness: &str) -> Result<String, Error> {
     }
 }
 
-pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error> {
-    use crate::store::{AnyLog, Backend};
-    let log = AnyLog::open(dir)?;
-    let identity = log.identity();
-    let snapshot = crate::store::snapshot_header(&log);
-    // The log is read once, one of two ways. A snapshot this user has not audited (by its
-    // digest), or a database store (whose one-shot reads trust its append function: `verify`
-    // is what checks that trust), means a fold of the whole log, compared with the snapshot.
-    // Otherwise the chain goes at hashing speed: every line up to the snapshot framed, hashed
-    // on all cores and linked without parsing its event, then the newer lines; if anything
-    // does not hold, the log is read whole instead, which names the first bad line.
-    let folded = matches!(log, AnyLog::Database(_))
-        || snapshot
-            .as_ref()
-            .is_some_and(|(_, digest)| !audited(&identity).contains(digest));
-    let mut store = if folded {
-        Store::audited(log)?
-    } else {
-        Store::for_reading(log)?
-    };
+pub fn verify(out: &Out, at: &Location, witness: Option<&str>) -> Result<(), Error> {
+    let checkpoints = crate::settings::checkpoint_dir();
+    let mut store = Store::open(
+        at,
+        For::Verify {
+            remembered: checkpoints.as_deref(),
+        },
+    )?;
     let snapshot_was_forged = store.snapshot_disagreed();
-    if let Some((_, digest)) = &snapshot
-        && folded
-        && !snapshot_was_forged
-        && store.integrity == Integrity::Verified
-    {
-        remember_audit(&identity, digest);
-    }
+    let snapshot = store.snapshot_header();
     crate::witness::Witness::load().check(&mut store);
     for notice in store.notices.drain(..) {
         eprintln!("hotfix: warning: {}", crate::sanitize::line(&notice));
     }
     let v = store.verification()?;
     if matches!(v.integrity, Integrity::Broken { .. })
-        && let Some(checkpoints) = crate::settings::checkpoint_dir()
+        && let Some(checkpoints) = &checkpoints
     {
-        store.forget_checkpoint(&checkpoints);
+        store.forget_checkpoint(checkpoints);
     }
     let head = match &v.head {
         crate::store::HeadFile::Valid(h) => json!({"seq": h.seq, "hash": h.hash}),
@@ -740,10 +697,10 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
             if let Some((covers, true)) = snapshot {
                 out.line(&format!(
                     "snapshot: event {covers}, {}",
-                    if folded {
-                        "matches the log folded from its first line"
-                    } else {
+                    if store.chain_only() {
                         "the same contents this user audited against the whole log before"
+                    } else {
+                        "matches the log folded from its first line"
                     }
                 ));
             }
@@ -763,9 +720,9 @@ pub fn verify(out: &Out, dir: &Path, witness: Option<&str>) -> Result<(), Error>
             };
             Err(Error::Failed(format!(
                 "verification failed at line {n} of {}: {reason}{intact}",
-                match crate::store::database(dir) {
-                    Some(_) => crate::store::shown(dir),
-                    None => dir.join(crate::store::LOG_FILE).display().to_string(),
+                match at.directory() {
+                    Some(dir) => dir.join(crate::store::LOG_FILE).display().to_string(),
+                    None => at.to_string(),
                 }
             )))
         }
@@ -778,7 +735,7 @@ pub fn demo(out: &Out, dir: &Path, incidents: Option<u64>) -> Result<(), Error> 
         Some(n) => crate::demo::generate(dir, &actor, crate::clock::now(), n)?,
         None => crate::demo::write(dir, &actor, crate::clock::now())?,
     };
-    super::write::forget_old_store(dir);
+    super::write::forget_old_store(&Location::Directory(dir.to_path_buf()));
     if out.json {
         return out.json(&json!({"store": dir, "events": summary}));
     }

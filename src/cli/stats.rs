@@ -6,12 +6,12 @@ use crate::error::Error;
 use crate::present::seconds as time;
 use crate::sanitize::line;
 use crate::state::insights::{self, Filter, Spread, Stats, WaitStat};
-use std::path::Path;
+use crate::store::Location;
 
-pub fn stats(out: &Out, dir: &Path, since: &str, service: Option<String>) -> Result<(), Error> {
+pub fn stats(out: &Out, at: &Location, since: &str, service: Option<String>) -> Result<(), Error> {
     let now = crate::clock::now();
     let since = insights::parse_since(since, now).map_err(Error::Usage)?;
-    let mut store = open(dir)?;
+    let mut store = open(at)?;
     let facts = store.facts(since)?;
     let filter = Filter { since, service };
     let s = insights::stats(&facts, &store.model.policy, &filter, now);

@@ -5,10 +5,9 @@ use crate::clock::now;
 use crate::error::Error;
 use crate::present;
 use crate::state::{Command, Event, Recorded};
-use crate::store::{Integrity, Store};
+use crate::store::{For, Integrity, Location, Store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::path::Path;
 
 /// A recorded event as the CLI prints it in JSON: the log's fields plus a human summary.
 #[derive(Serialize)]
@@ -42,12 +41,18 @@ impl<'a> From<&'a Recorded> for Entry<'a> {
 /// The store is never dropped: a one-shot command ends with the process, which hands the
 /// memory back at once, while freeing a large model piece by piece took 15 to 25 ms. (It
 /// holds no lock or open file between commands, so nothing is left behind.)
-pub fn open(dir: &Path) -> Result<std::mem::ManuallyDrop<Store>, Error> {
+pub fn open(at: &Location) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     // Reads and writes start from this user's checkpoint and read only what is new, with
     // closed records left out until an answer needs them (see `Store::open_to_write` for
     // what is checked, and when the whole log is read again).
     let checkpoints = crate::settings::checkpoint_dir();
-    let store = Store::open_to_write(dir, checkpoints.as_deref(), now())?;
+    let store = Store::open(
+        at,
+        For::Command {
+            checkpoints: checkpoints.as_deref(),
+            now: now(),
+        },
+    )?;
     settle(store)
 }
 
@@ -85,12 +90,11 @@ fn witness(store: &mut Store) {
 }
 
 /// A new store where this user saw another before: the witness forgets the old one, and says so.
-pub fn forget_old_store(dir: &Path) {
-    use crate::store::Backend;
-    let Ok(log) = crate::store::AnyLog::open(dir) else {
+pub fn forget_old_store(at: &Location) {
+    let Some(identity) = at.identity() else {
         return;
     };
-    if let Some(seq) = crate::witness::Witness::load().forget(&log.identity()) {
+    if let Some(seq) = crate::witness::Witness::load().forget(&identity) {
         eprintln!(
             "hotfix: note: you had seen {seq} events in a store at this path before; this is a new store, and your witness now follows it"
         );
@@ -115,122 +119,58 @@ pub fn warn(store: &mut Store) {
     }
 }
 
-pub fn init(out: &Out, dir: &Path) -> Result<(), Error> {
-    let mut actor = crate::paths::actor()?;
-    let recorded = match crate::store::database(dir) {
-        // Team mode: the schema, its roles and the append function, then the first event in
-        // it, recorded as the login that ran init (its first admin).
-        Some(spec) => {
-            let log = crate::store::pg::PgLog::create(spec)?;
-            actor = log.login().to_string();
-            let mut store = Store::with_backend(crate::store::AnyLog::Database(log))?;
-            let recorded = store.execute(&actor, now(), Command::Init);
-            warn(&mut store);
-            recorded?
-        }
-        // Built aside and moved into place whole; the witness follows from the next command.
-        None => {
-            let (recorded, cleaned) = crate::store::create_whole(dir, |tmp| {
-                let mut store = Store::create(tmp)?;
-                let recorded = store.execute(&actor, now(), Command::Init);
-                warn(&mut store);
-                Ok::<_, Error>(recorded?)
-            })?;
-            for c in cleaned {
-                eprintln!("hotfix: {}", crate::sanitize::line(&c));
-            }
-            recorded
-        }
-    };
-    forget_old_store(dir);
+pub fn init(out: &Out, at: &Location) -> Result<(), Error> {
+    let actor = crate::paths::actor()?;
+    // Team mode records the first event as the login that ran init, its first admin.
+    let made = crate::store::init(at, &actor, now())?;
+    for note in &made.notes {
+        eprintln!("hotfix: {}", crate::sanitize::line(note));
+    }
+    forget_old_store(at);
     if out.json {
-        let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();
+        let entries: Vec<Entry> = made.recorded.iter().map(Entry::from).collect();
         return out.json(&entries);
     }
     out.line(&format!(
-        "Initialised a hotfix store at {}; {actor} is its admin.",
-        crate::store::shown(dir)
+        "Initialised a hotfix store at {at}; {} is its admin.",
+        made.admin
     ));
     out.line("Next: grant roles, e.g. `hotfix user grant dana dev-lead`, then report an incident.");
     Ok(())
 }
 
-/// `hotfix store copy`: a directory store's verified history into a new database store,
-/// verified again there.
 /// `hotfix store migrate`: a database store's schema brought to this hotfix's version.
-pub fn migrate(out: &Out, store: &Path) -> Result<(), Error> {
-    use crate::store::pg;
-    let Some(spec) = crate::store::database(store) else {
-        return Err(Error::Usage(
-            "only a database store has a schema to migrate: --store must name one (postgresql://...); a directory store needs no migration".into(),
-        ));
-    };
-    let (from, to) = pg::migrate(spec)?;
+pub fn migrate(out: &Out, at: &Location) -> Result<(), Error> {
+    let (from, to) = crate::store::migrate(at)?;
     if out.json {
         return out.json(&serde_json::json!({"from": from, "to": to}));
     }
     out.line(&if from == to {
-        format!(
-            "{} is at schema version {to} already: nothing to do",
-            pg::redacted(spec)
-        )
+        format!("{at} is at schema version {to} already: nothing to do")
     } else {
-        format!(
-            "migrated {} from schema version {from} to {to}",
-            pg::redacted(spec)
-        )
+        format!("migrated {at} from schema version {from} to {to}")
     });
     Ok(())
 }
 
-pub fn copy(out: &Out, from: &Path, to: &str) -> Result<(), Error> {
-    use crate::store::{AnyLog, Integrity, pg};
-    if crate::store::database(from).is_some() {
-        return Err(Error::Usage("--from must be a directory store".into()));
-    }
-    if !pg::is_database(to) {
-        return Err(Error::Usage(
-            "--to must name a database (postgresql://... or host=... dbname=...)".into(),
-        ));
-    }
-    let source = Store::open(from)?;
-    let v = source.verify()?;
-    if let Integrity::Broken { line, reason } = v.integrity {
-        return Err(Error::Failed(format!(
-            "the directory store does not verify (line {line}: {reason}): nothing was copied"
-        )));
-    }
-    let text = std::fs::read_to_string(from.join(crate::store::LOG_FILE))
-        .map_err(|e| Error::Failed(format!("cannot read the log: {e}")))?;
-    let lines: Vec<&str> = text
-        .lines()
-        .take(usize::try_from(v.events).unwrap_or(usize::MAX))
-        .collect();
-    let log = pg::PgLog::create_with_history(to, &lines)?;
-    let copied = Store::with_backend(AnyLog::Database(log))?;
-    let check = copied.verify()?;
-    if check.integrity != Integrity::Verified || check.last_hash != v.last_hash {
-        return Err(Error::Failed(format!(
-            "the copy does not verify as the original did ({:?}); investigate before using it",
-            check.integrity
-        )));
-    }
+/// `hotfix store copy`: a directory store's verified history into a new database store,
+/// verified again there.
+pub fn copy(out: &Out, from: &Location, to: &Location) -> Result<(), Error> {
+    let copied = crate::store::copy_into_database(from, to)?;
     if out.json {
         return out
-            .json(&serde_json::json!({"events": check.events, "last_hash": check.last_hash}));
+            .json(&serde_json::json!({"events": copied.events, "last_hash": copied.last_hash}));
     }
     out.line(&format!(
-        "copied {} events into {}; both verify, last hash {}",
-        check.events,
-        pg::redacted(to),
-        check.last_hash
+        "copied {} events into {to}; both verify, last hash {}",
+        copied.events, copied.last_hash
     ));
     Ok(())
 }
 
-pub fn execute(out: &Out, dir: &Path, command: Command) -> Result<(), Error> {
+pub fn execute(out: &Out, at: &Location, command: Command) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
-    let mut store = open(dir)?;
+    let mut store = open(at)?;
     let recorded = record(&mut store, &actor, command)?;
     if out.json {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();

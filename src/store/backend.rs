@@ -1,6 +1,6 @@
 //! What a log must offer the store, and the two there are behind one type.
 
-use super::{FileLog, StoreError, chain, file, pg};
+use super::{FileLog, Location, StoreError, chain, file, pg};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::time::Duration;
@@ -144,6 +144,16 @@ fn mismatch() -> StoreError {
     StoreError::Io {
         context: "internal".into(),
         source: std::io::Error::other("a lock from another store"),
+    }
+}
+
+impl AnyLog {
+    /// The store at `location`, which must hold one.
+    pub fn open(location: &Location) -> Result<AnyLog, StoreError> {
+        match location {
+            Location::Database(spec) => Ok(AnyLog::Database(pg::PgLog::open(spec)?)),
+            Location::Directory(dir) => Ok(AnyLog::File(FileLog::open(dir)?)),
+        }
     }
 }
 

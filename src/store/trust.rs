@@ -1,33 +1,146 @@
 //! How a store is opened, and how far what it read is trusted: the whole log read and checked,
 //! the shared snapshot audited against the log's own fold, this user's checkpoint, or a read
-//! that has checked only the chain.
+//! that has checked only the chain. [`Store::open`] is the one way in: what the store is
+//! opened for decides which, and the cockpit's background check finishes the job.
 
 use super::*;
 
+/// What a store is opened for, which decides how much of the log is read and how far what is
+/// read is trusted. Each carries what it needs from outside (this user's directories, the
+/// clock), so tests open stores exactly as the product does.
+#[derive(Clone, Copy, Debug)]
+pub enum For<'a> {
+    /// Every line read and checked, and the snapshot audited against the log's own fold (see
+    /// [`Store::audited`]): what a copy is made from, and what the other ways are held to.
+    Whole,
+    /// A command, read or write: from this user's checkpoint in `checkpoints` when one vouches
+    /// for the log (see `open_to_write`), else the whole log read, audited and checkpointed.
+    Command {
+        checkpoints: Option<&'a Path>,
+        now: DateTime<Utc>,
+    },
+    /// `hotfix verify`: the whole log read once. A snapshot this user has not audited (its
+    /// digest remembered in `remembered`), or a database store, means a fold of every line
+    /// compared with the snapshot; otherwise the chain goes at hashing speed (see
+    /// [`Store::for_reading`]), and anything that does not hold is read whole.
+    Verify { remembered: Option<&'a Path> },
+    /// The cockpit's first frame: this user's checkpoint in `checkpoints` when it can be used,
+    /// else the store's snapshot, else the whole log; [`Store::check_in_background`] then
+    /// verifies what was not.
+    Cockpit {
+        checkpoints: Option<&'a Path>,
+        now: DateTime<Utc>,
+    },
+}
+
+/// The background check's outcome: nothing to change (the chain held), or the store read whole
+/// from its first line, to take over from the one shown.
+pub type Check = std::sync::mpsc::Receiver<Result<Option<Store>, StoreError>>;
+
 impl Store<AnyLog> {
-    /// Opens the store at `location`, which must exist, and reads it whole, auditing the
-    /// snapshot on the way (see [`Store::audited`]): for writes, `verify` and answers a write
-    /// would act on.
-    pub fn open(location: &Path) -> Result<Self, StoreError> {
-        Store::audited(AnyLog::open(location)?)
+    /// Opens the store at `location`, which must exist, for `purpose` (see [`For`]).
+    pub fn open(location: &Location, purpose: For<'_>) -> Result<Self, StoreError> {
+        let backend = AnyLog::open(location)?;
+        match purpose {
+            For::Whole => Store::audited(backend),
+            For::Command { checkpoints, now } => Store::open_to_write(backend, checkpoints, now),
+            For::Verify { remembered } => Store::open_to_verify(backend, remembered),
+            For::Cockpit { checkpoints, now } => {
+                if let Some(dir) = checkpoints {
+                    let at = checkpoint::Place::new(dir, &backend.identity());
+                    if let Some(store) = Store::open_checkpoint(&backend, &at, now)? {
+                        return Ok(store);
+                    }
+                }
+                Store::with_snapshot(backend)
+            }
+        }
     }
 
-    /// Reads the whole log of the store at `location` without auditing the snapshot: for a
-    /// caller that compares the result with a store opened from the snapshot itself
-    /// ([`Store::adopt`]), so the snapshot's state is not held a second time.
-    pub fn open_whole(location: &Path) -> Result<Self, StoreError> {
-        Store::with_backend(AnyLog::open(location)?)
+    /// See [`For::Verify`]. A snapshot found to agree with the whole fold is remembered as
+    /// audited, so the next `verify` goes at hashing speed.
+    fn open_to_verify(backend: AnyLog, remembered: Option<&Path>) -> Result<Self, StoreError> {
+        let digests = remembered.map(|dir| Audits::new(dir, &backend.identity()));
+        let snapshot = snapshot_header(&backend);
+        let folded = matches!(backend, AnyLog::Database(_))
+            || snapshot.as_ref().is_some_and(|(_, digest)| {
+                digests.as_ref().is_none_or(|d| !d.read().contains(digest))
+            });
+        if !folded {
+            return Store::for_reading(backend);
+        }
+        let store = Store::audited(backend)?;
+        if let (Some((_, digest)), Some(d)) = (&snapshot, &digests)
+            && !store.snapshot_disagreed()
+            && store.integrity == Integrity::Verified
+        {
+            d.remember(digest);
+        }
+        Ok(store)
     }
 
-    /// Opens the store at `location` from its snapshot when one matches the log, reading only
-    /// the events after it (see [`Store::with_snapshot`]); otherwise the same as [`Store::open`].
-    pub fn open_from_snapshot(location: &Path) -> Result<Self, StoreError> {
-        Store::with_snapshot(AnyLog::open(location)?)
+    /// After the cockpit's first frame, on another thread: a store opened from this user's
+    /// checkpoint has the log's hash chain walked up to its newest event at hashing speed (a
+    /// broken chain is then read whole, which names the damage); a store opened from the shared
+    /// snapshot has the whole log verified and folded again, which also writes this user's
+    /// checkpoint in `checkpoints`. A store read whole writes the snapshot when the old one
+    /// lags far behind, and this user's checkpoint, then lets go of its closed records.
+    pub fn check_in_background(
+        &mut self,
+        checkpoints: Option<&Path>,
+        now: DateTime<Utc>,
+    ) -> Option<Check> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let backend = self.backend.clone();
+        if self.snapshot_covers().is_none() {
+            if let Some(mark) = self.mark().filter(|_| self.from_checkpoint()) {
+                std::thread::spawn(move || {
+                    let outcome = match Store::chain_holds_to(&backend, &mark) {
+                        Ok(true) => Ok(None),
+                        Ok(false) => Store::with_backend(backend).map(Some),
+                        Err(e) => Err(e),
+                    };
+                    let _ = tx.send(outcome);
+                });
+                return Some(rx);
+            }
+            if let Err(e) = self.checkpoint() {
+                tracing::warn!("cannot write the snapshot: {e}");
+            }
+            if let Some(c) = checkpoints
+                && self.write_checkpoint(c, now)
+            {
+                self.release_archive(c);
+            }
+            return None;
+        }
+        let checkpoints = checkpoints.map(Path::to_path_buf);
+        std::thread::spawn(move || {
+            let full = Store::with_backend(backend).map(|mut full| {
+                if let Err(e) = full.checkpoint() {
+                    tracing::warn!("cannot write the snapshot: {e}");
+                }
+                if let Some(c) = &checkpoints {
+                    full.write_checkpoint(c, now);
+                }
+                Some(full)
+            });
+            let _ = tx.send(full);
+        });
+        Some(rx)
     }
 
-    /// For `hotfix verify`'s fast path: see [`Store::for_reading`].
-    pub fn open_to_read(location: &Path) -> Result<Self, StoreError> {
-        Store::for_reading(AnyLog::open(location)?)
+    /// Drops the closed records from memory once this user's checkpoint in `checkpoints` holds
+    /// them (see [`Store::unload_archive`]), and hands the memory back to the system: the
+    /// cockpit is long-lived.
+    pub fn release_archive(&mut self, checkpoints: &Path) {
+        if self.unload_archive(checkpoints) {
+            // SAFETY: malloc_trim only returns free memory to the system; nothing is in use.
+            #[cfg(target_env = "gnu")]
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }
     }
 
     /// Creates the store directory and an empty log (owner-only), or opens the existing one.
@@ -43,12 +156,11 @@ impl Store<AnyLog> {
     /// [`crate::state::archive`]) and the events after it are read, verified and folded, and
     /// the head file is checked as always. Otherwise the log is read whole, verified and
     /// audited, and the checkpoint is written (that is the full verification it records).
-    pub fn open_to_write(
-        location: &Path,
+    fn open_to_write(
+        backend: AnyLog,
         checkpoints: Option<&Path>,
         now: DateTime<Utc>,
     ) -> Result<Self, StoreError> {
-        let backend = AnyLog::open(location)?;
         let Some(dir) = checkpoints else {
             return Store::audited(backend);
         };
@@ -101,27 +213,14 @@ impl Store<AnyLog> {
         Ok(Some(store))
     }
 
-    /// For the cockpit: the store from this user's checkpoint (as [`Store::open_to_write`]),
-    /// or `None` when there is no usable one.
-    pub fn open_from_checkpoint(
-        location: &Path,
-        checkpoints: &Path,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Self>, StoreError> {
-        let backend = AnyLog::open(location)?;
-        let at = checkpoint::Place::new(checkpoints, &backend.identity());
-        Store::open_checkpoint(&backend, &at, now)
-    }
-
-    /// Whether the log at `location` still chains, line by line, from its first event to the
-    /// event `mark` names, each line hashing to its own hash and agreeing with the head file:
-    /// the cockpit's background check of a store opened from a checkpoint, at hashing speed
-    /// (see [`Store::verify`] for the whole story).
-    pub fn chain_holds_to(location: &Path, mark: &snapshot::Mark) -> Result<bool, StoreError> {
-        let backend = AnyLog::open(location)?;
+    /// Whether the log still chains, line by line, from its first event to the event `mark`
+    /// names, each line hashing to its own hash and agreeing with the head file: the cockpit's
+    /// background check of a store opened from a checkpoint, at hashing speed (see
+    /// [`Store::verify`] for the whole story).
+    fn chain_holds_to(backend: &AnyLog, mark: &snapshot::Mark) -> Result<bool, StoreError> {
         let lock = backend.lock(lock_wait()?)?;
         let head = backend.read_head(&lock)?;
-        chain_holds(&backend, &lock, mark, head.head())
+        chain_holds(backend, &lock, mark, head.head())
     }
 
     /// Stops this user's checkpoint in `checkpoints` vouching for the log, once damage was
@@ -327,3 +426,37 @@ impl<B: Backend> Store<B> {
         self.adopt(full)
     }
 }
+
+/// The snapshots this user audited in one store (by their digests), so that `verify` folds
+/// the whole log again only for a snapshot it has not seen: a file beside the checkpoints.
+struct Audits {
+    path: PathBuf,
+}
+
+impl Audits {
+    fn new(dir: &Path, identity: &str) -> Audits {
+        Audits {
+            path: dir.join(format!("{}.audited", checkpoint::key_of(identity))),
+        }
+    }
+
+    fn read(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.path)
+            .map(|t| t.lines().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// Remembers `digest`, keeping the newest few; a file that cannot be written only means
+    /// the next `verify` folds again.
+    fn remember(&self, digest: &str) {
+        let mut known = self.read();
+        known.retain(|d| d != digest);
+        known.push(digest.to_string());
+        let keep = known.len().saturating_sub(AUDITS_KEPT);
+        let text: String = known[keep..].iter().map(|d| format!("{d}\n")).collect();
+        let _ = crate::fsio::write_private(&self.path, text.as_bytes());
+    }
+}
+
+/// Snapshot digests remembered per store.
+const AUDITS_KEPT: usize = 8;

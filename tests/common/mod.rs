@@ -243,11 +243,65 @@ pub fn noon() -> DateTime<Utc> {
 pub fn demo() -> (tempfile::TempDir, hotfix::store::Store) {
     let dir = tempfile::tempdir().unwrap();
     hotfix::demo::write(dir.path(), "you", noon()).unwrap();
-    let store = hotfix::store::Store::open(dir.path()).unwrap();
+    let store = open(dir.path()).unwrap();
     (dir, store)
 }
 
 /// Writes the demo store (fixed clock) into `dir`, for tests that run the binary on it.
 pub fn demo_store(dir: &std::path::Path) {
     hotfix::demo::write(dir, "you", noon()).unwrap();
+}
+
+/// The store at `at` (a directory or a database spec), read whole, every line checked and the
+/// snapshot audited: `For::Whole`, what the other ways of opening are held to.
+pub fn open(
+    at: impl AsRef<std::path::Path>,
+) -> Result<hotfix::store::Store, hotfix::store::StoreError> {
+    let at = hotfix::store::Location::parse(at.as_ref());
+    hotfix::store::Store::open(&at, hotfix::store::For::Whole)
+}
+
+/// The store at `at` as the cockpit opens it for a user with no checkpoint of it: from the
+/// snapshot when one matches the log.
+pub fn open_for_cockpit(
+    at: impl AsRef<std::path::Path>,
+) -> Result<hotfix::store::Store, hotfix::store::StoreError> {
+    let at = hotfix::store::Location::parse(at.as_ref());
+    let cockpit = hotfix::store::For::Cockpit {
+        checkpoints: None,
+        now: t0(),
+    };
+    hotfix::store::Store::open(&at, cockpit)
+}
+
+/// The store at `at` as `hotfix verify` opens it for a user who audited its snapshot before:
+/// one verify folds the whole log and remembers the snapshot, the next (returned) checks the
+/// chain at hashing speed.
+pub fn open_to_verify_again(
+    at: impl AsRef<std::path::Path>,
+) -> Result<hotfix::store::Store, hotfix::store::StoreError> {
+    let at = hotfix::store::Location::parse(at.as_ref());
+    let remembered = tempfile::tempdir().map_err(|e| hotfix::store::StoreError::Io {
+        context: "a temporary directory".into(),
+        source: e,
+    })?;
+    let verify = hotfix::store::For::Verify {
+        remembered: Some(remembered.path()),
+    };
+    hotfix::store::Store::open(&at, verify)?;
+    hotfix::store::Store::open(&at, verify)
+}
+
+/// The store at `at` as a command opens it, with this user's checkpoints in `checkpoints`.
+pub fn open_for_command(
+    at: impl AsRef<std::path::Path>,
+    checkpoints: &std::path::Path,
+    now: DateTime<Utc>,
+) -> Result<hotfix::store::Store, hotfix::store::StoreError> {
+    let at = hotfix::store::Location::parse(at.as_ref());
+    let command = hotfix::store::For::Command {
+        checkpoints: Some(checkpoints),
+        now,
+    };
+    hotfix::store::Store::open(&at, command)
 }

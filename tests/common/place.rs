@@ -118,7 +118,7 @@ impl Place {
 
 impl User {
     pub fn open(&self) -> Store {
-        Store::open(&self.store).unwrap()
+        super::open(&self.store).unwrap()
     }
 
     /// Appends `event` as this user the way a member with write access could, around hotfix:

@@ -79,8 +79,8 @@ pub struct Store<B: Backend = AnyLog> {
     /// Where the newest line read starts (a snapshot records it).
     last_line: u64,
     chain: Chain,
-    /// False while the log before the snapshot this store was opened from is not verified.
-    checked: bool,
+    /// How far what was read is trusted.
+    trust: Trust,
     /// The newest event a snapshot is known to cover.
     snapshot_seq: Option<u64>,
     /// How many events the log's first command wrote (see [`Chain::finish`]).
@@ -93,16 +93,36 @@ pub struct Store<B: Backend = AnyLog> {
     torn_seen: Option<usize>,
     /// The snapshot to compare with the fold when it reaches the event the snapshot covers.
     audit: Option<Box<snapshot::Snapshot>>,
-    /// Opened from the snapshot once every line before it was found to chain and hash as it
-    /// should (see [`Store::for_reading`]): the chain is verified, the snapshot's state is not.
-    chain_checked: bool,
     /// Whether that comparison failed.
     snapshot_disagreed: bool,
     /// For a model opened without its archive: where the archive is (see [`Store::load_archive`]).
     archive_from: Option<ArchiveSource>,
-    /// Opened from this user's checkpoint, without a full verification (see
-    /// [`Store::open_to_write`]).
-    from_checkpoint: bool,
+}
+
+/// How far what a store read is trusted, by how it was opened (see [`For`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Trust {
+    /// Every line read, checked and folded by this process (or a store that took over from one,
+    /// see [`Store::adopt`]).
+    Whole,
+    /// This user's checkpoint, whose lines were read whole within [`FULL_CHECK_EVERY`], and the
+    /// lines after it, checked and folded; the mark it names still holds in the log.
+    Checkpoint,
+    /// The shared snapshot, with every line before it framed, hashed and linked, its state
+    /// not folded again (`verify` of a snapshot this user audited before).
+    Chain,
+    /// The shared snapshot, nothing before it checked yet: writes wait for a whole read.
+    Snapshot,
+}
+
+impl Trust {
+    /// Whether the lines before the snapshot or checkpoint are known good.
+    fn checked(self) -> bool {
+        match self {
+            Trust::Whole | Trust::Checkpoint => true,
+            Trust::Chain | Trust::Snapshot => false,
+        }
+    }
 }
 
 /// Why the log is read: only a write may change it (set a torn tail aside).
@@ -197,7 +217,7 @@ impl<B: Backend> Store<B> {
     /// The newest event of the snapshot this store was opened from, while the log before it is
     /// not yet verified.
     pub fn snapshot_covers(&self) -> Option<u64> {
-        if self.checked {
+        if self.trust.checked() {
             None
         } else {
             self.snapshot_seq
@@ -214,13 +234,13 @@ impl<B: Backend> Store<B> {
     /// hashed and linked), its state taken from a snapshot this user audited before (see
     /// [`For::Verify`]), rather than folded again.
     pub fn chain_only(&self) -> bool {
-        self.chain_checked
+        self.trust == Trust::Chain
     }
 
     /// Whether this store was opened from this user's checkpoint: the log before it was
     /// verified when the checkpoint was made, not now.
     pub fn from_checkpoint(&self) -> bool {
-        self.from_checkpoint
+        self.trust == Trust::Checkpoint
     }
 
     /// Whether the snapshot disagreed with the log when [`Store::audited`] read it.
@@ -236,7 +256,7 @@ impl<B: Backend> Store<B> {
     /// Writes a new snapshot when the one on disk lags the log by [`SNAPSHOT_EVERY`] events,
     /// so whichever process reads the whole log keeps the cockpit's start-up short.
     pub fn checkpoint(&mut self) -> Result<(), StoreError> {
-        if self.checked && self.snapshot_lag() >= SNAPSHOT_EVERY {
+        if self.trust.checked() && self.snapshot_lag() >= SNAPSHOT_EVERY {
             self.write_snapshot()?;
         }
         Ok(())
@@ -339,7 +359,7 @@ impl<B: Backend> Store<B> {
 
     fn verdict(&self) -> Integrity {
         match &self.chain.integrity {
-            Integrity::Verified if !self.checked => Integrity::Unchecked,
+            Integrity::Verified if !self.trust.checked() => Integrity::Unchecked,
             other => other.clone(),
         }
     }
@@ -552,7 +572,7 @@ impl<B: Backend> Store<B> {
     /// on the way in, so only what was appended since is read (with the head, under one lock);
     /// a store opened from a snapshot has not, and walks the log with [`Store::verify`].
     pub fn verification(&mut self) -> Result<Verification, StoreError> {
-        if !self.checked && !self.chain_checked {
+        if self.trust == Trust::Snapshot {
             return self.verify();
         }
         let lock = self.backend.lock(self.lock_wait)?;

@@ -200,8 +200,7 @@ impl Store<AnyLog> {
             other => other?,
         };
         drop(lock);
-        store.checked = true;
-        store.from_checkpoint = true;
+        store.trust = Trust::Checkpoint;
         store.integrity = store.verdict();
         // Keep the tail short: the checkpoint moves on (it still records the last full
         // verification, not this one).
@@ -277,7 +276,7 @@ impl<B: Backend> Store<B> {
             cursor: 0,
             last_line: 0,
             chain: Chain::new(),
-            checked: true,
+            trust: Trust::Whole,
             snapshot_seq,
             first_batch: 0,
             integrity: Integrity::Verified,
@@ -286,9 +285,7 @@ impl<B: Backend> Store<B> {
             torn_seen: None,
             audit,
             snapshot_disagreed: false,
-            chain_checked: false,
             archive_from: None,
-            from_checkpoint: false,
         };
         Ok(store)
     }
@@ -337,7 +334,7 @@ impl<B: Backend> Store<B> {
                 Err(StoreError::ArchiveGone) => {}
                 other => {
                     let mut store = other?;
-                    store.chain_checked = true;
+                    store.trust = Trust::Chain;
                     return Ok(store);
                 }
             }
@@ -368,7 +365,7 @@ impl<B: Backend> Store<B> {
                 last_hash: mark.last_hash,
                 integrity: Integrity::Verified,
             },
-            checked: false,
+            trust: Trust::Snapshot,
             snapshot_seq: Some(mark.lines),
             first_batch: mark.first_batch,
             integrity: Integrity::Unchecked,
@@ -377,9 +374,7 @@ impl<B: Backend> Store<B> {
             torn_seen: None,
             audit: None,
             snapshot_disagreed: false,
-            chain_checked: false,
             archive_from,
-            from_checkpoint: false,
         };
         store.catch_up(lock, Reading)?;
         Ok(store)
@@ -419,7 +414,7 @@ impl<B: Backend> Store<B> {
     /// Before the first write of a store opened from a snapshot: the whole log is verified and
     /// folded again, so nothing is ever decided on a state the log does not hold.
     pub(super) fn check_whole_log(&mut self) -> Result<(), StoreError> {
-        if self.checked {
+        if self.trust.checked() {
             return Ok(());
         }
         let full = Store::with_backend(self.backend.clone())?;

@@ -983,3 +983,58 @@ fn a_line_is_found_by_its_sequence_number_in_a_large_log() {
         .unwrap();
     assert!(beyond.is_empty());
 }
+
+#[test]
+fn lists_of_everything_read_the_closed_records_a_chunk_at_a_time_and_say_the_same() {
+    // 600 incidents over about 40 days: most of them closed, in many chunks.
+    let (_dir, path) = generated(600);
+    let state = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = hotfix(&path, "you")
+            .env("XDG_STATE_HOME", state.path())
+            .env("XDG_CACHE_HOME", state.path())
+            .args(args)
+            .assert()
+            .success();
+        String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+    };
+    for args in [
+        &["incident", "list", "--all", "--json"][..],
+        &["release", "list", "--all", "--json"],
+        &["incident", "list", "--all"],
+        &["release", "list", "--all"],
+    ] {
+        // The first run reads the log whole (and writes this user's checkpoint); the second
+        // starts from the checkpoint, with the closed records left out until listed.
+        fs::remove_dir_all(state.path()).unwrap();
+        fs::create_dir(state.path()).unwrap();
+        let whole = run(args);
+        let from_checkpoint = run(args);
+        assert_eq!(whole, from_checkpoint, "{args:?}");
+        assert!(
+            whole.lines().count() > 100,
+            "{args:?}: everything is listed"
+        );
+    }
+    // In process: a store from the checkpoint folds the same records, part by part, without
+    // ever holding them all.
+    let checkpoints = tempfile::tempdir().unwrap();
+    common::open_for_command(&path, checkpoints.path(), now()).unwrap();
+    let mut part = common::open_for_command(&path, checkpoints.path(), now()).unwrap();
+    assert!(
+        !part.model.is_complete(),
+        "the closed records were left out"
+    );
+    let ids = |m: &hotfix::state::Model| m.incidents.keys().copied().collect::<Vec<_>>();
+    let mut parts = 0;
+    let mut folded = part
+        .fold_parts(Vec::new, |acc, m| {
+            parts += 1;
+            acc.extend(ids(m));
+        })
+        .unwrap();
+    folded.sort();
+    assert!(parts > 3, "{parts} parts");
+    assert!(!part.model.is_complete(), "and stay out");
+    assert_eq!(folded, ids(&common::open(&path).unwrap().model));
+}

@@ -25,6 +25,23 @@ impl Out {
         Ok(())
     }
 
+    /// Prints a JSON array of `items` (each as [`pretty`] gives it) as [`Out::json`] prints
+    /// one, an item at a time: a list of everything is never one text in memory.
+    pub fn json_array(&self, items: impl ExactSizeIterator<Item = String>) -> Result<(), Error> {
+        let n = items.len();
+        if n == 0 {
+            self.line("[]");
+            return Ok(());
+        }
+        self.line("[");
+        for (k, item) in items.enumerate() {
+            let comma = if k + 1 < n { "," } else { "" };
+            self.line(&format!("  {}{comma}", item.replace('\n', "\n  ")));
+        }
+        self.line("]");
+        Ok(())
+    }
+
     /// Prints one line; a closed pipe (`| head`) ends quietly. This is the one way text reaches
     /// standard output, so it is where text is made inert: every control character is escaped
     /// (`\x1b`), except, on a colour terminal, the colour codes this module itself writes.
@@ -111,4 +128,10 @@ impl Out {
             self.line(&render(row.clone(), true));
         }
     }
+}
+
+/// `value` as [`Out::json`] prints it, for an item of [`Out::json_array`].
+pub fn pretty<T: serde::Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Failed(format!("cannot write JSON: {e}")))
 }

@@ -1,17 +1,10 @@
 //! Read verbs: lists, records, the gate, the log, verification, and the demo store.
 
 use super::Out;
+use super::output::pretty;
 use super::write::{Entry, open};
 use crate::store::Location;
 
-/// Loads the closed records a checkpoint left out when an answer needs them (see
-/// `state::archive`): lists of everything, and closed records asked for by id.
-fn load_if(store: &mut Store, needed: bool) -> Result<(), Error> {
-    if needed {
-        store.load_archive()?;
-    }
-    Ok(())
-}
 use crate::error::Error;
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
@@ -65,33 +58,81 @@ pub fn policy(out: &Out, at: &Location) -> Result<(), Error> {
     Ok(())
 }
 
+/// Every record of a store for a list of everything, a part at a time (see
+/// `Store::fold_parts`): what `row` makes of each, in the order of `key`.
+fn list_all<K: Ord, R>(
+    store: &mut Store,
+    rows: impl Fn(&Model) -> Vec<(K, R)>,
+) -> Result<Vec<R>, Error> {
+    let mut all = store.fold_parts(Vec::new, |acc, m| acc.extend(rows(m)))?;
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(all.into_iter().map(|(_, r)| r).collect())
+}
+
+fn incident_cells(
+    m: &Model,
+    i: &crate::state::Incident,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<String> {
+    vec![
+        i.id.to_string(),
+        i.severity.to_string(),
+        i.status.to_string(),
+        present::span(now - i.reported_at),
+        present::target(i.target(m), now),
+        line(&i.title).into_owned(),
+    ]
+}
+
 pub fn incidents(out: &Out, at: &Location, all: bool) -> Result<(), Error> {
     let mut store = open(at)?;
-    load_if(&mut store, all)?;
-    let list = store.model.incident_queue(all);
+    let now = crate::clock::now();
+    // Resolved incidents come from the closed records too: read a chunk at a time.
+    let queue_key = |i: &crate::state::Incident| {
+        (
+            i.status == crate::state::IncidentStatus::Resolved,
+            i.severity,
+            i.reported_at,
+            i.id,
+        )
+    };
     if out.json {
-        return out.json(&list);
+        let items: Vec<Result<String, Error>> = if all {
+            list_all(&mut store, |m| {
+                m.incident_queue(true)
+                    .into_iter()
+                    .map(|i| (queue_key(i), pretty(i)))
+                    .collect()
+            })?
+        } else {
+            store
+                .model
+                .incident_queue(false)
+                .into_iter()
+                .map(pretty)
+                .collect()
+        };
+        let items = items.into_iter().collect::<Result<Vec<_>, _>>()?;
+        return out.json_array(items.into_iter());
     }
-    if list.is_empty() {
+    let rows: Vec<Vec<String>> = if all {
+        list_all(&mut store, |m| {
+            m.incident_queue(true)
+                .into_iter()
+                .map(|i| (queue_key(i), incident_cells(m, i, now)))
+                .collect()
+        })?
+    } else {
+        let m = &store.model;
+        m.incident_queue(false)
+            .into_iter()
+            .map(|i| incident_cells(m, i, now))
+            .collect()
+    };
+    if rows.is_empty() {
         out.line("No unresolved incidents. (`--all` includes resolved ones.)");
         return Ok(());
     }
-    let now = crate::clock::now();
-    let m = &store.model;
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|i| {
-            let timer = present::target(i.target(m), now);
-            vec![
-                i.id.to_string(),
-                i.severity.to_string(),
-                i.status.to_string(),
-                present::span(now - i.reported_at),
-                timer,
-                line(&i.title).into_owned(),
-            ]
-        })
-        .collect();
     out.table(
         &["ID", "SEV", "STATUS", "AGE", "TARGET", "TITLE"],
         &rows,
@@ -204,40 +245,85 @@ fn release_row(m: &Model, r: &Release) -> Value {
     })
 }
 
+/// A row of a list, as it is printed.
+enum Shown {
+    Json(String),
+    Cells(Vec<String>),
+}
+
+fn release_cells(m: &Model, r: &Release) -> Vec<String> {
+    let note = match m.held_back_by(r) {
+        Some(hf) => format!("held back by {hf}"),
+        None => r
+            .planned_at
+            .map(|p| format!("planned {}", stamp(p)))
+            .unwrap_or_default(),
+    };
+    vec![
+        r.id.to_string(),
+        m.release_severity(r)
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| "-".into()),
+        m.release_status(r).to_string(),
+        line(&r.scope.version).into_owned(),
+        line(&r.scope.summary).into_owned(),
+        note,
+    ]
+}
+
 pub fn releases(out: &Out, at: &Location, all: bool) -> Result<(), Error> {
     let mut store = open(at)?;
-    load_if(&mut store, all)?;
-    let m = &store.model;
-    let list = m.release_queue(all);
+    // The queue's order: the unfinished ones as the open work orders them (they are all in
+    // it), then every finished one, newest first, read from the closed records a chunk at a time.
+    type Key = (
+        bool,
+        usize,
+        std::cmp::Reverse<chrono::DateTime<chrono::Utc>>,
+        ReleaseId,
+    );
+    let rows = |m: &Model| -> Vec<(Key, Result<Shown, Error>)> {
+        m.release_queue(all)
+            .into_iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let finished = r.phase.is_finished();
+                let at = if finished { 0 } else { k };
+                let key = (finished, at, std::cmp::Reverse(r.created_at), r.id);
+                let shown = if out.json {
+                    pretty(&release_row(m, r)).map(Shown::Json)
+                } else {
+                    Ok(Shown::Cells(release_cells(m, r)))
+                };
+                (key, shown)
+            })
+            .collect()
+    };
+    let listed = if all {
+        list_all(&mut store, rows)?
+    } else {
+        let mut open = rows(&store.model);
+        open.sort_by_key(|a| a.0);
+        open.into_iter().map(|(_, r)| r).collect()
+    };
+    let listed = listed.into_iter().collect::<Result<Vec<_>, _>>()?;
     if out.json {
-        return out.json(&list.iter().map(|r| release_row(m, r)).collect::<Vec<_>>());
+        let items = listed.into_iter().filter_map(|s| match s {
+            Shown::Json(text) => Some(text),
+            Shown::Cells(_) => None,
+        });
+        return out.json_array(items.collect::<Vec<_>>().into_iter());
     }
-    if list.is_empty() {
+    let rows: Vec<Vec<String>> = listed
+        .into_iter()
+        .filter_map(|s| match s {
+            Shown::Cells(cells) => Some(cells),
+            Shown::Json(_) => None,
+        })
+        .collect();
+    if rows.is_empty() {
         out.line("No releases in the queue. (`--all` includes finished ones.)");
         return Ok(());
     }
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|r| {
-            let note = match m.held_back_by(r) {
-                Some(hf) => format!("held back by {hf}"),
-                None => r
-                    .planned_at
-                    .map(|p| format!("planned {}", stamp(p)))
-                    .unwrap_or_default(),
-            };
-            vec![
-                r.id.to_string(),
-                m.release_severity(r)
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "-".into()),
-                m.release_status(r).to_string(),
-                line(&r.scope.version).into_owned(),
-                line(&r.scope.summary).into_owned(),
-                note,
-            ]
-        })
-        .collect();
     out.table(
         &["ID", "SEV", "STATUS", "VERSION", "SUMMARY", "NOTE"],
         &rows,

@@ -282,6 +282,21 @@ impl Model {
         groups
     }
 
+    /// This model without any record: its policy, users and counts, to read archived records
+    /// beside (see [`Model::with_part`]).
+    pub fn without_records(&self) -> Model {
+        Model {
+            incidents: BTreeMap::new(),
+            releases: BTreeMap::new(),
+            hotfixes_by_incident: BTreeMap::new(),
+            policy: self.policy.clone(),
+            users: self.users.clone(),
+            archive: self.archive.clone(),
+            illegal: self.illegal.clone(),
+            ..*self
+        }
+    }
+
     /// Adds archived records beside the loaded ones, for a read of them: the model still
     /// counts them as left out, so it never passes for complete.
     pub fn with_part(&self, part: Archived) -> Model {

@@ -594,22 +594,60 @@ pub fn stats(
         .collect();
     // Change failure and time to restore, over the deployed hotfixes.
     let deployed: Vec<&&Facts> = picked.iter().filter(|f| f.deployed.is_some()).collect();
+    let followed_up: std::collections::BTreeSet<ReleaseId> = journeys
+        .iter()
+        .filter(|j| j.followed_up)
+        .map(|j| j.id)
+        .collect();
     let failed: Vec<&&Facts> = deployed
         .iter()
         .copied()
-        .filter(|f| {
-            f.rolled_back.is_some() || journeys.iter().any(|j| j.id == f.id && j.followed_up)
-        })
+        .filter(|f| f.rolled_back.is_some() || followed_up.contains(&f.id))
         .collect();
+    // The deploys that could restore a failed one, by incident and by service, in time order:
+    // the next one after a failure is a binary search, not a walk of every hotfix.
+    let mut deploys_by_incident: BTreeMap<IncidentId, Vec<(DateTime<Utc>, ReleaseId)>> =
+        BTreeMap::new();
+    let mut deploys_by_service: BTreeMap<&str, Vec<(DateTime<Utc>, ReleaseId)>> = BTreeMap::new();
+    for g in all_hotfixes.iter().filter(|g| g.rolled_back.is_none()) {
+        let Some(at) = g.deployed else { continue };
+        for i in &g.incidents {
+            deploys_by_incident.entry(*i).or_default().push((at, g.id));
+        }
+        for s in &g.services {
+            deploys_by_service
+                .entry(s.as_str())
+                .or_default()
+                .push((at, g.id));
+        }
+    }
+    for list in deploys_by_incident
+        .values_mut()
+        .chain(deploys_by_service.values_mut())
+    {
+        list.sort();
+    }
     let mut restore = Vec::new();
     let mut unrestored = Vec::new();
     for f in &failed {
         let Some(start) = f.deployed else { continue };
-        let next = related(f)
-            .into_iter()
-            .flat_map(|(_, list)| list.iter())
-            .filter(|g| g.id != f.id && g.rolled_back.is_none())
-            .filter_map(|g| g.deployed.filter(|d| *d > start))
+        let lists = f
+            .incidents
+            .iter()
+            .filter_map(|i| deploys_by_incident.get(i))
+            .chain(
+                f.services
+                    .iter()
+                    .filter_map(|s| deploys_by_service.get(s.as_str())),
+            );
+        let next = lists
+            .filter_map(|list| {
+                let from = list.partition_point(|(at, _)| *at <= start);
+                list[from..]
+                    .iter()
+                    .find(|(_, id)| *id != f.id)
+                    .map(|(at, _)| *at)
+            })
             .min();
         match next {
             Some(d) => restore.push(secs(start, d)),
@@ -673,35 +711,30 @@ pub fn stats(
         }
     }
     // Regular releases held back: pending while a hotfix of the period was in flight.
-    let flights: Vec<(DateTime<Utc>, DateTime<Utc>)> = picked
+    // The flights merged once into disjoint spans, in order: each regular release then looks
+    // up only the spans its pending time meets, not every hotfix of the period.
+    let mut flights: Vec<(DateTime<Utc>, DateTime<Utc>)> = picked
         .iter()
         .map(|f| (f.created, f.verified.or(f.finished).unwrap_or(now)))
+        .filter(|(a, b)| a < b)
         .collect();
+    flights.sort();
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for f in flights {
+        match spans.last_mut() {
+            Some(last) if f.0 <= last.1 => last.1 = last.1.max(f.1),
+            _ => spans.push(f),
+        }
+    }
     let mut held_back = Vec::new();
     for r in facts.values().filter(|f| !f.id.is_hotfix()) {
         let pending = (r.created, r.deploying.or(r.finished).unwrap_or(now));
-        // The union of the overlaps: sort the clipped flights and merge them.
-        let mut parts: Vec<(DateTime<Utc>, DateTime<Utc>)> = flights
+        let first = spans.partition_point(|s| s.1 <= pending.0);
+        let held: i64 = spans[first..]
             .iter()
-            .map(|f| (f.0.max(pending.0), f.1.min(pending.1)))
-            .filter(|(a, b)| a < b)
-            .collect();
-        parts.sort();
-        let mut held = 0;
-        let mut cur: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
-        for p in parts {
-            cur = match cur {
-                Some(c) if p.0 <= c.1 => Some((c.0, c.1.max(p.1))),
-                Some(c) => {
-                    held += overlap(c, pending);
-                    Some(p)
-                }
-                None => Some(p),
-            };
-        }
-        if let Some(c) = cur {
-            held += overlap(c, pending);
-        }
+            .take_while(|s| s.0 < pending.1)
+            .map(|s| overlap(*s, pending))
+            .sum();
         if held > 0 {
             held_back.push(HeldBack {
                 release: r.id,

@@ -93,6 +93,38 @@ impl<B: Backend> Store<B> {
         Ok(None)
     }
 
+    /// Folds `each` over every record the store holds, a part at a time: the model's open
+    /// work, then, for a model opened without its closed records, each chunk of them beside
+    /// the policy and users (see [`snapshot::for_each_chunk`]). A list of everything so holds
+    /// one chunk at a time, never the whole history; each record is in exactly one part. If a
+    /// chunk does not hold (the file it is in was replaced since), the archive is loaded and
+    /// the fold starts again from `init` over the whole model.
+    pub fn fold_parts<T>(
+        &mut self,
+        init: impl Fn() -> T,
+        mut each: impl FnMut(&mut T, &Model),
+    ) -> Result<T, StoreError> {
+        if let Some(src) = &self.archive_from {
+            let at = |from: u64, max: u64| match &src.file {
+                ArchiveFile::Shared => self.backend.read_snapshot_at(from, max),
+                ArchiveFile::Checkpoint(path) => checkpoint::read_regular_at(path, from, max),
+            };
+            let mut acc = init();
+            each(&mut acc, &self.model);
+            let shape = self.model.without_records();
+            let whole = snapshot::for_each_chunk(at, &src.section, |chunk| {
+                each(&mut acc, &shape.with_part(chunk));
+            });
+            if whole.is_some() {
+                return Ok(acc);
+            }
+        }
+        self.load_archive()?;
+        let mut acc = init();
+        each(&mut acc, &self.model);
+        Ok(acc)
+    }
+
     /// Loads the closed records a checkpoint left out, so the model is complete: for lists of
     /// everything, reports and commands on closed work. If the file they were in has been
     /// replaced since, the log is read whole instead.

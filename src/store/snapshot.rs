@@ -419,6 +419,36 @@ pub fn read_record(
     postcard::from_bytes(&chunk).ok()
 }
 
+/// Every chunk of the archive `section` names, one at a time, read through `at` (as
+/// [`read_record`]) and given to `each`: a list of everything holds one chunk's records at a
+/// time, never the whole archive. `None` (after some chunks, perhaps) if any does not hold.
+pub fn for_each_chunk(
+    at: impl Fn(u64, u64) -> Option<Vec<u8>>,
+    section: &Section,
+    mut each: impl FnMut(Archived),
+) -> Option<()> {
+    let head = at(section.offset, 10)?;
+    let (len, rest) = postcard::take_from_bytes::<u64>(&head).ok()?;
+    let start = section
+        .offset
+        .checked_add((head.len() - rest.len()) as u64)?;
+    let bytes = at(start, len)?;
+    if bytes.len() as u64 != len || <[u8; 32]>::from(Sha256::digest(&bytes)) != section.digest {
+        return None;
+    }
+    let index: Index = postcard::from_bytes(&bytes).ok()?;
+    let mut offset = start.checked_add(len)?;
+    for (chunk_len, digest) in &index.chunks {
+        let chunk = at(offset, *chunk_len)?;
+        if chunk.len() as u64 != *chunk_len || <[u8; 32]>::from(Sha256::digest(&chunk)) != *digest {
+            return None;
+        }
+        each(postcard::from_bytes(&chunk).ok()?);
+        offset = offset.checked_add(*chunk_len)?;
+    }
+    Some(())
+}
+
 /// Facts per chunk of the facts section.
 const FACTS_CHUNK: usize = 256;
 

@@ -25,10 +25,11 @@ pub mod snapshot;
 mod trust;
 pub use trust::{Check, For};
 
-pub use backend::{AnyLock, AnyLog, AnyReader, Backend, Head, HeadFile};
+pub use backend::{AnyLock, AnyLog, AnyReader, Backend, Head, HeadFile, Position};
 pub use chain::Integrity;
 use chain::{
-    Chain, LINE_READ_MAX, chain_holds, encode_batch, line_at, mark_holds, scan, usable_snapshot,
+    Chain, LINE_READ_MAX, chain_holds, encode_batch, line_numbered, mark_holds, scan,
+    usable_snapshot,
 };
 pub use error::{ExecError, StoreError};
 pub use file::{FileLog, HEAD_FILE, LOG_FILE, create_whole};
@@ -280,7 +281,7 @@ impl<B: Backend> Store<B> {
     /// aside only by a write, under the lock: but a partial line that the head file says was
     /// acknowledged is damage, never a torn append, and is left where it is.
     fn catch_up(&mut self, lock: &B::Lock, purpose: Purpose) -> Result<bool, StoreError> {
-        let reader = self.backend.read_since(lock, self.cursor)?;
+        let reader = self.backend.read_after(lock, self.position())?;
         let head = self.backend.read_head(lock)?;
         let seq = self.model.seq;
         let scanned = scan(reader, self.chain.lines + 1, |batch| {
@@ -333,7 +334,7 @@ impl<B: Backend> Store<B> {
                 ),
             );
         } else if purpose == Writing {
-            let kept = self.backend.set_aside(lock, self.cursor, &tail)?;
+            let kept = self.backend.set_aside(lock, self.position(), &tail)?;
             self.torn_seen = None;
             self.notices.push(format!(
                 "the log ended with {what} ({} bytes from an append that never finished and was never acknowledged); it was moved to {kept}",
@@ -438,13 +439,13 @@ impl<B: Backend> Store<B> {
                 self.first_batch = count as u64;
             }
             if bytes.len() >= CHUNK {
-                self.backend.append(&lock, self.cursor, &bytes)?;
+                self.backend.append(&lock, self.position(), &bytes)?;
                 self.cursor += bytes.len() as u64;
                 bytes.clear();
             }
         }
         if !bytes.is_empty() {
-            self.backend.append(&lock, self.cursor, &bytes)?;
+            self.backend.append(&lock, self.position(), &bytes)?;
             self.cursor += bytes.len() as u64;
         }
         let head = Head {
@@ -502,7 +503,7 @@ impl<B: Backend> Store<B> {
                 line::MAX_BYTES
             ))));
         }
-        self.backend.append(&lock, self.cursor, &bytes)?;
+        self.backend.append(&lock, self.position(), &bytes)?;
         // Durable from here: whatever happens next, the events are acknowledged.
         self.last_line = self.cursor + last_line as u64;
         self.cursor += bytes.len() as u64;
@@ -536,7 +537,7 @@ impl<B: Backend> Store<B> {
     ) -> Result<Vec<Recorded>, StoreError> {
         let lock = self.backend.lock(self.lock_wait)?;
         if let Some(seqs) = trail_lines(model, release, incident) {
-            let raw = self.backend.read_lines(&lock, &seqs, self.cursor)?;
+            let raw = self.backend.read_lines(&lock, &seqs, self.position())?;
             let read: Option<Vec<Recorded>> = raw
                 .iter()
                 .zip(&seqs)
@@ -554,17 +555,21 @@ impl<B: Backend> Store<B> {
             }
         }
         let mut events = Vec::new();
-        scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
-            events.extend(
-                batch
-                    .lines
-                    .iter()
-                    .map(|(p, _)| &p.recorded)
-                    .filter(|r| model.in_trail(r, release, incident))
-                    .cloned(),
-            );
-            Ok(())
-        })?;
+        scan(
+            self.backend.read_after(&lock, Position::START)?,
+            1,
+            |batch| {
+                events.extend(
+                    batch
+                        .lines
+                        .iter()
+                        .map(|(p, _)| &p.recorded)
+                        .filter(|r| model.in_trail(r, release, incident))
+                        .cloned(),
+                );
+                Ok(())
+            },
+        )?;
         Ok(events)
     }
 
@@ -591,15 +596,19 @@ impl<B: Backend> Store<B> {
         let head = self.backend.read_head(&lock)?;
         let mut chain = Chain::new();
         let mut first_batch = 0;
-        scan(self.backend.read_since(&lock, 0)?, 1, |batch| {
-            for (parsed, raw) in batch.lines() {
-                chain.check(parsed, raw, head.head());
-            }
-            if first_batch == 0 {
-                first_batch = batch.lines.len() as u64;
-            }
-            Ok(())
-        })?;
+        scan(
+            self.backend.read_after(&lock, Position::START)?,
+            1,
+            |batch| {
+                for (parsed, raw) in batch.lines() {
+                    chain.check(parsed, raw, head.head());
+                }
+                if first_batch == 0 {
+                    first_batch = batch.lines.len() as u64;
+                }
+                Ok(())
+            },
+        )?;
         chain.finish(&head, first_batch);
         Ok(Verification {
             events: chain.lines,
@@ -614,25 +623,22 @@ impl<B: Backend> Store<B> {
         self.backend.identity()
     }
 
-    /// The hash of event `seq` in the log, if the log holds it: the lines are framed, not
-    /// parsed (the caller verified the chain), and the scan stops at that event.
+    /// The hash of event `seq` in the log, if the log holds it among the lines read: that one
+    /// line, found by its number (the caller verified the chain).
     pub fn hash_at(&self, seq: u64) -> Result<Option<String>, StoreError> {
-        use std::io::BufRead;
         let lock = self.backend.lock(self.lock_wait)?;
-        let mut reader =
-            std::io::BufReader::with_capacity(1 << 20, self.backend.read_since(&lock, 0)?);
-        let mut raw = Vec::new();
-        loop {
-            raw.clear();
-            let read = reader
-                .read_until(b'\n', &mut raw)
-                .map_err(StoreError::io("cannot read the event log"))?;
-            if read == 0 {
-                return Ok(None);
-            }
-            if let Some(f) = line::frame(&raw).filter(|f| f.seq == seq) {
-                return Ok(Some(String::from_utf8_lossy(f.hash).into_owned()));
-            }
+        let raw = self.backend.read_line(&lock, seq, None, self.position())?;
+        Ok(raw
+            .as_deref()
+            .and_then(line::frame)
+            .map(|f| String::from_utf8_lossy(f.hash).into_owned()))
+    }
+
+    /// Where this store has read to: the lines read and the bytes they take.
+    fn position(&self) -> Position {
+        Position {
+            lines: self.chain.lines,
+            bytes: self.cursor,
         }
     }
 
@@ -671,8 +677,14 @@ impl<B: Backend> Store<B> {
             )));
         }
         let lock = self.backend.lock(self.lock_wait)?;
-        let same = line_at(&self.backend, &lock, mark.offset, LINE_READ_MAX)?
-            .is_some_and(|(p, _)| p.recorded.seq == mark.seq && p.hash == mark.hash);
+        let same = line_numbered(
+            &self.backend,
+            &lock,
+            mark.seq,
+            Some(mark.offset),
+            self.position(),
+        )?
+        .is_some_and(|(p, _)| p.hash == mark.hash);
         Ok((!same).then(|| {
             let reason = format!(
                 "event {} is no longer the one seen before (hash {}…): the log was rewritten",

@@ -7,7 +7,7 @@ mod common;
 
 use common::{hotfix, log_of};
 use hotfix::state::{Command, IncidentId, Model, Recorded, ReleaseId, Severity};
-use hotfix::store::{Backend, Head, HeadFile, Integrity, Store, StoreError};
+use hotfix::store::{Backend, Head, HeadFile, Integrity, Position, Store, StoreError};
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -194,14 +194,34 @@ impl Backend for SimLog {
             Ok(())
         }
     }
-    fn read_since(&self, _: &(), cursor: u64) -> Result<Self::Reader, StoreError> {
+    fn read_after(&self, _: &(), at: Position) -> Result<Self::Reader, StoreError> {
         Ok(std::io::Cursor::new(
-            self.0.borrow().data[cursor as usize..].to_vec(),
+            self.0.borrow().data[at.bytes as usize..].to_vec(),
         ))
     }
-    fn append(&self, _: &(), cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
+    /// A walk of the whole disk: the simulation is small.
+    fn read_line(
+        &self,
+        _: &(),
+        seq: u64,
+        start: Option<u64>,
+        within: Position,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let d = self.0.borrow();
+        let mut at = 0usize;
+        for line in d.data[..within.bytes as usize].split_inclusive(|b| *b == b'\n') {
+            let here = at;
+            at += line.len();
+            let numbered = hotfix::store::line::frame(line).is_some_and(|f| f.seq == seq);
+            if numbered && start.is_none_or(|s| s == here as u64) {
+                return Ok(Some(line.to_vec()));
+            }
+        }
+        Ok(None)
+    }
+    fn append(&self, _: &(), at: Position, bytes: &[u8]) -> Result<(), StoreError> {
         let mut d = self.0.borrow_mut();
-        assert_eq!(d.data.len() as u64, cursor, "appends only at the end");
+        assert_eq!(d.data.len() as u64, at.bytes, "appends only at the end");
         match d.fail_after {
             Some((0, keep)) => {
                 let keep = keep.min(bytes.len());
@@ -220,8 +240,8 @@ impl Backend for SimLog {
             }
         }
     }
-    fn set_aside(&self, _: &(), cursor: u64, _tail: &[u8]) -> Result<String, StoreError> {
-        self.0.borrow_mut().data.truncate(cursor as usize);
+    fn set_aside(&self, _: &(), at: Position, _tail: &[u8]) -> Result<String, StoreError> {
+        self.0.borrow_mut().data.truncate(at.bytes as usize);
         Ok("the side file".into())
     }
     fn read_head(&self, _: &()) -> Result<HeadFile, StoreError> {

@@ -969,7 +969,11 @@ fn a_line_is_found_by_its_sequence_number_in_a_large_log() {
         .step_by(7)
         .chain([lines.len() as u64])
         .collect();
-    let found = backend.read_lines(&lock, &wanted, end).unwrap();
+    let within = hotfix::store::Position {
+        lines: lines.len() as u64,
+        bytes: end,
+    };
+    let found = backend.read_lines(&lock, &wanted, within).unwrap();
     assert_eq!(found.len(), wanted.len());
     for (seq, raw) in wanted.iter().zip(&found) {
         assert_eq!(
@@ -979,9 +983,23 @@ fn a_line_is_found_by_its_sequence_number_in_a_large_log() {
     }
     // Past the end, or not yet read: not found, never another line.
     let beyond = backend
-        .read_lines(&lock, &[lines.len() as u64 + 1], end)
+        .read_lines(&lock, &[lines.len() as u64 + 1], within)
         .unwrap();
     assert!(beyond.is_empty());
+    // With where it starts: there and nowhere else.
+    let second = lines[0].len() as u64 + 1;
+    assert!(
+        backend
+            .read_line(&lock, 2, Some(second), within)
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        backend
+            .read_line(&lock, 3, Some(second), within)
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! What a log must offer the store, and the two there are behind one type.
 
-use super::{FileLog, Location, StoreError, chain, file, pg};
+use super::{FileLog, Location, StoreError, file, pg};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::time::Duration;
@@ -37,44 +37,85 @@ impl fmt::Display for Head {
     }
 }
 
-/// The small interface a backend offers, so a shared database could replace the file later
-/// without touching the state module or the shells.
+/// Where a reader has got to in the log: how many lines it has read (the last one's sequence
+/// number), and how many bytes those lines take as text. A file is read from the byte count; a
+/// database returns the same lines (so the same count), but is asked by number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    pub lines: u64,
+    pub bytes: u64,
+}
+
+impl Position {
+    /// Before the first line.
+    pub const START: Position = Position { lines: 0, bytes: 0 };
+}
+
+/// What a store needs of a log of events: a lock, the lines after a position, a line by its
+/// number, an append of a command's lines, and the head. Each backend implements what it has:
+/// a file keeps a head file and may be left with half a line by a crash; a database does
+/// neither, so the defaults say so.
 pub trait Backend: Clone {
     type Lock;
-    /// Reads the log from a cursor on.
+    /// Reads the lines after a position, as text.
     type Reader: std::io::Read;
     /// Takes the exclusive lock, waiting at most `wait`.
     fn lock(&self, wait: Duration) -> Result<Self::Lock, StoreError>;
-    /// The raw bytes from `cursor` to the end, to be streamed (the log is never read whole).
-    fn read_since(&self, lock: &Self::Lock, cursor: u64) -> Result<Self::Reader, StoreError>;
-    /// The lines (newline included) whose sequence numbers are in `seqs` (ascending), of the
-    /// log's first `end` bytes; a line not found is left out. The default finds each by a binary
-    /// search over byte offsets (see [`chain::line_of_seq`]); a database asks by number.
+    /// The lines after `at` to the end, to be streamed (the log is never read whole).
+    fn read_after(&self, lock: &Self::Lock, at: Position) -> Result<Self::Reader, StoreError>;
+    /// The line numbered `seq`, newline included, among the lines `within` covers, if the log
+    /// holds one. With `start`, only a line starting at that byte will do (a file reads there
+    /// and nowhere else: a line that moved is not the one remembered); a database asks by
+    /// number.
+    fn read_line(
+        &self,
+        lock: &Self::Lock,
+        seq: u64,
+        start: Option<u64>,
+        within: Position,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The lines numbered `seqs` (ascending) among those `within` covers; a line not found is
+    /// left out.
     fn read_lines(
         &self,
         lock: &Self::Lock,
         seqs: &[u64],
-        end: u64,
-    ) -> Result<Vec<Vec<u8>>, StoreError>
-    where
-        Self: Sized,
-    {
+        within: Position,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut lines = Vec::with_capacity(seqs.len());
         for seq in seqs {
-            if let Some(raw) = chain::line_of_seq(self, lock, *seq, end)? {
+            if let Some(raw) = self.read_line(lock, *seq, None, within)? {
                 lines.push(raw);
             }
         }
         Ok(lines)
     }
-    /// Appends `bytes` at `cursor` (the current end) and makes them durable, or leaves the log as it was.
-    fn append(&self, lock: &Self::Lock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError>;
-    /// Moves an incomplete tail starting at `cursor` aside, verbatim; returns where it went.
-    fn set_aside(&self, lock: &Self::Lock, cursor: u64, tail: &[u8]) -> Result<String, StoreError>;
+    /// Appends `batch` (a command's whole lines) after `at`, the log's end, and makes it
+    /// durable, or leaves the log as it was.
+    fn append(&self, lock: &Self::Lock, at: Position, batch: &[u8]) -> Result<(), StoreError>;
+    /// Moves an unfinished tail after `at` aside, verbatim; returns where it went. Only a log
+    /// that a crash can leave with half a command has one; the default says it cannot happen.
+    fn set_aside(
+        &self,
+        _lock: &Self::Lock,
+        at: Position,
+        tail: &[u8],
+    ) -> Result<String, StoreError> {
+        Err(StoreError::Corrupt {
+            line: at.lines + 1,
+            reason: format!(
+                "{} bytes after the last whole line, in a log that never holds half of one",
+                tail.len()
+            ),
+        })
+    }
     /// The recorded head.
     fn read_head(&self, lock: &Self::Lock) -> Result<HeadFile, StoreError>;
-    /// Records the head after an append.
-    fn write_head(&self, lock: &Self::Lock, head: &Head) -> Result<(), StoreError>;
+    /// Records the head after an append; a log whose newest line is its head (a database) has
+    /// nothing to record.
+    fn write_head(&self, _lock: &Self::Lock, _head: &Head) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// At most `max` bytes of the snapshot from byte `from` on, if the backend keeps one (a
     /// cache: nothing depends on it).
     fn read_snapshot_at(&self, _from: u64, _max: u64) -> Option<Vec<u8>> {
@@ -157,77 +198,82 @@ impl AnyLog {
     }
 }
 
+/// `$body` with the backend inside `$log`, and with its lock from `$lock` when given: the one
+/// place the two kinds meet. A lock of the other kind is a bug, refused.
+macro_rules! each {
+    ($log:expr, |$b:ident| $body:expr) => {
+        match $log {
+            AnyLog::File($b) => $body,
+            AnyLog::Database($b) => $body,
+        }
+    };
+    ($log:expr, $lock:expr, |$b:ident, $l:ident| $body:expr) => {
+        match ($log, $lock) {
+            (AnyLog::File($b), AnyLock::File($l)) => $body,
+            (AnyLog::Database($b), AnyLock::Database($l)) => $body,
+            _ => Err(mismatch()),
+        }
+    };
+}
+
 impl Backend for AnyLog {
     type Lock = AnyLock;
     type Reader = AnyReader;
 
     fn lock(&self, wait: Duration) -> Result<AnyLock, StoreError> {
-        Ok(match self {
-            AnyLog::File(b) => AnyLock::File(b.lock(wait)?),
-            AnyLog::Database(b) => AnyLock::Database(b.lock(wait)?),
-        })
+        match self {
+            AnyLog::File(b) => b.lock(wait).map(AnyLock::File),
+            AnyLog::Database(b) => b.lock(wait).map(AnyLock::Database),
+        }
     }
 
-    fn read_since(&self, lock: &AnyLock, cursor: u64) -> Result<AnyReader, StoreError> {
+    fn read_after(&self, lock: &AnyLock, at: Position) -> Result<AnyReader, StoreError> {
         match (self, lock) {
-            (AnyLog::File(b), AnyLock::File(l)) => Ok(AnyReader::File(b.read_since(l, cursor)?)),
+            (AnyLog::File(b), AnyLock::File(l)) => b.read_after(l, at).map(AnyReader::File),
             (AnyLog::Database(b), AnyLock::Database(l)) => {
-                Ok(AnyReader::Database(b.read_since(l, cursor)?))
+                b.read_after(l, at).map(AnyReader::Database)
             }
             _ => Err(mismatch()),
         }
+    }
+
+    fn read_line(
+        &self,
+        lock: &AnyLock,
+        seq: u64,
+        start: Option<u64>,
+        within: Position,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        each!(self, lock, |b, l| b.read_line(l, seq, start, within))
     }
 
     fn read_lines(
         &self,
         lock: &AnyLock,
         seqs: &[u64],
-        end: u64,
+        within: Position,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
-        match (self, lock) {
-            (AnyLog::File(b), AnyLock::File(l)) => b.read_lines(l, seqs, end),
-            (AnyLog::Database(b), AnyLock::Database(l)) => b.read_lines(l, seqs, end),
-            _ => Err(mismatch()),
-        }
+        each!(self, lock, |b, l| b.read_lines(l, seqs, within))
     }
 
-    fn append(&self, lock: &AnyLock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
-        match (self, lock) {
-            (AnyLog::File(b), AnyLock::File(l)) => b.append(l, cursor, bytes),
-            (AnyLog::Database(b), AnyLock::Database(l)) => b.append(l, cursor, bytes),
-            _ => Err(mismatch()),
-        }
+    fn append(&self, lock: &AnyLock, at: Position, batch: &[u8]) -> Result<(), StoreError> {
+        each!(self, lock, |b, l| b.append(l, at, batch))
     }
 
-    fn set_aside(&self, lock: &AnyLock, cursor: u64, tail: &[u8]) -> Result<String, StoreError> {
-        match (self, lock) {
-            (AnyLog::File(b), AnyLock::File(l)) => b.set_aside(l, cursor, tail),
-            (AnyLog::Database(b), AnyLock::Database(l)) => b.set_aside(l, cursor, tail),
-            _ => Err(mismatch()),
-        }
+    fn set_aside(&self, lock: &AnyLock, at: Position, tail: &[u8]) -> Result<String, StoreError> {
+        each!(self, lock, |b, l| b.set_aside(l, at, tail))
     }
 
     fn read_head(&self, lock: &AnyLock) -> Result<HeadFile, StoreError> {
-        match (self, lock) {
-            (AnyLog::File(b), AnyLock::File(l)) => b.read_head(l),
-            (AnyLog::Database(b), AnyLock::Database(l)) => b.read_head(l),
-            _ => Err(mismatch()),
-        }
+        each!(self, lock, |b, l| b.read_head(l))
     }
 
     fn write_head(&self, lock: &AnyLock, head: &Head) -> Result<(), StoreError> {
-        match (self, lock) {
-            (AnyLog::File(b), AnyLock::File(l)) => b.write_head(l, head),
-            (AnyLog::Database(b), AnyLock::Database(l)) => b.write_head(l, head),
-            _ => Err(mismatch()),
-        }
+        each!(self, lock, |b, l| b.write_head(l, head))
     }
 
     fn read_snapshot_at(&self, from: u64, max: u64) -> Option<Vec<u8>> {
-        match self {
-            AnyLog::File(b) => b.read_snapshot_at(from, max),
-            AnyLog::Database(b) => b.read_snapshot_at(from, max),
-        }
+        each!(self, |b| b.read_snapshot_at(from, max))
     }
 
     fn write_snapshot(
@@ -235,35 +281,26 @@ impl Backend for AnyLog {
         lock: &AnyLock,
         write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
-        match (self, lock) {
-            (AnyLog::File(b), AnyLock::File(l)) => b.write_snapshot(l, write),
-            (AnyLog::Database(b), AnyLock::Database(l)) => b.write_snapshot(l, write),
-            _ => Err(mismatch()),
-        }
+        each!(self, lock, |b, l| b.write_snapshot(l, write))
     }
 
     fn actor(&self) -> Option<String> {
-        match self {
-            AnyLog::File(b) => b.actor(),
-            AnyLog::Database(b) => b.actor(),
-        }
+        each!(self, |b| b.actor())
     }
 
     fn now(&self, lock: &AnyLock) -> Option<DateTime<Utc>> {
         match (self, lock) {
+            (AnyLog::File(b), AnyLock::File(l)) => b.now(l),
             (AnyLog::Database(b), AnyLock::Database(l)) => b.now(l),
             _ => None,
         }
     }
 
     fn identity(&self) -> String {
-        match self {
-            AnyLog::File(b) => b.identity(),
-            AnyLog::Database(b) => b.identity(),
-        }
+        each!(self, |b| b.identity())
     }
 
     fn enforces_chain(&self) -> bool {
-        matches!(self, AnyLog::Database(_))
+        each!(self, |b| b.enforces_chain())
     }
 }

@@ -1,7 +1,7 @@
 //! The hash chain: walking the log line by line, framing a command's events onto it, and
 //! checking that a snapshot's or checkpoint's mark still holds in it.
 
-use super::{Backend, GENESIS, Head, HeadFile, StoreError, line, snapshot};
+use super::{Backend, GENESIS, Head, HeadFile, Position, StoreError, line, snapshot};
 use crate::state::{self, Recorded};
 use chrono::{DateTime, Utc};
 
@@ -202,42 +202,30 @@ pub(super) fn usable_snapshot<B: Backend>(backend: &B, lock: &B::Lock) -> Option
 /// line read, whatever the log's size.
 pub(super) fn mark_holds<B: Backend>(backend: &B, lock: &B::Lock, mark: &snapshot::Mark) -> bool {
     let len = mark.cursor.saturating_sub(mark.last_line);
-    line_at(backend, lock, mark.last_line, len).is_ok_and(|held| {
-        held.is_some_and(|(p, raw)| {
-            raw.len() as u64 == len
-                && !p.more
-                && p.recorded.seq == mark.lines
-                && p.hash == mark.last_hash
-        })
+    let within = Position {
+        lines: mark.lines,
+        bytes: mark.cursor,
+    };
+    line_numbered(backend, lock, mark.lines, Some(mark.last_line), within).is_ok_and(|held| {
+        held.is_some_and(|(p, raw)| raw.len() as u64 == len && !p.more && p.hash == mark.last_hash)
     })
 }
 
-/// The line that starts at byte `offset` of the log (at most `max` bytes, newline included),
-/// if it is a whole line that parses and hashes to its own hash; `None` for anything else,
-/// a log shorter than `offset` included.
-pub(super) fn line_at<B: Backend>(
+/// The line numbered `seq` (see [`Backend::read_line`]), if it is a whole line that parses,
+/// says it is that one and hashes to its own hash; `None` for anything else.
+pub(super) fn line_numbered<B: Backend>(
     backend: &B,
     lock: &B::Lock,
-    offset: u64,
-    max: u64,
+    seq: u64,
+    start: Option<u64>,
+    within: Position,
 ) -> Result<Option<(line::Parsed, Vec<u8>)>, StoreError> {
-    use std::io::{BufRead, Read};
-    let reader = match backend.read_since(lock, offset) {
-        Ok(r) => r,
-        Err(StoreError::Corrupt { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut raw = Vec::new();
-    std::io::BufReader::new(reader.take(max))
-        .read_until(b'\n', &mut raw)
-        .map_err(StoreError::io("cannot read the event log"))?;
-    if raw.last() != Some(&b'\n') {
+    let Some(raw) = backend.read_line(lock, seq, start, within)? else {
         return Ok(None);
-    }
+    };
     let Ok(parsed) = line::parse(&raw, 0) else {
         return Ok(None);
     };
-    let seq = parsed.recorded.seq;
     let whole = line::check_chain(&parsed, &raw, seq, &parsed.prev).is_ok();
     Ok(whole.then_some((parsed, raw)))
 }
@@ -252,7 +240,7 @@ pub(super) fn chain_holds<B: Backend>(
 ) -> Result<bool, StoreError> {
     use std::io::Read;
     const CHUNK: usize = 8 << 20;
-    let mut reader = backend.read_since(lock, 0)?.take(mark.cursor);
+    let mut reader = backend.read_after(lock, Position::START)?.take(mark.cursor);
     let mut prev = [0u8; 64];
     prev.copy_from_slice(GENESIS.as_bytes());
     let mut seq = 0;
@@ -307,111 +295,3 @@ pub(super) fn chain_holds<B: Backend>(
 
 /// The most read to find one line: the longest a log may hold, and its newline.
 pub(super) const LINE_READ_MAX: u64 = line::MAX_BYTES as u64 + 1;
-
-/// The sequence number a line starting at `start` says it has, from its first bytes.
-fn seq_at<B: Backend>(backend: &B, lock: &B::Lock, start: u64) -> Result<Option<u64>, StoreError> {
-    use std::io::Read;
-    const START: &[u8] = b"{\"v\":1,\"seq\":";
-    let mut head = Vec::with_capacity(40);
-    backend
-        .read_since(lock, start)?
-        .take(40)
-        .read_to_end(&mut head)
-        .map_err(StoreError::io("cannot read the event log"))?;
-    let Some(rest) = head.strip_prefix(START) else {
-        return Ok(None);
-    };
-    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-    Ok(std::str::from_utf8(&rest[..digits])
-        .ok()
-        .and_then(|d| d.parse().ok()))
-}
-
-/// Where the first line starting at or after byte `at` starts, before `end`.
-fn line_start_from<B: Backend>(
-    backend: &B,
-    lock: &B::Lock,
-    at: u64,
-    end: u64,
-) -> Result<Option<u64>, StoreError> {
-    use std::io::{BufRead, Read};
-    if at == 0 {
-        return Ok(Some(0));
-    }
-    // The byte before `at` may be the newline that ends the line before.
-    let from = at - 1;
-    let mut skipped = Vec::new();
-    std::io::BufReader::new(
-        backend
-            .read_since(lock, from)?
-            .take(end.saturating_sub(from)),
-    )
-    .read_until(b'\n', &mut skipped)
-    .map_err(StoreError::io("cannot read the event log"))?;
-    let start = from + skipped.len() as u64;
-    Ok((skipped.last() == Some(&b'\n') && start < end).then_some(start))
-}
-
-/// The line whose sequence number is `seq` among the log's first `end` bytes, newline
-/// included, found by a binary search over byte offsets (sequence numbers rise line by line),
-/// so one line costs a few dozen small reads whatever the log's size. `None` if no line says
-/// it is that one; the caller checks what it says.
-pub(super) fn line_of_seq<B: Backend>(
-    backend: &B,
-    lock: &B::Lock,
-    seq: u64,
-    end: u64,
-) -> Result<Option<Vec<u8>>, StoreError> {
-    use std::io::{BufRead, Read};
-    // The line sought starts in [lo, hi); lo is always a line's start.
-    let (mut lo, mut hi) = (0u64, end);
-    while hi - lo > 1 << 14 {
-        let mid = lo + (hi - lo) / 2;
-        let Some(start) = line_start_from(backend, lock, mid, end)? else {
-            hi = mid;
-            continue;
-        };
-        match seq_at(backend, lock, start)? {
-            Some(s) if s == seq => {
-                return read_line(backend, lock, start);
-            }
-            Some(s) if s < seq => lo = start,
-            Some(_) => hi = mid,
-            None => return Ok(None),
-        }
-    }
-    // A few lines left: walk them.
-    let mut reader =
-        std::io::BufReader::new(backend.read_since(lock, lo)?.take(end.saturating_sub(lo)));
-    let mut raw = Vec::new();
-    loop {
-        raw.clear();
-        let n = (&mut reader)
-            .take(LINE_READ_MAX)
-            .read_until(b'\n', &mut raw)
-            .map_err(StoreError::io("cannot read the event log"))?;
-        if n == 0 || raw.last() != Some(&b'\n') {
-            return Ok(None);
-        }
-        match line::frame(&raw).map(|f| f.seq) {
-            Some(s) if s == seq => return Ok(Some(raw)),
-            Some(s) if s < seq => {}
-            _ => return Ok(None),
-        }
-    }
-}
-
-/// The whole line starting at `start`, newline included, if it ends within the longest a line
-/// may be.
-fn read_line<B: Backend>(
-    backend: &B,
-    lock: &B::Lock,
-    start: u64,
-) -> Result<Option<Vec<u8>>, StoreError> {
-    use std::io::{BufRead, Read};
-    let mut raw = Vec::new();
-    std::io::BufReader::new(backend.read_since(lock, start)?.take(LINE_READ_MAX))
-        .read_until(b'\n', &mut raw)
-        .map_err(StoreError::io("cannot read the event log"))?;
-    Ok((raw.last() == Some(&b'\n')).then_some(raw))
-}

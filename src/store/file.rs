@@ -5,7 +5,7 @@
 //! following symlinks, and checked to be a regular file before it is read. New files are
 //! created exclusively (temporaries under unpredictable names, then renamed into place).
 
-use super::{Backend, Head, HeadFile, SNAPSHOT_FILE, StoreError};
+use super::{Backend, Head, HeadFile, LINE_READ_MAX, Position, SNAPSHOT_FILE, StoreError, line};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs::{self, File};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -56,6 +56,116 @@ fn open_dir(dir: &Path) -> std::io::Result<OwnedFd> {
 }
 
 impl FileLog {
+    /// The log from byte `cursor` on.
+    fn read_from(&self, cursor: u64) -> Result<File, StoreError> {
+        let context = || format!("cannot read {}", self.dir.join(LOG_FILE).display());
+        let mut file = self
+            .open_file(LOG_FILE, How::Read)
+            .map_err(self.error(context()))?;
+        let len = file.metadata().map_err(StoreError::io(context()))?.len();
+        if len < cursor {
+            return Err(StoreError::Corrupt {
+                line: 0,
+                reason: format!(
+                    "the log shrank from {cursor} to {len} bytes while open: events were deleted"
+                ),
+            });
+        }
+        file.seek(SeekFrom::Start(cursor))
+            .map_err(StoreError::io(context()))?;
+        Ok(file)
+    }
+
+    /// The whole line starting at byte `start`, newline included, if it ends within the longest
+    /// a line may be (and the log reaches that far).
+    fn line_from(&self, start: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        use std::io::BufRead;
+        let file = match self.read_from(start) {
+            Ok(f) => f,
+            Err(StoreError::Corrupt { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let mut raw = Vec::new();
+        std::io::BufReader::new(file.take(LINE_READ_MAX))
+            .read_until(b'\n', &mut raw)
+            .map_err(StoreError::io("cannot read the event log"))?;
+        Ok((raw.last() == Some(&b'\n')).then_some(raw))
+    }
+
+    /// The sequence number the line starting at `start` says it has, from its first bytes.
+    fn seq_at(&self, start: u64) -> Result<Option<u64>, StoreError> {
+        const START: &[u8] = b"{\"v\":1,\"seq\":";
+        let mut head = Vec::with_capacity(40);
+        self.read_from(start)?
+            .take(40)
+            .read_to_end(&mut head)
+            .map_err(StoreError::io("cannot read the event log"))?;
+        let Some(rest) = head.strip_prefix(START) else {
+            return Ok(None);
+        };
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        Ok(std::str::from_utf8(&rest[..digits])
+            .ok()
+            .and_then(|d| d.parse().ok()))
+    }
+
+    /// Where the first line starting at or after byte `at` starts, before `end`.
+    fn line_start_from(&self, at: u64, end: u64) -> Result<Option<u64>, StoreError> {
+        use std::io::BufRead;
+        if at == 0 {
+            return Ok(Some(0));
+        }
+        // The byte before `at` may be the newline that ends the line before.
+        let from = at - 1;
+        let mut skipped = Vec::new();
+        std::io::BufReader::new(self.read_from(from)?.take(end.saturating_sub(from)))
+            .read_until(b'\n', &mut skipped)
+            .map_err(StoreError::io("cannot read the event log"))?;
+        let start = from + skipped.len() as u64;
+        Ok((skipped.last() == Some(&b'\n') && start < end).then_some(start))
+    }
+
+    /// Where the line numbered `seq` starts among the log's first `end` bytes, by a binary
+    /// search over byte offsets (numbers rise line by line): a few dozen small reads whatever
+    /// the log's size. `None` if no line says it is that one; the caller checks what it says.
+    fn find_line(&self, seq: u64, end: u64) -> Result<Option<u64>, StoreError> {
+        use std::io::BufRead;
+        // The line sought starts in [lo, hi); lo is always a line's start.
+        let (mut lo, mut hi) = (0u64, end);
+        while hi - lo > 1 << 14 {
+            let mid = lo + (hi - lo) / 2;
+            let Some(start) = self.line_start_from(mid, end)? else {
+                hi = mid;
+                continue;
+            };
+            match self.seq_at(start)? {
+                Some(s) if s == seq => return Ok(Some(start)),
+                Some(s) if s < seq => lo = start,
+                Some(_) => hi = mid,
+                None => return Ok(None),
+            }
+        }
+        // A few lines left: walk them.
+        let mut reader = std::io::BufReader::new(self.read_from(lo)?.take(end.saturating_sub(lo)));
+        let mut raw = Vec::new();
+        let mut at = lo;
+        loop {
+            raw.clear();
+            let n = (&mut reader)
+                .take(LINE_READ_MAX)
+                .read_until(b'\n', &mut raw)
+                .map_err(StoreError::io("cannot read the event log"))?;
+            if n == 0 || raw.last() != Some(&b'\n') {
+                return Ok(None);
+            }
+            match line::frame(&raw).map(|f| f.seq) {
+                Some(s) if s == seq => return Ok(Some(at)),
+                Some(s) if s < seq => at += n as u64,
+                _ => return Ok(None),
+            }
+        }
+    }
+
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         let handle = open_dir(dir).map_err(|_| StoreError::Missing(dir.to_path_buf()))?;
         let log = FileLog {
@@ -229,26 +339,29 @@ impl Backend for FileLog {
         }
     }
 
-    fn read_since(&self, _lock: &FileLock, cursor: u64) -> Result<File, StoreError> {
-        let context = || format!("cannot read {}", self.dir.join(LOG_FILE).display());
-        let mut file = self
-            .open_file(LOG_FILE, How::Read)
-            .map_err(self.error(context()))?;
-        let len = file.metadata().map_err(StoreError::io(context()))?.len();
-        if len < cursor {
-            return Err(StoreError::Corrupt {
-                line: 0,
-                reason: format!(
-                    "the log shrank from {cursor} to {len} bytes while open: events were deleted"
-                ),
-            });
-        }
-        file.seek(SeekFrom::Start(cursor))
-            .map_err(StoreError::io(context()))?;
-        Ok(file)
+    fn read_after(&self, _lock: &FileLock, at: Position) -> Result<File, StoreError> {
+        self.read_from(at.bytes)
     }
 
-    fn append(&self, lock: &FileLock, cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
+    fn read_line(
+        &self,
+        _lock: &FileLock,
+        seq: u64,
+        start: Option<u64>,
+        within: Position,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let start = match start {
+            Some(start) => start,
+            None => match self.find_line(seq, within.bytes)? {
+                Some(start) => start,
+                None => return Ok(None),
+            },
+        };
+        let raw = self.line_from(start)?;
+        Ok(raw.filter(|raw| line::frame(raw).is_some_and(|f| f.seq == seq)))
+    }
+
+    fn append(&self, lock: &FileLock, at: Position, bytes: &[u8]) -> Result<(), StoreError> {
         let path = self.dir.join(LOG_FILE);
         if lock.file.is_none() {
             return Err(StoreError::ReadOnly(format!(
@@ -268,13 +381,13 @@ impl Backend for FileLog {
         let written = file.write_all(bytes).and_then(|()| file.sync_data());
         if let Err(e) = written {
             // Undo a partial write so the log stays as it was; the events were never acknowledged.
-            let _ = file.set_len(cursor).and_then(|()| file.sync_data());
+            let _ = file.set_len(at.bytes).and_then(|()| file.sync_data());
             return Err(StoreError::io(context)(e));
         }
         Ok(())
     }
 
-    fn set_aside(&self, lock: &FileLock, cursor: u64, tail: &[u8]) -> Result<String, StoreError> {
+    fn set_aside(&self, lock: &FileLock, at: Position, tail: &[u8]) -> Result<String, StoreError> {
         if lock.file.is_none() {
             return Err(StoreError::ReadOnly(format!(
                 "{} cannot be written",
@@ -297,7 +410,7 @@ impl Backend for FileLog {
         let log = self
             .open_file(LOG_FILE, How::Update)
             .map_err(self.error(format!("cannot open {LOG_FILE} to set aside its last line")))?;
-        log.set_len(cursor)
+        log.set_len(at.bytes)
             .and_then(|()| log.sync_all())
             .map_err(StoreError::io(format!(
                 "cannot cut the incomplete last line off {LOG_FILE}"

@@ -18,7 +18,7 @@ pub use connect::{db_error, is_database, redacted};
 pub use schema::migrate;
 use schema::{migrate_in, newer, quoted, schema_version};
 
-use super::{Backend, Head, HeadFile, StoreError};
+use super::{Backend, Head, HeadFile, Position, StoreError};
 use chrono::{DateTime, Utc};
 use postgres::{Client, Config, NoTls};
 use std::io::Cursor;
@@ -331,12 +331,13 @@ impl Backend for PgLog {
         }
     }
 
-    fn read_since(&self, lock: &PgLock, cursor: u64) -> Result<Cursor<Vec<u8>>, StoreError> {
+    /// By number: the lines after `at.lines`, in order.
+    fn read_after(&self, lock: &PgLock, at: Position) -> Result<Cursor<Vec<u8>>, StoreError> {
         let mut c = self.client()?;
-        let after = i64::try_from(cursor).unwrap_or(i64::MAX);
+        let after = i64::try_from(at.lines).unwrap_or(i64::MAX);
         let rows = c
             .query(
-                "SELECT line FROM hotfix.events WHERE ends_at > $1 ORDER BY seq",
+                "SELECT line FROM hotfix.events WHERE seq > $1 ORDER BY seq",
                 &[&after],
             )
             .map_err(|e| failed(lock, "cannot read the event log from the database", &e))?;
@@ -348,12 +349,22 @@ impl Backend for PgLog {
         Ok(Cursor::new(bytes))
     }
 
+    fn read_line(
+        &self,
+        lock: &PgLock,
+        seq: u64,
+        _start: Option<u64>,
+        within: Position,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.read_lines(lock, &[seq], within)?.pop())
+    }
+
     /// By number: one query, whatever the log's size.
     fn read_lines(
         &self,
         lock: &PgLock,
         seqs: &[u64],
-        _end: u64,
+        _within: Position,
     ) -> Result<Vec<Vec<u8>>, StoreError> {
         let wanted: Vec<i64> = seqs.iter().filter_map(|s| i64::try_from(*s).ok()).collect();
         let rows = self
@@ -373,7 +384,7 @@ impl Backend for PgLog {
             .collect())
     }
 
-    fn append(&self, lock: &PgLock, _cursor: u64, bytes: &[u8]) -> Result<(), StoreError> {
+    fn append(&self, lock: &PgLock, _at: Position, bytes: &[u8]) -> Result<(), StoreError> {
         let text = std::str::from_utf8(bytes).map_err(|e| StoreError::Io {
             context: "cannot append to the database store".into(),
             source: std::io::Error::other(e),
@@ -389,17 +400,8 @@ impl Backend for PgLog {
         Ok(())
     }
 
-    fn set_aside(&self, _lock: &PgLock, _cursor: u64, _tail: &[u8]) -> Result<String, StoreError> {
-        // Transactions never leave half a line behind.
-        Ok(String::new())
-    }
-
     fn read_head(&self, lock: &PgLock) -> Result<HeadFile, StoreError> {
         Ok(lock.head.clone())
-    }
-
-    fn write_head(&self, _lock: &PgLock, _head: &Head) -> Result<(), StoreError> {
-        Ok(()) // the table is its own head: rows cannot be deleted
     }
 
     fn actor(&self) -> Option<String> {

@@ -17,9 +17,9 @@ pub(super) const SCHEMA_1: &str = include_str!("../../../assets/sql/schema_1.sql
 /// server from the line itself, so it cannot disagree with the evidence.
 pub(super) const SCHEMA_2: &str = include_str!("../../../assets/sql/schema_2.sql");
 
-/// Reads from a place in the log (`ends_at >`, what every catch-up and the one-line checks of a
-/// checkpoint and the witness ask) by index, not by scanning the table: a one-shot command on a
-/// 10,000-incident store went from 100 ms to a few.
+/// An index on `ends_at`, the byte count a file of the same lines would have, which reads once
+/// went by. Reads now go by sequence number (the primary key: see `PgLog::read_after`); the
+/// column is still filled by the append function of these schemas, and read by nothing.
 pub(super) const SCHEMA_3: &str = include_str!("../../../assets/sql/schema_3.sql");
 
 /// The server refuses a malformed line, and the store's lock is a row only hotfix's functions

@@ -256,7 +256,7 @@ impl<B: Backend> Store<B> {
 
     /// Writes a new snapshot when the one on disk lags the log by [`SNAPSHOT_EVERY`] events,
     /// so whichever process reads the whole log keeps the cockpit's start-up short.
-    pub fn checkpoint(&mut self) -> Result<(), StoreError> {
+    pub fn snapshot_if_due(&mut self) -> Result<(), StoreError> {
         if self.trust.checked() && self.snapshot_lag() >= SNAPSHOT_EVERY {
             self.write_snapshot()?;
         }

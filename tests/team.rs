@@ -622,7 +622,7 @@ fn store_the_local_cache_serves_reads_and_a_write_still_checks_the_whole_log() {
     }
     // A full read writes the cache once it lags by 1,000 events.
     let mut full = common::open(path).unwrap();
-    full.checkpoint().unwrap();
+    full.snapshot_if_due().unwrap();
     let mut fast = common::open_for_cockpit(path).unwrap();
     assert!(
         fast.snapshot_covers().is_some(),

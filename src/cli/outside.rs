@@ -231,9 +231,11 @@ pub fn import_tests(
         let preview = store.model.preview_import(&actor, now(), id, results)?;
         return print_preview(out, id, &preview);
     }
-    let count = match &command {
-        Command::ImportTestResults { results, .. } => results.len(),
-        _ => 0,
+    // (A test import's command is always ImportTestResults.)
+    let count = if let Command::ImportTestResults { results, .. } = &command {
+        results.len()
+    } else {
+        0
     };
     let mut store = open(at)?;
     let recorded = super::write::record(&mut store, &actor, command)?;

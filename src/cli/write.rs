@@ -61,7 +61,7 @@ fn settle(mut store: Store) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     witness(&mut store);
     warn(&mut store);
     // A snapshot is only a cache: a store that cannot take one (read-only, full) works the same.
-    let _ = store.checkpoint();
+    let _ = store.snapshot_if_due();
     Ok(std::mem::ManuallyDrop::new(store))
 }
 

@@ -352,6 +352,6 @@ fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> R
         ExecError::Store(s) => s.into(),
     })?;
     // A store this size opens from its snapshot.
-    store.checkpoint()?;
+    store.snapshot_if_due()?;
     Ok(store.model.seq)
 }

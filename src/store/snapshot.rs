@@ -1,4 +1,5 @@
-//! A checkpoint of the folded model, so a large store opens by reading only the events after it.
+//! The folded model written down, so a large store opens by reading only the events after it:
+//! the shared snapshot beside the log, and (in the same format) each user's checkpoint.
 //!
 //! The snapshot is a cache, never evidence: it names the event it covers (sequence number, hash,
 //! and where that line sits in the log), and it is used only while that line is still in the log

@@ -104,7 +104,7 @@ impl Store<AnyLog> {
                 });
                 return Some(rx);
             }
-            if let Err(e) = self.checkpoint() {
+            if let Err(e) = self.snapshot_if_due() {
                 tracing::warn!("cannot write the snapshot: {e}");
             }
             if let Some(c) = checkpoints
@@ -117,7 +117,7 @@ impl Store<AnyLog> {
         let checkpoints = checkpoints.map(Path::to_path_buf);
         std::thread::spawn(move || {
             let full = Store::with_backend(backend).map(|mut full| {
-                if let Err(e) = full.checkpoint() {
+                if let Err(e) = full.snapshot_if_due() {
                     tracing::warn!("cannot write the snapshot: {e}");
                 }
                 if let Some(c) = &checkpoints {

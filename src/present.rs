@@ -197,10 +197,10 @@ pub fn target(t: Target, now: DateTime<Utc>) -> String {
     match t {
         Target::None => String::new(),
         Target::Running(deadline) => time_left(deadline, now),
-        Target::Deployed { at, deadline } if at <= deadline => {
+        Target::Deployed { at, deadline, .. } if at <= deadline => {
             format!("met ({} early)", span(deadline - at))
         }
-        Target::Deployed { at, deadline } => format!("missed by {}", span(at - deadline)),
+        Target::Deployed { at, deadline, .. } => format!("missed by {}", span(at - deadline)),
     }
 }
 

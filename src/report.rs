@@ -9,7 +9,6 @@ mod markdown;
 pub use markdown::markdown;
 
 use crate::present::span;
-use crate::state::incident::Target;
 use crate::state::{Model, Phase, Priority, Rejection, ReleaseId, RoleCheck, TestStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -142,9 +141,24 @@ pub struct TargetFacts {
     pub severity: crate::state::Severity,
     pub hours: u32,
     pub deadline: DateTime<Utc>,
+    /// This hotfix's own deploy, and its rollback if it was rolled back.
     pub deployed_at: Option<DateTime<Utc>>,
-    /// `None` while not deployed yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back_at: Option<DateTime<Utc>>,
+    /// Whether this hotfix's deploy met the target: `None` while not deployed yet, `false` when
+    /// it was rolled back (a deploy that did not stay fixed nothing).
     pub met: Option<bool>,
+    /// The incident's fix that stayed, when it is another hotfix's deploy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_by: Option<FixFacts>,
+}
+
+/// Another hotfix's deploy that fixed the incident and stayed.
+#[derive(Clone, Debug, Serialize)]
+pub struct FixFacts {
+    pub release: ReleaseId,
+    pub deployed_at: DateTime<Utc>,
+    pub met: bool,
 }
 
 /// Seconds from the first report of its incidents to each stage (`null` until reached), each
@@ -306,16 +320,31 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
         .and_then(|i| {
             let hours = *model.policy.target_hours.get(&i.severity)?;
             let deadline = i.deadline(model)?;
-            let (deployed_at, met) = match i.target(model) {
-                Target::Deployed { at, deadline } => (Some(at), Some(at <= deadline)),
-                _ => (r.milestone(Phase::Deployed).map(|m| m.at), None),
+            // This hotfix's own deploy counts only if it stayed; the incident's fix that
+            // stayed is named when it is another hotfix's.
+            let deployed_at = r.milestone(Phase::Deployed).map(|m| m.at);
+            let rolled_back_at = r.milestone(Phase::RolledBack).map(|m| m.at);
+            let met = match (deployed_at, rolled_back_at) {
+                (Some(_), Some(_)) => Some(false),
+                (Some(at), None) => Some(at <= deadline),
+                (None, _) => None,
             };
+            let fixed_by =
+                i.fix_that_stayed(model)
+                    .filter(|(by, _)| *by != r.id)
+                    .map(|(by, at)| FixFacts {
+                        release: by,
+                        deployed_at: at,
+                        met: at <= deadline,
+                    });
             Some(TargetFacts {
                 severity: i.severity,
                 hours,
                 deadline,
                 deployed_at,
+                rolled_back_at,
                 met,
+                fixed_by,
             })
         });
 

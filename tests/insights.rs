@@ -432,3 +432,84 @@ fn since_accepts_days_weeks_dates_and_all_and_names_what_is_wrong() {
         assert!(e.contains("--since"), "{bad}: {e}");
     }
 }
+
+#[test]
+fn a_rolled_back_deploy_meets_no_target_and_the_fix_that_stayed_is_timed_as_its_own() {
+    let mut w = World::new();
+    at(&mut w, "2026-11-02T09:00:00Z");
+    let (first, inc) = deployed_p1(&mut w);
+    at(&mut w, "2026-11-02T10:30:00Z");
+    w.run(
+        "sam",
+        Command::RollBack {
+            id: first,
+            reason: "errors".into(),
+        },
+    );
+    let second = w.hotfix_for(&[inc]);
+    w.approve("avery", second, "sre-avp");
+    w.approve("dana", second, "dev-lead");
+    w.approve("priya", second, "prod-owner");
+    w.add_test(second, "smoke", Priority::Critical);
+    w.set_test(second, "smoke", TestStatus::Passed);
+    w.run("sam", Command::StartDeploy { id: second });
+    at(&mut w, "2026-11-02T12:00:00Z");
+    w.run("sam", Command::MarkDeployed { id: second });
+
+    // Statistics: the rolled-back deploy met nothing and is not a time to deploy.
+    let s = stats(&w, "2026-11-03T00:00:00Z");
+    let p1 = s
+        .targets
+        .iter()
+        .find(|x| x.severity == Severity::P1)
+        .unwrap();
+    assert_eq!(p1.met, Share::of(1, 2));
+    assert_eq!(p1.breaches, vec![first]);
+    let j1 = s.hotfixes.iter().find(|j| j.id == first).unwrap();
+    assert_eq!(
+        j1.stages[3], None,
+        "a rolled-back deploy is no time to deploy"
+    );
+    let j2 = s.hotfixes.iter().find(|j| j.id == second).unwrap();
+    assert_eq!(j2.stages[3], Some(3 * HOUR));
+
+    // The incident's target: met by the second hotfix, at its deploy.
+    match w.model.incident(inc).unwrap().target(&w.model) {
+        incident::Target::Deployed { at, by, .. } => {
+            assert_eq!((by, at), (second, t("2026-11-02T12:00:00Z")));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The reports: the first says it met nothing and names the fix that stayed; the second
+    // gives its own deploy time, not the first's.
+    let now = t("2026-11-03T00:00:00Z");
+    let r1 = hotfix::report::build(&w.model, first, now).unwrap();
+    let t1 = r1.target.clone().unwrap();
+    assert_eq!(t1.met, Some(false));
+    assert_eq!(t1.rolled_back_at, Some(t("2026-11-02T10:30:00Z")));
+    assert_eq!(
+        t1.fixed_by.as_ref().map(|f| (f.release, f.met)),
+        Some((second, true))
+    );
+    let json = serde_json::to_value(&r1).unwrap();
+    assert_eq!(json["target"]["met"], serde_json::json!(false));
+    let md = hotfix::report::markdown(&r1);
+    assert!(
+        md.contains("later: **not met** by this hotfix")
+            && md.contains(
+                "The incident's fix that stayed is HF-2, deployed 3h00m after the report: **met**."
+            ),
+        "{md}"
+    );
+    let r2 = hotfix::report::build(&w.model, second, now).unwrap();
+    let t2 = r2.target.clone().unwrap();
+    assert_eq!(
+        (t2.deployed_at, t2.met, t2.fixed_by.is_none()),
+        (Some(t("2026-11-02T12:00:00Z")), Some(true), true)
+    );
+    assert!(
+        hotfix::report::markdown(&r2).contains("deployed 3h00m after the report: **met**"),
+        "the second's own deploy, not the first's"
+    );
+}

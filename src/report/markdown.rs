@@ -333,13 +333,18 @@ pub fn markdown(r: &Report) -> String {
                 .map(|i| i.reported_at)
                 .min()
                 .unwrap_or(t.deadline);
-            let verdict = match (t.met, t.deployed_at) {
-                (Some(true), Some(at)) => format!(
+            let verdict = match (t.met, t.deployed_at, t.rolled_back_at) {
+                (_, Some(at), Some(back)) => format!(
+                    "deployed {} after the report and rolled back {} later: **not met** by this hotfix (a deploy that did not stay fixed nothing).",
+                    span(at - first),
+                    span(back - at)
+                ),
+                (Some(true), Some(at), None) => format!(
                     "deployed {} after the report: **met**, {} to spare.",
                     span(at - first),
                     span(t.deadline - at)
                 ),
-                (Some(false), Some(at)) => format!(
+                (Some(false), Some(at), None) => format!(
                     "deployed {} after the report: **missed** by {}.",
                     span(at - first),
                     span(at - t.deadline)
@@ -350,9 +355,25 @@ pub fn markdown(r: &Report) -> String {
                 ),
                 _ => format!("not deployed yet; due by {}.", stamp(t.deadline)),
             };
+            let fixed = match &t.fixed_by {
+                Some(fix) => format!(
+                    " The incident's fix that stayed is {}, deployed {} after the report: {}.",
+                    fix.release,
+                    span(fix.deployed_at - first),
+                    if fix.met {
+                        "**met**".to_string()
+                    } else {
+                        format!("**missed** by {}", span(fix.deployed_at - t.deadline))
+                    }
+                ),
+                None if t.rolled_back_at.is_some() => {
+                    " No fix for the incident has stayed yet.".to_string()
+                }
+                None => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "Policy target for {}: {} h from report to deployed; {verdict}",
+                "Policy target for {}: {} h from report to deployed; {verdict}{fixed}",
                 t.severity, t.hours
             );
         }

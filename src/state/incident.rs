@@ -81,10 +81,12 @@ pub enum Target {
     None,
     /// Still running: the deadline.
     Running(DateTime<Utc>),
-    /// A hotfix for it was deployed at `at`.
+    /// The hotfix `by` was deployed at `at`, and stayed: the first deploy for the incident that
+    /// was not rolled back (see [`Incident::fix_that_stayed`]).
     Deployed {
         at: DateTime<Utc>,
         deadline: DateTime<Utc>,
+        by: ReleaseId,
     },
 }
 
@@ -95,17 +97,25 @@ impl Incident {
         Some(self.reported_at + Duration::hours(i64::from(*hours)))
     }
 
-    /// Where the incident stands against its target: running, met or missed by a deploy, or none.
+    /// The hotfix whose deploy fixed the incident and stayed, and when it was deployed: the first
+    /// deploy of a hotfix for it that was not rolled back. A rolled-back deploy fixed nothing,
+    /// so it never counts for the target, the time to deploy or the statistics.
+    pub fn fix_that_stayed(&self, model: &Model) -> Option<(ReleaseId, DateTime<Utc>)> {
+        model
+            .hotfixes_for(self.id)
+            .filter(|r| r.phase != super::Phase::RolledBack)
+            .filter_map(|r| r.milestone(super::Phase::Deployed).map(|m| (r.id, m.at)))
+            .min_by_key(|(id, at)| (*at, *id))
+    }
+
+    /// Where the incident stands against its target: running, met or missed by the deploy that
+    /// stayed, or none.
     pub fn target(&self, model: &Model) -> Target {
         let Some(deadline) = self.deadline(model) else {
             return Target::None;
         };
-        let deployed = model
-            .hotfixes_for(self.id)
-            .filter_map(|r| r.milestone(super::Phase::Deployed).map(|m| m.at))
-            .min();
-        match (deployed, self.status) {
-            (Some(at), _) => Target::Deployed { at, deadline },
+        match (self.fix_that_stayed(model), self.status) {
+            (Some((by, at)), _) => Target::Deployed { at, deadline, by },
             (None, IncidentStatus::Resolved) => Target::None,
             (None, _) => Target::Running(deadline),
         }

@@ -446,14 +446,25 @@ pub fn journey(f: &Facts, policy: &Policy, now: DateTime<Utc>) -> Journey {
         (Some(a), Some(t)) => Some(a.max(t)),
         _ => None,
     };
-    let at = [f.qualified, approved, gate, f.deployed, f.verified];
+    // A deploy that was rolled back did not stay: it counts for no stage after the gate, and
+    // its target is not met (see `Incident::fix_that_stayed`).
+    let stayed = f.rolled_back.is_none();
+    let deployed = f.deployed.filter(|_| stayed);
+    let at = [
+        f.qualified,
+        approved,
+        gate,
+        deployed,
+        f.verified.filter(|_| stayed),
+    ];
     let stages = at.map(|t| f.reported.zip(t).map(|(r, t)| secs(r, t)));
     let target = f
         .severity
         .and_then(|s| policy.target_hours.get(&s))
         .map(|h| i64::from(*h) * 3600);
     let breached = match (target, f.reported) {
-        (Some(limit), Some(r)) => match f.deployed {
+        (Some(_), Some(_)) if !stayed => true,
+        (Some(limit), Some(r)) => match deployed {
             Some(d) => secs(r, d) > limit,
             None => f.finished.is_none() && secs(r, now) > limit,
         },

@@ -37,7 +37,7 @@ fn timer(incident: &Incident, ctx: &Ctx, short: bool) -> (String, Style) {
                 (age(left, short), t.base())
             }
         }
-        Target::Deployed { at, deadline } if at <= deadline => ("met".into(), t.good()),
+        Target::Deployed { at, deadline, .. } if at <= deadline => ("met".into(), t.good()),
         Target::Deployed { .. } => ("missed".into(), t.bad()),
     }
 }

@@ -189,15 +189,7 @@ fn a_rolled_back_hotfix_is_a_failed_change_restored_by_the_next_deploy_for_its_i
         },
     );
     // The second try, for the same incident, deployed at 14:00.
-    let second = w.hotfix_for(&[inc]);
-    w.approve("avery", second, "sre-avp");
-    w.approve("dana", second, "dev-lead");
-    w.approve("priya", second, "prod-owner");
-    w.add_test(second, "smoke", Priority::Critical);
-    w.set_test(second, "smoke", TestStatus::Passed);
-    w.run("sam", Command::StartDeploy { id: second });
-    at(&mut w, "2026-11-02T14:00:00Z");
-    w.run("sam", Command::MarkDeployed { id: second });
+    second_try(&mut w, inc, "2026-11-02T14:00:00Z");
     let s = stats(&w, "2026-11-03T00:00:00Z");
     assert_eq!(s.failure.failed, vec![first]);
     assert_eq!(s.failure.rate, Share::of(1, 2));
@@ -340,6 +332,20 @@ fn deployed_p1(w: &mut World) -> (ReleaseId, IncidentId) {
     (id, inc)
 }
 
+/// Another hotfix for `inc`, approved and tested now, deployed at `deployed`.
+fn second_try(w: &mut World, inc: IncidentId, deployed: &str) -> ReleaseId {
+    let id = w.hotfix_for(&[inc]);
+    w.approve("avery", id, "sre-avp");
+    w.approve("dana", id, "dev-lead");
+    w.approve("priya", id, "prod-owner");
+    w.add_test(id, "smoke", Priority::Critical);
+    w.set_test(id, "smoke", TestStatus::Passed);
+    w.run("sam", Command::StartDeploy { id });
+    at(w, deployed);
+    w.run("sam", Command::MarkDeployed { id });
+    id
+}
+
 fn model_next_regular(w: &World) -> ReleaseId {
     w.model.next_release_id(false)
 }
@@ -446,15 +452,7 @@ fn a_rolled_back_deploy_meets_no_target_and_the_fix_that_stayed_is_timed_as_its_
             reason: "errors".into(),
         },
     );
-    let second = w.hotfix_for(&[inc]);
-    w.approve("avery", second, "sre-avp");
-    w.approve("dana", second, "dev-lead");
-    w.approve("priya", second, "prod-owner");
-    w.add_test(second, "smoke", Priority::Critical);
-    w.set_test(second, "smoke", TestStatus::Passed);
-    w.run("sam", Command::StartDeploy { id: second });
-    at(&mut w, "2026-11-02T12:00:00Z");
-    w.run("sam", Command::MarkDeployed { id: second });
+    let second = second_try(&mut w, inc, "2026-11-02T12:00:00Z");
 
     // Statistics: the rolled-back deploy met nothing and is not a time to deploy.
     let s = stats(&w, "2026-11-03T00:00:00Z");

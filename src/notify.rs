@@ -123,6 +123,32 @@ fn render_as(
         .rev()
         .find_map(|m| m.reason.clone())
         .unwrap_or_default();
+    // Who reached the stage, as the log says (never a claim the log does not hold).
+    let phase = match stage {
+        Stage::Planned => crate::state::Phase::Pending,
+        Stage::Deploying => crate::state::Phase::Deploying,
+        Stage::Deployed => crate::state::Phase::Deployed,
+        Stage::RolledBack => crate::state::Phase::RolledBack,
+    };
+    let by = r
+        .milestone(phase)
+        .map_or_else(|| "–".to_string(), |m| one(&m.by));
+    let deployed_at = r
+        .milestone(crate::state::Phase::Deployed)
+        .map_or(now, |m| m.at);
+    // Each incident as it stands when the notice is made, not as it stood at the rollback.
+    let states: Vec<String> = incidents
+        .iter()
+        .map(|i| match &i.resolution {
+            Some(res) if i.status == crate::state::IncidentStatus::Resolved => format!(
+                "{} ({}): resolved at {}",
+                i.id,
+                one(&i.title),
+                crate::present::stamp(res.at)
+            ),
+            _ => format!("{} ({}): still open", i.id, one(&i.title)),
+        })
+        .collect();
     let when = match stage {
         Stage::Planned => now,
         Stage::Deploying => r
@@ -164,6 +190,10 @@ fn render_as(
         ("tests", tests_line(r, passed, critical)),
         ("reason", one(&reason)),
         ("time", crate::present::stamp(when)),
+        ("by", by),
+        ("now", crate::present::stamp(now)),
+        ("deployed_time", crate::present::stamp(deployed_at)),
+        ("incident_states", list(states)),
     ];
     let mut text = template(stage, audience).to_string();
     for (key, value) in values {

@@ -1408,6 +1408,76 @@ fn the_deployed_ops_notice_names_every_failed_test() {
 }
 
 #[test]
+fn a_rolled_back_notice_states_the_facts_as_of_when_it_is_made() {
+    use hotfix::state::{Audience, Stage};
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    let inc = w.release(id).scope.incidents[0];
+    w.run("sam", Command::StartDeploy { id });
+    w.run("sam", Command::MarkDeployed { id });
+    let deployed = w
+        .release(id)
+        .milestone(hotfix::state::Phase::Deployed)
+        .unwrap()
+        .at;
+    w.now += chrono::Duration::minutes(20);
+    w.run(
+        "dana",
+        Command::RollBack {
+            id,
+            reason: "5xx rose".into(),
+        },
+    );
+    let ops = |w: &common::World| {
+        hotfix::notify::render(&w.model, id, Stage::RolledBack, Audience::Ops, w.now)
+            .unwrap()
+            .body
+    };
+    let body = ops(&w);
+    assert!(
+        body.contains("by dana"),
+        "who rolled back, as recorded: {body}"
+    );
+    assert!(
+        body.contains(&format!("{inc} (")) && body.contains("still open"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("followed") && body.contains("Rollback plan on record"),
+        "the plan is on record; nothing recorded that it was followed: {body}"
+    );
+    // Printed again once the incident was resolved: it says so, not "still open".
+    w.now += chrono::Duration::hours(2);
+    w.run(
+        "avery",
+        Command::ResolveIncident {
+            id: inc,
+            note: "fixed by a config change".into(),
+        },
+    );
+    let body = ops(&w);
+    assert!(
+        body.contains("resolved at") && !body.contains("still open"),
+        "{body}"
+    );
+    // End users: when the fix went live, and when it was withdrawn (two times, not one).
+    let users =
+        hotfix::notify::render(&w.model, id, Stage::RolledBack, Audience::Users, w.now).unwrap();
+    let rolled_back = w
+        .release(id)
+        .milestone(hotfix::state::Phase::RolledBack)
+        .unwrap()
+        .at;
+    assert!(
+        users.body.contains(&hotfix::present::stamp(deployed))
+            && users.body.contains(&hotfix::present::stamp(rolled_back))
+            && deployed != rolled_back,
+        "{}",
+        users.body
+    );
+}
+
+#[test]
 fn an_import_dry_run_shows_each_failure_and_the_gate_after_and_records_nothing() {
     let (dir, _store) = demo();
     let log = || std::fs::read(dir.path().join("events.jsonl")).unwrap();

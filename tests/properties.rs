@@ -512,10 +512,12 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
             text: comment,
             ..
         } => {
+            // A command without a role may be refused only for naming none (the actor holds
+            // several): the event names one, so it could be legal. Forge only what names it.
             let r = rel(&id)?;
             vec![Event::ApprovalGiven {
                 id,
-                role: role.unwrap_or_else(|| "sre-avp".into()),
+                role: role?,
                 comment,
                 revision: r.revision,
                 fingerprint: r.scope.fingerprint(),
@@ -531,7 +533,7 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
             let r = rel(&id)?;
             vec![Event::ApprovalRejected {
                 id,
-                role: role.unwrap_or_else(|| "sre-avp".into()),
+                role: role?,
                 reason,
                 revision: r.revision,
                 fingerprint: r.scope.fingerprint(),

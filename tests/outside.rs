@@ -78,7 +78,7 @@ fn changelog_entries_are_keep_a_changelog() {
 }
 
 #[test]
-fn a_rolled_back_hotfix_gets_no_changelog_entry() {
+fn a_rolled_back_version_is_yanked_and_a_cancelled_hotfix_gets_no_changelog_entry() {
     use hotfix::state::Command as C;
     let mut w = common::World::new();
     let id = w.ready_p1();
@@ -91,8 +91,23 @@ fn a_rolled_back_hotfix_gets_no_changelog_entry() {
             reason: "error rate doubled".into(),
         },
     );
-    let e = hotfix::report::changelog::entry(&w.model, id, false, false).unwrap_err();
-    assert!(e.message.contains("rolled-back"), "{e}");
+    let pulled = hotfix::report::changelog::entry(&w.model, id, false, false).unwrap();
+    assert!(pulled.yanked);
+    assert!(
+        pulled.markdown().starts_with("## [1.2.3] - ") && pulled.markdown().contains("[YANKED]"),
+        "{}",
+        pulled.markdown()
+    );
+    let cancelled = w.hotfix(Severity::P1);
+    w.run(
+        "admin",
+        C::CancelRelease {
+            id: cancelled,
+            reason: "not needed".into(),
+        },
+    );
+    let e = hotfix::report::changelog::entry(&w.model, cancelled, false, false).unwrap_err();
+    assert!(e.message.contains("before it reached production"), "{e}");
 }
 
 /// The demo's hotfixes written into a Keep a Changelog file with `--into`: the demo's store,
@@ -181,6 +196,46 @@ fn a_real_keep_a_changelog_parser_reads_what_changelog_into_wrote() {
         ["4.11.2", "4.11.1", "3.8.5", "3.8.4"],
         "{versions:?}"
     );
+}
+
+#[test]
+#[ignore = "needs python3 with keepachangelog (`pip install keepachangelog`; `.ci/run` installs it)"]
+fn a_real_keep_a_changelog_parser_reads_a_yanked_version() {
+    use hotfix::report::changelog;
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    w.run("sam", Command::StartDeploy { id });
+    w.run("sam", Command::MarkDeployed { id });
+    let written =
+        changelog::insert("", &changelog::entry(&w.model, id, false, false).unwrap()).unwrap();
+    w.run(
+        "sam",
+        Command::RollBack {
+            id,
+            reason: "errors".into(),
+        },
+    );
+    let pulled = changelog::entry(&w.model, id, false, false).unwrap();
+    assert!(pulled.yanked);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("CHANGELOG.md");
+    std::fs::write(&file, changelog::insert(&written, &pulled).unwrap()).unwrap();
+    let parsed = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, keepachangelog; print(json.dumps({v: d['metadata']['release_date'] for v, d in keepachangelog.to_dict(sys.argv[1]).items()}))",
+        ])
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        parsed.status.success(),
+        "keepachangelog could not read it: {}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
+    let dates: serde_json::Value = serde_json::from_slice(&parsed.stdout).unwrap();
+    let date = dates["1.2.3"].as_str().unwrap_or_default();
+    assert!(date.ends_with("[yanked]"), "{dates}");
 }
 
 #[test]

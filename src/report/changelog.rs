@@ -2,7 +2,9 @@
 //!
 //! An entry exists only for a hotfix that reached production (deployed, verified or closed),
 //! dated the day it was deployed; `--unreleased` files one still on its way under
-//! `## [Unreleased]`. A rolled-back or cancelled hotfix fixed nothing and gets no entry.
+//! `## [Unreleased]`. A version deployed and then rolled back is listed as Keep a Changelog
+//! says a pulled version is, `## [1.4.1] - DATE [YANKED]` (it marks an entry already there); a
+//! hotfix cancelled, or rolled back before it was deployed, never reached production and gets none.
 
 use crate::state::{Model, Phase, Rejection, ReleaseId};
 use serde::Serialize;
@@ -18,6 +20,8 @@ pub struct Entry {
     /// `Fixed`, or `Security`.
     pub section: &'static str,
     pub items: Vec<String>,
+    /// Deployed and then rolled back: the version was pulled.
+    pub yanked: bool,
 }
 
 /// The entry for hotfix `id`, or why there is none.
@@ -35,11 +39,12 @@ pub fn entry(
     }
     let status = model.release_status(r);
     let deployed = r.milestone(Phase::Deployed).map(|m| m.at);
-    let released = matches!(r.phase, Phase::Deployed | Phase::Verified | Phase::Closed);
+    let yanked = r.phase == Phase::RolledBack && deployed.is_some();
+    let released = yanked || matches!(r.phase, Phase::Deployed | Phase::Verified | Phase::Closed);
     match r.phase {
-        Phase::RolledBack | Phase::Cancelled => {
+        Phase::RolledBack | Phase::Cancelled if !yanked => {
             return Err(Rejection::new(format!(
-                "{id} was {status}: it fixed nothing in production, so it gets no changelog entry"
+                "{id} was {status} before it reached production, so it gets no changelog entry"
             )));
         }
         _ if !released && !unreleased => {
@@ -68,13 +73,15 @@ pub fn entry(
             .map(|at| at.format("%Y-%m-%d").to_string()),
         section: if security { "Security" } else { "Fixed" },
         items: vec![item],
+        yanked: yanked && dated,
     })
 }
 
 impl Entry {
     fn heading(&self) -> String {
+        let pulled = if self.yanked { " [YANKED]" } else { "" };
         match (&self.version, &self.date) {
-            (Some(v), Some(d)) => format!("## [{v}] - {d}"),
+            (Some(v), Some(d)) => format!("## [{v}] - {d}{pulled}"),
             (Some(v), None) => format!("## [{v}]"),
             _ => "## [Unreleased]".into(),
         }
@@ -162,7 +169,13 @@ pub fn insert(text: &str, entry: &Entry) -> Result<String, String> {
     let block: Vec<String> = entry.markdown().lines().map(str::to_string).collect();
     match &entry.version {
         Some(version) => {
-            if headings.iter().any(|(_, v)| v == version) {
+            if let Some((at, _)) = headings.iter().find(|(_, v)| v == version) {
+                // A version pulled after its entry was written: its heading is marked.
+                let heading = &lines[*at];
+                if entry.yanked && !heading.to_ascii_uppercase().ends_with("[YANKED]") {
+                    lines[*at] = format!("{} [YANKED]", heading.trim_end());
+                    return Ok(lines.join("\n") + "\n");
+                }
                 return Err(format!("it already has a section for version {version}"));
             }
             let new = semver::Version::parse(version).ok();
@@ -250,7 +263,31 @@ mod tests {
             date: version.map(|_| "2026-11-27".to_string()),
             section: "Fixed",
             items: vec!["Null card token (HF-7; INC-9: Card payments fail)".into()],
+            yanked: false,
         }
+    }
+
+    #[test]
+    fn a_pulled_version_is_listed_yanked_or_its_entry_marked() {
+        let pulled = Entry {
+            yanked: true,
+            ..entry(Some("4.12.1"))
+        };
+        assert!(
+            pulled
+                .markdown()
+                .starts_with("## [4.12.1] - 2026-11-27 [YANKED]\n")
+        );
+        let added = insert(REAL, &pulled).unwrap();
+        assert!(
+            added.contains("## [4.12.1] - 2026-11-27 [YANKED]\n\n### Fixed\n\n- Null card token")
+        );
+        // Written when it was deployed, then pulled: the heading is marked, once.
+        let written = insert(REAL, &entry(Some("4.12.1"))).unwrap();
+        let marked = insert(&written, &pulled).unwrap();
+        assert_eq!(marked, added);
+        assert_eq!(marked.matches("[YANKED]").count(), 1);
+        assert!(insert(&marked, &pulled).is_err(), "already marked");
     }
 
     const REAL: &str = "# Changelog\n\nAll notable changes.\n\n## [Unreleased]\n\n### Added\n\n- Dark mode\n\n## [4.12.0] - 2026-11-20\n\n### Added\n\n- Wallets\n\n## [4.11.0] - 2026-10-01\n\n### Fixed\n\n- Login\n\n[Unreleased]: https://example.com/compare/v4.12.0...HEAD\n[4.12.0]: https://example.com/compare/v4.11.0...v4.12.0\n[4.11.0]: https://example.com/releases/tag/v4.11.0\n";

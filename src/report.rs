@@ -174,6 +174,16 @@ pub struct Durations {
     pub target_seconds: Option<i64>,
     pub breached: bool,
     pub approval_waits: Vec<WaitFacts>,
+    /// A deploy that did not stay: when it went out and when it was rolled back. (The stages
+    /// above count only a deploy that stayed.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_back: Option<RolledBackFacts>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RolledBackFacts {
+    pub deployed_seconds: Option<i64>,
+    pub rolled_back_seconds: i64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -370,6 +380,13 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
                 seconds: (w.at - w.asked).num_seconds(),
             })
             .collect(),
+        rolled_back: facts
+            .reported
+            .zip(facts.rolled_back)
+            .map(|(reported, back)| RolledBackFacts {
+                deployed_seconds: facts.deployed.map(|d| (d - reported).num_seconds()),
+                rolled_back_seconds: (back - reported).num_seconds(),
+            }),
     };
 
     Ok(Report {

@@ -1344,6 +1344,96 @@ fn demo_gantt_blocks() -> Vec<(&'static str, String)> {
     blocks
 }
 
+/// The gantt block of `id`'s report in `w`, and the share of the chart's axis its stages fill.
+fn gantt_of(w: &common::World, id: ReleaseId) -> (String, f64) {
+    let now = w.now + chrono::Duration::hours(2);
+    let text = hotfix::report::markdown(&hotfix::report::build(&w.model, id, now).unwrap());
+    let start = text.find("```mermaid\ngantt\n").expect("a gantt block") + "```mermaid\n".len();
+    let end = start + text[start..].find("\n```").expect("closed");
+    let block = text[start..end].to_string();
+    let dates = |pick: &dyn Fn(&str) -> bool| -> Vec<chrono::NaiveDateTime> {
+        block
+            .lines()
+            .filter(|l| l.contains(" :") && pick(l))
+            .flat_map(|l| {
+                let fields: Vec<String> = l
+                    .split(" :")
+                    .nth(1)
+                    .unwrap()
+                    .split(", ")
+                    .map(str::to_string)
+                    .collect();
+                fields[fields.len() - 2..].to_vec()
+            })
+            .map(|d| chrono::NaiveDateTime::parse_from_str(&d, "%Y-%m-%d %H:%M:%S").unwrap())
+            .collect()
+    };
+    let all = dates(&|_| true);
+    let stages = dates(&|l: &str| l.contains(":s") || l.contains(":milestone, s"));
+    let span = |v: &[chrono::NaiveDateTime]| {
+        (*v.iter().max().unwrap() - *v.iter().min().unwrap()).num_seconds() as f64
+    };
+    (block.clone(), span(&stages) / span(&all).max(1.0))
+}
+
+#[test]
+fn the_gantt_axis_ends_with_the_work_and_draws_a_rollback() {
+    let mut w = common::World::new();
+    // A P2 (target 24 h) done in about an hour: the work fills the chart.
+    let id = w.hotfix(Severity::P2);
+    w.approve("avery", id, "sre-avp");
+    w.approve("dana", id, "dev-lead");
+    w.add_test(id, "smoke", hotfix::state::Priority::Critical);
+    w.set_test(id, "smoke", TestStatus::Passed);
+    w.run("sam", Command::StartDeploy { id });
+    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "avery",
+        Command::VerifyRelease {
+            id,
+            note: String::new(),
+        },
+    );
+    let (block, filled) = gantt_of(&w, id);
+    assert!(
+        filled > 0.9,
+        "the stages fill {filled:.2} of the axis:\n{block}"
+    );
+    assert!(
+        block.contains("· target 1d0h met") && !block.contains("section Target"),
+        "{block}"
+    );
+    // Deployed, then rolled back: drawn, and never counted as the time to deploy.
+    let second = w.hotfix(Severity::P1);
+    for (who, role) in [
+        ("avery", "sre-avp"),
+        ("dana", "dev-lead"),
+        ("priya", "prod-owner"),
+    ] {
+        w.approve(who, second, role);
+    }
+    w.add_test(second, "smoke", hotfix::state::Priority::Critical);
+    w.set_test(second, "smoke", TestStatus::Passed);
+    w.run("sam", Command::StartDeploy { id: second });
+    w.run("sam", Command::MarkDeployed { id: second });
+    w.run(
+        "sam",
+        Command::RollBack {
+            id: second,
+            reason: "errors".into(),
+        },
+    );
+    let (block, _) = gantt_of(&w, second);
+    assert!(
+        block.contains("section Rollback")
+            && block.contains("deployed, did not stay :crit, b0,")
+            && block.contains("rolled back :milestone, crit, b1,")
+            && !block.contains("to deployed :"),
+        "{block}"
+    );
+    assert!(block.contains("target 4h00m not met"), "{block}");
+}
+
 #[test]
 fn the_reports_gantt_block_is_mermaid_shaped() {
     assert_eq!(demo_gantt_blocks().len(), 3);
@@ -1352,7 +1442,21 @@ fn the_reports_gantt_block_is_mermaid_shaped() {
 #[test]
 #[ignore = "needs the Mermaid CLI: @mermaid-js/mermaid-cli and HOTFIX_MMDC (`.ci/run` installs it)"]
 fn the_reports_gantt_block_is_mermaid_that_mermaid_cli_renders() {
-    let blocks = demo_gantt_blocks();
+    let mut blocks = demo_gantt_blocks();
+    // And a rollback, which the demo has none of.
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    w.run("sam", Command::StartDeploy { id });
+    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::RollBack {
+            id,
+            reason: "errors".into(),
+        },
+    );
+    assert_eq!(id, ReleaseId::Hotfix(1));
+    blocks.push(("HF-1", gantt_of(&w, id).0));
     let (bin, config) = mermaid_cli().expect(
         "the Mermaid CLI: install @mermaid-js/mermaid-cli (npm) and set HOTFIX_MMDC (and HOTFIX_MMDC_CONFIG for its browser), as .ci/run does",
     );

@@ -427,13 +427,46 @@ fn gantt(out: &mut String, r: &Report) {
         ("to deployed", d.to_deployed_seconds),
         ("to verified", d.to_verified_seconds),
     ];
+    // The axis runs to the last thing that happened (or now, while work goes on), never to a
+    // target far beyond it, so the work fills the chart; the target is in the title, and drawn
+    // only when it falls within that span.
+    let waits_end = d
+        .approval_waits
+        .iter()
+        .map(|w| (w.at - reported).num_seconds());
+    let last = stages
+        .iter()
+        .filter_map(|(_, s)| *s)
+        .chain(waits_end)
+        .chain(d.rolled_back.as_ref().map(|b| b.rolled_back_seconds))
+        .max();
+    let finished = d.to_verified_seconds.is_some() || d.rolled_back.is_some();
+    let end = match last {
+        Some(last) if finished => last,
+        last => last
+            .unwrap_or(0)
+            .max((r.generated_at - reported).num_seconds()),
+    };
+    let target_words = d.target_seconds.map(|target| {
+        let verdict = match r.target.as_ref().and_then(|t| t.met) {
+            Some(true) => "met",
+            Some(false) => "not met",
+            None if d.breached => "passed",
+            None => "running",
+        };
+        format!(
+            " · target {} {verdict}",
+            crate::present::span(chrono::Duration::seconds(target))
+        )
+    });
     let _ = writeln!(out, "## Timeline chart\n");
     let _ = writeln!(out, "```mermaid");
     let _ = writeln!(out, "gantt");
     let _ = writeln!(
         out,
-        "    title {} from first report (UTC)",
-        name(&r.release.id.to_string())
+        "    title {} from first report (UTC){}",
+        name(&r.release.id.to_string()),
+        target_words.unwrap_or_default()
     );
     let _ = writeln!(out, "    dateFormat YYYY-MM-DD HH:mm:ss");
     let _ = writeln!(out, "    axisFormat %m-%d %H:%M");
@@ -452,6 +485,25 @@ fn gantt(out: &mut String, r: &Report) {
         );
         from = to.max(from);
     }
+    if let Some(back) = &d.rolled_back {
+        let _ = writeln!(out, "    section Rollback");
+        let start = back
+            .deployed_seconds
+            .unwrap_or(from)
+            .min(back.rolled_back_seconds);
+        let _ = writeln!(
+            out,
+            "    deployed, did not stay :crit, b0, {}, {}",
+            at(start),
+            at(back.rolled_back_seconds)
+        );
+        let _ = writeln!(
+            out,
+            "    rolled back :milestone, crit, b1, {}, {}",
+            at(back.rolled_back_seconds),
+            at(back.rolled_back_seconds)
+        );
+    }
     if !d.approval_waits.is_empty() {
         let _ = writeln!(out, "    section Approvals");
         for (i, w) in d.approval_waits.iter().enumerate() {
@@ -468,7 +520,7 @@ fn gantt(out: &mut String, r: &Report) {
             );
         }
     }
-    if let Some(target) = d.target_seconds {
+    if let Some(target) = d.target_seconds.filter(|t| *t <= end) {
         let crit = if d.breached { "crit, " } else { "" };
         let _ = writeln!(out, "    section Target");
         let _ = writeln!(
@@ -478,6 +530,10 @@ fn gantt(out: &mut String, r: &Report) {
             at(target),
             at(target)
         );
+    } else if !finished && end > from {
+        // Work still going on: a bar to now keeps the axis at the present.
+        let _ = writeln!(out, "    section Now");
+        let _ = writeln!(out, "    waiting :active, now, {}, {}", at(from), at(end));
     }
     let _ = writeln!(out, "```\n");
 }

@@ -202,6 +202,23 @@ pub struct GateFacts {
     pub blockers: Vec<String>,
 }
 
+/// A milestone in the timeline's words.
+fn milestone_words(m: &crate::state::release::Milestone) -> String {
+    let reason = || m.reason.clone().unwrap_or_default();
+    match m.phase {
+        Phase::Pending => "created".into(),
+        Phase::Deploying => "deploy started".into(),
+        Phase::Deployed => "deployed".into(),
+        Phase::Verified => match &m.reason {
+            Some(note) => format!("verified in production: {note}"),
+            None => "verified in production".into(),
+        },
+        Phase::Closed => "closed".into(),
+        Phase::RolledBack => format!("rolled back: {}", reason()),
+        Phase::Cancelled => format!("cancelled: {}", reason()),
+    }
+}
+
 /// Builds the report of `id` as the model stands at `now`.
 pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report, Rejection> {
     let r = model.release(id)?;
@@ -238,15 +255,7 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
     for m in &r.milestones {
         let what = match m.phase {
             Phase::Pending => format!("{id} created"),
-            Phase::Deploying => "deploy started".into(),
-            Phase::Deployed => "deployed".into(),
-            Phase::Verified => match &m.reason {
-                Some(note) => format!("verified in production: {note}"),
-                None => "verified in production".into(),
-            },
-            Phase::Closed => "closed".into(),
-            Phase::RolledBack => format!("rolled back: {}", m.reason.clone().unwrap_or_default()),
-            Phase::Cancelled => format!("cancelled: {}", m.reason.clone().unwrap_or_default()),
+            _ => milestone_words(m),
         };
         timeline.push((m.at, what, m.by.to_string()));
     }
@@ -278,6 +287,56 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             format!("{} notice to {} {result}", n.stage, n.audience),
             n.by.to_string(),
         ));
+    }
+    // The tests as they ended (the log keeps each step; the record keeps the last), and waivers.
+    for t in &r.tests {
+        if t.status != crate::state::TestStatus::Pending {
+            timeline.push((
+                t.updated_at,
+                format!("{} test {}: {}", t.priority, t.name, t.status),
+                t.updated_by.to_string(),
+            ));
+        }
+        if let Some(w) = &t.waiver {
+            timeline.push((
+                w.at,
+                format!("{} test {} waived: {}", t.priority, t.name, w.reason),
+                w.by.to_string(),
+            ));
+        }
+    }
+    // One incident, one story: the other hotfixes for its incidents (earlier attempts and
+    // their rollbacks, the fix that stayed), and how each incident ended.
+    let mut others: Vec<&crate::state::Release> = incidents
+        .iter()
+        .flat_map(|i| model.hotfixes_for(i.id))
+        .filter(|h| h.id != id)
+        .collect();
+    others.sort_by_key(|h| h.id);
+    others.dedup_by_key(|h| h.id);
+    for h in others {
+        for m in &h.milestones {
+            let what = milestone_words(m);
+            timeline.push((m.at, format!("{} {what}", h.id), m.by.to_string()));
+        }
+    }
+    for i in &incidents {
+        if let Some(res) = &i.resolution {
+            let by = res
+                .release
+                .map(|r| format!(" (closing {r})"))
+                .unwrap_or_default();
+            let note = if res.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", res.note)
+            };
+            timeline.push((
+                res.at,
+                format!("{} resolved{by}{note}", i.id),
+                res.by.to_string(),
+            ));
+        }
     }
     timeline.sort_by_key(|(at, _, _)| *at);
 
@@ -389,6 +448,36 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             }),
     };
 
+    // When the gate opened (the last approval and test it needed), and long silences: a gap
+    // between steps of over a tenth of the target is named where it ends.
+    if let (Some(reported), Some(gate)) = (durations.reported_at, durations.to_gate_ready_seconds) {
+        timeline.push((
+            reported + chrono::Duration::seconds(gate),
+            "gate open: every approval and test it needs".into(),
+            String::new(),
+        ));
+        timeline.sort_by_key(|(at, _, _)| *at);
+    }
+    if let Some(target) = durations.target_seconds {
+        let mut gaps = Vec::new();
+        for pair in timeline.windows(2) {
+            let gap = (pair[1].0 - pair[0].0).num_seconds();
+            if gap * 10 > target {
+                gaps.push((
+                    pair[1].0,
+                    format!(
+                        "waited {} since the step before (over a tenth of the {} target)",
+                        span(pair[1].0 - pair[0].0),
+                        span(chrono::Duration::seconds(target))
+                    ),
+                    String::new(),
+                ));
+            }
+        }
+        timeline.extend(gaps);
+        // Stable: a gap's row comes before the step that ended it.
+        timeline.sort_by_key(|(at, what, _)| (*at, !what.starts_with("waited ")));
+    }
     Ok(Report {
         schema: SCHEMA,
         generated_at: now,

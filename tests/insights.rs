@@ -332,6 +332,21 @@ fn deployed_p1(w: &mut World) -> (ReleaseId, IncidentId) {
     (id, inc)
 }
 
+/// A P1 reported at 09:00, its hotfix deployed at 10:00 and rolled back at 10:30 for `reason`.
+fn rolled_back_at_1030(w: &mut World, reason: &str) -> (ReleaseId, IncidentId) {
+    at(w, "2026-11-02T09:00:00Z");
+    let (first, inc) = deployed_p1(w);
+    at(w, "2026-11-02T10:30:00Z");
+    w.run(
+        "sam",
+        Command::RollBack {
+            id: first,
+            reason: reason.into(),
+        },
+    );
+    (first, inc)
+}
+
 /// Another hotfix for `inc`, approved and tested now, deployed at `deployed`.
 fn second_try(w: &mut World, inc: IncidentId, deployed: &str) -> ReleaseId {
     let id = w.hotfix_for(&[inc]);
@@ -442,16 +457,7 @@ fn since_accepts_days_weeks_dates_and_all_and_names_what_is_wrong() {
 #[test]
 fn a_rolled_back_deploy_meets_no_target_and_the_fix_that_stayed_is_timed_as_its_own() {
     let mut w = World::new();
-    at(&mut w, "2026-11-02T09:00:00Z");
-    let (first, inc) = deployed_p1(&mut w);
-    at(&mut w, "2026-11-02T10:30:00Z");
-    w.run(
-        "sam",
-        Command::RollBack {
-            id: first,
-            reason: "errors".into(),
-        },
-    );
+    let (first, inc) = rolled_back_at_1030(&mut w, "errors");
     let second = second_try(&mut w, inc, "2026-11-02T12:00:00Z");
 
     // Statistics: the rolled-back deploy met nothing and is not a time to deploy.
@@ -509,5 +515,54 @@ fn a_rolled_back_deploy_meets_no_target_and_the_fix_that_stayed_is_timed_as_its_
     assert!(
         hotfix::report::markdown(&r2).contains("deployed 3h00m after the report: **met**"),
         "the second's own deploy, not the first's"
+    );
+}
+
+#[test]
+fn each_hotfix_for_an_incident_tells_its_whole_story() {
+    let mut w = World::new();
+    let (first, inc) = rolled_back_at_1030(&mut w, "errors doubled");
+    let second = second_try(&mut w, inc, "2026-11-02T12:00:00Z");
+    w.run(
+        "avery",
+        Command::VerifyRelease {
+            id: second,
+            note: String::new(),
+        },
+    );
+    w.run("sam", Command::CloseRelease { id: second });
+    let now = t("2026-11-03T00:00:00Z");
+    let story = |id| -> Vec<String> {
+        hotfix::report::build(&w.model, id, now)
+            .unwrap()
+            .timeline
+            .into_iter()
+            .map(|s| s.what)
+            .collect()
+    };
+    let second_story = story(second);
+    for row in [
+        "HF-1 deployed",
+        "HF-1 rolled back: errors doubled",
+        "deployed",
+        "gate open: every approval and test it needs",
+        "critical test smoke: passed",
+    ] {
+        assert!(
+            second_story.iter().any(|r| r == row),
+            "{row} in {second_story:#?}"
+        );
+    }
+    assert!(
+        second_story
+            .iter()
+            .any(|r| r.starts_with(&format!("{inc} resolved (closing HF-2)"))),
+        "{second_story:#?}"
+    );
+    let first_story = story(first);
+    assert!(
+        first_story.iter().any(|r| r == "HF-2 deployed")
+            && first_story.iter().any(|r| r == "HF-2 closed"),
+        "the rolled-back hotfix's report tells what fixed the incident: {first_story:#?}"
     );
 }

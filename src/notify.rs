@@ -301,21 +301,57 @@ pub fn post(url: &str, payload: &serde_json::Value, timeout: Duration) -> Result
     }
 }
 
-/// The webhook URL: the flag, else `$HOTFIX_WEBHOOK_URL`, else `webhook_url` in the config file.
-pub fn webhook_url(flag: Option<&str>) -> Option<String> {
+/// Where `audience`'s notices are posted: `flag` (`--webhook`), else the audience's own
+/// setting, `$HOTFIX_WEBHOOK_URL` / `"webhook_url"` in `config.json` for operations and
+/// `$HOTFIX_WEBHOOK_URL_USERS` / `"webhook_url_users"` for end users. The two never stand in
+/// for each other: the engineers' channel is not the customers'.
+pub fn webhook_url(flag: Option<&str>, audience: Audience) -> Option<String> {
     if let Some(url) = flag.filter(|u| !u.is_empty()) {
         return Some(url.to_string());
     }
-    if let Some(url) = std::env::var("HOTFIX_WEBHOOK_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-    {
+    let (var, key) = webhook_setting(audience);
+    if let Some(url) = std::env::var(var).ok().filter(|u| !u.is_empty()) {
         return Some(url);
     }
     let path = crate::settings::config_dir()?.join("config.json");
     let bytes = crate::fsio::read_regular(&path, CONFIG_LIMIT).ok()?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    value.get("webhook_url")?.as_str().map(String::from)
+    value
+        .get(key)?
+        .as_str()
+        .filter(|u| !u.is_empty())
+        .map(String::from)
+}
+
+/// The environment variable and the `config.json` key of `audience`'s webhook.
+pub fn webhook_setting(audience: Audience) -> (&'static str, &'static str) {
+    match audience {
+        Audience::Ops => ("HOTFIX_WEBHOOK_URL", "webhook_url"),
+        Audience::Users => ("HOTFIX_WEBHOOK_URL_USERS", "webhook_url_users"),
+    }
+}
+
+/// Which audiences have a webhook configured (the cockpit asks once, at start).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Webhooks {
+    pub ops: bool,
+    pub users: bool,
+}
+
+impl Webhooks {
+    pub fn configured() -> Webhooks {
+        Webhooks {
+            ops: webhook_url(None, Audience::Ops).is_some(),
+            users: webhook_url(None, Audience::Users).is_some(),
+        }
+    }
+
+    pub fn has(self, audience: Audience) -> bool {
+        match audience {
+            Audience::Ops => self.ops,
+            Audience::Users => self.users,
+        }
+    }
 }
 
 /// The most `config.json` may hold.

@@ -154,7 +154,7 @@ pub fn run(at: &Location, mouse: bool) -> Result<(), Error> {
     if let Some(w) = warning {
         app.tell(w, true);
     }
-    app.webhook = crate::notify::webhook_url(None).is_some();
+    app.webhooks = crate::notify::Webhooks::configured();
     let mut session = Session::new(&mut store);
     let result = event_loop(&mut terminal, &mut app, &mut session, &stop);
     drop(guard);

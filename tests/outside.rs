@@ -781,8 +781,13 @@ fn a_webhook_that_redirects_is_not_followed_and_the_notice_is_recorded_as_not_se
 }
 
 fn notify(dir: &Path, url: &str) -> assert_cmd::assert::Assert {
+    notify_via(dir, "HOTFIX_WEBHOOK_URL_USERS", url)
+}
+
+/// HF-2's deployed notice for end users, with `var` set to `url`.
+fn notify_via(dir: &Path, var: &str, url: &str) -> assert_cmd::assert::Assert {
     hotfix(dir, "dana")
-        .env("HOTFIX_WEBHOOK_URL", url)
+        .env(var, url)
         .env("HOTFIX_WEBHOOK_TIMEOUT", "0.5")
         .env("HOME", dir) // no stray config file
         .args([
@@ -890,6 +895,25 @@ fn a_refused_connection_fails_visibly_and_is_recorded() {
     secret_kept(&a);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("refused the connection"));
     assert!(last_notice(dir.path()).error.is_some());
+}
+
+#[test]
+fn end_users_notices_never_go_to_the_operations_webhook() {
+    let (dir, _s) = demo();
+    let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
+    let a = notify_via(dir.path(), "HOTFIX_WEBHOOK_URL", "http://127.0.0.1:9/ops").code(2);
+    let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("no webhook is configured for users")
+            && stderr.contains("HOTFIX_WEBHOOK_URL_USERS")
+            && stderr.contains("webhook_url_users"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("events.jsonl")).unwrap(),
+        before,
+        "nothing recorded"
+    );
 }
 
 #[test]

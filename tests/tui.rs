@@ -467,7 +467,10 @@ fn the_notice_form_offers_the_next_stage_and_hands_the_send_to_the_shell() {
         app.current_release(&store.model).unwrap().id,
         ReleaseId::Hotfix(2)
     );
-    app.webhook = true;
+    app.webhooks = hotfix::notify::Webhooks {
+        ops: true,
+        users: false,
+    };
     app.on_key(key('N'), &store.model, now());
     let Overlay::Form(form) = &app.overlay else {
         panic!("no form")

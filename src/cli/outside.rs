@@ -157,10 +157,11 @@ pub fn notify(
         ));
         return Ok(());
     }
-    let Some(url) = crate::notify::webhook_url(webhook) else {
-        return Err(Error::Usage(
-            "no webhook is configured: pass --webhook URL, set HOTFIX_WEBHOOK_URL, or put \"webhook_url\" in config.json in the config directory; or use --print".into(),
-        ));
+    let Some(url) = crate::notify::webhook_url(webhook, audience) else {
+        let (var, key) = crate::notify::webhook_setting(audience);
+        return Err(Error::Usage(format!(
+            "no webhook is configured for {audience}: pass --webhook URL, set {var}, or put \"{key}\" in config.json in the config directory; or use --print or --output FILE"
+        )));
     };
     let payload =
         crate::notify::slack_payload(&store.model, id, stage, audience, at, &store.log_head())?;

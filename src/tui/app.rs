@@ -211,8 +211,8 @@ pub struct App {
     pub page: Cell<usize>,
     /// The open overlay's scroll limit, from its last frame.
     pub scroll_limit: Cell<ScrollLimit>,
-    /// Whether a webhook is configured: without one, the notice dialog offers a file instead.
-    pub webhook: bool,
+    /// Which audiences have a webhook: without one, the notice dialog offers a file instead.
+    pub webhooks: crate::notify::Webhooks,
     /// The log's newest event as last read, which the report preview names (a witness).
     pub log_head: Option<crate::store::Head>,
     /// The time of the last key or tick, for status messages.
@@ -259,7 +259,7 @@ impl App {
             lists: Lists::default(),
             page: Cell::new(10),
             scroll_limit: Cell::new(ScrollLimit::default()),
-            webhook: false,
+            webhooks: crate::notify::Webhooks::default(),
             log_head: None,
             clock: DateTime::<Utc>::MIN_UTC,
             history: false,

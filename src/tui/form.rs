@@ -169,7 +169,7 @@ dialogs! {
     ImportTests { id: ReleaseId ; files: Text }
     ImportAlert { ; file: Text }
     /// `text` is the notice as it would go out, filled in by the app's preview.
-    Notify { id: ReleaseId, webhook: bool, text: Vec<String> ; stage: Pick<Stage>, audience: Pick<Audience> }
+    Notify { id: ReleaseId, webhooks: crate::notify::Webhooks, text: Vec<String> ; stage: Pick<Stage>, audience: Pick<Audience> }
     SetTest { id: ReleaseId, name: String ; status: Pick<TestStatus>, note: Text }
     Waive { id: ReleaseId, name: String ; reason: Text }
     Withdraw { id: ReleaseId ; reason: Text, role: Pick<String> }
@@ -276,13 +276,18 @@ impl Form {
             Kind::AddTest { id, .. } => format!("Add a test to {id}"),
             Kind::ImportTests { id, .. } => format!("Import test results into {id}"),
             Kind::ImportAlert { .. } => "Import an alert".into(),
-            Kind::Notify { id, webhook, .. } => {
-                if *webhook {
-                    format!("Send a notice about {id} to the webhook")
-                } else {
-                    format!("Notice about {id} (no webhook configured)")
+            Kind::Notify {
+                id,
+                webhooks,
+                audience,
+                ..
+            } => match audience.value() {
+                Some(a) if webhooks.has(*a) => {
+                    format!("Send a notice about {id} to the {a} webhook")
                 }
-            }
+                Some(a) => format!("Notice about {id} (no webhook configured for {a})"),
+                None => format!("Send a notice about {id}"),
+            },
             Kind::SetTest { name, .. } => {
                 format!("Set the status of {}", crate::sanitize::line(name))
             }
@@ -303,7 +308,9 @@ impl Form {
                 (None, Vote::Reject) => format!("Reject revision {}", shown.seen.revision),
             },
             Kind::SwitchUser { .. } => "Switch".into(),
-            Kind::Notify { webhook: false, .. } => "Write to a file".into(),
+            Kind::Notify {
+                webhooks, audience, ..
+            } if audience.value().is_some_and(|a| !webhooks.has(*a)) => "Write to a file".into(),
             Kind::Notify { .. } => "Send".into(),
             Kind::Policy { .. } | Kind::ImportTests { .. } | Kind::ImportAlert { .. } => {
                 "Read and record".into()
@@ -507,16 +514,17 @@ impl Form {
             }
             Kind::Notify {
                 id,
-                webhook,
+                webhooks,
                 stage,
                 audience,
                 ..
             } => {
+                let audience = audience.chosen()?;
                 return Ok(Submit::Notice {
                     id: *id,
                     stage: stage.chosen()?,
-                    audience: audience.chosen()?,
-                    send: *webhook,
+                    audience,
+                    send: webhooks.has(audience),
                 });
             }
             Kind::SetTest {

@@ -458,8 +458,9 @@ impl Posting {
                     return None;
                 }
             };
-        let Some(url) = crate::notify::webhook_url(None) else {
-            app.tell("no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json (nothing was sent or recorded)", true);
+        let Some(url) = crate::notify::webhook_url(None, audience) else {
+            let (var, key) = crate::notify::webhook_setting(audience);
+            app.tell(format!("no webhook is configured for {audience}: set {var} or \"{key}\" in config.json (nothing was sent or recorded)"), true);
             return None;
         };
         let timeout = match crate::notify::timeout() {

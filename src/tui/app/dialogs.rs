@@ -133,7 +133,7 @@ impl App {
             Action::ImportTests => Some(Form::import_tests(id)),
             Action::Notify => {
                 let stage = crate::notify::next_stage(model, id).unwrap_or(Stage::Planned);
-                Some(Form::notify(id, stage, self.webhook))
+                Some(Form::notify(id, stage, self.webhooks))
             }
             Action::Withdraw => {
                 // The roles this user's approval fills now (the latest for its role).

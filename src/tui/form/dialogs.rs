@@ -160,10 +160,10 @@ impl Form {
         })
     }
 
-    pub fn notify(id: ReleaseId, stage: Stage, webhook: bool) -> Form {
+    pub fn notify(id: ReleaseId, stage: Stage, webhooks: crate::notify::Webhooks) -> Form {
         Form::new(Kind::Notify {
             id,
-            webhook,
+            webhooks,
             text: Vec::new(),
             stage: Pick::new("Stage", Stage::ALL, Some(&stage)),
             audience: Pick::new("Audience", Audience::ALL, None),

@@ -540,16 +540,22 @@ fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Context<'a> {
             context.tail.push(Line::raw(""));
             context.scroll = shown.scroll;
         }
-        Kind::Notify { webhook, text, .. } => {
+        Kind::Notify {
+            webhooks,
+            text,
+            audience,
+            ..
+        } => {
             context
                 .head
                 .extend(text.iter().take(8).map(|l| Line::styled(cut(l), t.dim())));
             if text.len() > 8 {
                 context.head.push(Line::styled("…", t.dim()));
             }
-            if !webhook {
+            if let Some(a) = audience.value().filter(|a| !webhooks.has(**a)) {
+                let (var, key) = crate::notify::webhook_setting(*a);
                 context.head.push(Line::styled(
-                    cut("No webhook is configured (HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json): nothing can be sent. Confirming writes this notice to a file to send by hand, and records it as written there."),
+                    cut(&format!("No webhook is configured for {a} ({var} or \"{key}\" in config.json): nothing can be sent. Confirming writes this notice to a file to send by hand, and records it as written there.")),
                     t.warn(),
                 ));
             }

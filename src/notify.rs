@@ -194,6 +194,7 @@ fn render_as(
         ("now", crate::present::stamp(now)),
         ("deployed_time", crate::present::stamp(deployed_at)),
         ("incident_states", list(states)),
+        ("next_update", next_update(model, r, now)),
     ];
     let mut text = template(stage, audience).to_string();
     for (key, value) in values {
@@ -205,6 +206,26 @@ fn render_as(
         body: body.trim().to_string(),
         audience,
     })
+}
+
+/// For end users, when they will hear next, as the policy promises for the release's
+/// severity: counted from when the notice is made. Nothing while the policy promises nothing,
+/// or once every incident is resolved.
+fn next_update(model: &Model, r: &crate::state::Release, now: DateTime<Utc>) -> String {
+    let open = model
+        .incidents_of(r)
+        .any(|i| i.status != crate::state::IncidentStatus::Resolved);
+    model
+        .release_severity(r)
+        .filter(|_| open)
+        .and_then(|s| model.policy.update_every.get(&s))
+        .map(|every| {
+            format!(
+                "\n\nNext update by {}.",
+                crate::present::stamp(now + every.duration())
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// The Slack incoming-webhook message: `text` as the fallback, and blocks for a rich view.

@@ -898,6 +898,42 @@ fn a_refused_connection_fails_visibly_and_is_recorded() {
 }
 
 #[test]
+fn end_users_hear_when_the_next_update_comes_while_the_incident_is_open() {
+    use hotfix::state::{Audience, Stage};
+    let mut w = common::World::new();
+    let id = w.ready_p1();
+    let inc = w.release(id).scope.incidents[0];
+    let users = |w: &common::World| {
+        hotfix::notify::render(&w.model, id, Stage::Planned, Audience::Users, w.now)
+            .unwrap()
+            .body
+    };
+    let promised = format!(
+        "Next update by {}.",
+        hotfix::present::stamp(w.now + chrono::Duration::minutes(30))
+    );
+    assert!(
+        users(&w).ends_with(&promised),
+        "P1: every 30 minutes: {}",
+        users(&w)
+    );
+    let ops = hotfix::notify::render(&w.model, id, Stage::Planned, Audience::Ops, w.now).unwrap();
+    assert!(!ops.body.contains("Next update"), "{}", ops.body);
+    // Closing the hotfix resolves the incident: no more updates are promised.
+    w.ship(id);
+    w.run("sam", Command::CloseRelease { id });
+    assert_eq!(
+        w.model.incident(inc).unwrap().status,
+        IncidentStatus::Resolved
+    );
+    assert!(
+        !users(&w).contains("Next update"),
+        "resolved: {}",
+        users(&w)
+    );
+}
+
+#[test]
 fn end_users_notices_never_go_to_the_operations_webhook() {
     let (dir, _s) = demo();
     let before = std::fs::read(dir.path().join("events.jsonl")).unwrap();
@@ -1409,15 +1445,7 @@ fn the_gantt_axis_ends_with_the_work_and_draws_a_rollback() {
     w.approve("dana", id, "dev-lead");
     w.add_test(id, "smoke", hotfix::state::Priority::Critical);
     w.set_test(id, "smoke", TestStatus::Passed);
-    w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
-    w.run(
-        "avery",
-        Command::VerifyRelease {
-            id,
-            note: String::new(),
-        },
-    );
+    w.ship(id);
     let (block, filled) = gantt_of(&w, id);
     assert!(
         filled > 0.9,

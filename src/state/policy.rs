@@ -28,6 +28,10 @@ pub struct Policy {
     pub waiver_roles: Vec<String>,
     /// Target hours from incident report to hotfix deployed, by severity.
     pub target_hours: BTreeMap<Severity, u32>,
+    /// How often end users hear about an incident they are affected by, by severity: each
+    /// users notice says when the next one comes ("30m", "2h", "1d"). None: no promise made.
+    #[serde(default)]
+    pub update_every: BTreeMap<Severity, Every>,
     /// Priorities for tests first seen in an imported CI report; unmatched ones are medium.
     #[serde(default)]
     pub test_priority_rules: Vec<super::imports::PriorityRule>,
@@ -41,6 +45,64 @@ pub struct Policy {
     /// the gate until it passes or is waived, and a test's owner must be a user of the store.
     #[serde(default = "first_rules")]
     pub rules: u32,
+}
+
+/// A period a policy promises, written `30m`, `2h` or `1d` (1 minute to 7 days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Every {
+    pub minutes: u32,
+}
+
+impl Every {
+    pub fn duration(self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.minutes))
+    }
+}
+
+impl std::str::FromStr for Every {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Every, String> {
+        let bad = || format!("\"{s}\" is not a period such as \"30m\", \"2h\" or \"1d\"");
+        let Some((last, _)) = s.char_indices().last() else {
+            return Err(bad());
+        };
+        let (digits, unit) = s.split_at(last);
+        let n: u32 = digits.parse().map_err(|_| bad())?;
+        let minutes = match unit {
+            "m" => Some(n),
+            "h" => n.checked_mul(60),
+            "d" => n.checked_mul(24 * 60),
+            _ => None,
+        }
+        .ok_or_else(bad)?;
+        if !(1..=7 * 24 * 60).contains(&minutes) {
+            return Err(format!("\"{s}\" is outside 1 minute to 7 days"));
+        }
+        Ok(Every { minutes })
+    }
+}
+
+impl std::fmt::Display for Every {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.minutes {
+            m if m % (24 * 60) == 0 => write!(f, "{}d", m / (24 * 60)),
+            m if m % 60 == 0 => write!(f, "{}h", m / 60),
+            m => write!(f, "{m}m"),
+        }
+    }
+}
+
+impl Serialize for Every {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Every {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Every, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
 }
 
 /// The rules of a policy that names none: those before versions.
@@ -175,5 +237,42 @@ mod tests {
         let mut p = Policy::default();
         p.hotfix_severities.push(Severity::P3);
         assert!(p.validate().unwrap_err().message.contains("P3"));
+    }
+
+    #[test]
+    fn a_promised_period_reads_as_people_write_it_and_nothing_else() {
+        for (text, minutes) in [("30m", 30), ("2h", 120), ("1d", 1440), ("90m", 90)] {
+            let every: Every = text.parse().unwrap();
+            assert_eq!(every.minutes, minutes);
+            assert_eq!(every.to_string().parse::<Every>().unwrap(), every);
+        }
+        for bad in [
+            "",
+            "m",
+            "5x",
+            "0m",
+            "8d",
+            "-1h",
+            "30é",
+            "é",
+            "1.5h",
+            "99999999999d",
+        ] {
+            assert!(bad.parse::<Every>().is_err(), "{bad}");
+        }
+        let json = DEFAULT_POLICY_JSON.replace("\"30m\"", "\"soon\"");
+        let e = Policy::from_json(&json).unwrap_err();
+        assert!(
+            e.message.contains("\"soon\" is not a period"),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            Policy::default()
+                .update_every
+                .get(&Severity::P1)
+                .map(|e| e.minutes),
+            Some(30)
+        );
     }
 }

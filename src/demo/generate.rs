@@ -1,7 +1,12 @@
 //! A large generated store (up to 100,000 incidents) for trying the tool at scale and for the
 //! benchmarks, written through the store like the tour.
 
-use super::*;
+use super::{
+    Audience, Command, Decision, Duration, Error, ExecError, IncidentId, Priority, ReleaseId, Risk,
+    ScopeEdit, Severity, Stage, Store, TestStatus, Vote, hotfix, whole,
+};
+use chrono::{DateTime, Utc};
+use std::path::Path;
 
 /// A small deterministic generator (xorshift), so a large store is the same for the same seed.
 struct Rng(u64);

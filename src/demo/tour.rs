@@ -1,7 +1,12 @@
 //! The tour: a small store that shows every part of the process, written command by command
 //! through the store, so it verifies like any other.
 
-use super::*;
+use super::{
+    Audience, Command, Decision, Duration, Error, ExecError, IncidentId, Priority, ReleaseId, Risk,
+    ScopeEdit, ScopeInput, Severity, Stage, Store, TestStatus, Vote,
+};
+use chrono::{DateTime, Utc};
+use std::path::Path;
 
 pub(super) struct Script {
     store: Store,

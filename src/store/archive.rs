@@ -1,7 +1,12 @@
 //! The closed records a model opened from a snapshot or checkpoint left out: read one record's
 //! part, the statistics' facts, or the whole archive, when an answer needs them.
 
-use super::*;
+use super::{
+    AnyLog, ArchiveFile, ArchiveSource, Backend, Model, Store, StoreError, checkpoint, snapshot,
+    state,
+};
+use chrono::{DateTime, Utc};
+use std::path::Path;
 
 impl Store<AnyLog> {
     /// Drops the closed records from memory when this user's checkpoint in `checkpoints`

@@ -3,7 +3,13 @@
 //! that has checked only the chain. [`Store::open`] is the one way in: what the store is
 //! opened for decides which, and the cockpit's background check finishes the job.
 
-use super::*;
+use super::{
+    AnyLog, ArchiveFile, ArchiveSource, Backend, Chain, Duration, FULL_CHECK_EVERY, FileLog,
+    Integrity, Location, Model, Reading, SNAPSHOT_EVERY, SNAPSHOT_FILE, Store, StoreError, Trust,
+    chain_holds, checkpoint, lock_wait, mark_holds, snapshot, snapshot_header, usable_snapshot,
+};
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
 
 /// What a store is opened for, which decides how much of the log is read and how far what is
 /// read is trusted. Each carries what it needs from outside (this user's directories, the

@@ -21,7 +21,6 @@ use crate::state::{
 };
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::fmt;
-use std::path::PathBuf;
 
 /// Grant or revoke, in the roles dialog.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! What the cockpit works on: the store and its background check, and the effects the app
 //! asks for, performed here in one place (writes, reads, imports, notices, files).
 
-use super::*;
+use super::{App, Check, Duration, Effect, Error, Integrity, Overlay, Store, app};
+use std::path::Path;
+use std::time::Instant;
 
 pub(crate) fn read_only(store: &Store) -> Option<String> {
     match &store.integrity {

@@ -1,6 +1,11 @@
 //! Shown when there is no store yet: create one here, or open a demo.
 
-use super::*;
+use super::{
+    Duration, Error, Event, For, Input, KeyCode, KeyEventKind, Line, Location, Paragraph, Store,
+    Wrap, event, io_error, wait_for_input,
+};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Shown when there is no store yet: create one here, or open a demo.
 pub(crate) fn start_screen(

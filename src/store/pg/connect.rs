@@ -1,7 +1,7 @@
 //! How to reach the database: connection specs (URL or key=value), TLS, the password file,
 //! and a spec as it may be shown (never its password).
 
-use super::*;
+use super::{Client, Config, Duration, NoTls, StoreError};
 
 /// Whether `spec` names a database rather than a directory: a `postgresql://` or `postgres://`
 /// URL, or libpq's `key=value` form (`host=db dbname=hotfix`).

@@ -1,7 +1,7 @@
 //! The database's schema: one SQL file per version (`assets/sql/schema_N.sql`), applied in
 //! order by `hotfix store migrate` and by `init`.
 
-use super::*;
+use super::{LOCK_KEY, SCHEMA_VERSION, StoreError, connect, db_error, redacted};
 
 /// The schema, as the steps that build it, in order: `init` applies them all, and `hotfix store
 /// migrate` applies those a store made by an older hotfix lacks. A step is never edited once

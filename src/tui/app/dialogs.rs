@@ -1,6 +1,11 @@
 //! The dialogs an action opens, checked before they open, and what comes back from them.
 
-use super::*;
+use super::{
+    Action, App, Command, ExecError, Form, IncidentId, Kind, Mode, Model, Overlay, Pane, Recorded,
+    Release, ReleaseId, Review, Seen, Stage, Step, Submit, Target, decide, incident_form,
+    next_version, people, present, vote_of,
+};
+use chrono::{DateTime, Utc};
 
 impl App {
     /// Why `self.user` cannot take `action` at all now, before any field is filled, from the

@@ -1,6 +1,10 @@
 //! What a key does: the cockpit's keys, by mode, and the actions they stand for.
 
-use super::*;
+use super::{
+    Action, App, Effect, FormInput, Input, Key, KeyCode, KeyEvent, KeyModifiers, Kind, Mode, Model,
+    Overlay, PANES, Pane, Seen, Submit, Target, pane_index,
+};
+use chrono::{DateTime, Utc};
 
 impl App {
     /// Handles one key against the current model. Keys go to the open dialog or view only;

@@ -1,6 +1,8 @@
 //! The mouse, when it is on: a click focuses a pane and selects a row, the wheel scrolls.
 
-use super::*;
+use super::{
+    Action, App, Effect, Model, MouseEvent, MouseEventKind, Overlay, Pane, Position, Rect,
+};
 
 impl App {
     /// A mouse event on a screen of `area` (`--mouse`): a click focuses the pane under the

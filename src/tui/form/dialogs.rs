@@ -1,6 +1,9 @@
 //! One constructor per dialog: its fields, their first values, and what it is about.
 
-use super::*;
+use super::{
+    Audience, Decision, Form, Grant, IncidentId, Kind, Person, Pick, Priority, ReleaseId, Review,
+    Risk, Scope, Severity, Stage, Step, TestKind, TestStatus, Text, Vote, status_letter, text,
+};
 
 impl Form {
     pub fn new_incident() -> Form {

@@ -1,6 +1,8 @@
 //! The fields a dialog is made of: a line of text, a pick among choices, and what they show.
 
-use super::*;
+use super::{KeyCode, KeyEvent, KeyModifiers, TestStatus};
+use std::fmt;
+use std::path::PathBuf;
 
 /// A one-line text input with a cursor (in characters).
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -2,6 +2,7 @@
 //! Every write verb becomes a [`Command`] and goes through the same store path as the cockpit.
 
 mod args;
+mod audit;
 mod complete;
 mod output;
 mod outside;
@@ -51,7 +52,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             Some(None) => Err(Error::Usage(
                 "the demo writes a directory store (--store DIR): it invents people, which a database store, where every event is its login's, cannot hold".into(),
             )),
-            Some(Some(d)) => read::demo(&out, d, incidents),
+            Some(Some(d)) => write::demo(&out, d, incidents),
             // On a terminal, a demo without --store opens straight in the cockpit, on a
             // temporary store removed when it exits (unless --keep).
             None if !cli.json
@@ -83,7 +84,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 }
                 ran
             }
-            None => read::demo(&out, &crate::paths::fresh_demo_dir()?, incidents),
+            None => write::demo(&out, &crate::paths::fresh_demo_dir()?, incidents),
         },
         Verb::Init => write::init(&out, &at()?),
         Verb::User(UserVerb::List) => read::users(&out, &at()?),
@@ -106,9 +107,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 Some(RecordId::Incident(i)) => (None, Some(i)),
                 None => (release, incident),
             };
-            read::log(&out, &at()?, release, incident)
+            audit::log(&out, &at()?, release, incident)
         }
-        Verb::Verify { witness } => read::verify(&out, &at()?, witness.as_deref()),
+        Verb::Verify { witness } => audit::verify(&out, &at()?, witness.as_deref()),
         Verb::Store(StoreVerb::Copy { from, to }) => write::copy(&out, &from, &to),
         Verb::Store(StoreVerb::Migrate) => write::migrate(&out, &at()?),
         Verb::Report { id, format, output } => {

@@ -192,6 +192,19 @@ pub fn time_left(deadline: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+/// One tier's counts in an import preview: `3 new, 2 passed, 1 failed, 0 skipped, 1 flaky`.
+pub fn tier_counts(t: &crate::state::imports::TierCount) -> String {
+    let flaky = if t.flaky > 0 {
+        format!(", {} flaky", t.flaky)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} new, {} passed, {} failed, {} skipped{flaky}",
+        t.new, t.passed, t.failed, t.skipped
+    )
+}
+
 /// The target column: time left, how long ago it was breached, or whether a deploy met it.
 pub fn target(t: Target, now: DateTime<Utc>) -> String {
     match t {

@@ -262,17 +262,9 @@ fn print_preview(
     ));
     for t in &p.tiers {
         out.line(&format!(
-            "  {:<8} {} new, {} passed, {} failed, {} skipped{}",
+            "  {:<8} {}",
             t.priority.to_string(),
-            t.new,
-            t.passed,
-            t.failed,
-            t.skipped,
-            if t.flaky > 0 {
-                format!(", {} flaky", t.flaky)
-            } else {
-                String::new()
-            }
+            present::tier_counts(t)
         ));
     }
     for f in &p.failures {

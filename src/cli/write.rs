@@ -1,4 +1,5 @@
-//! Write verbs: decide, append durably, then say what was recorded.
+//! Write verbs: decide, append durably, then say what was recorded; making a store (init, copy,
+//! migrate) and the demo store.
 
 use super::Out;
 use crate::clock::now;
@@ -8,6 +9,8 @@ use crate::state::{Command, Event, Recorded};
 use crate::store::{For, Integrity, Location, Store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::json;
+use std::path::Path;
 
 /// A recorded event as the CLI prints it in JSON: the log's fields plus a human summary.
 #[derive(Serialize)]
@@ -183,5 +186,32 @@ pub fn execute(out: &Out, at: &Location, command: Command) -> Result<(), Error> 
             present::describe(r)
         ));
     }
+    Ok(())
+}
+pub fn demo(out: &Out, dir: &Path, incidents: Option<u64>) -> Result<(), Error> {
+    let actor = crate::paths::actor()?;
+    let summary = match incidents {
+        Some(n) => crate::demo::generate(dir, &actor, crate::clock::now(), n)?,
+        None => crate::demo::write(dir, &actor, crate::clock::now())?,
+    };
+    forget_old_store(&Location::Directory(dir.to_path_buf()));
+    if out.json {
+        return out.json(&json!({"store": dir, "events": summary}));
+    }
+    out.line(&format!(
+        "Wrote a demo store with {summary} events to {}",
+        dir.display()
+    ));
+    out.line(&format!(
+        "You are {actor}: admin, sre-avp and prod-owner there. Explore it with:"
+    ));
+    out.line(&format!(
+        "  hotfix --store {} release show HF-1",
+        dir.display()
+    ));
+    out.line(&format!(
+        "  hotfix --store {}            (the cockpit)",
+        dir.display()
+    ));
     Ok(())
 }

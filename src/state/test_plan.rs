@@ -159,6 +159,19 @@ pub(crate) fn decide_set(
     }])
 }
 
+/// Whether the actor holds one of the policy's waiver roles, which may `verb` tests.
+fn waiver_role(ctx: &Ctx, verb: &str) -> Result<(), Rejection> {
+    let roles = &ctx.model.policy.waiver_roles;
+    if !roles.iter().any(|r| ctx.holds(r)) {
+        reject!(
+            "only {} may {verb} tests; {} holds none of these roles",
+            roles.join(" or "),
+            ctx.actor
+        );
+    }
+    Ok(())
+}
+
 pub(crate) fn decide_waive(
     ctx: &Ctx,
     id: ReleaseId,
@@ -171,14 +184,7 @@ pub(crate) fn decide_waive(
     if test.priority == Priority::Critical {
         reject!("\"{shown}\" is critical: critical tests can never be waived, they must pass");
     }
-    let roles = &ctx.model.policy.waiver_roles;
-    if !roles.iter().any(|r| ctx.holds(r)) {
-        reject!(
-            "only {} may waive tests; {} holds none of these roles",
-            roles.join(" or "),
-            ctx.actor
-        );
-    }
+    waiver_role(ctx, "waive")?;
     if test.status == TestStatus::Passed {
         reject!("\"{shown}\" already passed: there is nothing to waive");
     }
@@ -210,14 +216,7 @@ pub(crate) fn decide_remove(
     }
     let test = release.test(name)?;
     let shown = crate::sanitize::line(name);
-    let roles = &ctx.model.policy.waiver_roles;
-    if !roles.iter().any(|r| ctx.holds(r)) {
-        reject!(
-            "only {} may remove tests; {} holds none of these roles",
-            roles.join(" or "),
-            ctx.actor
-        );
-    }
+    waiver_role(ctx, "remove")?;
     if test.priority == Priority::Critical && test.status == TestStatus::Failed {
         reject!("\"{shown}\" is a critical test that failed: it must pass, it cannot be removed");
     }

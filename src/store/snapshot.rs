@@ -378,6 +378,37 @@ pub fn read_archive(whole: &[u8], section: &Section) -> Option<Archived> {
     archive_of(&chunks_of(bytes, Some(&section.digest))?)
 }
 
+/// The archive's index, read through `at` and checked against the digest `section` names,
+/// and where its first chunk starts.
+fn read_index(
+    at: &impl Fn(u64, u64) -> Option<Vec<u8>>,
+    section: &Section,
+) -> Option<(Index, u64)> {
+    let head = at(section.offset, 10)?;
+    let (len, rest) = postcard::take_from_bytes::<u64>(&head).ok()?;
+    let start = section
+        .offset
+        .checked_add((head.len() - rest.len()) as u64)?;
+    let bytes = at(start, len)?;
+    if bytes.len() as u64 != len || <[u8; 32]>::from(Sha256::digest(&bytes)) != section.digest {
+        return None;
+    }
+    Some((postcard::from_bytes(&bytes).ok()?, start.checked_add(len)?))
+}
+
+/// The chunk at `offset`, `len` bytes long, read through `at`, if it hashes to `digest`.
+fn read_chunk(
+    at: &impl Fn(u64, u64) -> Option<Vec<u8>>,
+    offset: u64,
+    (len, digest): &(u64, [u8; 32]),
+) -> Option<Archived> {
+    let chunk = at(offset, *len)?;
+    if chunk.len() as u64 != *len || <[u8; 32]>::from(Sha256::digest(&chunk)) != *digest {
+        return None;
+    }
+    postcard::from_bytes(&chunk).ok()
+}
+
 /// The archived records linked with `record` (its chunk: see [`Index`]), read through `at`
 /// (at most so many bytes of the snapshot from an offset on) from the archive `section`
 /// names: the index and one chunk, whatever the history's size. `None` if they do not hold,
@@ -388,16 +419,7 @@ pub fn read_record(
     record: crate::state::archive::Record,
 ) -> Option<Archived> {
     use crate::state::archive::Record;
-    let head = at(section.offset, 10)?;
-    let (len, rest) = postcard::take_from_bytes::<u64>(&head).ok()?;
-    let start = section
-        .offset
-        .checked_add((head.len() - rest.len()) as u64)?;
-    let bytes = at(start, len)?;
-    if bytes.len() as u64 != len || <[u8; 32]>::from(Sha256::digest(&bytes)) != section.digest {
-        return None;
-    }
-    let index: Index = postcard::from_bytes(&bytes).ok()?;
+    let (index, body) = read_index(&at, section)?;
     let n = match record {
         Record::Incident(id) => index
             .incidents
@@ -412,12 +434,7 @@ pub fn read_record(
     }?;
     let n = usize::try_from(n).ok()?;
     let before: u64 = index.chunks.get(..n)?.iter().map(|c| c.0).sum();
-    let (chunk_len, digest) = index.chunks.get(n)?;
-    let chunk = at(start.checked_add(len)?.checked_add(before)?, *chunk_len)?;
-    if chunk.len() as u64 != *chunk_len || <[u8; 32]>::from(Sha256::digest(&chunk)) != *digest {
-        return None;
-    }
-    postcard::from_bytes(&chunk).ok()
+    read_chunk(&at, body.checked_add(before)?, index.chunks.get(n)?)
 }
 
 /// Every chunk of the archive `section` names, one at a time, read through `at` (as
@@ -428,24 +445,10 @@ pub fn for_each_chunk(
     section: &Section,
     mut each: impl FnMut(Archived),
 ) -> Option<()> {
-    let head = at(section.offset, 10)?;
-    let (len, rest) = postcard::take_from_bytes::<u64>(&head).ok()?;
-    let start = section
-        .offset
-        .checked_add((head.len() - rest.len()) as u64)?;
-    let bytes = at(start, len)?;
-    if bytes.len() as u64 != len || <[u8; 32]>::from(Sha256::digest(&bytes)) != section.digest {
-        return None;
-    }
-    let index: Index = postcard::from_bytes(&bytes).ok()?;
-    let mut offset = start.checked_add(len)?;
-    for (chunk_len, digest) in &index.chunks {
-        let chunk = at(offset, *chunk_len)?;
-        if chunk.len() as u64 != *chunk_len || <[u8; 32]>::from(Sha256::digest(&chunk)) != *digest {
-            return None;
-        }
-        each(postcard::from_bytes(&chunk).ok()?);
-        offset = offset.checked_add(*chunk_len)?;
+    let (index, mut offset) = read_index(&at, section)?;
+    for chunk in &index.chunks {
+        each(read_chunk(&at, offset, chunk)?);
+        offset = offset.checked_add(chunk.0)?;
     }
     Some(())
 }

@@ -389,21 +389,12 @@ pub(crate) fn preview_import(
                 "read: importing would record {} event(s) in {id}",
                 p.events
             )];
-            lines.extend(p.tiers.iter().map(|t| {
-                format!(
-                    "{}: {} new, {} passed, {} failed, {} skipped{}",
-                    t.priority,
-                    t.new,
-                    t.passed,
-                    t.failed,
-                    t.skipped,
-                    if t.flaky > 0 {
-                        format!(", {} flaky", t.flaky)
-                    } else {
-                        String::new()
-                    }
-                )
-            }));
+            lines.extend(
+                p.tiers
+                    .iter()
+                    .map(|t| format!("{}: {}", t.priority, crate::present::tier_counts(t))),
+            );
+
             lines.extend(
                 p.failures
                     .iter()

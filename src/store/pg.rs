@@ -16,7 +16,7 @@ mod schema;
 use connect::connect;
 pub use connect::{db_error, is_database, redacted};
 pub use schema::migrate;
-use schema::{migrate_in, newer, quoted, schema_version};
+use schema::{has_store, migrate_in, newer, quoted, schema_version};
 
 use super::{Backend, Head, HeadFile, Position, StoreError};
 use chrono::{DateTime, Utc};
@@ -145,11 +145,7 @@ impl PgLog {
     pub fn create_with_history(spec: &str, lines: &[&str]) -> Result<PgLog, StoreError> {
         let mut client = connect(spec)?;
         let ctx = format!("cannot create the database store {}", redacted(spec));
-        let exists: bool = client
-            .query_one("SELECT to_regclass('hotfix.events') IS NOT NULL", &[])
-            .map_err(|e| db_error(&ctx, &e))?
-            .get(0);
-        if exists {
+        if has_store(&mut client, &ctx)? {
             return Err(StoreError::Exists(redacted(spec).into()));
         }
         let login: String = client

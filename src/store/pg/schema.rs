@@ -2,6 +2,7 @@
 //! order by `hotfix store migrate` and by `init`.
 
 use super::{LOCK_KEY, SCHEMA_VERSION, StoreError, connect, db_error, redacted};
+use postgres::Client;
 
 /// The schema, as the steps that build it, in order: `init` applies them all, and `hotfix store
 /// migrate` applies those a store made by an older hotfix lacks. A step is never edited once
@@ -60,17 +61,21 @@ pub(super) fn schema_version(
         .unwrap_or(0))
 }
 
+/// Whether the database holds a hotfix store (its events table).
+pub(super) fn has_store(client: &mut Client, ctx: &str) -> Result<bool, StoreError> {
+    Ok(client
+        .query_one("SELECT to_regclass('hotfix.events') IS NOT NULL", &[])
+        .map_err(|e| db_error(ctx, &e))?
+        .get(0))
+}
+
 /// Brings the database store `spec` to this hotfix's schema version, run by a login that may
 /// take the owner role (the one that ran `init`, or any that may create roles). Returns the
 /// versions before and after; nothing is done to a store already at this version.
 pub fn migrate(spec: &str) -> Result<(i32, i32), StoreError> {
     let mut client = connect(spec)?;
     let ctx = format!("cannot migrate the database store {}", redacted(spec));
-    let exists: bool = client
-        .query_one("SELECT to_regclass('hotfix.events') IS NOT NULL", &[])
-        .map_err(|e| db_error(&ctx, &e))?
-        .get(0);
-    if !exists {
+    if !has_store(&mut client, &ctx)? {
         return Err(StoreError::Missing(redacted(spec).into()));
     }
     let login: String = client

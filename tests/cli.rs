@@ -671,6 +671,8 @@ fn with_json_errors_are_one_json_object_on_stderr() {
     for (args, exit) in [
         (&["approve", "HF-3", "--revision", "1", "--json"][..], 3),
         (&["release", "show", "HF-99", "--json"], 3),
+        (&["log", "--release", "HF-99", "--json"], 3),
+        (&["log", "--incident", "INC-99", "--json"], 3),
         (&["release", "show", "nonsense", "--json"], 2),
         (&["--json", "frobnicate"], 2),
     ] {

@@ -27,6 +27,16 @@ pub fn log(
     };
     let model = part.as_ref().unwrap_or(&store.model);
     let selected = store.trail(model, release, incident)?;
+    // A record that does not exist has no trail: say so, as `show` does, not an empty list.
+    // (A refused line naming it is still listed: it is part of the record.)
+    if selected.is_empty() {
+        if let Some(id) = release {
+            model.release(id)?;
+        }
+        if let Some(id) = incident {
+            model.incident(id)?;
+        }
+    }
     if out.json {
         let entries = selected.iter().map(|r| Entry {
             illegal: model.illegal_at(r.seq).map(|i| i.reason.as_str()),

@@ -504,6 +504,8 @@ fn measure(incidents: u64) -> (Vec<Row>, Key) {
             severity: Severity::P3,
             services: vec![],
             impact: String::new(),
+            public: String::new(),
+            impact_since: None,
         };
         s.execute("quinn", now(), c).expect("append")
     });

@@ -87,6 +87,8 @@ fn decide_and_append_one_command_with_fsync(bencher: divan::Bencher) {
             severity: Severity::P3,
             services: vec![],
             impact: String::new(),
+            public: String::new(),
+            impact_since: None,
         };
         store.execute("quinn", now(), c).expect("append")
     });

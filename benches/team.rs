@@ -23,6 +23,8 @@ fn report(title: &str) -> Command {
         severity: Severity::P4,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     }
 }
 

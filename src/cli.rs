@@ -131,7 +131,10 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         } => outside::notify(
             &out,
             &at()?,
-            id,
+            match id {
+                RecordId::Release(r) => r.into(),
+                RecordId::Incident(i) => i.into(),
+            },
             stage,
             audience,
             match (&output, print) {
@@ -142,6 +145,9 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         ),
         Verb::Test(TestVerb::Import { id, files, dry_run }) => {
             outside::import_tests(&out, &at()?, id, &files, dry_run)
+        }
+        Verb::Review(r) if r.summary.is_none() && r.waive.is_none() && r.done.is_none() => {
+            read::review(&out, &at()?, r.id)
         }
         Verb::Incident(IncidentVerb::Import { file }) => {
             outside::import_alert(&out, &at()?, &file)
@@ -168,11 +174,46 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             severity,
             services,
             impact,
+            public,
+            impact_since,
         }) => Command::ReportIncident {
             title,
             severity,
             services,
             impact,
+            public,
+            impact_since,
+        },
+        Verb::Incident(IncidentVerb::Edit {
+            id,
+            public,
+            impact_since,
+            impact_until,
+        }) => Command::EditIncident {
+            id,
+            public,
+            impact_since,
+            impact_until,
+        },
+        Verb::Review(r) => match (r.summary, r.waive, r.done) {
+            (Some(summary), _, _) => Command::RecordReview {
+                id: r.id,
+                review: Box::new(crate::state::review::ReviewText {
+                    summary,
+                    trigger: r.trigger,
+                    root_cause: r.root_cause.unwrap_or_default(),
+                    factors: r.factors,
+                    lessons: r.lessons.join("\n"),
+                    actions: r.actions,
+                }),
+            },
+            (None, Some(reason), _) => Command::WaiveReview { id: r.id, reason },
+            (None, None, Some(item)) => Command::CompleteAction { id: r.id, item },
+            (None, None, None) => {
+                return Err(Error::Usage(
+                    "nothing to record: give --summary and --root-cause, --waive or --done".into(),
+                ));
+            }
         },
         Verb::Incident(IncidentVerb::Severity {
             id,
@@ -189,12 +230,14 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             risk,
             impact,
             rationale,
+            public,
         }) => Command::QualifyIncident {
             id,
             decision,
             risk,
             impact,
             rationale,
+            public,
         },
         Verb::Incident(IncidentVerb::Resolve { id, note }) => Command::ResolveIncident { id, note },
         Verb::Release(ReleaseVerb::New(n)) if n.regular => Command::PlanRegularRelease {

@@ -89,7 +89,7 @@ impl Load {
     pub fn command(&self) -> Result<Loaded, Error> {
         Ok(match self {
             Load::Policy(path) => Loaded::just(Command::SetPolicy {
-                policy: Policy::from_json(&read(path, POLICY_LIMIT)?)?,
+                policy: Box::new(Policy::from_json(&read(path, POLICY_LIMIT)?)?),
             }),
             Load::TestResults(id, files) => {
                 let mut reports = Vec::new();
@@ -112,7 +112,9 @@ impl Load {
                     .map_err(Error::Refused)?
                 {
                     crate::import::alerts::Alert::Input(alert) => {
-                        Loaded::just(Command::ImportAlert { alert })
+                        Loaded::just(Command::ImportAlert {
+                            alert: Box::new(alert),
+                        })
                     }
                     crate::import::alerts::Alert::Ignored(why) => Loaded {
                         command: None,

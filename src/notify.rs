@@ -3,7 +3,7 @@
 //! printed, logged or put in an error message.
 
 use crate::sanitize;
-use crate::state::{Audience, Model, Rejection, ReleaseId, Stage};
+use crate::state::{Audience, IncidentId, Model, Rejection, ReleaseId, Stage};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::time::Duration;
@@ -33,14 +33,51 @@ impl Notice {
     }
 }
 
+/// What a notice is about: a release (its stages), or an incident before any hotfix
+/// (investigating).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    Release(ReleaseId),
+    Incident(IncidentId),
+}
+
+impl From<ReleaseId> for Subject {
+    fn from(id: ReleaseId) -> Subject {
+        Subject::Release(id)
+    }
+}
+
+impl From<IncidentId> for Subject {
+    fn from(id: IncidentId) -> Subject {
+        Subject::Incident(id)
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Release(id) => id.fmt(f),
+            Subject::Incident(id) => id.fmt(f),
+        }
+    }
+}
+
 fn template(stage: Stage, audience: Audience) -> &'static str {
     match (stage, audience) {
+        (Stage::Investigating, Audience::Ops) => {
+            include_str!("../assets/notices/investigating.ops.md")
+        }
+        (Stage::Investigating, Audience::Users) => {
+            include_str!("../assets/notices/investigating.users.md")
+        }
         (Stage::Planned, Audience::Ops) => include_str!("../assets/notices/planned.ops.md"),
         (Stage::Planned, Audience::Users) => include_str!("../assets/notices/planned.users.md"),
         (Stage::Deploying, Audience::Ops) => include_str!("../assets/notices/deploying.ops.md"),
         (Stage::Deploying, Audience::Users) => include_str!("../assets/notices/deploying.users.md"),
         (Stage::Deployed, Audience::Ops) => include_str!("../assets/notices/deployed.ops.md"),
         (Stage::Deployed, Audience::Users) => include_str!("../assets/notices/deployed.users.md"),
+        (Stage::Resolved, Audience::Ops) => include_str!("../assets/notices/resolved.ops.md"),
+        (Stage::Resolved, Audience::Users) => include_str!("../assets/notices/resolved.users.md"),
         (Stage::RolledBack, Audience::Ops) => include_str!("../assets/notices/rolled-back.ops.md"),
         (Stage::RolledBack, Audience::Users) => {
             include_str!("../assets/notices/rolled-back.users.md")
@@ -48,15 +85,15 @@ fn template(stage: Stage, audience: Audience) -> &'static str {
     }
 }
 
-/// Fills the template for `stage` and `audience` from the record of `id`.
+/// Fills the template for `stage` and `audience` from the record of `subject`.
 pub fn render(
     model: &Model,
-    id: ReleaseId,
+    subject: impl Into<Subject>,
     stage: Stage,
     audience: Audience,
     now: DateTime<Utc>,
 ) -> Result<Notice, Rejection> {
-    render_as(model, id, stage, audience, now, |s| s)
+    render_as(model, subject.into(), stage, audience, now, |s| s)
 }
 
 /// Slack's escaping for text it formats (`text` and mrkdwn): `&`, `<` and `>` as entities, so
@@ -71,14 +108,129 @@ pub fn slack_escape(text: String) -> String {
 /// own formatting is kept).
 fn render_as(
     model: &Model,
-    id: ReleaseId,
+    subject: Subject,
     stage: Stage,
     audience: Audience,
     now: DateTime<Utc>,
     escape: fn(String) -> String,
 ) -> Result<Notice, Rejection> {
+    let values = match subject {
+        Subject::Release(id) => release_values(model, id, stage, audience, now)?,
+        Subject::Incident(id) => incident_values(model, id, stage, audience, now)?,
+    };
+    let mut text = template(stage, audience).to_string();
+    for (key, value) in values {
+        text = text.replace(&format!("{{{{{key}}}}}"), &escape(value));
+    }
+    let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
+    Ok(Notice {
+        title: title.trim().to_string(),
+        body: body.trim().to_string(),
+        audience,
+    })
+}
+
+type Values = Vec<(&'static str, String)>;
+
+/// End users read only what was written for them: no ids, services or internal impact. Each
+/// incident's public text, or why the notice cannot be made.
+fn public_texts(
+    incidents: &[&crate::state::Incident],
+    audience: Audience,
+) -> Result<String, Rejection> {
+    if audience == Audience::Users
+        && let Some(i) = incidents.iter().find(|i| i.public.trim().is_empty())
+    {
+        return Err(Rejection::new(format!(
+            "{} has no public text, and end users read nothing else: write what customers see in their words with `hotfix incident edit {} --public \"...\"` (in the cockpit: p on the incident), then notify them",
+            i.id, i.id
+        )));
+    }
+    let texts: Vec<&str> = incidents.iter().map(|i| i.public.trim()).collect();
+    Ok(texts.join("\n\n"))
+}
+
+/// When end users hear next, as the policy promises for `severity`, while `open`.
+fn next_update_for(
+    model: &Model,
+    severity: Option<crate::state::Severity>,
+    open: bool,
+    now: DateTime<Utc>,
+) -> String {
+    severity
+        .filter(|_| open)
+        .and_then(|s| model.policy.update_every.get(&s))
+        .map(|every| {
+            format!(
+                "\n\nNext update by {}.",
+                crate::present::stamp(now + every.duration())
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// An incident's investigating notice: before any hotfix, what is known and when more comes.
+fn incident_values(
+    model: &Model,
+    id: IncidentId,
+    stage: Stage,
+    audience: Audience,
+    now: DateTime<Utc>,
+) -> Result<Values, Rejection> {
+    let i = model.incident(id)?;
+    if stage != Stage::Investigating {
+        return Err(Rejection::new(format!(
+            "an incident's own notice is the investigating one; a \"{stage}\" notice is about its hotfix: `hotfix notify HF-n --stage {stage}`"
+        )));
+    }
+    let one = |s: &str| sanitize::line(s.trim()).into_owned();
+    let open = i.status != crate::state::IncidentStatus::Resolved;
+    Ok(vec![
+        ("id", id.to_string()),
+        ("title", one(&i.title)),
+        ("severity", i.severity.to_string()),
+        (
+            "services",
+            if i.services.is_empty() {
+                "–".into()
+            } else {
+                i.services.join(", ")
+            },
+        ),
+        (
+            "impact",
+            if i.impact.trim().is_empty() {
+                "–".into()
+            } else {
+                one(&i.impact)
+            },
+        ),
+        ("status", i.status.to_string()),
+        ("public", public_texts(&[i], audience)?),
+        ("time", crate::present::stamp(now)),
+        ("reported", crate::present::stamp(i.reported_at)),
+        (
+            "next_update",
+            next_update_for(model, Some(i.severity), open, now),
+        ),
+    ])
+}
+
+fn release_values(
+    model: &Model,
+    id: ReleaseId,
+    stage: Stage,
+    audience: Audience,
+    now: DateTime<Utc>,
+) -> Result<Values, Rejection> {
     let r = model.release(id)?;
+    if stage == Stage::Investigating {
+        return Err(Rejection::new(
+            "an investigating notice is about an incident before its hotfix: `hotfix notify INC-n --stage investigating`",
+        ));
+    }
     let incidents: Vec<&crate::state::Incident> = model.incidents_of(r).collect();
+    let public = public_texts(&incidents, audience)?;
     let one = |s: &str| sanitize::line(s.trim()).into_owned();
     let list = |items: Vec<String>| {
         if items.is_empty() {
@@ -125,9 +277,10 @@ fn render_as(
         .unwrap_or_default();
     // Who reached the stage, as the log says (never a claim the log does not hold).
     let phase = match stage {
-        Stage::Planned => crate::state::Phase::Pending,
+        Stage::Investigating | Stage::Planned => crate::state::Phase::Pending,
         Stage::Deploying => crate::state::Phase::Deploying,
         Stage::Deployed => crate::state::Phase::Deployed,
+        Stage::Resolved => crate::state::Phase::Verified,
         Stage::RolledBack => crate::state::Phase::RolledBack,
     };
     let by = r
@@ -150,12 +303,15 @@ fn render_as(
         })
         .collect();
     let when = match stage {
-        Stage::Planned => now,
+        Stage::Investigating | Stage::Planned => now,
         Stage::Deploying => r
             .milestone(crate::state::Phase::Deploying)
             .map_or(now, |m| m.at),
         Stage::Deployed => r
             .milestone(crate::state::Phase::Deployed)
+            .map_or(now, |m| m.at),
+        Stage::Resolved => r
+            .milestone(crate::state::Phase::Verified)
             .map_or(now, |m| m.at),
         Stage::RolledBack => r
             .milestone(crate::state::Phase::RolledBack)
@@ -194,44 +350,28 @@ fn render_as(
         ("now", crate::present::stamp(now)),
         ("deployed_time", crate::present::stamp(deployed_at)),
         ("incident_states", list(states)),
-        ("next_update", next_update(model, r, now)),
+        // For end users, when they will hear next, counted from when the notice is made:
+        // nothing once every incident is resolved.
+        (
+            "next_update",
+            next_update_for(
+                model,
+                model.release_severity(r),
+                incidents
+                    .iter()
+                    .any(|i| i.status != crate::state::IncidentStatus::Resolved),
+                now,
+            ),
+        ),
+        ("public", public),
     ];
-    let mut text = template(stage, audience).to_string();
-    for (key, value) in values {
-        text = text.replace(&format!("{{{{{key}}}}}"), &escape(value));
-    }
-    let (title, body) = text.split_once('\n').unwrap_or((&text, ""));
-    Ok(Notice {
-        title: title.trim().to_string(),
-        body: body.trim().to_string(),
-        audience,
-    })
-}
-
-/// For end users, when they will hear next, as the policy promises for the release's
-/// severity: counted from when the notice is made. Nothing while the policy promises nothing,
-/// or once every incident is resolved.
-fn next_update(model: &Model, r: &crate::state::Release, now: DateTime<Utc>) -> String {
-    let open = model
-        .incidents_of(r)
-        .any(|i| i.status != crate::state::IncidentStatus::Resolved);
-    model
-        .release_severity(r)
-        .filter(|_| open)
-        .and_then(|s| model.policy.update_every.get(&s))
-        .map(|every| {
-            format!(
-                "\n\nNext update by {}.",
-                crate::present::stamp(now + every.duration())
-            )
-        })
-        .unwrap_or_default()
+    Ok(values.to_vec())
 }
 
 /// The Slack incoming-webhook message: `text` as the fallback, and blocks for a rich view.
 pub fn slack_payload(
     model: &Model,
-    id: ReleaseId,
+    id: impl Into<Subject>,
     stage: Stage,
     audience: Audience,
     now: DateTime<Utc>,
@@ -239,6 +379,7 @@ pub fn slack_payload(
 ) -> Result<serde_json::Value, Rejection> {
     // The header is plain text, which Slack shows as is; `text` and the section are formatted,
     // so the data in them is escaped.
+    let id = id.into();
     let plain = render(model, id, stage, audience, now)?;
     let formatted = render_as(model, id, stage, audience, now, slack_escape)?;
     let mut blocks = vec![
@@ -415,6 +556,33 @@ fn tests_line(r: &crate::state::Release, passed: usize, critical: usize) -> Stri
         line.push_str(&format!("; {} failed: {}", failed.len(), failed.join(", ")));
     }
     line
+}
+
+/// The command recording a notice about `subject`, sent (or written to `channel`) or failed.
+pub fn record(
+    subject: Subject,
+    stage: Stage,
+    audience: Audience,
+    channel: String,
+    error: Option<String>,
+) -> crate::state::Command {
+    use crate::state::Command;
+    match subject {
+        Subject::Release(id) => Command::RecordNotice {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        },
+        Subject::Incident(id) => Command::RecordIncidentNotice {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        },
+    }
 }
 
 /// The notice that is true of a release now (see `Phase::notice_stage`).

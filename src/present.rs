@@ -36,6 +36,47 @@ pub fn describe(r: &Recorded) -> String {
         } => {
             format!("{id} qualified: {decision} (risk {risk})")
         }
+        Event::IncidentEdited {
+            id,
+            public,
+            impact_since,
+            impact_until,
+        } => {
+            let mut parts = Vec::new();
+            if public.is_some() {
+                parts.push("public text".to_string());
+            }
+            if let Some(t) = impact_since {
+                parts.push(format!("impact since {}", stamp(*t)));
+            }
+            if let Some(t) = impact_until {
+                parts.push(format!("impact until {}", stamp(*t)));
+            }
+            format!("{id} edited: {}", parts.join(", "))
+        }
+        Event::ReviewRecorded { id, review } => format!(
+            "{id} post-incident review recorded ({} action item{})",
+            review.actions.len(),
+            if review.actions.len() == 1 { "" } else { "s" }
+        ),
+        Event::ReviewWaived { id, reason } => {
+            format!("{id} post-incident review waived: {}", s(reason))
+        }
+        Event::ActionDone { id, item } => format!("{id} review action {item} done"),
+        Event::IncidentNoticeRecorded {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        } => match error {
+            None => format!("{id} {stage} notice for {audience} sent ({})", s(channel)),
+            Some(e) => format!(
+                "{id} {stage} notice for {audience} NOT sent ({}): {}",
+                s(channel),
+                s(e)
+            ),
+        },
         Event::IncidentResolved { id, note, .. } if note.is_empty() => format!("{id} resolved"),
         Event::IncidentResolved { id, note, .. } => format!("{id} resolved: {}", s(note)),
         Event::HotfixCreated {
@@ -215,6 +256,45 @@ pub fn target(t: Target, now: DateTime<Utc>) -> String {
         }
         Target::Deployed { at, deadline, .. } => format!("missed by {}", span(at - deadline)),
     }
+}
+
+/// The customer-impact window as recorded: when it began and ended, and how long it lasted.
+pub fn impact_window(i: &crate::state::Incident) -> Option<String> {
+    match (i.impact_since, i.impact_until) {
+        (Some(s), Some(u)) => Some(format!("{} to {} ({})", stamp(s), stamp(u), span(u - s))),
+        (Some(s), None) => Some(format!("since {}, no end recorded", stamp(s))),
+        (None, Some(u)) => Some(format!("ended {}, no start recorded", stamp(u))),
+        (None, None) => None,
+    }
+}
+
+/// Where an incident's post-incident review stands, in one line.
+pub fn review_state(m: &crate::state::Model, i: &crate::state::Incident) -> Option<String> {
+    if let Some(r) = &i.review {
+        let open = r.open_actions();
+        return Some(format!(
+            "recorded by {} at {} (revision {}); {} of {} action items open",
+            r.by,
+            stamp(r.at),
+            r.revision,
+            open,
+            r.text.actions.len()
+        ));
+    }
+    if let Some(w) = &i.review_waiver {
+        return Some(format!(
+            "waived by {} at {}: {}",
+            w.by,
+            stamp(w.at),
+            sanitize::line(&w.reason)
+        ));
+    }
+    i.review_due(m).then(|| {
+        format!(
+            "due: none recorded, and {} incidents need one before their last hotfix closes",
+            i.severity
+        )
+    })
 }
 
 #[cfg(test)]

@@ -78,6 +78,17 @@ pub struct IncidentFacts {
     pub source: Option<String>,
     pub qualification: Option<crate::state::Qualification>,
     pub severity_changes: Vec<crate::state::incident::SeverityChange>,
+    /// What end users are told about it (empty: nothing written).
+    pub public: String,
+    /// When customer impact began and ended, as recorded, and how long it lasted in seconds
+    /// (the time to restore, from the customers' side).
+    pub impact_since: Option<DateTime<Utc>>,
+    pub impact_until: Option<DateTime<Utc>>,
+    pub impact_seconds: Option<i64>,
+    /// The post-incident review, or the qualifier's waiver of it, and whether one is still due.
+    pub review: Option<crate::state::review::Review>,
+    pub review_waiver: Option<crate::state::review::ReviewWaiver>,
+    pub review_due: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -228,7 +239,16 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
         .map(|i| i.reported_at)
         .min()
         .unwrap_or(r.created_at);
-    let since = |at: DateTime<Utc>| (at - first_report, span(at - first_report));
+    // Before the report (customer impact often is) reads as minus.
+    let since = |at: DateTime<Utc>| {
+        let d = at - first_report;
+        let sign = if d < chrono::Duration::zero() {
+            "-"
+        } else {
+            ""
+        };
+        (d, format!("{sign}{}", span(d)))
+    };
 
     let mut timeline: Vec<(DateTime<Utc>, String, String)> = Vec::new();
     for i in &incidents {
@@ -338,6 +358,50 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             ));
         }
     }
+    // The customers' side, and what was learned afterwards.
+    for i in &incidents {
+        for n in &i.notices {
+            let result = if n.error.is_some() { "failed" } else { "sent" };
+            timeline.push((
+                n.at,
+                format!("{} {} notice to {} {result}", i.id, n.stage, n.audience),
+                n.by.to_string(),
+            ));
+        }
+        if let Some(at) = i.impact_since {
+            timeline.push((at, format!("{} customer impact began", i.id), String::new()));
+        }
+        if let Some(at) = i.impact_until {
+            timeline.push((at, format!("{} customer impact ended", i.id), String::new()));
+        }
+        if let Some(rv) = &i.review {
+            timeline.push((
+                rv.at,
+                format!(
+                    "{} post-incident review recorded (revision {})",
+                    i.id, rv.revision
+                ),
+                rv.by.to_string(),
+            ));
+            for (a, done) in rv.text.actions.iter().zip(&rv.done) {
+                if let Some(d) = done {
+                    timeline.push((
+                        d.at,
+                        format!("{} review action done: {}", i.id, a.what),
+                        d.by.to_string(),
+                    ));
+                }
+            }
+        }
+        if let Some(w) = &i.review_waiver {
+            timeline.push((
+                w.at,
+                format!("{} post-incident review waived: {}", i.id, w.reason),
+                w.by.to_string(),
+            ));
+        }
+    }
+    // Stable: at one instant, the order the rows were written in (cause before effect).
     timeline.sort_by_key(|(at, _, _)| *at);
 
     let checks = model.checklist(r);
@@ -460,9 +524,12 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
     }
     if let Some(target) = durations.target_seconds {
         let mut gaps = Vec::new();
+        // Only while the hotfix was under way: after it finished (a review days later, an
+        // action item done) nothing was waiting.
+        let finished = r.finished_at();
         for pair in timeline.windows(2) {
             let gap = (pair[1].0 - pair[0].0).num_seconds();
-            if gap * 10 > target {
+            if gap * 10 > target && finished.is_none_or(|f| pair[1].0 <= f) {
                 gaps.push((
                     pair[1].0,
                     format!(
@@ -512,6 +579,16 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
                 source: i.source.clone(),
                 qualification: i.qualification.clone(),
                 severity_changes: i.severity_changes.clone(),
+                public: i.public.clone(),
+                impact_since: i.impact_since,
+                impact_until: i.impact_until,
+                impact_seconds: i
+                    .impact_since
+                    .zip(i.impact_until)
+                    .map(|(s, u)| (u - s).num_seconds()),
+                review: i.review.clone(),
+                review_waiver: i.review_waiver.clone(),
+                review_due: i.review_due(model),
             })
             .collect(),
         approvals: r
@@ -542,9 +619,11 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             .collect(),
         tests,
         deferred: gate.deferred.clone(),
-        notices: r
-            .notices
+        // The incidents' own (investigating) notices first: they came before the hotfix's.
+        notices: incidents
             .iter()
+            .flat_map(|i| &i.notices)
+            .chain(&r.notices)
             .map(|n| NoticeFacts {
                 stage: n.stage,
                 audience: n.audience,

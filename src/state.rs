@@ -15,6 +15,7 @@ pub mod legality;
 pub mod lifecycle;
 pub mod policy;
 pub mod release;
+pub mod review;
 mod stamp;
 pub mod test_plan;
 pub mod text;
@@ -121,13 +122,35 @@ pub fn decide(
         Command::InitDemo => users::decide_init(&ctx, true),
         Command::GrantRole { user, role } => users::decide_grant(&ctx, &user, &role),
         Command::RevokeRole { user, role } => users::decide_revoke(&ctx, &user, &role),
-        Command::SetPolicy { policy } => users::decide_policy(&ctx, policy),
+        Command::SetPolicy { policy } => users::decide_policy(&ctx, *policy),
         Command::ReportIncident {
             title,
             severity,
             services,
             impact,
-        } => incident::decide_report(&ctx, &title, severity, &services, &impact),
+            public,
+            impact_since,
+        } => incident::decide_report(
+            &ctx,
+            incident::Report {
+                title: &title,
+                severity,
+                services: &services,
+                impact: &impact,
+                public: &public,
+                impact_since,
+                source: None,
+            },
+        ),
+        Command::EditIncident {
+            id,
+            public,
+            impact_since,
+            impact_until,
+        } => incident::decide_edit(&ctx, id, public.as_deref(), impact_since, impact_until),
+        Command::RecordReview { id, review } => review::decide_record(&ctx, id, &review),
+        Command::WaiveReview { id, reason } => review::decide_waive(&ctx, id, &reason),
+        Command::CompleteAction { id, item } => review::decide_done(&ctx, id, item),
         Command::ChangeSeverity {
             id,
             severity,
@@ -139,7 +162,8 @@ pub fn decide(
             risk,
             impact,
             rationale,
-        } => incident::decide_qualify(&ctx, id, decision, risk, &impact, &rationale),
+            public,
+        } => incident::decide_qualify(&ctx, id, decision, risk, &impact, &rationale, &public),
         Command::ResolveIncident { id, note } => incident::decide_resolve(&ctx, id, &note),
         Command::CreateHotfix { incidents, scope } => {
             lifecycle::decide_create_hotfix(&ctx, &incidents, &scope)
@@ -200,6 +224,13 @@ pub fn decide(
             channel,
             error,
         } => imports::decide_notice(&ctx, id, stage, audience, &channel, error),
+        Command::RecordIncidentNotice {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        } => imports::decide_incident_notice(&ctx, id, stage, audience, &channel, error),
     }
 }
 

@@ -322,10 +322,47 @@ fn the_whole_flow_from_init_to_close() {
     assert_eq!(gate["ready"], true);
     assert_eq!(gate["blockers"].as_array().unwrap().len(), 0);
     refused(s, "sam", &["release", "deployed", "HF-1"], "not deploying");
-    for verb in ["deploy", "deployed", "verify", "close"] {
+    for verb in ["deploy", "deployed", "verify"] {
         ok(s, "sam", &["release", verb, "HF-1"]);
     }
+    // A P1's last hotfix closes only with the post-incident review on record.
+    refused(
+        s,
+        "sam",
+        &["release", "close", "HF-1"],
+        "INC-1 is P1: closing HF-1 resolves it, and the policy wants a post-incident review first",
+    );
+    refused(
+        s,
+        "sam",
+        &["review", "INC-1", "--waive", "busy"],
+        "only the sre-avp role",
+    );
+    let review = |action: &str| {
+        hotfix(s, "sam")
+            .args([
+                "review",
+                "INC-1",
+                "--summary",
+                "Card checkout failed for 40 minutes",
+            ])
+            .args(["--root-cause", "null token from the new adapter"])
+            .args(["--lesson", "canary the payments path", "--action", action])
+            .assert()
+    };
+    let bad = review("add a contract test|dana|next week");
+    let err = String::from_utf8_lossy(&bad.code(2).get_output().stderr).into_owned();
+    assert!(err.contains("\"next week\" is not a date"), "{err}");
+    review("add a contract test|dana|2026-12-20|PAY-88").success();
+    let shown = ok(s, "sam", &["review", "INC-1"]);
+    assert!(shown.contains("root cause: null token"), "{shown}");
+    assert!(
+        shown.contains("action 1:   add a contract test (owner dana, due 2026-12-20) [PAY-88]"),
+        "{shown}"
+    );
+    ok(s, "sam", &["release", "close", "HF-1"]);
     let inc = json(s, "sam", &["incident", "show", "INC-1"]);
+    assert_eq!(inc["review"]["text"]["actions"][0]["ticket"], "PAY-88");
     assert_eq!(inc["status"], "resolved");
     ok(s, "dana", &["release", "deploy", "REL-1"]);
 

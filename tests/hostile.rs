@@ -27,6 +27,8 @@ fn new_store(dir: &Path) -> Store {
             severity: Severity::P3,
             services: vec![],
             impact: String::new(),
+            public: String::new(),
+            impact_since: None,
         },
     )
     .unwrap();
@@ -780,6 +782,8 @@ fn another_uid_in_a_shared_store_cannot_redirect_our_writes() {
             severity: Severity::P3,
             services: vec![],
             impact: String::new(),
+            public: String::new(),
+            impact_since: None,
         },
     )
     .unwrap();

@@ -530,6 +530,31 @@ fn each_hotfix_for_an_incident_tells_its_whole_story() {
             note: String::new(),
         },
     );
+    // A P1: its last hotfix closes only once the review is on record.
+    let why = w.refuse("sam", Command::CloseRelease { id: second });
+    assert!(why.contains("post-incident review first"), "{why}");
+    at(&mut w, "2026-11-02T15:00:00Z");
+    w.run(
+        "avery",
+        Command::EditIncident {
+            id: inc,
+            public: None,
+            impact_since: Some(t("2026-11-02T08:52:00Z")),
+            impact_until: Some(t("2026-11-02T12:05:00Z")),
+        },
+    );
+    w.run(
+        "avery",
+        Command::RecordReview {
+            id: inc,
+            review: Box::new(hotfix::state::review::ReviewText {
+                summary: "checkout failed twice".into(),
+                root_cause: "null token".into(),
+                actions: vec!["contract test|dana|2026-11-20|PAY-1".parse().unwrap()],
+                ..Default::default()
+            }),
+        },
+    );
     w.run("sam", Command::CloseRelease { id: second });
     let now = t("2026-11-03T00:00:00Z");
     let story = |id| -> Vec<String> {
@@ -547,6 +572,9 @@ fn each_hotfix_for_an_incident_tells_its_whole_story() {
         "deployed",
         "gate open: every approval and test it needs",
         "critical test smoke: passed",
+        "INC-1 customer impact began",
+        "INC-1 customer impact ended",
+        "INC-1 post-incident review recorded (revision 1)",
     ] {
         assert!(
             second_story.iter().any(|r| r == row),
@@ -558,6 +586,14 @@ fn each_hotfix_for_an_incident_tells_its_whole_story() {
             .iter()
             .any(|r| r.starts_with(&format!("{inc} resolved (closing HF-2)"))),
         "{second_story:#?}"
+    );
+    let md = hotfix::report::markdown(&hotfix::report::build(&w.model, second, now).unwrap());
+    assert!(
+        md.contains("**INC-1 customers affected** from 2026-11-02 08:52 UTC to 2026-11-02 12:05 UTC: **3h13m**.")
+            && md.contains("## Review")
+            && md.contains("- **Root cause:** null token")
+            && md.contains("| 1 | contract test | dana | 2026-11-20 | PAY-1 | open |"),
+        "{md}"
     );
     let first_story = story(first);
     assert!(

@@ -544,7 +544,13 @@ fn alert(store: &mut Store, file: &str) -> Vec<hotfix::state::Recorded> {
         return Vec::new(); // an event about no incident: nothing to record
     };
     store
-        .execute("alerts", now(), Command::ImportAlert { alert: input })
+        .execute(
+            "alerts",
+            now(),
+            Command::ImportAlert {
+                alert: Box::new(input),
+            },
+        )
         .unwrap()
 }
 
@@ -580,6 +586,7 @@ fn alertmanager_creates_then_deduplicates_and_notes_resolution() {
                 risk: hotfix::state::Risk::Low,
                 impact: "i".into(),
                 rationale: "r".into(),
+                public: String::new(),
             },
         )
         .unwrap();
@@ -683,9 +690,17 @@ fn imported_text_is_length_limited() {
         resolved: false,
         change: hotfix::state::imports::AlertChange::State,
         event: None,
+        started: None,
+        ended: None,
     };
     store
-        .execute("alerts", now(), Command::ImportAlert { alert: input })
+        .execute(
+            "alerts",
+            now(),
+            Command::ImportAlert {
+                alert: Box::new(input),
+            },
+        )
         .unwrap();
     let inc = store.model.incidents.values().next_back().unwrap();
     assert_eq!(inc.title.chars().count(), 200);
@@ -835,9 +850,14 @@ fn a_notice_posted_with_200_ok_is_recorded_as_sent() {
     let body: serde_json::Value = serde_json::from_str(&server.join().unwrap()).unwrap();
     // The end users' notice: no engineering summary, service ids or log hash.
     let text = body["text"].as_str().unwrap();
-    assert!(text.starts_with("A fix is live"), "{text}");
     assert!(
-        !text.contains("Revert the eu-west") && !text.contains("witness"),
+        text.starts_with(
+            "Monitoring: a fix is live\nSearch is slow or times out for some customers in Europe."
+        ),
+        "the status page's stage, then the incident's public text: {text}"
+    );
+    assert!(
+        !text.contains("Revert the eu-west") && !text.contains("witness") && !text.contains("INC-"),
         "{text}"
     );
     assert_eq!(body["blocks"].as_array().map(Vec::len), Some(2), "{body}");
@@ -903,11 +923,25 @@ fn end_users_hear_when_the_next_update_comes_while_the_incident_is_open() {
     let mut w = common::World::new();
     let id = w.ready_p1();
     let inc = w.release(id).scope.incidents[0];
+    let refused = hotfix::notify::render(&w.model, id, Stage::Planned, Audience::Users, w.now)
+        .unwrap_err()
+        .message;
+    assert!(
+        refused.contains("INC-1 has no public text, and end users read nothing else")
+            && refused.contains("hotfix incident edit INC-1 --public"),
+        "{refused}"
+    );
+    w.public(inc, "Some card payments fail at checkout.");
     let users = |w: &common::World| {
         hotfix::notify::render(&w.model, id, Stage::Planned, Audience::Users, w.now)
             .unwrap()
             .body
     };
+    assert!(
+        users(&w).starts_with("Some card payments fail at checkout."),
+        "{}",
+        users(&w)
+    );
     let promised = format!(
         "Next update by {}.",
         hotfix::present::stamp(w.now + chrono::Duration::minutes(30))
@@ -919,8 +953,45 @@ fn end_users_hear_when_the_next_update_comes_while_the_incident_is_open() {
     );
     let ops = hotfix::notify::render(&w.model, id, Stage::Planned, Audience::Ops, w.now).unwrap();
     assert!(!ops.body.contains("Next update"), "{}", ops.body);
-    // Closing the hotfix resolves the incident: no more updates are promised.
-    w.ship(id);
+    // Resolved (the status page's last stage) only once verified; no more updates promised.
+    w.run("sam", Command::StartDeploy { id });
+    w.run("sam", Command::MarkDeployed { id });
+    let early = w.refuse(
+        "sam",
+        Command::RecordNotice {
+            id,
+            stage: Stage::Resolved,
+            audience: Audience::Users,
+            channel: "webhook".into(),
+            error: None,
+        },
+    );
+    assert!(
+        early.contains("a \"resolved\" notice would not be true now"),
+        "{early}"
+    );
+    w.run(
+        "avery",
+        Command::VerifyRelease {
+            id,
+            note: String::new(),
+        },
+    );
+    let resolved =
+        hotfix::notify::render(&w.model, id, Stage::Resolved, Audience::Users, w.now).unwrap();
+    assert_eq!(resolved.title, "Resolved");
+    assert!(
+        resolved.body.contains("This has been fixed"),
+        "{}",
+        resolved.body
+    );
+    w.run(
+        "avery",
+        Command::WaiveReview {
+            id: inc,
+            reason: "a test incident".into(),
+        },
+    );
     w.run("sam", Command::CloseRelease { id });
     assert_eq!(
         w.model.incident(inc).unwrap().status,
@@ -1254,9 +1325,15 @@ fn slack_formatting_in_data_is_escaped_so_it_cannot_mention_or_link() {
             severity: hotfix::state::Severity::P1,
             services: vec!["api".into()],
             impact: "<@U024BE7LH> please look & fix > now".into(),
+            public: String::new(),
+            impact_since: None,
         },
     );
     w.qualify(inc, hotfix::state::Decision::Hotfix);
+    w.public(
+        inc,
+        "<!channel> payments & <https://evil.example|click> fail",
+    );
     let id = w.hotfix_for(&[inc]);
     w.run(
         "sam",
@@ -1672,6 +1749,7 @@ fn a_rolled_back_notice_states_the_facts_as_of_when_it_is_made() {
         "{body}"
     );
     // End users: when the fix went live, and when it was withdrawn (two times, not one).
+    w.public(inc, "Some payments fail.");
     let users =
         hotfix::notify::render(&w.model, id, Stage::RolledBack, Audience::Users, w.now).unwrap();
     let rolled_back = w

@@ -51,7 +51,9 @@ fn command() -> impl Strategy<Value = Command> {
             title: "t".into(),
             severity,
             services: vec![],
-            impact: String::new()
+            impact: String::new(),
+            public: String::new(),
+            impact_since: None,
         }),
         (incident_id(), severity()).prop_map(|(id, severity)| Command::ChangeSeverity {
             id,
@@ -63,12 +65,38 @@ fn command() -> impl Strategy<Value = Command> {
             decision,
             risk: Risk::Low,
             impact: "i".into(),
-            rationale: "r".into()
+            rationale: "r".into(),
+            public: String::new(),
         }),
         incident_id().prop_map(|id| Command::ResolveIncident {
             id,
             note: String::new()
         }),
+        (incident_id(), "[a-c]").prop_map(|(id, p)| Command::EditIncident {
+            id,
+            public: Some(p),
+            impact_since: None,
+            impact_until: None,
+        }),
+        (incident_id(), pick(&["dana", "nobody"])).prop_map(|(id, owner)| Command::RecordReview {
+            id,
+            review: Box::new(review::ReviewText {
+                summary: "s".into(),
+                root_cause: "r".into(),
+                actions: vec![review::ActionInput {
+                    what: "w".into(),
+                    owner: owner.into(),
+                    due: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                    ticket: None,
+                }],
+                ..Default::default()
+            }),
+        }),
+        incident_id().prop_map(|id| Command::WaiveReview {
+            id,
+            reason: "duplicate".into()
+        }),
+        (incident_id(), 0usize..3).prop_map(|(id, item)| Command::CompleteAction { id, item }),
         proptest::collection::vec(incident_id(), 1..3).prop_map(|incidents| {
             Command::CreateHotfix {
                 incidents,
@@ -484,6 +512,7 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
             risk,
             impact,
             rationale,
+            ..
         } => vec![Event::IncidentQualified {
             id,
             decision,
@@ -578,6 +607,12 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
             flaky: false,
         }],
         Command::WaiveTest { id, name, reason } => vec![Event::TestWaived { id, name, reason }],
+        Command::WaiveReview { id, reason } => vec![Event::ReviewWaived { id, reason }],
+        Command::CompleteAction { id, item } => vec![Event::ActionDone { id, item }],
+        Command::RecordReview { id, review } => vec![Event::ReviewRecorded {
+            id,
+            review: *review,
+        }],
         _ => return None,
     })
 }
@@ -703,7 +738,7 @@ fn answers(m: &Model, shown: &Model, log: &[Recorded]) -> serde_json::Value {
         "in_flight": ids(m.hotfixes_in_flight()),
         "next": [m.next_incident_id(), m.next_release_id(true), m.next_release_id(false)],
         "waiting": ACTORS.iter().map(|a| {
-            let w = m.waiting_on(a);
+            let w = m.waiting_on(a, common::t0().date_naive());
             (w.approvals.clone(), w.tests.iter().map(|(id, t)| (*id, t.name.clone())).collect::<Vec<_>>())
         }).collect::<Vec<_>>(),
         "incidents": incidents.iter().map(|id| {
@@ -834,7 +869,7 @@ proptest! {
 fn the_split_walk_does_archive_something() {
     // The property above is only worth its name if closed work does get archived.
     let mut w = World::new();
-    let inc = w.incident(Severity::P1);
+    let inc = w.incident(Severity::P2);
     w.qualify(inc, Decision::Hotfix);
     let hf = w.hotfix_for(&[inc]);
     w.run(
@@ -871,7 +906,7 @@ fn a_closed_record_is_read_with_its_own_chunk_not_the_archive() {
     let mut w = World::new();
     let mut pairs = Vec::new();
     for _ in 0..300 {
-        let inc = w.incident(Severity::P1);
+        let inc = w.incident(Severity::P2);
         w.qualify(inc, Decision::Hotfix);
         let hf = w.hotfix_for(&[inc]);
         w.run(

@@ -6,6 +6,10 @@ mod common;
 use common::World;
 use hotfix::state::*;
 
+fn today() -> chrono::NaiveDate {
+    common::t0().date_naive()
+}
+
 fn edit_rollback(text: &str) -> ScopeEdit {
     ScopeEdit {
         rollback: Some(text.into()),
@@ -104,20 +108,35 @@ fn policy_is_replaced_by_admin_only_and_validated() {
     let mut p = Policy::default();
     p.target_hours.insert(Severity::P1, 2);
     assert!(
-        w.refuse("dana", Command::SetPolicy { policy: p.clone() })
-            .contains("only an admin")
+        w.refuse(
+            "dana",
+            Command::SetPolicy {
+                policy: Box::new(p.clone())
+            }
+        )
+        .contains("only an admin")
     );
     let mut bad = p.clone();
     bad.qualifier_role = "nobody".into();
     assert!(
-        w.refuse("admin", Command::SetPolicy { policy: bad })
-            .contains("qualifier_role")
+        w.refuse(
+            "admin",
+            Command::SetPolicy {
+                policy: Box::new(bad)
+            }
+        )
+        .contains("qualifier_role")
     );
     let mut twice = p.clone();
     twice.roles.push("qa".into());
     assert!(
-        w.refuse("admin", Command::SetPolicy { policy: twice })
-            .contains("\"qa\" is listed twice")
+        w.refuse(
+            "admin",
+            Command::SetPolicy {
+                policy: Box::new(twice)
+            }
+        )
+        .contains("\"qa\" is listed twice")
     );
     let mut twice = p.clone();
     twice
@@ -126,25 +145,40 @@ fn policy_is_replaced_by_admin_only_and_validated() {
         .unwrap()
         .push("sre-avp".into());
     assert!(
-        w.refuse("admin", Command::SetPolicy { policy: twice })
-            .contains("listed twice for P1")
+        w.refuse(
+            "admin",
+            Command::SetPolicy {
+                policy: Box::new(twice)
+            }
+        )
+        .contains("listed twice for P1")
     );
     let mut drops = p.clone();
     drops.roles.retain(|r| r != "qa");
     assert!(
-        w.refuse("admin", Command::SetPolicy { policy: drops })
-            .contains("drops role \"qa\"")
+        w.refuse(
+            "admin",
+            Command::SetPolicy {
+                policy: Box::new(drops)
+            }
+        )
+        .contains("drops role \"qa\"")
     );
     assert_eq!(
-        w.when("admin", Command::SetPolicy { policy: p.clone() })
-            .unwrap(),
+        w.when(
+            "admin",
+            Command::SetPolicy {
+                policy: Box::new(p.clone())
+            }
+        )
+        .unwrap(),
         vec![Event::PolicyReplaced { policy: p }]
     );
     assert!(
         w.refuse(
             "admin",
             Command::SetPolicy {
-                policy: Policy::default()
+                policy: Box::new(Policy::default())
             }
         )
         .contains("same")
@@ -216,6 +250,8 @@ fn the_acting_user_must_be_a_valid_name() {
                     severity: Severity::P3,
                     services: vec![],
                     impact: String::new(),
+                    public: String::new(),
+                    impact_since: None,
                 }
             )
             .contains("not a valid user name"),
@@ -236,6 +272,8 @@ fn reporting_hands_out_sequential_ids_and_validates_text() {
         severity: Severity::P2,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     };
     assert!(w.refuse("quinn", empty).contains("title is empty"));
     let huge = Command::ReportIncident {
@@ -243,6 +281,8 @@ fn reporting_hands_out_sequential_ids_and_validates_text() {
         severity: Severity::P2,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     };
     assert!(w.refuse("quinn", huge).contains("limit is 200"));
     // NUL is refused in every field (PostgreSQL text cannot hold it).
@@ -252,6 +292,8 @@ fn reporting_hands_out_sequential_ids_and_validates_text() {
             severity: Severity::P2,
             services: vec![],
             impact: impact.into(),
+            public: String::new(),
+            impact_since: None,
         };
         assert!(w.refuse("quinn", nul).contains("NUL"));
     }
@@ -314,6 +356,7 @@ fn only_the_qualifier_role_qualifies_and_hotfix_needs_p1_or_p2() {
         risk: Risk::High,
         impact: "all".into(),
         rationale: "why".into(),
+        public: String::new(),
     };
     assert!(
         w.refuse("dana", q(p1, Decision::Hotfix))
@@ -329,7 +372,8 @@ fn only_the_qualifier_role_qualifies_and_hotfix_needs_p1_or_p2() {
                 decision: Decision::Hotfix,
                 risk: Risk::Low,
                 impact: "".into(),
-                rationale: "r".into()
+                rationale: "r".into(),
+                public: String::new(),
             }
         )
         .contains("impact is empty")
@@ -366,6 +410,7 @@ fn an_incident_under_a_hotfix_cannot_be_resolved_or_requalified_by_hand() {
         risk: Risk::Low,
         impact: "i".into(),
         rationale: "r".into(),
+        public: String::new(),
     };
     assert!(w.refuse("avery", requalify).contains("already being fixed"));
     w.run(
@@ -704,7 +749,12 @@ fn replacing_the_policy_before_deploy_changes_the_needed_roles() {
     let mut p = Policy::default();
     p.approvals
         .insert(Severity::P2, vec!["sre-avp".into(), "qa".into()]);
-    w.run("admin", Command::SetPolicy { policy: p });
+    w.run(
+        "admin",
+        Command::SetPolicy {
+            policy: Box::new(p),
+        },
+    );
     assert_eq!(w.model.required_roles(w.release(hf)), ["sre-avp", "qa"]);
 }
 
@@ -818,7 +868,12 @@ fn a_store_whose_policy_predates_the_rule_keeps_failed_medium_tests_deferred() {
     let mut w = World::new();
     let mut policy = w.model.policy.clone();
     policy.rules = 1;
-    w.run("admin", Command::SetPolicy { policy });
+    w.run(
+        "admin",
+        Command::SetPolicy {
+            policy: Box::new(policy),
+        },
+    );
     let hf = w.hotfix(Severity::P2);
     w.approve("avery", hf, "sre-avp");
     w.approve("dana", hf, "dev-lead");
@@ -1002,6 +1057,13 @@ fn the_lifecycle_runs_in_order_and_close_resolves_incidents() {
         Command::VerifyRelease {
             id: hf,
             note: String::new(),
+        },
+    );
+    w.run(
+        "avery",
+        Command::WaiveReview {
+            id: inc,
+            reason: "reviewed with the quarterly batch".into(),
         },
     );
     let events = w.run("sam", Command::CloseRelease { id: hf });
@@ -1241,14 +1303,14 @@ fn waiting_lists_what_a_person_can_do_now() {
     let hf = w.hotfix(Severity::P1);
     w.add_test(hf, "smoke", Priority::Critical);
     w.approve("avery", hf, "sre-avp");
-    let priya = w.model.waiting_on("priya");
+    let priya = w.model.waiting_on("priya", today());
     assert_eq!(priya.approvals, vec![(hf, "prod-owner".to_string())]);
-    assert!(w.model.waiting_on("avery").approvals.is_empty());
+    assert!(w.model.waiting_on("avery", today()).approvals.is_empty());
     assert!(
-        w.model.waiting_on("sam").approvals.is_empty(),
+        w.model.waiting_on("sam", today()).approvals.is_empty(),
         "the author cannot approve"
     );
-    assert_eq!(w.model.waiting_on("quinn").tests.len(), 1);
+    assert_eq!(w.model.waiting_on("quinn", today()).tests.len(), 1);
 }
 
 fn seen(revision: u32) -> Option<Seen> {
@@ -1357,7 +1419,7 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
             .open_roles(&release, "dana", Vote::Approve)
             .is_empty()
     );
-    assert!(w.model.waiting_on("dana").approvals.is_empty());
+    assert!(w.model.waiting_on("dana", today()).approvals.is_empty());
     let why = w.refuse(
         "dana",
         Command::Decide {
@@ -1463,7 +1525,7 @@ fn a_role_nobody_can_give_is_named_in_the_gate_not_just_waited_for() {
         gate.blockers
     );
     // The admins are told: only they can break it.
-    let steps = w.model.waiting_on("admin").steps;
+    let steps = w.model.waiting_on("admin", today()).steps;
     assert!(
         steps.contains(&hotfix::state::waiting::Step::Unblock(
             hf,
@@ -1494,7 +1556,7 @@ fn every_step_that_waits_on_someone_is_on_their_list() {
     let mut w = World::new();
     // The process's steps; the notices due are checked on their own below.
     let steps = |w: &World, user: &str| {
-        let mut s = w.model.waiting_on(user).steps;
+        let mut s = w.model.waiting_on(user, today()).steps;
         s.retain(|s| !matches!(s, Step::Notify(..)));
         s
     };
@@ -1514,7 +1576,7 @@ fn every_step_that_waits_on_someone_is_on_their_list() {
     // Its author is told to send the notice each stage is due, until it is sent.
     let notices = |w: &World| {
         w.model
-            .waiting_on("sam")
+            .waiting_on("sam", today())
             .steps
             .into_iter()
             .filter(|s| matches!(s, Step::Notify(..)))
@@ -1667,7 +1729,12 @@ fn a_tests_owner_must_be_a_user_of_the_store_under_rules_2() {
     // A store under the rules before versions keeps what it allowed.
     let mut policy = w.model.policy.clone();
     policy.rules = 1;
-    w.run("admin", Command::SetPolicy { policy });
+    w.run(
+        "admin",
+        Command::SetPolicy {
+            policy: Box::new(policy),
+        },
+    );
     let hf2 = w.hotfix(Severity::P2);
     w.run(
         "quinn",
@@ -1683,7 +1750,263 @@ fn a_tests_owner_must_be_a_user_of_the_store_under_rules_2() {
     let mut policy = w.model.policy.clone();
     policy.rules = 9;
     assert!(
-        w.refuse("admin", Command::SetPolicy { policy })
-            .contains("knows rules 1 to 2")
+        w.refuse(
+            "admin",
+            Command::SetPolicy {
+                policy: Box::new(policy)
+            }
+        )
+        .contains("knows rules 1 to 2")
     );
+}
+
+fn review_text(actions: &[&str]) -> Box<review::ReviewText> {
+    Box::new(review::ReviewText {
+        summary: "checkout failed for 40 minutes".into(),
+        root_cause: "a null card token".into(),
+        actions: actions.iter().map(|a| a.parse().unwrap()).collect(),
+        ..Default::default()
+    })
+}
+
+/// A P1 hotfix deployed and verified, ready to close: the close that resolves its incident.
+fn verified_p1(w: &mut World) -> (ReleaseId, IncidentId) {
+    let hf = w.ready_p1();
+    w.ship(hf);
+    (hf, w.release(hf).scope.incidents[0])
+}
+
+#[test]
+fn closing_a_p1s_last_hotfix_needs_its_review_or_a_qualifiers_waiver() {
+    let mut w = World::new();
+    let (hf, inc) = verified_p1(&mut w);
+    let why = w.refuse("sam", Command::CloseRelease { id: hf });
+    assert!(
+        why.contains("INC-1 is P1: closing HF-1 resolves it")
+            && why.contains("hotfix review INC-1 --summary")
+            && why.contains("the sre-avp role may waive it"),
+        "{why}"
+    );
+    // A review names its owners among the store's users, and needs a summary and a root cause.
+    let mut bad = review_text(&["contract test|nobody|2026-12-20"]);
+    let why = w.refuse(
+        "sam",
+        Command::RecordReview {
+            id: inc,
+            review: bad.clone(),
+        },
+    );
+    assert!(
+        why.contains("\"nobody\" is not a user of this store"),
+        "{why}"
+    );
+    bad.actions.clear();
+    bad.root_cause = " ".into();
+    let why = w.refuse(
+        "sam",
+        Command::RecordReview {
+            id: inc,
+            review: bad,
+        },
+    );
+    assert!(why.contains("root cause is empty"), "{why}");
+    w.run(
+        "sam",
+        Command::RecordReview {
+            id: inc,
+            review: review_text(&[
+                "contract test|dana|2026-12-20|PAY-88",
+                "canary|avery|2026-12-01",
+            ]),
+        },
+    );
+    let events = w.run("sam", Command::CloseRelease { id: hf });
+    assert_eq!(
+        events.len(),
+        2,
+        "closed, and the incident resolved: {events:?}"
+    );
+    let rv = w.model.incidents[&inc].review.clone().unwrap();
+    assert_eq!(
+        (rv.revision, rv.by.as_str(), rv.open_actions()),
+        (1, "sam", 2)
+    );
+}
+
+#[test]
+fn a_waiver_is_the_qualifiers_and_says_why_and_p2s_need_no_review() {
+    let mut w = World::new();
+    let (hf, inc) = verified_p1(&mut w);
+    let waive = |reason: &str| Command::WaiveReview {
+        id: inc,
+        reason: reason.into(),
+    };
+    assert!(
+        w.refuse("sam", waive("busy"))
+            .contains("only the sre-avp role")
+    );
+    assert!(w.refuse("avery", waive(" ")).contains("reason is empty"));
+    w.run("avery", waive("duplicate of INC-7, reviewed there"));
+    assert!(w.refuse("avery", waive("again")).contains("already waived"));
+    w.run("sam", Command::CloseRelease { id: hf });
+    let i = &w.model.incidents[&inc];
+    assert_eq!(i.review_waiver.as_ref().unwrap().by, "avery");
+    assert!(!i.review_due(&w.model));
+
+    let p2 = w.hotfix(Severity::P2);
+    w.approve("avery", p2, "sre-avp");
+    w.approve("dana", p2, "dev-lead");
+    w.add_test(p2, "smoke", Priority::Critical);
+    w.set_test(p2, "smoke", TestStatus::Passed);
+    w.ship(p2);
+    w.run("sam", Command::CloseRelease { id: p2 });
+}
+
+#[test]
+fn action_items_are_ticked_once_and_a_rewrite_keeps_what_was_done() {
+    let mut w = World::new();
+    let (_, inc) = verified_p1(&mut w);
+    let done = |item| Command::CompleteAction { id: inc, item };
+    assert!(w.refuse("dana", done(1)).contains("has no review"));
+    w.run(
+        "sam",
+        Command::RecordReview {
+            id: inc,
+            review: review_text(&["contract test|dana|2026-12-20", "canary|avery|2026-12-01"]),
+        },
+    );
+    assert!(w.refuse("dana", done(0)).contains("there is no item 0"));
+    assert!(
+        w.refuse("dana", done(3))
+            .contains("2 action items: there is no item 3")
+    );
+    w.run("dana", done(1));
+    assert!(
+        w.refuse("dana", done(1))
+            .contains("action 1 of INC-1 was done by dana")
+    );
+    // Items past their due date and not done are overdue; done ones never are.
+    let rv = w.model.incidents[&inc].review.clone().unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 25).unwrap();
+    let overdue = rv.overdue(inc, today);
+    assert_eq!(overdue.len(), 1);
+    assert_eq!((overdue[0].item, overdue[0].owner.as_str()), (2, "avery"));
+    // A rewrite keeps the done mark of an item it keeps, by its text.
+    w.run(
+        "sam",
+        Command::RecordReview {
+            id: inc,
+            review: review_text(&["a new item|sam|2027-01-10", "contract test|dana|2026-12-20"]),
+        },
+    );
+    let rv = &w.model.incidents[&inc].review.as_ref().unwrap();
+    assert_eq!(rv.revision, 2);
+    assert!(rv.done[0].is_none() && rv.done[1].as_ref().unwrap().by == "dana");
+}
+
+#[test]
+fn an_incidents_public_text_and_impact_window_are_checked_and_corrected() {
+    let mut w = World::new();
+    let inc = w.incident(Severity::P1);
+    let edit =
+        |public: Option<&str>, since: Option<&str>, until: Option<&str>| Command::EditIncident {
+            id: inc,
+            public: public.map(String::from),
+            impact_since: since.map(|s| s.parse().unwrap()),
+            impact_until: until.map(|s| s.parse().unwrap()),
+        };
+    // Customers cannot look up an internal id.
+    for leak in ["see INC-1", "fixed by hf-2 soon", "REL-10 ships it"] {
+        let why = w.refuse("quinn", edit(Some(leak), None, None));
+        assert!(
+            why.contains("an internal id customers cannot look up"),
+            "{leak}: {why}"
+        );
+    }
+    w.run("quinn", edit(Some("Some card payments fail."), None, None));
+    assert!(
+        w.refuse("quinn", edit(Some("Some card payments fail."), None, None))
+            .contains("nothing to change")
+    );
+    let why = w.refuse("quinn", edit(None, Some("2099-01-01T00:00:00Z"), None));
+    assert!(why.contains("is in the future"), "{why}");
+    w.run("quinn", edit(None, Some("2026-11-01T09:00:00Z"), None));
+    let why = w.refuse("quinn", edit(None, None, Some("2026-11-01T08:00:00Z")));
+    assert!(
+        why.contains("impact would end (2026-11-01 08:00 UTC) before it began"),
+        "{why}"
+    );
+    w.run("quinn", edit(None, None, Some("2026-11-01T10:30:00Z")));
+    let i = &w.model.incidents[&inc];
+    assert_eq!(i.public, "Some card payments fail.");
+    assert_eq!(
+        hotfix::present::impact_window(i).unwrap(),
+        "2026-11-01 09:00 UTC to 2026-11-01 10:30 UTC (1h30m)"
+    );
+    // Written as the incident is qualified, in the same batch, when given.
+    let other = w.incident(Severity::P2);
+    let events = w.run(
+        "avery",
+        Command::QualifyIncident {
+            id: other,
+            decision: Decision::Hotfix,
+            risk: Risk::Low,
+            impact: "wide".into(),
+            rationale: "needed".into(),
+            public: "Search is slow for some customers.".into(),
+        },
+    );
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        w.model.incidents[&other].public,
+        "Search is slow for some customers."
+    );
+}
+
+#[test]
+fn waiting_names_reviews_due_and_action_items_past_their_date() {
+    let mut w = World::new();
+    let (_, inc) = verified_p1(&mut w);
+    let steps = |w: &World, who: &str, day: &str| -> Vec<String> {
+        w.model
+            .waiting_on(who, day.parse().unwrap())
+            .steps
+            .iter()
+            .map(|s| s.describe().0)
+            .collect()
+    };
+    // The fix is out: the review waits on the qualifier and the hotfix's author.
+    for who in ["avery", "sam"] {
+        assert!(
+            steps(&w, who, "2026-12-01")
+                .contains(&"write the post-incident review of INC-1".into()),
+            "{who}: {:?}",
+            steps(&w, who, "2026-12-01")
+        );
+    }
+    assert!(
+        !steps(&w, "quinn", "2026-12-01")
+            .iter()
+            .any(|s| s.contains("review"))
+    );
+    w.run(
+        "sam",
+        Command::RecordReview {
+            id: inc,
+            review: review_text(&["contract test|dana|2026-12-20"]),
+        },
+    );
+    assert!(
+        !steps(&w, "sam", "2026-12-01")
+            .iter()
+            .any(|s| s.contains("review of"))
+    );
+    // Its action item waits on its owner once past due, until done.
+    assert!(steps(&w, "dana", "2026-12-20").is_empty());
+    assert_eq!(
+        steps(&w, "dana", "2026-12-21"),
+        ["action 1 of INC-1's review was due 2026-12-20: contract test"]
+    );
+    w.run("dana", Command::CompleteAction { id: inc, item: 1 });
+    assert!(steps(&w, "dana", "2026-12-21").is_empty());
 }

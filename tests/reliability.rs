@@ -58,6 +58,8 @@ fn report(title: &str) -> Command {
         severity: Severity::P3,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     }
 }
 
@@ -280,6 +282,8 @@ fn script() -> Vec<(&'static str, Command)> {
             severity: Severity::P2,
             services: vec![],
             impact: String::new(),
+            public: String::new(),
+            impact_since: None,
         },
     ));
     s.push((
@@ -290,6 +294,7 @@ fn script() -> Vec<(&'static str, Command)> {
             risk: Risk::Low,
             impact: "i".into(),
             rationale: "r".into(),
+            public: String::new(),
         },
     ));
     s.push((
@@ -899,6 +904,8 @@ fn a_ten_megabyte_title_is_refused_with_the_limit() {
         severity: Severity::P2,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     };
     assert!(
         hotfix::state::decide(&s.model, "q", now(), c)

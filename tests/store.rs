@@ -25,6 +25,8 @@ fn report(s: &mut Store, title: &str) {
         severity: Severity::P2,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     };
     s.execute("quinn", now(), c).unwrap();
 }
@@ -273,6 +275,8 @@ fn damage_before_the_snapshot_is_caught_before_any_write() {
         severity: Severity::P2,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     };
     let err = fast.execute("quinn", now(), c).unwrap_err().to_string();
     assert!(err.contains("read-only") && err.contains("line 1"), "{err}");
@@ -422,6 +426,8 @@ fn report_by(s: &mut Store, who: &User, title: &str) {
         severity: Severity::P2,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     };
     s.execute(&who.name, now(), c).unwrap();
 }
@@ -589,6 +595,7 @@ fn two_processes_cannot_fill_one_role_twice(place: Place) {
                 risk: hotfix::state::Risk::Low,
                 impact: "i".into(),
                 rationale: "r".into(),
+                public: String::new(),
             },
         )
         .unwrap();

@@ -535,6 +535,7 @@ fn the_whole_process_runs_on_a_database_store_each_step_by_its_own_login() {
     let quinn = s.member("quinn");
     run(&admin_url, &format!("user grant {priya} prod-owner"));
     run(&admin_url, &format!("user grant {quinn} qa"));
+    let quinn_login = quinn.clone();
     let [alice, bob, priya, quinn] = [&alice, &bob, &priya, &quinn].map(|l| s.url(&db, l));
     run(
         &quinn,
@@ -564,6 +565,18 @@ fn the_whole_process_runs_on_a_database_store_each_step_by_its_own_login() {
     run(&admin_url, "release deploy HF-1");
     run(&admin_url, "release deployed HF-1");
     run(&admin_url, "release verify HF-1 --note dashboards");
+    // The new event types of schema 5 go through the server's checks too.
+    run(
+        &quinn,
+        "incident edit INC-1 --public Checkout-fails --impact-since 2026-01-01T00:00:00Z",
+    );
+    run(
+        &quinn,
+        &format!(
+            "review INC-1 --summary s --root-cause r --action contract-test|{quinn_login}|2026-12-20"
+        ),
+    );
+    run(&quinn, "review INC-1 --done 1");
     run(&admin_url, "release close HF-1");
     let report = run(&admin_url, "report HF-1 --format json");
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
@@ -605,6 +618,8 @@ fn report_as(store: &mut Store, title: &str) {
         severity: hotfix::state::Severity::P2,
         services: vec![],
         impact: String::new(),
+        public: String::new(),
+        impact_since: None,
     };
     // (The actor given is ignored: the database login acts.)
     store.execute("ignored", chrono::Utc::now(), c).unwrap();
@@ -850,7 +865,7 @@ fn store_migrate_brings_an_older_schema_up_and_clients_refuse_a_mismatched_one()
         let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
         ok(&admin_url, &["store", "migrate"])
     };
-    assert!(out.contains("from schema version 1 to 4"), "{out}");
+    assert!(out.contains("from schema version 1 to 5"), "{out}");
     assert!(ok(&admin_url, &["store", "migrate"]).contains("nothing to do"));
     // The events are the same lines; the new column reads them.
     assert_eq!(ok(&admin_url, &["verify", "--json"]), before);

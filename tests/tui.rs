@@ -301,11 +301,12 @@ fn a_refusal_keeps_the_form_and_what_was_typed() {
     for c in "yes, every SSO user".chars() {
         press(&mut app, &mut store, &[key(c)]);
     }
-    // On through the empty rationale to the confirm step, and confirm: refused.
+    // On through the empty rationale and public text to the confirm step, and confirm: refused.
     press(
         &mut app,
         &mut store,
         &[
+            code(KeyCode::Enter),
             code(KeyCode::Enter),
             code(KeyCode::Enter),
             code(KeyCode::Enter),
@@ -401,6 +402,8 @@ fn stored_escape_sequences_are_drawn_escaped() {
                 severity: hotfix::state::Severity::P1,
                 services: vec![],
                 impact: String::new(),
+                public: String::new(),
+                impact_since: None,
             },
         )
         .unwrap();
@@ -482,7 +485,7 @@ fn the_notice_form_offers_the_next_stage_and_hands_the_send_to_the_shell() {
     assert_eq!(
         effect,
         Effect::Notify {
-            id: ReleaseId::Hotfix(2),
+            id: ReleaseId::Hotfix(2).into(),
             stage: hotfix::state::Stage::Deployed,
             audience: hotfix::state::Audience::Ops
         }
@@ -936,6 +939,8 @@ fn text_a_terminal_may_draw_at_another_width_is_shown_escaped() {
                 severity: hotfix::state::Severity::P1,
                 services: vec![],
                 impact: String::new(),
+                public: String::new(),
+                impact_since: None,
             },
         )
         .unwrap();

@@ -108,6 +108,11 @@ pub enum Verb {
         #[arg(long)]
         reason: String,
     },
+    /// Record, show or waive an incident's post-incident review, and tick its action items
+    #[command(
+        after_help = "Without options the review on record is shown.\n\nExamples:\n  hotfix review INC-1 --summary \"Card payments failed for 40 minutes\" \\\n    --trigger \"deploy of 4.12.0\" --root-cause \"null token from the new adapter\" \\\n    --lesson \"canary the payments path\" --action \"add a null-token contract test|dana|2026-12-20|PAY-88\"\n  hotfix review INC-1 --done 1\n  hotfix review INC-2 --waive \"duplicate of INC-1, reviewed there\""
+    )]
+    Review(ReviewArgs),
     /// Add, set, waive, remove and list a release's tests
     #[command(subcommand)]
     Test(TestVerb),
@@ -146,14 +151,14 @@ pub enum Verb {
     },
     /// Print a stakeholder notice, or post it to a Slack-compatible webhook (recorded)
     #[command(
-        after_help = "The webhook URL comes from --webhook, else $HOTFIX_WEBHOOK_URL, else \"webhook_url\" in\nconfig.json in the config directory. It is a secret: hotfix never prints or logs it.\n\nExamples:\n  hotfix notify HF-1 --stage deploying --audience ops --print\n  hotfix notify HF-1 --stage deployed --audience users --output notice.md\n  HOTFIX_WEBHOOK_URL=https://hooks.slack.com/services/... hotfix notify HF-1 --stage deployed --audience users"
+        after_help = "The webhook URL comes from --webhook, else $HOTFIX_WEBHOOK_URL, else \"webhook_url\" in\nconfig.json in the config directory ($HOTFIX_WEBHOOK_URL_USERS and \"webhook_url_users\" for end\nusers). It is a secret: hotfix never prints or logs it. End users follow a status page's stages:\ninvestigating (an incident, before its hotfix), identified (planned, deploying), monitoring\n(deployed), resolved (verified); their notices carry only the incidents' public text.\n\nExamples:\n  hotfix notify INC-3 --stage investigating --audience users --print\n  hotfix notify HF-1 --stage deploying --audience ops --print\n  hotfix notify HF-1 --stage deployed --audience users --output notice.md\n  HOTFIX_WEBHOOK_URL=https://hooks.slack.com/services/... hotfix notify HF-1 --stage deployed --audience users"
     )]
     Notify {
-        /// The release, e.g. HF-1
-        #[arg(add = complete::releases())]
-        id: ReleaseId,
-        /// Which stage of the release the notice announces
-        #[arg(long, value_name = "planned|deploying|deployed|rolled-back", add = complete::words(Stage::ALL))]
+        /// The release (HF-1), or an incident before its hotfix (INC-3, investigating)
+        #[arg(add = complete::records())]
+        id: RecordId,
+        /// Which stage the notice announces
+        #[arg(long, value_name = "investigating|planned|deploying|deployed|resolved|rolled-back", add = complete::words(Stage::ALL))]
         stage: Stage,
         /// ops (the operations team) or users (end users)
         #[arg(long, value_name = "ops|users", default_value = "ops", add = complete::words(Audience::ALL))]
@@ -311,9 +316,33 @@ pub enum IncidentVerb {
         /// An affected service (repeatable)
         #[arg(long = "service", value_name = "S")]
         services: Vec<String>,
-        /// Who or what is affected, and how much
+        /// Who or what is affected, and how much (for the team: end users never see it)
         #[arg(long, default_value = "")]
         impact: String,
+        /// What end users are told, in their words: the only incident text users notices carry
+        #[arg(long, default_value = "")]
+        public: String,
+        /// When customer impact began (RFC 3339, e.g. 2026-12-05T09:12:00Z)
+        #[arg(long, value_name = "RFC3339", value_parser = utc)]
+        impact_since: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Change what end users are told, or when customer impact began and ended
+    #[command(
+        after_help = "Examples:\n  hotfix incident edit INC-1 --public \"Some card payments fail at checkout.\"\n  hotfix incident edit INC-1 --impact-since 2026-12-05T09:12:00Z --impact-until 2026-12-05T10:40:00Z"
+    )]
+    Edit {
+        /// The incident, e.g. INC-1
+        #[arg(add = complete::incidents())]
+        id: IncidentId,
+        /// What end users are told, in their words (no internal ids)
+        #[arg(long)]
+        public: Option<String>,
+        /// When customer impact began (RFC 3339)
+        #[arg(long, value_name = "RFC3339", value_parser = utc)]
+        impact_since: Option<chrono::DateTime<chrono::Utc>>,
+        /// When customer impact ended (RFC 3339)
+        #[arg(long, value_name = "RFC3339", value_parser = utc)]
+        impact_until: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Unresolved incidents, most severe then oldest first
     #[command(after_help = "Example:\n  hotfix incident list --all")]
@@ -364,6 +393,9 @@ pub enum IncidentVerb {
         /// Why this decision
         #[arg(long)]
         rationale: String,
+        /// What end users are told, in their words (users notices carry nothing else)
+        #[arg(long, default_value = "")]
+        public: String,
     },
     /// Create or update an incident from an Alertmanager or PagerDuty v3 webhook payload
     #[command(
@@ -384,6 +416,41 @@ pub enum IncidentVerb {
         #[arg(long, default_value = "")]
         note: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ReviewArgs {
+    /// The incident, e.g. INC-1
+    #[arg(add = complete::incidents())]
+    pub id: IncidentId,
+    /// What happened, in a few sentences (records or rewrites the review)
+    #[arg(long, conflicts_with_all = ["waive", "done"], requires = "root_cause")]
+    pub summary: Option<String>,
+    /// What set it off
+    #[arg(long, requires = "summary", default_value = "")]
+    pub trigger: String,
+    /// Why it happened
+    #[arg(long, requires = "summary")]
+    pub root_cause: Option<String>,
+    /// What made it worse or slower to fix
+    #[arg(long, requires = "summary", default_value = "")]
+    pub factors: String,
+    /// What was learned (repeatable)
+    #[arg(long = "lesson", value_name = "TEXT", requires = "summary")]
+    pub lessons: Vec<String>,
+    /// An action item, WHAT|OWNER|YYYY-MM-DD[|TICKET] (repeatable)
+    #[arg(
+        long = "action",
+        value_name = "WHAT|OWNER|DUE[|TICKET]",
+        requires = "summary"
+    )]
+    pub actions: Vec<crate::state::review::ActionInput>,
+    /// Waive the review (the qualifying role), with why
+    #[arg(long, value_name = "REASON", conflicts_with = "done")]
+    pub waive: Option<String>,
+    /// Mark action item N done
+    #[arg(long, value_name = "N")]
+    pub done: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -415,7 +482,7 @@ pub struct NewRelease {
     #[arg(long, required_unless_present = "regular")]
     pub rollback: Option<String>,
     /// When a regular release is planned (RFC 3339)
-    #[arg(long, requires = "regular", value_name = "RFC3339")]
+    #[arg(long, requires = "regular", value_name = "RFC3339", value_parser = utc)]
     pub planned: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -628,6 +695,18 @@ pub enum TestVerb {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+/// A time as people paste it from an alert or a log: RFC 3339 with a zone (`Z` or an offset).
+fn utc(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            format!(
+                "\"{}\" is not an RFC 3339 time with a zone, such as 2026-12-05T09:12:00Z",
+                crate::sanitize::line(s)
+            )
+        })
 }
 
 /// A release or an incident id, for verbs that take either.

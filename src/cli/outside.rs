@@ -109,7 +109,7 @@ pub enum Delivery<'a> {
 pub fn notify(
     out: &Out,
     location: &Location,
-    id: ReleaseId,
+    id: crate::notify::Subject,
     stage: Stage,
     audience: Audience,
     delivery: Delivery<'_>,
@@ -126,13 +126,8 @@ pub fn notify(
         crate::notify::render(&store.model, id, stage, audience, at)?.witnessed(&store.log_head());
     let channel = output.map_or_else(|| "webhook".to_string(), crate::notify::file_channel);
     // Check that the notice may be recorded before sending anything.
-    let record = |error: Option<String>| Command::RecordNotice {
-        id,
-        stage,
-        audience,
-        channel: channel.clone(),
-        error,
-    };
+    let record =
+        |error: Option<String>| crate::notify::record(id, stage, audience, channel.clone(), error);
     crate::state::decide(&store.model, &actor, at, record(None))?;
     if print {
         out.line(&notice.title);

@@ -187,6 +187,12 @@ pub fn incident(out: &Out, at: &Location, id: IncidentId) -> Result<(), Error> {
     if !i.impact.is_empty() {
         out.line(&format!("impact:    {}", block(&i.impact)));
     }
+    if !i.public.is_empty() {
+        out.line(&format!("public:    {}", block(&i.public)));
+    }
+    if let Some(w) = present::impact_window(i) {
+        out.line(&format!("customers: affected {w}"));
+    }
     for c in &i.severity_changes {
         out.line(&format!(
             "severity:  {} -> {} by {} at {}: {}",
@@ -222,6 +228,83 @@ pub fn incident(out: &Out, at: &Location, id: IncidentId) -> Result<(), Error> {
             res.by,
             stamp(res.at),
             line(&res.note)
+        ));
+    }
+    if let Some(state) = present::review_state(m, i) {
+        out.line(&format!("review:    {state}"));
+    }
+    Ok(())
+}
+
+/// An incident's post-incident review, whole (`hotfix review INC-1`).
+pub fn review(out: &Out, at: &Location, id: IncidentId) -> Result<(), Error> {
+    let mut store = open(at)?;
+    let part = store.model_for(Record::Incident(id))?;
+    let m = part.as_ref().unwrap_or(&store.model);
+    let i = m.incident(id)?;
+    if out.json {
+        return out.json(&json!({
+            "incident": id,
+            "review": i.review,
+            "waiver": i.review_waiver,
+            "due": i.review_due(m),
+        }));
+    }
+    let Some(r) = &i.review else {
+        let state = match present::review_state(m, i) {
+            Some(state) => format!("review {state}"),
+            None => format!(
+                "no post-incident review on record ({} incidents need none)",
+                i.severity
+            ),
+        };
+        out.line(&format!("{id}: {state}."));
+        if i.review_waiver.is_none() {
+            out.line(&format!(
+                "Record one with `hotfix review {id} --summary ... --root-cause ... [--action WHAT|OWNER|YYYY-MM-DD]`."
+            ));
+        }
+        return Ok(());
+    };
+    out.line(&format!(
+        "{} review, revision {} by {} at {}",
+        out.bold(&id.to_string()),
+        r.revision,
+        r.by,
+        stamp(r.at)
+    ));
+    let t = &r.text;
+    for (label, text) in [
+        ("summary:    ", &t.summary),
+        ("trigger:    ", &t.trigger),
+        ("root cause: ", &t.root_cause),
+        ("factors:    ", &t.factors),
+        ("lessons:    ", &t.lessons),
+    ] {
+        // Continuation lines (one lesson per line) under the first, not at the margin.
+        for (n, text_line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            let label = if n == 0 { label } else { "            " };
+            out.line(&format!("{label}{}", line(text_line)));
+        }
+    }
+    let today = crate::clock::now().date_naive();
+    for (n, (a, done)) in t.actions.iter().zip(&r.done).enumerate() {
+        let state = match done {
+            Some(d) => format!("done by {} at {}", d.by, stamp(d.at)),
+            None if a.due < today => "OVERDUE".to_string(),
+            None => "open".to_string(),
+        };
+        let ticket = a
+            .ticket
+            .as_ref()
+            .map(|t| format!(" [{}]", line(t)))
+            .unwrap_or_default();
+        out.line(&format!(
+            "action {}:   {} (owner {}, due {}){ticket}: {state}",
+            n + 1,
+            line(&a.what),
+            a.owner,
+            a.due
         ));
     }
     Ok(())
@@ -581,7 +664,7 @@ pub fn waiting(out: &Out, at: &Location) -> Result<(), Error> {
         None => crate::paths::actor()?,
     };
     let m = &store.model;
-    let w = m.waiting_on(&actor);
+    let w = m.waiting_on(&actor, crate::clock::now().date_naive());
     let revision = |id: &ReleaseId| m.releases.get(id).map_or(0, |r| r.revision);
     if out.json {
         return out.json(&json!({

@@ -44,6 +44,9 @@ impl Script {
                 severity,
                 services,
                 impact: impact.into(),
+                public: String::new(),
+                // Customers were hit a few minutes before anyone reported it.
+                impact_since: Some(self.now - Duration::minutes(ago + 7)),
             },
         )
     }
@@ -54,8 +57,7 @@ impl Script {
         id: u64,
         decision: Decision,
         risk: Risk,
-        impact: &str,
-        rationale: &str,
+        [impact, rationale, public]: [&str; 3],
     ) -> Result<(), Error> {
         let command = Command::QualifyIncident {
             id: IncidentId(id),
@@ -63,6 +65,7 @@ impl Script {
             risk,
             impact: impact.into(),
             rationale: rationale.into(),
+            public: public.into(),
         };
         self.run("avery", ago, command)
     }
@@ -208,8 +211,11 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
         1,
         Decision::Hotfix,
         Risk::Low,
-        "All password resets; about 2,000 users a day",
-        "Queue consumer misconfigured in 4.11.1; a config-only fix",
+        [
+            "All password resets; about 2,000 users a day",
+            "Queue consumer misconfigured in 4.11.1; a config-only fix",
+            "Password reset e-mails are arriving late, some by up to an hour.",
+        ],
     )?;
     s.run(
         "sam",
@@ -256,7 +262,52 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
             note: String::new(),
         },
     )?;
+    s.run(
+        "quinn",
+        t - 210,
+        Command::EditIncident {
+            id: IncidentId(1),
+            public: None,
+            impact_since: None,
+            impact_until: Some(now - Duration::minutes(t - 150)),
+        },
+    )?;
+    // Reviewed though a P2 needs no review: the team writes one when there is a lesson.
+    let action = |what: &str, owner: &str, days: i64, ticket: Option<&str>| {
+        crate::state::review::ActionInput {
+            what: what.into(),
+            owner: owner.into(),
+            due: (now - Duration::minutes(t) + Duration::days(days)).date_naive(),
+            ticket: ticket.map(String::from),
+        }
+    };
+    s.run(
+        "avery",
+        t - 280,
+        Command::RecordReview {
+            id: IncidentId(1),
+            review: Box::new(crate::state::review::ReviewText {
+                summary: "Password reset e-mails queued for up to 40 minutes after 4.11.1 set the mailer's consumer concurrency to 1.".into(),
+                trigger: "The 4.11.1 deploy, which carried a test configuration into production.".into(),
+                root_cause: "Mailer settings live in one file for every environment, and nothing checks the production values.".into(),
+                factors: "No alert on the mail queue's age; the support queue noticed first.".into(),
+                lessons: "Configuration is code: review it and test it like code.\nAlert on what users wait for, not only on errors.".into(),
+                actions: vec![
+                    action("Alert when the oldest queued mail is older than 5 minutes", "avery", 2, Some("OPS-412")),
+                    action("Split mailer settings per environment, with a check in CI", "sam", 14, Some("MAIL-77")),
+                ],
+            }),
+        },
+    )?;
     s.run("sam", t - 300, Command::CloseRelease { id: hf1 })?;
+    s.run(
+        "avery",
+        t - 2 * day,
+        Command::CompleteAction {
+            id: IncidentId(1),
+            item: 1,
+        },
+    )?;
 
     // Open incidents of every severity, one of them past its target.
     s.incident(
@@ -280,8 +331,11 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
         3,
         Decision::RegularRelease,
         Risk::Low,
-        "Cosmetic, every invoice",
-        "Not urgent: ship with 4.13.0",
+        [
+            "Cosmetic, every invoice",
+            "Not urgent: ship with 4.13.0",
+            "",
+        ],
     )?;
     s.incident(
         "quinn",
@@ -306,8 +360,11 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
         5,
         Decision::Hotfix,
         Risk::Medium,
-        "EU search, about 30% of traffic",
-        "Index settings regression in 3.8.4",
+        [
+            "EU search, about 30% of traffic",
+            "Index settings regression in 3.8.4",
+            "Search is slow or times out for some customers in Europe.",
+        ],
     )?;
     s.run(
         "dana",
@@ -386,8 +443,11 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
         6,
         Decision::Hotfix,
         Risk::Medium,
-        "Every card checkout in all regions",
-        "Null card token after the 4.12.0 adapter change; small fix, cannot wait for 4.13.0",
+        [
+            "Every card checkout in all regions",
+            "Null card token after the 4.12.0 adapter change; small fix, cannot wait for 4.13.0",
+            "Some card payments fail at checkout. Orders paid by other methods are not affected.",
+        ],
     )?;
     s.run(
         "sam",

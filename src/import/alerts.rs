@@ -2,6 +2,7 @@
 //! to an [`AlertInput`]. Only the fields hotfix uses are read; everything else is ignored.
 
 use crate::state::imports::{AlertChange, AlertInput, SeverityHint};
+use chrono::{DateTime, Datelike, Utc};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -30,6 +31,18 @@ struct AmAlert {
     annotations: BTreeMap<String, String>,
     #[serde(default)]
     fingerprint: String,
+    #[serde(default, rename = "startsAt")]
+    starts_at: Option<String>,
+    #[serde(default, rename = "endsAt")]
+    ends_at: Option<String>,
+}
+
+/// A time from a payload: RFC 3339, and not Alertmanager's zero time (`0001-01-01…`, "not
+/// yet"). Anything else is no time at all, never an error: the rest of the alert still counts.
+fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(text?.trim()).ok()?;
+    let t = t.with_timezone(&Utc);
+    (t.year() > 1).then_some(t)
 }
 
 #[derive(Deserialize)]
@@ -42,6 +55,8 @@ struct PdEvent {
     #[serde(default)]
     id: Option<String>,
     event_type: String,
+    #[serde(default)]
+    occurred_at: Option<String>,
     #[serde(default)]
     data: serde_json::Value,
 }
@@ -64,6 +79,8 @@ struct PdIncident {
     service: Option<PdRef>,
     #[serde(default)]
     html_url: String,
+    #[serde(default)]
+    created_at: Option<String>,
 }
 
 /// What `incident.annotated` and `incident.responder.*` carry: a reference to the incident.
@@ -166,16 +183,28 @@ fn alertmanager(am: Alertmanager) -> AlertInput {
     } else {
         description
     };
+    // Impact began with the first alert and, once the group resolved, ended with the last.
+    let started = alerts
+        .iter()
+        .filter_map(|a| time(a.starts_at.as_deref()))
+        .min();
+    let ended = alerts
+        .iter()
+        .filter_map(|a| time(a.ends_at.as_deref()))
+        .max();
+    let resolved = am.status == "resolved";
     AlertInput {
         key: format!("alertmanager:{}", am.group_key),
         title,
         severity: SeverityHint::Label(severity),
         services,
         impact: impact.trim().to_string(),
-        resolved: am.status == "resolved",
+        resolved,
         change: AlertChange::State,
         // Alertmanager has no event id: a repeat is known by its group and state.
         event: None,
+        started,
+        ended: ended.filter(|_| resolved),
     }
 }
 
@@ -233,6 +262,7 @@ fn pagerduty(e: PdEvent, source: &str) -> Result<Alert, String> {
     };
     let d: PdIncident = serde_json::from_value(e.data).map_err(missing)?;
     let resolved = kind == "incident.resolved" || d.status == "resolved";
+    let occurred = time(e.occurred_at.as_deref());
     let number = d
         .number
         .map(|n| format!("PagerDuty #{n}"))
@@ -249,6 +279,8 @@ fn pagerduty(e: PdEvent, source: &str) -> Result<Alert, String> {
         resolved,
         change,
         event: e.id,
+        started: time(d.created_at.as_deref()),
+        ended: occurred.filter(|_| kind == "incident.resolved"),
     }))
 }
 
@@ -266,5 +298,7 @@ fn reference(incident: String, event: Option<String>, change: AlertChange) -> Al
         resolved: false,
         change,
         event,
+        started: None,
+        ended: None,
     }
 }

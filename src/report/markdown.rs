@@ -104,6 +104,43 @@ pub fn markdown(r: &Report) -> String {
             if !i.impact.trim().is_empty() {
                 let _ = writeln!(out, "\n**{} impact:**\n\n{}", i.id, block(&i.impact));
             }
+            match (i.impact_since, i.impact_until) {
+                (Some(s), Some(u)) => {
+                    let _ = writeln!(
+                        out,
+                        "\n**{} customers affected** from {} to {}: **{}**.",
+                        i.id,
+                        stamp(s),
+                        stamp(u),
+                        crate::present::span(u - s)
+                    );
+                }
+                (Some(s), None) => {
+                    let resolved = if i.status == "resolved" {
+                        format!(
+                            " (the incident is resolved: record when impact ended with `hotfix incident edit {} --impact-until TIME`)",
+                            i.id
+                        )
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(
+                        out,
+                        "\n**{} customers affected** since {}; no end is recorded yet{resolved}.",
+                        i.id,
+                        stamp(s)
+                    );
+                }
+                _ => {}
+            }
+            if !i.public.trim().is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\n**{} as customers are told:** {}",
+                    i.id,
+                    cell(&i.public)
+                );
+            }
             for c in &i.severity_changes {
                 let _ = writeln!(
                     out,
@@ -310,8 +347,9 @@ pub fn markdown(r: &Report) -> String {
     for s in &r.timeline {
         let _ = writeln!(
             out,
-            "| {} | +{} | {} | {} |",
+            "| {} | {}{} | {} | {} |",
             stamp(s.at),
+            if s.since_report_seconds < 0 { "" } else { "+" },
             s.since_report,
             cell(&s.what),
             cell(&s.by)
@@ -378,6 +416,7 @@ pub fn markdown(r: &Report) -> String {
             );
         }
     }
+    review(&mut out, r);
     if rel.status == "awaiting-approval" || rel.status == "approved" || rel.status == "rejected" {
         let _ = writeln!(out, "\n## Gate\n");
         if r.gate.ready {
@@ -390,6 +429,94 @@ pub fn markdown(r: &Report) -> String {
         }
     }
     out
+}
+
+/// The post-incident review of each incident: what happened, why, what was learned, and the
+/// action items with their owners; or who waived it, or that it is still due.
+fn review(out: &mut String, r: &Report) {
+    let wanted: Vec<&super::IncidentFacts> = r
+        .incidents
+        .iter()
+        .filter(|i| i.review.is_some() || i.review_waiver.is_some() || i.review_due)
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Review\n");
+    for i in wanted {
+        if let Some(w) = &i.review_waiver {
+            let _ = writeln!(
+                out,
+                "**{}**: review waived by {} at {}: {}\n",
+                i.id,
+                cell(&w.by),
+                stamp(w.at),
+                cell(&w.reason)
+            );
+        }
+        let Some(rv) = &i.review else {
+            if i.review_waiver.is_none() {
+                let _ = writeln!(
+                    out,
+                    "**{}**: a post-incident review is due ({} incidents need one before their last hotfix closes): `hotfix review {}`.\n",
+                    i.id, i.severity, i.id
+                );
+            }
+            continue;
+        };
+        let t = &rv.text;
+        let _ = writeln!(
+            out,
+            "**{}**, revision {} by {} at {}.\n",
+            i.id,
+            rv.revision,
+            cell(&rv.by),
+            stamp(rv.at)
+        );
+        for (label, text) in [
+            ("Summary", &t.summary),
+            ("Trigger", &t.trigger),
+            ("Root cause", &t.root_cause),
+            ("Contributing factors", &t.factors),
+            ("Lessons", &t.lessons),
+        ] {
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            match lines.as_slice() {
+                [] => {}
+                [one] => {
+                    let _ = writeln!(out, "- **{label}:** {}", cell(one));
+                }
+                // One lesson per line: one bullet each.
+                many => {
+                    let _ = writeln!(out, "- **{label}:**");
+                    for l in many {
+                        let _ = writeln!(out, "  - {}", cell(l));
+                    }
+                }
+            }
+        }
+        if !t.actions.is_empty() {
+            let _ = writeln!(out, "\n| # | Action item | Owner | Due | Ticket | Status |");
+            let _ = writeln!(out, "|---|---|---|---|---|---|");
+            for (n, (a, done)) in t.actions.iter().zip(&rv.done).enumerate() {
+                let status = match done {
+                    Some(d) => format!("done by {} at {}", cell(&d.by), stamp(d.at)),
+                    None if a.due < r.generated_at.date_naive() => "**overdue**".to_string(),
+                    None => "open".to_string(),
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {status} |",
+                    n + 1,
+                    cell(&a.what),
+                    cell(&a.owner),
+                    a.due,
+                    a.ticket.as_deref().map(cell).unwrap_or_default()
+                );
+            }
+        }
+        out.push('\n');
+    }
 }
 
 fn capitalise(s: &str) -> String {

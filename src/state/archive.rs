@@ -129,7 +129,12 @@ impl Model {
             Command::ImportAlert { .. } => true,
             Command::ChangeSeverity { id, .. }
             | Command::QualifyIncident { id, .. }
-            | Command::ResolveIncident { id, .. } => incident(id),
+            | Command::ResolveIncident { id, .. }
+            | Command::EditIncident { id, .. }
+            | Command::RecordReview { id, .. }
+            | Command::WaiveReview { id, .. }
+            | Command::CompleteAction { id, .. }
+            | Command::RecordIncidentNotice { id, .. } => incident(id),
             Command::CreateHotfix { incidents, .. } => incidents.iter().any(incident),
             Command::EditRelease { id, edit } => {
                 self.release_archived(*id) || edit.add_incidents.iter().any(incident)
@@ -187,6 +192,9 @@ impl Model {
             .filter(|i| {
                 i.status == IncidentStatus::Resolved
                     && i.resolution.as_ref().is_some_and(|r| r.at < since)
+                    // Learning still owed stays in view (see `Model::waiting_on`).
+                    && !i.review_due(self)
+                    && i.review.as_ref().is_none_or(|r| r.open_actions() == 0)
             })
             .map(|i| i.id)
             .collect();

@@ -3,6 +3,7 @@
 use super::kinds::{
     Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
+use super::review::ReviewText;
 use super::{Policy, Seen, Vote, imports};
 use chrono::{DateTime, Utc};
 
@@ -21,13 +22,38 @@ pub enum Command {
         role: String,
     },
     SetPolicy {
-        policy: Policy,
+        policy: Box<Policy>,
     },
     ReportIncident {
         title: String,
         severity: Severity,
         services: Vec<String>,
         impact: String,
+        /// What end users are told (may be empty until a qualifier writes it).
+        public: String,
+        impact_since: Option<DateTime<Utc>>,
+    },
+    /// Changes an incident's public text or customer-impact window; `None` leaves a field.
+    EditIncident {
+        id: IncidentId,
+        public: Option<String>,
+        impact_since: Option<DateTime<Utc>>,
+        impact_until: Option<DateTime<Utc>>,
+    },
+    /// Records (or rewrites) an incident's post-incident review.
+    RecordReview {
+        id: IncidentId,
+        review: Box<ReviewText>,
+    },
+    /// The qualifier decides an incident needs no review, with why.
+    WaiveReview {
+        id: IncidentId,
+        reason: String,
+    },
+    /// Marks a review's action item (1-based) done.
+    CompleteAction {
+        id: IncidentId,
+        item: usize,
     },
     ChangeSeverity {
         id: IncidentId,
@@ -40,6 +66,8 @@ pub enum Command {
         risk: Risk,
         impact: String,
         rationale: String,
+        /// What end users are told, written as the incident is qualified; empty keeps it.
+        public: String,
     },
     ResolveIncident {
         id: IncidentId,
@@ -129,7 +157,15 @@ pub enum Command {
     },
     /// An alert from Alertmanager or PagerDuty: create or update the incident it keys.
     ImportAlert {
-        alert: imports::AlertInput,
+        alert: Box<imports::AlertInput>,
+    },
+    /// A stakeholder notice about an incident itself (investigating), sent or failed.
+    RecordIncidentNotice {
+        id: IncidentId,
+        stage: Stage,
+        audience: Audience,
+        channel: String,
+        error: Option<String>,
     },
     /// A stakeholder notice that was sent, or failed to send (`error`).
     RecordNotice {

@@ -3,6 +3,7 @@
 use super::kinds::{
     Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
+use super::review::ReviewText;
 use super::{Policy, Scope};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,46 @@ pub enum Event {
         /// The alerting source's key (`alertmanager:<groupKey>`, `pagerduty:<id>`) for imports.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source: Option<String>,
+        /// What end users are told about it: the only incident text their notices carry.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        public: String,
+        /// When customer impact began (an alert's `startsAt`), if known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact_since: Option<DateTime<Utc>>,
+    },
+    /// A change to an incident's public text or customer-impact window; `None` leaves a field.
+    IncidentEdited {
+        id: IncidentId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        public: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact_since: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        impact_until: Option<DateTime<Utc>>,
+    },
+    /// A post-incident review, whole: a rewrite replaces the one before.
+    ReviewRecorded {
+        id: IncidentId,
+        review: ReviewText,
+    },
+    /// A qualifier's decision that an incident needs no post-incident review.
+    ReviewWaived {
+        id: IncidentId,
+        reason: String,
+    },
+    /// A stakeholder notice about an incident itself (before any hotfix: investigating).
+    IncidentNoticeRecorded {
+        id: IncidentId,
+        stage: Stage,
+        audience: Audience,
+        channel: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    /// A review's action item (1-based) is done.
+    ActionDone {
+        id: IncidentId,
+        item: usize,
     },
     /// A remark on an incident from its source, such as an alert that resolved.
     IncidentNoted {
@@ -217,6 +258,11 @@ impl Event {
             Event::Unreadable { .. } => "unreadable",
             Event::ApprovalWithdrawn { .. } => "approval_withdrawn",
             Event::TestRemoved { .. } => "test_removed",
+            Event::IncidentEdited { .. } => "incident_edited",
+            Event::ReviewRecorded { .. } => "review_recorded",
+            Event::ReviewWaived { .. } => "review_waived",
+            Event::ActionDone { .. } => "action_done",
+            Event::IncidentNoticeRecorded { .. } => "incident_notice_recorded",
         }
     }
 
@@ -250,6 +296,11 @@ impl Event {
             | Event::IncidentServicesChanged { .. }
             | Event::IncidentSeverityChanged { .. }
             | Event::IncidentQualified { .. }
+            | Event::IncidentEdited { .. }
+            | Event::ReviewRecorded { .. }
+            | Event::ReviewWaived { .. }
+            | Event::ActionDone { .. }
+            | Event::IncidentNoticeRecorded { .. }
             | Event::Unreadable { .. } => None,
         }
     }
@@ -262,7 +313,12 @@ impl Event {
             | Event::IncidentQualified { id, .. }
             | Event::IncidentResolved { id, .. }
             | Event::IncidentNoted { id, .. }
-            | Event::IncidentServicesChanged { id, .. } => vec![*id],
+            | Event::IncidentServicesChanged { id, .. }
+            | Event::IncidentEdited { id, .. }
+            | Event::ReviewRecorded { id, .. }
+            | Event::ReviewWaived { id, .. }
+            | Event::ActionDone { id, .. }
+            | Event::IncidentNoticeRecorded { id, .. } => vec![*id],
             Event::HotfixCreated { incidents, .. } => incidents.clone(),
             Event::ReleaseEdited { scope, .. } => scope.incidents.clone(),
             Event::StoreInitialized { .. }
@@ -308,6 +364,11 @@ macro_rules! incident_events {
             | $crate::state::Event::IncidentResolved { .. }
             | $crate::state::Event::IncidentNoted { .. }
             | $crate::state::Event::IncidentServicesChanged { .. }
+            | $crate::state::Event::IncidentEdited { .. }
+            | $crate::state::Event::ReviewRecorded { .. }
+            | $crate::state::Event::ReviewWaived { .. }
+            | $crate::state::Event::ActionDone { .. }
+            | $crate::state::Event::IncidentNoticeRecorded { .. }
     };
 }
 macro_rules! test_events {

@@ -2,9 +2,12 @@
 //! Alertmanager and PagerDuty, and the record of stakeholder notices sent. Parsing the outside
 //! formats happens in the shell (`crate::import`); the rules that map them live here.
 
-use super::kinds::{Audience, IncidentStatus, Priority, ReleaseId, Severity, Stage, TestStatus};
+use super::kinds::{
+    Audience, IncidentId, IncidentStatus, Priority, ReleaseId, Severity, Stage, TestStatus,
+};
 use super::text::{MAX_LINE, MAX_NAME, MAX_TEST_NAME, MAX_TESTS, MAX_TEXT};
 use super::{Ctx, Event, Rejection, reject};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A test's identity as imports store and match it: `classname::name`, or `name` when there is
@@ -61,6 +64,10 @@ pub struct AlertInput {
     pub change: AlertChange,
     /// The source's id for this event, if it has one (PagerDuty), to note a repeat once.
     pub event: Option<String>,
+    /// When the source says the problem began (`startsAt`, `created_at`) and, once resolved,
+    /// ended (`endsAt`, the resolving event's time): the customer-impact window.
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
 }
 
 /// What an alert event changes about its incident.
@@ -418,6 +425,9 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
             services: services(),
             impact: clip(&alert.impact, MAX_TEXT),
             source: Some(key),
+            public: String::new(),
+            // A source's clock ahead of ours says nothing true about the past: left out.
+            impact_since: alert.started.filter(|t| *t <= ctx.now),
         }]);
     };
     let id = incident.id;
@@ -444,6 +454,17 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
             }]
         }
     };
+    // The source's end of the problem closes the impact window, if nothing recorded closed it.
+    let ended = alert
+        .ended
+        .filter(|t| *t <= ctx.now && incident.impact_until.is_none())
+        .filter(|t| incident.impact_since.is_none_or(|s| s <= *t))
+        .map(|t| Event::IncidentEdited {
+            id,
+            public: None,
+            impact_since: None,
+            impact_until: Some(t),
+        });
     Ok(match &alert.change {
         AlertChange::Note(text) => note("note", text.clone()),
         AlertChange::Services => {
@@ -461,12 +482,22 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
                 "the source reports it firing again after it was resolved".into(),
             ),
             (true, IncidentStatus::Open) => {
-                vec![Event::IncidentResolved { id, note: "resolved at the source".into(), release: None }]
+                let mut events = vec![Event::IncidentResolved {
+                    id,
+                    note: "resolved at the source".into(),
+                    release: None,
+                }];
+                events.extend(ended);
+                events
             }
-            (true, IncidentStatus::Qualified) => note(
-                "resolved",
-                "the source reports it resolved; it stays qualified until its hotfix or a person resolves it".into(),
-            ),
+            (true, IncidentStatus::Qualified) => {
+                let mut events = note(
+                    "resolved",
+                    "the source reports it resolved; it stays qualified until its hotfix or a person resolves it".into(),
+                );
+                events.extend(ended);
+                events
+            }
             (false, _) if severity < incident.severity => vec![Event::IncidentSeverityChanged {
                 id,
                 from: incident.severity,
@@ -478,6 +509,39 @@ pub(crate) fn decide_alert(ctx: &Ctx, alert: &AlertInput) -> Result<Vec<Event>, 
     })
 }
 
+/// An incident's own notice: only "investigating", while it is open and no hotfix is under
+/// way (from then on its notices are the hotfix's: identified, monitoring, resolved).
+pub(crate) fn decide_incident_notice(
+    ctx: &Ctx,
+    id: IncidentId,
+    stage: Stage,
+    audience: Audience,
+    channel: &str,
+    error: Option<String>,
+) -> Result<Vec<Event>, Rejection> {
+    let incident = ctx.model.incident(id)?;
+    if stage != Stage::Investigating {
+        reject!(
+            "an incident's own notice is the investigating one; a \"{stage}\" notice is about its hotfix: `hotfix notify HF-n --stage {stage}`"
+        );
+    }
+    if incident.status == IncidentStatus::Resolved {
+        reject!("{id} is resolved: an investigating notice would not be true now");
+    }
+    if let Some(hf) = ctx.model.unfinished_hotfixes_for(id).next() {
+        reject!(
+            "{id} is being fixed by {hf}: its notices now come from {hf} (`hotfix notify {hf}`)"
+        );
+    }
+    Ok(vec![Event::IncidentNoticeRecorded {
+        id,
+        stage,
+        audience,
+        channel: clip(channel, MAX_NAME),
+        error: error.map(|e| clip(&e, MAX_TEXT)),
+    }])
+}
+
 pub(crate) fn decide_notice(
     ctx: &Ctx,
     id: ReleaseId,
@@ -487,7 +551,12 @@ pub(crate) fn decide_notice(
     error: Option<String>,
 ) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
-    if release.phase.notice_stage() != Some(stage) {
+    if stage == Stage::Investigating {
+        reject!(
+            "an investigating notice is about an incident before its hotfix: `hotfix notify INC-n --stage investigating`"
+        );
+    }
+    if !release.phase.allows_notice(stage) {
         reject!(
             "{id} is {}: a \"{stage}\" notice would not be true now",
             ctx.model.release_status(release)

@@ -25,6 +25,21 @@ pub struct Incident {
     pub source: Option<String>,
     /// Remarks from the source (for example an alert that resolved), oldest first.
     pub notes: Vec<Note>,
+    /// What end users are told about it (see [`public_text`]); empty until someone writes it.
+    #[serde(default)]
+    pub public: String,
+    /// When customer impact began and ended, as recorded (an alert's times, or a person's).
+    #[serde(default, with = "super::stamp::option")]
+    pub impact_since: Option<DateTime<Utc>>,
+    #[serde(default, with = "super::stamp::option")]
+    pub impact_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub review: Option<super::review::Review>,
+    #[serde(default)]
+    pub review_waiver: Option<super::review::ReviewWaiver>,
+    /// Its own notices (investigating), oldest first; later ones are its hotfixes'.
+    #[serde(default)]
+    pub notices: Vec<super::release::Notice>,
     /// The sequence numbers of the log lines that name it, oldest first: its audit trail is
     /// read line by line from these (see `Store::trail`), not by walking the whole log.
     #[serde(default)]
@@ -149,6 +164,48 @@ impl Model {
     }
 }
 
+/// Checks the text end users will read: free text, and never an internal id (`INC-3`,
+/// `HF-2`, `REL-1`), which a customer cannot look up and which tells them nothing.
+pub fn public_text(value: &str) -> Result<String, Rejection> {
+    let v = text::optional("public text", value, MAX_TEXT)?;
+    let upper = v.to_ascii_uppercase();
+    for prefix in ["INC-", "HF-", "REL-"] {
+        let mut from = 0;
+        while let Some(at) = upper[from..].find(prefix) {
+            let start = from + at;
+            let end = start + prefix.len();
+            let word_start = start == 0 || !upper[..start].ends_with(|c: char| c.is_alphanumeric());
+            if word_start && upper[end..].starts_with(|c: char| c.is_ascii_digit()) {
+                let digits: String = upper[end..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                reject!(
+                    "the public text names {prefix}{digits}, an internal id customers cannot look up: describe the problem in their words"
+                );
+            }
+            from = end;
+        }
+    }
+    Ok(v)
+}
+
+/// A customer-impact time: never in the future.
+fn impact_time(
+    field: &str,
+    at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, Rejection> {
+    match at {
+        Some(t) if t > now => reject!(
+            "{field} {} is in the future (now is {})",
+            crate::present::stamp(t),
+            crate::present::stamp(now)
+        ),
+        other => Ok(other),
+    }
+}
+
 fn services(list: &[String]) -> Result<Vec<String>, Rejection> {
     let mut out: Vec<String> = Vec::new();
     for s in list {
@@ -163,20 +220,68 @@ fn services(list: &[String]) -> Result<Vec<String>, Rejection> {
     Ok(out)
 }
 
-pub(crate) fn decide_report(
-    ctx: &Ctx,
-    title: &str,
-    severity: Severity,
-    service_list: &[String],
-    impact: &str,
-) -> Result<Vec<Event>, Rejection> {
+/// A new incident, as reported by a person or an alert.
+pub(crate) struct Report<'a> {
+    pub title: &'a str,
+    pub severity: Severity,
+    pub services: &'a [String],
+    pub impact: &'a str,
+    pub public: &'a str,
+    pub impact_since: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+}
+
+pub(crate) fn decide_report(ctx: &Ctx, report: Report) -> Result<Vec<Event>, Rejection> {
     Ok(vec![Event::IncidentReported {
         id: ctx.model.next_incident_id(),
-        title: text::required("title", title, MAX_LINE)?,
-        severity,
-        services: services(service_list)?,
-        impact: text::optional("impact", impact, MAX_TEXT)?,
-        source: None,
+        title: text::required("title", report.title, MAX_LINE)?,
+        severity: report.severity,
+        services: services(report.services)?,
+        impact: text::optional("impact", report.impact, MAX_TEXT)?,
+        source: report.source,
+        public: public_text(report.public)?,
+        impact_since: impact_time("impact since", report.impact_since, ctx.now)?,
+    }])
+}
+
+/// A correction of what end users are told, or of when customer impact began and ended.
+/// Allowed after resolution too: a review often finds the true times.
+pub(crate) fn decide_edit(
+    ctx: &Ctx,
+    id: IncidentId,
+    public: Option<&str>,
+    impact_since: Option<DateTime<Utc>>,
+    impact_until: Option<DateTime<Utc>>,
+) -> Result<Vec<Event>, Rejection> {
+    let incident = ctx.model.incident(id)?;
+    let public = public.map(public_text).transpose()?;
+    let impact_since = impact_time("impact since", impact_since, ctx.now)?;
+    let impact_until = impact_time("impact until", impact_until, ctx.now)?;
+    let since = impact_since.or(incident.impact_since);
+    let until = impact_until.or(incident.impact_until);
+    if let (Some(s), Some(u)) = (since, until)
+        && u < s
+    {
+        reject!(
+            "impact would end ({}) before it began ({}): give both times, or the one that is wrong",
+            crate::present::stamp(u),
+            crate::present::stamp(s)
+        );
+    }
+    // Only what changes is recorded; nothing at all is refused, so a retry is harmless to see.
+    let public = public.filter(|p| *p != incident.public);
+    let impact_since = impact_since.filter(|t| Some(*t) != incident.impact_since);
+    let impact_until = impact_until.filter(|t| Some(*t) != incident.impact_until);
+    if public.is_none() && impact_since.is_none() && impact_until.is_none() {
+        reject!(
+            "nothing to change on {id}: the public text and impact times given are what it already has"
+        );
+    }
+    Ok(vec![Event::IncidentEdited {
+        id,
+        public,
+        impact_since,
+        impact_until,
     }])
 }
 
@@ -231,6 +336,7 @@ pub(crate) fn decide_qualify(
     risk: Risk,
     impact: &str,
     rationale: &str,
+    public: &str,
 ) -> Result<Vec<Event>, Rejection> {
     let policy = &ctx.model.policy;
     ctx.model.may_qualify(ctx.actor, id)?;
@@ -248,13 +354,24 @@ pub(crate) fn decide_qualify(
         );
     }
 
-    Ok(vec![Event::IncidentQualified {
+    let mut events = vec![Event::IncidentQualified {
         id,
         decision,
         risk,
         impact: text::required("impact", impact, MAX_TEXT)?,
         rationale: text::required("rationale", rationale, MAX_TEXT)?,
-    }])
+    }];
+    // What customers are told is written as the incident is qualified, in the same batch.
+    let public = public_text(public)?;
+    if !public.is_empty() && public != incident.public {
+        events.push(Event::IncidentEdited {
+            id,
+            public: Some(public),
+            impact_since: None,
+            impact_until: None,
+        });
+    }
+    Ok(events)
 }
 
 pub(crate) fn decide_resolve(
@@ -284,6 +401,8 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             services,
             impact,
             source,
+            public,
+            impact_since,
         } => {
             model.incidents.insert(
                 *id,
@@ -301,6 +420,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     resolution: None,
                     source: source.clone(),
                     notes: Vec::new(),
+                    public: public.clone(),
+                    impact_since: *impact_since,
+                    impact_until: None,
+                    review: None,
+                    review_waiver: None,
+                    notices: Vec::new(),
                     lines: Vec::new(),
                 },
             );
@@ -364,6 +489,45 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     note: note.clone(),
                     by: r.actor.as_str().into(),
                     at: r.at,
+                });
+            }
+        }
+        Event::IncidentEdited {
+            id,
+            public,
+            impact_since,
+            impact_until,
+        } => {
+            if let Some(i) = model.incidents.get_mut(id) {
+                if let Some(p) = public {
+                    i.public = p.clone();
+                }
+                if impact_since.is_some() {
+                    i.impact_since = *impact_since;
+                }
+                if impact_until.is_some() {
+                    i.impact_until = *impact_until;
+                }
+            }
+        }
+        Event::ReviewRecorded { id, review } => super::review::fold_recorded(model, r, *id, review),
+        Event::ReviewWaived { id, reason } => super::review::fold_waived(model, r, *id, reason),
+        Event::ActionDone { id, item } => super::review::fold_done(model, r, *id, *item),
+        Event::IncidentNoticeRecorded {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        } => {
+            if let Some(i) = model.incidents.get_mut(id) {
+                i.notices.push(super::release::Notice {
+                    stage: *stage,
+                    audience: *audience,
+                    channel: channel.as_str().into(),
+                    by: r.actor.as_str().into(),
+                    at: r.at,
+                    error: error.clone(),
                 });
             }
         }

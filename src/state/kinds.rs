@@ -72,7 +72,7 @@ word_enum!(
 
 word_enum!(
     /// The moment a stakeholder notice is about.
-    Stage, "notice stage" { Planned => "planned", Deploying => "deploying", Deployed => "deployed", RolledBack => "rolled-back" }
+    Stage, "notice stage" { Investigating => "investigating", Planned => "planned", Deploying => "deploying", Deployed => "deployed", Resolved => "resolved", RolledBack => "rolled-back" }
 );
 word_enum!(
     /// Who a notice is written for.

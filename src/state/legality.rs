@@ -100,7 +100,7 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             model,
             r,
             [Command::SetPolicy {
-                policy: policy.clone(),
+                policy: Box::new(policy.clone()),
             }],
         ),
         Event::IncidentReported {
@@ -109,6 +109,8 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             services,
             impact,
             source,
+            public,
+            impact_since,
             ..
         } => match source {
             None => first_of(
@@ -119,6 +121,8 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                     severity: *severity,
                     services: services.clone(),
                     impact: impact.clone(),
+                    public: public.clone(),
+                    impact_since: *impact_since,
                 }],
             ),
             Some(key) => first_of(
@@ -129,6 +133,7 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                     a.severity = pagerduty(severity.as_str());
                     a.services = services.clone();
                     a.impact = impact.clone();
+                    a.started = *impact_since;
                 })],
             ),
         },
@@ -191,7 +196,61 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                 risk: *risk,
                 impact: impact.clone(),
                 rationale: rationale.clone(),
+                public: String::new(),
             }],
+        ),
+        Event::IncidentEdited {
+            id,
+            public,
+            impact_since,
+            impact_until,
+        } => first_of(
+            model,
+            r,
+            [Command::EditIncident {
+                id: *id,
+                public: public.clone(),
+                impact_since: *impact_since,
+                impact_until: *impact_until,
+            }],
+        ),
+        Event::ReviewRecorded { id, review } => first_of(
+            model,
+            r,
+            [Command::RecordReview {
+                id: *id,
+                review: Box::new(review.clone()),
+            }],
+        ),
+        Event::ReviewWaived { id, reason } => first_of(
+            model,
+            r,
+            [Command::WaiveReview {
+                id: *id,
+                reason: reason.clone(),
+            }],
+        ),
+        Event::IncidentNoticeRecorded {
+            id,
+            stage,
+            audience,
+            channel,
+            error,
+        } => first_of(
+            model,
+            r,
+            [Command::RecordIncidentNotice {
+                id: *id,
+                stage: *stage,
+                audience: *audience,
+                channel: channel.clone(),
+                error: error.clone(),
+            }],
+        ),
+        Event::ActionDone { id, item } => first_of(
+            model,
+            r,
+            [Command::CompleteAction { id: *id, item: *item }],
         ),
         Event::IncidentResolved {
             id,
@@ -481,9 +540,13 @@ fn alert(key: &str, change: AlertChange, set: impl FnOnce(&mut AlertInput)) -> C
         resolved: false,
         change,
         event: None,
+        started: None,
+        ended: None,
     };
     set(&mut alert);
-    Command::ImportAlert { alert }
+    Command::ImportAlert {
+        alert: Box::new(alert),
+    }
 }
 
 /// An import of one test's result.

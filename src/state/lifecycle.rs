@@ -208,9 +208,38 @@ pub(crate) fn decide_advance(
     }
     let mut events = vec![event];
     if to == Phase::Closed {
-        events.extend(resolved_by_closing(ctx.model, release));
+        let resolves = resolved_by_closing(ctx.model, release);
+        // The last hotfix of an incident the policy wants reviewed closes only with its review
+        // (or a qualifier's waiver) on record: the learning is part of the change.
+        let due = resolves.iter().filter_map(|e| match e {
+            Event::IncidentResolved { id, .. } => ctx.model.incidents.get(id),
+            _ => None,
+        });
+        if let Some(i) = due.into_iter().find(|i| i.review_due(ctx.model)) {
+            reject!(
+                "{} is {}: closing {id} resolves it, and the policy wants a post-incident review first. Record it with `hotfix review {} --summary ... --root-cause ...`, or the {} role may waive it with `hotfix review {} --waive \"why\"`",
+                i.id,
+                i.severity,
+                i.id,
+                ctx.model.policy.qualifier_role,
+                i.id
+            );
+        }
+        events.extend(resolves);
     }
     Ok(events)
+}
+
+impl Model {
+    /// Whether closing `release` must wait for a post-incident review (see `decide_advance`).
+    pub fn review_before_close(&self, release: &Release) -> bool {
+        resolved_by_closing(self, release).iter().any(|e| match e {
+            Event::IncidentResolved { id, .. } => {
+                self.incidents.get(id).is_some_and(|i| i.review_due(self))
+            }
+            _ => false,
+        })
+    }
 }
 
 /// What closing `release` resolves: each of its incidents still open that no other unfinished

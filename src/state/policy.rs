@@ -32,6 +32,11 @@ pub struct Policy {
     /// users notice says when the next one comes ("30m", "2h", "1d"). None: no promise made.
     #[serde(default)]
     pub update_every: BTreeMap<Severity, Every>,
+    /// The severities whose last hotfix may close only once the incident has a post-incident
+    /// review, or the qualifier waived it. None in a policy that names none (a store made before
+    /// reviews keeps the rules its lines were written under).
+    #[serde(default)]
+    pub review_required: Vec<Severity>,
     /// Priorities for tests first seen in an imported CI report; unmatched ones are medium.
     #[serde(default)]
     pub test_priority_rules: Vec<super::imports::PriorityRule>,

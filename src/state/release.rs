@@ -54,10 +54,22 @@ impl Phase {
         match self {
             Phase::Pending => Some(Stage::Planned),
             Phase::Deploying => Some(Stage::Deploying),
-            Phase::Deployed | Phase::Verified | Phase::Closed => Some(Stage::Deployed),
+            Phase::Deployed => Some(Stage::Deployed),
+            // Resolved only once verified in production: before that, a fix is being watched.
+            Phase::Verified | Phase::Closed => Some(Stage::Resolved),
             Phase::RolledBack => Some(Stage::RolledBack),
             Phase::Cancelled => None,
         }
+    }
+
+    /// Whether a `stage` notice is true of a release in this phase: the one [`notice_stage`]
+    /// names, and "deployed" still of a verified or closed release (it was deployed; stores
+    /// written before the resolved stage recorded it so).
+    ///
+    /// [`notice_stage`]: Phase::notice_stage
+    pub fn allows_notice(self, stage: Stage) -> bool {
+        self.notice_stage() == Some(stage)
+            || (stage == Stage::Deployed && matches!(self, Phase::Verified | Phase::Closed))
     }
 
     /// Closed, rolled back and cancelled are final.

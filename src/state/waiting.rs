@@ -35,6 +35,16 @@ pub enum Step {
     Unblock(ReleaseId, String),
     /// The notice for the release's stage, not yet sent to the operations team (its author).
     Notify(ReleaseId, super::Stage),
+    /// A post-incident review the policy wants, for an incident whose fix is out or that is
+    /// resolved (its qualifier, and the authors of its hotfixes).
+    Review(IncidentId),
+    /// A review's action item (1-based) past its due date and not done (its owner).
+    Action {
+        incident: IncidentId,
+        item: usize,
+        what: String,
+        due: chrono::NaiveDate,
+    },
 }
 
 impl Step {
@@ -68,6 +78,22 @@ impl Step {
                 format!("send the {stage} notice for {id}"),
                 format!("hotfix notify {id} --stage {stage} --audience ops"),
             ),
+            Step::Review(id) => (
+                format!("write the post-incident review of {id}"),
+                format!("hotfix review {id} --summary ... --root-cause ... --action ..."),
+            ),
+            Step::Action {
+                incident,
+                item,
+                what,
+                due,
+            } => (
+                format!(
+                    "action {item} of {incident}'s review was due {due}: {}",
+                    crate::sanitize::line(what)
+                ),
+                format!("hotfix review {incident} --done {item}"),
+            ),
             Step::Unblock(id, role) => (
                 format!("grant {role} to someone who can approve {id}: no one can now"),
                 format!("hotfix user grant USER {role}"),
@@ -77,8 +103,36 @@ impl Step {
 }
 
 impl Model {
-    pub fn waiting_on(&self, user: &str) -> Waiting<'_> {
+    /// Everything that waits on `user`; `today` decides which action items are overdue.
+    pub fn waiting_on(&self, user: &str, today: chrono::NaiveDate) -> Waiting<'_> {
         let mut waiting = Waiting::default();
+        // The learning after an incident: reviews due, and action items past their date. An
+        // incident with either is never archived (see `Model::archivable`), so this is whole.
+        for incident in self.incidents.values() {
+            let id = incident.id;
+            let fixed = incident.status == IncidentStatus::Resolved
+                || incident.fix_that_stayed(self).is_some();
+            let concerned = incident
+                .qualification
+                .as_ref()
+                .is_some_and(|q| q.by == user)
+                || self.hotfixes_for(id).any(|r| r.author == user);
+            if fixed && concerned && incident.review_due(self) {
+                waiting.steps.push(Step::Review(id));
+            }
+            if let Some(review) = &incident.review {
+                for o in review.overdue(id, today) {
+                    if o.owner == user {
+                        waiting.steps.push(Step::Action {
+                            incident: id,
+                            item: o.item,
+                            what: o.what,
+                            due: o.due,
+                        });
+                    }
+                }
+            }
+        }
         for incident in self.incident_queue(false) {
             let id = incident.id;
             match (&incident.status, &incident.qualification) {
@@ -118,7 +172,12 @@ impl Model {
                 }
                 Phase::Deploying if by(Phase::Deploying) => Some(Step::MarkDeployed(release.id)),
                 Phase::Deployed if author || by(Phase::Deployed) => Some(Step::Verify(release.id)),
-                Phase::Verified if author || by(Phase::Verified) => Some(Step::Close(release.id)),
+                // A close the review must come before is the review's step, not this one.
+                Phase::Verified
+                    if (author || by(Phase::Verified)) && !self.review_before_close(release) =>
+                {
+                    Some(Step::Close(release.id))
+                }
                 _ => None,
             };
             waiting.steps.extend(step);

@@ -313,6 +313,8 @@ mod tests {
                 services: vec!["db".into()],
                 impact: String::new(),
                 source: None,
+                public: String::new(),
+                impact_since: None,
             },
         }
     }

@@ -32,6 +32,10 @@ pub enum Action {
     Qualify,
     CreateHotfix,
     Resolve,
+    /// What customers are told about the incident, and its impact window.
+    EditIncident,
+    /// The incident's post-incident review.
+    Review,
     PlanRelease,
     Roles,
     Policy,
@@ -97,6 +101,8 @@ impl Action {
             Action::Qualify => "qualify",
             Action::CreateHotfix => "create hotfix",
             Action::Resolve => "resolve",
+            Action::EditIncident => "public text / impact",
+            Action::Review => "post-incident review",
             Action::PlanRelease => "plan regular release",
             Action::Roles => "grant/revoke role",
             Action::Policy => "replace policy",
@@ -149,6 +155,8 @@ impl Action {
             Action::Close,
             Action::Severity,
             Action::Resolve,
+            Action::EditIncident,
+            Action::Review,
             Action::Waive,
             Action::Withdraw,
             Action::RemoveTest,

@@ -38,13 +38,13 @@ pub enum Effect {
     LoadInsights,
     /// Send a stakeholder notice (an HTTP post), then record how it went.
     Notify {
-        id: ReleaseId,
+        id: crate::notify::Subject,
         stage: Stage,
         audience: Audience,
     },
     /// No webhook is configured: write the notice to a file instead (records nothing).
     WriteNotice {
-        id: ReleaseId,
+        id: crate::notify::Subject,
         stage: Stage,
         audience: Audience,
         path: String,
@@ -159,9 +159,9 @@ fn header_steps(steps: &[crate::state::waiting::Step]) -> Vec<String> {
 }
 
 impl Summary {
-    pub fn new(model: &Model, user: &str) -> Summary {
+    pub fn new(model: &Model, user: &str, today: chrono::NaiveDate) -> Summary {
         use crate::state::{IncidentStatus, Severity};
-        let waiting = model.waiting_on(user);
+        let waiting = model.waiting_on(user, today);
         Summary {
             user: user.to_string(),
             roles: model.roles_of(user),
@@ -319,7 +319,7 @@ impl App {
     /// frame; without it, views compute afresh (correct, only slower).
     pub fn sync(&mut self, model: &Model) {
         if self.lists.seq != Some(model.seq) || self.lists.summary.user != self.user {
-            self.lists.summary = Summary::new(model, &self.user);
+            self.lists.summary = Summary::new(model, &self.user, self.clock.date_naive());
         }
         if self.lists.seq != Some(model.seq) {
             self.lists.all_queue = model
@@ -375,7 +375,7 @@ impl App {
         if self.lists.seq == Some(model.seq) && self.lists.summary.user == self.user {
             Cow::Borrowed(&self.lists.summary)
         } else {
-            Cow::Owned(Summary::new(model, &self.user))
+            Cow::Owned(Summary::new(model, &self.user, self.clock.date_naive()))
         }
     }
 
@@ -554,9 +554,12 @@ fn incident_form(
             id,
             sev,
             model.policy.hotfix_severities.contains(&sev),
+            model.incidents.get(&id).map_or("", |i| i.public.as_str()),
         )),
         Action::CreateHotfix => Some(Form::create_hotfix(id, &next_version(model, true))),
         Action::Resolve => Some(Form::resolve(id)),
+        Action::EditIncident => model.incidents.get(&id).map(Form::edit_incident),
+        Action::Review => model.incidents.get(&id).map(Form::review),
         _ => None,
     }
 }

@@ -106,7 +106,7 @@ pub enum Submit {
     /// Send a notice to the webhook and record how it went; without a webhook, write the
     /// notice to a file instead, recorded as written there.
     Notice {
-        id: ReleaseId,
+        id: crate::notify::Subject,
         stage: Stage,
         audience: Audience,
         send: bool,
@@ -146,7 +146,12 @@ dialogs! {
     NewIncident { ; title: Text, severity: Pick<Severity>, services: Text, impact: Text }
     Severity { id: IncidentId ; severity: Pick<Severity>, reason: Text }
     Qualify { id: IncidentId, current: Severity ;
-        decision: Pick<Decision>, risk: Pick<Risk>, impact: Text, rationale: Text }
+        decision: Pick<Decision>, risk: Pick<Risk>, impact: Text, rationale: Text, public: Text }
+    /// `was` holds the times as first shown: one left as it was is not a change (the field
+    /// shows minutes, the record may hold seconds).
+    EditIncident { id: IncidentId, was: [String; 2] ; public: Text, since: Text, until: Text }
+    Review { id: IncidentId ;
+        summary: Text, trigger: Text, root_cause: Text, factors: Text, lessons: Text, actions: Text }
     CreateHotfix { id: IncidentId ;
         version: Text, summary: Text, changes: Text, risks: Text, rollback: Text }
     Resolve { id: IncidentId ; note: Text }
@@ -168,7 +173,7 @@ dialogs! {
     ImportTests { id: ReleaseId ; files: Text }
     ImportAlert { ; file: Text }
     /// `text` is the notice as it would go out, filled in by the app's preview.
-    Notify { id: ReleaseId, webhooks: crate::notify::Webhooks, text: Vec<String> ; stage: Pick<Stage>, audience: Pick<Audience> }
+    Notify { id: crate::notify::Subject, webhooks: crate::notify::Webhooks, text: Vec<String> ; stage: Pick<Stage>, audience: Pick<Audience> }
     SetTest { id: ReleaseId, name: String ; status: Pick<TestStatus>, note: Text }
     Waive { id: ReleaseId, name: String ; reason: Text }
     Withdraw { id: ReleaseId ; reason: Text, role: Pick<String> }
@@ -196,6 +201,21 @@ pub enum FormInput {
 
 fn text(label: &'static str) -> Text {
     Text::new(label, "")
+}
+
+/// A time typed in a dialog: empty for none, `YYYY-MM-DD HH:MM` in UTC, or RFC 3339.
+fn time_field(label: &str, field: &Text) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    let v = field.value();
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(v) {
+        return Ok(Some(t.with_timezone(&chrono::Utc)));
+    }
+    chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M")
+        .map(|t| Some(t.and_utc()))
+        .map_err(|_| format!("{label} \"{v}\" is not a time such as 2026-12-05 09:12 (UTC)"))
 }
 
 impl Form {
@@ -240,6 +260,8 @@ impl Form {
             Kind::NewIncident { .. } => "Report an incident".into(),
             Kind::Severity { id, .. } => format!("Change the severity of {id}"),
             Kind::Qualify { id, current, .. } => format!("Qualify {id} ({current})"),
+            Kind::EditIncident { id, .. } => format!("What customers are told about {id}"),
+            Kind::Review { id, .. } => format!("Post-incident review of {id}"),
             Kind::CreateHotfix { id, .. } => format!("Create a hotfix for {id}"),
             Kind::Resolve { id, .. } => format!("Resolve {id}"),
             Kind::EditHotfix { id, .. } | Kind::EditRegular { id, .. } => {
@@ -331,6 +353,8 @@ impl Form {
                 severity: severity.chosen()?,
                 services: services.list(),
                 impact: impact.value(),
+                public: String::new(),
+                impact_since: None,
             },
             Kind::Severity {
                 id,
@@ -347,6 +371,7 @@ impl Form {
                 risk,
                 impact,
                 rationale,
+                public,
                 ..
             } => Command::QualifyIncident {
                 id: *id,
@@ -354,6 +379,52 @@ impl Form {
                 risk: risk.chosen()?,
                 impact: impact.value(),
                 rationale: rationale.value(),
+                public: public.value(),
+            },
+            Kind::EditIncident {
+                id,
+                was,
+                public,
+                since,
+                until,
+            } => {
+                let changed = |field: &Text, was: &str, label: &str| {
+                    if field.value().trim() == was {
+                        Ok(None)
+                    } else {
+                        time_field(label, field)
+                    }
+                };
+                Command::EditIncident {
+                    id: *id,
+                    public: Some(public.value()),
+                    impact_since: changed(since, &was[0], "Impact since")?,
+                    impact_until: changed(until, &was[1], "Impact until")?,
+                }
+            }
+            Kind::Review {
+                id,
+                summary,
+                trigger,
+                root_cause,
+                factors,
+                lessons,
+                actions,
+            } => Command::RecordReview {
+                id: *id,
+                review: Box::new(crate::state::review::ReviewText {
+                    summary: summary.value(),
+                    trigger: trigger.value(),
+                    root_cause: root_cause.value(),
+                    factors: factors.value(),
+                    lessons: lessons.value(),
+                    actions: actions
+                        .value()
+                        .split(';')
+                        .filter(|a| !a.trim().is_empty())
+                        .map(str::parse)
+                        .collect::<Result<_, String>>()?,
+                }),
             },
             Kind::CreateHotfix {
                 id,

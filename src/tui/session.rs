@@ -186,13 +186,13 @@ pub fn perform(effect: Effect, app: &mut App, session: &mut Session<'_>) -> Flow
                 Ok(()) => execute(
                     app,
                     session,
-                    crate::state::Command::RecordNotice {
+                    crate::notify::record(
                         id,
                         stage,
                         audience,
-                        channel: crate::notify::file_channel(Path::new(&path)),
-                        error: None,
-                    },
+                        crate::notify::file_channel(Path::new(&path)),
+                        None,
+                    ),
                 ),
                 Err(e) => app.tell(
                     format!("cannot write {path}: {e} (nothing was sent or recorded)"),
@@ -424,7 +424,7 @@ pub(crate) fn preview_import(
 
 /// A notice ready to post to the configured webhook (the URL is never shown).
 pub(crate) struct Posting {
-    id: crate::state::ReleaseId,
+    id: crate::notify::Subject,
     stage: crate::state::Stage,
     audience: crate::state::Audience,
     url: String,
@@ -437,7 +437,7 @@ impl Posting {
     pub(crate) fn prepare(
         app: &mut App,
         store: &Store,
-        id: crate::state::ReleaseId,
+        id: crate::notify::Subject,
         stage: crate::state::Stage,
         audience: crate::state::Audience,
     ) -> Option<Posting> {
@@ -487,13 +487,8 @@ impl Posting {
             if outcome.is_ok() { "sent" } else { "failed" }
         );
         session.ready_to_write(app);
-        let command = crate::state::Command::RecordNotice {
-            id,
-            stage,
-            audience,
-            channel: "webhook".into(),
-            error: outcome.clone().err(),
-        };
+        let command =
+            crate::notify::record(id, stage, audience, "webhook".into(), outcome.clone().err());
         let recorded = session
             .store
             .execute(&app.user, crate::clock::now(), command);

@@ -106,6 +106,8 @@ impl World {
                 severity,
                 services: vec!["api".into()],
                 impact: "users affected".into(),
+                public: String::new(),
+                impact_since: None,
             },
         );
         id
@@ -120,6 +122,20 @@ impl World {
                 risk: Risk::Low,
                 impact: "wide".into(),
                 rationale: "needed".into(),
+                public: String::new(),
+            },
+        );
+    }
+
+    /// Writes what end users are told about `id`.
+    pub fn public(&mut self, id: IncidentId, text: &str) {
+        self.run(
+            "quinn",
+            Command::EditIncident {
+                id,
+                public: Some(text.into()),
+                impact_since: None,
+                impact_until: None,
             },
         );
     }

@@ -7,8 +7,13 @@ use postgres::Client;
 /// The schema, as the steps that build it, in order: `init` applies them all, and `hotfix store
 /// migrate` applies those a store made by an older hotfix lacks. A step is never edited once
 /// released (stores in the field were built by it); a change is a new step.
-pub(super) const MIGRATIONS: &[(i32, &str)] =
-    &[(1, SCHEMA_1), (2, SCHEMA_2), (3, SCHEMA_3), (4, SCHEMA_4)];
+pub(super) const MIGRATIONS: &[(i32, &str)] = &[
+    (1, SCHEMA_1),
+    (2, SCHEMA_2),
+    (3, SCHEMA_3),
+    (4, SCHEMA_4),
+    (5, SCHEMA_5),
+];
 
 /// The log, its two roles, the append-only triggers and the append function.
 pub(super) const SCHEMA_1: &str = include_str!("../../../assets/sql/schema_1.sql");
@@ -26,6 +31,14 @@ pub(super) const SCHEMA_3: &str = include_str!("../../../assets/sql/schema_3.sql
 /// The server refuses a malformed line, and the store's lock is a row only hotfix's functions
 /// can lock (see `assets/sql/schema_4.sql`).
 pub(super) const SCHEMA_4: &str = include_str!("../../../assets/sql/schema_4.sql");
+
+/// The event types the server accepts are rows of `hotfix.event_kinds` (a new type is an
+/// `INSERT` in a new step), with those of incident edits and post-incident reviews.
+pub(super) const SCHEMA_5: &str = include_str!("../../../assets/sql/schema_5.sql");
+
+/// The first step whose event types are rows of `hotfix.event_kinds`.
+#[cfg(test)]
+pub(super) const KINDS_TABLE_FROM: i32 = 5;
 
 /// Applies the steps of [`MIGRATIONS`] after `from` in one transaction, recording each, as the
 /// owner role the login takes for the time it builds.

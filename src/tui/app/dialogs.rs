@@ -97,7 +97,19 @@ impl App {
             Action::Policy => Some(Form::policy()),
             Action::SwitchUser => Some(Form::switch_user(&people(model), &self.user)),
             Action::ImportAlert => Some(Form::import_alert()),
-            Action::Severity | Action::Qualify | Action::CreateHotfix | Action::Resolve => {
+            // An incident no hotfix is fixing yet: its own notice, investigating.
+            Action::Notify if release.is_none() && self.focus == Pane::Queue => {
+                let i = self
+                    .selected_incident(model)
+                    .ok_or("select an incident in the queue first")?;
+                Some(Form::notify(i.id, Stage::Investigating, self.webhooks))
+            }
+            Action::Severity
+            | Action::Qualify
+            | Action::CreateHotfix
+            | Action::Resolve
+            | Action::EditIncident
+            | Action::Review => {
                 let i = self
                     .selected_incident(model)
                     .ok_or("select an incident in the queue first")?;

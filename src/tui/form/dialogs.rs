@@ -23,7 +23,9 @@ impl Form {
         })
     }
 
-    pub fn qualify(id: IncidentId, current: Severity, hotfixable: bool) -> Form {
+    /// `public` prefills what customers are told: asked for here, as the incident earns a
+    /// hotfix, so the first users notice has words of its own.
+    pub fn qualify(id: IncidentId, current: Severity, hotfixable: bool, public: &str) -> Form {
         let decision = if hotfixable {
             Decision::Hotfix
         } else {
@@ -36,6 +38,52 @@ impl Form {
             risk: Pick::new("Risk of the fix", Risk::ALL, Some(&Risk::Medium)),
             impact: text("Impact assessment"),
             rationale: text("Rationale"),
+            public: Text::new("Public text", public),
+        })
+    }
+
+    pub fn edit_incident(i: &crate::state::Incident) -> Form {
+        let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+            t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default()
+        };
+        let was = [time(i.impact_since), time(i.impact_until)];
+        Form::new(Kind::EditIncident {
+            id: i.id,
+            public: Text::new("Public text", &i.public),
+            since: Text::new("Impact since (YYYY-MM-DD HH:MM UTC)", &was[0]),
+            until: Text::new("Impact until (YYYY-MM-DD HH:MM UTC)", &was[1]),
+            was,
+        })
+    }
+
+    /// Prefilled with the review on record, so a rewrite changes what it must.
+    pub fn review(i: &crate::state::Incident) -> Form {
+        let t = i
+            .review
+            .as_ref()
+            .map(|r| r.text.clone())
+            .unwrap_or_default();
+        let actions: Vec<String> = t
+            .actions
+            .iter()
+            .map(|a| {
+                let mut s = format!("{}|{}|{}", a.what, a.owner, a.due);
+                if let Some(ticket) = &a.ticket {
+                    s.push('|');
+                    s.push_str(ticket);
+                }
+                s
+            })
+            .collect();
+        Form::new(Kind::Review {
+            id: i.id,
+            summary: Text::new("Summary", &t.summary),
+            trigger: Text::new("Trigger", &t.trigger),
+            root_cause: Text::new("Root cause", &t.root_cause),
+            factors: Text::new("Contributing factors", &t.factors),
+            lessons: Text::new("Lessons", &t.lessons),
+            actions: Text::new("Actions: what|owner|YYYY-MM-DD; …", &actions.join("; ")),
         })
     }
 
@@ -163,9 +211,14 @@ impl Form {
         })
     }
 
-    pub fn notify(id: ReleaseId, stage: Stage, webhooks: crate::notify::Webhooks) -> Form {
+    /// A notice about a release (its stages) or an incident before its hotfix (investigating).
+    pub fn notify(
+        id: impl Into<crate::notify::Subject>,
+        stage: Stage,
+        webhooks: crate::notify::Webhooks,
+    ) -> Form {
         Form::new(Kind::Notify {
-            id,
+            id: id.into(),
             webhooks,
             text: Vec::new(),
             stage: Pick::new("Stage", Stage::ALL, Some(&stage)),

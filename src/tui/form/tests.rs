@@ -40,7 +40,9 @@ fn a_new_incident_form_builds_the_command() {
             title: "DB down".into(),
             severity: Severity::P1,
             services: vec!["db".into(), "api".into()],
-            impact: String::new()
+            impact: String::new(),
+            public: String::new(),
+            impact_since: None,
         }))
     );
     press(&mut form, KeyCode::Enter);

@@ -634,16 +634,44 @@ pub fn form(frame: &mut Frame, area: Rect, app: &App, form: &Form, ctx: &Ctx) {
         );
         let value = match f.shown() {
             Shown::Text(input) => {
+                // One row per field, whatever the length: a long value scrolls sideways to
+                // keep the cursor in view (a wrapped one would push the rows below it down).
+                let room = (inner.width as usize)
+                    .saturating_sub(label_width + 1)
+                    .max(2);
+                let shown: Vec<char> = line(&input.text).chars().collect();
+                let at = line(&input.text.chars().take(input.cursor).collect::<String>())
+                    .chars()
+                    .count();
+                let (text, x) = if shown.len() <= room {
+                    (shown.iter().collect::<String>(), at)
+                } else if focused {
+                    let start = (at + 2).saturating_sub(room).min(shown.len());
+                    let end = (start + room - 1).min(shown.len());
+                    let body: String = shown[start..end].iter().collect();
+                    if start == 0 {
+                        (format!("{body}…"), at)
+                    } else {
+                        (
+                            format!("…{}", &body.chars().skip(1).collect::<String>()),
+                            at - start,
+                        )
+                    }
+                } else {
+                    (
+                        format!("{}…", shown[..room - 1].iter().collect::<String>()),
+                        0,
+                    )
+                };
                 if focused {
-                    let before: String = input.text.chars().take(input.cursor).collect();
-                    let x = inner.x + (label_width + line(&before).chars().count()) as u16;
+                    let x = inner.x + (label_width + x) as u16;
                     cursor = Some((
                         x.min(inner.right().saturating_sub(1)),
                         inner.y + top + i as u16,
                     ));
                 }
                 Span::styled(
-                    line(&input.text).into_owned(),
+                    text,
                     if focused {
                         t.base().add_modifier(Modifier::UNDERLINED)
                     } else {

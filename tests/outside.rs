@@ -571,6 +571,13 @@ fn alertmanager_creates_then_deduplicates_and_notes_resolution() {
         "fingerprints de-duplicate: {}",
         inc.impact
     );
+    // Customer impact began with the group's first alert.
+    let t = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    assert_eq!(inc.impact_since, Some(t("2026-11-27T08:50:00Z")));
+    assert_eq!(
+        inc.impact_until, None,
+        "Alertmanager's zero endsAt is no end"
+    );
     assert!(
         alert(&mut store, "alerts/alertmanager-firing.json").is_empty(),
         "the same group is not a new incident"
@@ -594,6 +601,8 @@ fn alertmanager_creates_then_deduplicates_and_notes_resolution() {
     let inc = &store.model.incidents[&id];
     assert_eq!(inc.status, IncidentStatus::Qualified);
     assert!(inc.notes[0].note.contains("reports it resolved"));
+    // ... and ended with its last: the window is whole, and the report can say how long.
+    assert_eq!(inc.impact_until, Some(t("2026-11-27T10:05:00Z")));
     // The same payload again (Alertmanager resends while it stays resolved) notes nothing new.
     assert!(alert(&mut store, "alerts/alertmanager-resolved.json").is_empty());
     assert_eq!(store.model.incidents[&id].notes.len(), 1);

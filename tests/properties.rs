@@ -979,3 +979,63 @@ fn a_closed_record_is_read_with_its_own_chunk_not_the_archive() {
             .is_none()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever engineers write about an incident (ids, hashes, services, revenue at risk),
+    /// end users read the public text and the stage's own words, at every stage.
+    #[test]
+    fn users_notices_carry_only_the_public_text(
+        title in "[A-Za-z0-9 ]{0,20}(INC-7|HF-3|deadbeefcafe0123)[A-Za-z0-9 ]{0,20}",
+        impact in "(EUR [0-9]{2}k/hour at risk|HTTP 50[0-4] on svc-[a-z]{3})",
+        service in "svc-[a-z]{5}",
+        public in "[A-Z][a-z]{2,12}( [a-z]{2,10}){1,8}\\.",
+        rolled_back in any::<bool>(),
+    ) {
+        use hotfix::state::{Audience, Stage};
+        let mut w = World::new();
+        let inc = w.model.next_incident_id();
+        w.run("quinn", Command::ReportIncident {
+            title: format!("T {title}"),
+            severity: Severity::P1,
+            services: vec![service.clone()],
+            impact: impact.clone(),
+            public: String::new(),
+            impact_since: None,
+        });
+        w.public(inc, &public);
+        let check = |w: &World, subject: hotfix::notify::Subject, stage: Stage| {
+            let n = hotfix::notify::render(&w.model, subject, stage, Audience::Users, w.now).unwrap();
+            let text = format!("{}\n{}", n.title, n.body);
+            for leak in ["INC-", "HF-", "REL-", "deadbeef", "witness", "svc-", "EUR", "HTTP", &service] {
+                assert!(!text.contains(leak), "{leak} in the {stage} notice: {text}");
+            }
+            assert!(text.contains(&public), "{text}");
+            let hex_run = text
+                .split(|c: char| !c.is_ascii_hexdigit())
+                .any(|w| w.len() >= 16);
+            assert!(!hex_run, "a hash in {text}");
+        };
+        check(&w, inc.into(), Stage::Investigating);
+        w.qualify(inc, Decision::Hotfix);
+        let id = w.hotfix_for(&[inc]);
+        check(&w, id.into(), Stage::Planned);
+        w.approve("avery", id, "sre-avp");
+        w.approve("dana", id, "dev-lead");
+        w.approve("priya", id, "prod-owner");
+        w.add_test(id, "smoke", Priority::Critical);
+        w.set_test(id, "smoke", TestStatus::Passed);
+        w.run("sam", Command::StartDeploy { id });
+        check(&w, id.into(), Stage::Deploying);
+        w.run("sam", Command::MarkDeployed { id });
+        check(&w, id.into(), Stage::Deployed);
+        if rolled_back {
+            w.run("sam", Command::RollBack { id, reason: format!("HF-9 {impact}") });
+            check(&w, id.into(), Stage::RolledBack);
+        } else {
+            w.run("avery", Command::VerifyRelease { id, note: String::new() });
+            check(&w, id.into(), Stage::Resolved);
+        }
+    }
+}

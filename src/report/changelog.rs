@@ -116,6 +116,54 @@ fn is_link_reference(line: &str) -> bool {
     line.starts_with('[') && line.contains("]: ")
 }
 
+/// A compare link's parts, learnt from one already in the file: `[4.12.0]:
+/// https://host/repo/compare/v4.11.0...v4.12.0` gives the base up to `/compare/` and the tag
+/// prefix (`v`).
+fn compare_pattern(lines: &[String]) -> Option<(String, String)> {
+    lines.iter().filter(|l| is_link_reference(l)).find_map(|l| {
+        let (name, url) = l.split_once("]: ")?;
+        let version = name.strip_prefix('[')?;
+        let (base, range) = url.trim().split_once("/compare/")?;
+        let (_, to) = range.split_once("...")?;
+        let prefix = to.strip_suffix(version)?;
+        Some((base.to_string(), prefix.to_string()))
+    })
+}
+
+/// Keeps the link references at the bottom true after `version` was added: its own compare
+/// link from `previous`, in order (newest first), and `[Unreleased]` comparing from it when
+/// it is the newest. Nothing when the file has no compare link to learn the pattern from.
+fn compare_links(lines: &mut Vec<String>, version: &str, previous: Option<&str>, newest: bool) {
+    let Some((base, prefix)) = compare_pattern(lines) else {
+        return;
+    };
+    let link_of = |lines: &[String], name: &str| {
+        let start = format!("[{}]: ", name.to_ascii_lowercase());
+        lines
+            .iter()
+            .position(|l| l.to_ascii_lowercase().starts_with(&start))
+    };
+    if newest && let Some(at) = link_of(lines, "unreleased") {
+        lines[at] = format!("[Unreleased]: {base}/compare/{prefix}{version}...HEAD");
+    }
+    if link_of(lines, version).is_some() {
+        return;
+    }
+    let own = match previous {
+        Some(p) => format!("[{version}]: {base}/compare/{prefix}{p}...{prefix}{version}"),
+        None => format!("[{version}]: {base}/releases/tag/{prefix}{version}"),
+    };
+    match previous.and_then(|p| link_of(lines, p)) {
+        Some(at) => lines.insert(at, own),
+        None => {
+            while lines.last().is_some_and(|l| l.trim().is_empty()) {
+                lines.pop();
+            }
+            lines.push(own);
+        }
+    }
+}
+
 /// Puts `entry` in its place in the changelog `text` (empty for a new file): a version newest
 /// first among the versions, after `[Unreleased]`, before the link references; an unreleased
 /// item under `[Unreleased]`'s section. Refuses a text that is not a Keep a Changelog file, or
@@ -188,6 +236,15 @@ pub fn insert(text: &str, entry: &Entry) -> Result<String, String> {
                     _ => true,
                 })
                 .map_or(end, |(i, _)| *i);
+            // The version it follows: the first older one below it.
+            let previous = headings
+                .iter()
+                .filter(|(i, v)| *i >= at && !v.eq_ignore_ascii_case("unreleased"))
+                .map(|(_, v)| v.clone())
+                .next();
+            let newest = !headings
+                .iter()
+                .any(|(i, v)| *i < at && !v.eq_ignore_ascii_case("unreleased"));
             let mut insert = block;
             insert.push(String::new());
             let at = if at == end && at > 0 && !lines[at - 1].trim().is_empty() {
@@ -197,6 +254,7 @@ pub fn insert(text: &str, entry: &Entry) -> Result<String, String> {
                 at
             };
             lines.splice(at..at, insert);
+            compare_links(&mut lines, version, previous.as_deref(), newest);
         }
         None => {
             let item_lines: Vec<String> = entry.item_lines().lines().map(str::to_string).collect();
@@ -300,9 +358,21 @@ mod tests {
         assert!(at("## [4.12.1]") < at("## [4.12.0]"));
         assert!(at("- Null card token") < at("## [4.12.0]"));
         assert!(out.ends_with("[4.11.0]: https://example.com/releases/tag/v4.11.0\n"));
+        // The compare links follow: the new version's own, newest first, and [Unreleased]
+        // now compares from it.
+        assert!(
+            out.contains("[Unreleased]: https://example.com/compare/v4.12.1...HEAD\n[4.12.1]: https://example.com/compare/v4.12.0...v4.12.1\n[4.12.0]: https://example.com/compare/v4.11.0...v4.12.0\n"),
+            "{out}"
+        );
         // An older patch goes below the newer minor.
         let out = insert(REAL, &entry(Some("4.11.1"))).unwrap();
         assert!(out.find("## [4.12.0]") < out.find("## [4.11.1]"));
+        // Not the newest: [Unreleased] stays; its own link goes among the others, in order.
+        assert!(out.contains("[Unreleased]: https://example.com/compare/v4.12.0...HEAD\n"));
+        assert!(
+            out.contains("[4.12.0]: https://example.com/compare/v4.11.0...v4.12.0\n[4.11.1]: https://example.com/compare/v4.11.0...v4.11.1\n[4.11.0]:"),
+            "{out}"
+        );
         assert!(out.find("## [4.11.1]") < out.find("## [4.11.0]"));
         assert!(
             insert(&out, &entry(Some("4.11.1")))

@@ -3,6 +3,7 @@
 
 mod args;
 mod audit;
+mod code;
 mod complete;
 mod output;
 mod outside;
@@ -149,6 +150,68 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Verb::Review(r) if r.summary.is_none() && r.waive.is_none() && r.done.is_none() => {
             read::review(&out, &at()?, r.id)
         }
+        // Verbs that read git before they record: the code a release ships, the carry-forward.
+        Verb::Release(ReleaseVerb::New(n)) => write::execute_with(&out, &at()?, |m| {
+            let code = code::bind(m, &n.code, n.regular)?;
+            Ok(if n.regular {
+                Command::PlanRegularRelease {
+                    version: n.version,
+                    summary: n.summary,
+                    planned_at: n.planned,
+                    code,
+                    artifact: n.code.artifact,
+                }
+            } else {
+                Command::CreateHotfix {
+                    incidents: n.incidents,
+                    scope: crate::state::ScopeInput {
+                        version: n.version,
+                        summary: n.summary,
+                        changes: n.changes.unwrap_or_default(),
+                        risks: n.risks.unwrap_or_default(),
+                        rollback: n.rollback.unwrap_or_default(),
+                        code,
+                        artifact: n.code.artifact,
+                    },
+                }
+            })
+        }),
+        Verb::Release(ReleaseVerb::Edit(e)) => write::execute_with(&out, &at()?, |m| {
+            Ok(Command::EditRelease {
+                id: e.id,
+                edit: crate::state::ScopeEdit {
+                    code: code::bind(m, &e.code, !e.id.is_hotfix())?,
+                    artifact: e.code.artifact,
+                    version: e.version,
+                    summary: e.summary,
+                    changes: e.changes,
+                    risks: e.risks,
+                    rollback: e.rollback,
+                    add_incidents: e.add_incidents,
+                },
+            })
+        }),
+        Verb::Release(ReleaseVerb::Close { id, repo }) => write::execute_with(&out, &at()?, |m| {
+            Ok(Command::CloseRelease {
+                id,
+                carried_to: code::carried_to(m, id, repo.as_deref())?,
+            })
+        }),
+        Verb::Release(ReleaseVerb::Diff { id }) => code::diff(&out, &at()?, id),
+        Verb::Gate(args::GateVerb::Check {
+            commit,
+            artifact,
+            service,
+        }) => {
+            let ask = match (commit, artifact) {
+                (Some(c), _) => code::Ask::Commit(c),
+                (None, Some(a)) => code::Ask::Artifact(a),
+                (None, None) => {
+                    return Err(Error::Usage("give --commit SHA or --artifact DIGEST".into()));
+                }
+            };
+            code::check(&out, &at()?, &ask, service.as_deref())
+        }
         Verb::Incident(IncidentVerb::Import { file }) => {
             outside::import_alert(&out, &at()?, &file)
         }
@@ -161,7 +224,6 @@ pub fn run(cli: Cli) -> Result<(), Error> {
 
 /// Maps a write verb to the command it asks for.
 fn to_command(verb: Verb) -> Result<Command, Error> {
-    use crate::state::{ScopeEdit, ScopeInput};
     Ok(match verb {
         Verb::User(UserVerb::Grant { user, role }) => Command::GrantRole { user, role },
         Verb::User(UserVerb::Revoke { user, role }) => Command::RevokeRole { user, role },
@@ -240,36 +302,17 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             public,
         },
         Verb::Incident(IncidentVerb::Resolve { id, note }) => Command::ResolveIncident { id, note },
-        Verb::Release(ReleaseVerb::New(n)) if n.regular => Command::PlanRegularRelease {
-            version: n.version,
-            summary: n.summary,
-            planned_at: n.planned,
-        },
-        Verb::Release(ReleaseVerb::New(n)) => Command::CreateHotfix {
-            incidents: n.incidents,
-            scope: ScopeInput {
-                version: n.version,
-                summary: n.summary,
-                changes: n.changes.unwrap_or_default(),
-                risks: n.risks.unwrap_or_default(),
-                rollback: n.rollback.unwrap_or_default(),
-            },
-        },
-        Verb::Release(ReleaseVerb::Edit(e)) => Command::EditRelease {
-            id: e.id,
-            edit: ScopeEdit {
-                version: e.version,
-                summary: e.summary,
-                changes: e.changes,
-                risks: e.risks,
-                rollback: e.rollback,
-                add_incidents: e.add_incidents,
-            },
-        },
         Verb::Release(ReleaseVerb::Deploy { id }) => Command::StartDeploy { id },
-        Verb::Release(ReleaseVerb::Deployed { id }) => Command::MarkDeployed { id },
+        Verb::Release(ReleaseVerb::Deployed {
+            id,
+            commit,
+            artifact,
+        }) => Command::MarkDeployed {
+            id,
+            commit,
+            artifact,
+        },
         Verb::Release(ReleaseVerb::Verify { id, note }) => Command::VerifyRelease { id, note },
-        Verb::Release(ReleaseVerb::Close { id }) => Command::CloseRelease { id },
         Verb::Release(ReleaseVerb::Rollback { id, reason }) => Command::RollBack { id, reason },
         Verb::Release(ReleaseVerb::Cancel { id, reason }) => Command::CancelRelease { id, reason },
         Verb::Approve {

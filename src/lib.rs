@@ -7,6 +7,7 @@ pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod fsio;
+pub mod git;
 
 /// When the process started, for the time-to-first-frame measurement (`HOTFIX_FIRST_FRAME_LOG`).
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();

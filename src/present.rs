@@ -121,14 +121,36 @@ pub fn describe(r: &Recorded) -> String {
             )
         }
         Event::DeployStarted { id, .. } => format!("{id} deploying"),
-        Event::ReleaseDeployed { id } => format!("{id} deployed"),
+        Event::ReleaseDeployed {
+            id,
+            commit,
+            artifact,
+        } => {
+            let what: Vec<String> = commit
+                .iter()
+                .map(|c| format!("commit {}", c.get(..12).unwrap_or(c)))
+                .chain(artifact.iter().map(|a| format!("artifact {a}")))
+                .collect();
+            if what.is_empty() {
+                format!("{id} deployed")
+            } else {
+                format!("{id} deployed ({}, as approved)", what.join(", "))
+            }
+        }
         Event::ReleaseVerified { id, note } if note.is_empty() => {
             format!("{id} verified in production")
         }
         Event::ReleaseVerified { id, note } => {
             format!("{id} verified in production: {}", s(note))
         }
-        Event::ReleaseClosed { id } => format!("{id} closed"),
+        Event::ReleaseClosed {
+            id,
+            carried_to: Some(c),
+        } => format!(
+            "{id} closed; its fix is on the mainline at {}",
+            c.get(..12).unwrap_or(c)
+        ),
+        Event::ReleaseClosed { id, .. } => format!("{id} closed"),
         Event::ReleaseRolledBack { id, reason } => format!("{id} rolled back: {}", s(reason)),
         Event::ReleaseCancelled { id, reason } => format!("{id} cancelled: {}", s(reason)),
         Event::TestAdded {

@@ -172,7 +172,16 @@ pub fn decide(
             version,
             summary,
             planned_at,
-        } => lifecycle::decide_plan_regular(&ctx, &version, &summary, planned_at),
+            code,
+            artifact,
+        } => lifecycle::decide_plan_regular(
+            &ctx,
+            &version,
+            &summary,
+            planned_at,
+            code.as_deref(),
+            artifact.as_deref(),
+        ),
         Command::EditRelease { id, edit } => lifecycle::decide_edit(&ctx, id, &edit),
         Command::Decide {
             id,
@@ -185,11 +194,15 @@ pub fn decide(
             approval::decide_withdraw(&ctx, id, role, &reason)
         }
         Command::StartDeploy { id } => lifecycle::decide_deploy(&ctx, id),
-        Command::MarkDeployed { id } => lifecycle::decide_advance(&ctx, id, Phase::Deployed, ""),
-        Command::VerifyRelease { id, note } => {
-            lifecycle::decide_advance(&ctx, id, Phase::Verified, &note)
+        Command::MarkDeployed {
+            id,
+            commit,
+            artifact,
+        } => lifecycle::decide_deployed(&ctx, id, commit.as_deref(), artifact.as_deref()),
+        Command::VerifyRelease { id, note } => lifecycle::decide_verify(&ctx, id, &note),
+        Command::CloseRelease { id, carried_to } => {
+            lifecycle::decide_close(&ctx, id, carried_to.as_deref())
         }
-        Command::CloseRelease { id } => lifecycle::decide_advance(&ctx, id, Phase::Closed, ""),
         Command::RollBack { id, reason } => {
             lifecycle::decide_end(&ctx, id, Phase::RolledBack, &reason)
         }

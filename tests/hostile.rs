@@ -932,7 +932,15 @@ fn a_deploy_appended_around_the_rules_is_inert_named_and_stops_no_one() {
     let id = w.hotfix(Severity::P1);
     drop(w.store(&store));
     // The gate is shut (no approvals, no tests), yet "deployed" is appended by hand.
-    let seq = append_by_hand(&store, "sam", hotfix::state::Event::ReleaseDeployed { id });
+    let seq = append_by_hand(
+        &store,
+        "sam",
+        hotfix::state::Event::ReleaseDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     let show = hotfix(&store, "quinn")
         .args(["release", "show", "HF-1", "--json"])
         .assert()

@@ -53,7 +53,14 @@ fn smooth(w: &mut World) -> ReleaseId {
     at(w, "2026-11-02T09:45:00Z");
     w.run("sam", Command::StartDeploy { id });
     at(w, "2026-11-02T09:50:00Z");
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     at(w, "2026-11-02T10:10:00Z");
     w.run(
         "avery",
@@ -298,6 +305,8 @@ fn a_regular_release_is_held_back_for_the_time_a_hotfix_is_in_flight() {
             version: "5.0.0".into(),
             summary: "the monthly release".into(),
             planned_at: None,
+            code: None,
+            artifact: None,
         },
     );
     at(&mut w, "2026-11-02T09:00:00Z");
@@ -328,7 +337,14 @@ fn deployed_p1(w: &mut World) -> (ReleaseId, IncidentId) {
     let inc = w.release(id).scope.incidents[0];
     at(w, "2026-11-02T10:00:00Z");
     w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     (id, inc)
 }
 
@@ -357,7 +373,14 @@ fn second_try(w: &mut World, inc: IncidentId, deployed: &str) -> ReleaseId {
     w.set_test(id, "smoke", TestStatus::Passed);
     w.run("sam", Command::StartDeploy { id });
     at(w, deployed);
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     id
 }
 
@@ -425,7 +448,14 @@ fn tests_flaky_waived_and_deferred_are_counted_across_hotfixes() {
         },
     );
     w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     let s = stats(&w, "2026-12-01T00:00:00Z");
     assert_eq!(s.flaky_tests[0].name, "smoke");
     assert_eq!(s.waived_tests[0].name, "regression");
@@ -531,7 +561,13 @@ fn each_hotfix_for_an_incident_tells_its_whole_story() {
         },
     );
     // A P1: its last hotfix closes only once the review is on record.
-    let why = w.refuse("sam", Command::CloseRelease { id: second });
+    let why = w.refuse(
+        "sam",
+        Command::CloseRelease {
+            id: second,
+            carried_to: None,
+        },
+    );
     assert!(why.contains("post-incident review first"), "{why}");
     at(&mut w, "2026-11-02T15:00:00Z");
     w.run(
@@ -555,7 +591,13 @@ fn each_hotfix_for_an_incident_tells_its_whole_story() {
             }),
         },
     );
-    w.run("sam", Command::CloseRelease { id: second });
+    w.run(
+        "sam",
+        Command::CloseRelease {
+            id: second,
+            carried_to: None,
+        },
+    );
     let now = t("2026-11-03T00:00:00Z");
     let story = |id| -> Vec<String> {
         hotfix::report::build(&w.model, id, now)

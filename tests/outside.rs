@@ -83,7 +83,14 @@ fn a_rolled_back_version_is_yanked_and_a_cancelled_hotfix_gets_no_changelog_entr
     let mut w = common::World::new();
     let id = w.ready_p1();
     w.run("admin", C::StartDeploy { id });
-    w.run("admin", C::MarkDeployed { id });
+    w.run(
+        "admin",
+        C::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     w.run(
         "admin",
         C::RollBack {
@@ -143,6 +150,10 @@ fn changelog_into_puts_the_entry_in_its_place_and_json_is_json() {
     let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in {text}"));
     assert!(at("## [Unreleased]") < at("### Fixed\n\n- Handle a missing card token"));
     assert!(at("- Handle a missing card token") < at("## [4.11.2]"));
+    assert!(
+        text.ends_with("[Unreleased]: https://example.com/compare/v4.11.2...HEAD\n[4.11.2]: https://example.com/compare/v4.11.1...v4.11.2\n[4.11.1]: https://example.com/compare/v3.8.4...v4.11.1\n[3.8.5]: https://example.com/compare/v3.8.4...v3.8.5\n[3.8.4]: https://example.com/releases/tag/v3.8.4\n"),
+        "the compare links follow the versions: {text}"
+    );
     assert!(at("## [4.11.2]") < at("## [4.11.1]"));
     assert!(at("## [4.11.1]") < at("## [3.8.5]"), "{text}");
     assert!(at("## [3.8.5]") < at("## [3.8.4]"));
@@ -205,7 +216,14 @@ fn a_real_keep_a_changelog_parser_reads_a_yanked_version() {
     let mut w = common::World::new();
     let id = w.ready_p1();
     w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     let written =
         changelog::insert("", &changelog::entry(&w.model, id, false, false).unwrap()).unwrap();
     w.run(
@@ -964,7 +982,14 @@ fn end_users_hear_when_the_next_update_comes_while_the_incident_is_open() {
     assert!(!ops.body.contains("Next update"), "{}", ops.body);
     // Resolved (the status page's last stage) only once verified; no more updates promised.
     w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     let early = w.refuse(
         "sam",
         Command::RecordNotice {
@@ -1001,7 +1026,13 @@ fn end_users_hear_when_the_next_update_comes_while_the_incident_is_open() {
             reason: "a test incident".into(),
         },
     );
-    w.run("sam", Command::CloseRelease { id });
+    w.run(
+        "sam",
+        Command::CloseRelease {
+            id,
+            carried_to: None,
+        },
+    );
     assert_eq!(
         w.model.incident(inc).unwrap().status,
         IncidentStatus::Resolved
@@ -1553,7 +1584,14 @@ fn the_gantt_axis_ends_with_the_work_and_draws_a_rollback() {
     w.add_test(second, "smoke", hotfix::state::Priority::Critical);
     w.set_test(second, "smoke", TestStatus::Passed);
     w.run("sam", Command::StartDeploy { id: second });
-    w.run("sam", Command::MarkDeployed { id: second });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id: second,
+            commit: None,
+            artifact: None,
+        },
+    );
     w.run(
         "sam",
         Command::RollBack {
@@ -1585,7 +1623,14 @@ fn the_reports_gantt_block_is_mermaid_that_mermaid_cli_renders() {
     let mut w = common::World::new();
     let id = w.ready_p1();
     w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     w.run(
         "sam",
         Command::RollBack {
@@ -1692,7 +1737,14 @@ fn the_deployed_ops_notice_names_every_failed_test() {
         },
     );
     w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     let notice =
         hotfix::notify::render(&w.model, id, Stage::Deployed, Audience::Ops, w.now).unwrap();
     assert!(
@@ -1711,7 +1763,14 @@ fn a_rolled_back_notice_states_the_facts_as_of_when_it_is_made() {
     let id = w.ready_p1();
     let inc = w.release(id).scope.incidents[0];
     w.run("sam", Command::StartDeploy { id });
-    w.run("sam", Command::MarkDeployed { id });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+    );
     let deployed = w
         .release(id)
         .milestone(hotfix::state::Phase::Deployed)

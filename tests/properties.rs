@@ -106,7 +106,9 @@ fn command() -> impl Strategy<Value = Command> {
         Just(Command::PlanRegularRelease {
             version: "9.0.0".into(),
             summary: "s".into(),
-            planned_at: None
+            planned_at: None,
+            code: None,
+            artifact: None,
         }),
         (release_id(), "[a-c]").prop_map(|(id, r)| Command::EditRelease {
             id,
@@ -130,12 +132,19 @@ fn command() -> impl Strategy<Value = Command> {
             text: "no".into()
         }),
         release_id().prop_map(|id| Command::StartDeploy { id }),
-        release_id().prop_map(|id| Command::MarkDeployed { id }),
+        release_id().prop_map(|id| Command::MarkDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        }),
         release_id().prop_map(|id| Command::VerifyRelease {
             id,
             note: String::new()
         }),
-        release_id().prop_map(|id| Command::CloseRelease { id }),
+        release_id().prop_map(|id| Command::CloseRelease {
+            id,
+            carried_to: None,
+        }),
         release_id().prop_map(|id| Command::RollBack {
             id,
             reason: "r".into()
@@ -401,8 +410,15 @@ fn the_folds_legality_check_refuses_power_taken_around_the_rules() {
     );
     // Marking deployed or closing a release that never started deploying (a shut gate).
     for event in [
-        Event::ReleaseDeployed { id },
-        Event::ReleaseClosed { id },
+        Event::ReleaseDeployed {
+            id,
+            commit: None,
+            artifact: None,
+        },
+        Event::ReleaseClosed {
+            id,
+            carried_to: None,
+        },
         Event::ReleaseVerified {
             id,
             note: String::new(),
@@ -533,6 +549,8 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
             changes: scope.changes,
             risks: scope.risks,
             rollback: scope.rollback,
+            code: scope.code.map(|c| *c),
+            artifact: scope.artifact,
         }],
         Command::Decide {
             vote: Vote::Approve,
@@ -576,9 +594,17 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
                 required_roles: m.required_roles(r),
             }]
         }
-        Command::MarkDeployed { id } => vec![Event::ReleaseDeployed { id }],
+        Command::MarkDeployed {
+            id,
+            commit,
+            artifact,
+        } => vec![Event::ReleaseDeployed {
+            id,
+            commit,
+            artifact,
+        }],
         Command::VerifyRelease { id, note } => vec![Event::ReleaseVerified { id, note }],
-        Command::CloseRelease { id } => vec![Event::ReleaseClosed { id }],
+        Command::CloseRelease { id, carried_to } => vec![Event::ReleaseClosed { id, carried_to }],
         Command::RollBack { id, reason } => vec![Event::ReleaseRolledBack { id, reason }],
         Command::CancelRelease { id, reason } => vec![Event::ReleaseCancelled { id, reason }],
         Command::AddTest {
@@ -892,9 +918,13 @@ fn the_split_walk_does_archive_something() {
     let archived = part.split();
     assert_eq!((archived.incidents.len(), archived.releases.len()), (1, 1));
     assert!(part.incident_archived(inc) && part.release_archived(hf));
-    assert!(part.needs_archive(&Command::CloseRelease { id: hf }));
+    assert!(part.needs_archive(&Command::CloseRelease {
+        id: hf,
+        carried_to: None,
+    }));
     assert!(!part.needs_archive(&Command::CloseRelease {
-        id: ReleaseId::Hotfix(9)
+        id: ReleaseId::Hotfix(9),
+        carried_to: None,
     }));
     assert_eq!(part.next_incident_id(), IncidentId(3));
     assert_eq!(part.next_release_id(true), ReleaseId::Hotfix(2));
@@ -1028,7 +1058,7 @@ proptest! {
         w.set_test(id, "smoke", TestStatus::Passed);
         w.run("sam", Command::StartDeploy { id });
         check(&w, id.into(), Stage::Deploying);
-        w.run("sam", Command::MarkDeployed { id });
+        w.run("sam", Command::MarkDeployed { id, commit: None, artifact: None, });
         check(&w, id.into(), Stage::Deployed);
         if rolled_back {
             w.run("sam", Command::RollBack { id, reason: format!("HF-9 {impact}") });

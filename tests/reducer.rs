@@ -1033,8 +1033,15 @@ fn the_lifecycle_runs_in_order_and_close_resolves_incidents() {
     let hf = w.ready_p1();
     let inc = w.release(hf).scope.incidents[0];
     assert!(
-        w.refuse("sam", Command::MarkDeployed { id: hf })
-            .contains("not deploying")
+        w.refuse(
+            "sam",
+            Command::MarkDeployed {
+                id: hf,
+                commit: None,
+                artifact: None,
+            }
+        )
+        .contains("not deploying")
     );
     w.run("sam", Command::StartDeploy { id: hf });
     assert!(
@@ -1047,10 +1054,23 @@ fn the_lifecycle_runs_in_order_and_close_resolves_incidents() {
         )
         .contains("mark it deployed first")
     );
-    w.run("sam", Command::MarkDeployed { id: hf });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id: hf,
+            commit: None,
+            artifact: None,
+        },
+    );
     assert!(
-        w.refuse("sam", Command::CloseRelease { id: hf })
-            .contains("verify it first")
+        w.refuse(
+            "sam",
+            Command::CloseRelease {
+                id: hf,
+                carried_to: None,
+            }
+        )
+        .contains("verify it first")
     );
     w.run(
         "sam",
@@ -1066,7 +1086,13 @@ fn the_lifecycle_runs_in_order_and_close_resolves_incidents() {
             reason: "reviewed with the quarterly batch".into(),
         },
     );
-    let events = w.run("sam", Command::CloseRelease { id: hf });
+    let events = w.run(
+        "sam",
+        Command::CloseRelease {
+            id: hf,
+            carried_to: None,
+        },
+    );
     assert_eq!(events.len(), 2);
     assert_eq!(w.model.incidents[&inc].status, IncidentStatus::Resolved);
     assert_eq!(
@@ -1093,7 +1119,11 @@ fn close_leaves_an_incident_open_while_another_unfinished_hotfix_links_it() {
     let second = w.hotfix_for(&[inc]);
     for c in [
         Command::StartDeploy { id: first },
-        Command::MarkDeployed { id: first },
+        Command::MarkDeployed {
+            id: first,
+            commit: None,
+            artifact: None,
+        },
         Command::VerifyRelease {
             id: first,
             note: String::new(),
@@ -1101,8 +1131,20 @@ fn close_leaves_an_incident_open_while_another_unfinished_hotfix_links_it() {
     ] {
         w.run("sam", c);
     }
-    let events = w.run("sam", Command::CloseRelease { id: first });
-    assert_eq!(events, vec![Event::ReleaseClosed { id: first }]);
+    let events = w.run(
+        "sam",
+        Command::CloseRelease {
+            id: first,
+            carried_to: None,
+        },
+    );
+    assert_eq!(
+        events,
+        vec![Event::ReleaseClosed {
+            id: first,
+            carried_to: None
+        }]
+    );
     assert_eq!(w.model.incidents[&inc].status, IncidentStatus::Qualified);
     assert_eq!(
         w.model.unfinished_hotfixes_for(inc).collect::<Vec<_>>(),
@@ -1192,6 +1234,8 @@ fn hotfixes_take_precedence_over_regular_releases() {
             version: "2.0.0".into(),
             summary: "big".into(),
             planned_at: None,
+            code: None,
+            artifact: None,
         },
     );
     let rel = ReleaseId::Regular(1);
@@ -1216,7 +1260,11 @@ fn hotfixes_take_precedence_over_regular_releases() {
     assert_eq!(queue, vec![hf, rel]);
     for c in [
         Command::StartDeploy { id: hf },
-        Command::MarkDeployed { id: hf },
+        Command::MarkDeployed {
+            id: hf,
+            commit: None,
+            artifact: None,
+        },
     ] {
         w.run("sam", c);
         assert!(w.when("dana", Command::StartDeploy { id: rel }).is_err());
@@ -1242,6 +1290,8 @@ fn the_queue_orders_hotfixes_by_severity_then_age_then_regular_by_plan() {
             version: "3.0.0".into(),
             summary: "late".into(),
             planned_at: Some(late),
+            code: None,
+            artifact: None,
         },
     );
     w.run(
@@ -1250,6 +1300,8 @@ fn the_queue_orders_hotfixes_by_severity_then_age_then_regular_by_plan() {
             version: "2.9.0".into(),
             summary: "soon".into(),
             planned_at: Some(soon),
+            code: None,
+            artifact: None,
         },
     );
     let p2 = w.hotfix(Severity::P2);
@@ -1606,7 +1658,14 @@ fn every_step_that_waits_on_someone_is_on_their_list() {
     );
     w.run("sam", Command::StartDeploy { id: hf });
     assert_eq!(steps(&w, "sam"), vec![Step::MarkDeployed(hf)]);
-    w.run("sam", Command::MarkDeployed { id: hf });
+    w.run(
+        "sam",
+        Command::MarkDeployed {
+            id: hf,
+            commit: None,
+            artifact: None,
+        },
+    );
     assert_eq!(steps(&w, "sam"), vec![Step::Verify(hf)]);
     w.run(
         "priya",
@@ -1621,7 +1680,13 @@ fn every_step_that_waits_on_someone_is_on_their_list() {
         vec![Step::Close(hf)],
         "and who verified"
     );
-    w.run("sam", Command::CloseRelease { id: hf });
+    w.run(
+        "sam",
+        Command::CloseRelease {
+            id: hf,
+            carried_to: None,
+        },
+    );
     assert!(steps(&w, "sam").is_empty());
 }
 
@@ -1780,7 +1845,13 @@ fn verified_p1(w: &mut World) -> (ReleaseId, IncidentId) {
 fn closing_a_p1s_last_hotfix_needs_its_review_or_a_qualifiers_waiver() {
     let mut w = World::new();
     let (hf, inc) = verified_p1(&mut w);
-    let why = w.refuse("sam", Command::CloseRelease { id: hf });
+    let why = w.refuse(
+        "sam",
+        Command::CloseRelease {
+            id: hf,
+            carried_to: None,
+        },
+    );
     assert!(
         why.contains("INC-1 is P1: closing HF-1 resolves it")
             && why.contains("hotfix review INC-1 --summary")
@@ -1820,7 +1891,13 @@ fn closing_a_p1s_last_hotfix_needs_its_review_or_a_qualifiers_waiver() {
             ]),
         },
     );
-    let events = w.run("sam", Command::CloseRelease { id: hf });
+    let events = w.run(
+        "sam",
+        Command::CloseRelease {
+            id: hf,
+            carried_to: None,
+        },
+    );
     assert_eq!(
         events.len(),
         2,
@@ -1848,7 +1925,13 @@ fn a_waiver_is_the_qualifiers_and_says_why_and_p2s_need_no_review() {
     assert!(w.refuse("avery", waive(" ")).contains("reason is empty"));
     w.run("avery", waive("duplicate of INC-7, reviewed there"));
     assert!(w.refuse("avery", waive("again")).contains("already waived"));
-    w.run("sam", Command::CloseRelease { id: hf });
+    w.run(
+        "sam",
+        Command::CloseRelease {
+            id: hf,
+            carried_to: None,
+        },
+    );
     let i = &w.model.incidents[&inc];
     assert_eq!(i.review_waiver.as_ref().unwrap().by, "avery");
     assert!(!i.review_due(&w.model));
@@ -1859,7 +1942,13 @@ fn a_waiver_is_the_qualifiers_and_says_why_and_p2s_need_no_review() {
     w.add_test(p2, "smoke", Priority::Critical);
     w.set_test(p2, "smoke", TestStatus::Passed);
     w.ship(p2);
-    w.run("sam", Command::CloseRelease { id: p2 });
+    w.run(
+        "sam",
+        Command::CloseRelease {
+            id: p2,
+            carried_to: None,
+        },
+    );
 }
 
 #[test]

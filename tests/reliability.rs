@@ -345,12 +345,19 @@ fn script() -> Vec<(&'static str, Command)> {
     ));
     for c in [
         Command::StartDeploy { id: hf },
-        Command::MarkDeployed { id: hf },
+        Command::MarkDeployed {
+            id: hf,
+            commit: None,
+            artifact: None,
+        },
         Command::VerifyRelease {
             id: hf,
             note: String::new(),
         },
-        Command::CloseRelease { id: hf },
+        Command::CloseRelease {
+            id: hf,
+            carried_to: None,
+        },
     ] {
         s.push(("sam", c));
     }

@@ -883,8 +883,15 @@ fn lines_appended_around_the_rules_are_inert_and_named(place: Place) {
             severity: before.release_severity(rel),
             required_roles: before.required_roles(rel),
         }),
-        sam.append_by_hand(Event::ReleaseDeployed { id: hf1 }),
-        sam.append_by_hand(Event::ReleaseClosed { id: hf1 }),
+        sam.append_by_hand(Event::ReleaseDeployed {
+            id: hf1,
+            commit: None,
+            artifact: None,
+        }),
+        sam.append_by_hand(Event::ReleaseClosed {
+            id: hf1,
+            carried_to: None,
+        }),
         avery.append_by_hand(Event::RoleGranted {
             user: avery.name.clone(),
             role: "admin".into(),

@@ -113,6 +113,9 @@ pub enum Verb {
         after_help = "Without options the review on record is shown.\n\nExamples:\n  hotfix review INC-1 --summary \"Card payments failed for 40 minutes\" \\\n    --trigger \"deploy of 4.12.0\" --root-cause \"null token from the new adapter\" \\\n    --lesson \"canary the payments path\" --action \"add a null-token contract test|dana|2026-12-20|PAY-88\"\n  hotfix review INC-1 --done 1\n  hotfix review INC-2 --waive \"duplicate of INC-1, reviewed there\""
     )]
     Review(ReviewArgs),
+    /// Ask the gate from CI: may this commit or artifact be deployed? (exit 0 yes, 3 no)
+    #[command(subcommand)]
+    Gate(GateVerb),
     /// Add, set, waive, remove and list a release's tests
     #[command(subcommand)]
     Test(TestVerb),
@@ -418,6 +421,30 @@ pub enum IncidentVerb {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum GateVerb {
+    /// Exit 0 only when a release names exactly this commit or artifact and may deploy it
+    #[command(
+        after_help = "Cleared: a release whose scope names it has an open gate, or is deploying, deployed,\nverified or closed. Otherwise exit 3 with every blocker (JSON with --json); 2 on bad input.\nIt only reads.\n\nExamples:\n  hotfix gate check --commit \"$GITHUB_SHA\"\n  hotfix gate check --artifact sha256:9f86d0... --service checkout --json"
+    )]
+    Check {
+        /// The commit about to be deployed (7 to 40 hex digits)
+        #[arg(
+            long,
+            value_name = "SHA",
+            required_unless_present = "artifact",
+            conflicts_with = "artifact"
+        )]
+        commit: Option<String>,
+        /// The artifact about to be deployed (sha256:...)
+        #[arg(long, value_name = "DIGEST")]
+        artifact: Option<String>,
+        /// Only releases fixing an incident on this service (and regular releases)
+        #[arg(long, value_name = "S")]
+        service: Option<String>,
+    },
+}
+
 #[derive(Args, Debug)]
 pub struct ReviewArgs {
     /// The incident, e.g. INC-1
@@ -484,6 +511,26 @@ pub struct NewRelease {
     /// When a regular release is planned (RFC 3339)
     #[arg(long, requires = "regular", value_name = "RFC3339", value_parser = utc)]
     pub planned: Option<chrono::DateTime<chrono::Utc>>,
+    #[command(flatten)]
+    pub code: CodeArgs,
+}
+
+/// The code a release ships: bound from git, approved with its diff.
+#[derive(Args, Debug, Default)]
+pub struct CodeArgs {
+    /// The commit it ships (a branch, tag or id; resolved in --repo to the full id)
+    #[arg(long, value_name = "REV")]
+    pub commit: Option<String>,
+    /// The git repository (default: the current directory)
+    #[arg(long, value_name = "DIR", requires = "commit")]
+    pub repo: Option<PathBuf>,
+    /// What the commit is compared with (default: its merge base with the policy's mainline,
+    /// else its parent)
+    #[arg(long, value_name = "REV", requires = "commit")]
+    pub base: Option<String>,
+    /// The build it ships: an OCI digest, sha256: and 64 hex digits
+    #[arg(long, value_name = "DIGEST")]
+    pub artifact: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -508,6 +555,8 @@ pub struct EditRelease {
     /// Link another qualified incident (repeatable)
     #[arg(long = "add-incident", value_name = "ID", add = complete::incidents())]
     pub add_incidents: Vec<IncidentId>,
+    #[command(flatten)]
+    pub code: CodeArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -550,9 +599,24 @@ pub enum ReleaseVerb {
         #[arg(add = complete::releases())]
         id: ReleaseId,
     },
-    /// Mark a deploying release deployed
-    #[command(after_help = "Example:\n  hotfix release deployed HF-1")]
+    /// Mark a deploying release deployed, naming what went out (refused unless approved)
+    #[command(
+        after_help = "Examples:\n  hotfix release deployed HF-1\n  hotfix release deployed HF-1 --commit \"$GITHUB_SHA\" --artifact sha256:9f86d0..."
+    )]
     Deployed {
+        /// The release, e.g. HF-1
+        #[arg(add = complete::releases())]
+        id: ReleaseId,
+        /// The commit that was deployed (7 to 40 hex digits): must be the approved one
+        #[arg(long, value_name = "SHA")]
+        commit: Option<String>,
+        /// The artifact that was deployed: must be the approved digest
+        #[arg(long, value_name = "DIGEST")]
+        artifact: Option<String>,
+    },
+    /// The diff a release was approved with: files, then the hunks
+    #[command(after_help = "Example:\n  hotfix release diff HF-1 | less -R")]
+    Diff {
         /// The release, e.g. HF-1
         #[arg(add = complete::releases())]
         id: ReleaseId,
@@ -570,11 +634,16 @@ pub enum ReleaseVerb {
         note: String,
     },
     /// Close a verified release; resolves its incidents
-    #[command(after_help = "Example:\n  hotfix release close HF-1")]
+    #[command(
+        after_help = "With a mainline in the policy, a hotfix with a commit closes only once its fix is on the\nmainline (as itself or as the same patch, cherry-picked), checked with git in --repo.\n\nExample:\n  hotfix release close HF-1 --repo ~/src/shop"
+    )]
     Close {
         /// The release, e.g. HF-1
         #[arg(add = complete::releases())]
         id: ReleaseId,
+        /// The git repository to check the carry-forward in (default: the current directory)
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
     },
     /// Roll back a deploying, deployed or verified release
     #[command(

@@ -172,8 +172,20 @@ pub fn copy(out: &Out, from: &Location, to: &Location) -> Result<(), Error> {
 }
 
 pub fn execute(out: &Out, at: &Location, command: Command) -> Result<(), Error> {
+    execute_with(out, at, |_| Ok(command))
+}
+
+/// Records the command `build` makes from the open store (what a command needs of the
+/// outside world besides the store, such as git, is read in `build`, before anything is
+/// recorded).
+pub fn execute_with(
+    out: &Out,
+    at: &Location,
+    build: impl FnOnce(&crate::state::Model) -> Result<Command, Error>,
+) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = open(at)?;
+    let command = build(&store.model)?;
     let recorded = record(&mut store, &actor, command)?;
     if out.json {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();

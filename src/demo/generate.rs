@@ -265,7 +265,10 @@ fn generate_into(dir: &Path, you: &str, now: DateTime<Utc>, incidents: u64) -> R
         push(
             if rng.chance(50) { "sam" } else { "lee" },
             done(45),
-            Command::CloseRelease { id: hf },
+            Command::CloseRelease {
+                id: hf,
+                carried_to: None,
+            },
         );
     }
     steps.finish();
@@ -562,7 +565,15 @@ fn ship(
         },
     );
     at += 2 + wait(rng, 12);
-    push(author, m(at), Command::MarkDeployed { id: hf });
+    push(
+        author,
+        m(at),
+        Command::MarkDeployed {
+            id: hf,
+            commit: None,
+            artifact: None,
+        },
+    );
     if a.first_minute == 10 && rng.chance(12) {
         push(
             author,

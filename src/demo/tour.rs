@@ -165,6 +165,8 @@ pub(super) fn hotfix(
             changes: changes.into(),
             risks: risks.into(),
             rollback: rollback.into(),
+            code: None,
+            artifact: None,
         },
     }
 }
@@ -251,7 +253,15 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
     s.notice("sam", t - 116, 1, Stage::Planned, Audience::Ops, None)?;
     s.run("sam", t - 120, Command::StartDeploy { id: hf1 })?;
     s.notice("sam", t - 121, 1, Stage::Deploying, Audience::Ops, None)?;
-    s.run("sam", t - 135, Command::MarkDeployed { id: hf1 })?;
+    s.run(
+        "sam",
+        t - 135,
+        Command::MarkDeployed {
+            id: hf1,
+            commit: None,
+            artifact: None,
+        },
+    )?;
     s.notice("sam", t - 140, 1, Stage::Deployed, Audience::Ops, None)?;
     s.notice("sam", t - 141, 1, Stage::Deployed, Audience::Users, None)?;
     s.run(
@@ -299,7 +309,14 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
             }),
         },
     )?;
-    s.run("sam", t - 300, Command::CloseRelease { id: hf1 })?;
+    s.run(
+        "sam",
+        t - 300,
+        Command::CloseRelease {
+            id: hf1,
+            carried_to: None,
+        },
+    )?;
     s.run(
         "avery",
         t - 2 * day,
@@ -416,6 +433,8 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
         3 * 60 + 40,
         Command::MarkDeployed {
             id: ReleaseId::Hotfix(2),
+            commit: None,
+            artifact: None,
         },
     )?;
     s.notice("dana", 3 * 60 + 35, 2, Stage::Deployed, Audience::Ops, None)?;
@@ -568,6 +587,8 @@ pub(super) fn write_into(dir: &Path, you: &str, now: DateTime<Utc>) -> Result<u6
             version: "4.13.0".into(),
             summary: "November feature release".into(),
             planned_at: Some(now + Duration::hours(18)),
+            code: None,
+            artifact: None,
         },
     )?;
     Ok(s.store.model.seq)

@@ -141,9 +141,9 @@ impl Model {
             }
             Command::Decide { id, .. }
             | Command::StartDeploy { id }
-            | Command::MarkDeployed { id }
+            | Command::MarkDeployed { id, .. }
             | Command::VerifyRelease { id, .. }
-            | Command::CloseRelease { id }
+            | Command::CloseRelease { id, .. }
             | Command::RollBack { id, .. }
             | Command::CancelRelease { id, .. }
             | Command::AddTest { id, .. }

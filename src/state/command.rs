@@ -3,6 +3,7 @@
 use super::kinds::{
     Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
+use super::release::Code;
 use super::review::ReviewText;
 use super::{Policy, Seen, Vote, imports};
 use chrono::{DateTime, Utc};
@@ -81,6 +82,8 @@ pub enum Command {
         version: String,
         summary: String,
         planned_at: Option<DateTime<Utc>>,
+        code: Option<Box<Code>>,
+        artifact: Option<String>,
     },
     EditRelease {
         id: ReleaseId,
@@ -107,16 +110,23 @@ pub enum Command {
     StartDeploy {
         id: ReleaseId,
     },
+    /// Deployed. `commit` and `artifact` say what went out: refused unless it is what was
+    /// approved.
     MarkDeployed {
         id: ReleaseId,
+        commit: Option<String>,
+        artifact: Option<String>,
     },
     /// Verified in production; the note says how (dashboards, a synthetic check...).
     VerifyRelease {
         id: ReleaseId,
         note: String,
     },
+    /// Closed. `carried_to`: the mainline commit the client found the hotfix's fix on (see
+    /// `Policy::mainline`).
     CloseRelease {
         id: ReleaseId,
+        carried_to: Option<String>,
     },
     RollBack {
         id: ReleaseId,
@@ -185,6 +195,8 @@ pub struct ScopeInput {
     pub changes: String,
     pub risks: String,
     pub rollback: String,
+    pub code: Option<Box<Code>>,
+    pub artifact: Option<String>,
 }
 
 /// A change to a release's scope; `None` leaves a field as it is.
@@ -196,4 +208,6 @@ pub struct ScopeEdit {
     pub risks: Option<String>,
     pub rollback: Option<String>,
     pub add_incidents: Vec<IncidentId>,
+    pub code: Option<Box<Code>>,
+    pub artifact: Option<String>,
 }

@@ -3,6 +3,7 @@
 use super::kinds::{
     Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
+use super::release::Code;
 use super::review::ReviewText;
 use super::{Policy, Scope};
 use chrono::{DateTime, Utc};
@@ -120,12 +121,20 @@ pub enum Event {
         changes: String,
         risks: String,
         rollback: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<Code>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        artifact: Option<String>,
     },
     RegularReleasePlanned {
         id: ReleaseId,
         version: String,
         summary: String,
         planned_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<Code>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        artifact: Option<String>,
     },
     /// A scope edit: the full new scope, its revision and fingerprint, so the log alone shows what changed.
     ReleaseEdited {
@@ -160,16 +169,24 @@ pub enum Event {
         severity: Option<Severity>,
         required_roles: Vec<String>,
     },
+    /// Deployed; with what the deployer said went out, checked against what was approved.
     ReleaseDeployed {
         id: ReleaseId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        commit: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        artifact: Option<String>,
     },
     ReleaseVerified {
         id: ReleaseId,
         #[serde(default, skip_serializing_if = "String::is_empty")]
         note: String,
     },
+    /// Closed; a hotfix with a commit names the mainline commit its fix was found on.
     ReleaseClosed {
         id: ReleaseId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        carried_to: Option<String>,
     },
     ReleaseRolledBack {
         id: ReleaseId,
@@ -275,9 +292,9 @@ impl Event {
             | Event::ApprovalGiven { id, .. }
             | Event::ApprovalRejected { id, .. }
             | Event::DeployStarted { id, .. }
-            | Event::ReleaseDeployed { id }
+            | Event::ReleaseDeployed { id, .. }
             | Event::ReleaseVerified { id, .. }
-            | Event::ReleaseClosed { id }
+            | Event::ReleaseClosed { id, .. }
             | Event::ReleaseRolledBack { id, .. }
             | Event::ReleaseCancelled { id, .. }
             | Event::TestAdded { id, .. }

@@ -65,12 +65,33 @@ impl Model {
             {
                 blockers.push("no critical test: add at least one critical test".into());
             }
-        } else if let Some(hf) = self.held_back_by(release) {
-            let hotfix = self.release(hf)?;
-            blockers.push(format!(
-                "hotfix {hf} is in flight ({}): hotfixes take precedence over regular releases",
-                self.release_status(hotfix)
-            ));
+        } else {
+            if let Some(hf) = self.held_back_by(release) {
+                let hotfix = self.release(hf)?;
+                blockers.push(format!(
+                    "hotfix {hf} is in flight ({}): hotfixes take precedence over regular releases",
+                    self.release_status(hotfix)
+                ));
+            }
+            // A regular release with code must carry every fix hotfixes took to production,
+            // or it ships those bugs again (which fixes its history holds was found when its
+            // commit was bound).
+            if let Some(code) = &release.scope.code {
+                for hf in self.releases.values().filter(|h| {
+                    h.id.is_hotfix()
+                        && matches!(h.phase, Phase::Deployed | Phase::Verified | Phase::Closed)
+                        && !code.includes.contains(&h.id)
+                }) {
+                    if let Some(fix) = &hf.scope.code {
+                        blockers.push(format!(
+                            "{}'s fix ({}) is not in {id}'s commit {}: merge it, then bind the new commit with `hotfix release edit {id} --commit REV`",
+                            hf.id,
+                            fix.short(),
+                            code.short()
+                        ));
+                    }
+                }
+            }
         }
         for test in release.tests_by_priority() {
             let waived = if test.waiver.is_some() {

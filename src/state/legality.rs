@@ -290,6 +290,8 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             changes,
             risks,
             rollback,
+            code,
+            artifact,
             ..
         } => first_of(
             model,
@@ -302,6 +304,8 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                     changes: changes.clone(),
                     risks: risks.clone(),
                     rollback: rollback.clone(),
+                    code: code.clone().map(Box::new),
+                    artifact: artifact.clone(),
                 },
             }],
         ),
@@ -309,6 +313,8 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             version,
             summary,
             planned_at,
+            code,
+            artifact,
             ..
         } => first_of(
             model,
@@ -317,6 +323,8 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                 version: version.clone(),
                 summary: summary.clone(),
                 planned_at: *planned_at,
+                code: code.clone().map(Box::new),
+                artifact: artifact.clone(),
             }],
         ),
         Event::ReleaseEdited { id, scope, .. } => {
@@ -333,15 +341,18 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                     edit: ScopeEdit {
                         version: Some(scope.version.clone()),
                         summary: Some(scope.summary.clone()),
-                        changes: Some(scope.changes.clone()),
-                        risks: Some(scope.risks.clone()),
-                        rollback: Some(scope.rollback.clone()),
+                        // A regular release has no such fields to edit (its edit names none).
+                        changes: id.is_hotfix().then(|| scope.changes.clone()),
+                        risks: id.is_hotfix().then(|| scope.risks.clone()),
+                        rollback: id.is_hotfix().then(|| scope.rollback.clone()),
                         add_incidents: scope
                             .incidents
                             .iter()
                             .filter(|i| !before.contains(i))
                             .copied()
                             .collect(),
+                        code: scope.code.clone().map(Box::new),
+                        artifact: scope.artifact.clone(),
                     },
                 }],
             )
@@ -369,7 +380,19 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             [Command::Decide { vote: Vote::Reject, id: *id, role: Some(role.clone()), text: reason.clone(), seen: Some(seen(*revision, fingerprint)) }],
         ),
         Event::DeployStarted { id, .. } => first_of(model, r, [Command::StartDeploy { id: *id }]),
-        Event::ReleaseDeployed { id } => first_of(model, r, [Command::MarkDeployed { id: *id }]),
+        Event::ReleaseDeployed {
+            id,
+            commit,
+            artifact,
+        } => first_of(
+            model,
+            r,
+            [Command::MarkDeployed {
+                id: *id,
+                commit: commit.clone(),
+                artifact: artifact.clone(),
+            }],
+        ),
         Event::ReleaseVerified { id, note } => first_of(
             model,
             r,
@@ -378,7 +401,14 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                 note: note.clone(),
             }],
         ),
-        Event::ReleaseClosed { id } => first_of(model, r, [Command::CloseRelease { id: *id }]),
+        Event::ReleaseClosed { id, carried_to } => first_of(
+            model,
+            r,
+            [Command::CloseRelease {
+                id: *id,
+                carried_to: carried_to.clone(),
+            }],
+        ),
         Event::ReleaseRolledBack { id, reason } => first_of(
             model,
             r,

@@ -37,6 +37,10 @@ pub struct Policy {
     /// reviews keeps the rules its lines were written under).
     #[serde(default)]
     pub review_required: Vec<Severity>,
+    /// The branch (or ref) every hotfix's fix must reach before the hotfix closes, checked with
+    /// git by the client: `"main"`. None: not checked.
+    #[serde(default)]
+    pub mainline: Option<String>,
     /// Priorities for tests first seen in an imported CI report; unmatched ones are medium.
     #[serde(default)]
     pub test_priority_rules: Vec<super::imports::PriorityRule>,

@@ -19,12 +19,78 @@ pub struct Scope {
     pub risks: String,
     pub rollback: String,
     pub incidents: Vec<IncidentId>,
+    /// The code it ships, bound from git: approvals are given to this exact diff.
+    #[serde(default)]
+    pub code: Option<Code>,
+    /// The build it ships, an OCI-style digest (`sha256:` and 64 hex digits).
+    #[serde(default)]
+    pub artifact: Option<String>,
+}
+
+/// The code a release ships, as the client read it from git when it was bound, so approvers
+/// need no repository: the commit, the base it is compared with, the files and the diff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Code {
+    /// Full commit ids (40 hex digits).
+    pub commit: String,
+    pub base: String,
+    pub files: Vec<FileChange>,
+    /// The unified diff base..commit, cut at [`DIFF_LIMIT`] bytes (`truncated` then says so).
+    pub diff: String,
+    pub truncated: bool,
+    /// A regular release's: the deployed hotfixes whose fixes its history holds, found when it
+    /// was bound (see `Model::gate`). Empty for a hotfix.
+    #[serde(default)]
+    pub includes: Vec<ReleaseId>,
+}
+
+/// The most diff a scope holds: the log's line limit (1 MiB) with room for JSON escapes.
+pub const DIFF_LIMIT: usize = 256 * 1024;
+
+/// One file of a diff: lines added and removed (`None` for a binary file).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: String,
+    pub added: Option<u32>,
+    pub removed: Option<u32>,
+}
+
+impl Code {
+    /// `a1b2c3d`, for people.
+    pub fn short(&self) -> &str {
+        self.commit.get(..7).unwrap_or(&self.commit)
+    }
 }
 
 impl Scope {
-    /// A short SHA-256 fingerprint of the scope, recorded with each approval as evidence of what was approved.
+    /// A short SHA-256 fingerprint of the scope, recorded with each approval as evidence of what
+    /// was approved. The code and artifact count only when there are some, so a scope without
+    /// them keeps the fingerprint it always had.
     pub fn fingerprint(&self) -> String {
-        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        #[derive(Serialize)]
+        struct Seen<'a> {
+            version: &'a str,
+            summary: &'a str,
+            changes: &'a str,
+            risks: &'a str,
+            rollback: &'a str,
+            incidents: &'a [IncidentId],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            code: Option<&'a Code>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            artifact: Option<&'a str>,
+        }
+        let seen = Seen {
+            version: &self.version,
+            summary: &self.summary,
+            changes: &self.changes,
+            risks: &self.risks,
+            rollback: &self.rollback,
+            incidents: &self.incidents,
+            code: self.code.as_ref(),
+            artifact: self.artifact.as_deref(),
+        };
+        let bytes = serde_json::to_vec(&seen).unwrap_or_default();
         let digest = Sha256::digest(&bytes);
         digest.iter().take(8).fold(String::new(), |mut s, b| {
             let _ = write!(s, "{b:02x}");
@@ -180,6 +246,12 @@ pub struct Release {
     /// Approvals withdrawn and tests removed, on the record, oldest first.
     #[serde(default)]
     pub corrections: Vec<Correction>,
+    /// What the deployer said went out (commit, artifact), checked against the scope.
+    #[serde(default)]
+    pub shipped: (Option<String>, Option<String>),
+    /// The mainline commit its fix was found on when it closed (see `Policy::mainline`).
+    #[serde(default)]
+    pub carried_to: Option<String>,
     /// The sequence numbers of the log lines that name it, oldest first (see
     /// `Incident::lines`).
     #[serde(default)]
@@ -220,6 +292,8 @@ impl Scope {
             ("risks", self.risks != new.risks),
             ("rollback", self.rollback != new.rollback),
             ("incidents", self.incidents != new.incidents),
+            ("code", self.code != new.code),
+            ("artifact", self.artifact != new.artifact),
         ]
         .into_iter()
         .filter_map(|(name, differs)| differs.then_some(name))
@@ -510,6 +584,8 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             changes,
             risks,
             rollback,
+            code,
+            artifact,
         } => {
             let scope = Scope {
                 version: version.clone(),
@@ -518,6 +594,8 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 risks: risks.clone(),
                 rollback: rollback.clone(),
                 incidents: incidents.clone(),
+                code: code.clone(),
+                artifact: artifact.clone(),
             };
             for incident in incidents {
                 model
@@ -533,10 +611,14 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             version,
             summary,
             planned_at,
+            code,
+            artifact,
         } => {
             let scope = Scope {
                 version: version.clone(),
                 summary: summary.clone(),
+                code: code.clone(),
+                artifact: artifact.clone(),
                 ..Scope::default()
             };
             model
@@ -613,13 +695,19 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                 milestone(rel, Phase::Deploying, r, None);
             }
         }
-        Event::ReleaseDeployed { id } => {
+        Event::ReleaseDeployed {
+            id,
+            commit,
+            artifact,
+        } => {
             if let Some(rel) = model.releases.get_mut(id) {
+                rel.shipped = (commit.clone(), artifact.clone());
                 milestone(rel, Phase::Deployed, r, None);
             }
         }
-        Event::ReleaseClosed { id } => {
+        Event::ReleaseClosed { id, carried_to } => {
             if let Some(rel) = model.releases.get_mut(id) {
+                rel.carried_to = carried_to.clone();
                 milestone(rel, Phase::Closed, r, None);
             }
         }
@@ -699,6 +787,8 @@ fn new_release(
         notices: Vec::new(),
         edits: Vec::new(),
         corrections: Vec::new(),
+        shipped: (None, None),
+        carried_to: None,
         lines: Vec::new(),
         test_index: Default::default(),
         milestones: vec![Milestone {

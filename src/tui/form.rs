@@ -441,6 +441,8 @@ impl Form {
                     changes: changes.value(),
                     risks: risks.value(),
                     rollback: rollback.value(),
+                    code: None,
+                    artifact: None,
                 },
             },
             Kind::Resolve { id, note } => Command::ResolveIncident {
@@ -468,6 +470,8 @@ impl Form {
                         .iter()
                         .map(|s| s.parse())
                         .collect::<Result<Vec<IncidentId>, _>>()?,
+                    code: None,
+                    artifact: None,
                 },
             },
             Kind::EditRegular {
@@ -504,6 +508,8 @@ impl Form {
                     version: version.value(),
                     summary: summary.value(),
                     planned_at,
+                    code: None,
+                    artifact: None,
                 }
             }
             Kind::Roles { grant, user, role } => {
@@ -537,8 +543,15 @@ impl Form {
             },
             Kind::Step { id, step } => match step {
                 Step::Deploy => Command::StartDeploy { id: *id },
-                Step::Deployed => Command::MarkDeployed { id: *id },
-                Step::Close => Command::CloseRelease { id: *id },
+                Step::Deployed => Command::MarkDeployed {
+                    id: *id,
+                    commit: None,
+                    artifact: None,
+                },
+                Step::Close => Command::CloseRelease {
+                    id: *id,
+                    carried_to: None,
+                },
             },
             Kind::Verify { id, note } => Command::VerifyRelease {
                 id: *id,

@@ -211,7 +211,14 @@ impl World {
     /// Deploys `id` (its gate open), marks it deployed and verifies it, as sam and avery.
     pub fn ship(&mut self, id: ReleaseId) {
         self.run("sam", Command::StartDeploy { id });
-        self.run("sam", Command::MarkDeployed { id });
+        self.run(
+            "sam",
+            Command::MarkDeployed {
+                id,
+                commit: None,
+                artifact: None,
+            },
+        );
         self.run(
             "avery",
             Command::VerifyRelease {
@@ -233,6 +240,8 @@ pub fn scope() -> ScopeInput {
         changes: "one line".into(),
         risks: "small".into(),
         rollback: "redeploy 1.2.2".into(),
+        code: None,
+        artifact: None,
     }
 }
 

@@ -54,8 +54,15 @@ impl App {
                 Ok(())
             }
             (Action::Deploy, Some(r), _) => probe(Command::StartDeploy { id: r.id }),
-            (Action::Deployed, Some(r), _) => probe(Command::MarkDeployed { id: r.id }),
-            (Action::Close, Some(r), _) => probe(Command::CloseRelease { id: r.id }),
+            (Action::Deployed, Some(r), _) => probe(Command::MarkDeployed {
+                id: r.id,
+                commit: None,
+                artifact: None,
+            }),
+            (Action::Close, Some(r), _) => probe(Command::CloseRelease {
+                id: r.id,
+                carried_to: None,
+            }),
             (Action::Verify, Some(r), _) => probe(Command::VerifyRelease {
                 id: r.id,
                 note: String::new(),

@@ -229,3 +229,48 @@ pub fn carried(repo: &Path, branch: &str, base: &str, commit: &str) -> Result<Ca
         Carried::Missing(missing)
     })
 }
+
+/// Why a hotfix cannot close yet: git could not tell, or its fix is not on the mainline.
+#[derive(Debug)]
+pub enum CarryError {
+    Git(GitError),
+    /// What to cherry-pick, in words.
+    Missing(String),
+}
+
+/// For closing hotfix `id`: the mainline commit its fix is on, checked in `repo`; `None` when
+/// there is nothing to check (no code, no mainline in the policy, a regular release).
+pub fn carry_forward(
+    model: &crate::state::Model,
+    id: crate::state::ReleaseId,
+    repo: &Path,
+) -> Result<Option<String>, CarryError> {
+    let Ok(release) = model.release(id) else {
+        return Ok(None);
+    };
+    let (Some(code), Some(mainline)) = (&release.scope.code, &model.policy.mainline) else {
+        return Ok(None);
+    };
+    if !id.is_hotfix() {
+        return Ok(None);
+    }
+    match carried(repo, mainline, &code.base, &code.commit).map_err(CarryError::Git)? {
+        Carried::Done(head) => Ok(Some(head)),
+        Carried::Missing(commits) => {
+            let list: Vec<String> = commits
+                .iter()
+                .map(|(c, subject)| {
+                    format!(
+                        "{} \"{}\"",
+                        c.get(..10).unwrap_or(c),
+                        crate::sanitize::line(subject)
+                    )
+                })
+                .collect();
+            Err(CarryError::Missing(format!(
+                "{id}'s fix is not on {mainline} yet, so the next regular release would ship the bug again: cherry-pick {} onto {mainline}, then close {id} again",
+                list.join(", ")
+            )))
+        }
+    }
+}

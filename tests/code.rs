@@ -289,7 +289,10 @@ fn ci_asks_the_gate_by_commit_or_artifact() {
     };
     // Nothing names it yet.
     let err = check(&["--commit", &b]).code(3);
-    assert!(String::from_utf8_lossy(&err.get_output().stderr).contains("no release names commit"));
+    assert!(
+        String::from_utf8_lossy(&err.get_output().stderr)
+            .contains("no open or recent release names commit")
+    );
     hotfix_for(s, &repo, "hotfix");
     // Named, but its gate is shut: every blocker, as JSON too.
     let out = check(&["--commit", &b, "--json"]).code(3);

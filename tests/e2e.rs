@@ -496,3 +496,109 @@ fn at_80x24_a_refusal_swallows_what_is_typed_p_records_passed_and_the_scope_scro
         "{screen}"
     );
 }
+
+#[test]
+fn at_80x24_the_approve_dialog_shows_the_diff_and_scrolls_to_its_last_hunk() {
+    // A repository whose hotfix changes three places in one file: three hunks.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .arg("-C")
+            .arg(&repo)
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    let file = |changed: &[(usize, &str)]| {
+        let mut lines: Vec<String> = (0..200).map(|i| format!("line {i}")).collect();
+        for (at, text) in changed {
+            lines[*at] = (*text).to_string();
+        }
+        std::fs::write(repo.join("big.rs"), lines.join("\n") + "\n").unwrap();
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["config", "user.email", "t@example.org"]);
+    git(&["config", "user.name", "T"]);
+    file(&[]);
+    git(&["add", "big.rs"]);
+    git(&["commit", "-q", "-m", "A"]);
+    git(&["checkout", "-q", "-b", "hotfix"]);
+    file(&[
+        (5, "line 5 fixed"),
+        (100, "line 100 fixed"),
+        (190, "the last hunk"),
+    ]);
+    git(&["commit", "-q", "-a", "-m", "B"]);
+    let store = dir.path().join("store");
+    let run = |user: &str, args: &[&str]| {
+        common::hotfix(&store, user).args(args).assert().success();
+    };
+    run("admin", &["init"]);
+    run("admin", &["user", "grant", "avery", "sre-avp"]);
+    run("admin", &["user", "grant", "sam", "dev-lead"]);
+    run(
+        "avery",
+        &["incident", "new", "--title", "t", "--severity", "P2"],
+    );
+    run(
+        "avery",
+        &[
+            "incident",
+            "qualify",
+            "INC-1",
+            "--decision",
+            "hotfix",
+            "--risk",
+            "low",
+            "--impact",
+            "i",
+            "--rationale",
+            "r",
+        ],
+    );
+    run(
+        "sam",
+        &[
+            "release",
+            "new",
+            "--incident",
+            "INC-1",
+            "--version",
+            "1.0.1",
+            "--summary",
+            "s",
+            "--changes",
+            "c",
+            "--risks",
+            "r",
+            "--rollback",
+            "b",
+            "--commit",
+            "hotfix",
+            "--repo",
+            repo.to_str().unwrap(),
+        ],
+    );
+    let tmux = Tmux::start("diff80", &cockpit(&store, "avery"));
+    tmux.resize(80, 24);
+    tmux.wait_for("Waiting on you: approve HF-1", 10);
+    tmux.keys(&["a"]);
+    let screen = tmux.wait_for("Approve revision 1", 5);
+    assert!(
+        screen.contains("+1    -1") || screen.contains("+3    -3"),
+        "{screen}"
+    );
+    for _ in 0..10 {
+        tmux.keys(&["PageDown"]);
+    }
+    let screen = tmux.wait_for("+the last hunk", 5);
+    assert!(screen.contains("-line 190"), "{screen}");
+    tmux.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", 5);
+}

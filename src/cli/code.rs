@@ -65,38 +65,17 @@ fn fixes_to_carry(model: &Model) -> impl Iterator<Item = &Release> {
     })
 }
 
-/// For `release close`: the mainline commit the hotfix's fix is on, or why it cannot close
-/// yet (which commits to cherry-pick). Nothing to check without code or a mainline.
+/// For `release close`: the mainline commit the hotfix's fix is on (see
+/// [`git::carry_forward`]), or why it cannot close yet.
 pub fn carried_to(
     model: &Model,
     id: ReleaseId,
     repo: Option<&Path>,
 ) -> Result<Option<String>, Error> {
-    let release = model.release(id)?;
-    let (Some(code), Some(mainline)) = (&release.scope.code, &model.policy.mainline) else {
-        return Ok(None);
-    };
-    if !id.is_hotfix() {
-        return Ok(None);
-    }
-    match git::carried(&repo_of(repo), mainline, &code.base, &code.commit)? {
-        Carried::Done(head) => Ok(Some(head)),
-        Carried::Missing(commits) => {
-            let list: Vec<String> = commits
-                .iter()
-                .map(|(c, subject)| {
-                    format!(
-                        "{} \"{}\"",
-                        c.get(..10).unwrap_or(c),
-                        crate::sanitize::line(subject)
-                    )
-                })
-                .collect();
-            Err(Error::Refused(format!(
-                "{id}'s fix is not on {mainline} yet, so the next regular release would ship the bug again: cherry-pick {} onto {mainline}, then close {id} again",
-                list.join(", ")
-            )))
-        }
+    match git::carry_forward(model, id, &repo_of(repo)) {
+        Ok(found) => Ok(found),
+        Err(git::CarryError::Git(e)) => Err(e.into()),
+        Err(git::CarryError::Missing(why)) => Err(Error::Refused(why)),
     }
 }
 
@@ -200,9 +179,10 @@ pub enum Ask {
     Artifact(String),
 }
 
-/// `hotfix gate check`: exit 0 only when a release whose scope names exactly this commit (or
-/// artifact) may deploy it: its gate is open, or it is already deploying, deployed, verified
-/// or closed. Every other answer is 3 with each release's blockers. It only reads.
+/// `hotfix gate check`: exit 0 only when an open or recent release whose scope names exactly
+/// this commit (or artifact) may deploy it: its gate is open, or it is already deploying,
+/// deployed, verified or closed. Every other answer is 3 with each release's blockers. It
+/// only reads.
 pub fn check(out: &Out, at: &Location, ask: &Ask, service: Option<&str>) -> Result<(), Error> {
     let (what, wanted) = match ask {
         Ask::Commit(c) => {
@@ -220,7 +200,7 @@ pub fn check(out: &Out, at: &Location, ask: &Ask, service: Option<&str>) -> Resu
             crate::state::lifecycle::digest(a).map_err(|r| Error::Usage(r.message))?,
         ),
     };
-    let mut store = open(at)?;
+    let store = open(at)?;
     let names = |r: &Release| match ask {
         Ask::Commit(_) => r
             .scope
@@ -237,12 +217,9 @@ pub fn check(out: &Out, at: &Location, ask: &Ask, service: Option<&str>) -> Resu
             .map(|r| judge(m, r))
             .collect()
     };
-    // Open and recent work is what CI deploys; closed work is read only when nothing open
-    // names it (a redeploy of an older approved build).
-    let mut rows = rows_in(&store.model);
-    if rows.is_empty() && !store.model.is_complete() {
-        rows = store.fold_parts(Vec::new, |acc, part| acc.extend(rows_in(part)))?;
-    }
+    // Open and recently finished releases: what CI deploys, all in the active part, so the
+    // answer never waits for the archive (a release closed weeks ago gates nothing now).
+    let rows = rows_in(&store.model);
     let cleared = rows.iter().find(|r| r.cleared).map(|r| r.release);
     let rows: Vec<serde_json::Value> = rows
         .iter()
@@ -277,7 +254,7 @@ pub fn check(out: &Out, at: &Location, ask: &Ask, service: Option<&str>) -> Resu
     let mut why = Vec::new();
     if candidates == 0 {
         why.push(format!(
-            "no release names {what} {wanted}{}: bind it with `hotfix release edit HF-n --{what} ...` and have it approved",
+            "no open or recent release names {what} {wanted}{}: bind it with `hotfix release edit HF-n --{what} ...` and have it approved",
             service.map(|s| format!(" for service {s}")).unwrap_or_default()
         ));
     }

@@ -136,11 +136,14 @@ impl Review {
 }
 
 impl super::Incident {
-    /// Whether the policy wants a review of this incident and none is on record or waived.
+    /// Whether the policy wants a review of this incident and none is on record or waived: a
+    /// severity it names, and a hotfix (the policy's rule is about a hotfix's close; an alert
+    /// that fired and resolved by itself owes none, though a team may write one).
     pub fn review_due(&self, model: &Model) -> bool {
         model.policy.review_required.contains(&self.severity)
             && self.review.is_none()
             && self.review_waiver.is_none()
+            && model.hotfixes_for(self.id).next().is_some()
     }
 }
 

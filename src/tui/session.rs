@@ -358,7 +358,31 @@ impl Background {
 
 /// Decides and appends a command (after the whole log is verified), then shows the outcome.
 /// The log file gets the event types only: record text stays in the store.
-pub(crate) fn execute(app: &mut App, session: &mut Session<'_>, command: crate::state::Command) {
+pub(crate) fn execute(
+    app: &mut App,
+    session: &mut Session<'_>,
+    mut command: crate::state::Command,
+) {
+    // Closing a hotfix with code: its fix must be on the mainline, checked with git in the
+    // directory the cockpit runs in (as `hotfix release close` does without --repo).
+    if let crate::state::Command::CloseRelease { id, carried_to } = &mut command
+        && carried_to.is_none()
+    {
+        match crate::git::carry_forward(&session.store.model, *id, std::path::Path::new(".")) {
+            Ok(found) => *carried_to = found,
+            Err(crate::git::CarryError::Missing(why)) => {
+                app.tell(format!("refused: {why}"), true);
+                return;
+            }
+            Err(crate::git::CarryError::Git(e)) => {
+                app.tell(
+                    format!("refused: the carry-forward cannot be checked here: {e} (run the cockpit in the repository, or close with `hotfix release close ID --repo DIR`)"),
+                    true,
+                );
+                return;
+            }
+        }
+    }
     session.ready_to_write(app);
     let outcome = session
         .store

@@ -1,6 +1,6 @@
 //! What draws on top of the panes: the help overlay, the details of a record, and forms.
 
-use super::Ctx;
+use super::{Ctx, Theme};
 use crate::present::{self, stamp};
 use crate::sanitize::{block, line};
 use crate::state::ReleaseId;
@@ -174,6 +174,65 @@ fn field<'a>(label: &str, value: impl Into<String>, ctx: &Ctx) -> Line<'a> {
     ])
 }
 
+/// The code a scope names, as `git diff --stat` and `git diff` show it: the commit and base,
+/// each file with lines added and removed, then the hunks, `+` green and `-` red, each line cut
+/// to `width` (a diff is read by its columns, never wrapped).
+fn code_lines<'a>(
+    scope: &crate::state::Scope,
+    width: usize,
+    t: Theme,
+    changed: bool,
+) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    let label = |name: &str| {
+        if changed {
+            Span::styled(format!("{:<10}", format!("{name}*")), t.warn())
+        } else {
+            Span::styled(format!("{name:<10}"), t.dim())
+        }
+    };
+    if let Some(a) = &scope.artifact {
+        lines.push(Line::from(vec![label("artifact"), Span::raw(a.clone())]));
+    }
+    let Some(code) = &scope.code else {
+        return lines;
+    };
+    lines.push(Line::from(vec![
+        label("commit"),
+        Span::raw(format!(
+            "{} against {}",
+            code.commit,
+            code.base.get(..12).unwrap_or(&code.base)
+        )),
+    ]));
+    let clip = |s: &str| -> String { line(s).chars().take(width).collect() };
+    for f in &code.files {
+        let n = |v: Option<u32>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
+        lines.push(Line::from(vec![
+            Span::raw(" ".repeat(10)),
+            Span::styled(format!("+{:<5}", n(f.added)), t.good()),
+            Span::styled(format!("-{:<5}", n(f.removed)), t.bad()),
+            Span::raw(clip(&f.path)),
+        ]));
+    }
+    for l in code.diff.lines() {
+        let style = match l.as_bytes().first() {
+            Some(b'+') if !l.starts_with("+++") => t.good(),
+            Some(b'-') if !l.starts_with("---") => t.bad(),
+            Some(b'@') => t.accent(),
+            _ => t.dim(),
+        };
+        lines.push(Line::styled(clip(l), style));
+    }
+    if code.truncated {
+        lines.push(Line::styled(
+            "(the diff was cut when it was bound: see the commit for the rest)",
+            t.warn(),
+        ));
+    }
+    lines
+}
+
 fn text_block<'a>(lines: &mut Vec<Line<'a>>, label: &str, text: &str, ctx: &Ctx) {
     let mut rows = block(text)
         .lines()
@@ -311,6 +370,17 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
         text_block(&mut lines, "changes", &r.scope.changes, ctx);
         text_block(&mut lines, "risks", &r.scope.risks, ctx);
         text_block(&mut lines, "rollback", &r.scope.rollback, ctx);
+    }
+    lines.extend(code_lines(&r.scope, 200, t, false));
+    // Carry-forward: a hotfix's fix must reach the mainline before it closes.
+    if id.is_hotfix()
+        && let (Some(_), Some(main)) = (&r.scope.code, &m.policy.mainline)
+    {
+        let state = match &r.carried_to {
+            Some(c) => format!("done ({} on {})", c.get(..7).unwrap_or(c), line(main)),
+            None => format!("pending: checked against {} when it closes", line(main)),
+        };
+        lines.push(field("carry-fwd", state, ctx));
     }
     if let Some(p) = r.planned_at {
         lines.push(field("planned", stamp(p), ctx));
@@ -528,6 +598,11 @@ fn dialog_context<'a>(form: &Form, ctx: &Ctx, width: usize) -> Context<'a> {
                     context.body.push(Line::from(vec![label, Span::raw(part)]));
                 }
             }
+            // The code itself: what is approved is this diff, not its description.
+            let code_changed = changed.iter().any(|c| *c == "code" || *c == "artifact");
+            context
+                .body
+                .extend(code_lines(scope, width.saturating_sub(1), t, code_changed));
             if let Some((rev, changed)) = &shown.since_mine {
                 context.tail.push(Line::styled(
                     cut(&format!(

@@ -129,6 +129,7 @@ fn bound_hotfix(at: &Location) -> String {
                 role: Some(role.into()),
                 text: String::new(),
                 seen: None,
+                signature: None,
             },
         );
     }

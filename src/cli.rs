@@ -110,7 +110,28 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             };
             audit::log(&out, &at()?, release, incident)
         }
-        Verb::Verify { witness } => audit::verify(&out, &at()?, witness.as_deref()),
+        Verb::Verify {
+            witness,
+            allowed_signers,
+        } => audit::verify(&out, &at()?, witness.as_deref(), allowed_signers.as_deref()),
+        Verb::User(UserVerb::Key(args::KeyVerb::Add { user, file })) => {
+            let shown = crate::sanitize::line(&file.display().to_string()).into_owned();
+            let bytes = crate::fsio::read_regular(&file, 64 << 10)
+                .map_err(|e| Error::Usage(format!("cannot read {shown}: {e}")))?;
+            write::execute(
+                &out,
+                &at()?,
+                Command::AddKey {
+                    user,
+                    key: String::from_utf8_lossy(&bytes).trim().to_string(),
+                },
+            )
+        }
+        Verb::User(UserVerb::Key(args::KeyVerb::Remove { user, fingerprint })) => write::execute(
+            &out,
+            &at()?,
+            Command::RemoveKey { user, fingerprint },
+        ),
         Verb::Store(StoreVerb::Copy { from, to }) => write::copy(&out, &from, &to),
         Verb::Store(StoreVerb::Migrate) => write::migrate(&out, &at()?),
         Verb::Report { id, format, output } => {
@@ -198,6 +219,33 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             })
         }),
         Verb::Release(ReleaseVerb::Diff { id }) => code::diff(&out, &at()?, id),
+        // A decision is signed when the policy wants it: the role is resolved first, since the
+        // signature names it.
+        Verb::Approve {
+            id,
+            role,
+            revision,
+            comment,
+        } => decide(&out, &at()?, id, Vote::Approve, role, revision, comment),
+        Verb::Reject {
+            id,
+            role,
+            revision,
+            reason,
+        } => decide(&out, &at()?, id, Vote::Reject, role, revision, reason),
+        Verb::Attest(a) => match a.verify {
+            Some(args::AttestVerb::Verify {
+                file,
+                allowed_signers,
+                artifact,
+            }) => attest_verify(&out, &file, &allowed_signers, artifact.as_deref()),
+            None => {
+                let id = a
+                    .id
+                    .ok_or_else(|| Error::Usage("name the release: hotfix attest HF-1".into()))?;
+                attest(&out, &at()?, id, a.output.as_deref())
+            }
+        },
         Verb::Gate(args::GateVerb::Check {
             commit,
             artifact,
@@ -220,6 +268,111 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             write::execute(&out, &at()?, command)
         }
     }
+}
+
+/// `hotfix attest ID`: the signed DSSE envelope of the release's decision.
+fn attest(
+    out: &Out,
+    at: &Location,
+    id: crate::state::ReleaseId,
+    output: Option<&std::path::Path>,
+) -> Result<(), Error> {
+    let actor = crate::paths::actor()?;
+    let mut store = write::open(at)?;
+    let head = store.log_head();
+    let part = store.model_for(crate::state::archive::Record::Release(id))?;
+    let m = part.as_ref().unwrap_or(&store.model);
+    let statement = crate::attest::statement(m, id, &format!("{}:{}", head.seq, head.hash))?;
+    let mut signer = crate::sign::signer(m, &actor)
+        .map_err(Error::Refused)?
+        .ok_or_else(|| {
+            Error::Refused(
+                "an attestation is signed with your SSH key and none is at hand: set HOTFIX_SIGNING_KEY to your private key file, put \"signing_key\" in config.json, or load it into the ssh-agent".into(),
+            )
+        })?;
+    let envelope = crate::attest::envelope(&statement, &mut signer).map_err(Error::Refused)?;
+    let text = serde_json::to_string_pretty(&envelope).map_err(|e| Error::Failed(e.to_string()))?;
+    match output {
+        Some(path) => {
+            let shown = crate::sanitize::line(&path.display().to_string()).into_owned();
+            crate::fsio::write_new_file(path, format!("{text}\n").as_bytes(), at.directory())
+                .map_err(|e| Error::Failed(format!("cannot write {shown}: {e}")))?;
+            out.line(&format!(
+                "{} the attestation of {id} to {shown}",
+                out.good("wrote")
+            ));
+        }
+        None => out.line(&text),
+    }
+    Ok(())
+}
+
+/// `hotfix attest verify FILE`: exit 0 when every check holds, 3 with every failure.
+fn attest_verify(
+    out: &Out,
+    file: &std::path::Path,
+    allowed: &std::path::Path,
+    artifact: Option<&str>,
+) -> Result<(), Error> {
+    let shown = crate::sanitize::line(&file.display().to_string()).into_owned();
+    let bytes = crate::fsio::read_regular(file, 16 << 20)
+        .map_err(|e| Error::Usage(format!("cannot read {shown}: {e}")))?;
+    let envelope: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Usage(format!("{shown} is not JSON ({e})")))?;
+    let allowed = crate::sign::AllowedSigners::read(allowed).map_err(Error::Usage)?;
+    match crate::attest::verify(&envelope, &allowed, artifact) {
+        Ok(good) => {
+            if out.json {
+                return out.json(&serde_json::json!({"ok": true, "checked": good}));
+            }
+            out.line(&format!("{} {shown}", out.good("verified")));
+            for g in good {
+                out.line(&format!("  {g}"));
+            }
+            Ok(())
+        }
+        Err(bad) => Err(Error::Refused(format!(
+            "{shown} does not verify: {}",
+            bad.join("; ")
+        ))),
+    }
+}
+
+/// Approve or reject, signed when the policy wants signatures (see `crate::sign`).
+fn decide(
+    out: &Out,
+    at: &Location,
+    id: crate::state::ReleaseId,
+    vote: Vote,
+    role: Option<String>,
+    revision: Option<u32>,
+    text: String,
+) -> Result<(), Error> {
+    let actor = crate::paths::actor()?;
+    write::execute_with(out, at, |m| {
+        let release = m.release(id)?;
+        let signature = match m.policy.signatures {
+            crate::state::signing::Signatures::Off => None,
+            _ => {
+                let role = m.choose_role(release, &actor, role.clone(), vote)?;
+                crate::sign::decision(m, release, &role, vote, &actor, now())
+                    .map_err(Error::Refused)?
+                    .map(|s| (role, s))
+            }
+        };
+        let (role, signature) = match signature {
+            Some((role, s)) => (Some(role), Some(Box::new(s))),
+            None => (role, None),
+        };
+        Ok(Command::Decide {
+            vote,
+            id,
+            role,
+            text,
+            seen: revision.map(Seen::revision),
+            signature,
+        })
+    })
 }
 
 /// Maps a write verb to the command it asks for.
@@ -315,30 +468,7 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
         Verb::Release(ReleaseVerb::Verify { id, note }) => Command::VerifyRelease { id, note },
         Verb::Release(ReleaseVerb::Rollback { id, reason }) => Command::RollBack { id, reason },
         Verb::Release(ReleaseVerb::Cancel { id, reason }) => Command::CancelRelease { id, reason },
-        Verb::Approve {
-            id,
-            role,
-            revision,
-            comment,
-        } => Command::Decide {
-            vote: Vote::Approve,
-            id,
-            role,
-            text: comment,
-            seen: revision.map(Seen::revision),
-        },
-        Verb::Reject {
-            id,
-            role,
-            revision,
-            reason,
-        } => Command::Decide {
-            vote: Vote::Reject,
-            id,
-            role,
-            text: reason,
-            seen: revision.map(Seen::revision),
-        },
+
         Verb::Test(TestVerb::Add {
             id,
             name,

@@ -3,6 +3,7 @@
 //! The process lives in [`state`] (pure), the event log in [`store`]; the CLI ([`cli`]) is a
 //! thin shell around both.
 
+pub mod attest;
 pub mod cli;
 pub mod clock;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod present;
 pub mod report;
 pub mod sanitize;
 pub mod settings;
+pub mod sign;
 pub mod state;
 pub mod store;
 pub mod tui;

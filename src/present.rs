@@ -17,6 +17,13 @@ pub fn describe(r: &Recorded) -> String {
         Event::RoleGranted { user, role } => format!("{user} granted {role}"),
         Event::RoleRevoked { user, role } => format!("{user} no longer holds {role}"),
         Event::PolicyReplaced { .. } => "policy replaced".into(),
+        Event::KeyAdded { user, key } => format!(
+            "{user}'s SSH key {} recorded",
+            crate::state::signing::key_fingerprint(key).unwrap_or_default()
+        ),
+        Event::KeyRemoved { user, fingerprint } => {
+            format!("{user}'s SSH key {} removed", s(fingerprint))
+        }
         Event::IncidentReported {
             id,
             title,

@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod policy;
 pub mod release;
 pub mod review;
+pub mod signing;
 mod stamp;
 pub mod test_plan;
 pub mod text;
@@ -68,6 +69,13 @@ pub struct Model {
     pub archive: archive::Archive,
     /// Lines the rules refused, in log order: inert, and named (see [`legality`]).
     pub illegal: Vec<Illegal>,
+    /// Each user's SSH public keys (OpenSSH lines), which their signed decisions verify
+    /// against (see [`signing`]).
+    #[serde(default)]
+    pub keys: BTreeMap<String, Vec<String>>,
+    /// The store's name in signed decisions: when and by whom it was initialised.
+    #[serde(default)]
+    pub origin: Option<String>,
 }
 
 /// A refused command: nothing is recorded, and the message says what to do instead.
@@ -189,7 +197,20 @@ pub fn decide(
             role,
             text,
             seen,
-        } => approval::decide_vote(&ctx, id, vote, role, &text, seen.as_ref()),
+            signature,
+        } => approval::decide_vote(
+            &ctx,
+            id,
+            vote,
+            role,
+            &text,
+            seen.as_ref(),
+            signature.as_deref(),
+        ),
+        Command::AddKey { user, key } => signing::decide_add_key(&ctx, &user, &key),
+        Command::RemoveKey { user, fingerprint } => {
+            signing::decide_remove_key(&ctx, &user, &fingerprint)
+        }
         Command::Withdraw { id, role, reason } => {
             approval::decide_withdraw(&ctx, id, role, &reason)
         }

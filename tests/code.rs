@@ -234,6 +234,26 @@ fn a_release_binds_the_full_commit_its_base_and_diff_and_a_new_commit_makes_appr
             "{err}"
         );
     }
+    // An abbreviation that names more than one object is refused, never guessed.
+    let mut seen = std::collections::HashMap::new();
+    let prefix = (0..5000)
+        .find_map(|i| {
+            let blob = repo.path.join("blob");
+            std::fs::write(&blob, format!("blob {i}\n")).unwrap();
+            let id = repo.git(&["hash-object", "-w", "blob"]);
+            seen.insert(id[..4].to_string(), id.clone())
+                .map(|_| id[..4].to_string())
+        })
+        .expect("two objects share a 4-digit prefix");
+    let err = code(
+        s,
+        "sam",
+        &[
+            "release", "edit", "HF-1", "--commit", &prefix, "--repo", repo_dir,
+        ],
+        2,
+    );
+    assert!(err.contains("names more than one"), "{err}");
     // Approved, then bound to another commit: the approval is stale.
     ok(s, "avery", &["approve", "HF-1"]);
     let c = repo.id("main");

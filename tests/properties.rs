@@ -122,14 +122,16 @@ fn command() -> impl Strategy<Value = Command> {
             seen: None,
             id,
             role,
-            text: String::new()
+            text: String::new(),
+            signature: None,
         }),
         (release_id(), role()).prop_map(|(id, role)| Command::Decide {
             vote: Vote::Reject,
             seen: None,
             id,
             role,
-            text: "no".into()
+            text: "no".into(),
+            signature: None,
         }),
         release_id().prop_map(|id| Command::StartDeploy { id }),
         release_id().prop_map(|id| Command::MarkDeployed {
@@ -186,7 +188,7 @@ fn steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
 fn gate_steps() -> impl Strategy<Value = Vec<(&'static str, Command)>> {
     let hf = (1u64..3).prop_map(ReleaseId::Hotfix);
     let focused = prop_oneof![
-        4 => (hf.clone(), role()).prop_map(|(id, role)| Command::Decide { vote: Vote::Approve, seen: None, id, role, text: String::new() }),
+        4 => (hf.clone(), role()).prop_map(|(id, role)| Command::Decide { vote: Vote::Approve, seen: None, id, role, text: String::new(), signature: None, }),
         3 => (hf.clone(), pick(TESTS), pick(TestStatus::ALL)).prop_map(|(id, n, status)| Command::SetTestStatus { id, name: n.into(), status, note: None }),
         3 => hf.clone().prop_map(|id| Command::StartDeploy { id }),
         1 => (hf, pick(TESTS), pick(Priority::ALL)).prop_map(|(id, n, priority)| Command::AddTest { id, name: n.into(), priority, automated: true, owner: None }),
@@ -433,6 +435,7 @@ fn the_folds_legality_check_refuses_power_taken_around_the_rules() {
         comment: String::new(),
         revision,
         fingerprint,
+        signature: None,
     };
     let fp = rel.scope.fingerprint();
     assert!(
@@ -490,6 +493,7 @@ fn one_person_fills_one_role_even_on_a_hand_written_line() {
         comment: String::new(),
         revision: rel.revision,
         fingerprint: rel.scope.fingerprint(),
+        signature: None,
     };
     let line = forged(&w, "avery", second);
     let before = w.model.clone();
@@ -568,6 +572,7 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
                 comment,
                 revision: r.revision,
                 fingerprint: r.scope.fingerprint(),
+                signature: None,
             }]
         }
         Command::Decide {
@@ -584,6 +589,7 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
                 reason,
                 revision: r.revision,
                 fingerprint: r.scope.fingerprint(),
+                signature: None,
             }]
         }
         Command::StartDeploy { id } => {

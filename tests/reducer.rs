@@ -512,6 +512,7 @@ fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
         id: hf,
         role: Some(role.into()),
         text: String::new(),
+        signature: None,
     };
     assert!(
         w.refuse("quinn", approve("qa"))
@@ -561,6 +562,7 @@ fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
                 id: hf,
                 role: None,
                 text: "ok".into(),
+                signature: None,
             },
         )
         .unwrap();
@@ -589,6 +591,7 @@ fn approving_without_a_role_asks_when_several_are_open() {
             id: hf,
             role: None,
             text: String::new(),
+            signature: None,
         },
     );
     assert!(
@@ -603,7 +606,8 @@ fn approving_without_a_role_asks_when_several_are_open() {
                 seen: None,
                 id: hf,
                 role: None,
-                text: String::new()
+                text: String::new(),
+                signature: None,
             }
         )
         .contains("holds none of the roles")
@@ -661,7 +665,8 @@ fn a_rejection_blocks_until_the_release_is_edited() {
                 seen: None,
                 id: hf,
                 role: Some("dev-lead".into()),
-                text: "".into()
+                text: "".into(),
+                signature: None,
             }
         )
         .contains("reason is empty")
@@ -674,6 +679,7 @@ fn a_rejection_blocks_until_the_release_is_edited() {
             id: hf,
             role: Some("dev-lead".into()),
             text: "no canary".into(),
+            signature: None,
         },
     );
     assert_eq!(
@@ -700,7 +706,8 @@ fn a_rejection_blocks_until_the_release_is_edited() {
                 seen: None,
                 id: hf,
                 role: None,
-                text: String::new()
+                text: String::new(),
+                signature: None,
             }
         )
         .contains("edit the release")
@@ -986,7 +993,8 @@ fn deploy_is_refused_with_every_blocker_then_allowed() {
                 seen: None,
                 id: hf,
                 role: None,
-                text: String::new()
+                text: String::new(),
+                signature: None,
             }
         )
         .contains("is deploying")
@@ -1251,7 +1259,8 @@ fn hotfixes_take_precedence_over_regular_releases() {
                 seen: None,
                 id: rel,
                 role: None,
-                text: String::new()
+                text: String::new(),
+                signature: None,
             }
         )
         .contains("needs no approvals")
@@ -1392,6 +1401,7 @@ fn an_approval_of_an_older_revision_is_refused_naming_both_and_what_changed() {
         role: None,
         text: String::new(),
         seen: seen(revision),
+        signature: None,
     };
     let why = w.refuse("avery", approve(1));
     assert!(
@@ -1409,6 +1419,7 @@ fn an_approval_of_an_older_revision_is_refused_naming_both_and_what_changed() {
             role: None,
             text: "no".into(),
             seen: seen(1),
+            signature: None,
         },
     );
     assert!(why.contains("you saw revision 1"), "{why}");
@@ -1434,6 +1445,7 @@ fn a_fingerprint_other_than_the_revisions_is_refused() {
             revision: 1,
             fingerprint: Some(fp.into()),
         }),
+        signature: None,
     };
     assert!(
         w.refuse("avery", approve("0000"))
@@ -1462,6 +1474,7 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
             role: Some("dev-lead".into()),
             text: String::new(),
             seen: None,
+            signature: None,
         },
     );
     let release = w.release(hf).clone();
@@ -1480,6 +1493,7 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
             role: Some("prod-owner".into()),
             text: String::new(),
             seen: None,
+            signature: None,
         },
     );
     assert!(why.contains("one person fills at most one role"), "{why}");
@@ -1491,6 +1505,7 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
             role: None,
             text: String::new(),
             seen: None,
+            signature: None,
         },
     );
     assert!(why.contains("already approved revision 1"), "{why}");
@@ -1503,6 +1518,7 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
             role: Some("god".into()),
             text: String::new(),
             seen: None,
+            signature: None,
         },
     );
     assert!(why.contains("there is no role \"god\""), "{why}");

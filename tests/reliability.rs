@@ -312,6 +312,7 @@ fn script() -> Vec<(&'static str, Command)> {
             id: hf,
             role: None,
             text: String::new(),
+            signature: None,
         },
     ));
     s.push((
@@ -322,6 +323,7 @@ fn script() -> Vec<(&'static str, Command)> {
             id: hf,
             role: None,
             text: String::new(),
+            signature: None,
         },
     ));
     s.push((

@@ -877,6 +877,7 @@ fn lines_appended_around_the_rules_are_inert_and_named(place: Place) {
             comment: String::new(),
             revision: rel.revision,
             fingerprint: rel.scope.fingerprint(),
+            signature: None,
         }),
         sam.append_by_hand(Event::DeployStarted {
             id: hf1,

@@ -1138,6 +1138,7 @@ fn the_approve_dialog_shows_the_whole_scope_and_scrolls_to_its_last_line() {
                 role: Some("prod-owner".into()),
                 text: String::new(),
                 seen: None,
+                signature: None,
             },
         )
         .unwrap();

@@ -38,7 +38,9 @@ INSERT INTO hotfix.event_kinds (kind) VALUES
   ('review_recorded'),
   ('review_waived'),
   ('action_done'),
-  ('incident_notice_recorded')
+  ('incident_notice_recorded'),
+  ('key_added'),
+  ('key_removed')
   ON CONFLICT DO NOTHING;
 
 -- The append function of schema 4, but for where it finds the event types: the table. PostgreSQL

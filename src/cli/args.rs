@@ -113,6 +113,13 @@ pub enum Verb {
         after_help = "Without options the review on record is shown.\n\nExamples:\n  hotfix review INC-1 --summary \"Card payments failed for 40 minutes\" \\\n    --trigger \"deploy of 4.12.0\" --root-cause \"null token from the new adapter\" \\\n    --lesson \"canary the payments path\" --action \"add a null-token contract test|dana|2026-12-20|PAY-88\"\n  hotfix review INC-1 --done 1\n  hotfix review INC-2 --waive \"duplicate of INC-1, reviewed there\""
     )]
     Review(ReviewArgs),
+    /// Export a signed in-toto attestation of a release's decision, or verify one
+    #[command(
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "The envelope is DSSE (payloadType application/vnd.in-toto+json), signed by your SSH key\n($HOTFIX_SIGNING_KEY, \"signing_key\" in config.json, or the ssh-agent).\n\nExamples:\n  hotfix attest HF-1 --output HF-1.intoto.json\n  hotfix attest verify HF-1.intoto.json --allowed-signers allowed_signers --artifact sha256:9f86d0..."
+    )]
+    Attest(AttestArgs),
     /// Ask the gate from CI: may this commit or artifact be deployed? (exit 0 yes, 3 no)
     #[command(subcommand)]
     Gate(GateVerb),
@@ -213,6 +220,10 @@ pub enum Verb {
         /// An event a report or notice named, as SEQ:HASH: this log must still hold it
         #[arg(long, value_name = "SEQ:HASH")]
         witness: Option<String>,
+        /// Also check every signed decision against this allowed_signers file (the format of
+        /// ssh-keygen and git; default: "allowed_signers" in config.json)
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
     },
     /// Move a store: copy a directory store's history into a new database store
     #[command(subcommand)]
@@ -285,9 +296,34 @@ pub enum UserVerb {
         #[arg(add = complete::roles())]
         role: String,
     },
-    /// List users and their roles
+    /// List users, their roles and their SSH keys' fingerprints
     #[command(after_help = "Example:\n  hotfix user list --json")]
     List,
+    /// Record or remove a user's SSH public key, which their signed decisions verify against
+    #[command(subcommand)]
+    Key(KeyVerb),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyVerb {
+    /// Record a user's SSH public key (admin only): ed25519, ECDSA, RSA or a FIDO sk- key
+    #[command(after_help = "Example:\n  hotfix user key add dana ~/keys/dana.pub")]
+    Add {
+        /// The user whose key it is
+        #[arg(add = complete::users())]
+        user: String,
+        /// The OpenSSH public key file (one line, as ssh-keygen writes *.pub)
+        file: PathBuf,
+    },
+    /// Remove a user's key by its fingerprint (admin only; `user list` shows them)
+    #[command(after_help = "Example:\n  hotfix user key remove dana SHA256:abc...")]
+    Remove {
+        /// The user whose key it is
+        #[arg(add = complete::users())]
+        user: String,
+        /// The key's SHA-256 fingerprint, SHA256:...
+        fingerprint: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -418,6 +454,33 @@ pub enum IncidentVerb {
         /// How it was resolved
         #[arg(long, default_value = "")]
         note: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AttestArgs {
+    #[command(subcommand)]
+    pub verify: Option<AttestVerb>,
+    /// The release, e.g. HF-1
+    #[arg(required = true, add = complete::releases())]
+    pub id: Option<ReleaseId>,
+    /// Write the envelope to FILE instead of printing it
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttestVerb {
+    /// Check an attestation: its envelope signature, every approval signature, the subject
+    Verify {
+        /// The envelope (JSON)
+        file: PathBuf,
+        /// The trust root: who may sign (ssh-keygen's allowed_signers format)
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: PathBuf,
+        /// The artifact that must be its subject (sha256:...)
+        #[arg(long, value_name = "DIGEST")]
+        artifact: Option<String>,
     },
 }
 

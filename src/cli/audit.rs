@@ -91,7 +91,12 @@ fn check_witness(store: &Store, witness: &str) -> Result<String, Error> {
     }
 }
 
-pub fn verify(out: &Out, at: &Location, witness: Option<&str>) -> Result<(), Error> {
+pub fn verify(
+    out: &Out,
+    at: &Location,
+    witness: Option<&str>,
+    allowed_signers: Option<&std::path::Path>,
+) -> Result<(), Error> {
     let checkpoints = crate::settings::checkpoint_dir();
     let mut store = Store::open(
         at,
@@ -154,10 +159,34 @@ pub fn verify(out: &Out, at: &Location, witness: Option<&str>) -> Result<(), Err
                     named.join("\n  ")
                 )));
             }
+            // Signed decisions against a trust root the verifier holds: a key record and a
+            // signature rewritten together are caught here.
+            let signers = allowed_signers
+                .map(std::path::Path::to_path_buf)
+                .or_else(allowed_signers_setting);
+            let mut signed = None;
+            if let Some(path) = signers {
+                let allowed = crate::sign::AllowedSigners::read(&path).map_err(Error::Usage)?;
+                let bad = store.fold_parts(Vec::new, |acc, part| {
+                    acc.extend(crate::sign::unvouched(part, &allowed));
+                })?;
+                if !bad.is_empty() {
+                    if out.json {
+                        out.json(&json!({"ok": false, "events": v.events, "last_hash": v.last_hash, "unvouched": bad}))?;
+                    }
+                    return Err(Error::Failed(format!(
+                        "the hash chain is intact ({} events), but {} signed decision(s) are not vouched for by the allowed signers:\n  {}",
+                        v.events,
+                        bad.len(),
+                        bad.join("\n  ")
+                    )));
+                }
+                signed = Some(true);
+            }
             if out.json {
                 let snapshot =
                     snapshot.map(|(covers, matches)| json!({"covers": covers, "matches": matches}));
-                return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head, "snapshot": snapshot, "witness": witnessed.is_some().then_some(true)}));
+                return out.json(&json!({"ok": true, "events": v.events, "last_hash": v.last_hash, "head": head, "snapshot": snapshot, "witness": witnessed.is_some().then_some(true), "signatures_vouched": signed}));
             }
             out.line(&format!(
                 "{}: {} events, hash chain intact, last hash {}",
@@ -186,6 +215,9 @@ pub fn verify(out: &Out, at: &Location, witness: Option<&str>) -> Result<(), Err
             if let Some(w) = witnessed {
                 out.line(&w);
             }
+            if signed.is_some() {
+                out.line("signatures: every signed decision verifies against the allowed signers");
+            }
             Ok(())
         }
         Integrity::Broken { line: n, reason } => {
@@ -206,4 +238,15 @@ pub fn verify(out: &Out, at: &Location, witness: Option<&str>) -> Result<(), Err
             )))
         }
     }
+}
+
+/// `"allowed_signers"` in config.json: the trust root `verify` checks signed decisions against.
+fn allowed_signers_setting() -> Option<std::path::PathBuf> {
+    let path = crate::settings::config_dir()?.join("config.json");
+    let bytes = crate::fsio::read_regular(&path, 256 << 10).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    value
+        .get("allowed_signers")?
+        .as_str()
+        .map(std::path::PathBuf::from)
 }

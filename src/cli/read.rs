@@ -15,18 +15,34 @@ use serde_json::{Value, json};
 pub fn users(out: &Out, at: &Location) -> Result<(), Error> {
     let store = open(at)?;
     let users = &store.model.users;
+    let keys = |u: &str| -> Vec<String> {
+        store
+            .model
+            .keys
+            .get(u)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| crate::state::signing::key_fingerprint(k))
+            .collect()
+    };
     if out.json {
         let list: Vec<Value> = users
             .iter()
-            .map(|(u, r)| json!({"user": u, "roles": r}))
+            .map(|(u, r)| json!({"user": u, "roles": r, "keys": keys(u)}))
             .collect();
         return out.json(&list);
     }
     let rows: Vec<Vec<String>> = users
         .iter()
-        .map(|(u, r)| vec![u.clone(), r.iter().cloned().collect::<Vec<_>>().join(", ")])
+        .map(|(u, r)| {
+            vec![
+                u.clone(),
+                r.iter().cloned().collect::<Vec<_>>().join(", "),
+                keys(u).join(", "),
+            ]
+        })
         .collect();
-    out.table(&["USER", "ROLES"], &rows, |_, c| c.to_string());
+    out.table(&["USER", "ROLES", "SSH KEYS"], &rows, |_, c| c.to_string());
     Ok(())
 }
 
@@ -428,6 +444,9 @@ fn approvals_json(r: &Release) -> Vec<Value> {
             list.push(json!({
                 "role": a.role, "approver": a.approver, "at": a.at, "comment": a.comment,
                 "stale": !r.is_current(a), "revision": a.revision, "fingerprint": a.fingerprint,
+                // For `ssh-keygen -Y verify -n hotfix -I APPROVER -s SIG < signed-bytes`.
+                "signature": a.signature.as_ref().map(|s| &s.signature),
+                "signed": a.signature.as_ref().map(|s| &s.signed),
             }));
         }
     }

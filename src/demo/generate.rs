@@ -487,6 +487,7 @@ fn ship(
             id: hf,
             role: Some("sre-avp".into()),
             text: "risk accepted".into(),
+            signature: None,
         },
     );
     if rng.chance(15) {
@@ -507,6 +508,7 @@ fn ship(
                 id: hf,
                 role: Some("sre-avp".into()),
                 text: "re-approved after the edit".into(),
+                signature: None,
             },
         );
     }
@@ -523,6 +525,7 @@ fn ship(
             id: hf,
             role: Some("dev-lead".into()),
             text: String::new(),
+            signature: None,
         },
     );
     if a.severity == Severity::P1 {
@@ -537,6 +540,7 @@ fn ship(
                 id: hf,
                 role: Some("prod-owner".into()),
                 text: String::new(),
+                signature: None,
             },
         );
     }

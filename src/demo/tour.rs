@@ -144,6 +144,7 @@ impl Script {
             id: ReleaseId::Hotfix(hf),
             role: Some(role.into()),
             text: comment.into(),
+            signature: None,
         };
         self.run(by, ago, command)
     }

@@ -287,13 +287,16 @@ pub(crate) fn decide_vote(
     role: Option<String>,
     text: &str,
     seen: Option<&Seen>,
+    signature: Option<&super::signing::Signed>,
 ) -> Result<Vec<Event>, Rejection> {
     let release = ctx.model.release(id)?;
     if release.phase == Phase::Pending {
         check_seen(release, seen, vote)?;
     }
     let role = ctx.model.choose_role(release, ctx.actor, role, vote)?;
+    super::signing::check_decision(ctx, release, &role, vote, signature)?;
     let (revision, fingerprint) = (release.revision, release.scope.fingerprint());
+    let signature = signature.cloned();
     Ok(vec![match vote {
         Vote::Approve => Event::ApprovalGiven {
             id,
@@ -301,6 +304,7 @@ pub(crate) fn decide_vote(
             comment: text::optional("comment", text, MAX_TEXT)?,
             revision,
             fingerprint,
+            signature,
         },
         Vote::Reject => Event::ApprovalRejected {
             id,
@@ -308,6 +312,7 @@ pub(crate) fn decide_vote(
             reason: text::required("reason", text, MAX_TEXT)?,
             revision,
             fingerprint,
+            signature,
         },
     }])
 }

@@ -155,6 +155,8 @@ impl Model {
             | Command::RecordNotice { id, .. } => self.release_archived(*id),
             Command::Init
             | Command::InitDemo
+            | Command::AddKey { .. }
+            | Command::RemoveKey { .. }
             | Command::GrantRole { .. }
             | Command::RevokeRole { .. }
             | Command::SetPolicy { .. }
@@ -301,6 +303,8 @@ impl Model {
             users: self.users.clone(),
             archive: self.archive.clone(),
             illegal: self.illegal.clone(),
+            keys: self.keys.clone(),
+            origin: self.origin.clone(),
             ..*self
         }
     }

@@ -5,6 +5,7 @@ use super::kinds::{
 };
 use super::release::Code;
 use super::review::ReviewText;
+use super::signing::Signed;
 use super::{Policy, Seen, Vote, imports};
 use chrono::{DateTime, Utc};
 
@@ -99,6 +100,19 @@ pub enum Command {
         role: Option<String>,
         text: String,
         seen: Option<Seen>,
+        /// The decision's SSH signature (see `state::signing`), made over the bytes
+        /// `signing::signed_bytes` gives for the role it fills.
+        signature: Option<Box<Signed>>,
+    },
+    /// An admin records a user's SSH public key (an OpenSSH `.pub` line).
+    AddKey {
+        user: String,
+        key: String,
+    },
+    /// An admin removes a user's key, by its SHA-256 fingerprint.
+    RemoveKey {
+        user: String,
+        fingerprint: String,
     },
     /// Takes back the actor's own approval before the deploy: the role waits again. `role:
     /// None` takes the one role the actor's approval fills.

@@ -5,6 +5,7 @@ use super::kinds::{
 };
 use super::release::Code;
 use super::review::ReviewText;
+use super::signing::Signed;
 use super::{Policy, Scope};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -149,12 +150,26 @@ pub enum Event {
         comment: String,
         revision: u32,
         fingerprint: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<Signed>,
     },
     ApprovalRejected {
         id: ReleaseId,
         role: String,
         reason: String,
         revision: u32,
+        fingerprint: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<Signed>,
+    },
+    /// An admin recorded a user's SSH public key.
+    KeyAdded {
+        user: String,
+        key: String,
+    },
+    /// An admin removed a user's key (by its SHA-256 fingerprint).
+    KeyRemoved {
+        user: String,
         fingerprint: String,
     },
     /// An approver took back their approval before the deploy; the role waits again.
@@ -280,6 +295,8 @@ impl Event {
             Event::ReviewWaived { .. } => "review_waived",
             Event::ActionDone { .. } => "action_done",
             Event::IncidentNoticeRecorded { .. } => "incident_notice_recorded",
+            Event::KeyAdded { .. } => "key_added",
+            Event::KeyRemoved { .. } => "key_removed",
         }
     }
 
@@ -318,6 +335,8 @@ impl Event {
             | Event::ReviewWaived { .. }
             | Event::ActionDone { .. }
             | Event::IncidentNoticeRecorded { .. }
+            | Event::KeyAdded { .. }
+            | Event::KeyRemoved { .. }
             | Event::Unreadable { .. } => None,
         }
     }
@@ -342,6 +361,8 @@ impl Event {
             | Event::RoleGranted { .. }
             | Event::RoleRevoked { .. }
             | Event::PolicyReplaced { .. }
+            | Event::KeyAdded { .. }
+            | Event::KeyRemoved { .. }
             | Event::RegularReleasePlanned { .. }
             | Event::ApprovalGiven { .. }
             | Event::ApprovalRejected { .. }
@@ -371,6 +392,8 @@ macro_rules! users_events {
             | $crate::state::Event::RoleGranted { .. }
             | $crate::state::Event::RoleRevoked { .. }
             | $crate::state::Event::PolicyReplaced { .. }
+            | $crate::state::Event::KeyAdded { .. }
+            | $crate::state::Event::KeyRemoved { .. }
     };
 }
 macro_rules! incident_events {

@@ -363,10 +363,11 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             comment,
             revision,
             fingerprint,
+            signature,
         } => first_of(
             model,
             r,
-            [Command::Decide { vote: Vote::Approve, id: *id, role: Some(role.clone()), text: comment.clone(), seen: Some(seen(*revision, fingerprint)) }],
+            [Command::Decide { vote: Vote::Approve, id: *id, role: Some(role.clone()), text: comment.clone(), seen: Some(seen(*revision, fingerprint)), signature: signature.clone().map(Box::new) }],
         ),
         Event::ApprovalRejected {
             id,
@@ -374,10 +375,27 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             reason,
             revision,
             fingerprint,
+            signature,
         } => first_of(
             model,
             r,
-            [Command::Decide { vote: Vote::Reject, id: *id, role: Some(role.clone()), text: reason.clone(), seen: Some(seen(*revision, fingerprint)) }],
+            [Command::Decide { vote: Vote::Reject, id: *id, role: Some(role.clone()), text: reason.clone(), seen: Some(seen(*revision, fingerprint)), signature: signature.clone().map(Box::new) }],
+        ),
+        Event::KeyAdded { user, key } => first_of(
+            model,
+            r,
+            [Command::AddKey {
+                user: user.clone(),
+                key: key.clone(),
+            }],
+        ),
+        Event::KeyRemoved { user, fingerprint } => first_of(
+            model,
+            r,
+            [Command::RemoveKey {
+                user: user.clone(),
+                fingerprint: fingerprint.clone(),
+            }],
         ),
         Event::DeployStarted { id, .. } => first_of(model, r, [Command::StartDeploy { id: *id }]),
         Event::ReleaseDeployed {

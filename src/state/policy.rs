@@ -37,6 +37,9 @@ pub struct Policy {
     /// reviews keeps the rules its lines were written under).
     #[serde(default)]
     pub review_required: Vec<Severity>,
+    /// Whether approvals and rejections carry SSH signatures: off, optional, required.
+    #[serde(default)]
+    pub signatures: super::signing::Signatures,
     /// The branch (or ref) every hotfix's fix must reach before the hotfix closes, checked with
     /// git by the client: `"main"`. None: not checked.
     #[serde(default)]

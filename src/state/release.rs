@@ -197,6 +197,18 @@ pub struct Approval {
     pub comment: String,
     pub revision: u32,
     pub fingerprint: Name,
+    /// Its SSH signature, and the exact bytes signed (see `state::signing`).
+    #[serde(default)]
+    pub signature: Option<Box<SignedDecision>>,
+}
+
+/// A signed decision as the model keeps it: the signature and the bytes it signed, so anyone
+/// can check it with `ssh-keygen -Y verify` long after the scope moved on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SignedDecision {
+    pub signature: String,
+    /// The signed bytes (canonical JSON).
+    pub signed: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -208,6 +220,8 @@ pub struct ReleaseRejection {
     pub reason: String,
     pub revision: u32,
     pub fingerprint: Name,
+    #[serde(default)]
+    pub signature: Option<Box<SignedDecision>>,
 }
 
 /// A step of the lifecycle, for the timeline.
@@ -655,7 +669,9 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             comment,
             revision,
             fingerprint,
+            signature,
         } => {
+            let signature = signed_decision(model, *id, role, super::Vote::Approve, r, signature);
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.approvals.push(Approval {
                     role: role.as_str().into(),
@@ -664,6 +680,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     comment: comment.clone(),
                     revision: *revision,
                     fingerprint: fingerprint.as_str().into(),
+                    signature,
                 });
             }
         }
@@ -673,7 +690,9 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             reason,
             revision,
             fingerprint,
+            signature,
         } => {
+            let signature = signed_decision(model, *id, role, super::Vote::Reject, r, signature);
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.rejections.push(ReleaseRejection {
                     role: role.as_str().into(),
@@ -682,6 +701,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     reason: reason.clone(),
                     revision: *revision,
                     fingerprint: fingerprint.as_str().into(),
+                    signature,
                 });
             }
         }
@@ -764,6 +784,25 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
         | super::event::test_events!()
         | Event::Unreadable { .. } => {}
     }
+}
+
+/// A decision's signature with the bytes it signed, as the release stood when it was made.
+fn signed_decision(
+    model: &Model,
+    id: ReleaseId,
+    role: &str,
+    vote: super::Vote,
+    r: &Recorded,
+    signature: &Option<super::signing::Signed>,
+) -> Option<Box<SignedDecision>> {
+    use base64::Engine as _;
+    let s = signature.as_ref()?;
+    let release = model.releases.get(&id)?;
+    let bytes = super::signing::signed_bytes(model, release, role, vote, &r.actor, s.at);
+    Some(Box::new(SignedDecision {
+        signature: s.sig.clone(),
+        signed: base64::engine::general_purpose::STANDARD.encode(bytes),
+    }))
 }
 
 fn new_release(

@@ -100,6 +100,11 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             model.initialized = true;
             model.demo = *demo;
             model.policy = policy.clone();
+            model.origin = Some(super::signing::origin(r));
+        }
+        Event::KeyAdded { user, key } => super::signing::fold_added(model, user, key),
+        Event::KeyRemoved { user, fingerprint } => {
+            super::signing::fold_removed(model, user, fingerprint);
         }
         Event::RoleGranted { user, role } => {
             model

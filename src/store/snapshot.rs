@@ -173,6 +173,8 @@ pub fn write(
             users: model.users.clone(),
             archive: model.archive.clone(),
             illegal: model.illegal.clone(),
+            keys: model.keys.clone(),
+            origin: model.origin.clone(),
             ..*model
         };
         for (id, i) in model

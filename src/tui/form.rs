@@ -540,6 +540,7 @@ impl Form {
                 role: role.value().cloned(),
                 text: text.value(),
                 seen: Some(shown.seen.clone()),
+                signature: None,
             },
             Kind::Step { id, step } => match step {
                 Step::Deploy => Command::StartDeploy { id: *id },

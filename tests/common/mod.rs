@@ -168,6 +168,7 @@ impl World {
                 id,
                 role: Some(role.into()),
                 text: String::new(),
+                signature: None,
             },
         );
     }

@@ -113,6 +113,27 @@ pub fn decide(
     now: DateTime<Utc>,
     command: Command,
 ) -> Result<Vec<Event>, Rejection> {
+    decide_in(model, actor, now, command, false)
+}
+
+/// [`decide`] for a preview of a decision that will be signed only when confirmed: a
+/// signature the policy requires is taken as coming (everything else is judged as ever).
+pub fn decide_before_signing(
+    model: &Model,
+    actor: &str,
+    now: DateTime<Utc>,
+    command: Command,
+) -> Result<Vec<Event>, Rejection> {
+    decide_in(model, actor, now, command, true)
+}
+
+fn decide_in(
+    model: &Model,
+    actor: &str,
+    now: DateTime<Utc>,
+    command: Command,
+    sign_later: bool,
+) -> Result<Vec<Event>, Rejection> {
     if !model.initialized && !matches!(command, Command::Init | Command::InitDemo) {
         reject!("this store has not been initialised: run `hotfix init` first");
     }
@@ -124,7 +145,12 @@ pub fn decide(
             text::MAX_NAME
         );
     }
-    let ctx = Ctx { model, actor, now };
+    let ctx = Ctx {
+        model,
+        actor,
+        now,
+        sign_later,
+    };
     match command {
         Command::Init => users::decide_init(&ctx, false),
         Command::InitDemo => users::decide_init(&ctx, true),
@@ -303,8 +329,9 @@ pub fn apply(model: &mut Model, r: &Recorded) {
 pub(crate) struct Ctx<'a> {
     pub model: &'a Model,
     pub actor: &'a str,
-    #[allow(dead_code)] // kept for rules that depend on time (none yet decide by the clock)
     pub now: DateTime<Utc>,
+    /// A preview: the decision is signed when confirmed (see [`decide_before_signing`]).
+    pub sign_later: bool,
 }
 
 impl Ctx<'_> {

@@ -154,6 +154,13 @@ pub fn run(at: &Location, mouse: bool) -> Result<(), Error> {
         app.tell(w, true);
     }
     app.webhooks = crate::notify::Webhooks::configured();
+    // Whether a decision can be signed here, asked once: a dialog the policy would refuse
+    // unsigned says so before it opens.
+    app.signing = crate::sign::signer(&store.model, &user).and_then(|s| {
+        s.map(|_| ()).ok_or_else(|| {
+            "no SSH key is at hand to sign with: set HOTFIX_SIGNING_KEY, put \"signing_key\" in config.json, or load your key into the ssh-agent, then start the cockpit again".to_string()
+        })
+    });
     let mut session = Session::new(&mut store);
     let result = event_loop(&mut terminal, &mut app, &mut session, &stop);
     drop(guard);

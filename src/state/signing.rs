@@ -123,6 +123,7 @@ pub(crate) fn check_decision(
     signed: Option<&Signed>,
 ) -> Result<(), Rejection> {
     match (signed, ctx.model.policy.signatures) {
+        (None, Signatures::Required) if ctx.sign_later => Ok(()),
         (None, Signatures::Required) => reject!(
             "the policy requires signed decisions: sign with your SSH key ($HOTFIX_SIGNING_KEY, \"signing_key\" in config.json, or the ssh-agent), and have an admin record its public key with `hotfix user key add {} FILE.pub`",
             ctx.actor

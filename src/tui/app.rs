@@ -213,6 +213,8 @@ pub struct App {
     pub scroll_limit: Cell<ScrollLimit>,
     /// Which audiences have a webhook: without one, the notice dialog offers a file instead.
     pub webhooks: crate::notify::Webhooks,
+    /// Whether this user can sign a decision here (see `crate::sign`), asked at start.
+    pub signing: Result<(), String>,
     /// The log's newest event as last read, which the report preview names (a witness).
     pub log_head: Option<crate::store::Head>,
     /// The time of the last key or tick, for status messages.
@@ -260,6 +262,7 @@ impl App {
             page: Cell::new(10),
             scroll_limit: Cell::new(ScrollLimit::default()),
             webhooks: crate::notify::Webhooks::default(),
+            signing: Ok(()),
             log_head: None,
             clock: DateTime::<Utc>::MIN_UTC,
             history: false,

@@ -43,6 +43,15 @@ impl App {
                 id: i.id,
                 note: String::new(),
             }),
+            (Action::Approve | Action::Reject, Some(_), _)
+                if model.policy.signatures == crate::state::signing::Signatures::Required
+                    && self.signing.is_err() =>
+            {
+                Err(format!(
+                    "the policy requires signed decisions, and {}",
+                    self.signing.clone().err().unwrap_or_default()
+                ))
+            }
             (Action::Approve | Action::Reject, Some(r), _) => {
                 let vote = vote_of(action);
                 if model.open_roles(r, &self.user, vote).is_empty() {
@@ -294,7 +303,13 @@ impl App {
                         .unwrap_or_default(),
                     _ => Vec::new(),
                 };
-                decide(model, &user, now, command)
+                // A decision signed on confirm is previewed as it will be: signed.
+                let judge = if matches!(command, Command::Decide { .. }) && self.signing.is_ok() {
+                    crate::state::decide_before_signing
+                } else {
+                    decide
+                };
+                judge(model, &user, now, command)
                     .map(|events| {
                         events
                             .into_iter()

@@ -127,6 +127,11 @@ pub fn describe(r: &Recorded) -> String {
                 s(reason)
             )
         }
+        Event::DeployStarted {
+            id,
+            exempted: Some(n),
+            ..
+        } => format!("{id} deploying (freeze exempted: {})", s(n)),
         Event::DeployStarted { id, .. } => format!("{id} deploying"),
         Event::ReleaseDeployed {
             id,

@@ -218,7 +218,10 @@ fn milestone_words(m: &crate::state::release::Milestone) -> String {
     let reason = || m.reason.clone().unwrap_or_default();
     match m.phase {
         Phase::Pending => "created".into(),
-        Phase::Deploying => "deploy started".into(),
+        Phase::Deploying => match &m.reason {
+            Some(why) => format!("deploy started ({why})"),
+            None => "deploy started".into(),
+        },
         Phase::Deployed => "deployed".into(),
         Phase::Verified => match &m.reason {
             Some(note) => format!("verified in production: {note}"),

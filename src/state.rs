@@ -6,6 +6,7 @@ pub mod approval;
 pub mod archive;
 mod command;
 mod event;
+pub mod freeze;
 pub mod gate;
 pub mod imports;
 pub mod incident;

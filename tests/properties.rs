@@ -404,6 +404,7 @@ fn the_folds_legality_check_refuses_power_taken_around_the_rules() {
         id,
         severity: w.model.release_severity(rel),
         required_roles: w.model.required_roles(rel),
+        exempted: None,
     };
     assert!(
         judge("admin", deploy)
@@ -598,6 +599,7 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
                 id,
                 severity: m.release_severity(r),
                 required_roles: m.required_roles(r),
+                exempted: None,
             }]
         }
         Command::MarkDeployed {
@@ -770,7 +772,7 @@ fn answers(m: &Model, shown: &Model, log: &[Recorded]) -> serde_json::Value {
         "in_flight": ids(m.hotfixes_in_flight()),
         "next": [m.next_incident_id(), m.next_release_id(true), m.next_release_id(false)],
         "waiting": ACTORS.iter().map(|a| {
-            let w = m.waiting_on(a, common::t0().date_naive());
+            let w = m.waiting_on(a, common::t0());
             (w.approvals.clone(), w.tests.iter().map(|(id, t)| (*id, t.name.clone())).collect::<Vec<_>>())
         }).collect::<Vec<_>>(),
         "incidents": incidents.iter().map(|id| {

@@ -6,8 +6,8 @@ mod common;
 use common::World;
 use hotfix::state::*;
 
-fn today() -> chrono::NaiveDate {
-    common::t0().date_naive()
+fn today() -> chrono::DateTime<chrono::Utc> {
+    common::t0()
 }
 
 fn edit_rollback(text: &str) -> ScopeEdit {
@@ -2074,7 +2074,14 @@ fn waiting_names_reviews_due_and_action_items_past_their_date() {
     let (_, inc) = verified_p1(&mut w);
     let steps = |w: &World, who: &str, day: &str| -> Vec<String> {
         w.model
-            .waiting_on(who, day.parse().unwrap())
+            .waiting_on(
+                who,
+                day.parse::<chrono::NaiveDate>()
+                    .unwrap()
+                    .and_hms_opt(12, 0, 0)
+                    .unwrap()
+                    .and_utc(),
+            )
             .steps
             .iter()
             .map(|s| s.describe().0)
@@ -2114,4 +2121,65 @@ fn waiting_names_reviews_due_and_action_items_past_their_date() {
     );
     w.run("dana", Command::CompleteAction { id: inc, item: 1 });
     assert!(steps(&w, "dana", "2026-12-21").is_empty());
+}
+
+#[test]
+fn a_freeze_holds_regular_releases_and_a_hotfix_goes_through_it_on_the_record() {
+    let mut w = World::new();
+    let mut policy = w.model.policy.clone();
+    policy.freezes.push(freeze::Freeze {
+        name: "year-end freeze".into(),
+        from: w.now - chrono::Duration::hours(1),
+        to: w.now + chrono::Duration::hours(2),
+        services: Vec::new(),
+    });
+    w.run(
+        "admin",
+        Command::SetPolicy {
+            policy: Box::new(policy),
+        },
+    );
+    let hf = w.ready_p1();
+    let rel = w.model.next_release_id(false);
+    w.run(
+        "dana",
+        Command::PlanRegularRelease {
+            version: "9.0.0".into(),
+            summary: "s".into(),
+            planned_at: None,
+            code: None,
+            artifact: None,
+        },
+    );
+    // The gate says so at this time: the hotfix goes through, the regular release waits.
+    let gate = w.model.gate_at(hf, w.now).unwrap();
+    assert!(gate.ready && gate.freeze.unwrap().contains("deploys through it"));
+    let events = w.run("sam", Command::StartDeploy { id: hf });
+    assert!(
+        matches!(&events[0], Event::DeployStarted { exempted: Some(n), .. } if n == "year-end freeze"),
+        "{events:?}"
+    );
+    for c in [
+        Command::MarkDeployed {
+            id: hf,
+            commit: None,
+            artifact: None,
+        },
+        Command::VerifyRelease {
+            id: hf,
+            note: String::new(),
+        },
+    ] {
+        w.run("sam", c);
+    }
+    let why = w.refuse("dana", Command::StartDeploy { id: rel });
+    assert!(
+        why.contains("the year-end freeze holds deploys until"),
+        "{why}"
+    );
+    assert!(!w.model.gate_at(rel, w.now).unwrap().ready);
+    // One second after it ends, the regular release goes.
+    w.now += chrono::Duration::hours(2);
+    assert!(w.model.gate_at(rel, w.now).unwrap().freeze.is_none());
+    w.run("dana", Command::StartDeploy { id: rel });
 }

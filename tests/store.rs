@@ -883,6 +883,7 @@ fn lines_appended_around_the_rules_are_inert_and_named(place: Place) {
             id: hf1,
             severity: before.release_severity(rel),
             required_roles: before.required_roles(rel),
+            exempted: None,
         }),
         sam.append_by_hand(Event::ReleaseDeployed {
             id: hf1,

@@ -140,7 +140,7 @@ struct Row {
 /// Whether `r` may ship what it names: its gate is open, or it is already on its way or done.
 fn judge(m: &Model, r: &Release) -> Row {
     let (cleared, blockers) = match r.phase {
-        Phase::Pending => match m.gate(r.id) {
+        Phase::Pending => match m.gate_at(r.id, crate::clock::now()) {
             Ok(gate) => (gate.ready, gate.blockers),
             Err(why) => (false, vec![why.message]),
         },

@@ -635,6 +635,9 @@ fn print_gate(out: &Out, gate: &crate::state::Gate) {
     for d in &gate.deferred {
         out.line(&format!("  deferred: {d}"));
     }
+    if let Some(f) = gate.freeze.as_ref().filter(|_| gate.ready) {
+        out.line(&format!("  frozen:   {f}"));
+    }
 }
 
 pub fn gate(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
@@ -642,7 +645,7 @@ pub fn gate(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
     // checkpoint (a verified fold, within a day of the last full verification) and the newer
     // lines, never on the shared snapshot.
     let store = super::write::open(at)?;
-    let gate = store.model.gate(id)?;
+    let gate = store.model.gate_at(id, crate::clock::now())?;
     if out.json {
         out.json(&gate)?;
     } else {
@@ -683,7 +686,7 @@ pub fn waiting(out: &Out, at: &Location) -> Result<(), Error> {
         None => crate::paths::actor()?,
     };
     let m = &store.model;
-    let w = m.waiting_on(&actor, crate::clock::now().date_naive());
+    let w = m.waiting_on(&actor, crate::clock::now());
     let revision = |id: &ReleaseId| m.releases.get(id).map_or(0, |r| r.revision);
     if out.json {
         return out.json(&json!({

@@ -183,6 +183,9 @@ pub enum Event {
         id: ReleaseId,
         severity: Option<Severity>,
         required_roles: Vec<String>,
+        /// The freeze a hotfix deployed through, as the exemption it is.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exempted: Option<String>,
     },
     /// Deployed; with what the deployer said went out, checked against what was approved.
     ReleaseDeployed {

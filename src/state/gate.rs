@@ -14,9 +14,40 @@ pub struct Gate {
     /// Medium and low tests not passed that do not block (not run yet, or waived; failed ones
     /// too under rules 1, see `Policy::rules`): reported.
     pub deferred: Vec<String>,
+    /// The freeze in force when the gate was judged at a time (see [`Model::gate_at`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub freeze: Option<String>,
 }
 
 impl Model {
+    /// [`Model::gate`] at `now`, with the deploy freeze in force: it blocks a regular release,
+    /// and a hotfix deploys through it as the exemption it is (said, not blocked).
+    pub fn gate_at(
+        &self,
+        id: ReleaseId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Gate, Rejection> {
+        let mut gate = self.gate(id)?;
+        let release = self.release(id)?;
+        if release.phase == Phase::Pending
+            && let Some(w) = self.frozen_for(release, now)
+        {
+            if id.is_hotfix() {
+                gate.freeze = Some(format!(
+                    "the {} holds deploys until {}; {id} is a hotfix and deploys through it, recorded as exempted",
+                    w.name,
+                    w.until()
+                ));
+            } else {
+                let why = format!("the {} holds deploys until {}", w.name, w.until());
+                gate.freeze = Some(why.clone());
+                gate.blockers.push(why);
+                gate.ready = false;
+            }
+        }
+        Ok(gate)
+    }
+
     /// Judges whether `id` may start deploying now, and lists every blocker.
     pub fn gate(&self, id: ReleaseId) -> Result<Gate, Rejection> {
         let release = self.release(id)?;
@@ -125,6 +156,7 @@ impl Model {
             ready: blockers.is_empty(),
             blockers,
             deferred,
+            freeze: None,
         })
     }
 }

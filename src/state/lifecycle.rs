@@ -191,10 +191,29 @@ pub(crate) fn decide_deploy(ctx: &Ctx, id: ReleaseId) -> Result<Vec<Event>, Reje
     if !gate.ready {
         reject!("{id} cannot deploy: {}", gate.blockers.join("; "));
     }
+    // A freeze holds regular releases; a hotfix goes, recorded as the exemption it is.
+    let frozen = ctx.model.frozen_for(release, ctx.now);
+    if let Some(w) = &frozen
+        && !id.is_hotfix()
+    {
+        reject!(
+            "{id} cannot deploy: the {} holds deploys until {}; only hotfixes of {} incidents go during it",
+            w.name,
+            w.until(),
+            ctx.model
+                .policy
+                .hotfix_severities
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("/")
+        );
+    }
     Ok(vec![Event::DeployStarted {
         id,
         severity: ctx.model.release_severity(release),
         required_roles: ctx.model.required_roles(release),
+        exempted: frozen.filter(|_| id.is_hotfix()).map(|w| w.name),
     }])
 }
 
@@ -387,6 +406,19 @@ fn check_code(ctx: &Ctx, code: &Code, regular: bool) -> Result<Code, Rejection> 
 }
 
 impl Model {
+    /// The freeze that holds `release`'s deploy at `now`, if any: by its incidents' services.
+    pub fn frozen_for(
+        &self,
+        release: &Release,
+        now: DateTime<Utc>,
+    ) -> Option<super::freeze::Window> {
+        let services: Vec<&str> = self
+            .incidents_of(release)
+            .flat_map(|i| i.services.iter().map(|s| s.as_str()))
+            .collect();
+        self.policy.frozen(now, &services)
+    }
+
     /// Whether closing `release` must wait for a post-incident review (see `decide_advance`).
     pub fn review_before_close(&self, release: &Release) -> bool {
         resolved_by_closing(self, release).iter().any(|e| match e {

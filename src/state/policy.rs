@@ -37,6 +37,12 @@ pub struct Policy {
     /// reviews keeps the rules its lines were written under).
     #[serde(default)]
     pub review_required: Vec<Severity>,
+    /// Dated deploy freezes, and a weekly window (see `state::freeze`): a regular release does
+    /// not deploy in one; a hotfix does, on the record as exempted.
+    #[serde(default)]
+    pub freezes: Vec<super::freeze::Freeze>,
+    #[serde(default)]
+    pub weekly: Option<super::freeze::Weekly>,
     /// Whether approvals and rejections carry SSH signatures: off, optional, required.
     #[serde(default)]
     pub signatures: super::signing::Signatures,
@@ -206,6 +212,19 @@ impl Policy {
             return fail(format!(
                 "`rules` is {}: this hotfix knows rules 1 to {RULES}",
                 self.rules
+            ));
+        }
+        if let Some(w) = &self.weekly {
+            w.validate()?;
+        }
+        if let Some(f) = self
+            .freezes
+            .iter()
+            .find(|f| f.from >= f.to || f.name.trim().is_empty())
+        {
+            return fail(format!(
+                "the freeze \"{}\" must have a name and end after it starts",
+                f.name
             ));
         }
         if let Some((severity, _)) = self.target_hours.iter().find(|(_, h)| **h == 0) {

@@ -709,10 +709,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             id,
             severity,
             required_roles,
+            exempted,
         } => {
             if let Some(rel) = model.releases.get_mut(id) {
                 rel.frozen = Some((*severity, required_roles.clone()));
-                milestone(rel, Phase::Deploying, r, None);
+                let why = exempted.as_ref().map(|n| format!("freeze exempted: {n}"));
+                milestone(rel, Phase::Deploying, r, why.as_ref());
             }
         }
         Event::ReleaseDeployed {

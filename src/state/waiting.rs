@@ -103,8 +103,10 @@ impl Step {
 }
 
 impl Model {
-    /// Everything that waits on `user`; `today` decides which action items are overdue.
-    pub fn waiting_on(&self, user: &str, today: chrono::NaiveDate) -> Waiting<'_> {
+    /// Everything that waits on `user` at `now`: which action items are overdue, and whether
+    /// a freeze holds a deploy, depend on it.
+    pub fn waiting_on(&self, user: &str, now: chrono::DateTime<chrono::Utc>) -> Waiting<'_> {
+        let today = now.date_naive();
         let mut waiting = Waiting::default();
         // The learning after an incident: reviews due, and action items past their date. An
         // incident with either is never archived (see `Model::archivable`), so this is whole.
@@ -167,7 +169,9 @@ impl Model {
             let author = release.author == user;
             let by = |phase: Phase| release.milestone(phase).is_some_and(|m| m.by == user);
             let step = match release.phase {
-                Phase::Pending if author && self.gate(release.id).is_ok_and(|g| g.ready) => {
+                Phase::Pending
+                    if author && self.gate_at(release.id, now).is_ok_and(|g| g.ready) =>
+                {
                     Some(Step::Deploy(release.id))
                 }
                 Phase::Deploying if by(Phase::Deploying) => Some(Step::MarkDeployed(release.id)),

@@ -159,9 +159,9 @@ fn header_steps(steps: &[crate::state::waiting::Step]) -> Vec<String> {
 }
 
 impl Summary {
-    pub fn new(model: &Model, user: &str, today: chrono::NaiveDate) -> Summary {
+    pub fn new(model: &Model, user: &str, now: chrono::DateTime<chrono::Utc>) -> Summary {
         use crate::state::{IncidentStatus, Severity};
-        let waiting = model.waiting_on(user, today);
+        let waiting = model.waiting_on(user, now);
         Summary {
             user: user.to_string(),
             roles: model.roles_of(user),
@@ -322,7 +322,7 @@ impl App {
     /// frame; without it, views compute afresh (correct, only slower).
     pub fn sync(&mut self, model: &Model) {
         if self.lists.seq != Some(model.seq) || self.lists.summary.user != self.user {
-            self.lists.summary = Summary::new(model, &self.user, self.clock.date_naive());
+            self.lists.summary = Summary::new(model, &self.user, self.clock);
         }
         if self.lists.seq != Some(model.seq) {
             self.lists.all_queue = model
@@ -378,7 +378,7 @@ impl App {
         if self.lists.seq == Some(model.seq) && self.lists.summary.user == self.user {
             Cow::Borrowed(&self.lists.summary)
         } else {
-            Cow::Owned(Summary::new(model, &self.user, self.clock.date_naive()))
+            Cow::Owned(Summary::new(model, &self.user, self.clock))
         }
     }
 

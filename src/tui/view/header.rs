@@ -44,11 +44,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
         Span::raw(" · "),
         Span::styled(line(&app.store_label).into_owned(), t.dim()),
     ]);
-
     // The counts matter more than the list of roles: on a narrow terminal the roles go first.
     if top.width() > width {
         top.spans[4] = Span::raw(" ");
     }
+    // A deploy freeze in force: regular releases wait, hotfixes go as exemptions.
+    if let Some(w) = m.policy.frozen(ctx.now, &[]) {
+        top.spans.insert(
+            2,
+            Span::styled(
+                format!("FROZEN until {} ", w.until()),
+                t.bad().add_modifier(ratatui::style::Modifier::REVERSED),
+            ),
+        );
+        top.spans.insert(3, Span::raw(" "));
+    }
+
     let second = if let Some(why) = &app.read_only {
         Line::styled(
             format!(" READ-ONLY: {}", line(why)),

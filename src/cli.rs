@@ -223,9 +223,23 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         // signature names it.
         Verb::Approve {
             id,
+            break_glass: true,
+            reason,
+            ..
+        } => write::execute(
+            &out,
+            &at()?,
+            Command::BreakGlass {
+                id,
+                reason: reason.unwrap_or_default(),
+            },
+        ),
+        Verb::Approve {
+            id,
             role,
             revision,
             comment,
+            ..
         } => decide(&out, &at()?, id, Vote::Approve, role, revision, comment),
         Verb::Reject {
             id,

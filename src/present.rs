@@ -17,6 +17,9 @@ pub fn describe(r: &Recorded) -> String {
         Event::RoleGranted { user, role } => format!("{user} granted {role}"),
         Event::RoleRevoked { user, role } => format!("{user} no longer holds {role}"),
         Event::PolicyReplaced { .. } => "policy replaced".into(),
+        Event::GlassBroken { id, reason } => {
+            format!("{id} break-glass by {}: {}", r.actor, s(reason))
+        }
         Event::KeyAdded { user, key } => format!(
             "{user}'s SSH key {} recorded",
             crate::state::signing::key_fingerprint(key).unwrap_or_default()

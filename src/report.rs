@@ -33,6 +33,9 @@ pub struct Report {
     /// The hotfix's stages as durations, for charts and statistics (see `state::insights`).
     pub durations: Durations,
     pub gate: GateFacts,
+    /// Who broke the glass and why, and the approvals owed since (see `state::glass`).
+    pub break_glass: Vec<crate::state::glass::GlassBreak>,
+    pub owed: Vec<OwedFacts>,
     /// The log's newest event when the report was made: a witness outside the store, which
     /// `hotfix verify --witness SEQ:HASH` checks later.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -89,6 +92,14 @@ pub struct IncidentFacts {
     pub review: Option<crate::state::review::Review>,
     pub review_waiver: Option<crate::state::review::ReviewWaiver>,
     pub review_due: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct OwedFacts {
+    pub role: String,
+    pub due: DateTime<Utc>,
+    pub paid_by: Option<String>,
+    pub paid_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -638,6 +649,17 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             })
             .collect(),
         corrections: r.corrections.clone(),
+        break_glass: r.break_glass.clone(),
+        owed: model
+            .debts(r)
+            .into_iter()
+            .map(|d| OwedFacts {
+                role: d.role,
+                due: d.due,
+                paid_by: d.paid.as_ref().map(|(by, _)| by.to_string()),
+                paid_at: d.paid.map(|(_, at)| at),
+            })
+            .collect(),
         timeline: timeline
             .into_iter()
             .map(|(at, what, by)| {

@@ -8,6 +8,7 @@ mod command;
 mod event;
 pub mod freeze;
 pub mod gate;
+pub mod glass;
 pub mod imports;
 pub mod incident;
 pub mod insights;
@@ -234,6 +235,7 @@ fn decide_in(
             seen.as_ref(),
             signature.as_deref(),
         ),
+        Command::BreakGlass { id, reason } => glass::decide_break(&ctx, id, &reason),
         Command::AddKey { user, key } => signing::decide_add_key(&ctx, &user, &key),
         Command::RemoveKey { user, fingerprint } => {
             signing::decide_remove_key(&ctx, &user, &fingerprint)

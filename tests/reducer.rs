@@ -2183,3 +2183,90 @@ fn a_freeze_holds_regular_releases_and_a_hotfix_goes_through_it_on_the_record() 
     assert!(w.model.gate_at(rel, w.now).unwrap().freeze.is_none());
     w.run("dana", Command::StartDeploy { id: rel });
 }
+
+#[test]
+fn two_sres_break_the_glass_and_the_missing_approvals_are_owed_after_the_deploy() {
+    let mut w = World::new();
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "ana".into(),
+            role: "sre-avp".into(),
+        },
+    );
+    // A P1 with sre-avp given and tests passed; dev-lead and prod-owner unreachable.
+    let hf = w.hotfix(Severity::P1);
+    w.approve("avery", hf, "sre-avp");
+    w.add_test(hf, "smoke", Priority::Critical);
+    let glass = |reason: &str| Command::BreakGlass {
+        id: hf,
+        reason: reason.into(),
+    };
+    assert!(
+        w.refuse("dana", glass("3am"))
+            .contains("only the sre-avp role may break the glass")
+    );
+    assert!(w.refuse("avery", glass(" ")).contains("reason is empty"));
+    w.run("avery", glass("prod-owner unreachable, checkout down"));
+    assert!(
+        w.refuse("avery", glass("again"))
+            .contains("a second, different sre-avp must too")
+    );
+    // One holder is not enough.
+    assert!(!w.model.gate(hf).unwrap().ready);
+    w.run("ana", glass("confirmed: customers cannot pay"));
+    // Two are, but critical tests still must pass.
+    let gate = w.model.gate(hf).unwrap();
+    assert_eq!(gate.blockers.len(), 1, "{:?}", gate.blockers);
+    assert!(gate.blockers[0].contains("critical test \"smoke\""));
+    assert!(
+        gate.deferred
+            .iter()
+            .any(|d| d.contains("the dev-lead approval is owed after the deploy"))
+    );
+    w.set_test(hf, "smoke", TestStatus::Passed);
+    w.run("sam", Command::StartDeploy { id: hf });
+    let debts = w.model.debts(w.release(hf));
+    let roles: Vec<&str> = debts.iter().map(|d| d.role.as_str()).collect();
+    assert_eq!(roles, ["dev-lead", "prod-owner"]);
+    let started = w.release(hf).milestone(Phase::Deploying).unwrap().at;
+    assert_eq!(debts[0].due, started + chrono::Duration::hours(24));
+    // Waiting on the role holders; overdue a day later; paid by an approval after the deploy.
+    let owed = |w: &World, who: &str, at| -> Vec<String> {
+        w.model
+            .waiting_on(who, at)
+            .steps
+            .iter()
+            .map(|s| s.describe().0)
+            .filter(|s| s.contains("break-glass"))
+            .collect()
+    };
+    assert!(
+        owed(&w, "dana", w.now)[0]
+            .contains("give the dev-lead approval HF-1 deployed without (break-glass), owed by")
+    );
+    assert!(owed(&w, "priya", w.now + chrono::Duration::hours(25))[0].contains("OVERDUE since"));
+    w.approve("dana", hf, "dev-lead");
+    assert!(owed(&w, "dana", w.now).is_empty());
+    assert!(w.model.debts(w.release(hf))[0].paid.is_some());
+    // The author may not break the glass on their own hotfix.
+    let other = w.hotfix(Severity::P1);
+    w.run(
+        "admin",
+        Command::GrantRole {
+            user: "sam".into(),
+            role: "sre-avp".into(),
+        },
+    );
+    let why = w.refuse(
+        "sam",
+        Command::BreakGlass {
+            id: other,
+            reason: "mine".into(),
+        },
+    );
+    assert!(
+        why.contains("sam wrote HF-2 and cannot break the glass"),
+        "{why}"
+    );
+}

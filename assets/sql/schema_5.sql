@@ -40,7 +40,8 @@ INSERT INTO hotfix.event_kinds (kind) VALUES
   ('action_done'),
   ('incident_notice_recorded'),
   ('key_added'),
-  ('key_removed')
+  ('key_removed'),
+  ('glass_broken')
   ON CONFLICT DO NOTHING;
 
 -- The append function of schema 4, but for where it finds the event types: the table. PostgreSQL

@@ -74,6 +74,13 @@ pub enum Verb {
         /// Why you approve, for the record
         #[arg(long, default_value = "")]
         comment: String,
+        /// Break the glass instead (the qualifying role, not the author): with a second
+        /// holder's, the gate opens without the approvals still missing, owed after the deploy
+        #[arg(long, requires = "reason", conflicts_with_all = ["role", "revision", "comment"])]
+        break_glass: bool,
+        /// Why the glass is broken (with --break-glass)
+        #[arg(long, requires = "break_glass")]
+        reason: Option<String>,
     },
     /// Reject a release for a role you hold; it blocks until the release is edited
     #[command(

@@ -416,6 +416,7 @@ pub fn markdown(r: &Report) -> String {
             );
         }
     }
+    break_glass(&mut out, r);
     review(&mut out, r);
     if rel.status == "awaiting-approval" || rel.status == "approved" || rel.status == "rejected" {
         let _ = writeln!(out, "\n## Gate\n");
@@ -429,6 +430,35 @@ pub fn markdown(r: &Report) -> String {
         }
     }
     out
+}
+
+/// Who broke the glass, why, and the approvals owed since, paid or not.
+fn break_glass(out: &mut String, r: &Report) {
+    if r.break_glass.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n## Break-glass\n");
+    for g in &r.break_glass {
+        let _ = writeln!(
+            out,
+            "- {} broke the glass at {}: {}",
+            cell(&g.by),
+            stamp(g.at),
+            cell(&g.reason)
+        );
+    }
+    for o in &r.owed {
+        let state = match (&o.paid_by, o.paid_at) {
+            (Some(by), Some(at)) => format!("given by {} at {}", cell(by), stamp(at)),
+            _ if r.generated_at > o.due => format!("**overdue** since {}", stamp(o.due)),
+            _ => format!("owed by {}", stamp(o.due)),
+        };
+        let _ = writeln!(
+            out,
+            "- the {} approval it deployed without: {state}",
+            o.role
+        );
+    }
 }
 
 /// The post-incident review of each incident: what happened, why, what was learned, and the

@@ -152,7 +152,8 @@ impl Model {
             | Command::RemoveTest { id, .. }
             | Command::Withdraw { id, .. }
             | Command::ImportTestResults { id, .. }
-            | Command::RecordNotice { id, .. } => self.release_archived(*id),
+            | Command::RecordNotice { id, .. }
+            | Command::BreakGlass { id, .. } => self.release_archived(*id),
             Command::Init
             | Command::InitDemo
             | Command::AddKey { .. }
@@ -186,6 +187,8 @@ impl Model {
             .releases
             .values()
             .filter(|r| r.finished_at().is_some_and(|at| at < since))
+            // Approvals still owed after a break-glass deploy stay in view (see `waiting`).
+            .filter(|r| self.debts(r).iter().all(|d| d.paid.is_some()))
             .map(|r| r.id)
             .collect();
         let mut incidents: BTreeSet<IncidentId> = self

@@ -104,6 +104,12 @@ pub enum Command {
         /// `signing::signed_bytes` gives for the role it fills.
         signature: Option<Box<Signed>>,
     },
+    /// A holder of the qualifying role breaks the glass: with a second, different one, the
+    /// gate opens without the approvals still missing, which become owed (see `state::glass`).
+    BreakGlass {
+        id: ReleaseId,
+        reason: String,
+    },
     /// An admin records a user's SSH public key (an OpenSSH `.pub` line).
     AddKey {
         user: String,

@@ -162,6 +162,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signature: Option<Signed>,
     },
+    /// A holder of the qualifying role broke the glass on a hotfix (see `state::glass`).
+    GlassBroken {
+        id: ReleaseId,
+        reason: String,
+    },
     /// An admin recorded a user's SSH public key.
     KeyAdded {
         user: String,
@@ -299,6 +304,7 @@ impl Event {
             Event::ActionDone { .. } => "action_done",
             Event::IncidentNoticeRecorded { .. } => "incident_notice_recorded",
             Event::KeyAdded { .. } => "key_added",
+            Event::GlassBroken { .. } => "glass_broken",
             Event::KeyRemoved { .. } => "key_removed",
         }
     }
@@ -322,7 +328,8 @@ impl Event {
             | Event::TestWaived { id, .. }
             | Event::NoticeRecorded { id, .. }
             | Event::ApprovalWithdrawn { id, .. }
-            | Event::TestRemoved { id, .. } => Some(*id),
+            | Event::TestRemoved { id, .. }
+            | Event::GlassBroken { id, .. } => Some(*id),
             Event::IncidentResolved { release, .. } => *release,
             Event::StoreInitialized { .. }
             | Event::RoleGranted { .. }
@@ -381,6 +388,7 @@ impl Event {
             | Event::NoticeRecorded { .. }
             | Event::ApprovalWithdrawn { .. }
             | Event::TestRemoved { .. }
+            | Event::GlassBroken { .. }
             | Event::Unreadable { .. } => Vec::new(),
         }
     }
@@ -437,6 +445,7 @@ macro_rules! release_events {
             | $crate::state::Event::ReleaseRolledBack { .. }
             | $crate::state::Event::ReleaseCancelled { .. }
             | $crate::state::Event::NoticeRecorded { .. }
+            | $crate::state::Event::GlassBroken { .. }
     };
 }
 pub(crate) use {incident_events, release_events, test_events, users_events};

@@ -67,9 +67,23 @@ impl Model {
                     .push(format!("{id} is now {sev}, which the policy does not allow a hotfix for: re-qualify or cancel it")),
                 _ => {}
             }
+            // Two holders of the qualifying role broke the glass: the missing approvals become
+            // owed after the deploy instead of holding it (a rejection still holds it).
+            let glass = release.glass_open();
             for check in self.checklist(release) {
                 match check {
                     RoleCheck::Approved { .. } => {}
+                    RoleCheck::Waiting { role }
+                    | RoleCheck::Stale { role, .. }
+                    | RoleCheck::Revoked { role, .. }
+                        if glass =>
+                    {
+                        let by: Vec<&str> = release.break_glass.iter().map(|g| g.by.as_str()).collect();
+                        deferred.push(format!(
+                            "the {role} approval is owed after the deploy: the glass was broken by {}",
+                            by.join(" and ")
+                        ));
+                    }
                     RoleCheck::Waiting { role } => blockers.push(match self.nobody_can_give(release, &role) {
                         Some(why) => format!("waiting for approval from {role}, and {why}"),
                         None => format!("waiting for approval from {role}"),

@@ -381,6 +381,14 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             r,
             [Command::Decide { vote: Vote::Reject, id: *id, role: Some(role.clone()), text: reason.clone(), seen: Some(seen(*revision, fingerprint)), signature: signature.clone().map(Box::new) }],
         ),
+        Event::GlassBroken { id, reason } => first_of(
+            model,
+            r,
+            [Command::BreakGlass {
+                id: *id,
+                reason: reason.clone(),
+            }],
+        ),
         Event::KeyAdded { user, key } => first_of(
             model,
             r,

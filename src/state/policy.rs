@@ -43,6 +43,10 @@ pub struct Policy {
     pub freezes: Vec<super::freeze::Freeze>,
     #[serde(default)]
     pub weekly: Option<super::freeze::Weekly>,
+    /// How long approvals skipped by break-glass may stay owed after the deploy (24h when
+    /// unnamed).
+    #[serde(default)]
+    pub break_glass: Option<super::glass::BreakGlassPolicy>,
     /// Whether approvals and rejections carry SSH signatures: off, optional, required.
     #[serde(default)]
     pub signatures: super::signing::Signatures,

@@ -266,6 +266,12 @@ pub struct Release {
     /// The mainline commit its fix was found on when it closed (see `Policy::mainline`).
     #[serde(default)]
     pub carried_to: Option<String>,
+    /// Who broke the glass on it, and why (see `state::glass`).
+    #[serde(default)]
+    pub break_glass: Vec<super::glass::GlassBreak>,
+    /// The roles it deployed without, by break-glass: owed after the deploy.
+    #[serde(default)]
+    pub owed: Vec<Name>,
     /// The sequence numbers of the log lines that name it, oldest first (see
     /// `Incident::lines`).
     #[serde(default)]
@@ -711,12 +717,27 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             required_roles,
             exempted,
         } => {
+            // The roles deployed without, when break-glass opened the gate: owed from now.
+            let owed: Vec<Name> = model
+                .releases
+                .get(id)
+                .filter(|rel| rel.glass_open())
+                .map(|rel| {
+                    model
+                        .missing_roles(rel)
+                        .into_iter()
+                        .map(Name::from)
+                        .collect()
+                })
+                .unwrap_or_default();
             if let Some(rel) = model.releases.get_mut(id) {
+                rel.owed = owed;
                 rel.frozen = Some((*severity, required_roles.clone()));
                 let why = exempted.as_ref().map(|n| format!("freeze exempted: {n}"));
                 milestone(rel, Phase::Deploying, r, why.as_ref());
             }
         }
+        Event::GlassBroken { id, reason } => super::glass::fold_broken(model, r, *id, reason),
         Event::ReleaseDeployed {
             id,
             commit,
@@ -830,6 +851,8 @@ fn new_release(
         corrections: Vec::new(),
         shipped: (None, None),
         carried_to: None,
+        break_glass: Vec::new(),
+        owed: Vec::new(),
         lines: Vec::new(),
         test_index: Default::default(),
         milestones: vec![Milestone {

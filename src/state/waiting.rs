@@ -38,6 +38,13 @@ pub enum Step {
     /// A post-incident review the policy wants, for an incident whose fix is out or that is
     /// resolved (its qualifier, and the authors of its hotfixes).
     Review(IncidentId),
+    /// An approval a break-glass deploy went without, owed by `due` (the role's holders).
+    Owed {
+        release: ReleaseId,
+        role: String,
+        due: chrono::DateTime<chrono::Utc>,
+        overdue: bool,
+    },
     /// A review's action item (1-based) past its due date and not done (its owner).
     Action {
         incident: IncidentId,
@@ -77,6 +84,19 @@ impl Step {
             Step::Notify(id, stage) => (
                 format!("send the {stage} notice for {id}"),
                 format!("hotfix notify {id} --stage {stage} --audience ops"),
+            ),
+            Step::Owed {
+                release,
+                role,
+                due,
+                overdue,
+            } => (
+                format!(
+                    "give the {role} approval {release} deployed without (break-glass), {} {}",
+                    if *overdue { "OVERDUE since" } else { "owed by" },
+                    crate::present::stamp(*due)
+                ),
+                format!("hotfix approve {release} --role {role}"),
             ),
             Step::Review(id) => (
                 format!("write the post-incident review of {id}"),
@@ -152,9 +172,25 @@ impl Model {
                 _ => {}
             }
         }
+        // Approvals owed after break-glass deploys, to those who may give them.
+        for release in self.releases.values().filter(|r| !r.owed.is_empty()) {
+            for debt in self.debts(release).into_iter().filter(|d| d.paid.is_none()) {
+                if self.may_approve(release, user, &debt.role).is_ok() {
+                    waiting.steps.push(Step::Owed {
+                        release: release.id,
+                        role: debt.role,
+                        due: debt.due,
+                        overdue: now > debt.due,
+                    });
+                }
+            }
+        }
         for release in self.release_queue(false) {
-            for role in self.open_roles(release, user, Vote::Approve) {
-                waiting.approvals.push((release.id, role));
+            // Before the deploy (after it, an approval still owed is its own step, above).
+            if release.phase == Phase::Pending {
+                for role in self.open_roles(release, user, Vote::Approve) {
+                    waiting.approvals.push((release.id, role));
+                }
             }
             if !release.phase.is_finished() {
                 for test in release.tests_by_priority() {

@@ -602,3 +602,39 @@ fn at_80x24_the_approve_dialog_shows_the_diff_and_scrolls_to_its_last_hunk() {
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0", 5);
 }
+
+#[test]
+fn a_freeze_in_force_shows_frozen_in_the_header_with_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    common::hotfix(&store, "admin")
+        .arg("init")
+        .assert()
+        .success();
+    let out = common::hotfix(&store, "admin")
+        .args(["policy", "show", "--json"])
+        .assert()
+        .success();
+    let mut policy: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let now = chrono::Utc::now();
+    let to = now + chrono::Duration::hours(2);
+    policy["freezes"] = serde_json::json!([{
+        "name": "year-end freeze",
+        "from": (now - chrono::Duration::hours(1)).to_rfc3339(),
+        "to": to.to_rfc3339(),
+    }]);
+    let file = dir.path().join("policy.json");
+    std::fs::write(&file, policy.to_string()).unwrap();
+    common::hotfix(&store, "admin")
+        .args(["policy", "set", file.to_str().unwrap()])
+        .assert()
+        .success();
+    let tmux = Tmux::start("frozen", &cockpit(&store, "admin"));
+    let screen = tmux.wait_for("FROZEN until", 10);
+    assert!(
+        screen.contains(&hotfix::present::stamp(to)),
+        "the end of the freeze: {screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", 5);
+}

@@ -45,7 +45,7 @@ pub enum Verb {
     /// Create a store and make the current user its admin
     #[command(after_help = "Example:\n  hotfix --store ~/hotfix init")]
     Init,
-    /// Grant, revoke and list roles
+    /// Grant, revoke and list roles, and record users' SSH keys
     #[command(subcommand)]
     User(UserVerb),
     /// Show or replace the approval policy

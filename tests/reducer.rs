@@ -2248,6 +2248,10 @@ fn two_sres_break_the_glass_and_the_missing_approvals_are_owed_after_the_deploy(
     assert!(owed(&w, "priya", w.now + chrono::Duration::hours(25))[0].contains("OVERDUE since"));
     w.approve("dana", hf, "dev-lead");
     assert!(owed(&w, "dana", w.now).is_empty());
+    // stats counts the break-glass deploy, and what is still owed past its day.
+    assert!(hotfix::state::insights::Facts::of(&w.model, w.release(hf)).break_glass);
+    let late = w.model.overdue_debts(w.now + chrono::Duration::hours(25));
+    assert_eq!(late, vec![(hf, "prod-owner".to_string())]);
     assert!(w.model.debts(w.release(hf))[0].paid.is_some());
     // The author may not break the glass on their own hotfix.
     let other = w.hotfix(Severity::P1);

@@ -14,7 +14,8 @@ pub fn stats(out: &Out, at: &Location, since: &str, service: Option<String>) -> 
     let mut store = open(at)?;
     let facts = store.facts(since)?;
     let filter = Filter { since, service };
-    let s = insights::stats(&facts, &store.model.policy, &filter, now);
+    let mut s = insights::stats(&facts, &store.model.policy, &filter, now);
+    s.overdue_debts = store.model.overdue_debts(now);
     if out.json {
         return out.json(&s);
     }
@@ -199,6 +200,23 @@ fn print(out: &Out, s: &Stats) {
     waits(out, "BY APPROVER", &s.wait_by_approver);
     waits(out, "BY WEEKDAY ASKED (UTC)", &s.wait_by_weekday);
     waits(out, "BY HOUR ASKED (UTC)", &s.wait_by_hour);
+    if !s.break_glass.is_empty() || !s.overdue_debts.is_empty() {
+        let overdue: Vec<String> = s
+            .overdue_debts
+            .iter()
+            .map(|(id, role)| format!("{id} {role}"))
+            .collect();
+        out.line(&format!(
+            "break-glass deploys: {} ({}); approvals owed and overdue: {}",
+            s.break_glass.len(),
+            some_ids(&s.break_glass),
+            if overdue.is_empty() {
+                "none".to_string()
+            } else {
+                overdue.join(", ")
+            }
+        ));
+    }
     if s.stale_approvals > 0 {
         out.line(&format!(
             "{} approvals went stale after a scope edit and were asked for again",

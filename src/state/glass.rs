@@ -83,6 +83,18 @@ impl Model {
             .collect()
     }
 
+    /// Every approval owed after a break-glass deploy and past due at `now`, by release. They
+    /// are all in the active part: a release owing one is never archived.
+    pub fn overdue_debts(&self, now: DateTime<Utc>) -> Vec<(ReleaseId, String)> {
+        self.releases
+            .values()
+            .filter(|r| !r.owed.is_empty())
+            .flat_map(|r| self.debts(r))
+            .filter(|d| d.paid.is_none() && d.due < now)
+            .map(|d| (d.release, d.role))
+            .collect()
+    }
+
     /// The roles the gate waits on that break-glass lets it go without (not a rejection).
     pub fn missing_roles(&self, release: &Release) -> Vec<String> {
         self.checklist(release)

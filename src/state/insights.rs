@@ -81,6 +81,9 @@ pub struct Facts {
     pub waived: Vec<Name>,
     /// Medium and low tests never run (still pending) once it deployed.
     pub deferred: Vec<Name>,
+    /// It deployed through a broken glass, without some approvals (see `state::glass`).
+    #[serde(default)]
+    pub break_glass: bool,
 }
 
 fn milestone(r: &Release, phase: Phase) -> Option<DateTime<Utc>> {
@@ -176,6 +179,7 @@ impl Facts {
             } else {
                 Vec::new()
             },
+            break_glass: !r.owed.is_empty(),
         }
     }
 }
@@ -386,6 +390,11 @@ pub struct Stats {
     pub deferred_tests: Vec<(ReleaseId, String)>,
     pub weeks: Vec<Week>,
     pub held_back: Vec<HeldBack>,
+    /// Hotfixes of the period that deployed by break-glass.
+    pub break_glass: Vec<ReleaseId>,
+    /// (hotfix, role): approvals owed after a break-glass deploy and past due now, whatever
+    /// the period (see `Model::overdue_debts`).
+    pub overdue_debts: Vec<(ReleaseId, String)>,
 }
 
 fn secs(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
@@ -766,6 +775,12 @@ pub fn stats(
         wait_by_hour: spreads(by_hour),
         wait_by_weekday,
         stale_approvals: picked.iter().map(|f| f.stale as usize).sum(),
+        break_glass: picked
+            .iter()
+            .filter(|f| f.break_glass)
+            .map(|f| f.id)
+            .collect(),
+        overdue_debts: Vec::new(),
         flaky_tests: counted(picked.iter().flat_map(|f| &f.flaky)),
         waived_tests: counted(picked.iter().flat_map(|f| &f.waived)),
         deferred_tests: picked

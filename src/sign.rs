@@ -44,8 +44,13 @@ pub fn signer(model: &Model, actor: &str) -> Result<Option<Signer>, String> {
         let shown = crate::sanitize::line(&path.display().to_string()).into_owned();
         let bytes = crate::fsio::read_regular(&path, KEY_LIMIT)
             .map_err(|e| format!("cannot read the signing key {shown}: {e}"))?;
-        let key = PrivateKey::from_openssh(&bytes)
-            .map_err(|e| format!("{shown} is not an OpenSSH private key ({e})"))?;
+        // ssh-key 0.6 cannot read some ECDSA key files (a scalar of an unusual length): the
+        // agent reads them all.
+        let key = PrivateKey::from_openssh(&bytes).map_err(|e| {
+            format!(
+                "{shown} cannot be read as an OpenSSH private key ({e}): if it is one (an ECDSA key, say), add it to the ssh-agent (`ssh-add {shown}`) and unset HOTFIX_SIGNING_KEY, so the agent signs"
+            )
+        })?;
         // ssh-key 0.6 cannot sign with an RSA key read from a file (it rebuilds the key
         // with the wrong prime); an agent signs RSA keys itself.
         if matches!(key.algorithm(), ssh_key::Algorithm::Rsa { .. }) {

@@ -24,13 +24,24 @@ impl Keys {
             ("rita", "rsa"),
             ("mallory", "ed25519"),
         ] {
-            let ok = Command::new("ssh-keygen")
-                .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
-                .arg(dir.path().join(name))
-                .status()
-                .expect("ssh-keygen runs (openssh-client)")
-                .success();
-            assert!(ok);
+            // The signing library cannot read every ECDSA key file ssh-keygen writes (hotfix
+            // then says to use the agent): a key it reads is kept, so every run is the same.
+            for _ in 0..20 {
+                let path = dir.path().join(name);
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(dir.path().join(format!("{name}.pub")));
+                let ok = Command::new("ssh-keygen")
+                    .args(["-q", "-t", kind, "-N", "", "-C", name, "-f"])
+                    .arg(&path)
+                    .status()
+                    .expect("ssh-keygen runs (openssh-client)")
+                    .success();
+                assert!(ok);
+                let text = std::fs::read_to_string(&path).unwrap();
+                if kind != "ecdsa" || ssh_key::PrivateKey::from_openssh(&text).is_ok() {
+                    break;
+                }
+            }
         }
         Keys { dir }
     }

@@ -61,7 +61,7 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
 
 /// A P2 hotfix bound to a commit, approved and tested (its gate open): the commit's id.
 fn bound_hotfix(at: &Location) -> String {
-    use hotfix::state::release::Code;
+    use hotfix::state::code::Code;
     use hotfix::state::{Decision, Priority, Risk, ScopeInput, TestStatus, Vote};
     let mut store = Store::open(at, For::Whole).expect("open");
     let inc = store.model.next_incident_id();

@@ -7,7 +7,7 @@
 //! exactly the carry-forward rule. Arguments go as a vector (never a shell), a revision is
 //! always after `--end-of-options`, the environment cannot prompt, and output is bounded.
 
-use crate::state::release::{Code, DIFF_LIMIT, FileChange};
+use crate::state::code::{Code, DIFF_LIMIT, FileChange};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};

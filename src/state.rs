@@ -4,6 +4,7 @@
 
 pub mod approval;
 pub mod archive;
+pub mod code;
 mod command;
 mod event;
 pub mod freeze;

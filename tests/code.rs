@@ -287,7 +287,7 @@ fn a_diff_over_the_bound_is_cut_and_says_so() {
     let shown: Value =
         serde_json::from_str(&ok(s, "sam", &["release", "diff", "HF-1", "--json"])).unwrap();
     assert_eq!(shown["truncated"], true);
-    assert!(shown["diff"].as_str().unwrap().len() <= hotfix::state::release::DIFF_LIMIT);
+    assert!(shown["diff"].as_str().unwrap().len() <= hotfix::state::code::DIFF_LIMIT);
     assert_eq!(
         shown["files"].as_array().unwrap().len(),
         2,

@@ -7,7 +7,8 @@ use super::args::CodeArgs;
 use super::write::open;
 use crate::error::Error;
 use crate::git::{self, Carried, GitError};
-use crate::state::release::{Code, Phase};
+use crate::state::code::Code;
+use crate::state::release::Phase;
 use crate::state::{Model, Release, ReleaseId};
 use crate::store::Location;
 use serde_json::json;
@@ -122,7 +123,7 @@ pub fn diff(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
     if code.truncated {
         out.line(&format!(
             "(the diff was cut at {} bytes when it was bound: see the commit itself for the rest)",
-            crate::state::release::DIFF_LIMIT
+            crate::state::code::DIFF_LIMIT
         ));
     }
     Ok(())

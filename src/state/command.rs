@@ -1,9 +1,9 @@
 //! What a person (through the CLI or the cockpit) asks for: the commands `decide` judges.
 
+use super::code::Code;
 use super::kinds::{
     Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
-use super::release::Code;
 use super::review::ReviewText;
 use super::signing::Signed;
 use super::{Policy, Seen, Vote, imports};

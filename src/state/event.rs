@@ -1,9 +1,9 @@
 //! What happened: the events the log holds, one per line, and how each names its records.
 
+use super::code::Code;
 use super::kinds::{
     Audience, Decision, IncidentId, Priority, ReleaseId, Risk, Severity, Stage, TestStatus,
 };
-use super::release::Code;
 use super::review::ReviewText;
 use super::signing::Signed;
 use super::{Policy, Scope};

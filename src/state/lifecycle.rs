@@ -2,8 +2,9 @@
 //! the scope, and moving a release from the gate to closed, rolled back or cancelled. (What a
 //! release is, and how events fold into it, is in `release`.)
 
+use super::code::{Code, DIFF_LIMIT};
 use super::kinds::{Decision, IncidentId, IncidentStatus, ReleaseId};
-use super::release::{Code, DIFF_LIMIT, Phase, Release, Scope};
+use super::release::{Phase, Release, Scope};
 use super::text::{self, MAX_DOC, MAX_LINE, MAX_TEXT};
 use super::{Ctx, Event, Model, Rejection, ScopeEdit, ScopeInput, reject};
 use chrono::{DateTime, Utc};

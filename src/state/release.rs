@@ -21,45 +21,10 @@ pub struct Scope {
     pub incidents: Vec<IncidentId>,
     /// The code it ships, bound from git: approvals are given to this exact diff.
     #[serde(default)]
-    pub code: Option<Code>,
+    pub code: Option<super::code::Code>,
     /// The build it ships, an OCI-style digest (`sha256:` and 64 hex digits).
     #[serde(default)]
     pub artifact: Option<String>,
-}
-
-/// The code a release ships, as the client read it from git when it was bound, so approvers
-/// need no repository: the commit, the base it is compared with, the files and the diff.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Code {
-    /// Full commit ids (40 hex digits).
-    pub commit: String,
-    pub base: String,
-    pub files: Vec<FileChange>,
-    /// The unified diff base..commit, cut at [`DIFF_LIMIT`] bytes (`truncated` then says so).
-    pub diff: String,
-    pub truncated: bool,
-    /// A regular release's: the deployed hotfixes whose fixes its history holds, found when it
-    /// was bound (see `Model::gate`). Empty for a hotfix.
-    #[serde(default)]
-    pub includes: Vec<ReleaseId>,
-}
-
-/// The most diff a scope holds: the log's line limit (1 MiB) with room for JSON escapes.
-pub const DIFF_LIMIT: usize = 256 * 1024;
-
-/// One file of a diff: lines added and removed (`None` for a binary file).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileChange {
-    pub path: String,
-    pub added: Option<u32>,
-    pub removed: Option<u32>,
-}
-
-impl Code {
-    /// `a1b2c3d`, for people.
-    pub fn short(&self) -> &str {
-        self.commit.get(..7).unwrap_or(&self.commit)
-    }
 }
 
 impl Scope {
@@ -76,7 +41,7 @@ impl Scope {
             rollback: &'a str,
             incidents: &'a [IncidentId],
             #[serde(skip_serializing_if = "Option::is_none")]
-            code: Option<&'a Code>,
+            code: Option<&'a super::code::Code>,
             #[serde(skip_serializing_if = "Option::is_none")]
             artifact: Option<&'a str>,
         }

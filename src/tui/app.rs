@@ -116,6 +116,9 @@ struct Lists {
     queue: Vec<IncidentId>,
     releases: Vec<ReleaseId>,
     summary: Summary,
+    /// The minute the summary was made in: what waits on the user also moves with the clock
+    /// (an owed approval falls overdue, a freeze begins), not only with the model.
+    summary_minute: i64,
 }
 
 /// What the header counts, for one model version and user.
@@ -321,8 +324,13 @@ impl App {
     /// version, and a filter keystroke only re-filters it. The shell calls this before each
     /// frame; without it, views compute afresh (correct, only slower).
     pub fn sync(&mut self, model: &Model) {
-        if self.lists.seq != Some(model.seq) || self.lists.summary.user != self.user {
+        let minute = self.clock.timestamp().div_euclid(60);
+        if self.lists.seq != Some(model.seq)
+            || self.lists.summary.user != self.user
+            || self.lists.summary_minute != minute
+        {
             self.lists.summary = Summary::new(model, &self.user, self.clock);
+            self.lists.summary_minute = minute;
         }
         if self.lists.seq != Some(model.seq) {
             self.lists.all_queue = model
@@ -375,7 +383,10 @@ impl App {
 
     /// The header's counts for the model and the current user.
     pub fn summary(&self, model: &Model) -> Cow<'_, Summary> {
-        if self.lists.seq == Some(model.seq) && self.lists.summary.user == self.user {
+        if self.lists.seq == Some(model.seq)
+            && self.lists.summary.user == self.user
+            && self.lists.summary_minute == self.clock.timestamp().div_euclid(60)
+        {
             Cow::Borrowed(&self.lists.summary)
         } else {
             Cow::Owned(Summary::new(model, &self.user, self.clock))

@@ -15,6 +15,7 @@
 //! ```
 //! Overlays (help, details, forms) draw on top. Stored text is escaped before it is drawn.
 
+mod dialog;
 mod header;
 mod insights;
 mod lists;
@@ -75,7 +76,7 @@ pub fn render(frame: &mut Frame, app: &App, ctx: &Ctx) {
         Overlay::Report { id, text, scroll } => {
             overlay::report(frame, area, app, ctx, *id, text, *scroll)
         }
-        Overlay::Form(form) => overlay::form(frame, area, app, form, ctx),
+        Overlay::Form(form) => dialog::form(frame, area, app, form, ctx),
         Overlay::Insights { selected } => insights::render(frame, area, app, ctx, *selected),
     }
 }

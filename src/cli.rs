@@ -219,8 +219,6 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             })
         }),
         Verb::Release(ReleaseVerb::Diff { id }) => code::diff(&out, &at()?, id),
-        // A decision is signed when the policy wants it: the role is resolved first, since the
-        // signature names it.
         Verb::Approve {
             id,
             break_glass: true,
@@ -234,19 +232,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 reason: reason.unwrap_or_default(),
             },
         ),
-        Verb::Approve {
-            id,
-            role,
-            revision,
-            comment,
-            ..
-        } => decide(&out, &at()?, id, Vote::Approve, role, revision, comment),
-        Verb::Reject {
-            id,
-            role,
-            revision,
-            reason,
-        } => decide(&out, &at()?, id, Vote::Reject, role, revision, reason),
+
         Verb::Attest(a) => match a.verify {
             Some(args::AttestVerb::Verify {
                 file,
@@ -350,43 +336,6 @@ fn attest_verify(
             bad.join("; ")
         ))),
     }
-}
-
-/// Approve or reject, signed when the policy wants signatures (see `crate::sign`).
-fn decide(
-    out: &Out,
-    at: &Location,
-    id: crate::state::ReleaseId,
-    vote: Vote,
-    role: Option<String>,
-    revision: Option<u32>,
-    text: String,
-) -> Result<(), Error> {
-    let actor = crate::paths::actor()?;
-    write::execute_with(out, at, |m| {
-        let release = m.release(id)?;
-        let signature = match m.policy.signatures {
-            crate::state::signing::Signatures::Off => None,
-            _ => {
-                let role = m.choose_role(release, &actor, role.clone(), vote)?;
-                crate::sign::decision(m, release, &role, vote, &actor, now())
-                    .map_err(Error::Refused)?
-                    .map(|s| (role, s))
-            }
-        };
-        let (role, signature) = match signature {
-            Some((role, s)) => (Some(role), Some(Box::new(s))),
-            None => (role, None),
-        };
-        Ok(Command::Decide {
-            vote,
-            id,
-            role,
-            text,
-            seen: revision.map(Seen::revision),
-            signature,
-        })
-    })
 }
 
 /// Maps a write verb to the command it asks for.
@@ -512,6 +461,34 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
             Command::RemoveTest { id, name, reason }
         }
         Verb::Withdraw { id, role, reason } => Command::Withdraw { id, role, reason },
+        // Signed, when the policy wants it, as every command is recorded (`write::execute`).
+        Verb::Approve {
+            id,
+            role,
+            revision,
+            comment,
+            ..
+        } => Command::Decide {
+            vote: Vote::Approve,
+            id,
+            role,
+            text: comment,
+            seen: revision.map(Seen::revision),
+            signature: None,
+        },
+        Verb::Reject {
+            id,
+            role,
+            revision,
+            reason,
+        } => Command::Decide {
+            vote: Vote::Reject,
+            id,
+            role,
+            text: reason,
+            seen: revision.map(Seen::revision),
+            signature: None,
+        },
         other => return Err(Error::Failed(format!("{other:?} is not a write verb"))),
     })
 }

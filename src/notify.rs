@@ -317,7 +317,7 @@ fn release_values(
             .milestone(crate::state::Phase::RolledBack)
             .map_or(now, |m| m.at),
     };
-    let values = [
+    Ok(vec![
         ("id", id.to_string()),
         ("version", one(&r.scope.version)),
         ("summary", one(&r.scope.summary)),
@@ -364,8 +364,7 @@ fn release_values(
             ),
         ),
         ("public", public),
-    ];
-    Ok(values.to_vec())
+    ])
 }
 
 /// The Slack incoming-webhook message: `text` as the fallback, and blocks for a rich view.

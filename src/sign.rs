@@ -169,6 +169,39 @@ pub fn decision(
     }))
 }
 
+/// Signs a decision in place when the policy wants signatures: its role is resolved first
+/// (the signature names it), then the signature attached. Any other command, and a decision
+/// already signed, is left as it is. One step for the CLI and the cockpit alike.
+pub fn sign_command(
+    model: &Model,
+    actor: &str,
+    now: DateTime<Utc>,
+    command: &mut crate::state::Command,
+) -> Result<(), String> {
+    let crate::state::Command::Decide {
+        id,
+        vote,
+        role,
+        signature,
+        ..
+    } = command
+    else {
+        return Ok(());
+    };
+    if signature.is_some() || model.policy.signatures == crate::state::signing::Signatures::Off {
+        return Ok(());
+    }
+    let release = model.release(*id).map_err(|r| r.message)?;
+    let chosen = model
+        .choose_role(release, actor, role.clone(), *vote)
+        .map_err(|r| r.message)?;
+    if let Some(s) = decision(model, release, &chosen, *vote, actor, now)? {
+        *role = Some(chosen);
+        *signature = Some(Box::new(s));
+    }
+    Ok(())
+}
+
 /// An `allowed_signers` file as `ssh-keygen -Y verify` and git read it: each line names
 /// principals (comma-separated; `*` matches any), optional options, then a public key.
 pub struct AllowedSigners {

@@ -185,7 +185,9 @@ pub fn execute_with(
 ) -> Result<(), Error> {
     let actor = crate::paths::actor()?;
     let mut store = open(at)?;
-    let command = build(&store.model)?;
+    let mut command = build(&store.model)?;
+    crate::sign::sign_command(&store.model, &actor, crate::clock::now(), &mut command)
+        .map_err(Error::Refused)?;
     let recorded = record(&mut store, &actor, command)?;
     if out.json {
         let entries: Vec<Entry> = recorded.iter().map(Entry::from).collect();

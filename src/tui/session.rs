@@ -384,34 +384,14 @@ pub(crate) fn execute(
         }
     }
     // A decision is signed when the policy wants it, as `hotfix approve` signs it.
-    if let crate::state::Command::Decide {
-        id,
-        vote,
-        role,
-        signature,
-        ..
-    } = &mut command
-        && signature.is_none()
-        && session.store.model.policy.signatures != crate::state::signing::Signatures::Off
-    {
-        let model = &session.store.model;
-        let signed = model.release(*id).and_then(|r| {
-            let chosen = model.choose_role(r, &app.user, role.clone(), *vote)?;
-            crate::sign::decision(model, r, &chosen, *vote, &app.user, crate::clock::now())
-                .map(|s| (chosen, s))
-                .map_err(crate::state::Rejection::new)
-        });
-        match signed {
-            Ok((chosen, Some(s))) => {
-                *role = Some(chosen);
-                *signature = Some(Box::new(s));
-            }
-            Ok((_, None)) => {}
-            Err(why) => {
-                app.tell(format!("refused: {why}"), true);
-                return;
-            }
-        }
+    if let Err(why) = crate::sign::sign_command(
+        &session.store.model,
+        &app.user,
+        crate::clock::now(),
+        &mut command,
+    ) {
+        app.tell(format!("refused: {why}"), true);
+        return;
     }
     session.ready_to_write(app);
     let outcome = session

@@ -343,6 +343,18 @@ fn to_command(verb: Verb) -> Result<Command, Error> {
     Ok(match verb {
         Verb::User(UserVerb::Grant { user, role }) => Command::GrantRole { user, role },
         Verb::User(UserVerb::Revoke { user, role }) => Command::RevokeRole { user, role },
+        Verb::User(UserVerb::Delegate {
+            user,
+            to,
+            role,
+            until,
+            end: _,
+        }) => Command::Delegate {
+            user,
+            to,
+            role,
+            until,
+        },
         Verb::Policy(PolicyVerb::Set { file }) => crate::load::Load::Policy(file)
             .command()?
             .command

@@ -254,7 +254,7 @@ fn release_values(
         .iter()
         .filter_map(|c| match c {
             crate::state::RoleCheck::Approved { approval, .. } => {
-                Some(format!("{} ({})", approval.approver, approval.role))
+                Some(format!("{} ({})", approval.by(), approval.role))
             }
             _ => None,
         })

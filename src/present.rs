@@ -6,6 +6,14 @@ use crate::state::incident::Target;
 use crate::state::{Event, Recorded};
 use chrono::{DateTime, Duration, Utc};
 
+/// Who decided: "pat for carol" when a deputy decided for a holder.
+pub fn acting(actor: &str, on_behalf: Option<&str>) -> String {
+    match on_behalf {
+        Some(holder) => format!("{actor} for {holder}"),
+        None => actor.to_string(),
+    }
+}
+
 /// One line saying what an event recorded, with stored text escaped.
 pub fn describe(r: &Recorded) -> String {
     let s = |t: &str| sanitize::line(t).into_owned();
@@ -17,6 +25,38 @@ pub fn describe(r: &Recorded) -> String {
         Event::RoleGranted { user, role } => format!("{user} granted {role}"),
         Event::RoleRevoked { user, role } => format!("{user} no longer holds {role}"),
         Event::PolicyReplaced { .. } => "policy replaced".into(),
+        Event::RoleDelegated {
+            user,
+            to,
+            role,
+            until,
+        } if *until <= r.at => format!("{to} no longer stands in for {user} as {role}"),
+        Event::RoleDelegated {
+            user,
+            to,
+            role,
+            until,
+        } => format!(
+            "{to} stands in for {user} as {role} until {}",
+            until.format("%Y-%m-%d %H:%M UTC")
+        ),
+        Event::ApprovalEscalated {
+            id, role, step, to, ..
+        } => {
+            let to = if to.is_empty() {
+                String::new()
+            } else {
+                format!(" to {}", to.join(", "))
+            };
+            format!("{id} {role} approval: {step}{to}")
+        }
+        Event::EscalationFailed {
+            id,
+            role,
+            step,
+            error,
+            ..
+        } => format!("{id} {role} approval: {step} not sent: {}", s(error)),
         Event::GlassBroken { id, reason } => {
             format!("{id} break-glass by {}: {}", r.actor, s(reason))
         }
@@ -115,18 +155,26 @@ pub fn describe(r: &Recorded) -> String {
             format!("{id} edited: scope revision {revision}; earlier approvals are now stale")
         }
         Event::ApprovalGiven {
-            id, role, revision, ..
-        } => format!("{id} revision {revision} approved by {} as {role}", r.actor),
+            id,
+            role,
+            revision,
+            on_behalf,
+            ..
+        } => format!(
+            "{id} revision {revision} approved by {} as {role}",
+            acting(&r.actor, on_behalf.as_deref())
+        ),
         Event::ApprovalRejected {
             id,
             role,
             reason,
             revision,
+            on_behalf,
             ..
         } => {
             format!(
                 "{id} revision {revision} rejected by {} as {role}: {}",
-                r.actor,
+                acting(&r.actor, on_behalf.as_deref()),
                 s(reason)
             )
         }

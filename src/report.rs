@@ -305,11 +305,7 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
         ));
     }
     for a in &r.approvals {
-        timeline.push((
-            a.at,
-            format!("approved as {}", a.role),
-            a.approver.to_string(),
-        ));
+        timeline.push((a.at, format!("approved as {}", a.role), a.by()));
     }
     for x in &r.rejections {
         timeline.push((x.at, format!("rejected as {}", x.role), x.by.to_string()));
@@ -610,7 +606,7 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
             .iter()
             .map(|a| ApprovalFacts {
                 role: a.role.to_string(),
-                approver: a.approver.to_string(),
+                approver: a.by(),
                 at: a.at,
                 comment: a.comment.clone(),
                 revision: a.revision,

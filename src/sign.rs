@@ -193,7 +193,7 @@ pub fn sign_command(
     }
     let release = model.release(*id).map_err(|r| r.message)?;
     let chosen = model
-        .choose_role(release, actor, role.clone(), *vote)
+        .choose_role(release, actor, role.clone(), *vote, now)
         .map_err(|r| r.message)?;
     if let Some(s) = decision(model, release, &chosen, *vote, actor, now)? {
         *role = Some(chosen);

@@ -6,6 +6,8 @@ pub mod approval;
 pub mod archive;
 pub mod code;
 mod command;
+pub mod delegation;
+pub mod escalation;
 mod event;
 pub mod freeze;
 pub mod gate;
@@ -79,6 +81,9 @@ pub struct Model {
     /// The store's name in signed decisions: when and by whom it was initialised.
     #[serde(default)]
     pub origin: Option<String>,
+    /// Approving roles lent to deputies, not yet ended (see [`delegation`]).
+    #[serde(default)]
+    pub delegations: Vec<delegation::Delegation>,
 }
 
 /// A refused command: nothing is recorded, and the message says what to do instead.
@@ -237,6 +242,19 @@ fn decide_in(
             signature.as_deref(),
         ),
         Command::BreakGlass { id, reason } => glass::decide_break(&ctx, id, &reason),
+        Command::Escalate { id, role, step } => escalation::decide_escalate(&ctx, id, &role, step),
+        Command::EscalationFailed {
+            id,
+            role,
+            step,
+            error,
+        } => escalation::decide_failed(&ctx, id, &role, step, &error),
+        Command::Delegate {
+            user,
+            to,
+            role,
+            until,
+        } => delegation::decide_delegate(&ctx, &user, &to, &role, until),
         Command::AddKey { user, key } => signing::decide_add_key(&ctx, &user, &key),
         Command::RemoveKey { user, fingerprint } => {
             signing::decide_remove_key(&ctx, &user, &fingerprint)

@@ -437,6 +437,7 @@ fn the_folds_legality_check_refuses_power_taken_around_the_rules() {
         revision,
         fingerprint,
         signature: None,
+        on_behalf: None,
     };
     let fp = rel.scope.fingerprint();
     assert!(
@@ -495,6 +496,7 @@ fn one_person_fills_one_role_even_on_a_hand_written_line() {
         revision: rel.revision,
         fingerprint: rel.scope.fingerprint(),
         signature: None,
+        on_behalf: None,
     };
     let line = forged(&w, "avery", second);
     let before = w.model.clone();
@@ -574,6 +576,7 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
                 revision: r.revision,
                 fingerprint: r.scope.fingerprint(),
                 signature: None,
+                on_behalf: None,
             }]
         }
         Command::Decide {
@@ -591,6 +594,7 @@ fn forge(m: &Model, command: &Command) -> Option<Vec<Event>> {
                 revision: r.revision,
                 fingerprint: r.scope.fingerprint(),
                 signature: None,
+                on_behalf: None,
             }]
         }
         Command::StartDeploy { id } => {

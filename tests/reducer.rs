@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::World;
+use common::{World, approve_as};
 use hotfix::state::*;
 
 fn today() -> chrono::DateTime<chrono::Utc> {
@@ -506,14 +506,7 @@ fn severity_is_the_highest_of_the_incidents_and_selects_the_approvers() {
 fn approval_rules_hold_role_needed_role_not_author_one_role_each() {
     let mut w = World::new();
     let hf = w.hotfix(Severity::P1);
-    let approve = |role: &str| Command::Decide {
-        vote: Vote::Approve,
-        seen: None,
-        id: hf,
-        role: Some(role.into()),
-        text: String::new(),
-        signature: None,
-    };
+    let approve = |role: &str| approve_as(hf, role);
     assert!(
         w.refuse("quinn", approve("qa"))
             .contains("does not need qa")
@@ -1481,7 +1474,7 @@ fn eligibility_is_one_rule_for_decide_waiting_and_the_reason_given() {
     // Then nothing waits on her, no role is open to her, and approving says why
     assert!(
         w.model
-            .open_roles(&release, "dana", Vote::Approve)
+            .open_roles(&release, "dana", Vote::Approve, w.now)
             .is_empty()
     );
     assert!(w.model.waiting_on("dana", today()).approvals.is_empty());
@@ -2272,5 +2265,358 @@ fn two_sres_break_the_glass_and_the_missing_approvals_are_owed_after_the_deploy(
     assert!(
         why.contains("sam wrote HF-2 and cannot break the glass"),
         "{why}"
+    );
+}
+
+fn delegate(
+    user: &str,
+    to: &str,
+    role: &str,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> Command {
+    Command::Delegate {
+        user: user.into(),
+        to: to.into(),
+        role: role.into(),
+        until,
+    }
+}
+
+#[test]
+fn a_deputy_approves_for_the_holder_until_exactly_the_end_of_the_delegation() {
+    let mut w = World::new();
+    w.grant("pat", "qa");
+    let hf = w.hotfix(Severity::P1);
+    let until = w.now + chrono::Duration::hours(8);
+    // Who may delegate: the holder or an admin; only an approving role the holder holds.
+    assert!(
+        w.refuse("dana", delegate("priya", "pat", "prod-owner", Some(until)))
+            .contains("only priya or an admin may delegate")
+    );
+    assert!(
+        w.refuse("priya", delegate("priya", "pat", "dev-lead", Some(until)))
+            .contains("priya does not hold dev-lead")
+    );
+    assert!(
+        w.refuse("admin", delegate("priya", "pat", "admin", Some(until)))
+            .contains("approves no hotfix")
+    );
+    assert!(
+        w.refuse(
+            "priya",
+            delegate("priya", "priya", "prod-owner", Some(until))
+        )
+        .contains("cannot be their own deputy")
+    );
+    assert!(
+        w.refuse(
+            "priya",
+            delegate("priya", "nobody", "prod-owner", Some(until))
+        )
+        .contains("nobody is not a user of this store")
+    );
+    assert!(
+        w.refuse("priya", delegate("priya", "pat", "prod-owner", Some(w.now)))
+            .contains("is not in the future")
+    );
+    assert!(
+        w.refuse(
+            "priya",
+            delegate(
+                "priya",
+                "pat",
+                "prod-owner",
+                Some(w.now + chrono::Duration::days(91))
+            )
+        )
+        .contains("more than 90 days")
+    );
+    assert!(
+        w.refuse("priya", delegate("priya", "pat", "prod-owner", None))
+            .contains("nothing to end")
+    );
+    // Before the delegation, pat may not approve as prod-owner.
+    let approve = |role: &str| approve_as(hf, role);
+    assert!(
+        w.refuse("pat", approve("prod-owner"))
+            .contains("hotfix user delegate HOLDER --to pat --role prod-owner")
+    );
+    w.run("priya", delegate("priya", "pat", "prod-owner", Some(until)));
+    assert!(
+        w.model
+            .delegators("pat", "prod-owner", w.now)
+            .contains(&"priya")
+    );
+    // One second before the end pat may approve; at the end exactly, not.
+    let mut at_end = w.clone_at(until);
+    assert!(
+        at_end
+            .refuse("pat", approve("prod-owner"))
+            .contains("pat does not hold the prod-owner role")
+    );
+    at_end.now = until - chrono::Duration::seconds(1);
+    assert!(at_end.when("pat", approve("prod-owner")).is_ok());
+    // Recorded as pat for priya; the gate counts it.
+    let events = w.run("pat", approve("prod-owner"));
+    assert!(
+        matches!(&events[0], Event::ApprovalGiven { on_behalf: Some(h), .. } if h == "priya"),
+        "{events:?}"
+    );
+    let filled = w.release(hf).approval_for("prod-owner").unwrap().by();
+    assert_eq!(filled, "pat for priya");
+    assert!(
+        w.model
+            .checklist(w.release(hf))
+            .iter()
+            .any(|c| matches!(c, RoleCheck::Approved { role, .. } if role == "prod-owner"))
+    );
+    // pat's hand and priya's authority each fill one role: neither approves another.
+    w.grant("pat", "dev-lead");
+    assert!(
+        w.refuse("pat", approve("dev-lead"))
+            .contains("pat already fills prod-owner")
+    );
+    // It counts while the holder holds the role, as any approval does.
+    w.run(
+        "admin",
+        Command::RevokeRole {
+            user: "priya".into(),
+            role: "prod-owner".into(),
+        },
+    );
+    assert!(
+        w.model
+            .checklist(w.release(hf))
+            .iter()
+            .any(|c| matches!(c, RoleCheck::Revoked { role, .. } if role == "prod-owner"))
+    );
+    // Every line replays as legal.
+    let replayed = hotfix::state::Model::replay(&w.log);
+    assert!(replayed.illegal.is_empty(), "{:?}", replayed.illegal);
+}
+
+#[test]
+fn a_deputy_cannot_stand_in_where_the_holder_could_not_and_an_end_is_immediate() {
+    let mut w = World::new();
+    w.grant("pat", "qa");
+    let until = w.now + chrono::Duration::hours(8);
+    // sam writes the hotfix and lends dev-lead to pat: pat acts for the author, refused.
+    let hf = w.hotfix(Severity::P1);
+    w.run("sam", delegate("sam", "pat", "dev-lead", Some(until)));
+    let approve = |role: &str| approve_as(hf, role);
+    assert!(
+        w.refuse("pat", approve("dev-lead"))
+            .contains("pat acts for sam as dev-lead, and sam wrote HF-1")
+    );
+    // A deputy who wrote the release is refused as its author.
+    w.run("priya", delegate("priya", "sam", "prod-owner", Some(until)));
+    assert!(
+        w.refuse("sam", approve("prod-owner"))
+            .contains("sam wrote HF-1 and cannot approve it")
+    );
+    // An admin ends a delegation at once.
+    w.run("priya", delegate("priya", "pat", "prod-owner", Some(until)));
+    assert!(w.when("pat", approve("prod-owner")).is_ok());
+    w.run("admin", delegate("priya", "pat", "prod-owner", None));
+    assert!(
+        w.refuse("pat", approve("prod-owner"))
+            .contains("does not hold the prod-owner role")
+    );
+    let replayed = hotfix::state::Model::replay(&w.log);
+    assert!(replayed.illegal.is_empty(), "{:?}", replayed.illegal);
+    // A line claiming pat acted for someone else is inert.
+    let mut forged = w.log.clone();
+    forged.push(Recorded {
+        seq: w.model.seq + 1,
+        at: w.now,
+        actor: "pat".into(),
+        event: Event::ApprovalGiven {
+            id: hf,
+            role: "prod-owner".into(),
+            comment: String::new(),
+            revision: 1,
+            fingerprint: w.release(hf).scope.fingerprint(),
+            signature: None,
+            on_behalf: Some("priya".into()),
+        },
+    });
+    let replayed = hotfix::state::Model::replay(&forged);
+    assert_eq!(replayed.illegal.len(), 1, "{:?}", replayed.illegal);
+}
+
+/// A store whose policy sets deadlines (P1 15m) and escalation (deputy pat, a page after 3).
+fn escalating() -> World {
+    let mut w = World::new();
+    w.grant("pat", "qa");
+    let mut policy = w.model.policy.clone();
+    policy.approval_deadline = [(Severity::P1, "15m".parse().unwrap())].into();
+    policy.escalation = Some(hotfix::state::escalation::EscalationPolicy {
+        deputies: [("prod-owner".to_string(), vec!["pat".to_string()])].into(),
+        page_after: 3,
+    });
+    w.run(
+        "admin",
+        Command::SetPolicy {
+            policy: Box::new(policy),
+        },
+    );
+    w
+}
+
+#[test]
+fn a_waiting_approval_is_reminded_then_its_deputies_asked_then_paged_each_once() {
+    use hotfix::state::escalation::Step;
+    let mut w = escalating();
+    let hf = w.hotfix(Severity::P1);
+    w.approve("avery", hf, "sre-avp");
+    w.approve("dana", hf, "dev-lead");
+    let since = w.model.waiting_since(w.release(hf));
+    let due = |w: &World, at| -> Vec<(String, Step, Vec<String>)> {
+        w.model
+            .due_escalations(at)
+            .into_iter()
+            .map(|d| (d.role, d.step, d.to))
+            .collect()
+    };
+    // One second short of the deadline nothing is due; at it, a reminder to priya.
+    assert!(due(&w, since + chrono::Duration::seconds(899)).is_empty());
+    assert_eq!(
+        due(&w, since + chrono::Duration::seconds(900)),
+        [(
+            "prod-owner".to_string(),
+            Step::Reminder,
+            vec!["priya".to_string()]
+        )]
+    );
+    // Claimed once: a second claim at the same state is refused (the record is the lock).
+    w.now = since + chrono::Duration::seconds(900);
+    let escalate = |step| Command::Escalate {
+        id: hf,
+        role: "prod-owner".into(),
+        step,
+    };
+    let events = w.run("quinn", escalate(Step::Reminder));
+    assert!(matches!(&events[0], Event::ApprovalEscalated { to, .. } if to == &["priya"]));
+    assert!(
+        w.refuse("avery", escalate(Step::Reminder))
+            .contains("no reminder for prod-owner on HF-1 is due now")
+    );
+    // After two deadlines the deputies; after three, a page (each once).
+    w.now = since + chrono::Duration::minutes(30);
+    assert_eq!(
+        due(&w, w.now),
+        [(
+            "prod-owner".to_string(),
+            Step::Deputies,
+            vec!["pat".to_string()]
+        )]
+    );
+    w.run("quinn", escalate(Step::Deputies));
+    assert!(w.refuse("quinn", escalate(Step::Page)).contains("no page"));
+    w.now = since + chrono::Duration::minutes(45);
+    w.run("quinn", escalate(Step::Page));
+    assert!(due(&w, w.now + chrono::Duration::hours(5)).is_empty());
+    // A failed send is claimed again, but not at once.
+    w.run(
+        "quinn",
+        Command::EscalationFailed {
+            id: hf,
+            role: "prod-owner".into(),
+            step: Step::Page,
+            error: "PagerDuty answered HTTP 500".into(),
+        },
+    );
+    assert!(
+        w.refuse(
+            "avery",
+            Command::EscalationFailed {
+                id: hf,
+                role: "prod-owner".into(),
+                step: Step::Page,
+                error: "x".into(),
+            }
+        )
+        .contains("not avery's to mark failed")
+    );
+    assert!(due(&w, w.now).is_empty());
+    w.now += chrono::Duration::minutes(5);
+    assert_eq!(due(&w, w.now).len(), 1);
+    w.run("quinn", escalate(Step::Page));
+    // The approval resolves the page, once.
+    w.approve("priya", hf, "prod-owner");
+    assert_eq!(
+        due(&w, w.now),
+        [("prod-owner".to_string(), Step::Resolve, vec![])]
+    );
+    w.run("quinn", escalate(Step::Resolve));
+    assert!(due(&w, w.now + chrono::Duration::hours(9)).is_empty());
+    // Someone who is no user of the store cannot claim anything.
+    assert!(
+        w.refuse("mallory", escalate(Step::Reminder))
+            .contains("mallory is not a user of this store")
+    );
+    let replayed = hotfix::state::Model::replay(&w.log);
+    assert!(replayed.illegal.is_empty(), "{:?}", replayed.illegal);
+}
+
+#[test]
+fn an_edit_restarts_the_deadline_and_no_deadline_means_no_escalation() {
+    use hotfix::state::escalation::Step;
+    let mut w = escalating();
+    let hf = w.hotfix(Severity::P1);
+    w.now += chrono::Duration::minutes(16);
+    w.run(
+        "quinn",
+        Command::Escalate {
+            id: hf,
+            role: "sre-avp".into(),
+            step: Step::Reminder,
+        },
+    );
+    // The reminder for revision 1 went; an edit makes revision 2, whose clock starts now.
+    w.run(
+        "sam",
+        Command::EditRelease {
+            id: hf,
+            edit: edit_rollback("redeploy the previous image"),
+        },
+    );
+    let since = w.model.waiting_since(w.release(hf));
+    assert_eq!(since, w.now - chrono::Duration::minutes(1));
+    assert!(
+        w.model
+            .due_escalations(since + chrono::Duration::minutes(14))
+            .is_empty()
+    );
+    let due = w
+        .model
+        .due_escalations(since + chrono::Duration::minutes(15));
+    assert_eq!(due.len(), 3, "{due:?}");
+    assert!(
+        due.iter()
+            .all(|d| d.revision == 2 && d.step == Step::Reminder)
+    );
+    // A P2 has no deadline in this policy: nothing is ever due.
+    let p2 = w.hotfix(Severity::P2);
+    assert!(
+        w.model
+            .due_for(w.release(p2), w.now + chrono::Duration::days(3))
+            .is_empty()
+    );
+    // Two SREs breaking the glass stop the escalation too.
+    w.grant("ana", "sre-avp");
+    for who in ["avery", "ana"] {
+        w.run(
+            who,
+            Command::BreakGlass {
+                id: hf,
+                reason: "prod-owner unreachable".into(),
+            },
+        );
+    }
+    assert!(
+        w.model
+            .due_for(w.release(hf), w.now + chrono::Duration::hours(3))
+            .is_empty()
     );
 }

@@ -353,6 +353,7 @@ fn a_forged_approval_is_inert_and_named_without_any_witness() {
             revision: 1,
             fingerprint: real["fingerprint"].as_str().unwrap().into(),
             signature,
+            on_behalf: None,
         }
     };
     // dana's approval, unsigned; then with avery's signature copied onto it.

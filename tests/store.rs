@@ -878,6 +878,7 @@ fn lines_appended_around_the_rules_are_inert_and_named(place: Place) {
             revision: rel.revision,
             fingerprint: rel.scope.fingerprint(),
             signature: None,
+            on_behalf: None,
         }),
         sam.append_by_hand(Event::DeployStarted {
             id: hf1,

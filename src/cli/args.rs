@@ -303,9 +303,30 @@ pub enum UserVerb {
         #[arg(add = complete::roles())]
         role: String,
     },
-    /// List users, their roles and their SSH keys' fingerprints
+    /// List users, their roles, deputies and their SSH keys' fingerprints
     #[command(after_help = "Example:\n  hotfix user list --json")]
     List,
+    /// Let a deputy approve as one of USER's roles until a time (USER or an admin)
+    #[command(
+        after_help = "Examples:\n  hotfix user delegate carol --to pat --role prod-owner --until 2026-12-06T08:00:00Z\n  hotfix user delegate carol --to pat --role prod-owner --end\n\nThe deputy's decisions are recorded as theirs, for USER (\"pat for carol\"). It ends exactly at --until; --end ends it now."
+    )]
+    Delegate {
+        /// The holder of the role
+        #[arg(add = complete::users())]
+        user: String,
+        /// The deputy
+        #[arg(long, add = complete::users())]
+        to: String,
+        /// The approving role lent
+        #[arg(long, add = complete::roles())]
+        role: String,
+        /// When it ends (RFC 3339, at most 90 days away)
+        #[arg(long, value_name = "RFC3339", value_parser = utc, required_unless_present = "end", conflicts_with = "end")]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// End the delegation now
+        #[arg(long)]
+        end: bool,
+    },
     /// Record or remove a user's SSH public key, which their signed decisions verify against
     #[command(subcommand)]
     Key(KeyVerb),

@@ -25,10 +25,39 @@ pub fn users(out: &Out, at: &Location) -> Result<(), Error> {
             .filter_map(|k| crate::state::signing::key_fingerprint(k))
             .collect()
     };
+    // Delegations in force now, by deputy: "prod-owner for carol until 12-06 08:00".
+    let now = crate::clock::now();
+    let standing: Vec<_> = store
+        .model
+        .delegations
+        .iter()
+        .filter(|d| d.active_at(now))
+        .collect();
+    let stands_in = |u: &str| -> Vec<String> {
+        standing
+            .iter()
+            .filter(|d| d.to == u)
+            .map(|d| {
+                format!(
+                    "{} for {} until {}",
+                    d.role,
+                    d.from,
+                    d.until.format("%Y-%m-%d %H:%M UTC")
+                )
+            })
+            .collect()
+    };
     if out.json {
         let list: Vec<Value> = users
             .iter()
-            .map(|(u, r)| json!({"user": u, "roles": r, "keys": keys(u)}))
+            .map(|(u, r)| {
+                let deputy: Vec<Value> = standing
+                    .iter()
+                    .filter(|d| d.to == u.as_str())
+                    .map(|d| json!({"role": d.role, "for": d.from, "since": d.since, "until": d.until}))
+                    .collect();
+                json!({"user": u, "roles": r, "keys": keys(u), "deputy": deputy})
+            })
             .collect();
         return out.json(&list);
     }
@@ -38,11 +67,16 @@ pub fn users(out: &Out, at: &Location) -> Result<(), Error> {
             vec![
                 u.clone(),
                 r.iter().cloned().collect::<Vec<_>>().join(", "),
+                stands_in(u).join("; "),
                 keys(u).join(", "),
             ]
         })
         .collect();
-    out.table(&["USER", "ROLES", "SSH KEYS"], &rows, |_, c| c.to_string());
+    out.table(
+        &["USER", "ROLES", "STANDS IN", "SSH KEYS"],
+        &rows,
+        |_, c| c.to_string(),
+    );
     Ok(())
 }
 
@@ -442,7 +476,7 @@ fn approvals_json(r: &Release) -> Vec<Value> {
         if !seen.contains(&&a.role) {
             seen.push(&a.role);
             list.push(json!({
-                "role": a.role, "approver": a.approver, "at": a.at, "comment": a.comment,
+                "role": a.role, "approver": a.approver, "for": a.on_behalf, "at": a.at, "comment": a.comment,
                 "stale": !r.is_current(a), "revision": a.revision, "fingerprint": a.fingerprint,
                 // For `ssh-keygen -Y verify -n hotfix -I APPROVER -s SIG < signed-bytes`.
                 "signature": a.signature.as_ref().map(|s| &s.signature),
@@ -550,7 +584,7 @@ fn checklist_line(out: &Out, c: &RoleCheck) -> String {
             format!(
                 "{} {role:<11} {} at {}{comment}",
                 out.good("[x]"),
-                a.approver,
+                a.by(),
                 stamp(a.at)
             )
         }
@@ -561,14 +595,14 @@ fn checklist_line(out: &Out, c: &RoleCheck) -> String {
         } => format!(
             "{} {role:<11} {} at {} is STALE: it approved revision {}, the scope is now revision {current_revision}",
             out.bad("[~]"),
-            a.approver,
+            a.by(),
             stamp(a.at),
             a.revision
         ),
         RoleCheck::Revoked { role, approval: a } => format!(
             "{} {role:<11} {} at {} no longer counts: role revoked",
             out.bad("[~]"),
-            a.approver,
+            a.by(),
             stamp(a.at)
         ),
         RoleCheck::Rejected { role, rejection: x } => {

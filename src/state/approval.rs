@@ -5,10 +5,12 @@
 //! reducer, the "waiting on you" list and the cockpit's dialogs all ask it, so they never
 //! disagree about who can act or why not.
 
+use super::Name;
 use super::kinds::ReleaseId;
-use super::release::{Phase, Release};
+use super::release::{Approval, Phase, Release};
 use super::text::{self, MAX_TEXT};
 use super::{Ctx, Event, Model, Rejection, reject};
+use chrono::{DateTime, Utc};
 
 /// What the approver was shown: a revision of the scope and, where known, its fingerprint.
 /// An approval or rejection that carries it is refused once the scope has moved on, so nobody
@@ -52,17 +54,25 @@ impl Model {
         user: &str,
         role: &str,
         vote: Vote,
-    ) -> Result<(), Rejection> {
+        now: DateTime<Utc>,
+    ) -> Result<Option<Name>, Rejection> {
         match vote {
-            Vote::Approve => self.may_approve(release, user, role),
-            Vote::Reject => self.may_reject(release, user, role),
+            Vote::Approve => self.may_approve(release, user, role, now),
+            Vote::Reject => self.may_reject(release, user, role, now),
         }
     }
 
-    /// Whether `user` may approve `release` as `role` now, and if not, the reason in words.
-    pub fn may_approve(&self, release: &Release, user: &str, role: &str) -> Result<(), Rejection> {
+    /// Whether `user` may approve `release` as `role` at `now` (and for whom, when as a
+    /// deputy), and if not, the reason in words.
+    pub fn may_approve(
+        &self,
+        release: &Release,
+        user: &str,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Name>, Rejection> {
         let id = release.id;
-        self.may_decide(release, user, role, "be approved")?;
+        let on_behalf = self.may_decide(release, user, role, "be approved", now)?;
         if let Some(rej) = release.standing_rejections().next() {
             reject!(
                 "{id} was rejected by {} ({}): \"{}\"; edit the release to address it before approving",
@@ -80,7 +90,7 @@ impl Model {
         // An approval fills its role while it is current and its giver still holds the role.
         if let Some(a) = release
             .approval_for(role)
-            .filter(|a| release.is_current(a) && self.holds(&a.approver, role))
+            .filter(|a| release.is_current(a) && self.stands(a))
         {
             if a.approver == user {
                 reject!(
@@ -94,19 +104,38 @@ impl Model {
                 a.at.format("%Y-%m-%d %H:%M UTC")
             );
         }
-        Ok(())
+        Ok(on_behalf)
     }
 
-    /// Whether `user` may reject `release` as `role` now.
-    pub fn may_reject(&self, release: &Release, user: &str, role: &str) -> Result<(), Rejection> {
-        self.may_decide(release, user, role, "be rejected")
+    /// Whether `user` may reject `release` as `role` at `now` (and for whom).
+    pub fn may_reject(
+        &self,
+        release: &Release,
+        user: &str,
+        role: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Name>, Rejection> {
+        self.may_decide(release, user, role, "be rejected", now)
     }
 
-    /// The needed roles `user` may cast `vote` as on `release` now, in the policy's order.
-    pub fn open_roles(&self, release: &Release, user: &str, vote: Vote) -> Vec<String> {
+    /// Whether an approval still counts for its role: its giver, or the holder a deputy
+    /// gave it for, still holds the role.
+    pub fn stands(&self, approval: &Approval) -> bool {
+        let holder = approval.on_behalf.as_ref().unwrap_or(&approval.approver);
+        self.holds(holder, &approval.role)
+    }
+
+    /// The needed roles `user` may cast `vote` as on `release` at `now`, in the policy's order.
+    pub fn open_roles(
+        &self,
+        release: &Release,
+        user: &str,
+        vote: Vote,
+        now: DateTime<Utc>,
+    ) -> Vec<String> {
         self.required_roles(release)
             .into_iter()
-            .filter(|role| self.may_vote(release, user, role, vote).is_ok())
+            .filter(|role| self.may_vote(release, user, role, vote, now).is_ok())
             .collect()
     }
 
@@ -119,24 +148,28 @@ impl Model {
         user: &str,
         role: Option<String>,
         vote: Vote,
+        now: DateTime<Utc>,
     ) -> Result<String, Rejection> {
         if let Some(role) = role {
-            self.may_vote(release, user, &role, vote)?;
+            self.may_vote(release, user, &role, vote, now)?;
             return Ok(role);
         }
         let id = release.id;
         let needed = self.required_roles(release);
-        let mut open = self.open_roles(release, user, vote);
+        let mut open = self.open_roles(release, user, vote, now);
         match open.len() {
             1 => Ok(open.remove(0)),
-            0 => match needed.iter().find(|r| self.holds(user, r)) {
-                // The reason for a role the user holds says most.
+            0 => match needed
+                .iter()
+                .find(|r| self.holds(user, r) || !self.delegators(user, r, now).is_empty())
+            {
+                // The reason for a role the user holds (or stands in for) says most.
                 Some(role) => self
-                    .may_vote(release, user, role, vote)
-                    .map(|()| role.clone()),
+                    .may_vote(release, user, role, vote, now)
+                    .map(|_| role.clone()),
                 None if needed.is_empty() => self
-                    .may_vote(release, user, "", vote)
-                    .map(|()| String::new()),
+                    .may_vote(release, user, "", vote, now)
+                    .map(|_| String::new()),
                 None => reject!(
                     "{user} holds none of the roles {id} needs ({}): an admin can grant one",
                     needed.join(", ")
@@ -181,12 +214,15 @@ impl Model {
         ))
     }
 
-    /// The role `user` fills on `release` with their latest approval for it (stale or not).
-    fn role_filled_by<'r>(&self, release: &'r Release, user: &str) -> Option<&'r str> {
+    /// The role `user` fills on `release` with the latest approval for it (stale or not),
+    /// given by them or by a deputy for them.
+    pub(crate) fn role_filled_by<'r>(&self, release: &'r Release, user: &str) -> Option<&'r str> {
         self.required_roles(release).iter().find_map(|r| {
             release
                 .approval_for(r)
-                .filter(|a| a.approver == user && self.holds(user, r))
+                .filter(|a| {
+                    (a.approver == user || a.on_behalf.as_deref() == Some(user)) && self.stands(a)
+                })
                 .map(|a| a.role.as_str())
         })
     }
@@ -198,7 +234,8 @@ impl Model {
         user: &str,
         role: &str,
         verb: &str,
-    ) -> Result<(), Rejection> {
+        now: DateTime<Utc>,
+    ) -> Result<Option<Name>, Rejection> {
         let id = release.id;
         // After a break-glass deploy, the approvals it went without are still owed.
         let owed = release.owed.iter().any(|r| r == role)
@@ -231,10 +268,7 @@ impl Model {
         if !needed.iter().any(|r| r == role) {
             reject!("{id} does not need {role}: it needs {}", needed.join(", "));
         }
-        if !self.holds(user, role) {
-            reject!("{user} does not hold the {role} role: an admin can grant it");
-        }
-        Ok(())
+        self.acting_for(release, user, role, now)
     }
 }
 
@@ -299,7 +333,13 @@ pub(crate) fn decide_vote(
     if release.phase == Phase::Pending {
         check_seen(release, seen, vote)?;
     }
-    let role = ctx.model.choose_role(release, ctx.actor, role, vote)?;
+    let role = ctx
+        .model
+        .choose_role(release, ctx.actor, role, vote, ctx.now)?;
+    let on_behalf = ctx
+        .model
+        .may_vote(release, ctx.actor, &role, vote, ctx.now)?
+        .map(|n| n.to_string());
     super::signing::check_decision(ctx, release, &role, vote, signature)?;
     let (revision, fingerprint) = (release.revision, release.scope.fingerprint());
     let signature = signature.cloned();
@@ -311,6 +351,7 @@ pub(crate) fn decide_vote(
             revision,
             fingerprint,
             signature,
+            on_behalf,
         },
         Vote::Reject => Event::ApprovalRejected {
             id,
@@ -319,6 +360,7 @@ pub(crate) fn decide_vote(
             revision,
             fingerprint,
             signature,
+            on_behalf,
         },
     }])
 }

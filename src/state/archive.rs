@@ -153,13 +153,16 @@ impl Model {
             | Command::Withdraw { id, .. }
             | Command::ImportTestResults { id, .. }
             | Command::RecordNotice { id, .. }
-            | Command::BreakGlass { id, .. } => self.release_archived(*id),
+            | Command::BreakGlass { id, .. }
+            | Command::Escalate { id, .. }
+            | Command::EscalationFailed { id, .. } => self.release_archived(*id),
             Command::Init
             | Command::InitDemo
             | Command::AddKey { .. }
             | Command::RemoveKey { .. }
             | Command::GrantRole { .. }
             | Command::RevokeRole { .. }
+            | Command::Delegate { .. }
             | Command::SetPolicy { .. }
             | Command::ReportIncident { .. }
             | Command::PlanRegularRelease { .. } => false,
@@ -308,6 +311,7 @@ impl Model {
             illegal: self.illegal.clone(),
             keys: self.keys.clone(),
             origin: self.origin.clone(),
+            delegations: self.delegations.clone(),
             ..*self
         }
     }

@@ -23,6 +23,26 @@ pub enum Command {
         user: String,
         role: String,
     },
+    /// Claims a due escalation step of a waiting approval, before it is sent.
+    Escalate {
+        id: ReleaseId,
+        role: String,
+        step: super::escalation::Step,
+    },
+    /// Records that sending a claimed escalation step failed.
+    EscalationFailed {
+        id: ReleaseId,
+        role: String,
+        step: super::escalation::Step,
+        error: String,
+    },
+    /// Lends `user`'s approving `role` to `to` until `until` (`None`: ends it now).
+    Delegate {
+        user: String,
+        to: String,
+        role: String,
+        until: Option<DateTime<Utc>>,
+    },
     SetPolicy {
         policy: Box<Policy>,
     },

@@ -152,6 +152,9 @@ pub enum Event {
         fingerprint: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signature: Option<Signed>,
+        /// The holder a deputy decided for (see `state::delegation`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_behalf: Option<String>,
     },
     ApprovalRejected {
         id: ReleaseId,
@@ -161,16 +164,45 @@ pub enum Event {
         fingerprint: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         signature: Option<Signed>,
+        /// The holder a deputy decided for (see `state::delegation`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on_behalf: Option<String>,
     },
     /// A holder of the qualifying role broke the glass on a hotfix (see `state::glass`).
     GlassBroken {
         id: ReleaseId,
         reason: String,
     },
+    /// A step of an approval's escalation, claimed before it is sent (see
+    /// `state::escalation`).
+    ApprovalEscalated {
+        id: ReleaseId,
+        role: String,
+        revision: u32,
+        step: super::escalation::Step,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        to: Vec<String>,
+    },
+    /// Sending a claimed escalation step failed: it is claimed again later.
+    EscalationFailed {
+        id: ReleaseId,
+        role: String,
+        revision: u32,
+        step: super::escalation::Step,
+        error: String,
+    },
     /// An admin recorded a user's SSH public key.
     KeyAdded {
         user: String,
         key: String,
+    },
+    /// A holder's approving role, delegated to a deputy until `until` (an end when `until` is
+    /// the line's own time).
+    RoleDelegated {
+        user: String,
+        to: String,
+        role: String,
+        until: DateTime<Utc>,
     },
     /// An admin removed a user's key (by its SHA-256 fingerprint).
     KeyRemoved {
@@ -306,6 +338,9 @@ impl Event {
             Event::KeyAdded { .. } => "key_added",
             Event::GlassBroken { .. } => "glass_broken",
             Event::KeyRemoved { .. } => "key_removed",
+            Event::RoleDelegated { .. } => "role_delegated",
+            Event::ApprovalEscalated { .. } => "approval_escalated",
+            Event::EscalationFailed { .. } => "escalation_failed",
         }
     }
 
@@ -329,7 +364,9 @@ impl Event {
             | Event::NoticeRecorded { id, .. }
             | Event::ApprovalWithdrawn { id, .. }
             | Event::TestRemoved { id, .. }
-            | Event::GlassBroken { id, .. } => Some(*id),
+            | Event::GlassBroken { id, .. }
+            | Event::ApprovalEscalated { id, .. }
+            | Event::EscalationFailed { id, .. } => Some(*id),
             Event::IncidentResolved { release, .. } => *release,
             Event::StoreInitialized { .. }
             | Event::RoleGranted { .. }
@@ -347,6 +384,7 @@ impl Event {
             | Event::IncidentNoticeRecorded { .. }
             | Event::KeyAdded { .. }
             | Event::KeyRemoved { .. }
+            | Event::RoleDelegated { .. }
             | Event::Unreadable { .. } => None,
         }
     }
@@ -373,6 +411,7 @@ impl Event {
             | Event::PolicyReplaced { .. }
             | Event::KeyAdded { .. }
             | Event::KeyRemoved { .. }
+            | Event::RoleDelegated { .. }
             | Event::RegularReleasePlanned { .. }
             | Event::ApprovalGiven { .. }
             | Event::ApprovalRejected { .. }
@@ -389,6 +428,8 @@ impl Event {
             | Event::ApprovalWithdrawn { .. }
             | Event::TestRemoved { .. }
             | Event::GlassBroken { .. }
+            | Event::ApprovalEscalated { .. }
+            | Event::EscalationFailed { .. }
             | Event::Unreadable { .. } => Vec::new(),
         }
     }
@@ -405,6 +446,7 @@ macro_rules! users_events {
             | $crate::state::Event::PolicyReplaced { .. }
             | $crate::state::Event::KeyAdded { .. }
             | $crate::state::Event::KeyRemoved { .. }
+            | $crate::state::Event::RoleDelegated { .. }
     };
 }
 macro_rules! incident_events {
@@ -446,6 +488,8 @@ macro_rules! release_events {
             | $crate::state::Event::ReleaseCancelled { .. }
             | $crate::state::Event::NoticeRecorded { .. }
             | $crate::state::Event::GlassBroken { .. }
+            | $crate::state::Event::ApprovalEscalated { .. }
+            | $crate::state::Event::EscalationFailed { .. }
     };
 }
 pub(crate) use {incident_events, release_events, test_events, users_events};

@@ -167,6 +167,6 @@ pub fn default_policy() -> BreakGlassPolicy {
     BreakGlassPolicy {
         owed_within: OWED_WITHIN_DEFAULT
             .parse()
-            .unwrap_or(Every { minutes: 24 * 60 }),
+            .unwrap_or(Every { seconds: 24 * 3600 }),
     }
 }

@@ -88,6 +88,21 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
                 role: role.clone(),
             }],
         ),
+        Event::RoleDelegated {
+            user,
+            to,
+            role,
+            until,
+        } => first_of(
+            model,
+            r,
+            [Command::Delegate {
+                user: user.clone(),
+                to: to.clone(),
+                role: role.clone(),
+                until: (*until > r.at).then_some(*until),
+            }],
+        ),
         Event::RoleRevoked { user, role } => first_of(
             model,
             r,
@@ -364,6 +379,7 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             revision,
             fingerprint,
             signature,
+            ..
         } => first_of(
             model,
             r,
@@ -376,10 +392,36 @@ pub fn legal(model: &Model, r: &Recorded) -> Result<(), String> {
             revision,
             fingerprint,
             signature,
+            ..
         } => first_of(
             model,
             r,
             [Command::Decide { vote: Vote::Reject, id: *id, role: Some(role.clone()), text: reason.clone(), seen: Some(seen(*revision, fingerprint)), signature: signature.clone().map(Box::new) }],
+        ),
+        Event::ApprovalEscalated { id, role, step, .. } => first_of(
+            model,
+            r,
+            [Command::Escalate {
+                id: *id,
+                role: role.clone(),
+                step: *step,
+            }],
+        ),
+        Event::EscalationFailed {
+            id,
+            role,
+            step,
+            error,
+            ..
+        } => first_of(
+            model,
+            r,
+            [Command::EscalationFailed {
+                id: *id,
+                role: role.clone(),
+                step: *step,
+                error: error.clone(),
+            }],
         ),
         Event::GlassBroken { id, reason } => first_of(
             model,

@@ -47,6 +47,13 @@ pub struct Policy {
     /// unnamed).
     #[serde(default)]
     pub break_glass: Option<super::glass::BreakGlassPolicy>,
+    /// How long a hotfix's approval may wait, by severity, before `hotfix remind` escalates
+    /// it (see `state::escalation`). None: no deadline.
+    #[serde(default)]
+    pub approval_deadline: BTreeMap<Severity, Every>,
+    /// Who is asked after two deadlines, and after how many someone is paged.
+    #[serde(default)]
+    pub escalation: Option<super::escalation::EscalationPolicy>,
     /// Whether approvals and rejections carry SSH signatures: off, optional, required.
     #[serde(default)]
     pub signatures: super::signing::Signatures,
@@ -69,15 +76,15 @@ pub struct Policy {
     pub rules: u32,
 }
 
-/// A period a policy promises, written `30m`, `2h` or `1d` (1 minute to 7 days).
+/// A period a policy names, written `30s`, `15m`, `2h` or `1d` (1 second to 7 days).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Every {
-    pub minutes: u32,
+    pub seconds: u32,
 }
 
 impl Every {
     pub fn duration(self) -> chrono::Duration {
-        chrono::Duration::minutes(i64::from(self.minutes))
+        chrono::Duration::seconds(i64::from(self.seconds))
     }
 }
 
@@ -89,27 +96,32 @@ impl std::str::FromStr for Every {
             return Err(bad());
         };
         let (digits, unit) = s.split_at(last);
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
         let n: u32 = digits.parse().map_err(|_| bad())?;
-        let minutes = match unit {
-            "m" => Some(n),
-            "h" => n.checked_mul(60),
-            "d" => n.checked_mul(24 * 60),
+        let seconds = match unit {
+            "s" => Some(n),
+            "m" => n.checked_mul(60),
+            "h" => n.checked_mul(3600),
+            "d" => n.checked_mul(24 * 3600),
             _ => None,
         }
         .ok_or_else(bad)?;
-        if !(1..=7 * 24 * 60).contains(&minutes) {
-            return Err(format!("\"{s}\" is outside 1 minute to 7 days"));
+        if !(1..=7 * 24 * 3600).contains(&seconds) {
+            return Err(format!("\"{s}\" is outside 1 second to 7 days"));
         }
-        Ok(Every { minutes })
+        Ok(Every { seconds })
     }
 }
 
 impl std::fmt::Display for Every {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.minutes {
-            m if m % (24 * 60) == 0 => write!(f, "{}d", m / (24 * 60)),
-            m if m % 60 == 0 => write!(f, "{}h", m / 60),
-            m => write!(f, "{m}m"),
+        match self.seconds {
+            s if s % (24 * 3600) == 0 => write!(f, "{}d", s / (24 * 3600)),
+            s if s % 3600 == 0 => write!(f, "{}h", s / 3600),
+            s if s % 60 == 0 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
         }
     }
 }
@@ -221,6 +233,26 @@ impl Policy {
         if let Some(w) = &self.weekly {
             w.validate()?;
         }
+        if let Some(e) = &self.escalation {
+            for (role, deputies) in &e.deputies {
+                if !known(role) {
+                    return fail(format!(
+                        "escalation deputies name role \"{role}\", which is not in `roles`"
+                    ));
+                }
+                for user in deputies {
+                    if let Err(why) = super::text::check_name("deputy", user) {
+                        return fail(why.message);
+                    }
+                }
+            }
+            if !(1..=10).contains(&e.page_after) {
+                return fail(format!(
+                    "escalation page_after is {}: it counts deadlines, 1 to 10",
+                    e.page_after
+                ));
+            }
+        }
         if let Some(f) = self
             .freezes
             .iter()
@@ -276,9 +308,15 @@ mod tests {
 
     #[test]
     fn a_promised_period_reads_as_people_write_it_and_nothing_else() {
-        for (text, minutes) in [("30m", 30), ("2h", 120), ("1d", 1440), ("90m", 90)] {
+        for (text, seconds) in [
+            ("30m", 1800),
+            ("2h", 7200),
+            ("1d", 86400),
+            ("90m", 5400),
+            ("45s", 45),
+        ] {
             let every: Every = text.parse().unwrap();
-            assert_eq!(every.minutes, minutes);
+            assert_eq!(every.seconds, seconds);
             assert_eq!(every.to_string().parse::<Every>().unwrap(), every);
         }
         for bad in [
@@ -286,6 +324,8 @@ mod tests {
             "m",
             "5x",
             "0m",
+            "0s",
+            "+5m",
             "8d",
             "-1h",
             "30é",
@@ -306,8 +346,8 @@ mod tests {
             Policy::default()
                 .update_every
                 .get(&Severity::P1)
-                .map(|e| e.minutes),
-            Some(30)
+                .map(|e| e.seconds),
+            Some(1800)
         );
     }
 }

@@ -165,6 +165,9 @@ pub struct Approval {
     /// Its SSH signature, and the exact bytes signed (see `state::signing`).
     #[serde(default)]
     pub signature: Option<Box<SignedDecision>>,
+    /// The holder a deputy approved for (see `state::delegation`).
+    #[serde(default)]
+    pub on_behalf: Option<Name>,
 }
 
 /// A signed decision as the model keeps it: the signature and the bytes it signed, so anyone
@@ -187,6 +190,8 @@ pub struct ReleaseRejection {
     pub fingerprint: Name,
     #[serde(default)]
     pub signature: Option<Box<SignedDecision>>,
+    #[serde(default)]
+    pub on_behalf: Option<Name>,
 }
 
 /// A step of the lifecycle, for the timeline.
@@ -237,6 +242,9 @@ pub struct Release {
     /// The roles it deployed without, by break-glass: owed after the deploy.
     #[serde(default)]
     pub owed: Vec<Name>,
+    /// Its approvals' escalation steps, claimed (see `state::escalation`).
+    #[serde(default)]
+    pub escalations: Vec<super::escalation::Escalation>,
     /// The sequence numbers of the log lines that name it, oldest first (see
     /// `Incident::lines`).
     #[serde(default)]
@@ -296,6 +304,13 @@ pub struct Notice {
     #[serde(with = "super::stamp")]
     pub at: DateTime<Utc>,
     pub error: Option<String>,
+}
+
+impl Approval {
+    /// Who gave it, as people read it: "pat for carol" when a deputy gave it for a holder.
+    pub fn by(&self) -> String {
+        crate::present::acting(&self.approver, self.on_behalf.as_deref())
+    }
 }
 
 impl Release {
@@ -430,9 +445,7 @@ impl Model {
                 match release.approval_for(&role) {
                     // Until deploying starts, an approval counts only while its giver holds
                     // the role; after that the record stands as it was.
-                    Some(a)
-                        if release.phase == Phase::Pending && !self.holds(&a.approver, &role) =>
-                    {
+                    Some(a) if release.phase == Phase::Pending && !self.stands(a) => {
                         RoleCheck::Revoked {
                             role,
                             approval: a.clone(),
@@ -641,6 +654,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             revision,
             fingerprint,
             signature,
+            on_behalf,
         } => {
             let signature = signed_decision(model, *id, role, super::Vote::Approve, r, signature);
             if let Some(rel) = model.releases.get_mut(id) {
@@ -652,6 +666,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     revision: *revision,
                     fingerprint: fingerprint.as_str().into(),
                     signature,
+                    on_behalf: on_behalf.as_deref().map(Name::from),
                 });
             }
         }
@@ -662,6 +677,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             revision,
             fingerprint,
             signature,
+            on_behalf,
         } => {
             let signature = signed_decision(model, *id, role, super::Vote::Reject, r, signature);
             if let Some(rel) = model.releases.get_mut(id) {
@@ -673,6 +689,7 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
                     revision: *revision,
                     fingerprint: fingerprint.as_str().into(),
                     signature,
+                    on_behalf: on_behalf.as_deref().map(Name::from),
                 });
             }
         }
@@ -703,6 +720,20 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             }
         }
         Event::GlassBroken { id, reason } => super::glass::fold_broken(model, r, *id, reason),
+        Event::ApprovalEscalated {
+            id,
+            role,
+            revision,
+            step,
+            to,
+        } => super::escalation::fold_escalated(model, r, *id, role, *revision, *step, to),
+        Event::EscalationFailed {
+            id,
+            role,
+            step,
+            error,
+            ..
+        } => super::escalation::fold_failed(model, r, *id, role, *step, error),
         Event::ReleaseDeployed {
             id,
             commit,
@@ -818,6 +849,7 @@ fn new_release(
         carried_to: None,
         break_glass: Vec::new(),
         owed: Vec::new(),
+        escalations: Vec::new(),
         lines: Vec::new(),
         test_index: Default::default(),
         milestones: vec![Milestone {

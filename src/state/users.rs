@@ -119,6 +119,12 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             }
         }
         Event::PolicyReplaced { policy } => model.policy = policy.clone(),
+        Event::RoleDelegated {
+            user,
+            to,
+            role,
+            until,
+        } => super::delegation::fold(model, r, user, to, role, *until),
         // Folded by the other parts of the model (see `state::apply`).
         super::event::incident_events!()
         | super::event::test_events!()

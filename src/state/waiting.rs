@@ -175,7 +175,7 @@ impl Model {
         // Approvals owed after break-glass deploys, to those who may give them.
         for release in self.releases.values().filter(|r| !r.owed.is_empty()) {
             for debt in self.debts(release).into_iter().filter(|d| d.paid.is_none()) {
-                if self.may_approve(release, user, &debt.role).is_ok() {
+                if self.may_approve(release, user, &debt.role, now).is_ok() {
                     waiting.steps.push(Step::Owed {
                         release: release.id,
                         role: debt.role,
@@ -188,7 +188,7 @@ impl Model {
         for release in self.release_queue(false) {
             // Before the deploy (after it, an approval still owed is its own step, above).
             if release.phase == Phase::Pending {
-                for role in self.open_roles(release, user, Vote::Approve) {
+                for role in self.open_roles(release, user, Vote::Approve, now) {
                     waiting.approvals.push((release.id, role));
                 }
             }

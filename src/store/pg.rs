@@ -30,7 +30,7 @@ use std::time::Duration;
 /// hold the `hotfix.writer` row instead, which no login can take from outside.
 const LOCK_KEY: i64 = 0x686f_7466;
 /// The schema version this hotfix reads and writes: the last of [`MIGRATIONS`].
-const SCHEMA_VERSION: i32 = 5;
+const SCHEMA_VERSION: i32 = 6;
 
 #[derive(Clone)]
 pub struct PgLog {

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// 10,000 incidents took 150 ms to parse against about a third of that in postcard.
 pub const SNAPSHOT_FILE: &str = "snapshot.bin";
 /// Bumped whenever the model's shape changes; the hotfix version is checked as well.
-const SNAPSHOT_FORMAT: u32 = 16;
+const SNAPSHOT_FORMAT: u32 = 17;
 /// The cockpit rewrites the snapshot once it lags the log by this many events.
 pub const SNAPSHOT_EVERY: u64 = 1000;
 
@@ -175,6 +175,7 @@ pub fn write(
             illegal: model.illegal.clone(),
             keys: model.keys.clone(),
             origin: model.origin.clone(),
+            delegations: model.delegations.clone(),
             ..*model
         };
         for (id, i) in model

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use hotfix::state::*;
 
 /// A model built by deciding and evolving commands, with a clock that ticks a minute per command.
+#[derive(Clone)]
 pub struct World {
     pub model: Model,
     pub now: DateTime<Utc>,
@@ -50,6 +51,25 @@ impl World {
             );
         }
         w
+    }
+
+    /// This world as it would be at `now`.
+    pub fn clone_at(&self, now: DateTime<Utc>) -> World {
+        World {
+            now,
+            ..self.clone()
+        }
+    }
+
+    /// An admin grants `role` to `user`.
+    pub fn grant(&mut self, user: &str, role: &str) {
+        self.run(
+            "admin",
+            Command::GrantRole {
+                user: user.into(),
+                role: role.into(),
+            },
+        );
     }
 
     /// Decides without recording.
@@ -160,17 +180,7 @@ impl World {
     }
 
     pub fn approve(&mut self, actor: &str, id: ReleaseId, role: &str) {
-        self.run(
-            actor,
-            Command::Decide {
-                vote: Vote::Approve,
-                seen: None,
-                id,
-                role: Some(role.into()),
-                text: String::new(),
-                signature: None,
-            },
-        );
+        self.run(actor, approve_as(id, role));
     }
 
     pub fn add_test(&mut self, id: ReleaseId, name: &str, priority: Priority) {
@@ -343,4 +353,16 @@ pub fn open_for_command(
         now,
     };
     hotfix::store::Store::open(&at, command)
+}
+
+/// An approval of `id` as `role`, of whatever revision it has.
+pub fn approve_as(id: ReleaseId, role: &str) -> Command {
+    Command::Decide {
+        vote: Vote::Approve,
+        seen: None,
+        id,
+        role: Some(role.into()),
+        text: String::new(),
+        signature: None,
+    }
 }

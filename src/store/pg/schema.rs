@@ -13,6 +13,7 @@ pub(super) const MIGRATIONS: &[(i32, &str)] = &[
     (3, SCHEMA_3),
     (4, SCHEMA_4),
     (5, SCHEMA_5),
+    (6, SCHEMA_6),
 ];
 
 /// The log, its two roles, the append-only triggers and the append function.
@@ -35,6 +36,9 @@ pub(super) const SCHEMA_4: &str = include_str!("../../../assets/sql/schema_4.sql
 /// The event types the server accepts are rows of `hotfix.event_kinds` (a new type is an
 /// `INSERT` in a new step), with those of incident edits and post-incident reviews.
 pub(super) const SCHEMA_5: &str = include_str!("../../../assets/sql/schema_5.sql");
+
+/// The event types of delegation and approval escalation.
+pub(super) const SCHEMA_6: &str = include_str!("../../../assets/sql/schema_6.sql");
 
 /// The first step whose event types are rows of `hotfix.event_kinds`.
 #[cfg(test)]

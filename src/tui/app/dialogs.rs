@@ -54,10 +54,10 @@ impl App {
             }
             (Action::Approve | Action::Reject, Some(r), _) => {
                 let vote = vote_of(action);
-                if model.open_roles(r, &self.user, vote).is_empty() {
+                if model.open_roles(r, &self.user, vote, now).is_empty() {
                     // Nothing is open: the same rule says why.
                     model
-                        .choose_role(r, &self.user, None, vote)
+                        .choose_role(r, &self.user, None, vote, now)
                         .map_err(|why| why.message)?;
                 }
                 Ok(())
@@ -136,7 +136,7 @@ impl App {
                 let r = release.ok_or(
                     "select a release first: pick an incident with a hotfix, or one in the release queue",
                 )?;
-                self.release_form(action, model, r)?
+                self.release_form(action, model, r, now)?
             }
         })
     }
@@ -147,12 +147,13 @@ impl App {
         action: Action,
         model: &Model,
         r: &Release,
+        now: DateTime<Utc>,
     ) -> Result<Option<Form>, String> {
         let id = r.id;
         Ok(match action {
             Action::Approve | Action::Reject => {
                 let vote = vote_of(action);
-                let roles = model.open_roles(r, &self.user, vote);
+                let roles = model.open_roles(r, &self.user, vote, now);
                 Some(Form::decide(id, vote, &roles, self.review(r)))
             }
             Action::Edit => Some(Form::edit(id, &r.scope)),

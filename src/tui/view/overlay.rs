@@ -412,7 +412,7 @@ fn release_lines<'a>(ctx: &Ctx, id: ReleaseId) -> Vec<Line<'a>> {
         lines.push(Line::raw(format!(
             "  approved as {} by {} at {}, rev {}{stale}{comment}",
             a.role,
-            line(&a.approver),
+            line(&a.by()),
             stamp(a.at),
             a.revision
         )));

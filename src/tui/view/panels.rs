@@ -72,11 +72,7 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                 Line::from(vec![
                     Span::styled("[x] ", t.good()),
                     Span::raw(role),
-                    Span::raw(format!(
-                        "{} {}",
-                        line(&a.approver),
-                        a.at.format("%m-%d %H:%M")
-                    )),
+                    Span::raw(format!("{} {}", line(&a.by()), a.at.format("%m-%d %H:%M"))),
                     Span::styled(comment, t.dim()),
                 ])
             }
@@ -90,7 +86,7 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                 Span::styled(
                     format!(
                         "{} STALE: approved rev {}, scope now rev {current_revision}",
-                        line(&a.approver),
+                        line(&a.by()),
                         a.revision
                     ),
                     t.warn(),
@@ -99,10 +95,7 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             RoleCheck::Revoked { approval: a, .. } => Line::from(vec![
                 Span::styled("[~] ", t.warn()),
                 Span::raw(role),
-                Span::styled(
-                    format!("{} STALE: role revoked", line(&a.approver)),
-                    t.warn(),
-                ),
+                Span::styled(format!("{} STALE: role revoked", line(&a.by())), t.warn()),
             ]),
             RoleCheck::Rejected { rejection: x, .. } => Line::from(vec![
                 Span::styled("[!] ", t.bad()),

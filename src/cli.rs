@@ -8,6 +8,7 @@ mod complete;
 mod output;
 mod outside;
 mod read;
+mod remind;
 mod stats;
 mod write;
 
@@ -97,6 +98,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
         Verb::Release(ReleaseVerb::Gate { id }) => read::gate(&out, &at()?, id),
         Verb::Test(TestVerb::List { id }) => read::tests(&out, &at()?, id),
         Verb::Waiting => read::waiting(&out, &at()?),
+        Verb::Remind { dry_run } => remind::remind(&out, &at()?, dry_run),
         Verb::Stats { since, service } => stats::stats(&out, &at()?, &since, service),
         Verb::Log {
             id,
@@ -277,8 +279,8 @@ fn attest(
     id: crate::state::ReleaseId,
     output: Option<&std::path::Path>,
 ) -> Result<(), Error> {
-    let actor = crate::paths::actor()?;
     let mut store = write::open(at)?;
+    let actor = write::acting(&store)?;
     let head = store.log_head();
     let part = store.model_for(crate::state::archive::Record::Release(id))?;
     let m = part.as_ref().unwrap_or(&store.model);

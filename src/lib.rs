@@ -18,6 +18,7 @@ pub mod load;
 pub mod notify;
 pub mod paths;
 pub mod present;
+pub mod remind;
 pub mod report;
 pub mod sanitize;
 pub mod settings;

@@ -411,9 +411,20 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-/// Posts `payload` to the webhook. Success is HTTP 200; anything else is an error whose message
-/// never contains the URL.
+/// Posts `payload` to the webhook. Success is HTTP 2xx; anything else is an error whose
+/// message never contains the URL.
 pub fn post(url: &str, payload: &serde_json::Value, timeout: Duration) -> Result<(), String> {
+    post_to("the webhook", url, payload, timeout)
+}
+
+/// Posts `payload` as JSON to `url` of `service` ("the webhook", "PagerDuty"), never
+/// following a redirect; an error names the service and never the URL (it holds a secret).
+pub fn post_to(
+    service: &str,
+    url: &str,
+    payload: &serde_json::Value,
+    timeout: Duration,
+) -> Result<(), String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
@@ -430,7 +441,7 @@ pub fn post(url: &str, payload: &serde_json::Value, timeout: Duration) -> Result
     {
         Ok(mut response) => {
             let status = response.status().as_u16();
-            if status == 200 {
+            if (200..300).contains(&status) {
                 return Ok(());
             }
             let text = response.body_mut().read_to_string().unwrap_or_default();
@@ -441,24 +452,24 @@ pub fn post(url: &str, payload: &serde_json::Value, timeout: Duration) -> Result
                 _ => "",
             };
             Err(format!(
-                "the webhook answered HTTP {status}{hint}: {}",
+                "{service} answered HTTP {status}{hint}: {}",
                 if text.is_empty() { "(no body)" } else { &text }
             ))
         }
         Err(ureq::Error::Timeout(_)) => Err(format!(
-            "the webhook did not answer within {} s",
+            "{service} did not answer within {} s",
             timeout.as_secs_f32()
         )),
         Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            Err("the webhook refused the connection".into())
+            Err(format!("{service} refused the connection"))
         }
-        Err(ureq::Error::Io(e)) => Err(format!("the webhook could not be reached ({})", e.kind())),
-        Err(ureq::Error::HostNotFound) => Err("the webhook's host was not found".into()),
-        Err(ureq::Error::ConnectionFailed) => Err("the webhook refused the connection".into()),
+        Err(ureq::Error::Io(e)) => Err(format!("{service} could not be reached ({})", e.kind())),
+        Err(ureq::Error::HostNotFound) => Err(format!("{service}'s host was not found")),
+        Err(ureq::Error::ConnectionFailed) => Err(format!("{service} refused the connection")),
         Err(ureq::Error::BadUri(_) | ureq::Error::Http(_)) => {
-            Err("the webhook URL is not a valid http(s) URL".into())
+            Err(format!("{service}'s URL is not a valid http(s) URL"))
         }
-        Err(_) => Err("the webhook could not be reached".into()),
+        Err(_) => Err(format!("{service} could not be reached")),
     }
 }
 
@@ -471,8 +482,14 @@ pub fn webhook_url(flag: Option<&str>, audience: Audience) -> Option<String> {
         return Some(url.to_string());
     }
     let (var, key) = webhook_setting(audience);
-    if let Some(url) = std::env::var(var).ok().filter(|u| !u.is_empty()) {
-        return Some(url);
+    setting(var, key)
+}
+
+/// A setting from the environment variable `var`, else `"key"` in `config.json` in the config
+/// directory; empty counts as unset.
+pub fn setting(var: &str, key: &str) -> Option<String> {
+    if let Some(value) = std::env::var(var).ok().filter(|u| !u.is_empty()) {
+        return Some(value);
     }
     let path = crate::settings::config_dir()?.join("config.json");
     let bytes = crate::fsio::read_regular(&path, CONFIG_LIMIT).ok()?;

@@ -279,9 +279,11 @@ fn event_loop(
     let mut verified_log = first_frame_log.clone();
     let mut first_frame = true;
     let mut background: Option<Background> = None;
+    let mut reminders = session::Reminders::configured();
     loop {
         let now = crate::clock::now();
         background = background.and_then(|job| job.poll(app, session));
+        reminders.run(app, session);
         app.tick(now);
         app.sync(&session.store.model);
         if app.insights_stale(session.store.model.seq) {

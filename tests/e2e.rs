@@ -638,3 +638,63 @@ fn a_freeze_in_force_shows_frozen_in_the_header_with_its_end() {
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0", 5);
 }
+
+#[test]
+fn an_approval_owed_past_its_day_is_marked_overdue_in_the_cockpit() {
+    use hotfix::state::{Command as Cmd, Priority, Severity, TestStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    // A P1 deployed by break-glass days ago (the world's clock): its approvals a day overdue.
+    let mut w = common::World::new();
+    w.grant("ana", "sre-avp");
+    let hf = w.hotfix(Severity::P1);
+    w.approve("avery", hf, "sre-avp");
+    w.add_test(hf, "smoke", Priority::Critical);
+    w.set_test(hf, "smoke", TestStatus::Passed);
+    for who in ["avery", "ana"] {
+        w.run(
+            who,
+            Cmd::BreakGlass {
+                id: hf,
+                reason: "prod-owner unreachable".into(),
+            },
+        );
+    }
+    w.run("sam", Cmd::StartDeploy { id: hf });
+    std::fs::create_dir_all(&store).unwrap();
+    w.store(&store);
+    let tmux = Tmux::start("overdue", &cockpit(&store, "priya"));
+    let screen = tmux.wait_for("[!] prod-owner OVERDUE since", 10);
+    assert!(
+        screen.contains(
+            "Waiting on you: give the prod-owner approval HF-1 deployed without (break-glass)"
+        ),
+        "{screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", 5);
+}
+
+#[test]
+fn the_open_cockpit_sends_the_escalations_due_and_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(&store).unwrap();
+    common::hooks::overdue_store(&store);
+    let server = common::hooks::Server::start(200, 202);
+    let env = format!(
+        "XDG_CONFIG_HOME={home} HOTFIX_WEBHOOK_URL={base}/hook/SECRET HOTFIX_PAGERDUTY_URL={base}/v2/enqueue HOTFIX_PAGERDUTY_ROUTING_KEY=R0UTING-KEY",
+        home = common::state_home().display(),
+        base = server.base
+    );
+    let tmux = Tmux::start("reminders", &cockpit_env(&store, "quinn", &env));
+    let screen = tmux.wait_for("escalation: sent reminder for prod-owner on HF-1", 15);
+    assert!(
+        screen.contains("[ ] prod-owner waiting · reminded, deputies"),
+        "{screen}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0", 5);
+    let paths: Vec<String> = server.taken().into_iter().map(|(p, _)| p).collect();
+    assert_eq!(paths, ["/hook/SECRET", "/hook/SECRET", "/v2/enqueue"]);
+}

@@ -7,7 +7,7 @@ mod common;
 use common::hotfix;
 use hotfix::state::{Command, IncidentStatus, ReleaseId, Severity, TestStatus};
 use hotfix::store::Store;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
@@ -765,38 +765,12 @@ fn server_replying(reply: Option<String>) -> (String, std::thread::JoinHandle<St
     );
     let handle = std::thread::spawn(move || {
         let (mut conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let n = conn.read(&mut chunk).unwrap_or(0);
-            buf.extend_from_slice(&chunk[..n]);
-            let text = String::from_utf8_lossy(&buf);
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase()
-                            .strip_prefix("content-length:")
-                            .map(|v| v.trim().parse().unwrap_or(0))
-                    })
-                    .unwrap_or(0);
-                if body.len() >= len {
-                    break;
-                }
-            }
-            if n == 0 {
-                break;
-            }
-        }
+        let (_, body) = common::hooks::read_request(&mut conn);
         match reply {
             Some(reply) => conn.write_all(reply.as_bytes()).unwrap(),
             None => std::thread::sleep(Duration::from_secs(3)), // never answers in time
         }
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        text.split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default()
+        body
     });
     (url, handle)
 }

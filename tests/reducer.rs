@@ -2444,29 +2444,10 @@ fn a_deputy_cannot_stand_in_where_the_holder_could_not_and_an_end_is_immediate()
     assert_eq!(replayed.illegal.len(), 1, "{:?}", replayed.illegal);
 }
 
-/// A store whose policy sets deadlines (P1 15m) and escalation (deputy pat, a page after 3).
-fn escalating() -> World {
-    let mut w = World::new();
-    w.grant("pat", "qa");
-    let mut policy = w.model.policy.clone();
-    policy.approval_deadline = [(Severity::P1, "15m".parse().unwrap())].into();
-    policy.escalation = Some(hotfix::state::escalation::EscalationPolicy {
-        deputies: [("prod-owner".to_string(), vec!["pat".to_string()])].into(),
-        page_after: 3,
-    });
-    w.run(
-        "admin",
-        Command::SetPolicy {
-            policy: Box::new(policy),
-        },
-    );
-    w
-}
-
 #[test]
 fn a_waiting_approval_is_reminded_then_its_deputies_asked_then_paged_each_once() {
     use hotfix::state::escalation::Step;
-    let mut w = escalating();
+    let mut w = World::escalating();
     let hf = w.hotfix(Severity::P1);
     w.approve("avery", hf, "sre-avp");
     w.approve("dana", hf, "dev-lead");
@@ -2562,7 +2543,7 @@ fn a_waiting_approval_is_reminded_then_its_deputies_asked_then_paged_each_once()
 #[test]
 fn an_edit_restarts_the_deadline_and_no_deadline_means_no_escalation() {
     use hotfix::state::escalation::Step;
-    let mut w = escalating();
+    let mut w = World::escalating();
     let hf = w.hotfix(Severity::P1);
     w.now += chrono::Duration::minutes(16);
     w.run(

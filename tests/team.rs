@@ -865,7 +865,7 @@ fn store_migrate_brings_an_older_schema_up_and_clients_refuse_a_mismatched_one()
         let _one = INIT.lock().unwrap_or_else(|e| e.into_inner());
         ok(&admin_url, &["store", "migrate"])
     };
-    assert!(out.contains("from schema version 1 to 5"), "{out}");
+    assert!(out.contains("from schema version 1 to 6"), "{out}");
     assert!(ok(&admin_url, &["store", "migrate"]).contains("nothing to do"));
     // The events are the same lines; the new column reads them.
     assert_eq!(ok(&admin_url, &["verify", "--json"]), before);
@@ -1156,4 +1156,80 @@ fn a_password_in_the_url_is_never_shown() {
     }
     assert!(seen.contains("password=***"), "{seen}");
     assert!(!seen.contains("SECRET"), "{seen}");
+}
+
+#[test]
+#[ignore = "needs a PostgreSQL server: HOTFIX_TEST_PG (`.ci/run` starts one)"]
+fn a_deputy_login_approves_for_the_holder_and_remind_claims_as_its_login() {
+    let s = server();
+    let (db, admin_url, alice, bob) = team(&s, "deputy");
+    let carol = s.member("dora");
+    ok(&admin_url, &["user", "grant", &carol, "qa"]);
+    let (bob_url, carol_url) = (s.url(&db, &bob), s.url(&db, &carol));
+    // P2 approvals are due within a second here.
+    let policy = ok(&admin_url, &["policy", "show", "--json"]);
+    let mut policy: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    policy["approval_deadline"] = serde_json::json!({"P2": "1s"});
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.json");
+    std::fs::write(&file, policy.to_string()).unwrap();
+    ok(&admin_url, &["policy", "set", file.to_str().unwrap()]);
+    ok(
+        &bob_url,
+        &[
+            "incident",
+            "new",
+            "--title",
+            "Cart empty",
+            "--severity",
+            "P2",
+        ],
+    );
+    let qualify = "incident qualify INC-1 --decision hotfix --risk low --impact all --rationale r";
+    ok(&bob_url, &qualify.split(' ').collect::<Vec<_>>());
+    let new = "release new --incident INC-1 --version 1.0.1 --summary fix --changes c --risks r --rollback b";
+    ok(&admin_url, &new.split(' ').collect::<Vec<_>>());
+    ok(&bob_url, &["approve", "HF-1"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    // The reminder goes to alice, claimed as bob's login, once.
+    let hooks = common::hooks::Server::start(200, 202);
+    for _ in 0..2 {
+        let mut remind = hotfix(&bob_url);
+        hooks.point(&mut remind);
+        remind.arg("remind").assert().success();
+    }
+    let taken = hooks.taken();
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    let text = taken[0].1["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("Who can give it: {alice}.")),
+        "{text}"
+    );
+    // alice lends dev-lead to carol; carol's approval is recorded as carol's, for alice.
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let alice_url = s.url(&db, &alice);
+    ok(
+        &alice_url,
+        &[
+            "user", "delegate", &alice, "--to", &carol, "--role", "dev-lead", "--until", &until,
+        ],
+    );
+    let said = ok(&carol_url, &["approve", "HF-1"]);
+    assert!(
+        said.contains(&format!("approved by {carol} for {alice} as dev-lead")),
+        "{said}"
+    );
+    let log = ok(&admin_url, &["log", "--json"]);
+    let events: serde_json::Value = serde_json::from_str(&log).unwrap();
+    let events = events.as_array().unwrap();
+    let escalated = events
+        .iter()
+        .find(|e| e["type"] == "approval_escalated")
+        .unwrap();
+    assert_eq!(escalated["actor"], bob.as_str());
+    let approved = events.last().unwrap();
+    assert_eq!(approved["actor"], carol.as_str());
+    assert_eq!(approved["on_behalf"], alice.as_str());
+    ok(&admin_url, &["verify"]);
 }

@@ -191,6 +191,26 @@ pub enum Verb {
         #[arg(long, value_name = "FILE", conflicts_with_all = ["print", "webhook"])]
         output: Option<PathBuf>,
     },
+    /// Send the approval reminders, deputies' notices and pages due now (run it from cron)
+    #[command(
+        after_help = "A hotfix's approval that waits past the policy's approval_deadline is escalated one step per
+deadline: a reminder to those who can give it (the operations webhook), then a notice to the
+role's escalation deputies, then a PagerDuty page after escalation.page_after deadlines, resolved
+once the approval is given. Each is claimed on the record before it is sent, so two runs at once
+send it once; a failed send is recorded and tried again 5 minutes later.
+
+Settings: HOTFIX_WEBHOOK_URL (or \"webhook_url\" in config.json); HOTFIX_PAGERDUTY_ROUTING_KEY (or
+\"pagerduty_routing_key\"); HOTFIX_PAGERDUTY_URL overrides the Events API endpoint.
+
+Examples:
+  hotfix remind --dry-run
+  */5 * * * *  hotfix --store /srv/hotfix remind     (crontab)"
+    )]
+    Remind {
+        /// List what is due without sending or recording anything
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// What waits on you: approvals you can give, tests you own
     #[command(after_help = "Example:\n  HOTFIX_USER=dana hotfix waiting")]
     Waiting,

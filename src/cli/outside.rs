@@ -119,8 +119,8 @@ pub fn notify(
         Delivery::File(path) => (Some(path), None, false),
         Delivery::Webhook(url) => (None, url, false),
     };
-    let actor = crate::paths::actor()?;
     let mut store = open(location)?;
+    let actor = super::write::acting(&store)?;
     let at = now();
     let notice =
         crate::notify::render(&store.model, id, stage, audience, at)?.witnessed(&store.log_head());
@@ -223,7 +223,7 @@ pub fn import_tests(
             return Ok(());
         };
         let store = open(at)?;
-        let actor = store.login().map_or(actor, str::to_string);
+        let actor = super::write::acting(&store)?;
         let preview = store.model.preview_import(&actor, now(), id, results)?;
         return print_preview(out, id, &preview);
     }

@@ -561,8 +561,23 @@ pub fn release(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
     let checks = m.checklist(r);
     if !checks.is_empty() {
         out.line(&out.bold("approvals:"));
+        let owed = m.debts(r);
+        let now = crate::clock::now();
         for c in checks {
-            out.line(&format!("  {}", checklist_line(out, &c)));
+            let note = m.escalation_note(r, c.role());
+            let debt = owed.iter().find(|d| d.role == c.role() && d.paid.is_none());
+            let note = match debt {
+                Some(d) if now > d.due => {
+                    format!(
+                        " {}",
+                        out.bad(&format!("OVERDUE since {} (break-glass)", stamp(d.due)))
+                    )
+                }
+                Some(d) => format!(" (owed by {}, break-glass)", stamp(d.due)),
+                None if note.is_empty() || !matches!(c, RoleCheck::Waiting { .. }) => String::new(),
+                None => format!(" ({note})"),
+            };
+            out.line(&format!("  {}{note}", checklist_line(out, &c)));
         }
     }
     if !r.tests.is_empty() {
@@ -715,10 +730,7 @@ pub fn tests(out: &Out, at: &Location, id: ReleaseId) -> Result<(), Error> {
 pub fn waiting(out: &Out, at: &Location) -> Result<(), Error> {
     let store = open(at)?;
     // In team mode the one who acts is the database login, whatever the OS user is called.
-    let actor = match store.login() {
-        Some(login) => login.to_string(),
-        None => crate::paths::actor()?,
-    };
+    let actor = super::write::acting(&store)?;
     let m = &store.model;
     let w = m.waiting_on(&actor, crate::clock::now());
     let revision = |id: &ReleaseId| m.releases.get(id).map_or(0, |r| r.revision);

@@ -68,6 +68,16 @@ fn settle(mut store: Store) -> Result<std::mem::ManuallyDrop<Store>, Error> {
     Ok(std::mem::ManuallyDrop::new(store))
 }
 
+/// Who acts on `store`: the database login in team mode (whatever the OS user is called),
+/// else `$HOTFIX_USER` or the login name. Checks and signatures made before the store records
+/// must name the same person it records.
+pub fn acting(store: &Store) -> Result<String, Error> {
+    match store.login() {
+        Some(login) => Ok(login.to_string()),
+        None => Ok(crate::paths::actor()?),
+    }
+}
+
 /// Runs `command` as `actor` through the store, then tells the user what the store found on
 /// the way (a tail it set aside, say): every CLI write goes through here.
 pub fn record(store: &mut Store, actor: &str, command: Command) -> Result<Vec<Recorded>, Error> {
@@ -183,8 +193,8 @@ pub fn execute_with(
     at: &Location,
     build: impl FnOnce(&crate::state::Model) -> Result<Command, Error>,
 ) -> Result<(), Error> {
-    let actor = crate::paths::actor()?;
     let mut store = open(at)?;
+    let actor = acting(&store)?;
     let mut command = build(&store.model)?;
     crate::sign::sign_command(&store.model, &actor, crate::clock::now(), &mut command)
         .map_err(Error::Refused)?;

@@ -171,7 +171,7 @@ impl Model {
                     .may_vote(release, user, "", vote, now)
                     .map(|_| String::new()),
                 None => reject!(
-                    "{user} holds none of the roles {id} needs ({}): an admin can grant one",
+                    "{user} holds none of the roles {id} needs ({}): an admin can grant one, or a holder can delegate theirs (`hotfix user delegate HOLDER --to {user} --role ROLE --until TIME`)",
                     needed.join(", ")
                 ),
             },

@@ -192,6 +192,43 @@ impl Model {
         due
     }
 
+    /// Whether `user` may send escalations: any user of the store (the account that runs
+    /// `hotfix remind` needs a role).
+    pub fn may_remind(&self, user: &str) -> Result<(), Rejection> {
+        if !self.users.contains_key(user) {
+            reject!(
+                "{user} is not a user of this store: escalations are sent by a user with a role (an admin can grant one to the account that runs `hotfix remind`)"
+            );
+        }
+        Ok(())
+    }
+
+    /// What escalation did for `role` on the current revision, in words ("reminded, deputies
+    /// asked, paged"), failures named; empty when nothing was sent.
+    pub fn escalation_note(&self, release: &Release, role: &str) -> String {
+        release
+            .escalations
+            .iter()
+            .filter(|e| e.role == role && e.revision == release.revision && e.step != Step::Resolve)
+            .map(|e| {
+                let done = match e.step {
+                    Step::Reminder => "reminded",
+                    Step::Deputies => "deputies asked",
+                    Step::Page | Step::Resolve => "paged",
+                };
+                match &e.failed {
+                    Some(_) => format!("{} failed", e.step),
+                    None => done.to_string(),
+                }
+            })
+            .fold(Vec::<String>::new(), |mut notes, n| {
+                notes.retain(|m| *m != n);
+                notes.push(n);
+                notes
+            })
+            .join(", ")
+    }
+
     /// Who could give `role` on `release` at `now` (holders, then deputies by delegation);
     /// every holder when none could, so the reminder still reaches someone.
     fn who_can_give(&self, release: &Release, role: &str, now: DateTime<Utc>) -> Vec<String> {
@@ -243,16 +280,6 @@ impl Model {
     }
 }
 
-fn known_user(ctx: &Ctx) -> Result<(), Rejection> {
-    if !ctx.model.users.contains_key(ctx.actor) {
-        reject!(
-            "{} is not a user of this store: escalations are sent by a user with a role (an admin can grant one to the account that runs `hotfix remind`)",
-            ctx.actor
-        );
-    }
-    Ok(())
-}
-
 /// Claims one due step on the record, before it is sent.
 pub(crate) fn decide_escalate(
     ctx: &Ctx,
@@ -260,7 +287,7 @@ pub(crate) fn decide_escalate(
     role: &str,
     step: Step,
 ) -> Result<Vec<Event>, Rejection> {
-    known_user(ctx)?;
+    ctx.model.may_remind(ctx.actor)?;
     let release = ctx.model.release(id)?;
     let Some(due) = ctx
         .model

@@ -2,6 +2,7 @@
 //! asks for, performed here in one place (writes, reads, imports, notices, files).
 
 use super::{App, Check, Duration, Effect, Error, Integrity, Overlay, Store, app};
+use crate::state::escalation::Due;
 use std::path::Path;
 use std::time::Instant;
 
@@ -535,5 +536,109 @@ impl Posting {
                 true,
             );
         }
+    }
+}
+
+/// The cockpit's own `hotfix remind`: while it is open, every minute, the escalations due whose
+/// channel is configured are claimed on the record (as `hotfix remind` claims them, so the two
+/// never send one twice) and sent on a thread of their own; a failed send is recorded when it
+/// returns.
+pub(crate) struct Reminders {
+    channels: Option<crate::remind::Channels>,
+    next: Instant,
+    sending: Option<std::sync::mpsc::Receiver<Vec<Sent>>>,
+}
+
+/// A claimed escalation and how sending it went.
+type Sent = (Due, Result<(), String>);
+
+/// How often the cockpit looks for escalations due.
+const REMIND_EVERY: Duration = Duration::from_secs(60);
+
+impl Reminders {
+    /// Reminders through the configured channels; none when neither the operations webhook nor
+    /// PagerDuty is configured.
+    pub(crate) fn configured() -> Reminders {
+        Reminders {
+            channels: crate::remind::Channels::configured()
+                .ok()
+                .filter(|c| c.webhook.is_some() || c.pagerduty.is_some()),
+            // The first look once the log is verified and the screen is up.
+            next: Instant::now() + Duration::from_secs(2),
+            sending: None,
+        }
+    }
+
+    /// Takes the sends that returned, then claims and sends what is due, if it is time.
+    pub(crate) fn run(&mut self, app: &mut App, session: &mut Session<'_>) {
+        if let Some(rx) = &self.sending {
+            match rx.try_recv() {
+                Ok(results) => {
+                    self.sending = None;
+                    self.finished(app, session, results);
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => return,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => self.sending = None,
+            }
+        }
+        let Some(channels) = self.channels.clone() else {
+            return;
+        };
+        if Instant::now() < self.next || session.check.is_some() || app.read_only.is_some() {
+            return;
+        }
+        self.next = Instant::now() + REMIND_EVERY;
+        let model = &session.store.model;
+        if model.may_remind(&app.user).is_err() {
+            return;
+        }
+        let mut claimed = Vec::new();
+        for due in model.due_escalations(crate::clock::now()) {
+            let Ok(message) = crate::remind::outgoing(&session.store.model, &due, &channels) else {
+                continue; // its channel is not configured here: `hotfix remind` says so
+            };
+            // Refused: another reminder claimed it first.
+            if session
+                .store
+                .execute(&app.user, crate::clock::now(), crate::remind::claim(&due))
+                .is_ok()
+            {
+                claimed.push((due, message));
+            }
+        }
+        if claimed.is_empty() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let timeout = channels.timeout;
+        std::thread::spawn(move || {
+            let results = claimed
+                .into_iter()
+                .map(|(due, message)| (due, message.send(timeout)))
+                .collect();
+            let _ = tx.send(results);
+        });
+        self.sending = Some(rx);
+    }
+
+    fn finished(&mut self, app: &mut App, session: &mut Session<'_>, results: Vec<Sent>) {
+        let mut said = Vec::new();
+        let mut failed = false;
+        for (due, outcome) in results {
+            let what = format!("{} for {} on {}", due.step, due.role, due.release);
+            match outcome {
+                Ok(()) => said.push(format!("sent {what}")),
+                Err(e) => {
+                    failed = true;
+                    let command = crate::remind::failed(&due, e.clone());
+                    let _ = session
+                        .store
+                        .execute(&app.user, crate::clock::now(), command);
+                    said.push(format!("{what} not sent: {e} (tried again in 5 minutes)"));
+                }
+            }
+        }
+        tracing::info!("escalations: {}", said.join("; "));
+        app.tell(format!("escalation: {}", said.join("; ")), failed);
     }
 }

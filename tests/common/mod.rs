@@ -1,6 +1,7 @@
 //! Shared test helpers: a world of users built through the real decide/evolve, and a store dir.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod hooks;
 pub mod pg;
 pub mod place;
 pub mod tmux;
@@ -50,6 +51,26 @@ impl World {
                 },
             );
         }
+        w
+    }
+
+    /// A world whose policy sets approval deadlines (P1 15m) and escalation (pat, qa, is
+    /// prod-owner's deputy; a page after 3 deadlines).
+    pub fn escalating() -> World {
+        let mut w = World::new();
+        w.grant("pat", "qa");
+        let mut policy = w.model.policy.clone();
+        policy.approval_deadline = [(Severity::P1, "15m".parse().unwrap())].into();
+        policy.escalation = Some(hotfix::state::escalation::EscalationPolicy {
+            deputies: [("prod-owner".to_string(), vec!["pat".to_string()])].into(),
+            page_after: 3,
+        });
+        w.run(
+            "admin",
+            Command::SetPolicy {
+                policy: Box::new(policy),
+            },
+        );
         w
     }
 

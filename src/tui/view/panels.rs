@@ -60,6 +60,11 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
             t.bad(),
         ));
     }
+    let owed: Vec<_> = m
+        .debts(r)
+        .into_iter()
+        .filter(|d| d.paid.is_none())
+        .collect();
     for c in &checks {
         let role = format!("{:<10} ", c.role());
         lines.push(match c {
@@ -105,11 +110,37 @@ pub fn approvals(frame: &mut Frame, area: Rect, app: &App, ctx: &Ctx) {
                     t.bad(),
                 ),
             ]),
-            RoleCheck::Waiting { .. } => Line::from(vec![
-                Span::raw("[ ] "),
-                Span::raw(role),
-                Span::styled("waiting", t.dim()),
-            ]),
+            // An approval break-glass deployed without: owed by a time, then overdue.
+            RoleCheck::Waiting { role: name }
+                if let Some(d) = owed.iter().find(|d| d.role == *name) =>
+            {
+                let (text, style) = if ctx.now > d.due {
+                    (format!("OVERDUE since {}", stamp(d.due)), t.bad())
+                } else {
+                    (format!("owed by {} (break-glass)", stamp(d.due)), t.warn())
+                };
+                Line::from(vec![
+                    Span::styled("[!] ", style),
+                    Span::raw(role),
+                    Span::styled(text, style),
+                ])
+            }
+            RoleCheck::Waiting { role: name } => {
+                let note = m.escalation_note(r, name);
+                Line::from(vec![
+                    Span::raw("[ ] "),
+                    Span::raw(role),
+                    Span::styled("waiting", t.dim()),
+                    Span::styled(
+                        if note.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" · {note}")
+                        },
+                        t.warn(),
+                    ),
+                ])
+            }
         });
     }
     if let Some((_, roles)) = &r.frozen {

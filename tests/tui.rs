@@ -1239,3 +1239,65 @@ fn withdraw_and_remove_test_are_dialogs_with_a_confirm_step() {
     );
     assert_eq!(hf3.corrections.len(), 2);
 }
+
+#[test]
+fn break_glass_and_delegation_are_dialogs_of_the_same_commands() {
+    let (_d, mut store) = demo();
+    // priya holds no qualifying role: the key says why and opens nothing.
+    let mut app = app_for("priya");
+    press(&mut app, &mut store, &[key('2'), key('B')]);
+    assert!(matches!(app.overlay, Overlay::None));
+    let said = &app.status.as_ref().unwrap().text;
+    assert!(
+        said.contains("only the sre-avp role may break the glass"),
+        "{said}"
+    );
+    // you (sre-avp) break the glass on HF-3 with a reason.
+    let mut app = app_for("you");
+    press(&mut app, &mut store, &[key('2'), key('B')]);
+    assert!(matches!(app.overlay, Overlay::Form(_)));
+    for c in "prod-owner unreachable".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Enter), code(KeyCode::Enter)],
+    );
+    let hf3 = store.model.release(ReleaseId::Hotfix(3)).unwrap();
+    assert_eq!(hf3.break_glass.len(), 1);
+    assert_eq!(hf3.break_glass[0].reason, "prod-owner unreachable");
+    // priya lends prod-owner (the role she holds, chosen for her) to quinn.
+    let mut app = app_for("priya");
+    press(&mut app, &mut store, &[key('L'), code(KeyCode::Tab)]);
+    for c in "quinn".chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    // The prefilled end is 8 hours after the screen's clock; the store's is the real one.
+    press(
+        &mut app,
+        &mut store,
+        &[code(KeyCode::Tab), code(KeyCode::Tab)],
+    );
+    for _ in 0..16 {
+        press(&mut app, &mut store, &[code(KeyCode::Backspace)]);
+    }
+    let until = chrono::Utc::now() + chrono::Duration::hours(2);
+    for c in until.format("%Y-%m-%d %H:%M").to_string().chars() {
+        press(&mut app, &mut store, &[key(c)]);
+    }
+    for _ in 0..2 {
+        press(&mut app, &mut store, &[code(KeyCode::Enter)]);
+    }
+    let said = &app.status.as_ref().unwrap().text;
+    assert!(
+        said.contains("quinn stands in for priya as prod-owner until"),
+        "{said}"
+    );
+    assert_eq!(
+        store
+            .model
+            .delegators("quinn", "prod-owner", chrono::Utc::now()),
+        ["priya"]
+    );
+}

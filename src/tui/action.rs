@@ -62,6 +62,10 @@ pub enum Action {
     Withdraw,
     /// Take the selected test off the list (before the deploy).
     RemoveTest,
+    /// Break the glass on the release (a holder of the qualifying role, with a reason).
+    BreakGlass,
+    /// Lend an approving role to a deputy until a time.
+    Delegate,
     /// Dialogs: move between fields, go on (next field, then the confirm step), confirm or
     /// dismiss from the confirm step.
     NextField,
@@ -125,6 +129,8 @@ impl Action {
             Action::Waive => "waive",
             Action::Withdraw => "withdraw approval",
             Action::RemoveTest => "remove test",
+            Action::BreakGlass => "break the glass",
+            Action::Delegate => "delegate a role",
             Action::NextField => "next field",
             Action::PrevField => "previous field",
             Action::Submit => "next / confirm",
@@ -173,7 +179,9 @@ impl Action {
             Action::Cancel,
             Action::PlanRelease,
             Action::SwitchUser,
+            Action::BreakGlass,
             Action::Roles,
+            Action::Delegate,
             Action::Policy,
             Action::Confirm,
             Action::Dismiss,

@@ -177,6 +177,8 @@ dialogs! {
     SetTest { id: ReleaseId, name: String ; status: Pick<TestStatus>, note: Text }
     Waive { id: ReleaseId, name: String ; reason: Text }
     Withdraw { id: ReleaseId ; reason: Text, role: Pick<String> }
+    BreakGlass { id: ReleaseId ; reason: Text }
+    Delegate { ; user: Text, to: Text, role: Pick<String>, until: Text }
     RemoveTest { id: ReleaseId, name: String ; reason: Text }
 }
 
@@ -314,6 +316,10 @@ impl Form {
             }
             Kind::Waive { name, .. } => format!("Waive {}", crate::sanitize::line(name)),
             Kind::Withdraw { id, .. } => format!("Withdraw your approval of {id}"),
+            Kind::BreakGlass { id, .. } => {
+                format!("Break the glass on {id}: open its gate without the missing approvals?")
+            }
+            Kind::Delegate { .. } => "Let a deputy approve as a role until a time".into(),
             Kind::RemoveTest { name, .. } => {
                 format!("Remove {} from the list", crate::sanitize::line(name))
             }
@@ -621,6 +627,23 @@ impl Form {
                 name: name.clone(),
                 status: status.chosen()?,
                 note: note.optional(),
+            },
+            Kind::BreakGlass { id, reason } => Command::BreakGlass {
+                id: *id,
+                reason: reason.value(),
+            },
+            Kind::Delegate {
+                user,
+                to,
+                role,
+                until,
+            } => Command::Delegate {
+                user: user.value().trim().to_string(),
+                to: to.value().trim().to_string(),
+                role: role.chosen()?,
+                until: Some(time_field("Until", until)?.ok_or(
+                    "Until is empty: give the time the delegation ends, such as 2026-12-06 08:00 (UTC)",
+                )?),
             },
             Kind::Withdraw { id, reason, role } => Command::Withdraw {
                 id: *id,

@@ -85,6 +85,10 @@ impl App {
                 id: r.id,
                 reason: "-".into(),
             }),
+            (Action::BreakGlass, Some(r), _) => probe(Command::BreakGlass {
+                id: r.id,
+                reason: "-".into(),
+            }),
             (Action::Edit, Some(r), _) if r.phase != crate::state::Phase::Pending => Err(format!(
                 "{} is {}: it can no longer be edited",
                 r.id,
@@ -110,6 +114,24 @@ impl App {
             Action::NewIncident => Some(Form::new_incident()),
             Action::PlanRelease => Some(Form::plan_release(&next_version(model, false))),
             Action::Roles => Some(Form::roles(&model.policy.roles)),
+            Action::Delegate => {
+                // The approving roles this user holds (an admin may name another holder).
+                let approving: Vec<String> = model
+                    .policy
+                    .roles
+                    .iter()
+                    .filter(|r| model.policy.approvals.values().any(|rs| rs.contains(r)))
+                    .cloned()
+                    .collect();
+                let until = (now + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M");
+                let held = approving.iter().find(|r| model.holds(&self.user, r));
+                Some(Form::delegate(
+                    &self.user,
+                    &approving,
+                    held,
+                    &until.to_string(),
+                ))
+            }
             Action::Policy => Some(Form::policy()),
             Action::SwitchUser => Some(Form::switch_user(&people(model), &self.user)),
             Action::ImportAlert => Some(Form::import_alert()),
@@ -169,6 +191,7 @@ impl App {
                 let stage = crate::notify::next_stage(model, id).unwrap_or(Stage::Planned);
                 Some(Form::notify(id, stage, self.webhooks))
             }
+            Action::BreakGlass => Some(Form::break_glass(id)),
             Action::Withdraw => {
                 // The roles this user's approval fills now (the latest for its role).
                 let mut roles: Vec<String> = Vec::new();

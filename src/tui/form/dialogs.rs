@@ -259,6 +259,24 @@ impl Form {
         })
     }
 
+    pub fn break_glass(id: ReleaseId) -> Form {
+        Form::new(Kind::BreakGlass {
+            id,
+            reason: text("Reason (who could not be reached, and why it cannot wait)"),
+        })
+    }
+
+    /// The approving `roles`, `held` first chosen, lent by `user` until `until` (prefilled:
+    /// the text of a time).
+    pub fn delegate(user: &str, roles: &[String], held: Option<&String>, until: &str) -> Form {
+        Form::new(Kind::Delegate {
+            user: Text::new("Holder", user),
+            to: text("Deputy"),
+            role: Pick::new("Role", roles, held.or(roles.first())),
+            until: Text::new("Until (UTC, YYYY-MM-DD HH:MM, or RFC 3339)", until),
+        })
+    }
+
     pub fn remove_test(id: ReleaseId, name: &str) -> Form {
         Form::new(Kind::RemoveTest {
             id,

@@ -310,6 +310,35 @@ pub fn build(model: &Model, id: ReleaseId, now: DateTime<Utc>) -> Result<Report,
     for x in &r.rejections {
         timeline.push((x.at, format!("rejected as {}", x.role), x.by.to_string()));
     }
+    // Approvals that waited past their deadline: who was reminded, asked or paged.
+    for e in &r.escalations {
+        let to = if e.to.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " to {}",
+                e.to.iter()
+                    .map(|u| u.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let failed = e
+            .failed
+            .as_ref()
+            .map(|f| format!(" (not sent: {})", f.error))
+            .unwrap_or_default();
+        let what = match e.step {
+            crate::state::escalation::Step::Resolve => {
+                format!(
+                    "{} page resolved: the approval no longer waits{failed}",
+                    e.role
+                )
+            }
+            _ => format!("{} approval overdue: {}{to}{failed}", e.role, e.step),
+        };
+        timeline.push((e.at, what, e.by.to_string()));
+    }
     for n in &r.notices {
         let result = if n.error.is_some() { "failed" } else { "sent" };
         timeline.push((

@@ -103,6 +103,30 @@ fn remind_sends_the_reminder_the_deputies_notice_and_the_page_then_resolves_it()
         kinds.iter().filter(|k| *k == "approval_escalated").count(),
         4
     );
+    // The report tells it; the policy says the deadlines.
+    let out = hotfix(dir.path(), "quinn")
+        .args(["report", "HF-1"])
+        .assert()
+        .success();
+    let report = stdout_of(&out);
+    for line in [
+        "prod-owner approval overdue: reminder to priya | quinn |",
+        "prod-owner approval overdue: deputies' notice to pat | quinn |",
+        "prod-owner approval overdue: page | quinn |",
+        "prod-owner page resolved: the approval no longer waits | quinn |",
+    ] {
+        assert!(report.contains(line), "{line}\n{report}");
+    }
+    let out = hotfix(dir.path(), "quinn")
+        .args(["policy", "show"])
+        .assert()
+        .success();
+    let policy = stdout_of(&out);
+    assert!(
+        policy.contains("deadline for P1:   15m per approval"),
+        "{policy}"
+    );
+    assert!(policy.contains("deputies of prod-owner: pat"), "{policy}");
 }
 
 #[test]

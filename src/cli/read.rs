@@ -103,6 +103,32 @@ pub fn policy(out: &Out, at: &Location) -> Result<(), Error> {
             "target for {severity}:     {hours} h from report to deployed"
         ));
     }
+    for (severity, every) in &p.approval_deadline {
+        out.line(&format!(
+            "deadline for {severity}:   {every} per approval, then escalated (`hotfix remind`)"
+        ));
+    }
+    if let Some(e) = &p.escalation {
+        for (role, deputies) in &e.deputies {
+            out.line(&format!("deputies of {role}: {}", deputies.join(", ")));
+        }
+        out.line(&format!("paged after:       {} deadlines", e.page_after));
+    }
+    let owed = p
+        .break_glass
+        .unwrap_or_else(crate::state::glass::default_policy);
+    out.line(&format!(
+        "break-glass debts: owed within {} of the deploy",
+        owed.owed_within
+    ));
+    for f in &p.freezes {
+        out.line(&format!(
+            "freeze:            {} from {} to {}",
+            crate::sanitize::line(&f.name),
+            stamp(f.from),
+            stamp(f.to)
+        ));
+    }
     Ok(())
 }
 

@@ -70,7 +70,7 @@ pub fn statement(model: &Model, id: ReleaseId, log: &str) -> Result<Value, Rejec
             _ => None,
         })
         .map(|a| {
-            json!({
+            let mut approval = json!({
                 "role": a.role,
                 "actor": a.approver,
                 "revision": a.revision,
@@ -78,7 +78,12 @@ pub fn statement(model: &Model, id: ReleaseId, log: &str) -> Result<Value, Rejec
                 "at": a.at,
                 "signature": a.signature.as_ref().map(|s| &s.signature),
                 "signed": a.signature.as_ref().map(|s| &s.signed),
-            })
+            });
+            // A deputy's approval names the holder it was given for (see `state::delegation`).
+            if let Some(holder) = &a.on_behalf {
+                approval["on_behalf"] = json!(holder);
+            }
+            approval
         })
         .collect();
     let tests: Vec<Value> = crate::state::Priority::ALL

@@ -134,7 +134,7 @@ fn severity(model: &Model, release: &Release) -> String {
 }
 
 /// The words of a reminder or a deputies' notice: a title and a body, data unescaped.
-pub fn words(model: &Model, release: &Release, due: &Due) -> (String, String) {
+fn words(model: &Model, release: &Release, due: &Due) -> (String, String) {
     let id = release.id;
     let role = &due.role;
     let sev = severity(model, release);
@@ -168,6 +168,7 @@ pub fn words(model: &Model, release: &Release, due: &Due) -> (String, String) {
                 ),
             )
         }
+        // (Pages and their resolves go to PagerDuty: see `pagerduty`.)
         Step::Reminder | Step::Page | Step::Resolve => (
             format!("Reminder: {id} ({sev}) waits on {role} approval"),
             format!(

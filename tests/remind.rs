@@ -209,6 +209,16 @@ fn a_failed_send_is_recorded_and_exits_non_zero_and_an_unconfigured_one_is_not_c
         String::from_utf8_lossy(&out.get_output().stderr).contains("mallory is not a user"),
         "{out:?}"
     );
+    // A demo store's people are play-acted: nobody is reminded or paged from it.
+    let demo = tempfile::tempdir().unwrap();
+    common::demo_store(demo.path());
+    let server = Server::start(200, 202);
+    let out = server.remind(demo.path(), "you").assert().code(3);
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stderr).contains("this is a demo store"),
+        "{out:?}"
+    );
+    assert!(server.taken().is_empty());
 }
 
 /// priya lends prod-owner to pat (the end is added).

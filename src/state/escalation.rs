@@ -193,8 +193,13 @@ impl Model {
     }
 
     /// Whether `user` may send escalations: any user of the store (the account that runs
-    /// `hotfix remind` needs a role).
+    /// `hotfix remind` needs a role), never from a demo store.
     pub fn may_remind(&self, user: &str) -> Result<(), Rejection> {
+        if self.demo {
+            reject!(
+                "this is a demo store: its people are play-acted, so nobody is reminded or paged from it"
+            );
+        }
         if !self.users.contains_key(user) {
             reject!(
                 "{user} is not a user of this store: escalations are sent by a user with a role (an admin can grant one to the account that runs `hotfix remind`)"

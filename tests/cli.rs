@@ -3,14 +3,9 @@
 
 mod common;
 
-use common::{hotfix, log_of};
+use common::{hotfix, log_of, ok};
 use serde_json::Value;
 use std::path::Path;
-
-fn ok(store: &Path, user: &str, args: &[&str]) -> String {
-    let out = hotfix(store, user).args(args).assert().success();
-    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
-}
 
 fn json(store: &Path, user: &str, args: &[&str]) -> Value {
     let mut all = args.to_vec();

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{hotfix, log_of};
+use common::{change_policy, hotfix, hotfix_new, init_with, log_of, ok, qualified_incident};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -74,58 +74,18 @@ impl Repo {
 fn store() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path();
-    ok(s, "admin", &["init"]);
-    for (u, r) in [
-        ("avery", "sre-avp"),
-        ("dana", "dev-lead"),
-        ("sam", "dev-lead"),
-        ("quinn", "qa"),
-    ] {
-        ok(s, "admin", &["user", "grant", u, r]);
-    }
-    let mut policy: Value =
-        serde_json::from_str(&ok(s, "admin", &["policy", "show", "--json"])).unwrap();
-    policy["mainline"] = "main".into();
-    let file = s.join("policy.json");
-    std::fs::write(&file, policy.to_string()).unwrap();
-    ok(s, "admin", &["policy", "set", file.to_str().unwrap()]);
-    ok(
+    init_with(
         s,
-        "quinn",
         &[
-            "incident",
-            "new",
-            "--title",
-            "Checkout 500s",
-            "--severity",
-            "P2",
-            "--service",
-            "checkout",
+            ("avery", "sre-avp"),
+            ("dana", "dev-lead"),
+            ("sam", "dev-lead"),
+            ("quinn", "qa"),
         ],
     );
-    ok(
-        s,
-        "avery",
-        &[
-            "incident",
-            "qualify",
-            "INC-1",
-            "--decision",
-            "hotfix",
-            "--risk",
-            "low",
-            "--impact",
-            "all",
-            "--rationale",
-            "urgent",
-        ],
-    );
+    change_policy(s, |policy| policy["mainline"] = "main".into());
+    qualified_incident(s, "quinn", "P2", &["--service", "checkout"]);
     dir
-}
-
-fn ok(store: &Path, user: &str, args: &[&str]) -> String {
-    let out = hotfix(store, user).args(args).assert().success();
-    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
 }
 
 fn code(store: &Path, user: &str, args: &[&str], code: i32) -> String {
@@ -147,28 +107,7 @@ fn hotfix_for(s: &Path, repo: &Repo, rev: &str) {
     ok(
         s,
         "sam",
-        &[
-            "release",
-            "new",
-            "--incident",
-            "INC-1",
-            "--version",
-            "4.12.1",
-            "--summary",
-            "fix",
-            "--changes",
-            "c",
-            "--risks",
-            "r",
-            "--rollback",
-            "b",
-            "--commit",
-            rev,
-            "--repo",
-            repo_dir,
-            "--artifact",
-            DIGEST,
-        ],
+        &hotfix_new(&["--commit", rev, "--repo", repo_dir, "--artifact", DIGEST]),
     );
 }
 

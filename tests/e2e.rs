@@ -534,54 +534,13 @@ fn at_80x24_the_approve_dialog_shows_the_diff_and_scrolls_to_its_last_hunk() {
     ]);
     git(&["commit", "-q", "-a", "-m", "B"]);
     let store = dir.path().join("store");
-    let run = |user: &str, args: &[&str]| {
-        common::hotfix(&store, user).args(args).assert().success();
-    };
-    run("admin", &["init"]);
-    run("admin", &["user", "grant", "avery", "sre-avp"]);
-    run("admin", &["user", "grant", "sam", "dev-lead"]);
-    run(
-        "avery",
-        &["incident", "new", "--title", "t", "--severity", "P2"],
-    );
-    run(
-        "avery",
-        &[
-            "incident",
-            "qualify",
-            "INC-1",
-            "--decision",
-            "hotfix",
-            "--risk",
-            "low",
-            "--impact",
-            "i",
-            "--rationale",
-            "r",
-        ],
-    );
-    run(
+    common::init_with(&store, &[("avery", "sre-avp"), ("sam", "dev-lead")]);
+    common::qualified_incident(&store, "avery", "P2", &[]);
+    let repo_dir = repo.to_str().unwrap();
+    common::ok(
+        &store,
         "sam",
-        &[
-            "release",
-            "new",
-            "--incident",
-            "INC-1",
-            "--version",
-            "1.0.1",
-            "--summary",
-            "s",
-            "--changes",
-            "c",
-            "--risks",
-            "r",
-            "--rollback",
-            "b",
-            "--commit",
-            "hotfix",
-            "--repo",
-            repo.to_str().unwrap(),
-        ],
+        &common::hotfix_new(&["--commit", "hotfix", "--repo", repo_dir]),
     );
     let tmux = Tmux::start("diff80", &cockpit(&store, "avery"));
     tmux.resize(80, 24);
@@ -607,28 +566,16 @@ fn at_80x24_the_approve_dialog_shows_the_diff_and_scrolls_to_its_last_hunk() {
 fn a_freeze_in_force_shows_frozen_in_the_header_with_its_end() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
-    common::hotfix(&store, "admin")
-        .arg("init")
-        .assert()
-        .success();
-    let out = common::hotfix(&store, "admin")
-        .args(["policy", "show", "--json"])
-        .assert()
-        .success();
-    let mut policy: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    common::init_with(&store, &[]);
     let now = chrono::Utc::now();
     let to = now + chrono::Duration::hours(2);
-    policy["freezes"] = serde_json::json!([{
-        "name": "year-end freeze",
-        "from": (now - chrono::Duration::hours(1)).to_rfc3339(),
-        "to": to.to_rfc3339(),
-    }]);
-    let file = dir.path().join("policy.json");
-    std::fs::write(&file, policy.to_string()).unwrap();
-    common::hotfix(&store, "admin")
-        .args(["policy", "set", file.to_str().unwrap()])
-        .assert()
-        .success();
+    common::change_policy(&store, |policy| {
+        policy["freezes"] = serde_json::json!([{
+            "name": "year-end freeze",
+            "from": (now - chrono::Duration::hours(1)).to_rfc3339(),
+            "to": to.to_rfc3339(),
+        }]);
+    });
     let tmux = Tmux::start("frozen", &cockpit(&store, "admin"));
     let screen = tmux.wait_for("FROZEN until", 10);
     assert!(

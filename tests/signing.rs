@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{hotfix, log_of};
+use common::{change_policy, hotfix, hotfix_new, init_with, log_of, ok, qualified_incident};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -66,11 +66,6 @@ impl Keys {
     }
 }
 
-fn ok(store: &Path, user: &str, args: &[&str]) -> String {
-    let out = hotfix(store, user).args(args).assert().success();
-    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
-}
-
 fn refused(store: &Path, user: &str, key: Option<&Path>, args: &[&str], expect: &str) {
     let before = std::fs::read(log_of(store)).unwrap();
     let mut cmd = hotfix(store, user);
@@ -101,22 +96,17 @@ fn signed(store: &Path, user: &str, key: &Path, args: &[&str]) -> String {
 fn store(keys: &Keys) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let s = dir.path();
-    ok(s, "admin", &["init"]);
-    for (u, r) in [
-        ("avery", "sre-avp"),
-        ("dana", "dev-lead"),
-        ("rita", "dev-lead"),
-        ("sam", "dev-lead"),
-        ("quinn", "qa"),
-    ] {
-        ok(s, "admin", &["user", "grant", u, r]);
-    }
-    let mut policy: Value =
-        serde_json::from_str(&ok(s, "admin", &["policy", "show", "--json"])).unwrap();
-    policy["signatures"] = "required".into();
-    let file = s.join("policy.json");
-    std::fs::write(&file, policy.to_string()).unwrap();
-    ok(s, "admin", &["policy", "set", file.to_str().unwrap()]);
+    init_with(
+        s,
+        &[
+            ("avery", "sre-avp"),
+            ("dana", "dev-lead"),
+            ("rita", "dev-lead"),
+            ("sam", "dev-lead"),
+            ("quinn", "qa"),
+        ],
+    );
+    change_policy(s, |policy| policy["signatures"] = "required".into());
     for who in ["avery", "dana", "rita"] {
         let pubfile = keys.dir.path().join(format!("{who}.pub"));
         ok(
@@ -125,51 +115,9 @@ fn store(keys: &Keys) -> tempfile::TempDir {
             &["user", "key", "add", who, pubfile.to_str().unwrap()],
         );
     }
-    ok(
-        s,
-        "quinn",
-        &["incident", "new", "--title", "t", "--severity", "P2"],
-    );
-    ok(
-        s,
-        "avery",
-        &[
-            "incident",
-            "qualify",
-            "INC-1",
-            "--decision",
-            "hotfix",
-            "--risk",
-            "low",
-            "--impact",
-            "i",
-            "--rationale",
-            "r",
-        ],
-    );
+    qualified_incident(s, "quinn", "P2", &[]);
     let digest = format!("sha256:{}", "ab".repeat(32));
-    ok(
-        s,
-        "sam",
-        &[
-            "release",
-            "new",
-            "--incident",
-            "INC-1",
-            "--version",
-            "1.0.1",
-            "--summary",
-            "s",
-            "--changes",
-            "c",
-            "--risks",
-            "r",
-            "--rollback",
-            "b",
-            "--artifact",
-            &digest,
-        ],
-    );
+    ok(s, "sam", &hotfix_new(&["--artifact", &digest]));
     dir
 }
 

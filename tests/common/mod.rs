@@ -387,3 +387,81 @@ pub fn approve_as(id: ReleaseId, role: &str) -> Command {
         signature: None,
     }
 }
+
+/// Runs the binary on `store` as `user`, expects success, and returns what it printed.
+pub fn ok(store: &std::path::Path, user: &str, args: &[&str]) -> String {
+    let out = hotfix(store, user).args(args).assert().success();
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+/// A new store in `store`, its admin `admin`, with each (user, role) granted.
+pub fn init_with(store: &std::path::Path, grants: &[(&str, &str)]) {
+    ok(store, "admin", &["init"]);
+    for (user, role) in grants {
+        ok(store, "admin", &["user", "grant", user, role]);
+    }
+}
+
+/// The policy in force, changed by `change`, set by the admin (through a file, as people do).
+pub fn change_policy(store: &std::path::Path, change: impl FnOnce(&mut serde_json::Value)) {
+    let mut policy: serde_json::Value =
+        serde_json::from_str(&ok(store, "admin", &["policy", "show", "--json"])).unwrap();
+    change(&mut policy);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), policy.to_string()).unwrap();
+    ok(
+        store,
+        "admin",
+        &["policy", "set", file.path().to_str().unwrap()],
+    );
+}
+
+/// INC-1 of `severity`, reported by `reporter` (with `extra` arguments) and qualified for a
+/// hotfix by avery.
+pub fn qualified_incident(store: &std::path::Path, reporter: &str, severity: &str, extra: &[&str]) {
+    let mut new = vec!["incident", "new", "--title", "t", "--severity", severity];
+    new.extend_from_slice(extra);
+    ok(store, reporter, &new);
+    ok(
+        store,
+        "avery",
+        &[
+            "incident",
+            "qualify",
+            "INC-1",
+            "--decision",
+            "hotfix",
+            "--risk",
+            "low",
+            "--impact",
+            "i",
+            "--rationale",
+            "r",
+        ],
+    );
+}
+
+/// `release new` of a hotfix 1.0.1 for INC-1 (more arguments follow it).
+pub const HOTFIX_NEW: [&str; 14] = [
+    "release",
+    "new",
+    "--incident",
+    "INC-1",
+    "--version",
+    "1.0.1",
+    "--summary",
+    "s",
+    "--changes",
+    "c",
+    "--risks",
+    "r",
+    "--rollback",
+    "b",
+];
+
+/// [`HOTFIX_NEW`] followed by `extra`.
+pub fn hotfix_new<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = HOTFIX_NEW.to_vec();
+    args.extend_from_slice(extra);
+    args
+}

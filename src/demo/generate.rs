@@ -478,18 +478,15 @@ fn ship(
     // Approvals and tests take their time, and not the same time each hotfix.
     let wait = |rng: &mut Rng, most: u64| 1 + (rng.next() % most) as i64;
     let mut at = 15 + wait(rng, 20);
-    push(
-        "avery",
-        m(at),
-        Command::Decide {
-            vote: Vote::Approve,
-            seen: None,
-            id: hf,
-            role: Some("sre-avp".into()),
-            text: "risk accepted".into(),
-            signature: None,
-        },
-    );
+    let sre_approves = |text: &str| Command::Decide {
+        vote: Vote::Approve,
+        seen: None,
+        id: hf,
+        role: Some("sre-avp".into()),
+        text: text.into(),
+        signature: None,
+    };
+    push("avery", m(at), sre_approves("risk accepted"));
     if rng.chance(15) {
         // An edit after the first approval: it goes stale and is given again.
         let edit = ScopeEdit {
@@ -499,18 +496,7 @@ fn ship(
         at += wait(rng, 10);
         push(author, m(at), Command::EditRelease { id: hf, edit });
         at += wait(rng, 15);
-        push(
-            "avery",
-            m(at),
-            Command::Decide {
-                vote: Vote::Approve,
-                seen: None,
-                id: hf,
-                role: Some("sre-avp".into()),
-                text: "re-approved after the edit".into(),
-                signature: None,
-            },
-        );
+        push("avery", m(at), sre_approves("re-approved after the edit"));
     }
     if open_tail && rng.chance(50) {
         return Outcome::InFlight; // awaiting approval

@@ -521,14 +521,8 @@ pub(crate) fn apply(model: &mut Model, r: &Recorded) {
             error,
         } => {
             if let Some(i) = model.incidents.get_mut(id) {
-                i.notices.push(super::release::Notice {
-                    stage: *stage,
-                    audience: *audience,
-                    channel: channel.as_str().into(),
-                    by: r.actor.as_str().into(),
-                    at: r.at,
-                    error: error.clone(),
-                });
+                let notice = super::release::Notice::recorded(r, *stage, *audience, channel, error);
+                i.notices.push(notice);
             }
         }
         // Folded by the other parts of the model (see `state::apply`).

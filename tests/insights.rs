@@ -336,15 +336,7 @@ fn deployed_p1(w: &mut World) -> (ReleaseId, IncidentId) {
     let id = w.ready_p1();
     let inc = w.release(id).scope.incidents[0];
     at(w, "2026-11-02T10:00:00Z");
-    w.run("sam", Command::StartDeploy { id });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(id);
     (id, inc)
 }
 
@@ -447,15 +439,7 @@ fn tests_flaky_waived_and_deferred_are_counted_across_hotfixes() {
             }],
         },
     );
-    w.run("sam", Command::StartDeploy { id });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(id);
     let s = stats(&w, "2026-12-01T00:00:00Z");
     assert_eq!(s.flaky_tests[0].name, "smoke");
     assert_eq!(s.waived_tests[0].name, "regression");

@@ -215,15 +215,7 @@ fn a_real_keep_a_changelog_parser_reads_a_yanked_version() {
     use hotfix::report::changelog;
     let mut w = common::World::new();
     let id = w.ready_p1();
-    w.run("sam", Command::StartDeploy { id });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(id);
     let written =
         changelog::insert("", &changelog::entry(&w.model, id, false, false).unwrap()).unwrap();
     w.run(
@@ -955,15 +947,7 @@ fn end_users_hear_when_the_next_update_comes_while_the_incident_is_open() {
     let ops = hotfix::notify::render(&w.model, id, Stage::Planned, Audience::Ops, w.now).unwrap();
     assert!(!ops.body.contains("Next update"), "{}", ops.body);
     // Resolved (the status page's last stage) only once verified; no more updates promised.
-    w.run("sam", Command::StartDeploy { id });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(id);
     let early = w.refuse(
         "sam",
         Command::RecordNotice {
@@ -1557,15 +1541,7 @@ fn the_gantt_axis_ends_with_the_work_and_draws_a_rollback() {
     }
     w.add_test(second, "smoke", hotfix::state::Priority::Critical);
     w.set_test(second, "smoke", TestStatus::Passed);
-    w.run("sam", Command::StartDeploy { id: second });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id: second,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(second);
     w.run(
         "sam",
         Command::RollBack {
@@ -1596,15 +1572,7 @@ fn the_reports_gantt_block_is_mermaid_that_mermaid_cli_renders() {
     // And a rollback, which the demo has none of.
     let mut w = common::World::new();
     let id = w.ready_p1();
-    w.run("sam", Command::StartDeploy { id });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(id);
     w.run(
         "sam",
         Command::RollBack {
@@ -1710,15 +1678,7 @@ fn the_deployed_ops_notice_names_every_failed_test() {
             reason: "copy fix next week".into(),
         },
     );
-    w.run("sam", Command::StartDeploy { id });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(id);
     let notice =
         hotfix::notify::render(&w.model, id, Stage::Deployed, Audience::Ops, w.now).unwrap();
     assert!(
@@ -1736,15 +1696,7 @@ fn a_rolled_back_notice_states_the_facts_as_of_when_it_is_made() {
     let mut w = common::World::new();
     let id = w.ready_p1();
     let inc = w.release(id).scope.incidents[0];
-    w.run("sam", Command::StartDeploy { id });
-    w.run(
-        "sam",
-        Command::MarkDeployed {
-            id,
-            commit: None,
-            artifact: None,
-        },
-    );
+    w.deploy(id);
     let deployed = w
         .release(id)
         .milestone(hotfix::state::Phase::Deployed)

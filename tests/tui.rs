@@ -60,6 +60,13 @@ fn press(app: &mut App, store: &mut Store, keys: &[KeyEvent]) {
     }
 }
 
+/// Types `text` as keys, one character at a time.
+fn type_text(app: &mut App, store: &mut Store, text: &str) {
+    for c in text.chars() {
+        press(app, store, &[key(c)]);
+    }
+}
+
 /// The demo cockpit at 80x24 as `user`, after `keys`.
 fn after_keys(user: &str, keys: &[KeyEvent]) -> Terminal<TestBackend> {
     let (_d, mut store) = demo();
@@ -298,9 +305,7 @@ fn a_refusal_keeps_the_form_and_what_was_typed() {
         &mut store,
         &[code(KeyCode::Tab), code(KeyCode::Tab)],
     );
-    for c in "yes, every SSO user".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "yes, every SSO user");
     // On through the empty rationale and public text to the confirm step, and confirm: refused.
     press(
         &mut app,
@@ -347,9 +352,7 @@ fn keys_move_focus_filter_and_cycle_tests() {
     press(&mut app, &mut store, &[code(KeyCode::BackTab)]);
     assert_eq!(app.focus, hotfix::tui::Pane::Approvals);
     press(&mut app, &mut store, &[key('1'), key('/')]);
-    for c in "sso".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "sso");
     press(&mut app, &mut store, &[code(KeyCode::Enter)]);
     assert_eq!(app.queue(&store.model).len(), 1);
     press(&mut app, &mut store, &[code(KeyCode::Esc)]);
@@ -651,9 +654,7 @@ fn text_typed_into_each_dialog_lands_in_its_field() {
             Overlay::Form(form) => form.focus,
             _ => unreachable!(),
         };
-        for c in "yes, edit now".chars() {
-            press(&mut app, &mut store, &[key(c)]);
-        }
+        type_text(&mut app, &mut store, "yes, edit now");
         let Overlay::Form(form) = &app.overlay else {
             panic!("typing closed the dialog opened by {open:?}")
         };
@@ -666,9 +667,7 @@ fn text_typed_into_each_dialog_lands_in_its_field() {
     }
     let mut app = app_for("priya");
     press(&mut app, &mut store, &[key('a')]);
-    for c in "yne".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "yne");
     let t = draw(&app, &store.model, 80, 24, true);
     insta::assert_snapshot!("approve_dialog_with_yne_typed", t.backend());
 }
@@ -727,9 +726,7 @@ fn a_hotfix_closed_from_the_incident_queue_stays_selected() {
     );
     // Verify (note, then the confirm step), then close (a confirm step only).
     press(&mut app, &mut store, &[key('v')]);
-    for c in "p99 back under 300 ms".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "p99 back under 300 ms");
     press(
         &mut app,
         &mut store,
@@ -1095,9 +1092,7 @@ fn a_test_import_shows_what_it_would_record_before_recording_it() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/junit/pytest.xml"
     );
-    for c in file.chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, file);
     let before = store.model.seq;
     // To the confirm step, and confirm: the files are read and previewed, nothing recorded.
     press(
@@ -1193,9 +1188,7 @@ fn withdraw_and_remove_test_are_dialogs_with_a_confirm_step() {
         panic!("the withdraw dialog opens: {:?}", app.status)
     };
     let before = store.model.seq;
-    for c in "approved too early".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "approved too early");
     // Through the reason and the role to the confirm step: nothing recorded until the confirm.
     press(
         &mut app,
@@ -1223,9 +1216,7 @@ fn withdraw_and_remove_test_are_dialogs_with_a_confirm_step() {
     press(&mut app, &mut store, &[key('3')]);
     let selected = app.selected_test(&store.model).unwrap().name.to_string();
     press(&mut app, &mut store, &[key('X')]);
-    for c in "not part of this fix".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "not part of this fix");
     press(
         &mut app,
         &mut store,
@@ -1256,9 +1247,7 @@ fn break_glass_and_delegation_are_dialogs_of_the_same_commands() {
     let mut app = app_for("you");
     press(&mut app, &mut store, &[key('2'), key('B')]);
     assert!(matches!(app.overlay, Overlay::Form(_)));
-    for c in "prod-owner unreachable".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "prod-owner unreachable");
     press(
         &mut app,
         &mut store,
@@ -1270,9 +1259,7 @@ fn break_glass_and_delegation_are_dialogs_of_the_same_commands() {
     // priya lends prod-owner (the role she holds, chosen for her) to quinn.
     let mut app = app_for("priya");
     press(&mut app, &mut store, &[key('L'), code(KeyCode::Tab)]);
-    for c in "quinn".chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(&mut app, &mut store, "quinn");
     // The prefilled end is 8 hours after the screen's clock; the store's is the real one.
     press(
         &mut app,
@@ -1283,9 +1270,11 @@ fn break_glass_and_delegation_are_dialogs_of_the_same_commands() {
         press(&mut app, &mut store, &[code(KeyCode::Backspace)]);
     }
     let until = chrono::Utc::now() + chrono::Duration::hours(2);
-    for c in until.format("%Y-%m-%d %H:%M").to_string().chars() {
-        press(&mut app, &mut store, &[key(c)]);
-    }
+    type_text(
+        &mut app,
+        &mut store,
+        &until.format("%Y-%m-%d %H:%M").to_string(),
+    );
     for _ in 0..2 {
         press(&mut app, &mut store, &[code(KeyCode::Enter)]);
     }

@@ -241,7 +241,8 @@ impl World {
     }
 
     /// Deploys `id` (its gate open), marks it deployed and verifies it, as sam and avery.
-    pub fn ship(&mut self, id: ReleaseId) {
+    /// sam deploys `id` and marks it deployed.
+    pub fn deploy(&mut self, id: ReleaseId) {
         self.run("sam", Command::StartDeploy { id });
         self.run(
             "sam",
@@ -251,6 +252,11 @@ impl World {
                 artifact: None,
             },
         );
+    }
+
+    /// sam deploys `id`, and avery verifies it in production.
+    pub fn ship(&mut self, id: ReleaseId) {
+        self.deploy(id);
         self.run(
             "avery",
             Command::VerifyRelease {

@@ -89,8 +89,6 @@ pub struct Due {
     pub revision: u32,
     pub step: Step,
     pub to: Vec<String>,
-    /// How long the role has waited (for the message).
-    pub waited: Duration,
 }
 
 impl Model {
@@ -149,15 +147,13 @@ impl Model {
                 revision: release.revision,
                 step: Step::Resolve,
                 to: Vec::new(),
-                waited: Duration::zero(),
             });
         }
         let Some(deadline) = self.approval_deadline(release) else {
             return due;
         };
         let since = self.waiting_since(release);
-        let waited = now - since;
-        let passed = waited.num_seconds() / i64::from(deadline.seconds.max(1));
+        let passed = (now - since).num_seconds() / i64::from(deadline.seconds.max(1));
         let escalation = self.policy.escalation.as_ref();
         for role in waiting {
             let deputies: Vec<String> = escalation
@@ -184,7 +180,6 @@ impl Model {
                         revision: release.revision,
                         step,
                         to,
-                        waited,
                     });
                 }
             }

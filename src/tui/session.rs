@@ -581,12 +581,12 @@ impl Reminders {
                 Err(std::sync::mpsc::TryRecvError::Disconnected) => self.sending = None,
             }
         }
-        let Some(channels) = self.channels.clone() else {
+        let time =
+            Instant::now() >= self.next && session.check.is_none() && app.read_only.is_none();
+        // (Cloned only when it is time: this runs on every turn of the loop.)
+        let Some(channels) = self.channels.as_ref().filter(|_| time).cloned() else {
             return;
         };
-        if Instant::now() < self.next || session.check.is_some() || app.read_only.is_some() {
-            return;
-        }
         self.next = Instant::now() + REMIND_EVERY;
         let model = &session.store.model;
         if model.may_remind(&app.user).is_err() {

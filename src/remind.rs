@@ -91,6 +91,7 @@ pub fn outgoing(model: &Model, due: &Due, channels: &Channels) -> Result<Outgoin
             let url = channels.webhook.clone().ok_or(
                 "no webhook is configured: set HOTFIX_WEBHOOK_URL or \"webhook_url\" in config.json",
             )?;
+            let url = http_url(url, "HOTFIX_WEBHOOK_URL (or \"webhook_url\")")?;
             Ok(Outgoing {
                 service: "the webhook",
                 url,
@@ -103,10 +104,25 @@ pub fn outgoing(model: &Model, due: &Due, channels: &Channels) -> Result<Outgoin
             )?;
             Ok(Outgoing {
                 service: "PagerDuty",
-                url: pd.url.clone(),
+                url: http_url(pd.url.clone(), "HOTFIX_PAGERDUTY_URL")?,
                 payload: pagerduty(model, release, due, &pd.routing_key),
             })
         }
+    }
+}
+
+/// `url` if it is an http(s) URL: one that is not is a setting to fix, found before anything
+/// is claimed (a claim would fail to send, again and again). The URL is never shown.
+fn http_url(url: String, setting: &str) -> Result<String, String> {
+    let ok = url
+        .parse::<ureq::http::Uri>()
+        .is_ok_and(|u| matches!(u.scheme_str(), Some("http" | "https")) && u.host().is_some());
+    if ok {
+        Ok(url)
+    } else {
+        Err(format!(
+            "{setting} is not an http(s) URL: fix the setting (it is not shown: it may hold a secret)"
+        ))
     }
 }
 

@@ -2523,6 +2523,23 @@ fn a_waiting_approval_is_reminded_then_its_deputies_asked_then_paged_each_once()
     w.now += chrono::Duration::minutes(5);
     assert_eq!(due(&w, w.now).len(), 1);
     w.run("quinn", escalate(Step::Page));
+    // A second failure backs off to 10 minutes (then 20, 40, and hourly).
+    let failed = Command::EscalationFailed {
+        id: hf,
+        role: "prod-owner".into(),
+        step: Step::Page,
+        error: "PagerDuty answered HTTP 503".into(),
+    };
+    w.run("quinn", failed);
+    let after = w.now - chrono::Duration::minutes(1);
+    assert!(due(&w, after + chrono::Duration::seconds(599)).is_empty());
+    assert_eq!(due(&w, after + chrono::Duration::minutes(10)).len(), 1);
+    assert_eq!(
+        hotfix::state::escalation::retry_after(9),
+        chrono::Duration::hours(1)
+    );
+    w.now = after + chrono::Duration::minutes(10);
+    w.run("quinn", escalate(Step::Page));
     // The approval resolves the page, once.
     w.approve("priya", hf, "prod-owner");
     assert_eq!(

@@ -188,6 +188,21 @@ fn a_failed_send_is_recorded_and_exits_non_zero_and_an_unconfigured_one_is_not_c
         "{stdout}"
     );
     assert_eq!(log_kinds(dir.path()), before);
+    // A webhook setting that is no URL is found before anything is claimed, and not shown.
+    let out = hotfix(dir.path(), "quinn")
+        .env("XDG_CONFIG_HOME", common::state_home())
+        .env("HOTFIX_WEBHOOK_URL", "hooks.example/SECRET")
+        .env_remove("HOTFIX_PAGERDUTY_ROUTING_KEY")
+        .arg("remind")
+        .assert()
+        .code(1);
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("HOTFIX_WEBHOOK_URL (or \"webhook_url\") is not an http(s) URL"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("SECRET"), "{stdout}");
+    assert_eq!(log_kinds(dir.path()), before);
     // PagerDuty down: the page is recorded as failed; the next run does not retry at once.
     let server = Server::start(200, 500);
     let out = server.remind(dir.path(), "quinn").assert().code(1);

@@ -202,7 +202,7 @@ pub enum Verb {
 deadline: a reminder to those who can give it (the operations webhook), then a notice to the
 role's escalation deputies, then a PagerDuty page after escalation.page_after deadlines, resolved
 once the approval is given. Each is claimed on the record before it is sent, so two runs at once
-send it once; a failed send is recorded and tried again 5 minutes later.
+send it once; a failed send is recorded and tried again 5 minutes later, backing off to hourly.
 
 Settings: HOTFIX_WEBHOOK_URL (or \"webhook_url\" in config.json); HOTFIX_PAGERDUTY_ROUTING_KEY (or
 \"pagerduty_routing_key\"); HOTFIX_PAGERDUTY_URL overrides the Events API endpoint.

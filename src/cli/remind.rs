@@ -91,7 +91,7 @@ pub fn remind(out: &Out, at: &crate::store::Location, dry_run: bool) -> Result<(
                 Outcome::Due => format!("{} {what}", out.good("due")),
                 Outcome::Unsendable(e) => format!("{} {what}: {e}", out.bad("not sent")),
                 Outcome::Failed(e) => format!(
-                    "{} {what}: {e} (recorded; tried again in 5 minutes)",
+                    "{} {what}: {e} (recorded; tried again later)",
                     out.bad("failed")
                 ),
             });

@@ -13,8 +13,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// How soon a step whose sending failed may be claimed again.
-pub const RETRY_AFTER_MINUTES: i64 = 5;
+/// How soon a step whose sending failed may be claimed again: 5 minutes after the first
+/// failure, doubling with each one after, up to an hour.
+pub fn retry_after(failures: usize) -> Duration {
+    let doublings = u32::try_from(failures.saturating_sub(1))
+        .unwrap_or(u32::MAX)
+        .min(4);
+    Duration::minutes((5 * 2i64.pow(doublings)).min(60))
+}
 
 /// The policy's `"escalation": {"deputies": {"prod-owner": ["pat"]}, "page_after": 3}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,9 +268,10 @@ impl Model {
         step: Step,
         now: DateTime<Utc>,
     ) -> bool {
-        let last = release.escalations.iter().rev().find(|e| {
+        let mut claims = release.escalations.iter().filter(|e| {
             e.role == role && e.step == step && (step == Step::Resolve || e.revision == revision)
         });
+        let last = claims.next_back();
         match (step, last) {
             (_, None) => true,
             (
@@ -272,7 +279,11 @@ impl Model {
                 Some(Escalation {
                     failed: Some(f), ..
                 }),
-            ) => now - f.at >= Duration::minutes(RETRY_AFTER_MINUTES),
+            ) => {
+                // Backing off while a channel stays down, so the log does not fill with tries.
+                let failures = 1 + claims.filter(|e| e.failed.is_some()).count();
+                now - f.at >= retry_after(failures)
+            }
             // A resolve is claimed once per page: `due_for` asks only while a page is open.
             (Step::Resolve, Some(_)) => true,
             (Step::Reminder | Step::Deputies | Step::Page, Some(_)) => false,

@@ -634,7 +634,7 @@ impl Reminders {
                     let _ = session
                         .store
                         .execute(&app.user, crate::clock::now(), command);
-                    said.push(format!("{what} not sent: {e} (tried again in 5 minutes)"));
+                    said.push(format!("{what} not sent: {e} (tried again later)"));
                 }
             }
         }
